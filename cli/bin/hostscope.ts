@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+const { runMain } = await import('../run.js');
+const { hostscopeMain } = await import('../hostscope.js');
+await runMain(hostscopeMain);

@@ -1,0 +1,132 @@
+import type { Argv } from 'yargs';
+import { openSource, type ProcSource } from '../src/source/source.js';
+import { isProcError } from '../src/source/errors.js';
+
+/** What a command handler may touch of the outside world: injected, so tests run it in-process. */
+export interface Deps {
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown };
+  /** terminal width, or undefined when stdout is not a terminal (never truncate then) */
+  columns: number | undefined;
+  openSource(opts: { procRoot?: string; sysRoot?: string }): ProcSource;
+  euid: number;
+}
+
+export function realDeps(): Deps {
+  const tty = process.stdout.isTTY === true;
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    columns: tty ? process.stdout.columns || 80 : undefined,
+    openSource,
+    euid: typeof process.geteuid === 'function' ? process.geteuid() : 0,
+  };
+}
+
+/** util-linux exit codes */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** A failure to report as one line, `prog: message`, with an exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT_FAILURE,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export interface RootOptions {
+  'proc-root'?: string;
+  'sys-root'?: string;
+}
+
+export function withRootOptions<T>(y: Argv<T>): Argv<T & RootOptions> {
+  return y
+    .option('proc-root', { type: 'string', describe: 'read processes from this directory instead of /proc (a host dump)' })
+    .option('sys-root', { type: 'string', describe: 'read cgroups from this directory instead of /sys' }) as Argv<T & RootOptions>;
+}
+
+export function sourceFrom(args: RootOptions, deps: Deps): ProcSource {
+  try {
+    return deps.openSource({
+      ...(args['proc-root'] !== undefined ? { procRoot: args['proc-root'] } : {}),
+      ...(args['sys-root'] !== undefined ? { sysRoot: args['sys-root'] } : {}),
+    });
+  } catch (e) {
+    if (isProcError(e)) throw new CliError(e.message);
+    throw e;
+  }
+}
+
+/**
+ * Run a handler and turn every expected failure into `prog: message` + exit code. Unexpected
+ * exceptions also get one line (with the stack only under HOSTSCOPE_DEBUG=1).
+ */
+export async function runHandler(prog: string, deps: Deps, fn: () => number | Promise<number>): Promise<number> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof CliError) {
+      deps.stderr.write(`${prog}: ${e.message}\n`);
+      return e.exitCode;
+    }
+    if (isProcError(e)) {
+      deps.stderr.write(`${prog}: ${e.message}\n`);
+      return EXIT_FAILURE;
+    }
+    const err = e as Error;
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') return EXIT_OK;
+    deps.stderr.write(`${prog}: internal error: ${err?.message ?? String(e)}\n`);
+    if (process.env.HOSTSCOPE_DEBUG === '1') deps.stderr.write(`${err?.stack ?? ''}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+/** A pid argument: a positive integer, or a clear usage error. */
+export function parsePid(text: unknown, what = 'pid'): number {
+  const s = String(text ?? '').trim();
+  if (!/^\d+$/.test(s) || Number(s) <= 0 || Number(s) > 4194304) throw new CliError(`invalid ${what} argument: '${s}'`, EXIT_USAGE);
+  return Number(s);
+}
+
+/** cinf (Go flag package) accepts `-namespace`; yargs would read it as -n -a -m …: rewrite. */
+export function normalizeLongSingleDash(argv: string[], longs: string[]): string[] {
+  return argv.map((a) => {
+    const m = /^-([a-z][a-z-]+)(=.*)?$/.exec(a);
+    return m && longs.includes(m[1]!) ? `--${m[1]}${m[2] ?? ''}` : a;
+  });
+}
+
+/**
+ * Parse argv with yargs, sending its own messages (help, version, usage errors) through deps,
+ * and never letting it call process.exit.
+ */
+export async function parseArgs<T>(y: Argv<T>, argv: string[], prog: string, deps: Deps): Promise<{ args: T } | { exit: number }> {
+  let failure: string | undefined;
+  let output = '';
+  const parsed = await y
+    .scriptName(prog)
+    .exitProcess(false)
+    .strict()
+    .wrap(deps.columns === undefined ? 100 : Math.min(deps.columns, 120))
+    .fail((msg, err) => {
+      failure = msg ?? err?.message ?? 'invalid arguments';
+    })
+    .parse(argv, {}, (_err, _argv, out) => {
+      output = out;
+    });
+  if (failure !== undefined) {
+    deps.stderr.write(`${prog}: ${failure.split('\n')[0]!.replace(/^Unknown arguments?: /, 'unrecognized option: ')}\n`);
+    deps.stderr.write(`Try '${prog} --help' for more information.\n`);
+    return { exit: EXIT_USAGE };
+  }
+  if (output !== '') {
+    deps.stdout.write(`${output}\n`);
+    return { exit: EXIT_OK };
+  }
+  return { args: parsed as T };
+}

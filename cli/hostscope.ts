@@ -1,0 +1,32 @@
+import type { Deps } from './common.js';
+
+/** The umbrella: `hostscope <command> …` runs the command's own main with the rest of argv. */
+const COMMANDS: Record<string, { describe: string; load: () => Promise<(argv: string[], deps: Deps) => Promise<number>> }> = {
+  cinf: { describe: 'namespaces, the processes in them, and the whole story of one process', load: async () => (await import('./cinf.js')).cinfMain },
+  capdecode: { describe: 'decode capability masks like capsh --decode, per process, both ways', load: async () => (await import('./capdecode.js')).capdecodeMain },
+};
+
+export async function hostscopeMain(argv: string[], deps: Deps): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+    deps.stdout.write(
+      `Usage: hostscope <command> [options]\n\nSee what a container really is: processes, namespaces, cgroups, capabilities.\n\nCommands:\n${Object.entries(COMMANDS)
+        .map(([k, v]) => `  ${k.padEnd(w)}  ${v.describe}`)
+        .join('\n')}\n\nRun 'hostscope <command> --help' for a command's options.\n`,
+    );
+    return cmd === undefined ? 2 : 0;
+  }
+  if (cmd === '--version' || cmd === '-V') {
+    const { readFileSync } = await import('node:fs');
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    deps.stdout.write(`hostscope ${pkg.version}\n`);
+    return 0;
+  }
+  const entry = COMMANDS[cmd];
+  if (!entry) {
+    deps.stderr.write(`hostscope: unknown command '${cmd}'\nTry 'hostscope --help' for more information.\n`);
+    return 2;
+  }
+  return (await entry.load())(rest, deps);
+}

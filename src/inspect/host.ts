@@ -1,0 +1,69 @@
+import type { ProcSource } from '../source/source.js';
+import { NS_TYPES, type NsType } from '../parse/ns-link.js';
+import { parseMountInfo } from '../parse/proc-mountinfo.js';
+import { isProcError } from '../source/errors.js';
+import { readInto, nsKey, type ProcFile, type ProcessInfo } from '../proc/process.js';
+import { takeSnapshot, type Snapshot } from '../proc/snapshot.js';
+import { buildNamespaceIndex, findHostReference, type HostReference, type NamespaceGroup } from '../model/namespaces.js';
+import { buildContainers, containerIndex, type Container } from '../model/containers.js';
+import { detectCgroupLayout, type CgroupLayout } from '../cgroup/layout.js';
+
+/** The host at one moment: processes, the host's reference namespaces, namespaces and containers. */
+export interface HostModel {
+  snapshot: Snapshot;
+  ref: HostReference;
+  namespaces: NamespaceGroup[];
+  nsByKey: Map<string, NamespaceGroup>;
+  containers: Container[];
+  containerOf: Map<number, Container>;
+}
+
+export interface InspectOptions {
+  /** files to read for every process (ns and stat are always read) */
+  files?: readonly ProcFile[];
+  /** namespace types to index; default all */
+  types?: readonly NsType[];
+  /** group processes into containers (reads every process's cgroup file) */
+  containers?: boolean;
+  /** leave the reading process itself out */
+  excludeSelf?: boolean;
+}
+
+/**
+ * Read the host and build the model. Reads only what is asked; a container's hostname comes from
+ * its init's environ (HOSTNAME, as docker sets it), read only for those inits.
+ */
+export function inspectHost(src: ProcSource, opts: InspectOptions = {}): HostModel {
+  const files = new Set<ProcFile>(['stat', 'ns', ...(opts.files ?? [])]);
+  if (opts.containers) files.add('cgroup');
+  const snapshot = takeSnapshot(src, { files: [...files], nsEntries: [...NS_TYPES, 'pid_for_children'] });
+  if (opts.excludeSelf && snapshot.selfPid !== undefined) snapshot.processes = snapshot.processes.filter((p) => p.pid !== snapshot.selfPid);
+  const ref = findHostReference(snapshot);
+  const namespaces = buildNamespaceIndex(snapshot, ref, opts.types ?? NS_TYPES);
+  const containers = opts.containers
+    ? buildContainers(snapshot, ref, {
+        hostnameOf: (p: ProcessInfo) => {
+          if (!p.environ && p.errors.environ === undefined) readInto(src, p, ['environ']);
+          return p.environ?.find((e) => e.key === 'HOSTNAME')?.value;
+        },
+      })
+    : [];
+  return {
+    snapshot,
+    ref,
+    namespaces,
+    nsByKey: new Map(namespaces.map((g) => [nsKey(g.ns), g])),
+    containers,
+    containerOf: containerIndex(containers),
+  };
+}
+
+/** The cgroup layout, from the reader's own mountinfo (so it works on dumps too). */
+export function readCgroupLayout(src: ProcSource): CgroupLayout {
+  try {
+    return detectCgroupLayout(parseMountInfo(src.readProcText('self/mountinfo'), 'self/mountinfo'));
+  } catch (e) {
+    if (isProcError(e)) return { mode: 'none', hierarchies: [] };
+    throw e;
+  }
+}

@@ -1,0 +1,99 @@
+import { INIT_NS_INODE, NS_TYPES, type NsType } from '../parse/ns-link.js';
+import { namespacesOf, nsKey, type NsId, type ProcessInfo } from '../proc/process.js';
+import type { Snapshot } from '../proc/snapshot.js';
+
+/** One namespace and the processes in it. */
+export interface NamespaceGroup {
+  ns: NsId;
+  key: string;
+  /** numerically sorted */
+  pids: number[];
+  processes: ProcessInfo[];
+  /** the lowest pid, as lsns's PID column */
+  lowest: ProcessInfo;
+  /** is this the host's namespace of its type (see findHostReference)? */
+  isHost: boolean;
+}
+
+/**
+ * What "the host" is, per namespace type. PID 1 is not always readable (EACCES even for root
+ * here) nor always the host's init (inside a container), so: kthreadd if visible (kernel threads
+ * live in the initial namespaces), else PID 1, else the kernel's fixed initial inode, else the
+ * most populated namespace of the type.
+ */
+export interface HostReference {
+  ns: Partial<Record<NsType, NsId>>;
+  /** which process it was taken from, and why, for the user */
+  pid: number | undefined;
+  how: 'kthreadd' | 'pid 1' | 'initial inodes' | 'most populated';
+}
+
+export function findHostReference(snapshot: Snapshot): HostReference {
+  const procs = snapshot.processes;
+  const kthreadd = procs.find((p) => p.stat?.ppid === 0 && p.pid !== 1 && (p.status?.kthread === true || (p.stat?.comm ?? p.comm) === 'kthreadd'));
+  const pid1 = procs.find((p) => p.pid === 1);
+  const full = (p: ProcessInfo | undefined): boolean => !!p && Object.keys(namespacesOf(p)).length >= 6;
+  let ref: HostReference;
+  if (full(kthreadd)) ref = { ns: { ...namespacesOf(kthreadd!) }, pid: kthreadd!.pid, how: 'kthreadd' };
+  else if (full(pid1)) ref = { ns: { ...namespacesOf(pid1!) }, pid: 1, how: 'pid 1' };
+  else ref = { ns: {}, pid: undefined, how: 'initial inodes' };
+  // types still unknown (e.g. the kernel thread's mnt is hidden): initial inode or most populated
+  const counts = new Map<string, { id: NsId; n: number }>();
+  for (const p of procs) {
+    for (const id of Object.values(namespacesOf(p))) {
+      const k = nsKey(id);
+      const c = counts.get(k);
+      if (c) c.n++;
+      else counts.set(k, { id, n: 1 });
+    }
+  }
+  for (const t of NS_TYPES) {
+    if (ref.ns[t]) continue;
+    const all = [...counts.values()].filter((c) => c.id.type === t);
+    const init = all.find((c) => c.id.inode === INIT_NS_INODE[t]);
+    const pick = init ?? all.sort((a, b) => b.n - a.n)[0];
+    if (pick) {
+      ref.ns[t] = pick.id;
+      if (!init && ref.how === 'initial inodes') ref.how = 'most populated';
+    }
+  }
+  return ref;
+}
+
+export function isHostNs(ref: HostReference, id: NsId): boolean {
+  const h = ref.ns[id.type];
+  return !!h && h.inode === id.inode && h.dev === id.dev;
+}
+
+/**
+ * Group processes by namespace (type, dev, inode). The *_for_children entries are not counted:
+ * a process is in its `pid` namespace, not in the one its children will get.
+ */
+export function buildNamespaceIndex(snapshot: Snapshot, ref: HostReference, types: readonly NsType[] = NS_TYPES): NamespaceGroup[] {
+  const groups = new Map<string, NamespaceGroup>();
+  const wanted = new Set(types);
+  for (const p of snapshot.processes) {
+    for (const id of Object.values(namespacesOf(p))) {
+      if (!wanted.has(id.type)) continue;
+      const key = nsKey(id);
+      let g = groups.get(key);
+      if (!g) {
+        g = { ns: id, key, pids: [], processes: [], lowest: p, isHost: isHostNs(ref, id) };
+        groups.set(key, g);
+      }
+      g.pids.push(p.pid);
+      g.processes.push(p);
+      if (p.pid < g.lowest.pid) g.lowest = p;
+    }
+  }
+  const out = [...groups.values()];
+  for (const g of out) g.pids.sort((a, b) => a - b);
+  // lsns order: by inode, then type
+  out.sort((a, b) => a.ns.inode - b.ns.inode || NS_TYPES.indexOf(a.ns.type) - NS_TYPES.indexOf(b.ns.type) || a.ns.dev - b.ns.dev);
+  return out;
+}
+
+/** Every namespace with this inode (several types can never share one, but dumps can lie). */
+export function findNamespaces(groups: NamespaceGroup[], inode: number): NamespaceGroup[] {
+  return groups.filter((g) => g.ns.inode === inode);
+}

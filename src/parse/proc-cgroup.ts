@@ -1,0 +1,28 @@
+import { ParseError } from '../source/errors.js';
+import { lines } from './text.js';
+
+/** One line of /proc/<pid>/cgroup. */
+export interface CgroupMembership {
+  /** 0 for the v2 unified hierarchy */
+  hierarchyId: number;
+  /** `['cpu','cpuacct']`, `['name=systemd']`, or `[]` for v2 */
+  controllers: string[];
+  /** relative to the reader's cgroup namespace: may start with `/..` */
+  path: string;
+}
+
+/**
+ * /proc/<pid>/cgroup, see cgroups(7): `hierarchy-ID:controller-list:cgroup-path`. Split on the
+ * first two `:` only: paths may contain `:` (containerd with the systemd driver).
+ */
+export function parseProcCgroup(text: string, path = 'cgroup'): CgroupMembership[] {
+  return lines(text).map((line, i) => {
+    const a = line.indexOf(':');
+    const b = a < 0 ? -1 : line.indexOf(':', a + 1);
+    if (a < 0 || b < 0) throw new ParseError(path, 'expected id:controllers:path', i + 1, line);
+    const id = Number(line.slice(0, a));
+    if (!Number.isInteger(id) || id < 0) throw new ParseError(path, 'bad hierarchy id', i + 1, line);
+    const ctl = line.slice(a + 1, b);
+    return { hierarchyId: id, controllers: ctl === '' ? [] : ctl.split(','), path: line.slice(b + 1) };
+  });
+}

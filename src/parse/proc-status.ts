@@ -1,0 +1,205 @@
+import { ParseError } from '../source/errors.js';
+import { lines } from './text.js';
+
+/** The four ids of a `Uid:`/`Gid:` line: real, effective, saved set, filesystem. */
+export interface IdQuad {
+  real: number;
+  effective: number;
+  saved: number;
+  fs: number;
+}
+
+export interface ProcStatus {
+  name: string;
+  umask: number | undefined;
+  /** one letter, e.g. `S` */
+  state: string;
+  /** the kernel's words for it, e.g. `sleeping` */
+  stateName: string;
+  tgid: number;
+  ngid: number | undefined;
+  pid: number;
+  ppid: number;
+  tracerPid: number;
+  uid: IdQuad;
+  gid: IdQuad;
+  fdSize: number | undefined;
+  groups: number[];
+  /** outermost pid namespace first */
+  nsTgid: number[] | undefined;
+  nsPid: number[] | undefined;
+  nsPgid: number[] | undefined;
+  nsSid: number[] | undefined;
+  /** `Kthread:` appeared in 6.x; undefined on older kernels */
+  kthread: boolean | undefined;
+  /** every Vm*, Rss* and HugetlbPages line, converted from kB to bytes: `VmRSS` → vmRssBytes */
+  memoryBytes: Record<string, number>;
+  coreDumping: boolean | undefined;
+  thpEnabled: boolean | undefined;
+  threads: number;
+  sigQueued: number | undefined;
+  sigQueueLimit: number | undefined;
+  sigPnd: bigint | undefined;
+  shdPnd: bigint | undefined;
+  sigBlk: bigint | undefined;
+  sigIgn: bigint | undefined;
+  sigCgt: bigint | undefined;
+  capInh: bigint;
+  capPrm: bigint;
+  capEff: bigint;
+  capBnd: bigint | undefined;
+  capAmb: bigint | undefined;
+  noNewPrivs: boolean | undefined;
+  /** 0 disabled, 1 strict, 2 filter */
+  seccomp: number | undefined;
+  seccompFilters: number | undefined;
+  cpusAllowedList: string | undefined;
+  memsAllowedList: string | undefined;
+  voluntaryCtxtSwitches: number | undefined;
+  nonvoluntaryCtxtSwitches: number | undefined;
+  /** every line, raw, keyed as the kernel names it: unknown keys are kept here */
+  fields: Record<string, string>;
+}
+
+/**
+ * Undo the escaping the kernel applies to `Name:` (fs/proc/array.c proc_task_name):
+ * `\n` for newline and `\\` for backslash. Other bytes, tabs included, come raw.
+ */
+export function unescapeStatusName(s: string): string {
+  return s.replace(/\\(n|\\)/g, (_m, c: string) => (c === 'n' ? '\n' : '\\'));
+}
+
+/** /proc/<pid>/status, see proc_pid_status(5). Splits each line on its first `:` only. */
+export function parseProcStatus(text: string, path = 'status'): ProcStatus {
+  const fields: Record<string, string> = {};
+  const lineOf: Record<string, number> = {};
+  lines(text).forEach((line, i) => {
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw new ParseError(path, 'no key', i + 1, line);
+    const key = line.slice(0, colon);
+    fields[key] = line.slice(colon + 1).replace(/^[\t ]+/, '');
+    lineOf[key] = i + 1;
+  });
+
+  const bad = (key: string, why: string): ParseError => new ParseError(path, `${key}: ${why}`, lineOf[key], fields[key]);
+  const int = (key: string): number | undefined => {
+    const v = fields[key];
+    if (v === undefined) return undefined;
+    const n = Number(v.trim());
+    if (!Number.isInteger(n)) throw bad(key, 'not an integer');
+    return n;
+  };
+  const required = (key: string): number => {
+    const n = int(key);
+    if (n === undefined) throw new ParseError(path, `no ${key} line`);
+    return n;
+  };
+  const list = (key: string): number[] | undefined => {
+    const v = fields[key];
+    if (v === undefined) return undefined;
+    const parts = v.split(/[\t ]+/).filter((p) => p !== '');
+    const nums = parts.map(Number);
+    if (nums.some((n) => !Number.isInteger(n))) throw bad(key, 'not a list of integers');
+    return nums;
+  };
+  const quad = (key: string): IdQuad => {
+    const l = list(key);
+    if (!l || l.length !== 4) throw l ? bad(key, 'expected 4 ids') : new ParseError(path, `no ${key} line`);
+    return { real: l[0]!, effective: l[1]!, saved: l[2]!, fs: l[3]! };
+  };
+  const hex = (key: string): bigint | undefined => {
+    const v = fields[key];
+    if (v === undefined) return undefined;
+    if (!/^[0-9a-fA-F]+$/.test(v.trim())) throw bad(key, 'not a hex mask');
+    return BigInt(`0x${v.trim()}`);
+  };
+  const hexRequired = (key: string): bigint => {
+    const v = hex(key);
+    if (v === undefined) throw new ParseError(path, `no ${key} line`);
+    return v;
+  };
+  const bool = (key: string): boolean | undefined => {
+    const n = int(key);
+    return n === undefined ? undefined : n !== 0;
+  };
+
+  const memoryBytes: Record<string, number> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (!/^(Vm|Rss|HugetlbPages)/.test(key)) continue;
+    const m = /^(\d+)\s*kB$/.exec(value.trim());
+    if (!m) throw bad(key, 'expected "<n> kB"');
+    memoryBytes[`${key.charAt(0).toLowerCase()}${key.slice(1)}Bytes`.replace(/^vmRSS/, 'vmRss')] = Number(m[1]) * 1024;
+  }
+
+  const stateText = fields.State ?? '';
+  const stateMatch = /^(\S)\s*(?:\((.*)\))?/.exec(stateText);
+  if (!stateMatch) throw new ParseError(path, 'no State line');
+  const sigQ = fields.SigQ?.split('/');
+
+  return {
+    name: unescapeStatusName(fields.Name ?? ''),
+    umask: fields.Umask === undefined ? undefined : parseInt(fields.Umask, 8),
+    state: stateMatch[1]!,
+    stateName: stateMatch[2] ?? '',
+    tgid: required('Tgid'),
+    ngid: int('Ngid'),
+    pid: required('Pid'),
+    ppid: required('PPid'),
+    tracerPid: int('TracerPid') ?? 0,
+    uid: quad('Uid'),
+    gid: quad('Gid'),
+    fdSize: int('FDSize'),
+    groups: list('Groups') ?? [],
+    nsTgid: list('NStgid'),
+    nsPid: list('NSpid'),
+    nsPgid: list('NSpgid'),
+    nsSid: list('NSsid'),
+    kthread: bool('Kthread'),
+    memoryBytes,
+    coreDumping: bool('CoreDumping'),
+    thpEnabled: bool('THP_enabled'),
+    threads: int('Threads') ?? 1,
+    sigQueued: sigQ ? Number(sigQ[0]) : undefined,
+    sigQueueLimit: sigQ ? Number(sigQ[1]) : undefined,
+    sigPnd: hex('SigPnd'),
+    shdPnd: hex('ShdPnd'),
+    sigBlk: hex('SigBlk'),
+    sigIgn: hex('SigIgn'),
+    sigCgt: hex('SigCgt'),
+    capInh: hexRequired('CapInh'),
+    capPrm: hexRequired('CapPrm'),
+    capEff: hexRequired('CapEff'),
+    capBnd: hex('CapBnd'),
+    capAmb: hex('CapAmb'),
+    noNewPrivs: bool('NoNewPrivs'),
+    seccomp: int('Seccomp'),
+    seccompFilters: int('Seccomp_filters'),
+    cpusAllowedList: fields.Cpus_allowed_list,
+    memsAllowedList: fields.Mems_allowed_list,
+    voluntaryCtxtSwitches: int('voluntary_ctxt_switches'),
+    nonvoluntaryCtxtSwitches: int('nonvoluntary_ctxt_switches'),
+    fields,
+  };
+}
+
+export const SECCOMP_MODES = ['disabled', 'strict', 'filter'] as const;
+
+export function seccompModeName(mode: number | undefined): string {
+  if (mode === undefined) return 'unsupported';
+  return SECCOMP_MODES[mode] ?? `mode ${mode}`;
+}
+
+/** A Cpus_allowed_list / Mems_allowed_list range list, `0-3,8,10-11` → [0,1,2,3,8,10,11]. */
+export function parseRangeList(text: string, path = 'list'): number[] {
+  const out: number[] = [];
+  const t = text.trim();
+  if (t === '') return out;
+  for (const part of t.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) throw new ParseError(path, `bad range ${JSON.stringify(part)}`);
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    for (let i = a; i <= b; i++) out.push(i);
+  }
+  return out;
+}

@@ -1,0 +1,209 @@
+import type { ProcSource } from '../source/source.js';
+import { ProcError, type ProcErrorCode, isProcError } from '../source/errors.js';
+import { parseProcStat, type ProcStat } from '../parse/proc-stat.js';
+import { parseProcStatus, type ProcStatus } from '../parse/proc-status.js';
+import { parseCmdline, parseComm, parseEnviron, type EnvEntry } from '../parse/proc-environ.js';
+import { NS_ENTRIES, NS_TYPES, entryType, parseNsLink, type NsEntry, type NsType } from '../parse/ns-link.js';
+import { parseProcCgroup, type CgroupMembership } from '../parse/proc-cgroup.js';
+import { parseMountInfo, type MountInfo } from '../parse/proc-mountinfo.js';
+import { parseIdMap, parseSetgroups, type IdMapRange } from '../parse/proc-id-map.js';
+
+/** The per-process files a reader can be asked for. */
+export const PROC_FILES = [
+  'stat',
+  'status',
+  'cmdline',
+  'comm',
+  'environ',
+  'ns',
+  'cgroup',
+  'mountinfo',
+  'uid_map',
+  'gid_map',
+  'setgroups',
+] as const;
+export type ProcFile = (typeof PROC_FILES)[number];
+
+/** A namespace's identity: (device of nsfs, inode). */
+export interface NsId {
+  type: NsType;
+  inode: number;
+  dev: number;
+}
+
+export function nsKey(ns: { type: NsType; inode: number; dev: number }): string {
+  return `${ns.type}:${ns.dev}:${ns.inode}`;
+}
+
+/** What one read of /proc/<pid> found. A field is absent when it was not asked for or failed. */
+export interface ProcessInfo {
+  pid: number;
+  stat?: ProcStat;
+  status?: ProcStatus;
+  cmdline?: string[];
+  comm?: string;
+  environ?: EnvEntry[];
+  /** keyed by entry name (`pid_for_children` kept apart from `pid`) */
+  ns?: Partial<Record<NsEntry, NsId>>;
+  cgroups?: CgroupMembership[];
+  mounts?: MountInfo[];
+  uidMap?: IdMapRange[];
+  gidMap?: IdMapRange[];
+  setgroups?: 'allow' | 'deny';
+  /** why a file (or one ns entry: `ns/net`) is missing */
+  errors: Partial<Record<string, ProcErrorCode>>;
+}
+
+type Reader = (src: ProcSource, pid: number, info: ProcessInfo) => void;
+
+const READERS: Record<Exclude<ProcFile, 'ns'>, Reader> = {
+  stat: (src, pid, info) => {
+    info.stat = parseProcStat(src.readProcText(`${pid}/stat`), `${pid}/stat`);
+  },
+  status: (src, pid, info) => {
+    info.status = parseProcStatus(src.readProcText(`${pid}/status`), `${pid}/status`);
+  },
+  cmdline: (src, pid, info) => {
+    info.cmdline = parseCmdline(src.readProc(`${pid}/cmdline`));
+  },
+  comm: (src, pid, info) => {
+    info.comm = parseComm(src.readProc(`${pid}/comm`));
+  },
+  environ: (src, pid, info) => {
+    info.environ = parseEnviron(src.readProc(`${pid}/environ`));
+  },
+  cgroup: (src, pid, info) => {
+    info.cgroups = parseProcCgroup(src.readProcText(`${pid}/cgroup`), `${pid}/cgroup`);
+  },
+  mountinfo: (src, pid, info) => {
+    info.mounts = parseMountInfo(src.readProcText(`${pid}/mountinfo`), `${pid}/mountinfo`);
+  },
+  uid_map: (src, pid, info) => {
+    info.uidMap = parseIdMap(src.readProcText(`${pid}/uid_map`), `${pid}/uid_map`);
+  },
+  gid_map: (src, pid, info) => {
+    info.gidMap = parseIdMap(src.readProcText(`${pid}/gid_map`), `${pid}/gid_map`);
+  },
+  setgroups: (src, pid, info) => {
+    info.setgroups = parseSetgroups(src.readProcText(`${pid}/setgroups`), `${pid}/setgroups`);
+  },
+};
+
+export interface ReadOptions {
+  /** which ns entries to read; default all ten */
+  nsEntries?: readonly NsEntry[];
+}
+
+/**
+ * Read the asked-for files of one process. Never throws for a file: each failure is recorded
+ * in `errors` (the process may vanish between two files). Returns undefined only when the
+ * process is gone before its first file could be read.
+ */
+export function readProcess(src: ProcSource, pid: number, files: readonly ProcFile[], opts: ReadOptions = {}): ProcessInfo | undefined {
+  const info: ProcessInfo = { pid, errors: {} };
+  const readAny = readInto(src, info, files, opts);
+  if (!readAny && Object.values(info.errors).every((c) => c === 'PROCESS_GONE')) return undefined;
+  return info;
+}
+
+/** Read more files into a process already read (views read cmdline only for the rows they show). */
+export function readInto(src: ProcSource, info: ProcessInfo, files: readonly ProcFile[], opts: ReadOptions = {}): boolean {
+  const pid = info.pid;
+  let readAny = false;
+  for (const file of files) {
+    if (file === 'ns') {
+      readNamespaces(src, pid, info, opts.nsEntries ?? NS_ENTRIES);
+      readAny ||= info.ns !== undefined && Object.keys(info.ns).length > 0;
+      continue;
+    }
+    try {
+      READERS[file](src, pid, info);
+      readAny = true;
+    } catch (e) {
+      if (!isProcError(e)) throw e;
+      info.errors[file] = e.code;
+    }
+  }
+  return readAny;
+}
+
+/**
+ * /proc/<pid>/ns/*: readlink each entry. A type the kernel lacks (ENOENT while the process is
+ * alive), a zombie's released entries (ENOENT) and `pid_for_children` before its first fork
+ * (ENOENT) are all just absent; EACCES is recorded per entry.
+ */
+export function readNamespaces(src: ProcSource, pid: number, info: ProcessInfo, entries: readonly NsEntry[] = NS_ENTRIES): void {
+  const dev = src.nsfsDevice();
+  const ns: Partial<Record<NsEntry, NsId>> = {};
+  for (const entry of entries) {
+    try {
+      const link = parseNsLink(src.readProcLink(`${pid}/ns/${entry}`), `${pid}/ns/${entry}`);
+      if (link.type !== entryType(entry)) throw new ProcError('PARSE', `${pid}/ns/${entry}`, `ns/${entry} points at ${link.type}`);
+      ns[entry] = { type: link.type, inode: link.inode, dev };
+    } catch (e) {
+      if (!isProcError(e)) throw e;
+      // ENOENT for one entry is normal (see above): it is "not there", not "process gone"
+      info.errors[`ns/${entry}`] = e.code === 'PROCESS_GONE' && e.errno === 'ENOENT' ? 'NOT_FOUND' : e.code;
+    }
+  }
+  if (Object.keys(ns).length === 0 && entries.every((e) => info.errors[`ns/${e}`] === 'NOT_FOUND')) {
+    // not one entry left: the whole directory is gone, so is the process
+    info.errors.ns = 'PROCESS_GONE';
+    return;
+  }
+  info.ns = ns;
+}
+
+const FIELD_OF: Record<ProcFile, keyof ProcessInfo> = {
+  stat: 'stat',
+  status: 'status',
+  cmdline: 'cmdline',
+  comm: 'comm',
+  environ: 'environ',
+  ns: 'ns',
+  cgroup: 'cgroups',
+  mountinfo: 'mounts',
+  uid_map: 'uidMap',
+  gid_map: 'gidMap',
+  setgroups: 'setgroups',
+};
+
+/** Read those of `files` not read (nor failed) yet. */
+export function ensureFiles(src: ProcSource, info: ProcessInfo, files: readonly ProcFile[]): void {
+  const missing = files.filter((f) => info[FIELD_OF[f]] === undefined && info.errors[f] === undefined);
+  if (missing.length > 0) readInto(src, info, missing);
+}
+
+/** The pids in /proc, numerically sorted. */
+export function listPids(src: ProcSource): number[] {
+  const pids: number[] = [];
+  for (const name of src.listProc()) {
+    const c = name.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    const n = Number(name);
+    if (Number.isInteger(n)) pids.push(n);
+  }
+  return pids.sort((a, b) => a - b);
+}
+
+/** The namespaces (not the *_for_children entries) of a process, by type. */
+export function namespacesOf(p: ProcessInfo): Partial<Record<NsType, NsId>> {
+  const out: Partial<Record<NsType, NsId>> = {};
+  if (!p.ns) return out;
+  for (const t of NS_TYPES) {
+    const id = p.ns[t];
+    if (id) out[t] = id;
+  }
+  return out;
+}
+
+/** The command line as lsns shows it: argv joined by spaces, or `[comm]`-less comm for kernel threads. */
+export function commandOf(p: ProcessInfo): string {
+  if (p.cmdline && p.cmdline.length > 0) return p.cmdline.join(' ');
+  return p.comm ?? p.stat?.comm ?? p.status?.name ?? '';
+}
+
+/** Did the process die between reads (one of its files says gone)? */
+export function vanished(p: ProcessInfo): boolean {
+  return Object.values(p.errors).includes('PROCESS_GONE');
+}

@@ -1,0 +1,43 @@
+import type { ProcSource } from '../source/source.js';
+import type { ProcErrorCode } from '../source/errors.js';
+import { listPids, readProcess, type ProcFile, type ProcessInfo, type ReadOptions } from './process.js';
+
+/** Every process of a host at one moment, with what could not be read counted, never fatal. */
+export interface Snapshot {
+  processes: ProcessInfo[];
+  /** processes that were listed but had exited before (or while) they were read */
+  vanished: number;
+  /** processes with at least one file denied to us */
+  denied: number;
+  /** pid of the reader itself when it is in this /proc (so views can leave it out) */
+  selfPid: number | undefined;
+  takenAtMs: number;
+}
+
+export interface SnapshotOptions extends ReadOptions {
+  files: readonly ProcFile[];
+  /** only these pids (e.g. `--pid`); default every pid */
+  pids?: readonly number[];
+}
+
+export function takeSnapshot(src: ProcSource, opts: SnapshotOptions): Snapshot {
+  const pids = opts.pids ?? listPids(src);
+  const processes: ProcessInfo[] = [];
+  let vanished = 0;
+  let denied = 0;
+  for (const pid of pids) {
+    const info = readProcess(src, pid, opts.files, opts);
+    if (!info) {
+      vanished++;
+      continue;
+    }
+    const codes = Object.values(info.errors) as ProcErrorCode[];
+    if (codes.includes('PROCESS_GONE') && !info.stat && !info.status) {
+      vanished++;
+      continue;
+    }
+    if (codes.includes('PERMISSION_DENIED')) denied++;
+    processes.push(info);
+  }
+  return { processes, vanished, denied, selfPid: src.isLive ? process.pid : src.selfPid(), takenAtMs: Date.now() };
+}

@@ -1,0 +1,99 @@
+import type { Column } from './table.js';
+import type { NamespaceGroup } from '../model/namespaces.js';
+import type { Container } from '../model/containers.js';
+import { commandOf, type ProcessInfo } from '../proc/process.js';
+import { capNames, formatMaskHex } from '../parse/capabilities.js';
+import { seccompModeName } from '../parse/proc-status.js';
+import type { CgroupMembership } from '../parse/proc-cgroup.js';
+
+/** A namespace with what the list view says of it. */
+export interface NsRow {
+  group: NamespaceGroup;
+  /** sorted unique effective uids of its processes */
+  users: number[];
+  userName(uid: number | undefined): string | undefined;
+  containers: Container[];
+}
+
+const euid = (p: ProcessInfo): number | undefined => p.status?.uid.effective;
+
+export const NS_COLUMNS: Column<NsRow>[] = [
+  { id: 'NS', help: 'namespace identifier (inode number)', align: 'right', json: 'number', value: (r) => r.group.ns.inode },
+  { id: 'TYPE', help: 'kind of namespace', json: 'string', value: (r) => r.group.ns.type },
+  { id: 'NPROCS', help: 'number of processes in the namespace', align: 'right', json: 'number', value: (r) => r.group.pids.length },
+  { id: 'USERS', help: 'effective uids of its processes', json: 'array', value: (r) => r.users, text: (r) => (r.users.length ? r.users.join(',') : '-') },
+  { id: 'PID', help: 'lowest PID in the namespace', align: 'right', json: 'number', value: (r) => r.group.lowest.pid },
+  { id: 'PPID', help: 'PPID of the PID', align: 'right', json: 'number', value: (r) => r.group.lowest.stat?.ppid ?? r.group.lowest.status?.ppid },
+  { id: 'UID', help: 'effective uid of the PID', align: 'right', json: 'number', value: (r) => euid(r.group.lowest) },
+  { id: 'USER', help: 'user name of the PID', json: 'string', value: (r) => r.userName(euid(r.group.lowest)) },
+  { id: 'PATH', help: 'path to the namespace', json: 'string', value: (r) => `/proc/${r.group.lowest.pid}/ns/${r.group.ns.type}` },
+  { id: 'DEV', help: 'device number of nsfs (namespace identity is dev + inode)', align: 'right', json: 'number', value: (r) => r.group.ns.dev },
+  { id: 'HOST', help: "yes if this is the host's namespace of its type", json: 'boolean', value: (r) => r.group.isHost, text: (r) => (r.group.isHost ? 'yes' : 'no') },
+  {
+    id: 'CONTAINER',
+    help: 'containers whose processes are in it',
+    json: 'array',
+    value: (r) => r.containers.map((c) => c.name),
+    text: (r) => (r.containers.length === 0 ? '-' : r.containers.length > 3 ? `${r.containers.slice(0, 3).map((c) => c.name).join(',')},+${r.containers.length - 3}` : r.containers.map((c) => c.name).join(',')),
+  },
+  { id: 'CMD', help: 'command line of the PID', json: 'string', trunc: true, value: (r) => commandOf(r.group.lowest) },
+];
+
+export const NS_DEFAULT = ['NS', 'TYPE', 'NPROCS', 'USERS', 'PID', 'CMD'];
+
+/** A process with what the per-namespace view says of it. */
+export interface ProcRow {
+  p: ProcessInfo;
+  container: Container | undefined;
+  userName(uid: number | undefined): string | undefined;
+}
+
+/**
+ * cgroups in one cell: the path most controllers share, then the exceptions, e.g.
+ * `/ (memory:/process_api/973c…)`. The full list is in JSON.
+ */
+export function cgroupSummary(lines: CgroupMembership[] | undefined): string {
+  if (!lines || lines.length === 0) return '-';
+  const byPath = new Map<string, string[]>();
+  for (const l of lines) {
+    const name = l.hierarchyId === 0 ? '0' : l.controllers.join(',');
+    const list = byPath.get(l.path) ?? [];
+    list.push(name);
+    byPath.set(l.path, list);
+  }
+  const paths = [...byPath.entries()].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]));
+  const [main, ...rest] = paths;
+  if (rest.length === 0) return main![0];
+  return `${main![0]} (${rest.map(([p, names]) => `${names.join('+')}:${p}`).join(' ')})`;
+}
+
+export const PROC_COLUMNS: Column<ProcRow>[] = [
+  { id: 'PID', help: 'process id (in the reader’s pid namespace)', align: 'right', json: 'number', value: (r) => r.p.pid },
+  { id: 'PPID', help: 'parent process id', align: 'right', json: 'number', value: (r) => r.p.stat?.ppid ?? r.p.status?.ppid },
+  { id: 'NAME', help: 'command name (comm)', json: 'string', value: (r) => r.p.stat?.comm ?? r.p.status?.name ?? r.p.comm },
+  { id: 'CMD', help: 'command line', json: 'string', trunc: true, value: (r) => commandOf(r.p) },
+  { id: 'NTHREADS', help: 'number of threads', align: 'right', json: 'number', value: (r) => r.p.status?.threads ?? r.p.stat?.numThreads },
+  {
+    id: 'CGROUPS',
+    help: 'cgroup paths (the common one, then exceptions)',
+    json: 'array',
+    value: (r) => r.p.cgroups?.map((l) => `${l.hierarchyId}:${l.controllers.join(',')}:${l.path}`),
+    text: (r) => (r.p.errors.cgroup === 'PERMISSION_DENIED' ? '-' : cgroupSummary(r.p.cgroups)),
+  },
+  {
+    id: 'STATE',
+    help: 'process state',
+    json: 'string',
+    value: (r) => (r.p.status ? `${r.p.status.state} (${r.p.status.stateName})` : r.p.stat?.state),
+  },
+  { id: 'NSPID', help: 'pid inside its own pid namespace', align: 'right', json: 'number', value: (r) => r.p.status?.nsPid?.at(-1) },
+  { id: 'UID', help: 'effective uid', align: 'right', json: 'number', value: (r) => euid(r.p) },
+  { id: 'USER', help: 'effective user name', json: 'string', value: (r) => r.userName(euid(r.p)) },
+  { id: 'CAPEFF', help: 'effective capabilities (hex)', json: 'string', value: (r) => (r.p.status ? formatMaskHex(r.p.status.capEff) : undefined) },
+  { id: 'CAPS', help: 'effective capabilities (names)', json: 'array', value: (r) => (r.p.status ? capNames(r.p.status.capEff) : undefined) },
+  { id: 'SECCOMP', help: 'seccomp mode', json: 'string', value: (r) => (r.p.status ? seccompModeName(r.p.status.seccomp) : undefined) },
+  { id: 'NNP', help: 'no_new_privs set', json: 'boolean', value: (r) => r.p.status?.noNewPrivs, text: (r) => (r.p.status?.noNewPrivs === undefined ? '-' : r.p.status.noNewPrivs ? 'yes' : 'no') },
+  { id: 'CONTAINER', help: 'container the process belongs to', json: 'string', value: (r) => r.container?.name },
+];
+
+export const PROC_DEFAULT = ['PID', 'PPID', 'NAME', 'CMD', 'NTHREADS', 'CGROUPS', 'STATE'];

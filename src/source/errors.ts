@@ -1,0 +1,84 @@
+/**
+ * Every failure to read the kernel's files is one of a few kinds. The kind decides what the
+ * callers do: a vanished process is counted and skipped, a denied field is shown as `-`, a
+ * missing file (the kernel lacks it) is simply absent, a parse failure is shown as `?`.
+ */
+export type ProcErrorCode = 'PROCESS_GONE' | 'PERMISSION_DENIED' | 'NOT_FOUND' | 'PARSE' | 'IO';
+
+export class ProcError extends Error {
+  readonly code: ProcErrorCode;
+  readonly path: string;
+  readonly errno: string | undefined;
+
+  constructor(code: ProcErrorCode, path: string, message: string, errno?: string) {
+    super(message);
+    this.name = 'ProcError';
+    this.code = code;
+    this.path = path;
+    this.errno = errno;
+  }
+}
+
+/** A file's text did not have the shape its man page promises. */
+export class ParseError extends ProcError {
+  readonly line: number | undefined;
+  readonly text: string | undefined;
+
+  constructor(path: string, detail: string, line?: number, text?: string) {
+    const where = line === undefined ? path : `line ${line} of ${path}`;
+    super('PARSE', path, `cannot parse ${where}: ${detail}`);
+    this.name = 'ParseError';
+    this.line = line;
+    this.text = text;
+  }
+}
+
+export function isProcError(e: unknown): e is ProcError {
+  return e instanceof ProcError;
+}
+
+/** Node's `code` of an fs error, e.g. ENOENT. */
+export function errnoOf(e: unknown): string | undefined {
+  if (typeof e === 'object' && e !== null && 'code' in e && typeof (e as { code: unknown }).code === 'string') {
+    return (e as { code: string }).code;
+  }
+  return undefined;
+}
+
+/**
+ * Classify an errno met under /proc/<pid>/. ENOENT and ESRCH mean the process went away
+ * (or is a zombie: EINVAL on mountinfo); EACCES/EPERM mean we may not look.
+ */
+export function classifyProcErrno(errno: string | undefined): ProcErrorCode {
+  switch (errno) {
+    case 'ENOENT':
+    case 'ESRCH':
+    case 'EINVAL':
+      return 'PROCESS_GONE';
+    case 'EACCES':
+    case 'EPERM':
+      return 'PERMISSION_DENIED';
+    default:
+      return 'IO';
+  }
+}
+
+/** Human words for an errno, as strerror(3) prints them. */
+export function strerror(errno: string | undefined): string {
+  switch (errno) {
+    case 'ENOENT': return 'No such file or directory';
+    case 'ESRCH': return 'No such process';
+    case 'EACCES': return 'Permission denied';
+    case 'EPERM': return 'Operation not permitted';
+    case 'EINVAL': return 'Invalid argument';
+    case 'ENOTDIR': return 'Not a directory';
+    case 'EISDIR': return 'Is a directory';
+    case 'ENODEV': return 'No such device';
+    case 'EBUSY': return 'Device or resource busy';
+    case 'EEXIST': return 'File exists';
+    case 'ENOSPC': return 'No space left on device';
+    case 'EROFS': return 'Read-only file system';
+    case 'EOPNOTSUPP': return 'Operation not supported';
+    default: return errno ?? 'unknown error';
+  }
+}
