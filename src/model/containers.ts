@@ -2,6 +2,7 @@ import { NS_TYPES, type NsType } from '../parse/ns-link.js';
 import { namespacesOf, type NsId, type ProcessInfo } from '../proc/process.js';
 import type { Snapshot } from '../proc/snapshot.js';
 import { containerFromCgroups, type Runtime } from './cgroup-names.js';
+import { isKernelThread } from '../parse/proc-stat.js';
 import { isHostNs, type HostReference } from './namespaces.js';
 
 /** A container is a set of processes: this is how hostscope finds them without asking a daemon. */
@@ -62,6 +63,8 @@ export function buildContainers(snapshot: Snapshot, ref: HostReference, opts: Co
 
   for (const p of snapshot.processes) {
     if (p.pid === snapshot.selfPid) continue;
+    // kernel threads are never containers (kdevtmpfs has a mount namespace of its own)
+    if ((p.stat && isKernelThread(p.stat)) || p.status?.kthread) continue;
     const own = namespacesOf(p);
     const differs = Object.values(own).some((id) => !isHostNs(ref, id));
     if (!differs) continue;

@@ -28,6 +28,13 @@ export interface ProcStat {
  * comm sits between the first `(` and the LAST `)`: it may itself hold spaces, `)` and
  * newlines (`15393 (a:b\nc d\e\tf)(x) S …`).
  */
+/** PF_KTHREAD in the flags field (include/linux/sched.h): a kernel thread. */
+export const PF_KTHREAD = 0x00200000;
+
+export function isKernelThread(st: ProcStat): boolean {
+  return (st.flags & PF_KTHREAD) !== 0;
+}
+
 export function parseProcStat(text: string, path = 'stat'): ProcStat {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');

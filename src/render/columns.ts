@@ -31,10 +31,10 @@ export const NS_COLUMNS: Column<NsRow>[] = [
   { id: 'HOST', help: "yes if this is the host's namespace of its type", json: 'boolean', value: (r) => r.group.isHost, text: (r) => (r.group.isHost ? 'yes' : 'no') },
   {
     id: 'CONTAINER',
-    help: 'containers whose processes are in it',
+    help: "containers whose processes are in it ('(host)' for the host's namespaces)",
     json: 'array',
-    value: (r) => r.containers.map((c) => c.name),
-    text: (r) => (r.containers.length === 0 ? '-' : r.containers.length > 3 ? `${r.containers.slice(0, 3).map((c) => c.name).join(',')},+${r.containers.length - 3}` : r.containers.map((c) => c.name).join(',')),
+    value: (r) => (r.group.isHost ? [] : r.containers.map((c) => c.name)),
+    text: (r) => (r.group.isHost ? '(host)' : r.containers.length === 0 ? '-' : r.containers.length > 3 ? `${r.containers.slice(0, 3).map((c) => c.name).join(',')},+${r.containers.length - 3}` : r.containers.map((c) => c.name).join(',')),
   },
   { id: 'CMD', help: 'command line of the PID', json: 'string', trunc: true, value: (r) => commandOf(r.group.lowest) },
 ];

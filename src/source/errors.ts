@@ -57,6 +57,7 @@ export function classifyProcErrno(errno: string | undefined): ProcErrorCode {
       return 'PROCESS_GONE';
     case 'EACCES':
     case 'EPERM':
+    case 'EREDACTED': // a dump that left the file out on purpose (scripts/capture.ts)
       return 'PERMISSION_DENIED';
     default:
       return 'IO';
