@@ -33,7 +33,7 @@ export function readControlFiles(src: ProcSource, dir: string): ControlFile[] {
   return out;
 }
 
-const BYTE_FILES = /^(memory\.(limit_in_bytes|usage_in_bytes|max_usage_in_bytes|soft_limit_in_bytes|memsw\.\w+_in_bytes|kmem\.\w+_in_bytes|current|max|high|low|min|peak|swap\.current|swap\.max|swap\.peak))$/;
+const BYTE_FILES = /^(memory\.[\w.]*_in_bytes|memory\.(current|max|high|low|min|peak|swap\.current|swap\.max|swap\.peak|zswap\.current|zswap\.max))$/;
 
 /** A short meaning for the values people misread: unlimited markers, bytes, quotas. */
 export function explainControlFile(file: string, ls: string[]): string | undefined {

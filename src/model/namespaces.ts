@@ -1,4 +1,5 @@
 import { INIT_NS_INODE, NS_TYPES, type NsType } from '../parse/ns-link.js';
+import { isKernelThread } from '../parse/proc-stat.js';
 import { namespacesOf, nsKey, type NsId, type ProcessInfo } from '../proc/process.js';
 import type { Snapshot } from '../proc/snapshot.js';
 
@@ -30,7 +31,7 @@ export interface HostReference {
 
 export function findHostReference(snapshot: Snapshot): HostReference {
   const procs = snapshot.processes;
-  const kthreadd = procs.find((p) => p.stat?.ppid === 0 && p.pid !== 1 && (p.status?.kthread === true || (p.stat?.comm ?? p.comm) === 'kthreadd'));
+  const kthreadd = procs.find((p) => p.stat?.ppid === 0 && p.pid !== 1 && (isKernelThread(p.stat) || p.status?.kthread === true || p.stat.comm === 'kthreadd'));
   const pid1 = procs.find((p) => p.pid === 1);
   const full = (p: ProcessInfo | undefined): boolean => !!p && Object.keys(namespacesOf(p)).length >= 6;
   let ref: HostReference;

@@ -84,7 +84,7 @@ export function renderStory(s: ProcessStory, opts: StoryOptions = {}): string {
   proc.push([
     'container',
     s.container
-      ? `${s.container.name} (${s.container.runtime}${s.container.id && s.container.id !== s.container.name ? ` ${s.container.id}` : ''}, init pid ${s.container.initPid}, ${s.container.pids.length} processes)`
+      ? `${s.container.name} (${s.container.runtime}${s.container.id && s.container.id !== s.container.name ? ` ${s.container.id}` : ''}, init pid ${s.container.initPid}, ${s.container.pids.length} process${s.container.pids.length === 1 ? "" : "es"})`
       : 'none: all its namespaces are the host’s',
   ]);
   out.push(section('PROCESS', kv(proc.map(([k, v]) => [k, escapeControl(v)]))));

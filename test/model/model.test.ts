@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { containerFromCgroupPath } from '../../src/model/cgroup-names.js';
+import { buildContainers } from '../../src/model/containers.js';
+import { buildNamespaceIndex, findHostReference } from '../../src/model/namespaces.js';
+import type { ProcessInfo } from '../../src/proc/process.js';
+import type { Snapshot } from '../../src/proc/snapshot.js';
+import type { NsType } from '../../src/parse/ns-link.js';
+
+describe('containerFromCgroupPath', () => {
+  const id = 'd3973eb73bec5e62bf47710d8607a87ce27973c3dcd653b39eae41da25564d4d';
+  it.each([
+    [`/docker/${id}`, 'docker', 'd3973eb73bec'],
+    [`/system.slice/docker-${id}.scope`, 'docker', 'd3973eb73bec'],
+    [`/machine.slice/libpod-${id}.scope`, 'podman', 'd3973eb73bec'],
+    [`/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-${id}.scope/container`, 'podman', 'd3973eb73bec'],
+    [`/libpod_parent/libpod-${id}`, 'podman', 'd3973eb73bec'],
+    [`/kubepods/burstable/pod0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0/${id}`, 'kubernetes', 'd3973eb73bec'],
+    [`/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod0f1e2d3c_4b5a_6978_8796_a5b4c3d2e1f0.slice/cri-containerd-${id}.scope`, 'kubernetes', 'd3973eb73bec'],
+    [`/system.slice/cri-containerd-${id}.scope`, 'containerd', 'd3973eb73bec'],
+    [`/default/${id}`, 'containerd', 'd3973eb73bec'],
+    ['/machine.slice/systemd-nspawn@web\\x2d1.service/payload', 'systemd-nspawn', 'web-1'],
+    ['/machine.slice/machine-web\\x2d1.scope', 'systemd-nspawn', 'web-1'],
+    ['/lxc/u1', 'lxc', 'u1'],
+    ['/lxc.payload.u1/init.scope', 'lxc', 'u1'],
+    ['/hostscope/test-1', 'hostscope', 'test-1'],
+  ])('%s → %s %s', (path, runtime, name) => {
+    expect(containerFromCgroupPath(path)).toMatchObject({ runtime, name });
+  });
+  it.each(['/', '/init.scope', '/user.slice/user-0.slice/session-c7.scope', '/process_api/973c0cdfb1db67c4bf8db5f4e93f5acd', `/machine.slice/libpod-conmon-${id}.scope`])('%s is no container', (path) => {
+    expect(containerFromCgroupPath(path)).toBeUndefined();
+  });
+  it('keeps the pod uid', () => {
+    expect(containerFromCgroupPath(`/kubepods/pod0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0/${id}`)?.pod).toBe('0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0');
+  });
+});
+
+/** a process in the given namespaces (inode per type), for hand-built snapshots */
+function proc(pid: number, ppid: number, ns: Partial<Record<NsType | 'pid_for_children', number>>, extra: Partial<ProcessInfo> = {}): ProcessInfo {
+  const full = { mnt: 1, net: 2, time: 3, cgroup: 4, pid: 5, user: 6, uts: 7, ipc: 8, ...ns };
+  if (ns.pid !== undefined && ns.pid_for_children === undefined) full.pid_for_children = ns.pid;
+  return {
+    pid,
+    stat: { pid, comm: `p${pid}`, state: 'S', ppid, pgrp: pid, session: pid, ttyNr: 0, tpgid: -1, flags: pid === 2 ? 0x200040 : 0, minflt: 0, majflt: 0, utimeTicks: 0, stimeTicks: 0, priority: 20, nice: 0, numThreads: 1, startTimeTicks: pid, vsizeBytes: 0, rssPages: 0, processor: 0 },
+    ns: Object.fromEntries(Object.entries(full).map(([e, inode]) => [e, { type: e === 'pid_for_children' ? 'pid' : e, inode, dev: 4 }])) as ProcessInfo['ns'],
+    errors: {},
+    ...extra,
+  };
+}
+
+function snap(processes: ProcessInfo[]): Snapshot {
+  return { processes, vanished: 0, denied: 0, selfPid: undefined, takenAtMs: 0 };
+}
+
+describe('host reference', () => {
+  it('prefers kthreadd over pid 1 (pid 1 may be unreadable, or a container init)', () => {
+    const s = snap([proc(1, 0, {}, { ns: {} , errors: { 'ns/net': 'PERMISSION_DENIED' } }), proc(2, 0, {}), proc(10, 1, { net: 99 })]);
+    const ref = findHostReference(s);
+    expect(ref).toMatchObject({ pid: 2, how: 'kthreadd' });
+    expect(ref.ns.net?.inode).toBe(2);
+  });
+  it('falls back to pid 1, then to the most populated namespace', () => {
+    expect(findHostReference(snap([proc(1, 0, {}), proc(10, 1, { net: 99 })])).how).toBe('pid 1');
+    const r = findHostReference(snap([proc(10, 0, { net: 99 }), proc(11, 0, {}), proc(12, 0, {})]));
+    expect(r.how).toBe('most populated');
+    expect(r.ns.net?.inode).toBe(2);
+  });
+});
+
+describe('namespace index', () => {
+  it('groups by (type, dev, inode), counts processes, finds the lowest pid numerically (E28)', () => {
+    const s = snap([proc(2, 0, {}), proc(100, 1, { net: 50 }), proc(20, 1, { net: 50 }), proc(3, 2, {})]);
+    const groups = buildNamespaceIndex(s, findHostReference(s));
+    const net50 = groups.find((g) => g.ns.type === 'net' && g.ns.inode === 50)!;
+    expect(net50.pids).toEqual([20, 100]);
+    expect(net50.lowest.pid).toBe(20);
+    expect(net50.isHost).toBe(false);
+    expect(groups.filter((g) => g.isHost)).toHaveLength(8);
+  });
+  it('does not count *_for_children entries (E9)', () => {
+    const s = snap([proc(2, 0, {}), proc(30, 1, { pid_for_children: 77 })]);
+    const groups = buildNamespaceIndex(s, findHostReference(s));
+    expect(groups.find((g) => g.ns.inode === 77)).toBeUndefined();
+  });
+});
+
+describe('containers', () => {
+  it('joins an unshare --fork parent with its child through pid_for_children, names it by init', () => {
+    // unshare (40): new user/mnt/net; its child (41): also a new pid namespace
+    const s = snap([proc(2, 0, {}), proc(1, 0, {}), proc(40, 1, { user: 60, mnt: 61, net: 62, pid_for_children: 63 }), proc(41, 40, { user: 60, mnt: 61, net: 62, pid: 63 }), proc(42, 1, { net: 90 })]);
+    const cs = buildContainers(s, findHostReference(s));
+    expect(cs.map((c) => [c.initPid, c.pids])).toEqual([
+      [40, [40, 41]],
+      [42, [42]],
+    ]);
+    expect(cs[0]!.name).toBe('p40');
+    expect(cs[1]!.sharedWithHost).toEqual(['mnt', 'time', 'cgroup', 'pid', 'user', 'uts', 'ipc']);
+  });
+  it('docker --net=container:db shares a network namespace but stays two containers (cgroup names win)', () => {
+    const a = 'a'.repeat(64);
+    const b = 'b'.repeat(64);
+    const s = snap([
+      proc(2, 0, {}),
+      proc(100, 1, { mnt: 10, pid: 11, net: 12 }, { cgroups: [{ hierarchyId: 0, controllers: [], path: `/system.slice/docker-${a}.scope` }] }),
+      proc(200, 1, { mnt: 20, pid: 21, net: 12 }, { cgroups: [{ hierarchyId: 0, controllers: [], path: `/system.slice/docker-${b}.scope` }] }),
+    ]);
+    const cs = buildContainers(s, findHostReference(s));
+    expect(cs.map((c) => `${c.runtime}:${c.name}:${c.pids.join(',')}`)).toEqual(['docker:aaaaaaaaaaaa:100', 'docker:bbbbbbbbbbbb:200']);
+  });
+  it('kernel threads and host processes are never containers; hostname names an unknown runtime', () => {
+    const s = snap([proc(2, 0, {}), proc(25, 2, { mnt: 9 }, { stat: { ...proc(25, 2, {}).stat!, flags: 0x200040 } }), proc(50, 1, {}), proc(60, 1, { uts: 70 }, { environ: [{ key: 'HOSTNAME', value: 'box' }] })]);
+    const cs = buildContainers(s, findHostReference(s));
+    expect(cs.map((c) => [c.name, c.pids])).toEqual([['box', [60]]]);
+  });
+});
