@@ -5,6 +5,8 @@ import { CliError, EXIT_OK, EXIT_USAGE, parseArgs, parsePid, runHandler, sourceF
 
 export interface CapdecodeArgs extends RootOptions {
   masks?: string[];
+  /** what follows `--` */
+  _?: (string | number)[];
   pid?: string;
   json?: boolean;
   encode?: string;
@@ -49,7 +51,7 @@ function decoded(mask: bigint) {
 }
 
 export function handleCapdecode(args: CapdecodeArgs, deps: Deps): number {
-  const masks = (args.masks ?? []).map(String);
+  const masks = [...(args.masks ?? []), ...(args._ ?? [])].map(String);
   const modes = [masks.length > 0, args.pid !== undefined, args.encode !== undefined, args.list === true].filter(Boolean).length;
   if (modes === 0) throw new CliError('no mask given (try capdecode 00000000a80425fb, --pid, --encode or --list)', EXIT_USAGE);
   if (modes > 1) throw new CliError('give masks, --pid, --encode or --list, one at a time', EXIT_USAGE);

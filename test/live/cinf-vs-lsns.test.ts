@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { Spawned, waitFor } from '../../scripts/lib/spawned.js';
+import { IS_ROOT, childrenOf, has, nsInode, runBin } from '../helpers/live.js';
+
+interface LsnsRow {
+  ns: number;
+  type: string;
+  nprocs: number;
+  pid: number;
+}
+
+/**
+ * The live host, with namespaces this test makes (and removes): cinf must see the same
+ * namespaces as util-linux lsns, with the same process counts and lowest pids.
+ */
+describe.skipIf(!IS_ROOT || !has('lsns') || !has('unshare'))('cinf agrees with lsns on this live host', () => {
+  const spawned = new Spawned();
+  let container = 0; // the unshare --fork child: pid 1 of its own pid namespace
+  let netOnly = 0;
+
+  beforeAll(async () => {
+    const outer = spawned.start('unshare', ['--user', '--map-root-user', '--net', '--uts', '--ipc', '--pid', '--fork', '--mount-proc', 'sh', '-c', 'hostname hs-live; sleep 600 & sleep 600']);
+    netOnly = spawned.start('unshare', ['--net', 'sleep', '600']).pid!;
+    spawned.start('unshare', ['--ipc', '--uts', '--cgroup', 'sleep', '600']);
+    spawned.start('unshare', ['--time', '--fork', 'sleep', '600']);
+    expect(await waitFor(() => childrenOf(outer.pid!).length === 1 && childrenOf(childrenOf(outer.pid!)[0]!).length === 2)).toBe(true);
+    container = childrenOf(outer.pid!)[0]!;
+    expect(await waitFor(() => nsInode(netOnly, 'net') !== nsInode(process.pid, 'net'))).toBe(true);
+  });
+  afterAll(async () => {
+    await spawned.stopAll();
+  });
+
+  const lsns = (): LsnsRow[] => (JSON.parse(execFileSync('lsns', ['-J', '-o', 'NS,TYPE,NPROCS,PID'], { encoding: 'utf8' })) as { namespaces: LsnsRow[] }).namespaces;
+  const cinf = (): LsnsRow[] => {
+    const r = runBin('cinf', ['--json', '--all', '-o', 'NS,TYPE,NPROCS,PID']);
+    expect(r.code).toBe(0);
+    return (JSON.parse(r.out) as { namespaces: LsnsRow[] }).namespaces;
+  };
+
+  it('the same namespaces (inode and type), every one of the eight types', () => {
+    const before = lsns();
+    const ours = cinf();
+    const after = lsns();
+    const key = (r: LsnsRow) => `${r.type}:${r.ns}`;
+    const stable = new Set(before.map(key).filter((k) => after.some((r) => key(r) === k)));
+    expect(ours.map(key).filter((k) => stable.has(k)).sort()).toEqual([...stable].sort());
+    expect(new Set(ours.map((r) => r.type))).toEqual(new Set(['mnt', 'net', 'time', 'cgroup', 'pid', 'user', 'uts', 'ipc']));
+  });
+
+  it('the same process counts and lowest pids for the namespaces the test made; host counts within the churn of the two tools', () => {
+    const theirs = lsns();
+    const ours = cinf();
+    const mine = new Set(spawned.tree());
+    for (const r of theirs) {
+      const o = ours.find((x) => x.ns === r.ns && x.type === r.type);
+      if (!o) continue;
+      if (mine.has(r.pid)) {
+        expect(o, `${r.type}:${r.ns}`).toEqual(r);
+      } else {
+        expect(Math.abs(o.nprocs - r.nprocs), `${r.type}:${r.ns}`).toBeLessThanOrEqual(4);
+      }
+    }
+    const pidNs = nsInode(container, 'pid')!;
+    expect(ours.find((r) => r.ns === pidNs && r.type === 'pid')).toMatchObject({ nprocs: 3, pid: container });
+  });
+
+  it('--namespace lists the same processes as `lsns NS`', () => {
+    const pidNs = nsInode(container, 'pid')!;
+    const theirs = execFileSync('lsns', ['-n', '-o', 'PID', String(pidNs)], { encoding: 'utf8' }).trim().split('\n').map((s) => Number(s.trim())).sort((a, b) => a - b);
+    const r = runBin('cinf', ['--namespace', String(pidNs), '--json']);
+    const ours = (JSON.parse(r.out) as { type: string; processes: { pid: number }[] });
+    expect(ours.type).toBe('pid');
+    expect(ours.processes.map((p) => p.pid)).toEqual(theirs);
+  });
+
+  it('--pid tells the container, the namespaces it owns, and its uid map', () => {
+    const r = runBin('cinf', ['--pid', String(container), '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out) as { container: { initPid: number; runtime: string } | null; namespaces: Record<string, { inode: number; host: boolean }>; uidMap: { inside: number; outside: number; count: number }[]; hostReference: { how: string } };
+    expect(s.container?.initPid).toBe(childrenOf(container).length ? Number(execFileSync('ps', ['-o', 'ppid=', '-p', String(container)], { encoding: 'utf8' }).trim()) : container);
+    for (const t of ['user', 'net', 'uts', 'ipc', 'pid']) expect(s.namespaces[t], t).toMatchObject({ inode: nsInode(container, t), host: false });
+    expect(s.namespaces.time).toMatchObject({ host: true });
+    expect(s.uidMap).toEqual([{ inside: 0, outside: 0, count: 1 }]);
+    expect(s.hostReference.how).toBe('kthreadd');
+  });
+
+  it('the net-only sandbox: one process, own net, host everything else', () => {
+    const r = runBin('cinf', ['--pid', String(netOnly)]);
+    expect(r.out).toMatch(/net\s+\d+ own\s+1/);
+    expect(r.out).toMatch(/mnt\s+\d+ host/);
+  });
+});
