@@ -1,7 +1,7 @@
 import yargs from 'yargs';
 import type { ProcSource } from '../src/source/source.js';
 import { NS_TYPES, isNsType, type NsType } from '../src/parse/ns-link.js';
-import { ensureFiles, readProcess, PROC_FILES, type ProcFile } from '../src/proc/process.js';
+import { ensureCommand, ensureFiles, readProcess, PROC_FILES, type ProcFile } from '../src/proc/process.js';
 import { UserNames } from '../src/proc/users.js';
 import { findNamespaces } from '../src/model/namespaces.js';
 import type { Container } from '../src/model/containers.js';
@@ -126,13 +126,14 @@ function viewList(src: ProcSource, args: CinfArgs, deps: Deps, type: NsType | un
   const cols = columns(NS_COLUMNS, NS_DEFAULT, args.output);
   const ids = new Set(cols.map((c) => c.id));
   const files: ProcFile[] = [];
-  if (ids.has('USERS') || ids.has('UID') || ids.has('USER')) files.push('status');
+  if (ids.has('USERS') || ids.has('UID') || ids.has('USER')) files.push('ids');
+  if (ids.has('PPID')) files.push('stat');
   const host = inspectHost(src, { files, types: type ? [type] : NS_TYPES, containers: ids.has('CONTAINER'), excludeSelf: !args.all });
   const users = new UserNames(src);
-  if (ids.has('CMD')) for (const g of host.namespaces) ensureFiles(src, g.lowest, ['cmdline']);
+  if (ids.has('CMD')) for (const g of host.namespaces) ensureCommand(src, g.lowest);
   const rows: NsRow[] = host.namespaces.map((group) => ({
     group,
-    users: uniqueSorted(group.processes.map((p) => p.status?.uid.effective)),
+    users: uniqueSorted(group.processes.map((p) => p.ids?.uid.effective)),
     userName: (u) => users.name(u),
     containers: uniqueBy(group.processes.map((p) => host.containerOf.get(p.pid)).filter((c): c is Container => !!c), (c) => c.key),
   }));

@@ -2,7 +2,7 @@ import type { ProcSource } from '../source/source.js';
 import { NS_TYPES, type NsType } from '../parse/ns-link.js';
 import { parseMountInfo } from '../parse/proc-mountinfo.js';
 import { isProcError } from '../source/errors.js';
-import { readInto, nsKey, type ProcFile, type ProcessInfo } from '../proc/process.js';
+import { ensureFiles, readInto, nsKey, type ProcFile, type ProcessInfo } from '../proc/process.js';
 import { takeSnapshot, type Snapshot } from '../proc/snapshot.js';
 import { buildNamespaceIndex, findHostReference, type HostReference, type NamespaceGroup } from '../model/namespaces.js';
 import { buildContainers, containerIndex, type Container } from '../model/containers.js';
@@ -19,7 +19,7 @@ export interface HostModel {
 }
 
 export interface InspectOptions {
-  /** files to read for every process (ns and stat are always read) */
+  /** files to read for every process (ns always; stat when containers or the host flag need it) */
   files?: readonly ProcFile[];
   /** namespace types to index; default all */
   types?: readonly NsType[];
@@ -34,10 +34,13 @@ export interface InspectOptions {
  * its init's environ (HOSTNAME, as docker sets it), read only for those inits.
  */
 export function inspectHost(src: ProcSource, opts: InspectOptions = {}): HostModel {
-  const files = new Set<ProcFile>(['stat', 'ns', ...(opts.files ?? [])]);
-  if (opts.containers) files.add('cgroup');
-  const snapshot = takeSnapshot(src, { files: [...files], nsEntries: [...NS_TYPES, 'pid_for_children'] });
+  const files = new Set<ProcFile>(['ns', ...(opts.files ?? [])]);
+  // containers need every parent pid (to find inits) and cgroup (to name runtimes)
+  if (opts.containers) files.add('stat').add('cgroup');
+  const snapshot = takeSnapshot(src, { files: [...files], nsEntries: opts.containers ? [...NS_TYPES, 'pid_for_children'] : NS_TYPES });
   if (opts.excludeSelf && snapshot.selfPid !== undefined) snapshot.processes = snapshot.processes.filter((p) => p.pid !== snapshot.selfPid);
+  // the host reference is kthreadd or pid 1: only their stat is needed when no view asked for all
+  if (!files.has('stat')) for (const p of snapshot.processes.slice(0, 2)) if (p.pid <= 2) ensureFiles(src, p, ['stat']);
   const ref = findHostReference(snapshot);
   const namespaces = buildNamespaceIndex(snapshot, ref, opts.types ?? NS_TYPES);
   const containers = opts.containers

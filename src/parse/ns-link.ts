@@ -31,9 +31,14 @@ export interface NsLink {
 
 /** Text of a /proc/<pid>/ns/<entry> symlink, see namespaces(7): `net:[4026531840]`. */
 export function parseNsLink(text: string, path = 'ns'): NsLink {
-  const m = /^([a-z_]+):\[(\d+)\]$/.exec(text.trim());
-  if (!m || !isNsType(m[1]!)) throw new ParseError(path, `not a namespace link: ${JSON.stringify(text)}`);
-  return { type: m[1], inode: Number(m[2]) };
+  // `type:[digits]`, parsed by hand: this runs eight times for every process
+  const colon = text.indexOf(':[');
+  const type = colon > 0 ? text.slice(0, colon) : '';
+  const digits = text.slice(colon + 2, -1);
+  if (colon <= 0 || !text.endsWith(']') || !isNsType(type) || digits === '' || !/^\d+$/.test(digits)) {
+    throw new ParseError(path, `not a namespace link: ${JSON.stringify(text)}`);
+  }
+  return { type, inode: Number(digits) };
 }
 
 /** The type an entry names: `pid_for_children` → pid. */

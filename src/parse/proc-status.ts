@@ -182,6 +182,23 @@ export function parseProcStatus(text: string, path = 'status'): ProcStatus {
   };
 }
 
+/**
+ * Only the Uid:/Gid: lines of /proc/<pid>/status, found without splitting the file: list views
+ * that show users need nothing else, and thousands of full parses cost more than the reads.
+ */
+export function parseStatusIds(text: string, path = 'status'): { uid: IdQuad; gid: IdQuad } {
+  const quad = (key: string): IdQuad => {
+    const at = text.indexOf(`\n${key}:`);
+    if (at < 0) throw new ParseError(path, `no ${key} line`);
+    const end = text.indexOf('\n', at + 1);
+    const f = text.slice(at + key.length + 2, end < 0 ? undefined : end).trim().split('\t');
+    const n = f.map(Number);
+    if (n.length !== 4 || n.some((x) => !Number.isInteger(x))) throw new ParseError(path, `${key}: expected 4 ids`, undefined, f.join(' '));
+    return { real: n[0]!, effective: n[1]!, saved: n[2]!, fs: n[3]! };
+  };
+  return { uid: quad('Uid'), gid: quad('Gid') };
+}
+
 export const SECCOMP_MODES = ['disabled', 'strict', 'filter'] as const;
 
 export function seccompModeName(mode: number | undefined): string {

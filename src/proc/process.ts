@@ -1,7 +1,7 @@
 import type { ProcSource } from '../source/source.js';
 import { ProcError, type ProcErrorCode, isProcError } from '../source/errors.js';
 import { parseProcStat, type ProcStat } from '../parse/proc-stat.js';
-import { parseProcStatus, type ProcStatus } from '../parse/proc-status.js';
+import { parseProcStatus, parseStatusIds, type IdQuad, type ProcStatus } from '../parse/proc-status.js';
 import { parseCmdline, parseComm, parseEnviron, type EnvEntry } from '../parse/proc-environ.js';
 import { NS_ENTRIES, NS_TYPES, entryType, parseNsLink, type NsEntry, type NsType } from '../parse/ns-link.js';
 import { parseProcCgroup, type CgroupMembership } from '../parse/proc-cgroup.js';
@@ -12,6 +12,7 @@ import { parseIdMap, parseSetgroups, type IdMapRange } from '../parse/proc-id-ma
 export const PROC_FILES = [
   'stat',
   'status',
+  'ids',
   'cmdline',
   'comm',
   'environ',
@@ -40,6 +41,8 @@ export interface ProcessInfo {
   pid: number;
   stat?: ProcStat;
   status?: ProcStatus;
+  /** Uid/Gid of status alone (file 'ids'); also set when the whole status is read */
+  ids?: { uid: IdQuad; gid: IdQuad };
   cmdline?: string[];
   comm?: string;
   environ?: EnvEntry[];
@@ -62,6 +65,10 @@ const READERS: Record<Exclude<ProcFile, 'ns'>, Reader> = {
   },
   status: (src, pid, info) => {
     info.status = parseProcStatus(src.readProcText(`${pid}/status`), `${pid}/status`);
+    info.ids = { uid: info.status.uid, gid: info.status.gid };
+  },
+  ids: (src, pid, info) => {
+    info.ids = parseStatusIds(src.readProcText(`${pid}/status`), `${pid}/status`);
   },
   cmdline: (src, pid, info) => {
     info.cmdline = parseCmdline(src.readProc(`${pid}/cmdline`));
@@ -157,6 +164,7 @@ export function readNamespaces(src: ProcSource, pid: number, info: ProcessInfo, 
 const FIELD_OF: Record<ProcFile, keyof ProcessInfo> = {
   stat: 'stat',
   status: 'status',
+  ids: 'ids',
   cmdline: 'cmdline',
   comm: 'comm',
   environ: 'environ',
@@ -172,6 +180,12 @@ const FIELD_OF: Record<ProcFile, keyof ProcessInfo> = {
 export function ensureFiles(src: ProcSource, info: ProcessInfo, files: readonly ProcFile[]): void {
   const missing = files.filter((f) => info[FIELD_OF[f]] === undefined && info.errors[f] === undefined);
   if (missing.length > 0) readInto(src, info, missing);
+}
+
+/** Make commandOf() answerable: cmdline, and comm when the cmdline is empty (kernel threads). */
+export function ensureCommand(src: ProcSource, info: ProcessInfo): void {
+  ensureFiles(src, info, ['cmdline']);
+  if (!info.cmdline || info.cmdline.length === 0) ensureFiles(src, info, ['comm']);
 }
 
 /** The pids in /proc, numerically sorted. */

@@ -15,7 +15,7 @@ export interface NsRow {
   containers: Container[];
 }
 
-const euid = (p: ProcessInfo): number | undefined => p.status?.uid.effective;
+const euid = (p: ProcessInfo): number | undefined => p.ids?.uid.effective ?? p.status?.uid.effective;
 
 export const NS_COLUMNS: Column<NsRow>[] = [
   { id: 'NS', help: 'namespace identifier (inode number)', align: 'right', json: 'number', value: (r) => r.group.ns.inode },

@@ -1,4 +1,4 @@
-import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProcError, classifyProcErrno, errnoOf, strerror } from './errors.js';
 
@@ -63,30 +63,66 @@ export class DirectoryProcSource implements ProcSource {
     const hostDir = join(this.procRoot, '..');
     this.errors = this.isLive ? {} : readJsonIfExists<InjectedErrors>(join(hostDir, 'errors.json')) ?? {};
     this.manifest = this.isLive ? {} : readJsonIfExists<Manifest>(join(hostDir, 'MANIFEST.json')) ?? {};
+    this.noErrors = Object.keys(this.errors).length === 0;
+    this.procPrefix = this.procRoot.endsWith('/') ? this.procRoot : `${this.procRoot}/`;
   }
 
+  private readonly noErrors: boolean;
+  private readonly procPrefix: string;
+
   private injected(kind: 'proc' | 'sys', rel: string): void {
+    if (this.noErrors) return;
     const errno = this.errors[`${kind}/${rel}`];
     if (errno !== undefined) throw procErrorFromErrno(`${kind === 'proc' ? this.procRoot : this.sysRoot}/${rel}`, errno);
   }
 
-  readProc(rel: string): Buffer {
+  /**
+   * Read a whole proc file into the shared buffer; returns its length. /proc files report size 0,
+   * so read to EOF, growing the buffer for the big ones (mountinfo can pass 1 MiB).
+   */
+  private readIntoBuffer(rel: string): number {
     this.injected('proc', rel);
-    const path = join(this.procRoot, rel);
+    const path = this.procPrefix + rel;
+    let fd: number;
     try {
-      return readFileSync(path);
+      fd = openSync(path, 'r');
     } catch (e) {
       throw procErrorFromErrno(path, errnoOf(e));
     }
+    try {
+      let len = 0;
+      for (;;) {
+        if (len === this.buf.length) {
+          const bigger = Buffer.allocUnsafe(this.buf.length * 2);
+          this.buf.copy(bigger, 0, 0, len);
+          this.buf = bigger;
+        }
+        const n = readSync(fd, this.buf, len, this.buf.length - len, null);
+        if (n === 0) return len;
+        len += n;
+      }
+    } catch (e) {
+      throw procErrorFromErrno(path, errnoOf(e));
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private buf = Buffer.allocUnsafe(64 * 1024);
+
+  readProc(rel: string): Buffer {
+    const len = this.readIntoBuffer(rel);
+    return Buffer.from(this.buf.subarray(0, len));
   }
 
   readProcText(rel: string): string {
-    return this.readProc(rel).toString('utf8');
+    const len = this.readIntoBuffer(rel);
+    return this.buf.toString('utf8', 0, len);
   }
 
   readProcLink(rel: string): string {
     this.injected('proc', rel);
-    const path = join(this.procRoot, rel);
+    const path = this.procPrefix + rel;
     try {
       return readlinkSync(path);
     } catch (e) {
