@@ -7,6 +7,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     // live tests make namespaces and processes: keep files apart, run them one at a time
     fileParallelism: false,
-    reporters: ['default'],
+    // CI also writes a JSON report, from which .ci/run prints a plain 'N passed, N failed' line
+    reporters: process.env.CI ? ['default', ['json', { outputFile: '.vitest-report.json' }]] : ['default'],
   },
 });

@@ -18,7 +18,11 @@ const spawned = new Spawned();
 const stop = async (): Promise<void> => {
   await spawned.stopAll();
 };
-process.on('SIGINT', () => void stop().then(() => process.exit(130)));
+// a closed pipe (`npm run demo | head`) or a signal must still stop the demo containers first
+process.stdout.on('error', () => undefined);
+for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129], ['SIGPIPE', 141]] as const) {
+  process.on(sig, () => void stop().then(() => process.exit(code)));
+}
 try {
   if (process.geteuid?.() !== 0) process.stdout.write('(not root: the demo containers need unshare as root; showing the host only)\n');
   else {
