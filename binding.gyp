@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "hostscope_native",
+      "sources": ["src/native/c/addon.c", "src/native/c/steps.c", "src/native/c/proc.c"],
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
+    }
+  ]
+}
