@@ -11,13 +11,21 @@ import { encodeStep, stepName, type Step } from './steps.js';
 interface Binding {
   spawn(steps: unknown[], failAt: number): { pid: number; pidfd: number; reportFd: number; syncFd: number };
   release(syncFd: number): void;
-  readReport(fd: number): { forked: number[]; failedStep: number; errno: number };
+  readReport(fd: number, untilWaiting: boolean): Report;
   waitSync(pidfd: number, nohang: boolean): ExitStatus | null;
   watch(pidfd: number, cb: (s: ExitStatus) => void): void;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, sig: number): void;
   nsIoctl(fd: number, op: number): number;
   opName(op: number): string;
+}
+
+interface Report {
+  forked: number[];
+  failedStep: number;
+  errno: number;
+  waiting: boolean;
+  eof: boolean;
 }
 
 export interface ExitStatus {
@@ -146,19 +154,31 @@ export interface RunOptions {
 export async function runSteps(steps: Step[], opts: RunOptions = {}): Promise<StepProcess> {
   const b = native();
   const h = call(() => b.spawn(steps.map(encodeStep), opts.failAt ?? -1));
-  let released = false;
+  const reports: Report[] = [];
   try {
-    if (opts.beforeRelease && steps.some((s) => s.op === 'waitParent')) await opts.beforeRelease(h.pid);
-    call(() => b.release(h.syncFd));
-    released = true;
+    if (steps.some((s) => s.op === 'waitParent')) {
+      // wait until the child is parked in its waitParent step (or failed before it)
+      const first = call(() => b.readReport(h.reportFd, true));
+      reports.push(first);
+      if (first.waiting && opts.beforeRelease) await opts.beforeRelease(h.pid);
+    }
+    if (!reports.some((r) => r.eof)) call(() => b.release(h.syncFd));
+    else closeSync(h.syncFd);
   } catch (e) {
-    if (!released) closeSync(h.syncFd); // the child's waitParent step sees EOF and fails
-    b.readReport(h.reportFd);
+    closeSync(h.syncFd); // the child's waitParent step sees EOF and stops
+    if (!reports.some((r) => r.eof)) b.readReport(h.reportFd, false);
     b.waitSync(h.pidfd, false);
     closeSync(h.pidfd);
     throw e;
   }
-  const rep = call(() => b.readReport(h.reportFd));
+  if (!reports.some((r) => r.eof)) reports.push(call(() => b.readReport(h.reportFd, false)));
+  const rep: Report = {
+    forked: reports.flatMap((r) => r.forked),
+    failedStep: reports.find((r) => r.failedStep >= 0)?.failedStep ?? -1,
+    errno: reports.find((r) => r.failedStep >= 0)?.errno ?? 0,
+    waiting: false,
+    eof: true,
+  };
   let pid = h.pid;
   let pidfd = h.pidfd;
   if (rep.forked.length > 0) {

@@ -241,15 +241,18 @@ static napi_value js_release(napi_env env, napi_callback_info info)
 	return r < 0 ? throw_errno(env, "write", -r) : NULL;
 }
 
-/* readReport(fd) → { forked: number[], failedStep: number, errno: number } (blocks until EOF) */
+/* readReport(fd, untilWaiting) → { forked, failedStep, errno, waiting, eof } (blocks) */
 static napi_value js_read_report(napi_env env, napi_callback_info info)
 {
-	napi_value argv[1], out, forked;
+	napi_value argv[2], out, forked, b;
 	struct hs_report rep;
+	bool until = false;
 	int r;
-	if (get_args(env, info, 1, argv) < 0)
+	if (get_args(env, info, 2, argv) < 0)
 		return NULL;
-	r = hs_read_report(get_i32(env, argv[0]), &rep);
+	napi_get_value_bool(env, argv[1], &until);
+	hs_report_init(&rep);
+	r = hs_read_report(get_i32(env, argv[0]), until, &rep);
 	if (r < 0)
 		return throw_errno(env, "read", -r);
 	CHECK(napi_create_object(env, &out));
@@ -259,6 +262,10 @@ static napi_value js_read_report(napi_env env, napi_callback_info info)
 	napi_set_named_property(env, out, "forked", forked);
 	napi_set_named_property(env, out, "failedStep", int_value(env, rep.failed_step));
 	napi_set_named_property(env, out, "errno", int_value(env, rep.err));
+	napi_get_boolean(env, rep.waiting, &b);
+	napi_set_named_property(env, out, "waiting", b);
+	napi_get_boolean(env, rep.eof, &b);
+	napi_set_named_property(env, out, "eof", b);
 	return out;
 }
 

@@ -65,7 +65,7 @@ struct hs_step {
 };
 
 /* messages on the report pipe */
-enum hs_msg_kind { HS_MSG_PID = 1, HS_MSG_ERROR = 2 };
+enum hs_msg_kind { HS_MSG_PID = 1, HS_MSG_ERROR = 2, HS_MSG_WAITING = 3 };
 struct hs_msg {
 	int32_t kind;
 	int32_t step;
@@ -85,6 +85,8 @@ struct hs_report {
 	int nforked;
 	int failed_step; /* -1 when every step ran and the exec happened */
 	int err;
+	int waiting;     /* the child announced it waits for the parent (read stopped there) */
+	int eof;         /* every writer is gone: exec'd or exited (the fd is closed) */
 };
 
 /* steps.c: runs in the child; never returns */
@@ -94,7 +96,10 @@ const char *hs_op_name(int op);
 /* proc.c: the parent side */
 int hs_spawn(const struct hs_step *steps, int n, int fail_at, struct hs_spawned *out);
 int hs_release(int sync_fd);
-int hs_read_report(int report_fd, struct hs_report *out);
+/* read messages until EOF, or (until_waiting) until the child says it waits for the parent;
+ * fills *out cumulatively, so call it again with the same struct to go on */
+int hs_read_report(int report_fd, int until_waiting, struct hs_report *out);
+void hs_report_init(struct hs_report *out);
 int hs_pidfd_open(pid_t pid);
 int hs_pidfd_send_signal(int pidfd, int sig);
 /* reap: *code = exit code, or *sig = terminating signal; blocking unless nohang (then -EAGAIN) */

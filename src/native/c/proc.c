@@ -90,11 +90,16 @@ int hs_release(int sync_fd)
 	return e == -EPIPE ? 0 : e;
 }
 
-int hs_read_report(int report_fd, struct hs_report *out)
+void hs_report_init(struct hs_report *out)
 {
-	struct hs_msg m;
 	memset(out, 0, sizeof(*out));
 	out->failed_step = -1;
+}
+
+int hs_read_report(int report_fd, int until_waiting, struct hs_report *out)
+{
+	struct hs_msg m;
+	out->waiting = 0;
 	for (;;) {
 		ssize_t r = read(report_fd, &m, sizeof(m));
 		if (r < 0 && errno == EINTR)
@@ -113,8 +118,12 @@ int hs_read_report(int report_fd, struct hs_report *out)
 		else if (m.kind == HS_MSG_ERROR && out->failed_step < 0) {
 			out->failed_step = m.step;
 			out->err = m.err;
+		} else if (m.kind == HS_MSG_WAITING && until_waiting) {
+			out->waiting = 1;
+			return 0;
 		}
 	}
+	out->eof = 1;
 	close(report_fd);
 	return 0;
 }

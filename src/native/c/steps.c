@@ -28,9 +28,10 @@ static int fd_arg(int64_t v)
 	return (int)v;
 }
 
+/* a system call's result as 0 or -errno (dup2, setsid, prctl return values on success) */
 static int neg(int r)
 {
-	return r < 0 ? -errno : r;
+	return r < 0 ? -errno : 0;
 }
 
 static int report(int fd, int kind, int step, int err, int pid)
@@ -191,6 +192,8 @@ static int run_one(const struct hs_step *s, int report_fd, int sync_fd)
 	case HS_WAIT_PARENT: {
 		char b;
 		ssize_t r;
+		/* tell the parent we are here: what it does now (uid maps, cgroups) must see this state */
+		report(report_fd, HS_MSG_WAITING, 0, 0, (int)getpid());
 		do
 			r = read(sync_fd, &b, 1);
 		while (r < 0 && errno == EINTR);
