@@ -334,7 +334,8 @@ async function resolveContainer(name: string): Promise<number> {
   const { openSource } = await import('../src/source/source.js');
   const { inspectHost } = await import('../src/inspect/host.js');
   const host = inspectHost(openSource(), { containers: true, excludeSelf: true });
-  const hits = host.containers.filter((c) => c.name === name || c.id === name || (c.id?.startsWith(name) && name.length >= 4) || String(c.initPid) === name);
+  const asPid = /^\d+$/.test(name) ? Number(name) : undefined;
+  const hits = host.containers.filter((c) => c.name === name || c.id === name || (c.id?.startsWith(name) && name.length >= 4) || (asPid !== undefined && c.pids.includes(asPid)));
   if (hits.length === 0) throw new Fail(`no container '${name}' (cinf -o +CONTAINER lists them)`);
   if (hits.length > 1) throw new Fail(`'${name}' names ${hits.length} containers: ${hits.map((c) => `${c.name} (pid ${c.initPid})`).join(', ')}`);
   return hits[0]!.initPid;

@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CLEAN_ENV, Spawned, parentMap, waitFor } from '../../scripts/lib/spawned.js';
+import { BIN, IS_ROOT, childrenOf, has } from '../helpers/live.js';
+import { NATIVE } from '../helpers/native.js';
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: string;
+  err: string;
+}
+
+function run(cmd: string[], opts: { input?: string; asUser?: number; env?: NodeJS.ProcessEnv } = {}): Run {
+  const argv = opts.asUser === undefined ? cmd : ['setpriv', `--reuid=${opts.asUser}`, `--regid=${opts.asUser}`, '--clear-groups', ...cmd];
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', input: opts.input ?? '', env: opts.env ?? { ...process.env, SHELL: '/bin/sh' } });
+  return { code: r.status, signal: r.signal, out: r.stdout, err: r.stderr };
+}
+const ours = (args: string[], opts = {}): Run => run([process.execPath, BIN('nsenter-ts'), ...args], opts);
+const theirs = (args: string[], opts = {}): Run => run(['nsenter', ...args], opts);
+
+/** `ps` output without the line of ps itself (its pid differs from run to run) */
+function psWithoutSelf(out: string): string {
+  return out
+    .split('\n')
+    .filter((l) => !/\bps\b/.test(l.split(/\s+/).slice(-3).join(' ')) || l.startsWith('USER') || l.trim().startsWith('PID'))
+    .map((l) => l.replace(/\s+\d+:\d+\s+\d+:\d+\s+/, ' ').replace(/\s+/g, ' '))
+    .join('\n');
+}
+
+describe.skipIf(!IS_ROOT || !NATIVE || !has('nsenter') || !has('unshare'))('nsenter-ts matches util-linux nsenter', () => {
+  const spawned = new Spawned();
+  let T = 0; // pid 1 of the target's pid namespace (its pid here)
+  const cg = `/sys/fs/cgroup/pids/hostscope-nsenter-${process.pid}`;
+
+  beforeAll(async () => {
+    const outer = spawned.start(
+      'unshare',
+      ['--user', '--map-root-user', '--uts', '--net', '--ipc', '--pid', '--cgroup', '--fork', '--mount-proc', 'sh', '-c', 'hostname hs-nsenter; sleep 600 & exec sleep 600'],
+      { env: { ...CLEAN_ENV, FOO: 'from-target' } },
+    );
+    expect(await waitFor(() => childrenOf(outer.pid!).length === 1 && childrenOf(childrenOf(outer.pid!)[0]!).length === 1)).toBe(true);
+    T = childrenOf(outer.pid!)[0]!;
+    expect(await waitFor(() => readlinkSync(`/proc/${T}/exe`).endsWith('sleep'))).toBe(true);
+  });
+  afterAll(async () => {
+    await spawned.stopAll();
+    for (let i = 0; i < 50 && existsSync(cg); i++) {
+      try {
+        rmdirSync(cg);
+      } catch {
+        await sleep(100);
+      }
+    }
+  });
+
+  it.each([
+    ['hostname (-u)', ['-u', 'hostname']],
+    ['hostname (-a)', ['-a', 'hostname']],
+    ['ip link (-n)', ['-n', 'ip', '-o', 'link']],
+    ['id (-a)', ['-a', 'id']],
+    ['-S/-G with ids the user namespace maps', ['-U', '-S', '0', '-G', '0', 'id']],
+    ['readlink /proc/self/ns/* (-a)', ['-a', 'sh', '-c', 'for n in cgroup ipc mnt net pid pid_for_children time user uts; do readlink /proc/self/ns/$n; done']],
+    ['--preserve-credentials', ['-U', '--preserve-credentials', 'sh', '-c', 'id -u; cat /proc/self/uid_map']],
+    ['-r -w (root and cwd of the target)', ['-a', '-r', '-w', 'pwd']],
+    ['-F: no fork, so not in the pid namespace', ['-p', '-F', 'sh', '-c', 'echo $$ > /dev/null; readlink /proc/self/ns/pid_for_children']],
+  ])('%s', (_name, args) => {
+    const a = ours(['-t', String(T), ...args]);
+    const b = theirs(['-t', String(T), ...args]);
+    expect(a).toEqual(b);
+    expect(a.code).toBe(0);
+  });
+
+  it('ps aux in all namespaces: the same processes, pid 1 the target', () => {
+    const a = ours(['-t', String(T), '-a', 'ps', 'aux']);
+    const b = theirs(['-t', String(T), '-a', 'ps', 'aux']);
+    expect(a.code).toBe(0);
+    expect(psWithoutSelf(a.out)).toBe(psWithoutSelf(b.out));
+    expect(a.out).toMatch(/^root\s+1\s.*sleep 600$/m);
+  });
+
+  it.each([
+    ['a program exit status', ['-n', 'sh', '-c', 'exit 3'], 3],
+    ['program not found: 127', ['-n', 'nosuch-program'], 127],
+    ['not executable: 126', ['-n', '/etc/passwd'], 126],
+    ['a file that is not a namespace', ['-n/etc/passwd', 'true'], 1],
+  ])('exit codes: %s', (_name, args, code) => {
+    const a = ours(['-t', String(T), ...args]);
+    const b = theirs(['-t', String(T), ...args]);
+    expect([a.code, b.code]).toEqual([code, code]);
+    if (code !== 3) expect(a.err.split('\n')).toHaveLength(2); // one line
+  });
+
+  it('-S with an id the user namespace does not map fails like nsenter', () => {
+    const a = ours(['-t', String(T), '-U', '-S', '65534', '-G', '65534', 'id']);
+    const b = theirs(['-t', String(T), '-U', '-S', '65534', '-G', '65534', 'id']);
+    expect([a.code, b.code]).toEqual([1, 1]);
+    expect(a.err).toBe('nsenter-ts: setgid: Invalid argument\n');
+  });
+
+  it('messages name what failed', () => {
+    expect(ours(['-t', String(T), '-n', 'nosuch-program']).err).toBe('nsenter-ts: failed to execute nosuch-program: No such file or directory\n');
+    expect(ours(['-t', String(T), '-n/etc/passwd', 'true']).err).toBe('nsenter-ts: setns(net): Invalid argument\n');
+    expect(ours(['-t', '999999', '-n', 'true'])).toMatchObject({ code: 1, err: 'nsenter-ts: cannot open /proc/999999/ns/net: No such file or directory\n' });
+    expect(theirs(['-t', '999999', '-n', 'true']).err).toBe('nsenter: cannot open /proc/999999/ns/net: No such file or directory\n');
+    expect(ours(['-t', String(T)])).toMatchObject({ code: 1, err: 'nsenter-ts: no namespace specified\n' });
+    expect(ours(['-x'])).toMatchObject({ code: 1, err: "nsenter-ts: invalid option -- 'x'\nTry 'nsenter-ts --help' for more information.\n" });
+  });
+
+  it('killed by a signal: 128 + signal, where nsenter re-raises it', () => {
+    const a = ours(['-t', String(T), '-n', 'sh', '-c', 'kill -TERM $$']);
+    const b = theirs(['-t', String(T), '-n', 'sh', '-c', 'kill -TERM $$']);
+    expect(a.code).toBe(143);
+    expect(b.signal).toBe('SIGTERM');
+  });
+
+  it('not root: the same permission error as nsenter', () => {
+    const a = ours(['-t', String(T), '-n', 'true'], { asUser: 65534 });
+    const b = theirs(['-t', String(T), '-n', 'true'], { asUser: 65534 });
+    expect(a.code).toBe(1);
+    expect(a.err.replace('nsenter-ts', 'nsenter')).toBe(b.err);
+  });
+
+  it('-e takes the target environment; the default is ours', () => {
+    expect(ours(['-t', String(T), '-e', '-u', 'env']).out).toContain('FOO=from-target');
+    expect(ours(['-t', String(T), '-u', 'env']).out).not.toContain('FOO=from-target');
+  });
+
+  it('the default program is $SHELL as a login shell, interactive on a terminal', () => {
+    const onTty = (cmd: string): Run => run(['script', '-qec', cmd, '/dev/null'], { input: 'hostname\necho "[$0]"\nexit 7\n', env: { ...process.env, SHELL: '/bin/sh' } });
+    const r = onTty(`${process.execPath} ${BIN('nsenter-ts')} -t ${T} -u -n -i`);
+    expect(r.code).toBe(7);
+    expect(r.out).toContain('hs-nsenter');
+    expect(r.out).toContain('[-sh]');
+    // in a pid namespace dash cannot take the terminal's process group: nsenter behaves the same
+    const a = onTty(`${process.execPath} ${BIN('nsenter-ts')} -t ${T} -a`);
+    const b = onTty(`nsenter -t ${T} -a`);
+    expect([a.code, a.out]).toEqual([b.code, b.out]);
+  });
+
+  it('signals sent to nsenter-ts reach the program; its status comes back; nothing is left', async () => {
+    const child = spawn(process.execPath, [BIN('nsenter-ts'), '-t', String(T), '-a', 'sleep', '30'], { stdio: 'ignore' });
+    // the program is the one running `sleep 30` whose parent is nsenter-ts (CLONE_PARENT)
+    expect(await waitFor(() => [...parentMap()].some(([pid, ppid]) => ppid === child.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\x0030\x00'))).toBe(true);
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'exit')) as [number];
+    expect(code).toBe(143);
+    expect([...parentMap()].filter(([, ppid]) => ppid === child.pid)).toEqual([]);
+  });
+
+  it('-c joins the target cgroup on this cgroup v1 host (nsenter: v2 only); --container finds the target', () => {
+    mkdirSync(cg);
+    writeFileSync(`${cg}/cgroup.procs`, String(T));
+    const r = ours(['-t', String(T), '-c', '-n', 'cat', '/proc/self/cgroup']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(new RegExp(`:pids:/hostscope-nsenter-${process.pid}$`, 'm'));
+    const a = ours(['--container', String(T), '-u', 'hostname']);
+    expect(a).toMatchObject({ code: 0, out: 'hs-nsenter\n' });
+    // -a joins the cgroups too, like docker exec
+    expect(ours(['-t', String(T), '-a', 'grep', 'pids', '/proc/self/cgroup']).out).toMatch(new RegExp(`:pids:/hostscope-nsenter-${process.pid}$`, 'm'));
+  });
+});
