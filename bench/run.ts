@@ -101,6 +101,33 @@ async function main(): Promise<void> {
   out(row(['capdecode (hostscope)', cap.ms.toFixed(1), `${(cap.ms / nodeE.ms).toFixed(2)}× node`], w1));
   if (capsh) out(row(['capsh --decode', capsh.ms.toFixed(1), `${(cap.ms / capsh.ms).toFixed(1)}× capsh`], w1));
 
+  // nsenter-ts: `true` in every namespace of a target made here
+  if (existsSync(BIN('nsenter-ts')) && has('nsenter') && process.geteuid?.() === 0) {
+    const spawned = new Spawned();
+    try {
+      const outer = spawned.start('unshare', ['--user', '--map-root-user', '--uts', '--net', '--ipc', '--pid', '--cgroup', '--fork', '--mount-proc', 'sleep', '3600']);
+      let target: number | undefined;
+      for (let i = 0; i < 100 && target === undefined; i++) {
+        await sleep(20);
+        target = [...descendants([outer.pid!])].find((p) => p !== outer.pid);
+      }
+      if (target !== undefined) {
+        const args = ['-t', String(target), '-a', 'true'];
+        const ours = time([NODE, BIN('nsenter-ts'), ...args], opts.runs * 3);
+        const theirs = time(['nsenter', ...args], opts.runs * 3);
+        out('');
+        out('nsenter -t PID -a true (user, mnt, uts, ipc, net, pid, cgroup)');
+        out(row(['command', 'median ms', 'ratio'], w1));
+        out(row(['node -e 0', nodeE.ms.toFixed(1), '1.00×'], w1));
+        out(row(['nsenter-ts (hostscope)', ours.ms.toFixed(1), `${(ours.ms / nodeE.ms).toFixed(2)}× node`], w1));
+        out(row(['nsenter (util-linux)', theirs.ms.toFixed(1), `${(ours.ms / theirs.ms).toFixed(1)}× nsenter`], w1));
+        if (!ours.ok || !theirs.ok) out('  (a command exited non-zero during timing)');
+      }
+    } finally {
+      await spawned.stopAll();
+    }
+  }
+
   for (const size of opts.sizes) {
     const spawned = new Spawned();
     try {

@@ -7,6 +7,7 @@ import { findNamespaces } from '../src/model/namespaces.js';
 import type { Container } from '../src/model/containers.js';
 import { hierarchyFor, cgroupSysRel, hierarchyName } from '../src/cgroup/layout.js';
 import { inspectHost, readCgroupLayout } from '../src/inspect/host.js';
+import { nsRelationsReader } from '../src/inspect/ns-relations.js';
 import { readCgroupStats } from '../src/cgroup/stats.js';
 import { readControlFiles } from '../src/cgroup/control-files.js';
 import { NS_COLUMNS, NS_DEFAULT, PROC_COLUMNS, PROC_DEFAULT, type NsRow, type ProcRow } from '../src/render/columns.js';
@@ -83,7 +84,7 @@ export async function cinfMain(argv: string[], deps: Deps): Promise<number> {
   return runHandler(PROG, deps, () => handleCinf(parsed.args as CinfArgs, deps));
 }
 
-export function handleCinf(args: CinfArgs, deps: Deps): number {
+export function handleCinf(args: CinfArgs, deps: Deps): number | Promise<number> {
   const modes = [args.namespace, args.pid, args.cgroup].filter((x) => x !== undefined);
   if (modes.length > 1) throw new CliError('--namespace, --pid and --cgroup are mutually exclusive', EXIT_USAGE);
   const type = parseType(args.type);
@@ -122,7 +123,7 @@ function hint(deps: Deps, denied: number): void {
 }
 
 /** `cinf`: every namespace. Reads only what the chosen columns need. */
-function viewList(src: ProcSource, args: CinfArgs, deps: Deps, type: NsType | undefined): number {
+async function viewList(src: ProcSource, args: CinfArgs, deps: Deps, type: NsType | undefined): Promise<number> {
   const cols = columns(NS_COLUMNS, NS_DEFAULT, args.output);
   const ids = new Set(cols.map((c) => c.id));
   const files: ProcFile[] = [];
@@ -131,8 +132,10 @@ function viewList(src: ProcSource, args: CinfArgs, deps: Deps, type: NsType | un
   const host = inspectHost(src, { files, types: type ? [type] : NS_TYPES, containers: ids.has('CONTAINER'), excludeSelf: !args.all });
   const users = new UserNames(src);
   if (ids.has('CMD')) for (const g of host.namespaces) ensureCommand(src, g.lowest);
+  const relations = ids.has('PNS') || ids.has('ONS') ? await nsRelationsReader(src) : undefined;
   const rows: NsRow[] = host.namespaces.map((group) => ({
     group,
+    relations: relations?.(group.lowest.pid, group.ns.type),
     users: uniqueSorted(group.processes.map((p) => p.ids?.uid.effective)),
     userName: (u) => users.name(u),
     containers: uniqueBy(group.processes.map((p) => host.containerOf.get(p.pid)).filter((c): c is Container => !!c), (c) => c.key),

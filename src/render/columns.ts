@@ -13,6 +13,8 @@ export interface NsRow {
   users: number[];
   userName(uid: number | undefined): string | undefined;
   containers: Container[];
+  /** lsns's PNS/ONS, when asked for and readable (live host, native addon) */
+  relations?: { parent: number; owner: number } | undefined;
 }
 
 const euid = (p: ProcessInfo): number | undefined => p.ids?.uid.effective ?? p.status?.uid.effective;
@@ -36,6 +38,8 @@ export const NS_COLUMNS: Column<NsRow>[] = [
     value: (r) => (r.group.isHost ? [] : r.containers.map((c) => c.name)),
     text: (r) => (r.group.isHost ? '(host)' : r.containers.length === 0 ? '-' : r.containers.length > 3 ? `${r.containers.slice(0, 3).map((c) => c.name).join(',')},+${r.containers.length - 3}` : r.containers.map((c) => c.name).join(',')),
   },
+  { id: 'PNS', help: 'parent namespace identifier (inode number), 0 when none', align: 'right', json: 'number', value: (r) => r.relations?.parent },
+  { id: 'ONS', help: 'owner user namespace identifier (inode number), 0 for the initial one', align: 'right', json: 'number', value: (r) => r.relations?.owner },
   { id: 'CMD', help: 'command line of the PID', json: 'string', trunc: true, value: (r) => commandOf(r.group.lowest) },
 ];
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { Spawned, waitFor } from '../../scripts/lib/spawned.js';
 import { IS_ROOT, childrenOf, has, nsInode, runBin } from '../helpers/live.js';
+import { NATIVE } from '../helpers/native.js';
 
 interface LsnsRow {
   ns: number;
@@ -64,6 +65,19 @@ describe.skipIf(!IS_ROOT || !has('lsns') || !has('unshare'))('cinf agrees with l
     }
     const pidNs = nsInode(container, 'pid')!;
     expect(ours.find((r) => r.ns === pidNs && r.type === 'pid')).toMatchObject({ nprocs: 3, pid: container });
+  });
+
+  it.skipIf(!NATIVE)('PNS and ONS (parent and owner namespaces, through the ns ioctls) as lsns prints them', () => {
+    type Rel = { ns: number; type: string; pns: number; ons: number };
+    const theirs = (JSON.parse(execFileSync('lsns', ['-J', '-o', 'NS,TYPE,PNS,ONS'], { encoding: 'utf8' })) as { namespaces: Rel[] }).namespaces;
+    const r = runBin('cinf', ['--json', '--all', '-o', 'NS,TYPE,PNS,ONS']);
+    const ours = (JSON.parse(r.out) as { namespaces: Rel[] }).namespaces;
+    const mine = theirs.filter((t) => ours.some((o) => o.ns === t.ns && o.type === t.type));
+    expect(mine.length).toBeGreaterThan(8);
+    for (const t of mine) expect(ours.find((o) => o.ns === t.ns && o.type === t.type), `${t.type}:${t.ns}`).toEqual(t);
+    // the user namespace this test made is owned by the initial one, its pid namespace by it
+    const pidNs = nsInode(container, 'pid')!;
+    expect(ours.find((o) => o.ns === pidNs)).toMatchObject({ pns: nsInode(process.pid, 'pid'), ons: nsInode(container, 'user') });
   });
 
   it('--namespace lists the same processes as `lsns NS`', () => {
