@@ -193,18 +193,18 @@ export async function nsenterMain(argv: string[], deps: Deps): Promise<number> {
     }
     const pid = o.target;
 
-    // -a: every namespace of the target the kernel has, except our own user namespace
+    // -a: every namespace of the target the kernel has, skipping those we already share with it
+    // (nsenter skips only the user namespace, where setns fails with EINVAL); the mount namespace
+    // is entered even when shared, since entering it also sets root and cwd, as nsenter users expect
     if (o.all) {
       if (pid === undefined) throw new Fail('no target PID specified for --all');
       for (const t of NSENTER_ORDER) {
         if (o.ns.has(t)) continue;
         const mine = nsInode(`/proc/self/ns/${t}`);
         if (mine === undefined) continue; // the kernel lacks it
-        if (t === 'user') {
-          const theirs = nsInode(`/proc/${pid}/ns/user`);
-          if (theirs === undefined) throw new Fail(`stat of /proc/${pid}/ns/user failed: No such file or directory`);
-          if (mine === theirs) continue; // setns into our own user namespace fails: EINVAL
-        }
+        const theirs = nsInode(`/proc/${pid}/ns/${t}`);
+        if (theirs === undefined && t === 'user') throw new Fail(`stat of /proc/${pid}/ns/user failed: No such file or directory`);
+        if (mine === theirs && t !== 'mnt') continue;
         o.ns.set(t, undefined);
       }
     }

@@ -153,7 +153,7 @@ export function readNamespaces(src: ProcSource, pid: number, info: ProcessInfo, 
       info.errors[`ns/${entry}`] = e.code === 'PROCESS_GONE' && e.errno === 'ENOENT' ? 'NOT_FOUND' : e.code;
     }
   }
-  if (Object.keys(ns).length === 0 && entries.every((e) => info.errors[`ns/${e}`] === 'NOT_FOUND')) {
+  if (Object.keys(ns).length === 0 && entries.every((e) => info.errors[`ns/${e}`] === 'NOT_FOUND' || info.errors[`ns/${e}`] === 'PROCESS_GONE')) {
     // not one entry left: the whole directory is gone, so is the process
     info.errors.ns = 'PROCESS_GONE';
     return;

@@ -32,7 +32,9 @@ export function takeSnapshot(src: ProcSource, opts: SnapshotOptions): Snapshot {
       continue;
     }
     const codes = Object.values(info.errors) as ProcErrorCode[];
-    if (codes.includes('PROCESS_GONE') && !info.stat && !info.status) {
+    // gone between two of its files: skip it whole (a zombie is partial by nature: keep it)
+    const state = info.status?.state ?? info.stat?.state;
+    if (codes.includes('PROCESS_GONE') && state !== 'Z' && state !== 'X') {
       vanished++;
       continue;
     }
