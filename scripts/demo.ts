@@ -10,7 +10,8 @@ import { Spawned, waitFor, parentMap } from './lib/spawned.js';
 
 const BIN = (n: string): string => join(import.meta.dirname, '../cli/bin', `${n}.js`);
 const run = (title: string, bin: string, args: string[]): void => {
-  process.stdout.write(`\n$ ${bin} ${args.join(' ')}    # ${title}\n`);
+  const shown = args.map((a) => (/[\s;$'"]/.test(a) ? `'${a}'` : a)).join(' ');
+  process.stdout.write(`\n$ ${bin} ${shown}    # ${title}\n`);
   spawnSync(process.execPath, [BIN(bin), ...args], { stdio: 'inherit' });
 };
 
@@ -32,7 +33,10 @@ try {
     await sleep(200);
     const init = [...parentMap()].find(([, ppid]) => ppid === web.pid)?.[0];
     run('every namespace, and which container holds it', 'cinf', ['-o', 'NS,TYPE,NPROCS,PID,CONTAINER,CMD']);
-    if (init) run('the whole story of one container process', 'cinf', ['--pid', String(init)]);
+    if (init) {
+      run('the whole story of one container process', 'cinf', ['--pid', String(init)]);
+      run("step into it, like docker exec: the container's hostname and processes", 'nsenter-ts', ['-t', String(init), '-a', 'sh', '-c', 'hostname; ps -e']);
+    }
   }
   run('what capabilities a docker container gets by default', 'capdecode', ['00000000a80425fb']);
 } finally {
