@@ -1,7 +1,7 @@
 import type { ProcSource } from '../source/source.js';
 import { isProcError, type ProcErrorCode } from '../source/errors.js';
 import type { CgroupMembership } from '../parse/proc-cgroup.js';
-import { parseBlkioOps, parseFlatKeyed, parseNestedKeyed, parseSingleValue, v1Limit } from '../parse/cgroupfs-format.js';
+import { parseBlkioOps, parseCpuMax, parseFlatKeyed, parseNestedKeyed, parseSingleValue, v1Limit } from '../parse/cgroupfs-format.js';
 import { cgroupSysRel, hierarchyFor, v1HierarchyOf, type CgroupLayout } from './layout.js';
 
 /** Where a resource's numbers came from. */
@@ -83,9 +83,71 @@ export function controllerDirs(layout: CgroupLayout, memberships: CgroupMembersh
   return dirs;
 }
 
+/**
+ * One cgroup directory's control files, parsed: `value` and `flat` throw when the file is missing
+ * or unreadable, the `opt*` forms give undefined for a file this kernel or controller lacks.
+ */
+class Dir {
+  constructor(
+    private readonly src: ProcSource,
+    readonly origin: StatOrigin,
+  ) {}
+
+  private text(file: string): string {
+    return this.src.readSysText(`${this.origin.dir}/${file}`);
+  }
+
+  private path(file: string): string {
+    return `${this.origin.dir}/${file}`;
+  }
+
+  value(file: string): number | null {
+    return parseSingleValue(this.text(file), this.path(file));
+  }
+
+  flat(file: string): Record<string, number> {
+    return parseFlatKeyed(this.text(file), this.path(file));
+  }
+
+  nested(file: string): Record<string, Record<string, string>> {
+    return parseNestedKeyed(this.text(file), this.path(file));
+  }
+
+  cpuMax(): { quotaUsec: number | null; periodUsec: number } | undefined {
+    return optional(() => parseCpuMax(this.text('cpu.max'), this.path('cpu.max')));
+  }
+
+  blkio(file: string): Record<string, number> {
+    return parseBlkioOps(this.text(file), this.path(file));
+  }
+
+  optValue(file: string): number | null | undefined {
+    return optional(() => this.value(file));
+  }
+
+  optFlat(file: string): Record<string, number> {
+    return optional(() => this.flat(file)) ?? {};
+  }
+
+  optBlkio(file: string): Record<string, number> {
+    return optional(() => this.blkio(file)) ?? {};
+  }
+}
+
+/** undefined for a file that is absent or denied; parse errors still surface */
+function optional<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch (e) {
+    if (isProcError(e) && (e.code === 'NOT_FOUND' || e.code === 'PERMISSION_DENIED')) return undefined;
+    throw e;
+  }
+}
+
 /** Read limits and usage of the cgroups a process (or a cgroup path) is in. */
 export function readCgroupStats(src: ProcSource, layout: CgroupLayout, memberships: CgroupMembership[]): CgroupStats {
   const dirs = controllerDirs(layout, memberships);
+  const at = (o: StatOrigin | undefined): Dir | undefined => (o ? new Dir(src, o) : undefined);
   const stats: CgroupStats = { errors: {} };
   const attempt = <K extends 'memory' | 'cpu' | 'pids' | 'io'>(key: K, fn: () => CgroupStats[K] | undefined): void => {
     try {
@@ -96,95 +158,62 @@ export function readCgroupStats(src: ProcSource, layout: CgroupLayout, membershi
       if (e.code !== 'NOT_FOUND') stats.errors[key] = e.code;
     }
   };
-  const read = (dir: string, file: string): string => src.readSysText(`${dir}/${file}`);
-  const optional = <T>(fn: () => T): T | undefined => {
-    try {
-      return fn();
-    } catch (e) {
-      if (isProcError(e) && (e.code === 'NOT_FOUND' || e.code === 'PERMISSION_DENIED')) return undefined;
-      throw e;
-    }
-  };
-
-  const mem = dirs.memory;
-  if (mem) attempt('memory', () => (mem.version === 2 ? readMemoryV2(mem, read, optional) : readMemoryV1(mem, read, optional)));
-  const cpu = dirs.cpu ?? dirs.cpuacct;
-  if (cpu) attempt('cpu', () => (cpu.version === 2 ? readCpuV2(cpu, read, optional) : readCpuV1(dirs.cpu, dirs.cpuacct, read, optional)));
-  const pids = dirs.pids;
-  if (pids) {
-    attempt('pids', () => ({
-      ...pids,
-      current: parseSingleValue(read(pids.dir, 'pids.current'), `${pids.dir}/pids.current`) ?? 0,
-      max: parseSingleValue(read(pids.dir, 'pids.max'), `${pids.dir}/pids.max`),
-    }));
-  }
-  const io = dirs.blkio ?? dirs.io;
-  if (io) attempt('io', () => (io.version === 2 ? readIoV2(io, read) : readIoV1(io, read, optional)));
+  const mem = at(dirs.memory);
+  if (mem) attempt('memory', () => (mem.origin.version === 2 ? readMemoryV2(mem) : readMemoryV1(mem)));
+  const cpu = at(dirs.cpu ?? dirs.cpuacct);
+  if (cpu) attempt('cpu', () => (cpu.origin.version === 2 ? readCpuV2(cpu) : readCpuV1(at(dirs.cpu), at(dirs.cpuacct), cpu.origin)));
+  const pids = at(dirs.pids);
+  if (pids) attempt('pids', () => ({ ...pids.origin, current: pids.value('pids.current') ?? 0, max: pids.value('pids.max') }));
+  const io = at(dirs.blkio ?? dirs.io);
+  if (io) attempt('io', () => (io.origin.version === 2 ? readIoV2(io) : readIoV1(io)));
   return stats;
 }
 
-type Read = (dir: string, file: string) => string;
-type Optional = <T>(fn: () => T) => T | undefined;
+function memoryStats(d: Dir, usage: number, limit: number | null, inactive: number | undefined, rest: Omit<MemoryStats, keyof StatOrigin | 'usageBytes' | 'limitBytes' | 'workingSetBytes' | 'inactiveFileBytes'>): MemoryStats {
+  return { ...d.origin, usageBytes: usage, limitBytes: limit, workingSetBytes: Math.max(0, usage - (inactive ?? 0)), inactiveFileBytes: inactive, ...rest };
+}
 
-function readMemoryV2(o: StatOrigin, read: Read, optional: Optional): MemoryStats {
-  const usage = parseSingleValue(read(o.dir, 'memory.current'), `${o.dir}/memory.current`) ?? 0;
-  const limit = parseSingleValue(read(o.dir, 'memory.max'), `${o.dir}/memory.max`);
-  const stat = optional(() => parseFlatKeyed(read(o.dir, 'memory.stat'), `${o.dir}/memory.stat`)) ?? {};
-  const events = optional(() => parseFlatKeyed(read(o.dir, 'memory.events'), `${o.dir}/memory.events`)) ?? {};
-  const swap = optional(() => parseSingleValue(read(o.dir, 'memory.swap.current'), `${o.dir}/memory.swap.current`));
-  const inactive = stat.inactive_file;
-  return {
-    ...o,
-    usageBytes: usage,
-    limitBytes: limit,
-    workingSetBytes: Math.max(0, usage - (inactive ?? 0)),
-    inactiveFileBytes: inactive,
+function readMemoryV2(d: Dir): MemoryStats {
+  const usage = d.value('memory.current') ?? 0;
+  const stat = d.optFlat('memory.stat');
+  const events = d.optFlat('memory.events');
+  return memoryStats(d, usage, d.value('memory.max'), stat.inactive_file, {
     anonBytes: stat.anon,
     fileBytes: stat.file,
     limitHits: events.max,
     oomEvents: events.oom,
     oomKills: events.oom_kill,
-    swapBytes: swap ?? undefined,
-  };
+    swapBytes: d.optValue('memory.swap.current') ?? undefined,
+  });
 }
 
-function readMemoryV1(o: StatOrigin, read: Read, optional: Optional): MemoryStats {
-  const usage = parseSingleValue(read(o.dir, 'memory.usage_in_bytes'), `${o.dir}/memory.usage_in_bytes`) ?? 0;
-  const limit = v1Limit(parseSingleValue(read(o.dir, 'memory.limit_in_bytes'), `${o.dir}/memory.limit_in_bytes`) ?? -1);
-  const stat = optional(() => parseFlatKeyed(read(o.dir, 'memory.stat'), `${o.dir}/memory.stat`)) ?? {};
-  const oom = optional(() => parseFlatKeyed(read(o.dir, 'memory.oom_control'), `${o.dir}/memory.oom_control`)) ?? {};
-  const failcnt = optional(() => parseSingleValue(read(o.dir, 'memory.failcnt'), `${o.dir}/memory.failcnt`));
+function readMemoryV1(d: Dir): MemoryStats {
+  const usage = d.value('memory.usage_in_bytes') ?? 0;
+  const stat = d.optFlat('memory.stat');
+  const memsw = d.optValue('memory.memsw.usage_in_bytes');
   // docker's CLI: v1 working set subtracts total_inactive_file (hierarchical), else inactive_file
-  const inactive = stat.total_inactive_file ?? stat.inactive_file;
-  const memsw = optional(() => parseSingleValue(read(o.dir, 'memory.memsw.usage_in_bytes'), `${o.dir}/memory.memsw.usage_in_bytes`));
-  return {
-    ...o,
-    usageBytes: usage,
-    limitBytes: limit,
-    workingSetBytes: Math.max(0, usage - (inactive ?? 0)),
-    inactiveFileBytes: inactive,
+  return memoryStats(d, usage, v1Limit(d.value('memory.limit_in_bytes') ?? -1), stat.total_inactive_file ?? stat.inactive_file, {
     anonBytes: stat.total_rss ?? stat.rss,
     fileBytes: stat.total_cache ?? stat.cache,
-    limitHits: failcnt ?? undefined,
+    limitHits: d.optValue('memory.failcnt') ?? undefined,
     oomEvents: undefined,
-    oomKills: oom.oom_kill,
+    oomKills: d.optFlat('memory.oom_control').oom_kill,
     swapBytes: memsw === undefined || memsw === null ? undefined : Math.max(0, memsw - usage),
-  };
+  });
 }
 
-function readCpuV2(o: StatOrigin, read: Read, optional: Optional): CpuStats {
-  const stat = parseFlatKeyed(read(o.dir, 'cpu.stat'), `${o.dir}/cpu.stat`);
-  const weight = optional(() => parseSingleValue(read(o.dir, 'cpu.weight'), `${o.dir}/cpu.weight`));
-  const max = optional(() => read(o.dir, 'cpu.max').trim().split(/\s+/));
+function readCpuV2(d: Dir): CpuStats {
+  const stat = d.flat('cpu.stat');
+  const max = d.cpuMax();
   return {
-    ...o,
+    ...d.origin,
     usageUsec: stat.usage_usec ?? 0,
     userUsec: stat.user_usec,
     systemUsec: stat.system_usec,
-    weight: weight ?? undefined,
+    weight: d.optValue('cpu.weight') ?? undefined,
     shares: undefined,
-    quotaUsec: max && max[0] !== 'max' ? Number(max[0]) : null,
-    periodUsec: max ? Number(max[1]) : undefined,
+    quotaUsec: max?.quotaUsec ?? null,
+    periodUsec: max?.periodUsec,
     nrPeriods: stat.nr_periods,
     nrThrottled: stat.nr_throttled,
     throttledUsec: stat.throttled_usec,
@@ -194,14 +223,11 @@ function readCpuV2(o: StatOrigin, read: Read, optional: Optional): CpuStats {
 /** USER_HZ: cpuacct.stat counts in it; 100 on every Linux ABI we run on. */
 const USER_HZ = 100;
 
-function readCpuV1(cpu: StatOrigin | undefined, acct: StatOrigin | undefined, read: Read, optional: Optional): CpuStats {
-  const origin = cpu ?? acct!;
-  const usageNs = acct ? optional(() => parseSingleValue(read(acct.dir, 'cpuacct.usage'), `${acct.dir}/cpuacct.usage`)) : undefined;
-  const acctStat = acct ? optional(() => parseFlatKeyed(read(acct.dir, 'cpuacct.stat'), `${acct.dir}/cpuacct.stat`)) : undefined;
-  const shares = cpu ? optional(() => parseSingleValue(read(cpu.dir, 'cpu.shares'), `${cpu.dir}/cpu.shares`)) : undefined;
-  const quota = cpu ? optional(() => parseSingleValue(read(cpu.dir, 'cpu.cfs_quota_us'), `${cpu.dir}/cpu.cfs_quota_us`)) : undefined;
-  const period = cpu ? optional(() => parseSingleValue(read(cpu.dir, 'cpu.cfs_period_us'), `${cpu.dir}/cpu.cfs_period_us`)) : undefined;
-  const stat = cpu ? optional(() => parseFlatKeyed(read(cpu.dir, 'cpu.stat'), `${cpu.dir}/cpu.stat`)) ?? {} : {};
+function readCpuV1(cpu: Dir | undefined, acct: Dir | undefined, origin: StatOrigin): CpuStats {
+  const usageNs = acct?.optValue('cpuacct.usage');
+  const acctStat = acct?.optFlat('cpuacct.stat');
+  const quota = cpu?.optValue('cpu.cfs_quota_us');
+  const stat = cpu?.optFlat('cpu.stat') ?? {};
   const tick = 1_000_000 / USER_HZ;
   return {
     ...origin,
@@ -209,23 +235,23 @@ function readCpuV1(cpu: StatOrigin | undefined, acct: StatOrigin | undefined, re
     userUsec: acctStat?.user === undefined ? undefined : acctStat.user * tick,
     systemUsec: acctStat?.system === undefined ? undefined : acctStat.system * tick,
     weight: undefined,
-    shares: shares ?? undefined,
+    shares: cpu?.optValue('cpu.shares') ?? undefined,
     quotaUsec: quota === undefined || quota === null || quota < 0 ? null : quota,
-    periodUsec: period ?? undefined,
+    periodUsec: cpu?.optValue('cpu.cfs_period_us') ?? undefined,
     nrPeriods: stat.nr_periods,
     nrThrottled: stat.nr_throttled,
     throttledUsec: stat.throttled_time === undefined ? undefined : Math.round(stat.throttled_time / 1000),
   };
 }
 
-function readIoV2(o: StatOrigin, read: Read): IoStats {
-  const stat = parseNestedKeyed(read(o.dir, 'io.stat'), `${o.dir}/io.stat`);
-  const sum = (k: string): number => Object.values(stat).reduce((a, d) => a + Number(d[k] ?? 0), 0);
-  return { ...o, readBytes: sum('rbytes'), writeBytes: sum('wbytes'), readOps: sum('rios'), writeOps: sum('wios') };
+function readIoV2(d: Dir): IoStats {
+  const stat = d.nested('io.stat');
+  const sum = (k: string): number => Object.values(stat).reduce((a, dev) => a + Number(dev[k] ?? 0), 0);
+  return { ...d.origin, readBytes: sum('rbytes'), writeBytes: sum('wbytes'), readOps: sum('rios'), writeOps: sum('wios') };
 }
 
-function readIoV1(o: StatOrigin, read: Read, optional: Optional): IoStats {
-  const bytes = optional(() => parseBlkioOps(read(o.dir, 'blkio.throttle.io_service_bytes'), `${o.dir}/blkio.throttle.io_service_bytes`)) ?? {};
-  const ops = optional(() => parseBlkioOps(read(o.dir, 'blkio.throttle.io_serviced'), `${o.dir}/blkio.throttle.io_serviced`)) ?? {};
-  return { ...o, readBytes: bytes.Read ?? 0, writeBytes: bytes.Write ?? 0, readOps: ops.Read ?? 0, writeOps: ops.Write ?? 0 };
+function readIoV1(d: Dir): IoStats {
+  const bytes = d.optBlkio('blkio.throttle.io_service_bytes');
+  const ops = d.optBlkio('blkio.throttle.io_serviced');
+  return { ...d.origin, readBytes: bytes.Read ?? 0, writeBytes: bytes.Write ?? 0, readOps: ops.Read ?? 0, writeOps: ops.Write ?? 0 };
 }

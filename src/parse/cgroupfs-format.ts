@@ -65,6 +65,13 @@ export function parseBlkioOps(text: string, path = 'blkio'): Record<string, numb
   return totals;
 }
 
+/** v2 cpu.max: `$MAX $PERIOD`, MAX being `max` for no quota. */
+export function parseCpuMax(text: string, path = 'cpu.max'): { quotaUsec: number | null; periodUsec: number } {
+  const m = /^(max|\d+)\s+(\d+)$/.exec(text.trim());
+  if (!m) throw new ParseError(path, `expected "max|QUOTA PERIOD", got ${JSON.stringify(text.trim())}`, 1, text.trim());
+  return { quotaUsec: m[1] === 'max' ? null : Number(m[1]), periodUsec: Number(m[2]) };
+}
+
 /** v1 memory.limit_in_bytes and friends print PAGE_COUNTER_MAX × page size for "unlimited". */
 export const V1_UNLIMITED_THRESHOLD = 2 ** 62;
 

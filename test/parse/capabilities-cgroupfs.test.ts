@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CAPABILITIES, capNames, encodeCaps, formatCapshDecode, fullMask, parseCapMask } from '../../src/parse/capabilities.js';
-import { parseBlkioOps, parseFlatKeyed, parseNestedKeyed, parseSingleValue, v1Limit } from '../../src/parse/cgroupfs-format.js';
+import { parseBlkioOps, parseCpuMax, parseFlatKeyed, parseNestedKeyed, parseSingleValue, v1Limit } from '../../src/parse/cgroupfs-format.js';
 import { escapeControl } from '../../src/render/escape.js';
 import { describeCapSet } from '../../src/render/story.js';
 
@@ -64,6 +64,11 @@ describe('cgroupfs formats', () => {
   });
   it('nested keyed (io.stat)', () => {
     expect(parseNestedKeyed('8:0 rbytes=1 wbytes=2\n253:0 rbytes=3 wbytes=max\n')).toEqual({ '8:0': { rbytes: '1', wbytes: '2' }, '253:0': { rbytes: '3', wbytes: 'max' } });
+  });
+  it('cpu.max', () => {
+    expect(parseCpuMax('max 100000\n')).toEqual({ quotaUsec: null, periodUsec: 100000 });
+    expect(parseCpuMax('50000 100000\n')).toEqual({ quotaUsec: 50000, periodUsec: 100000 });
+    expect(() => parseCpuMax('50000\n')).toThrow(/cpu.max/);
   });
   it('v1 blkio sums devices and skips Total', () => {
     expect(parseBlkioOps('8:0 Read 10\n8:0 Write 1\n8:16 Read 5\n8:16 Total 5\nTotal 16\n')).toEqual({ Read: 15, Write: 1, Total: 5 });

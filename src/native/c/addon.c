@@ -62,6 +62,16 @@ static int32_t get_i32(napi_env env, napi_value v)
 	return out;
 }
 
+/* the one integer argument of the small wrappers; -1 (with a JS exception pending) when absent */
+static int one_i32(napi_env env, napi_callback_info info, int32_t *out)
+{
+	napi_value argv[1];
+	if (get_args(env, info, 1, argv) < 0)
+		return -1;
+	*out = get_i32(env, argv[0]);
+	return 0;
+}
+
 /* ---- a small arena: every allocation of one spawn, freed together once the child is forked */
 struct arena {
 	void **ptrs;
@@ -233,11 +243,11 @@ static napi_value js_spawn(napi_env env, napi_callback_info info)
 
 static napi_value js_release(napi_env env, napi_callback_info info)
 {
-	napi_value argv[1];
+	int32_t fd;
 	int r;
-	if (get_args(env, info, 1, argv) < 0)
+	if (one_i32(env, info, &fd) < 0)
 		return NULL;
-	r = hs_release(get_i32(env, argv[0]));
+	r = hs_release(fd);
 	return r < 0 ? throw_errno(env, "write", -r) : NULL;
 }
 
@@ -377,11 +387,11 @@ static napi_value js_watch(napi_env env, napi_callback_info info)
 
 static napi_value js_pidfd_open(napi_env env, napi_callback_info info)
 {
-	napi_value argv[1];
+	int32_t pid;
 	int r;
-	if (get_args(env, info, 1, argv) < 0)
+	if (one_i32(env, info, &pid) < 0)
 		return NULL;
-	r = hs_pidfd_open(get_i32(env, argv[0]));
+	r = hs_pidfd_open(pid);
 	return r < 0 ? throw_errno(env, "pidfd_open", -r) : int_value(env, r);
 }
 
@@ -410,10 +420,11 @@ static napi_value js_ns_ioctl(napi_env env, napi_callback_info info)
 
 static napi_value js_op_name(napi_env env, napi_callback_info info)
 {
-	napi_value argv[1], out;
-	if (get_args(env, info, 1, argv) < 0)
+	napi_value out;
+	int32_t op;
+	if (one_i32(env, info, &op) < 0)
 		return NULL;
-	napi_create_string_utf8(env, hs_op_name(get_i32(env, argv[0])), NAPI_AUTO_LENGTH, &out);
+	napi_create_string_utf8(env, hs_op_name(op), NAPI_AUTO_LENGTH, &out);
 	return out;
 }
 
