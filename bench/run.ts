@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Spawned, descendants } from '../scripts/lib/spawned.js';
 
 const ROOT = join(import.meta.dirname, '../..');
-const BIN = (n: string): string => join(ROOT, 'dist/cli/bin', `${n}.js`);
+const BIN = (n: string): string => join(ROOT, 'dist/bin', `${n}.js`);
 const NODE = process.execPath;
 
 interface Opts {
@@ -36,23 +36,30 @@ function has(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 }
 
-/** median wall time in ms of running argv `runs` times (after one warm-up) */
-function time(argv: string[], runs: number): { ms: number; ok: boolean } {
-  const once = (): { ms: number; ok: boolean } => {
+/**
+ * Median wall times of several commands, run round-robin (A B C A B C …) after one warm-up each,
+ * so that drift on a busy machine hits every command alike and the ratios stay fair.
+ */
+function timeAll(cmds: string[][], runs: number): { ms: number; ok: boolean }[] {
+  const samples = cmds.map(() => [] as number[]);
+  const ok = cmds.map(() => true);
+  const once = (argv: string[]): { ms: number; ok: boolean } => {
     const t0 = process.hrtime.bigint();
     const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'ignore'], maxBuffer: 1 << 30 });
     return { ms: Number(process.hrtime.bigint() - t0) / 1e6, ok: r.status === 0 };
   };
-  once();
-  const samples: number[] = [];
-  let ok = true;
+  for (const c of cmds) once(c);
   for (let i = 0; i < runs; i++) {
-    const s = once();
-    ok &&= s.ok;
-    samples.push(s.ms);
+    cmds.forEach((c, j) => {
+      const r = once(c);
+      samples[j]!.push(r.ms);
+      ok[j] &&= r.ok;
+    });
   }
-  samples.sort((a, b) => a - b);
-  return { ms: samples[Math.floor(samples.length / 2)]!, ok };
+  return samples.map((s, j) => {
+    s.sort((a, b) => a - b);
+    return { ms: s[Math.floor(s.length / 2)]!, ok: ok[j]! };
+  });
 }
 
 function processCount(): number {
@@ -90,9 +97,13 @@ async function main(): Promise<void> {
 
   // capdecode: no load needed
   const mask = '00000000a80425fb';
-  const nodeE = time([NODE, '-e', '0'], opts.runs * 3);
-  const cap = time([NODE, BIN('capdecode'), mask], opts.runs * 3);
-  const capsh = has('capsh') ? time(['capsh', `--decode=${mask}`], opts.runs * 3) : undefined;
+  const startRuns = Math.max(30, opts.runs * 6);
+  const [nodeE, cap, capshT] = timeAll([[NODE, '-e', '0'], [NODE, BIN('capdecode'), mask], has('capsh') ? ['capsh', `--decode=${mask}`] : ['true']], startRuns) as [
+    { ms: number; ok: boolean },
+    { ms: number; ok: boolean },
+    { ms: number; ok: boolean },
+  ];
+  const capsh = has('capsh') ? capshT : undefined;
   out('');
   out('capdecode 00000000a80425fb');
   const w1 = [34, 10, 12];
@@ -113,13 +124,16 @@ async function main(): Promise<void> {
       }
       if (target !== undefined) {
         const args = ['-t', String(target), '-a', 'true'];
-        const ours = time([NODE, BIN('nsenter-ts'), ...args], opts.runs * 3);
-        const theirs = time(['nsenter', ...args], opts.runs * 3);
+        const [node0, ours, theirs] = timeAll([[NODE, '-e', '0'], [NODE, BIN('nsenter-ts'), ...args], ['nsenter', ...args]], startRuns) as [
+          { ms: number; ok: boolean },
+          { ms: number; ok: boolean },
+          { ms: number; ok: boolean },
+        ];
         out('');
         out('nsenter -t PID -a true (user, mnt, uts, ipc, net, pid, cgroup)');
         out(row(['command', 'median ms', 'ratio'], w1));
-        out(row(['node -e 0', nodeE.ms.toFixed(1), '1.00×'], w1));
-        out(row(['nsenter-ts (hostscope)', ours.ms.toFixed(1), `${(ours.ms / nodeE.ms).toFixed(2)}× node`], w1));
+        out(row(['node -e 0', node0.ms.toFixed(1), '1.00×'], w1));
+        out(row(['nsenter-ts (hostscope)', ours.ms.toFixed(1), `${(ours.ms / node0.ms).toFixed(2)}× node`], w1));
         out(row(['nsenter (util-linux)', theirs.ms.toFixed(1), `${(ours.ms / theirs.ms).toFixed(1)}× nsenter`], w1));
         if (!ours.ok || !theirs.ok) out('  (a command exited non-zero during timing)');
       }
@@ -137,13 +151,16 @@ async function main(): Promise<void> {
       out(`namespaces: ${made} processes made in ${opts.sets} namespace sets (${total} on the host)`);
       const w = [44, 10, 14];
       out(row(['command', 'median ms', 'cinf / it'], w));
-      const c = time([NODE, BIN('cinf'), '--json'], opts.runs);
+      const [c, lj, p, ct] = timeAll([[NODE, BIN('cinf'), '--json'], has('lsns') ? ['lsns', '-J'] : ['true'], ['ps', '-e', '-o', 'pid,pidns,netns,mntns'], [NODE, BIN('cinf')]], opts.runs) as { ms: number; ok: boolean }[] as [
+        { ms: number; ok: boolean },
+        { ms: number; ok: boolean },
+        { ms: number; ok: boolean },
+        { ms: number; ok: boolean },
+      ];
+      const l = has('lsns') ? lj : undefined;
       out(row(['cinf --json (hostscope)', c.ms.toFixed(1), ''], w));
-      const l = has('lsns') ? time(['lsns', '-J'], opts.runs) : undefined;
       if (l) out(row(['lsns -J', l.ms.toFixed(1), `${(c.ms / l.ms).toFixed(2)}×`], w));
-      const p = time(['ps', '-e', '-o', 'pid,pidns,netns,mntns'], opts.runs);
       out(row(['ps -e -o pid,pidns,netns,mntns', p.ms.toFixed(1), `${(c.ms / p.ms).toFixed(2)}×`], w));
-      const ct = time([NODE, BIN('cinf')], opts.runs);
       out(row(['cinf (table)', ct.ms.toFixed(1), l ? `${(ct.ms / l.ms).toFixed(2)}× lsns` : ''], w));
       if (!c.ok || (l && !l.ok)) out('  (a command exited non-zero during timing)');
     } finally {

@@ -19,9 +19,8 @@ export async function hostscopeMain(argv: string[], deps: Deps): Promise<number>
     return cmd === undefined ? 2 : 0;
   }
   if (cmd === '--version' || cmd === '-V') {
-    const { readFileSync } = await import('node:fs');
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    deps.stdout.write(`hostscope ${pkg.version}\n`);
+    const { packageVersion } = await import('../src/util/package-root.js');
+    deps.stdout.write(`hostscope ${packageVersion(import.meta.dirname)}\n`);
     return 0;
   }
   const entry = COMMANDS[cmd];

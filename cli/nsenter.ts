@@ -4,10 +4,9 @@
  * nsenter does), builds the step list, and a forked child enters, forks again for a pid
  * namespace (with CLONE_PARENT, so Node stays the parent and sees the exit status), and execs.
  */
-import { closeSync, constants as fsc, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants as fsc, fstatSync, openSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { constants as osc } from 'node:os';
 import { basename } from 'node:path';
-import { isatty } from 'node:tty';
 import { getoptLong, type LongOption } from './getopt.js';
 import type { Deps } from './common.js';
 import type { NsType } from '../src/parse/ns-link.js';
@@ -309,13 +308,12 @@ function readEnviron(path: string): string[] {
 
 /** Forward signals to the program and return its exit status the way a shell reports it. */
 async function superviseChild(child: { exited: Promise<{ code: number | null; signal: number | null }>; signal(sig: number): boolean }): Promise<number> {
-  const fromTerminal = isatty(0);
   const forwarded: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGINT', 'SIGQUIT', 'SIGALRM'];
   const handlers = new Map<NodeJS.Signals, () => void>();
   for (const sig of forwarded) {
     // Ctrl-C and Ctrl-\ from a terminal reach the program through its process group already
     const h = (): void => {
-      if (fromTerminal && (sig === 'SIGINT' || sig === 'SIGQUIT')) return;
+      if ((sig === 'SIGINT' || sig === 'SIGQUIT') && stdinIsTerminal()) return;
       child.signal(osc.signals[sig]);
     };
     handlers.set(sig, h);
@@ -326,6 +324,15 @@ async function superviseChild(child: { exited: Promise<{ code: number | null; si
     return st.code ?? 128 + (st.signal ?? 0);
   } finally {
     for (const [sig, h] of handlers) process.off(sig, h);
+  }
+}
+
+/** isatty(0) without loading node:tty (and with it net): a character device that answers TCGETS */
+function stdinIsTerminal(): boolean {
+  try {
+    return fstatSync(0).isCharacterDevice() && readlinkSync('/proc/self/fd/0').startsWith('/dev/');
+  } catch {
+    return false;
   }
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Spawned, waitFor, parentMap } from './lib/spawned.js';
 
-const BIN = (n: string): string => join(import.meta.dirname, '../cli/bin', `${n}.js`);
+const BIN = (n: string): string => join(import.meta.dirname, '../bin', `${n}.js`);
 const run = (title: string, bin: string, args: string[]): void => {
   const shown = args.map((a) => (/[\s;$'"]/.test(a) ? `'${a}'` : a)).join(' ');
   process.stdout.write(`\n$ ${bin} ${shown}    # ${title}\n`);

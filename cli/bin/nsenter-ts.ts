@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 // no argument parser library here: nsenter-ts starts about as fast as node itself
-const { runMain } = await import('../run.js');
+const { runMainPlain } = await import('../run.js');
 const { nsenterMain } = await import('../nsenter.js');
-await runMain(nsenterMain);
+await runMainPlain(nsenterMain);

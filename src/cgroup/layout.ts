@@ -42,7 +42,8 @@ export function detectCgroupLayout(mounts: MountInfo[]): CgroupLayout {
   const hasV1 = found.some((h) => h.version === 1);
   const hasV2 = found.some((h) => h.version === 2);
   const mode: CgroupMode = hasV1 && hasV2 ? 'hybrid' : hasV1 ? 'v1' : hasV2 ? 'v2' : 'none';
-  found.sort((a, b) => a.version - b.version || a.mountPoint.localeCompare(b.mountPoint));
+  // plain code-unit order: localeCompare would load ICU collation for nothing
+  found.sort((a, b) => a.version - b.version || (a.mountPoint < b.mountPoint ? -1 : a.mountPoint > b.mountPoint ? 1 : 0));
   return { mode, hierarchies: found };
 }
 

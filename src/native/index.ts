@@ -4,7 +4,8 @@
  */
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
-import { closeSync, existsSync } from 'node:fs';
+import { closeSync } from 'node:fs';
+import { packageRoot } from '../util/package-root.js';
 import { join } from 'node:path';
 import { encodeStep, stepName, type Step } from './steps.js';
 
@@ -98,10 +99,9 @@ let loadError: string | undefined;
 export function loadNative(): Binding | undefined {
   if (binding || loadError) return binding;
   const require = createRequire(import.meta.url);
-  // src/native/index.ts (tests) or dist/src/native/index.js: the package root is two or three up
-  const roots = [join(import.meta.dirname, '../..'), join(import.meta.dirname, '../../..')];
-  const root = roots.find((r) => existsSync(join(r, 'binding.gyp'))) ?? roots[0]!;
+  const root = packageRoot(import.meta.dirname);
   try {
+    if (!root) throw new Error('cannot find the hostscope package root');
     binding = require(join(root, 'build/Release/hostscope_native.node')) as Binding;
   } catch (e) {
     loadError = (e as Error).message.split('\n')[0];

@@ -14,7 +14,7 @@ describe('without the native addon', () => {
       cpSync(join(ROOT_DIR, 'package.json'), join(dir, 'package.json'));
       cpSync(join(ROOT_DIR, 'binding.gyp'), join(dir, 'binding.gyp'));
       symlinkSync(join(ROOT_DIR, 'node_modules'), join(dir, 'node_modules'));
-      const run = (bin: string, args: string[]) => spawnSync(process.execPath, [join(dir, 'dist/cli/bin', `${bin}.js`), ...args], { encoding: 'utf8' });
+      const run = (bin: string, args: string[]) => spawnSync(process.execPath, [join(dir, 'dist/bin', `${bin}.js`), ...args], { encoding: 'utf8' });
       const cinf = run('cinf', ['-t', 'net', '-o', 'NS,TYPE', '-n']);
       expect(cinf.status).toBe(0);
       expect(cinf.stdout).toMatch(/^\d+ net$/m);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 export const IS_ROOT = process.geteuid?.() === 0;
 export const ROOT_DIR = join(import.meta.dirname, '../..');
-export const BIN = (name: string): string => join(ROOT_DIR, 'dist/cli/bin', `${name}.js`);
+export const BIN = (name: string): string => join(ROOT_DIR, 'dist/bin', `${name}.js`);
 
 export function has(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;

@@ -151,6 +151,20 @@ describe.skipIf(!IS_ROOT || !NATIVE || !has('nsenter') || !has('unshare'))('nsen
     expect([...parentMap()].filter(([, ppid]) => ppid === child.pid)).toEqual([]);
   });
 
+  it('--keep-caps: the capabilities of the user namespace survive as ambient ones', () => {
+    const amb = (args: string[]): bigint => BigInt(`0x${/CapAmb:\s+([0-9a-f]+)/.exec(ours(['-t', String(T), '-U', ...args, 'cat', '/proc/self/status']).out)![1]}`);
+    expect(amb([])).toBe(0n);
+    expect(amb(['--keep-caps'])).toBeGreaterThan(0n);
+  });
+
+  it('--user-parent enters the parent of the target user namespace; -W looks the directory up inside; -S follow', () => {
+    const nested = ours(['-t', String(T), '-U', '--user-parent', 'readlink', '/proc/self/ns/user']);
+    expect(nested.out.trim()).toBe(readlinkSync('/proc/self/ns/user'));
+    expect(ours(['-t', String(T), '-a', '-W', '/proc/self', 'pwd']).out).toBe('/proc/self\n');
+    expect(ours(['-t', String(T), '-n', '-S', 'follow', '-G', 'follow', 'id', '-u']).out).toBe('0\n');
+    expect(ours(['-t', String(T), '-n', '-w', '-W', '/', 'true'])).toMatchObject({ code: 1, err: 'nsenter-ts: mutually exclusive arguments: --wd --wdns\n' });
+  });
+
   it('-c joins the target cgroup on this cgroup v1 host (nsenter: v2 only); --container finds the target', () => {
     mkdirSync(cg);
     writeFileSync(`${cg}/cgroup.procs`, String(T));
