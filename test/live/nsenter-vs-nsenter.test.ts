@@ -157,10 +157,16 @@ describe.skipIf(!IS_ROOT || !NATIVE || !has('nsenter') || !has('unshare'))('nsen
     expect(amb(['--keep-caps'])).toBeGreaterThan(0n);
   });
 
-  it('--user-parent enters the parent of the target user namespace; -W looks the directory up inside; -S follow', () => {
-    const nested = ours(['-t', String(T), '-U', '--user-parent', 'readlink', '/proc/self/ns/user']);
-    expect(nested.out.trim()).toBe(readlinkSync('/proc/self/ns/user'));
-    expect(ours(['-t', String(T), '-a', '-W', '/proc/self', 'pwd']).out).toBe('/proc/self\n');
+  it('--user-parent enters the parent of the target user namespace; -W looks the directory up inside; -S follow', async () => {
+    // the target's parent user namespace is ours here: setns into one's own user namespace is EINVAL
+    expect(ours(['-t', String(T), '-U', '--user-parent', 'true'])).toMatchObject({ code: 1, err: 'nsenter-ts: setns(user): Invalid argument\n' });
+    // a user namespace inside the target's: its parent is the target's
+    const inner = spawned.start('nsenter', ['-t', String(T), '-U', '--preserve-credentials', 'unshare', '--user', 'sleep', '600']);
+    const innerPid = inner.pid!; // nsenter and unshare exec in place: it ends up as the sleep
+    expect(await waitFor(() => readlinkSync(`/proc/${innerPid}/exe`).endsWith('sleep') && readlinkSync(`/proc/${innerPid}/ns/user`) !== readlinkSync(`/proc/${T}/ns/user`))).toBe(true);
+    const nested = ours(['-t', String(innerPid), '-U', '--user-parent', 'readlink', '/proc/self/ns/user']);
+    expect(nested.out.trim()).toBe(readlinkSync(`/proc/${T}/ns/user`));
+    expect(ours(['-t', String(T), '-a', '-W', '/usr/bin', 'pwd']).out).toBe('/usr/bin\n');
     expect(ours(['-t', String(T), '-n', '-S', 'follow', '-G', 'follow', 'id', '-u']).out).toBe('0\n');
     expect(ours(['-t', String(T), '-n', '-w', '-W', '/', 'true'])).toMatchObject({ code: 1, err: 'nsenter-ts: mutually exclusive arguments: --wd --wdns\n' });
   });
