@@ -124,18 +124,20 @@ function hint(deps: Deps, denied: number): void {
 
 /** `cinf`: every namespace. Reads only what the chosen columns need. */
 async function viewList(src: ProcSource, args: CinfArgs, deps: Deps, type: NsType | undefined): Promise<number> {
-  const cols = columns(NS_COLUMNS, NS_DEFAULT, args.output);
+  // like lsns -t net: where the namespaces are bind-mounted matters for network namespaces
+  const defaults = type === 'net' ? [...NS_DEFAULT.slice(0, -1), 'NSFS', 'CMD'] : NS_DEFAULT;
+  const cols = columns(NS_COLUMNS, defaults, args.output);
   const ids = new Set(cols.map((c) => c.id));
   const files: ProcFile[] = [];
   if (ids.has('USERS') || ids.has('UID') || ids.has('USER')) files.push('ids');
   if (ids.has('PPID')) files.push('stat');
-  const host = inspectHost(src, { files, types: type ? [type] : NS_TYPES, containers: ids.has('CONTAINER'), excludeSelf: !args.all });
+  const host = inspectHost(src, { files, types: type ? [type] : NS_TYPES, containers: ids.has('CONTAINER'), excludeSelf: !args.all, bound: true });
   const users = new UserNames(src);
-  if (ids.has('CMD')) for (const g of host.namespaces) ensureCommand(src, g.lowest);
+  if (ids.has('CMD')) for (const g of host.namespaces) if (g.lowest) ensureCommand(src, g.lowest);
   const relations = ids.has('PNS') || ids.has('ONS') ? await nsRelationsReader(src) : undefined;
   const rows: NsRow[] = host.namespaces.map((group) => ({
     group,
-    relations: relations?.(group.lowest.pid, group.ns.type),
+    relations: relations?.(group.lowest ? `${src.procRoot}/${group.lowest.pid}/ns/${group.ns.type}` : group.bindMounts[0]!),
     users: uniqueSorted(group.processes.map((p) => p.ids?.uid.effective)),
     userName: (u) => users.name(u),
     containers: uniqueBy(group.processes.map((p) => host.containerOf.get(p.pid)).filter((c): c is Container => !!c), (c) => c.key),
@@ -154,9 +156,12 @@ function viewNamespace(src: ProcSource, args: CinfArgs, deps: Deps, type: NsType
   const cols = columns(PROC_COLUMNS, PROC_DEFAULT, args.output);
   const ids = new Set(cols.map((c) => c.id));
   // every process's ns links (and cgroups when containers are asked for); the rest only for members
-  const host = inspectHost(src, { containers: ids.has('CONTAINER'), excludeSelf: !args.all });
+  const host = inspectHost(src, { containers: ids.has('CONTAINER'), excludeSelf: !args.all, bound: true });
   const groups = findNamespaces(host.namespaces, inode).filter((g) => !type || g.ns.type === type);
   if (groups.length === 0) throw new CliError(`not found namespace: ${inode}`);
+  for (const g of groups.filter((x) => x.processes.length === 0)) {
+    deps.stderr.write(`${PROG}: ${g.ns.type} namespace ${inode} has no process: it is kept by a bind mount at ${g.bindMounts.map(escapeControl).join(', ')}\n`);
+  }
   const members = [...new Map(groups.flatMap((g) => g.processes).map((p) => [p.pid, p])).values()].sort((a, b) => a.pid - b.pid);
   for (const p of members) ensureFiles(src, p, ['status', 'cmdline', 'cgroup']);
   const users = new UserNames(src);

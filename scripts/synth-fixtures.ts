@@ -154,6 +154,7 @@ function v2Host(dir: string): void {
     '26 23 0:24 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot',
     '30 22 0:26 / /run rw,nosuid,nodev,noexec,relatime shared:12 - tmpfs tmpfs rw,size=811464k,mode=755',
     '412 30 0:4 net:[4026532410] /run/docker/netns/a1b2c3d4e5f6 rw shared:200 - nsfs nsfs rw',
+    '530 30 0:4 net:[4026532900] /run/netns/blue rw shared:230 - nsfs nsfs rw',
     '',
   ].join('\n');
   const procs: Proc[] = [
@@ -223,7 +224,7 @@ function v2Host(dir: string): void {
     ...v2(podCg, container(2_097_152, '268435456', 0, 1_000, 0, 'max 100000', 1, '2048', 1)),
     ...v2(kubeCg, container(1_048_576, '134217728', 0, 20_000, 7, '20000 100000', 1, '1024', 0)),
   };
-  writeHost(dir, { name: 'v2-docker-systemd', description: 'hand-made: cgroup v2 (unified) systemd host, kernel 6.x, docker (redis, and nginx sharing its network namespace like --net=container:db), rootless podman with a user namespace, a kubernetes pod (cri-containerd)', capturedAt: 'hand-made', kernel: '6.8.0', cgroupMode: 'v2', nsfsDev: 4, selfPid: 800 }, procs, 800, sys, true, []);
+  writeHost(dir, { name: 'v2-docker-systemd', description: 'hand-made: cgroup v2 (unified) systemd host, kernel 6.x, docker (redis, and nginx sharing its network namespace like --net=container:db), rootless podman with a user namespace, a kubernetes pod (cri-containerd), and a network namespace with no process kept by ip netns (/run/netns/blue)', capturedAt: 'hand-made', kernel: '6.8.0', cgroupMode: 'v2', nsfsDev: 4, selfPid: 800 }, procs, 800, sys, true, []);
 }
 
 // ---------------------------------------------------------------- cgroup v1, docker, the seeds' host

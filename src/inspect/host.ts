@@ -1,10 +1,10 @@
 import type { ProcSource } from '../source/source.js';
 import { NS_TYPES, type NsType } from '../parse/ns-link.js';
-import { parseMountInfo } from '../parse/proc-mountinfo.js';
+import { parseMountInfo, type MountInfo } from '../parse/proc-mountinfo.js';
 import { isProcError } from '../source/errors.js';
 import { ensureFiles, readInto, nsKey, type ProcFile, type ProcessInfo } from '../proc/process.js';
 import { takeSnapshot, type Snapshot } from '../proc/snapshot.js';
-import { buildNamespaceIndex, findHostReference, type HostReference, type NamespaceGroup } from '../model/namespaces.js';
+import { addBoundNamespaces, buildNamespaceIndex, findHostReference, type HostReference, type NamespaceGroup } from '../model/namespaces.js';
 import { buildContainers, containerIndex, type Container } from '../model/containers.js';
 import { detectCgroupLayout, type CgroupLayout } from '../cgroup/layout.js';
 
@@ -27,6 +27,8 @@ export interface InspectOptions {
   containers?: boolean;
   /** leave the reading process itself out */
   excludeSelf?: boolean;
+  /** also the namespaces kept by bind mounts (from the reader's mountinfo) */
+  bound?: boolean;
 }
 
 /**
@@ -42,7 +44,8 @@ export function inspectHost(src: ProcSource, opts: InspectOptions = {}): HostMod
   // the host reference is kthreadd or pid 1: only their stat is needed when no view asked for all
   if (!files.has('stat')) for (const p of snapshot.processes.slice(0, 2)) if (p.pid <= 2) ensureFiles(src, p, ['stat']);
   const ref = findHostReference(snapshot);
-  const namespaces = buildNamespaceIndex(snapshot, ref, opts.types ?? NS_TYPES);
+  let namespaces = buildNamespaceIndex(snapshot, ref, opts.types ?? NS_TYPES);
+  if (opts.bound) namespaces = addBoundNamespaces(namespaces, readOwnMounts(src), ref, opts.types ?? NS_TYPES);
   const containers = opts.containers
     ? buildContainers(snapshot, ref, {
         hostnameOf: (p: ProcessInfo) => {
@@ -61,12 +64,17 @@ export function inspectHost(src: ProcSource, opts: InspectOptions = {}): HostMod
   };
 }
 
-/** The cgroup layout, from the reader's own mountinfo (so it works on dumps too). */
-export function readCgroupLayout(src: ProcSource): CgroupLayout {
+/** The reader's own mount table (a dump's proc/self is the capturing process): [] if unreadable. */
+export function readOwnMounts(src: ProcSource): MountInfo[] {
   try {
-    return detectCgroupLayout(parseMountInfo(src.readProcText('self/mountinfo'), 'self/mountinfo'));
+    return parseMountInfo(src.readProcText('self/mountinfo'), 'self/mountinfo');
   } catch (e) {
-    if (isProcError(e)) return { mode: 'none', hierarchies: [] };
+    if (isProcError(e)) return [];
     throw e;
   }
+}
+
+/** The cgroup layout, from the reader's own mountinfo (so it works on dumps too). */
+export function readCgroupLayout(src: ProcSource): CgroupLayout {
+  return detectCgroupLayout(readOwnMounts(src));
 }

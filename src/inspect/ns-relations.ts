@@ -1,6 +1,5 @@
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import type { ProcSource } from '../source/source.js';
-import type { NsType } from '../parse/ns-link.js';
 
 export interface NsRelations {
   /** inode of the parent namespace (pid and user namespaces nest); 0 when none, as lsns prints */
@@ -10,10 +9,11 @@ export interface NsRelations {
 }
 
 /**
- * lsns's PNS and ONS: NS_GET_PARENT and NS_GET_USERNS on /proc/<pid>/ns/<type>. Needs the live
+ * lsns's PNS and ONS: NS_GET_PARENT and NS_GET_USERNS on a namespace file (/proc/<pid>/ns/<type>
+ * or a bind mount of one). Needs the live
  * kernel and the native addon; undefined otherwise (a dump has no namespaces to ask).
  */
-export async function nsRelationsReader(src: ProcSource): Promise<((pid: number, type: NsType) => NsRelations | undefined) | undefined> {
+export async function nsRelationsReader(src: ProcSource): Promise<((path: string) => NsRelations | undefined) | undefined> {
   if (!src.isLive) return undefined;
   const native = await import('../native/index.js');
   if (native.nativeUnavailableReason()) return undefined;
@@ -29,10 +29,10 @@ export async function nsRelationsReader(src: ProcSource): Promise<((pid: number,
       return 0; // EPERM: outside our view (the initial namespace); EINVAL: the type does not nest
     }
   };
-  return (pid, type) => {
+  return (path) => {
     let fd: number;
     try {
-      fd = openSync(`${src.procRoot}/${pid}/ns/${type}`, 'r');
+      fd = openSync(path, 'r');
     } catch {
       return undefined;
     }

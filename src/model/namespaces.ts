@@ -1,4 +1,5 @@
-import { INIT_NS_INODE, NS_TYPES, type NsType } from '../parse/ns-link.js';
+import { INIT_NS_INODE, NS_TYPES, parseNsLink, type NsType } from '../parse/ns-link.js';
+import type { MountInfo } from '../parse/proc-mountinfo.js';
 import { isKernelThread } from '../parse/proc-stat.js';
 import { namespacesOf, nsKey, type NsId, type ProcessInfo } from '../proc/process.js';
 import type { Snapshot } from '../proc/snapshot.js';
@@ -10,8 +11,10 @@ export interface NamespaceGroup {
   /** numerically sorted */
   pids: number[];
   processes: ProcessInfo[];
-  /** the lowest pid, as lsns's PID column */
-  lowest: ProcessInfo;
+  /** the lowest pid, as lsns's PID column; undefined for a namespace no process is in */
+  lowest: ProcessInfo | undefined;
+  /** where an nsfs file of it is bind-mounted (`ip netns add`, docker's /run/docker/netns) */
+  bindMounts: string[];
   /** is this the host's namespace of its type (see findHostReference)? */
   isHost: boolean;
 }
@@ -79,19 +82,57 @@ export function buildNamespaceIndex(snapshot: Snapshot, ref: HostReference, type
       const key = nsKey(id);
       let g = groups.get(key);
       if (!g) {
-        g = { ns: id, key, pids: [], processes: [], lowest: p, isHost: isHostNs(ref, id) };
+        g = { ns: id, key, pids: [], processes: [], lowest: p, bindMounts: [], isHost: isHostNs(ref, id) };
         groups.set(key, g);
       }
       g.pids.push(p.pid);
       g.processes.push(p);
-      if (p.pid < g.lowest.pid) g.lowest = p;
+      if (p.pid < g.lowest!.pid) g.lowest = p;
     }
   }
   const out = [...groups.values()];
   for (const g of out) g.pids.sort((a, b) => a - b);
   // lsns order: by inode, then type
-  out.sort((a, b) => a.ns.inode - b.ns.inode || NS_TYPES.indexOf(a.ns.type) - NS_TYPES.indexOf(b.ns.type) || a.ns.dev - b.ns.dev);
-  return out;
+  return sortGroups(out);
+}
+
+/**
+ * Namespaces kept alive by a bind mount of their nsfs file (mountinfo fstype `nsfs`, root
+ * `net:[4026532410]`): added to the index with no process when none is in them, and their mount
+ * points recorded either way — lsns 2.39's -P, and what `ip netns add` makes.
+ */
+export function addBoundNamespaces(groups: NamespaceGroup[], mounts: MountInfo[], ref: HostReference, types: readonly NsType[] = NS_TYPES): NamespaceGroup[] {
+  const byKey = new Map(groups.map((g) => [g.key, g]));
+  const wanted = new Set(types);
+  for (const m of mounts) {
+    if (m.fsType !== 'nsfs') continue;
+    let link;
+    try {
+      link = parseNsLink(m.root);
+    } catch {
+      continue;
+    }
+    if (!wanted.has(link.type)) continue;
+    const id: NsId = { type: link.type, inode: link.inode, dev: encodeDev(m.major, m.minor) };
+    const key = nsKey(id);
+    let g = byKey.get(key);
+    if (!g) {
+      g = { ns: id, key, pids: [], processes: [], lowest: undefined, bindMounts: [], isHost: isHostNs(ref, id) };
+      byKey.set(key, g);
+      groups.push(g);
+    }
+    if (!g.bindMounts.includes(m.mountPoint)) g.bindMounts.push(m.mountPoint);
+  }
+  return sortGroups(groups);
+}
+
+/** st_dev as the kernel encodes it (new_encode_dev), from mountinfo's major:minor */
+export function encodeDev(major: number, minor: number): number {
+  return (minor & 0xff) | (major << 8) | ((minor & ~0xff) << 12);
+}
+
+function sortGroups(out: NamespaceGroup[]): NamespaceGroup[] {
+  return out.sort((a, b) => a.ns.inode - b.ns.inode || NS_TYPES.indexOf(a.ns.type) - NS_TYPES.indexOf(b.ns.type) || a.ns.dev - b.ns.dev);
 }
 
 /** Every namespace with this inode (several types can never share one, but dumps can lie). */

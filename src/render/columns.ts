@@ -24,11 +24,17 @@ export const NS_COLUMNS: Column<NsRow>[] = [
   { id: 'TYPE', help: 'kind of namespace', json: 'string', value: (r) => r.group.ns.type },
   { id: 'NPROCS', help: 'number of processes in the namespace', align: 'right', json: 'number', value: (r) => r.group.pids.length },
   { id: 'USERS', help: 'effective uids of its processes', json: 'array', value: (r) => r.users, text: (r) => (r.users.length ? r.users.join(',') : '-') },
-  { id: 'PID', help: 'lowest PID in the namespace', align: 'right', json: 'number', value: (r) => r.group.lowest.pid },
-  { id: 'PPID', help: 'PPID of the PID', align: 'right', json: 'number', value: (r) => r.group.lowest.stat?.ppid ?? r.group.lowest.status?.ppid },
-  { id: 'UID', help: 'effective uid of the PID', align: 'right', json: 'number', value: (r) => euid(r.group.lowest) },
-  { id: 'USER', help: 'user name of the PID', json: 'string', value: (r) => r.userName(euid(r.group.lowest)) },
-  { id: 'PATH', help: 'path to the namespace', json: 'string', value: (r) => `/proc/${r.group.lowest.pid}/ns/${r.group.ns.type}` },
+  { id: 'PID', help: 'lowest PID in the namespace', align: 'right', json: 'number', value: (r) => r.group.lowest?.pid },
+  { id: 'PPID', help: 'PPID of the PID', align: 'right', json: 'number', value: (r) => r.group.lowest?.stat?.ppid ?? r.group.lowest?.status?.ppid },
+  { id: 'UID', help: 'effective uid of the PID', align: 'right', json: 'number', value: (r) => (r.group.lowest ? euid(r.group.lowest) : undefined) },
+  { id: 'USER', help: 'user name of the PID', json: 'string', value: (r) => (r.group.lowest ? r.userName(euid(r.group.lowest)) : undefined) },
+  {
+    id: 'PATH',
+    help: 'path to the namespace (a bind mount when no process is in it)',
+    json: 'string',
+    value: (r) => (r.group.lowest ? `/proc/${r.group.lowest.pid}/ns/${r.group.ns.type}` : r.group.bindMounts[0]),
+  },
+  { id: 'NSFS', help: 'where the namespace is bind-mounted (ip netns, docker)', json: 'array', value: (r) => r.group.bindMounts, text: (r) => r.group.bindMounts.join(',') || '-' },
   { id: 'DEV', help: 'device number of nsfs (namespace identity is dev + inode)', align: 'right', json: 'number', value: (r) => r.group.ns.dev },
   { id: 'HOST', help: "yes if this is the host's namespace of its type", json: 'boolean', value: (r) => r.group.isHost, text: (r) => (r.group.isHost ? 'yes' : 'no') },
   {
@@ -40,7 +46,7 @@ export const NS_COLUMNS: Column<NsRow>[] = [
   },
   { id: 'PNS', help: 'parent namespace identifier (inode number), 0 when none', align: 'right', json: 'number', value: (r) => r.relations?.parent },
   { id: 'ONS', help: 'owner user namespace identifier (inode number), 0 for the initial one', align: 'right', json: 'number', value: (r) => r.relations?.owner },
-  { id: 'CMD', help: 'command line of the PID', json: 'string', trunc: true, value: (r) => commandOf(r.group.lowest) },
+  { id: 'CMD', help: 'command line of the PID', json: 'string', trunc: true, value: (r) => (r.group.lowest ? commandOf(r.group.lowest) : undefined) },
 ];
 
 export const NS_DEFAULT = ['NS', 'TYPE', 'NPROCS', 'USERS', 'PID', 'CMD'];

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { Spawned, waitFor } from '../../scripts/lib/spawned.js';
 import { IS_ROOT, childrenOf, has, nsInode, runBin } from '../helpers/live.js';
 import { NATIVE } from '../helpers/native.js';
@@ -46,7 +47,8 @@ describe.skipIf(!IS_ROOT || !has('lsns') || !has('unshare'))('cinf agrees with l
     const after = lsns();
     const key = (r: LsnsRow) => `${r.type}:${r.ns}`;
     const stable = new Set(before.map(key).filter((k) => after.some((r) => key(r) === k)));
-    expect(ours.map(key).filter((k) => stable.has(k)).sort()).toEqual([...stable].sort());
+    // lsns 2.38 lists only namespaces with processes (2.39 added -P for bind-mounted ones)
+    expect(ours.filter((r) => r.nprocs > 0).map(key).filter((k) => stable.has(k)).sort()).toEqual([...stable].sort());
     expect(new Set(ours.map((r) => r.type))).toEqual(new Set(['mnt', 'net', 'time', 'cgroup', 'pid', 'user', 'uts', 'ipc']));
   });
 
@@ -98,6 +100,22 @@ describe.skipIf(!IS_ROOT || !has('lsns') || !has('unshare'))('cinf agrees with l
     expect(s.namespaces.time).toMatchObject({ host: true });
     expect(s.uidMap).toEqual([{ inside: 0, outside: 0, count: 1 }]);
     expect(s.hostReference.how).toBe('kthreadd');
+  });
+
+  it.skipIf(!has('ip'))('a network namespace with no process (ip netns add) is listed, with where it is mounted', () => {
+    const name = `hs-test-${process.pid}`;
+    execFileSync('ip', ['netns', 'add', name]);
+    try {
+      const inode = statSync(`/run/netns/${name}`).ino;
+      const r = runBin('cinf', ['-t', 'net', '--json', '-o', 'NS,NPROCS,PID,NSFS,PATH']);
+      const row = (JSON.parse(r.out) as { namespaces: { ns: number; nprocs: number; pid: number | null; nsfs: string[]; path: string }[] }).namespaces.find((n) => n.ns === inode);
+      expect(row).toEqual({ ns: inode, nprocs: 0, pid: null, nsfs: [`/run/netns/${name}`], path: `/run/netns/${name}` });
+      const one = runBin('cinf', ['--namespace', String(inode)]);
+      expect(one.code).toBe(0);
+      expect(one.err).toBe(`cinf: net namespace ${inode} has no process: it is kept by a bind mount at /run/netns/${name}\n`);
+    } finally {
+      execFileSync('ip', ['netns', 'delete', name]);
+    }
   });
 
   it('the net-only sandbox: one process, own net, host everything else', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { containerFromCgroupPath } from '../../src/model/cgroup-names.js';
 import { buildContainers } from '../../src/model/containers.js';
-import { buildNamespaceIndex, findHostReference } from '../../src/model/namespaces.js';
+import { addBoundNamespaces, buildNamespaceIndex, encodeDev, findHostReference } from '../../src/model/namespaces.js';
+import { parseMountInfo } from '../../src/parse/proc-mountinfo.js';
 import type { ProcessInfo } from '../../src/proc/process.js';
 import type { Snapshot } from '../../src/proc/snapshot.js';
 import type { NsType } from '../../src/parse/ns-link.js';
@@ -80,6 +81,25 @@ describe('namespace index', () => {
     const s = snap([proc(2, 0, {}), proc(30, 1, { pid_for_children: 77 })]);
     const groups = buildNamespaceIndex(s, findHostReference(s));
     expect(groups.find((g) => g.ns.inode === 77)).toBeUndefined();
+  });
+});
+
+describe('namespaces kept by bind mounts', () => {
+  it('adds one with no process, and records the mount of one that has processes', () => {
+    const s = snap([proc(2, 0, {}), proc(100, 1, { net: 50 })]);
+    const ref = findHostReference(s);
+    const mounts = parseMountInfo(
+      '412 30 0:4 net:[50] /run/docker/netns/a1 rw shared:200 - nsfs nsfs rw\n530 30 0:4 net:[77] /run/netns/blue rw shared:230 - nsfs nsfs rw\n531 30 0:4 uts:[78] /run/x rw - nsfs nsfs rw\n',
+    );
+    const groups = addBoundNamespaces(buildNamespaceIndex(s, ref), mounts, ref, ['net']);
+    expect(groups.find((g) => g.ns.inode === 50)).toMatchObject({ bindMounts: ['/run/docker/netns/a1'], pids: [100] });
+    expect(groups.find((g) => g.ns.inode === 77)).toMatchObject({ bindMounts: ['/run/netns/blue'], pids: [], lowest: undefined, ns: { dev: 4 } });
+    expect(groups.find((g) => g.ns.inode === 78)).toBeUndefined(); // not of the asked type
+  });
+  it('encodes st_dev like the kernel', () => {
+    expect(encodeDev(0, 4)).toBe(4);
+    expect(encodeDev(259, 1)).toBe((259 << 8) | 1);
+    expect(encodeDev(8, 300)).toBe((300 & 0xff) | (8 << 8) | ((300 & ~0xff) << 12));
   });
 });
 
