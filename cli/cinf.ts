@@ -182,7 +182,7 @@ function viewPid(src: ProcSource, args: CinfArgs, deps: Deps): number {
   const wantEnv = args.env === true || args.json === true;
   const wantMounts = args.mounts === true || args.json === true;
   const files = PROC_FILES.filter((f) => (f !== 'environ' || wantEnv) && (f !== 'mountinfo' || wantMounts));
-  const p = readProcess(src, pid, files);
+  const p = readProcess(src, pid, files, { verifyIdentity: true });
   if (!p || (!p.stat && !p.status)) throw new CliError(`no process with pid ${pid}`);
   // the host reference, "who else shares it" and the container need every process's namespaces
   const host = inspectHost(src, { containers: true });

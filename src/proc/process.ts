@@ -99,6 +99,11 @@ const READERS: Record<Exclude<ProcFile, 'ns'>, Reader> = {
 export interface ReadOptions {
   /** which ns entries to read; default all ten */
   nsEntries?: readonly NsEntry[];
+  /**
+   * Read stat again after the other files: if its start time changed, the pid was reused by a
+   * new process while we read, and what we have mixes two processes (treated as gone).
+   */
+  verifyIdentity?: boolean;
 }
 
 /**
@@ -108,8 +113,18 @@ export interface ReadOptions {
  */
 export function readProcess(src: ProcSource, pid: number, files: readonly ProcFile[], opts: ReadOptions = {}): ProcessInfo | undefined {
   const info: ProcessInfo = { pid, errors: {} };
-  const readAny = readInto(src, info, files, opts);
+  const ordered = opts.verifyIdentity ? ['stat' as const, ...files.filter((f) => f !== 'stat')] : files;
+  const readAny = readInto(src, info, ordered, opts);
   if (!readAny && Object.values(info.errors).every((c) => c === 'PROCESS_GONE')) return undefined;
+  if (opts.verifyIdentity && info.stat) {
+    try {
+      const again = parseProcStat(src.readProcText(`${pid}/stat`), `${pid}/stat`);
+      if (again.startTimeTicks !== info.stat.startTimeTicks) return undefined;
+    } catch (e) {
+      if (!isProcError(e)) throw e;
+      if (e.code === 'PROCESS_GONE' && info.stat.state !== 'Z') return undefined;
+    }
+  }
   return info;
 }
 

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { DirectoryProcSource, type ProcSource } from '../../src/source/source.js';
 import { ProcError } from '../../src/source/errors.js';
 import { takeSnapshot } from '../../src/proc/snapshot.js';
+import { readProcess } from '../../src/proc/process.js';
 import { inspectHost } from '../../src/inspect/host.js';
 import { fixtureSource } from '../helpers/fixtures.js';
 
@@ -43,6 +44,20 @@ describe('processes that exit while they are read', () => {
     const z = snap.processes.find((p) => p.status?.state === 'Z')!;
     expect(z.errors.mountinfo).toBe('PROCESS_GONE');
     expect(snap.vanished).toBe(0);
+  });
+
+  it('a pid reused by a new process while it is read is not mixed with the old one', () => {
+    let reads = 0;
+    const reused = Object.assign(Object.create(Object.getPrototypeOf(base)), base, {
+      readProcText: (rel: string) => {
+        const text = base.readProcText(rel);
+        // the second read of 1234/stat sees a process started later under the same pid
+        if (rel === '1234/stat' && reads++ > 0) return text.replace(/^(\S+ \(.*\) (?:\S+ ){19})(\d+)/, (_m, pre: string, t: string) => `${pre}${Number(t) + 1}`);
+        return text;
+      },
+    }) as ProcSource;
+    expect(readProcess(base, 1234, ['status', 'cgroup'], { verifyIdentity: true })?.status?.name).toBe('redis-server');
+    expect(readProcess(reused, 1234, ['status', 'cgroup'], { verifyIdentity: true })).toBeUndefined();
   });
 
   it('the whole model builds while processes come and go on the live host', async () => {
