@@ -41,6 +41,7 @@ export interface CinfArgs extends RootOptions {
   env?: boolean;
   mounts?: boolean;
   all?: boolean;
+  threads?: boolean;
 }
 
 const PROG = 'cinf';
@@ -69,6 +70,7 @@ export function cinfYargs(argv: string[]) {
       .option('env', { alias: 'e', type: 'boolean', describe: 'with --pid: show the environment' })
       .option('mounts', { alias: 'm', type: 'boolean', describe: 'with --pid: show the mount table' })
       .option('all', { alias: 'a', type: 'boolean', describe: 'include cinf itself in the listing' })
+      .option('threads', { alias: 'T', type: 'boolean', describe: 'also namespaces that single threads entered (/proc/PID/task/TID/ns): lsns cannot see them' })
       .conflicts('json', 'raw')
       .version(false)
       .help('help')
@@ -125,12 +127,14 @@ function hint(deps: Deps, denied: number): void {
 /** `cinf`: every namespace. Reads only what the chosen columns need. */
 async function viewList(src: ProcSource, args: CinfArgs, deps: Deps, type: NsType | undefined): Promise<number> {
   // like lsns -t net: where the namespaces are bind-mounted matters for network namespaces
-  const defaults = type === 'net' ? [...NS_DEFAULT.slice(0, -1), 'NSFS', 'CMD'] : NS_DEFAULT;
+  const netDefaults = type === 'net' ? [...NS_DEFAULT.slice(0, -1), 'NSFS', 'CMD'] : NS_DEFAULT;
+  const defaults = args.threads ? [...netDefaults.slice(0, -1), 'THREADS', 'CMD'] : netDefaults;
   const cols = columns(NS_COLUMNS, defaults, args.output);
   const ids = new Set(cols.map((c) => c.id));
   const files: ProcFile[] = [];
   if (ids.has('USERS') || ids.has('UID') || ids.has('USER')) files.push('ids');
   if (ids.has('PPID')) files.push('stat');
+  if (args.threads) files.push('tasks');
   const host = inspectHost(src, { files, types: type ? [type] : NS_TYPES, containers: ids.has('CONTAINER'), excludeSelf: !args.all, bound: true });
   const users = new UserNames(src);
   if (ids.has('CMD')) for (const g of host.namespaces) if (g.lowest) ensureCommand(src, g.lowest);

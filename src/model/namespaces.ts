@@ -15,6 +15,8 @@ export interface NamespaceGroup {
   lowest: ProcessInfo | undefined;
   /** where an nsfs file of it is bind-mounted (`ip netns add`, docker's /run/docker/netns) */
   bindMounts: string[];
+  /** threads in it whose process is not (read with 'tasks'); `lowest` is then their process */
+  threads: { pid: number; tid: number }[];
   /** is this the host's namespace of its type (see findHostReference)? */
   isHost: boolean;
 }
@@ -82,12 +84,28 @@ export function buildNamespaceIndex(snapshot: Snapshot, ref: HostReference, type
       const key = nsKey(id);
       let g = groups.get(key);
       if (!g) {
-        g = { ns: id, key, pids: [], processes: [], lowest: p, bindMounts: [], isHost: isHostNs(ref, id) };
+        g = { ns: id, key, pids: [], processes: [], lowest: p, bindMounts: [], threads: [], isHost: isHostNs(ref, id) };
         groups.set(key, g);
       }
       g.pids.push(p.pid);
       g.processes.push(p);
       if (p.pid < g.lowest!.pid) g.lowest = p;
+    }
+  }
+  // threads that are where their process is not
+  for (const p of snapshot.processes) {
+    for (const th of p.threads ?? []) {
+      for (const id of Object.values(th.ns)) {
+        if (!wanted.has(id.type) || p.ns?.[id.type]?.inode === id.inode) continue;
+        const key = nsKey(id);
+        let g = groups.get(key);
+        if (!g) {
+          g = { ns: id, key, pids: [], processes: [], lowest: p, bindMounts: [], threads: [], isHost: isHostNs(ref, id) };
+          groups.set(key, g);
+        }
+        g.threads.push({ pid: p.pid, tid: th.tid });
+        if (g.pids.length === 0 && p.pid < g.lowest!.pid) g.lowest = p;
+      }
     }
   }
   const out = [...groups.values()];
@@ -117,7 +135,7 @@ export function addBoundNamespaces(groups: NamespaceGroup[], mounts: MountInfo[]
     const key = nsKey(id);
     let g = byKey.get(key);
     if (!g) {
-      g = { ns: id, key, pids: [], processes: [], lowest: undefined, bindMounts: [], isHost: isHostNs(ref, id) };
+      g = { ns: id, key, pids: [], processes: [], lowest: undefined, bindMounts: [], threads: [], isHost: isHostNs(ref, id) };
       byKey.set(key, g);
       groups.push(g);
     }

@@ -22,6 +22,8 @@ export const PROC_FILES = [
   'uid_map',
   'gid_map',
   'setgroups',
+  /** the namespaces of threads other than the main one, where they differ (only with --threads) */
+  'tasks',
 ] as const;
 export type ProcFile = (typeof PROC_FILES)[number];
 
@@ -53,6 +55,8 @@ export interface ProcessInfo {
   uidMap?: IdMapRange[];
   gidMap?: IdMapRange[];
   setgroups?: 'allow' | 'deny';
+  /** threads whose namespaces differ from the process's (setns/unshare in one thread) */
+  threads?: { tid: number; ns: Partial<Record<NsType, NsId>> }[];
   /** why a file (or one ns entry: `ns/net`) is missing */
   errors: Partial<Record<string, ProcErrorCode>>;
 }
@@ -94,7 +98,45 @@ const READERS: Record<Exclude<ProcFile, 'ns'>, Reader> = {
   setgroups: (src, pid, info) => {
     info.setgroups = parseSetgroups(src.readProcText(`${pid}/setgroups`), `${pid}/setgroups`);
   },
+  tasks: (src, pid, info) => {
+    info.threads = readThreadNamespaces(src, pid, info);
+  },
 };
+
+/**
+ * /proc/<pid>/task/<tid>/ns/*: lsns and cinf see only the main thread's. A thread that called
+ * setns() or unshare() alone is in namespaces its process is not; those threads are kept.
+ */
+function readThreadNamespaces(src: ProcSource, pid: number, info: ProcessInfo): { tid: number; ns: Partial<Record<NsType, NsId>> }[] {
+  const dev = src.nsfsDevice();
+  const own = namespacesOf(info);
+  const out: { tid: number; ns: Partial<Record<NsType, NsId>> }[] = [];
+  let tids: string[];
+  try {
+    tids = src.listProc(`${pid}/task`);
+  } catch (e) {
+    // a dump without task/ directories did not capture threads; live, the process is gone
+    if (isProcError(e) && !src.isLive && e.errno === 'ENOENT') return [];
+    throw e;
+  }
+  for (const name of tids) {
+    const tid = Number(name);
+    if (!Number.isInteger(tid) || tid === pid) continue;
+    const ns: Partial<Record<NsType, NsId>> = {};
+    let differs = false;
+    for (const t of NS_TYPES) {
+      try {
+        const link = parseNsLink(src.readProcLink(`${pid}/task/${tid}/ns/${t}`), `${pid}/task/${tid}/ns/${t}`);
+        ns[t] = { type: link.type, inode: link.inode, dev };
+        if (own[t] && own[t].inode !== link.inode) differs = true;
+      } catch (e) {
+        if (!isProcError(e)) throw e; // a thread that exits meanwhile: skip what is gone
+      }
+    }
+    if (differs) out.push({ tid, ns });
+  }
+  return out;
+}
 
 export interface ReadOptions {
   /** which ns entries to read; default all ten */
@@ -189,6 +231,7 @@ const FIELD_OF: Record<ProcFile, keyof ProcessInfo> = {
   uid_map: 'uidMap',
   gid_map: 'gidMap',
   setgroups: 'setgroups',
+  tasks: 'threads',
 };
 
 /** Read those of `files` not read (nor failed) yet. */

@@ -32,7 +32,18 @@ export const NS_COLUMNS: Column<NsRow>[] = [
     id: 'PATH',
     help: 'path to the namespace (a bind mount when no process is in it)',
     json: 'string',
-    value: (r) => (r.group.lowest ? `/proc/${r.group.lowest.pid}/ns/${r.group.ns.type}` : r.group.bindMounts[0]),
+    value: (r) => {
+      const g = r.group;
+      if (g.pids.length === 0 && g.threads.length > 0) return `/proc/${g.threads[0]!.pid}/task/${g.threads[0]!.tid}/ns/${g.ns.type}`;
+      return g.lowest ? `/proc/${g.lowest.pid}/ns/${g.ns.type}` : g.bindMounts[0];
+    },
+  },
+  {
+    id: 'THREADS',
+    help: 'threads in it whose process is not (cinf --threads): pid/tid',
+    json: 'array',
+    value: (r) => r.group.threads.map((t) => `${t.pid}/${t.tid}`),
+    text: (r) => (r.group.threads.length === 0 ? '-' : r.group.threads.length > 3 ? `${r.group.threads.slice(0, 3).map((t) => `${t.pid}/${t.tid}`).join(',')},+${r.group.threads.length - 3}` : r.group.threads.map((t) => `${t.pid}/${t.tid}`).join(',')),
   },
   { id: 'NSFS', help: 'where the namespace is bind-mounted (ip netns, docker)', json: 'array', value: (r) => r.group.bindMounts, text: (r) => r.group.bindMounts.join(',') || '-' },
   { id: 'DEV', help: 'device number of nsfs (namespace identity is dev + inode)', align: 'right', json: 'number', value: (r) => r.group.ns.dev },

@@ -110,6 +110,12 @@ export function renderStory(s: ProcessStory, opts: StoryOptions = {}): string {
     });
   }
   if (!p.ns && p.errors.ns) nsRows.push({ entry: 'all', inode: DENIED, shared: p.errors.ns, nprocs: DENIED });
+  for (const th of p.threads ?? []) {
+    for (const [t, id] of Object.entries(th.ns)) {
+      if (p.ns?.[t as keyof typeof p.ns]?.inode === id.inode) continue;
+      nsRows.push({ entry: `${t} (thread ${th.tid})`, inode: String(id.inode), shared: isHostNs(s.ref, id) ? 'host' : 'own', nprocs: '' });
+    }
+  }
   const nsCols: Column<(typeof nsRows)[number]>[] = [
     { id: 'TYPE', help: '', json: 'string', value: (r) => r.entry },
     { id: 'NS', help: '', json: 'number', align: 'right', value: (r) => r.inode },

@@ -124,3 +124,38 @@ describe.skipIf(!IS_ROOT || !has('lsns') || !has('unshare'))('cinf agrees with l
     expect(r.out).toMatch(/mnt\s+\d+ host/);
   });
 });
+
+describe.skipIf(!IS_ROOT || !has('python3'))('cinf --threads: namespaces only a thread is in', () => {
+  const spawned = new Spawned();
+  let pid = 0;
+  beforeAll(async () => {
+    // one thread of this python unshares a network namespace of its own; the process stays on the host's
+    const script = 'import ctypes,threading,time\nlibc=ctypes.CDLL(None,use_errno=True)\ndef f():\n  libc.unshare(0x40000000)\n  time.sleep(600)\nthreading.Thread(target=f,daemon=True).start()\ntime.sleep(600)';
+    pid = spawned.start('python3', ['-c', script]).pid!;
+    expect(await waitFor(() => {
+      try {
+        return execFileSync('sh', ['-c', `for t in /proc/${pid}/task/*; do readlink $t/ns/net; done | sort -u | wc -l`], { encoding: 'utf8' }).trim() === '2';
+      } catch {
+        return false;
+      }
+    })).toBe(true);
+  });
+  afterAll(async () => {
+    await spawned.stopAll();
+  });
+
+  it('lsns does not list the thread-only namespace; cinf --threads does, with the thread', () => {
+    const tids = execFileSync('ls', [`/proc/${pid}/task`], { encoding: 'utf8' }).trim().split('\n').map(Number).filter((t) => t !== pid);
+    const netOf = (t: number): number => Number(/\[(\d+)\]/.exec(execFileSync('readlink', [`/proc/${pid}/task/${t}/ns/net`], { encoding: 'utf8' }))![1]);
+    const tid = tids.find((t) => netOf(t) !== nsInode(pid, 'net'))!;
+    const inode = netOf(tid);
+    const theirs = (JSON.parse(execFileSync('lsns', ['-J', '-t', 'net'], { encoding: 'utf8' })) as { namespaces: { ns: number }[] }).namespaces;
+    expect(theirs.some((n) => n.ns === inode)).toBe(false);
+    const plain = JSON.parse(runBin('cinf', ['-t', 'net', '--json']).out) as { namespaces: { ns: number }[] };
+    expect(plain.namespaces.some((n) => n.ns === inode)).toBe(false);
+    const r = runBin('cinf', ['-t', 'net', '--threads', '--json', '-o', 'NS,NPROCS,PID,THREADS,PATH']);
+    const row = (JSON.parse(r.out) as { namespaces: { ns: number; nprocs: number; pid: number; threads: string[]; path: string }[] }).namespaces.find((n) => n.ns === inode);
+    expect(row).toEqual({ ns: inode, nprocs: 0, pid, threads: [`${pid}/${tid}`], path: `/proc/${pid}/task/${tid}/ns/net` });
+    expect(runBin('cinf', ['--pid', String(pid)]).out).toMatch(new RegExp(`net \\(thread ${tid}\\)\\s+${inode} own`));
+  });
+});
