@@ -10,7 +10,7 @@ export function fastDecode(argv: string[]): { out: string; err: string; code: nu
   let out = '';
   for (const a of argv) {
     const mask = parseCapMask(a);
-    if (mask === undefined) return { out: '', err: `capdecode: invalid capability mask '${a}'\n`, code: 1 };
+    if (mask === undefined) return undefined; // the full CLI says what is wrong, escaped
     out += `${formatCapshDecode(mask)}\n`;
   }
   return { out, err: '', code: 0 };

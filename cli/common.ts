@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { openSource, type ProcSource } from '../src/source/source.js';
 import { isProcError } from '../src/source/errors.js';
+import { escapeControl } from '../src/render/escape.js';
 
 /** What a command handler may touch of the outside world: injected, so tests run it in-process. */
 export interface Deps {
@@ -70,17 +71,18 @@ export async function runHandler(prog: string, deps: Deps, fn: () => number | Pr
   try {
     return await fn();
   } catch (e) {
+    // messages quote user input and kernel text: never let them drive the terminal
     if (e instanceof CliError) {
-      deps.stderr.write(`${prog}: ${e.message}\n`);
+      deps.stderr.write(`${prog}: ${escapeControl(e.message)}\n`);
       return e.exitCode;
     }
     if (isProcError(e)) {
-      deps.stderr.write(`${prog}: ${e.message}\n`);
+      deps.stderr.write(`${prog}: ${escapeControl(e.message)}\n`);
       return EXIT_FAILURE;
     }
     const err = e as Error;
     if ((err as NodeJS.ErrnoException).code === 'EPIPE') return EXIT_OK;
-    deps.stderr.write(`${prog}: internal error: ${err?.message ?? String(e)}\n`);
+    deps.stderr.write(`${prog}: internal error: ${escapeControl(err?.message ?? String(e))}\n`);
     if (process.env.HOSTSCOPE_DEBUG === '1') deps.stderr.write(`${err?.stack ?? ''}\n`);
     return EXIT_FAILURE;
   }
@@ -120,7 +122,7 @@ export async function parseArgs<T>(y: Argv<T>, argv: string[], prog: string, dep
       output = out;
     });
   if (failure !== undefined) {
-    deps.stderr.write(`${prog}: ${failure.split('\n')[0]!.replace(/^Unknown arguments?: /, 'unrecognized option: ')}\n`);
+    deps.stderr.write(`${prog}: ${escapeControl(failure.split('\n')[0]!).replace(/^Unknown arguments?: /, 'unrecognized option: ')}\n`);
     deps.stderr.write(`Try '${prog} --help' for more information.\n`);
     return { exit: EXIT_USAGE };
   }

@@ -11,6 +11,7 @@ import { getoptLong, type LongOption } from './getopt.js';
 import type { Deps } from './common.js';
 import type { NsType } from '../src/parse/ns-link.js';
 import { buildNsenterSteps, NSENTER_ORDER } from '../src/nsenter/plan.js';
+import { escapeControl } from '../src/render/escape.js';
 
 const PROG = 'nsenter-ts';
 const EXIT_FAILURE = 1;
@@ -115,7 +116,7 @@ interface Opts {
 function parse(argv: string[], deps: Deps): Opts | number {
   const r = getoptLong(argv, SHORTS, LONGS);
   if (!r.ok) {
-    deps.stderr.write(`${PROG}: ${r.message}\nTry '${PROG} --help' for more information.\n`);
+    deps.stderr.write(`${PROG}: ${escapeControl(r.message)}\nTry '${PROG} --help' for more information.\n`);
     return EXIT_FAILURE;
   }
   const o: Opts = { all: false, ns: new Map(), preserveCred: false, keepCaps: false, userParent: false, env: false, noFork: false, joinCgroup: false, program: r.rest };
@@ -283,7 +284,7 @@ export async function nsenterMain(argv: string[], deps: Deps): Promise<number> {
     return await superviseChild(child);
   } catch (e) {
     if (e instanceof Fail) {
-      deps.stderr.write(`${PROG}: ${e.message}\n`);
+      deps.stderr.write(`${PROG}: ${escapeControl(e.message)}\n`);
       return e.code;
     }
     throw e;

@@ -80,11 +80,11 @@ function redactCmdline(buf: Buffer): Buffer {
   return Buffer.from([...kept, ...(trailing === undefined ? [] : [''])].join('\0'), 'latin1');
 }
 
-function capturePid(out: string, pid: number, keepCmdline: boolean): void {
+function capturePid(out: string, pid: number, keepCmdline: boolean, ownProcess: boolean): void {
   const base = join(out, 'proc', String(pid));
   mkdirSync(join(base, 'ns'), { recursive: true });
   for (const f of FILES) {
-    if (f === 'environ' && !keepCmdline) {
+    if (f === 'environ' && !ownProcess) {
       // even the keys of a host process's environment tell too much: not captured
       errors[`proc/${pid}/environ`] = 'EREDACTED';
       continue;
@@ -172,9 +172,9 @@ async function main(): Promise<void> {
   mkdirSync(args.out, { recursive: true });
   const made = args.makeNamespaces ? await makeNamespaces() : undefined;
   try {
-    const pids = args.pids === 'all' ? readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number) : [...args.pids, process.pid];
+    const pids = args.pids === 'all' ? readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number) : [...new Set([...args.pids, process.pid, ...(made ? made.spawned.tree() : [])])];
     const own = made ? made.spawned.tree() : new Set<number>();
-    for (const pid of pids) if (existsSync(`/proc/${pid}`)) capturePid(args.out, pid, args.pids !== 'all' || own.has(pid));
+    for (const pid of pids) if (existsSync(`/proc/${pid}`)) capturePid(args.out, pid, args.pids !== 'all' || own.has(pid), own.has(pid));
     symlinkSync(String(process.pid), join(args.out, 'proc', 'self'));
     copyFile('/proc/sys/kernel/cap_last_cap', join(args.out, 'proc/sys/kernel/cap_last_cap'), 'proc/sys/kernel/cap_last_cap');
     copyFile('/proc/cgroups', join(args.out, 'proc/cgroups'), 'proc/cgroups');
@@ -210,7 +210,7 @@ async function main(): Promise<void> {
       nsfsDev: statSync('/proc/self/ns/net').dev,
       selfPid: process.pid,
       madeByCapture: [...own].sort((a, b) => a - b),
-      redacted: `environ of processes the capture did not start is not captured (EREDACTED); of its own, values except ${[...KEEP_ENV].join(', ')}; arguments of command lines it did not start`,
+      redacted: `environ of processes the capture did not start is not captured (EREDACTED); of its own, values except ${[...KEEP_ENV].join(', ')}; with --all, arguments of command lines it did not start`,
     };
     writeFileSync(join(args.out, 'MANIFEST.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     writeFileSync(join(args.out, 'errors.json'), `${JSON.stringify(Object.fromEntries(Object.entries(errors).sort()), null, 2)}\n`);

@@ -66,3 +66,16 @@ describe.skipIf(!IS_ROOT || !has('setpriv'))('not root', () => {
     expect(story.out).toMatch(/mnt\s+- permission denied/);
   });
 });
+
+describe('messages never carry raw control characters', () => {
+  it.each([
+    ['cinf', ['--pid', 'x\x1b[31mRED']],
+    ['capdecode', ['zz\x1b[2J']],
+    ['nsenter-ts', ['-t', `${process.pid}`, '-n', 'no\x1bsuch']],
+  ])('%s', (bin, args) => {
+    const r = runBin(bin, args);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/\\x1b/);
+    expect(r.err).not.toMatch(/\x1b/);
+  });
+});
