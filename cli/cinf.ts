@@ -46,7 +46,7 @@ export interface CinfArgs extends RootOptions {
 
 const PROG = 'cinf';
 
-export function cinfYargs(argv: string[]) {
+export function cinfYargs() {
   return withRootOptions(
     yargs()
       .usage(
@@ -81,7 +81,7 @@ export function cinfYargs(argv: string[]) {
 
 export async function cinfMain(argv: string[], deps: Deps): Promise<number> {
   const normalized = normalizeLongSingleDash(argv, ['namespace', 'pid', 'cgroup', 'type', 'output', 'json', 'raw', 'env', 'mounts']);
-  const parsed = await parseArgs(cinfYargs(normalized), normalized, PROG, deps);
+  const parsed = await parseArgs(cinfYargs(), normalized, PROG, deps);
   if ('exit' in parsed) return parsed.exit;
   return runHandler(PROG, deps, () => handleCinf(parsed.args as CinfArgs, deps));
 }

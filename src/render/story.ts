@@ -1,4 +1,4 @@
-import { NS_ENTRIES, NS_TYPES } from '../parse/ns-link.js';
+import { NS_ENTRIES } from '../parse/ns-link.js';
 import { CAP_SETS, capNames, formatMaskHex, fullMask } from '../parse/capabilities.js';
 import { seccompModeName } from '../parse/proc-status.js';
 import { isIdentityMap, type IdMapRange } from '../parse/proc-id-map.js';
@@ -298,4 +298,3 @@ export function storyJson(s: ProcessStory): unknown {
   });
 }
 
-export { NS_TYPES };
