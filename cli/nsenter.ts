@@ -283,11 +283,19 @@ export async function nsenterMain(argv: string[], deps: Deps): Promise<number> {
     }
     return await superviseChild(child);
   } catch (e) {
+    // every failure is one line: ours, the native layer's, or the file system's
     if (e instanceof Fail) {
       deps.stderr.write(`${PROG}: ${escapeControl(e.message)}\n`);
       return e.code;
     }
-    throw e;
+    if (e instanceof native.NativeError) {
+      deps.stderr.write(`${PROG}: ${escapeControl(e.message)}\n`);
+      return EXIT_FAILURE;
+    }
+    const err = e as NodeJS.ErrnoException;
+    const where = err.path ? `${err.syscall ?? 'open'} ${err.path}: ` : '';
+    deps.stderr.write(`${PROG}: ${escapeControl(err.code ? `${where}${errText(err)}` : `internal error: ${err.message}`)}\n`);
+    return EXIT_FAILURE;
   } finally {
     for (const fd of opened) closeSync(fd);
   }

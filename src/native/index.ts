@@ -68,6 +68,7 @@ export function errnoText(errno: number): string {
     EUSERS: 'Too many users',
     ECANCELED: 'Operation canceled',
     ENOTSUP: 'Operation not supported',
+    ENOTTY: 'Inappropriate ioctl for device',
     EOPNOTSUPP: 'Operation not supported',
   };
   return known[errnoName(errno)] ?? errnoName(errno);
@@ -140,7 +141,7 @@ export interface StepProcess {
 }
 
 export interface RunOptions {
-  /** called with the child's pid while it blocks in a `waitParent` step (write maps, join cgroups) */
+  /** called with the waiting process's pid while it blocks in a `waitParent` step (write maps, join cgroups) */
   beforeRelease?: (pid: number) => void | Promise<void>;
   /** inject a failure (EIO) at this step index: for tests of the error path */
   failAt?: number;
@@ -160,7 +161,8 @@ export async function runSteps(steps: Step[], opts: RunOptions = {}): Promise<St
       // wait until the child is parked in its waitParent step (or failed before it)
       const first = call(() => b.readReport(h.reportFd, true));
       reports.push(first);
-      if (first.waiting && opts.beforeRelease) await opts.beforeRelease(h.pid);
+      // the waiting process is the last one a fork step made (its pid message comes first), else the child
+      if (first.waiting && opts.beforeRelease) await opts.beforeRelease(first.forked.at(-1) ?? h.pid);
     }
     if (!reports.some((r) => r.eof)) call(() => b.release(h.syncFd));
     else closeSync(h.syncFd);

@@ -72,7 +72,7 @@ const READERS: Record<Exclude<ProcFile, 'ns'>, Reader> = {
     info.ids = { uid: info.status.uid, gid: info.status.gid };
   },
   ids: (src, pid, info) => {
-    info.ids = parseStatusIds(src.readProcText(`${pid}/status`), `${pid}/status`);
+    info.ids = info.status ? { uid: info.status.uid, gid: info.status.gid } : parseStatusIds(src.readProcText(`${pid}/status`), `${pid}/status`);
   },
   cmdline: (src, pid, info) => {
     info.cmdline = parseCmdline(src.readProc(`${pid}/cmdline`));

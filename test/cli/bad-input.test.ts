@@ -67,6 +67,20 @@ describe.skipIf(!IS_ROOT || !has('setpriv'))('not root', () => {
   });
 });
 
+describe('nsenter-ts: every failure is one line', () => {
+  it.each([
+    [['-t', '999999', '-n', '-S', 'follow', 'true'], 'nsenter-ts: cannot open /proc/999999/ns/net: No such file or directory'],
+    [['-t', '999999', '-a', 'true'], 'nsenter-ts: stat of /proc/999999/ns/user failed: No such file or directory'],
+    [['-n/etc/hostname', 'true'], 'nsenter-ts: setns(net): Invalid argument'],
+    [['-U/etc/hostname', '--user-parent', 'true'], 'nsenter-ts: ioctl(NS_GET_USERNS): Inappropriate ioctl for device'],
+    [['--container', 'no-such-container', '-a'], "nsenter-ts: no container 'no-such-container' (cinf -o +CONTAINER lists them)"],
+  ])('%j', (args, message) => {
+    const r = runBin('nsenter-ts', args);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`${message}\n`);
+  });
+});
+
 describe('messages never carry raw control characters', () => {
   it.each([
     ['cinf', ['--pid', 'x\x1b[31mRED']],

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, rmdirSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NATIVE, ENV, runCaptured, sh } from '../helpers/native.js';
@@ -119,6 +119,19 @@ describe.skipIf(!NATIVE || !IS_ROOT)('native step runner (fork → steps → exe
       },
     });
     expect(r.out.replace(/ +/g, ' ')).toBe(' 0 0 1\n0\n');
+  });
+
+  it('waitParent after a fork: the parent is told the pid of the process that waits', async () => {
+    let told = 0;
+    const r = await runCaptured([{ op: 'unshare', flags: NEWPID }, { op: 'fork' }, { op: 'waitParent' }, sh('echo $$')], {
+      beforeRelease: (pid) => {
+        told = pid;
+        // it is the process in the new pid namespace: its NSpid says 1 there
+        expect(/^NSpid:\t(\d+)\t1$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]).toBe(String(pid));
+      },
+    });
+    expect(r.out).toBe('1\n');
+    expect(told).toBe(r.pid); // the grandchild, whose host pid runSteps returns too
   });
 
   it('waitParent: when the parent gives up, the child stops and everything is reaped', async () => {

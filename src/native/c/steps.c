@@ -193,20 +193,36 @@ static int run_one(const struct hs_step *s, int report_fd, int sync_fd)
 		char b;
 		ssize_t r;
 		/* tell the parent we are here: what it does now (uid maps, cgroups) must see this state */
-		report(report_fd, HS_MSG_WAITING, 0, 0, (int)getpid());
+		report(report_fd, HS_MSG_WAITING, 0, 0, 0);
 		do
 			r = read(sync_fd, &b, 1);
 		while (r < 0 && errno == EINTR);
 		return r == 1 ? 0 : r == 0 ? -ECANCELED : -errno;
 	}
 	case HS_FORK: {
-		long c = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
-		if (c < 0)
+		/* the new process waits until this one has reported its pid (as the parent's pid
+		 * namespace sees it: getpid() inside a new pid namespace would say 1) and exited, so
+		 * that no message of the new process can overtake it */
+		int order[2];
+		long c;
+		char b;
+		if (pipe2(order, O_CLOEXEC) < 0)
 			return -errno;
+		c = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+		if (c < 0) {
+			int e = -errno;
+			close(order[0]);
+			close(order[1]);
+			return e;
+		}
 		if (c > 0) {
 			report(report_fd, HS_MSG_PID, 0, 0, (int)c);
 			_exit(0);
 		}
+		close(order[1]);
+		while (read(order[0], &b, 1) < 0 && errno == EINTR)
+			;
+		close(order[0]);
 		return 0;
 	}
 	case HS_WRITE_PID:
