@@ -32,6 +32,11 @@ export interface HostReference {
   /** which process it was taken from, and why, for the user */
   pid: number | undefined;
   how: 'kthreadd' | 'pid 1' | 'initial inodes' | 'most populated';
+  /**
+   * false when the reference's pid namespace is not the kernel's initial one: this /proc is a
+   * container's (the tool runs inside one, or reads its dump), and "host" means that container
+   */
+  initialPidNs: boolean;
 }
 
 export function findHostReference(snapshot: Snapshot): HostReference {
@@ -40,9 +45,9 @@ export function findHostReference(snapshot: Snapshot): HostReference {
   const pid1 = procs.find((p) => p.pid === 1);
   const full = (p: ProcessInfo | undefined): boolean => !!p && Object.keys(namespacesOf(p)).length >= 6;
   let ref: HostReference;
-  if (full(kthreadd)) ref = { ns: { ...namespacesOf(kthreadd!) }, pid: kthreadd!.pid, how: 'kthreadd' };
-  else if (full(pid1)) ref = { ns: { ...namespacesOf(pid1!) }, pid: 1, how: 'pid 1' };
-  else ref = { ns: {}, pid: undefined, how: 'initial inodes' };
+  if (full(kthreadd)) ref = { ns: { ...namespacesOf(kthreadd!) }, pid: kthreadd!.pid, how: 'kthreadd', initialPidNs: true };
+  else if (full(pid1)) ref = { ns: { ...namespacesOf(pid1!) }, pid: 1, how: 'pid 1', initialPidNs: true };
+  else ref = { ns: {}, pid: undefined, how: 'initial inodes', initialPidNs: true };
   // types still unknown (e.g. the kernel thread's mnt is hidden): initial inode or most populated
   const counts = new Map<string, { id: NsId; n: number }>();
   for (const p of procs) {
@@ -63,6 +68,7 @@ export function findHostReference(snapshot: Snapshot): HostReference {
       if (!init && ref.how === 'initial inodes') ref.how = 'most populated';
     }
   }
+  ref.initialPidNs = ref.ns.pid === undefined || ref.ns.pid.inode === INIT_NS_INODE.pid;
   return ref;
 }
 

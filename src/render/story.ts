@@ -90,7 +90,9 @@ export function renderStory(s: ProcessStory, opts: StoryOptions = {}): string {
   out.push(section('PROCESS', kv(proc.map(([k, v]) => [k, escapeControl(v)]))));
 
   // namespaces
-  const refText = s.ref.pid !== undefined ? `host = pid ${s.ref.pid} (${s.ref.how})` : `host = ${s.ref.how}`;
+  const refText =
+    (s.ref.pid === undefined ? `host = ${s.ref.how}` : s.ref.how === 'pid 1' ? 'host = pid 1' : `host = pid ${s.ref.pid} (${s.ref.how})`) +
+    (s.ref.initialPidNs ? '' : "; this /proc is a container's: its pid namespace is not the initial one");
   const nsRows: { entry: string; inode: string; shared: string; nprocs: string }[] = [];
   for (const entry of NS_ENTRIES) {
     const id = p.ns?.[entry];
@@ -262,7 +264,7 @@ export function storyJson(s: ProcessStory): unknown {
     groups: st?.groups,
     nspid: st?.nsPid,
     container: s.container ? { name: s.container.name, runtime: s.container.runtime, id: s.container.id ?? null, initPid: s.container.initPid } : null,
-    hostReference: { pid: s.ref.pid ?? null, how: s.ref.how },
+    hostReference: { pid: s.ref.pid ?? null, how: s.ref.how, initialPidNamespace: s.ref.initialPidNs },
     namespaces: Object.fromEntries(
       NS_ENTRIES.filter((e) => p.ns?.[e]).map((e) => {
         const id = p.ns![e]!;

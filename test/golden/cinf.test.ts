@@ -32,6 +32,7 @@ const CASES: Record<string, { pid: number; ns: number; cgroup: string }> = {
   'vm-hybrid-v1': { pid: manifest('vm-hybrid-v1').madeByCapture![7]!, ns: 0, cgroup: 'memory' },
   'v2-docker-systemd': { pid: 1234, ns: 4026532504, cgroup: '0' },
   'v1-docker-seed': { pid: 20892, ns: 4026532226, cgroup: '6' },
+  'vm-inside-container': { pid: 1, ns: 4026532180, cgroup: 'memory' },
 };
 
 describe.each(Object.keys(CASES))('cinf golden on %s', (host) => {
