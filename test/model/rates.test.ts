@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cgroupRates, exitedPids, processRates } from '../../src/model/rates.js';
 import type { Snapshot } from '../../src/proc/snapshot.js';
@@ -54,8 +55,10 @@ describe('rates between two snapshots', () => {
       expect(r.get(busy.pid!)!.cpuPercent!).toBeGreaterThan(20);
       expect(r.get(idle.pid!)!.cpuPercent!).toBeLessThan(5);
     } finally {
+      const gone = Promise.all([once(busy, 'exit'), once(idle, 'exit')]);
       busy.kill('SIGKILL');
       idle.kill('SIGKILL');
+      await gone;
     }
   });
 });

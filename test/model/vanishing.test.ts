@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { DirectoryProcSource, type ProcSource } from '../../src/source/source.js';
 import { ProcError } from '../../src/source/errors.js';
 import { takeSnapshot } from '../../src/proc/snapshot.js';
@@ -62,14 +63,19 @@ describe('processes that exit while they are read', () => {
 
   it('the whole model builds while processes come and go on the live host', async () => {
     const churn = spawn('sh', ['-c', 'for i in $(seq 400); do /bin/true & done; wait'], { stdio: 'ignore' });
+    const exited = once(churn, 'exit');
     const live = new DirectoryProcSource();
     let scans = 0;
-    while (churn.exitCode === null && scans < 200) {
-      const host = inspectHost(live, { containers: true, files: ['status', 'cmdline'] });
-      expect(host.namespaces.length).toBeGreaterThan(0);
-      scans++;
-      await new Promise((r) => setImmediate(r));
+    try {
+      while (churn.exitCode === null && scans < 200) {
+        const host = inspectHost(live, { containers: true, files: ['status', 'cmdline'] });
+        expect(host.namespaces.length).toBeGreaterThan(0);
+        scans++;
+        await new Promise((r) => setImmediate(r));
+      }
+      expect(scans).toBeGreaterThan(0);
+    } finally {
+      await exited; // what the test started ends before the test does
     }
-    expect(scans).toBeGreaterThan(0);
   });
 });
