@@ -291,6 +291,15 @@ void hs_run_steps(const struct hs_step *steps, int n, int report_fd, int sync_fd
 {
 	/* ok[i]: did step i run and succeed (a skipped step counts as not ok) */
 	unsigned char ok[256];
+	/* Node's handlers (libuv's, writing to a pipe the parent reads) must not run in this child */
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < 65; sig++) {
+		struct sigaction cur;
+		if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &cur) == 0 && cur.sa_handler != SIG_DFL && cur.sa_handler != SIG_IGN)
+			sigaction(sig, &dfl, NULL);
+	}
 	for (int r = 0; r < HS_NREGS; r++)
 		regs[r] = -1;
 	if (n > (int)sizeof(ok)) {
