@@ -11,7 +11,8 @@ import { nsRelationsReader } from '../src/inspect/ns-relations.js';
 import { readCgroupStats } from '../src/cgroup/stats.js';
 import { readControlFiles } from '../src/cgroup/control-files.js';
 import { NS_COLUMNS, NS_DEFAULT, PROC_COLUMNS, PROC_DEFAULT, type NsRow, type ProcRow } from '../src/render/columns.js';
-import { renderColumnList, renderJson, renderTable, selectColumns, toJson, type Column } from '../src/render/table.js';
+import { renderColumnList, renderJson, renderTable, rowObject, selectColumns, toJson, withTreePrefix, type Column } from '../src/render/table.js';
+import { buildForest, flattenForest, forestToJson } from '../src/render/tree.js';
 import { renderStory, storyJson, type ProcessStory } from '../src/render/story.js';
 import { escapeControl } from '../src/render/escape.js';
 import {
@@ -42,6 +43,7 @@ export interface CinfArgs extends RootOptions {
   mounts?: boolean;
   all?: boolean;
   threads?: boolean;
+  tree?: string;
 }
 
 const PROG = 'cinf';
@@ -70,7 +72,8 @@ export function cinfYargs() {
       .option('env', { alias: 'e', type: 'boolean', describe: 'with --pid: show the environment' })
       .option('mounts', { alias: 'm', type: 'boolean', describe: 'with --pid: show the mount table' })
       .option('all', { alias: 'a', type: 'boolean', describe: 'include cinf itself in the listing' })
-      .option('threads', { alias: 'T', type: 'boolean', describe: 'also namespaces that single threads entered (/proc/PID/task/TID/ns): lsns cannot see them' })
+      .option('threads', { type: 'boolean', describe: 'also namespaces that single threads entered (/proc/PID/task/TID/ns): lsns cannot see them' })
+      .option('tree', { alias: 'T', type: 'string', describe: 'draw a tree, as lsns -T: process (default), owner (user namespaces), parent (pid and user nesting)' })
       .conflicts('json', 'raw')
       .version(false)
       .help('help')
@@ -138,7 +141,12 @@ async function viewList(src: ProcSource, args: CinfArgs, deps: Deps, type: NsTyp
   const host = inspectHost(src, { files, types: type ? [type] : NS_TYPES, containers: ids.has('CONTAINER'), excludeSelf: !args.all, bound: true });
   const users = new UserNames(src);
   if (ids.has('CMD')) for (const g of host.namespaces) if (g.lowest) ensureCommand(src, g.lowest);
-  const relations = ids.has('PNS') || ids.has('ONS') ? await nsRelationsReader(src) : undefined;
+  const tree = parseTree(args.tree);
+  if (tree === 'process') for (const g of host.namespaces) if (g.lowest) ensureFiles(src, g.lowest, ['stat']);
+  const relations = ids.has('PNS') || ids.has('ONS') || tree === 'owner' || tree === 'parent' ? await nsRelationsReader(src) : undefined;
+  if ((tree === 'owner' || tree === 'parent') && !relations) {
+    throw new CliError(`--tree=${tree} needs the live kernel and the native addon (the NS_GET_USERNS and NS_GET_PARENT ioctls)`);
+  }
   const rows: NsRow[] = host.namespaces.map((group) => ({
     group,
     relations: relations?.(group.lowest ? `${src.procRoot}/${group.lowest.pid}/ns/${group.ns.type}` : group.bindMounts[0]!),
@@ -146,10 +154,51 @@ async function viewList(src: ProcSource, args: CinfArgs, deps: Deps, type: NsTyp
     userName: (u) => users.name(u),
     containers: uniqueBy(group.processes.map((p) => host.containerOf.get(p.pid)).filter((c): c is Container => !!c), (c) => c.key),
   }));
-  if (args.json) deps.stdout.write(renderJson('namespaces', rows, cols));
+  if (tree) {
+    const forest = buildForest(rows, treeParent(rows, tree));
+    if (args.json) {
+      deps.stdout.write(`${JSON.stringify({ namespaces: forestToJson(forest, (r) => rowObject(r, cols)) }, null, 2)}\n`);
+    } else {
+      const flat = flattenForest(forest);
+      const prefixes = new Map(flat.map((f) => [f.row, f.prefix]));
+      const treeCol = tree === 'process' ? 'CMD' : 'NS';
+      deps.stdout.write(renderTable(flat.map((f) => f.row), withTreePrefix(cols, treeCol, (r) => prefixes.get(r) ?? ''), tableOpts(args, deps)));
+    }
+  } else if (args.json) deps.stdout.write(renderJson('namespaces', rows, cols));
   else deps.stdout.write(renderTable(rows, cols, tableOpts(args, deps)));
   hint(deps, host.snapshot.denied);
   return EXIT_OK;
+}
+
+type TreeMode = 'process' | 'owner' | 'parent';
+
+function parseTree(t: string | undefined): TreeMode | undefined {
+  if (t === undefined) return undefined;
+  const mode = t === '' ? 'process' : t;
+  if (mode !== 'process' && mode !== 'owner' && mode !== 'parent') throw new CliError(`invalid tree argument: '${t}' (process, owner or parent)`, EXIT_USAGE);
+  return mode;
+}
+
+/**
+ * Which row a row hangs under. owner: the user namespace that owns it (NS_GET_USERNS); parent:
+ * its parent pid or user namespace (NS_GET_PARENT); process: the first row (lowest inode) whose
+ * process is its process's parent.
+ */
+function treeParent(rows: NsRow[], mode: TreeMode): (r: NsRow, i: number) => number | undefined {
+  if (mode === 'owner' || mode === 'parent') {
+    const index = new Map(rows.map((r, i) => [`${r.group.ns.type}:${r.group.ns.inode}`, i]));
+    return (r) => {
+      const rel = r.relations;
+      if (!rel) return undefined;
+      return mode === 'owner' ? (rel.owner ? index.get(`user:${rel.owner}`) : undefined) : rel.parent ? index.get(`${r.group.ns.type}:${rel.parent}`) : undefined;
+    };
+  }
+  return (r, i) => {
+    const ppid = r.group.lowest?.stat?.ppid;
+    if (ppid === undefined) return undefined;
+    const j = rows.findIndex((x, k) => k !== i && x.group.lowest?.pid === ppid);
+    return j < 0 ? undefined : j;
+  };
 }
 
 /** `cinf --namespace INODE`: the processes in it. */

@@ -68,14 +68,21 @@ export function renderTable<Row>(rows: Row[], cols: Column<Row>[], opts: TableOp
   return out.length > 0 ? `${out.join('\n')}\n` : '';
 }
 
-/** Rows as a JSON object `{ [key]: [ {col: value} ] }`, keys lower-case, like lsns -J. */
+/** One row as a JSON object, keys the column ids in lower case, like lsns -J. */
+export function rowObject<Row>(r: Row, cols: Column<Row>[]): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  for (const c of cols) o[c.id.toLowerCase().replace(/[^a-z0-9]+/g, '_')] = toJson(c.value(r));
+  return o;
+}
+
+/** Rows as a JSON object `{ [key]: [ {col: value} ] }`. */
 export function renderJson<Row>(key: string, rows: Row[], cols: Column<Row>[]): string {
-  const list = rows.map((r) => {
-    const o: Record<string, unknown> = {};
-    for (const c of cols) o[c.id.toLowerCase().replace(/[^a-z0-9]+/g, '_')] = toJson(c.value(r));
-    return o;
-  });
-  return `${JSON.stringify({ [key]: list }, null, 2)}\n`;
+  return `${JSON.stringify({ [key]: rows.map((r) => rowObject(r, cols)) }, null, 2)}\n`;
+}
+
+/** A copy of the columns where `treeId`'s text is prefixed with the row's tree glyphs. */
+export function withTreePrefix<Row>(cols: Column<Row>[], treeId: string, prefix: (r: Row) => string): Column<Row>[] {
+  return cols.map((c) => (c.id !== treeId ? c : { ...c, align: 'left' as const, text: (r: Row) => `${prefix(r)}${c.text ? c.text(r) : String(c.value(r) ?? '-')}` }));
 }
 
 export function toJson(v: unknown): unknown {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IS_ROOT, has, runBin } from '../helpers/live.js';
-import { rootArgs } from '../helpers/fixtures.js';
+import { HOSTS_DIR, rootArgs } from '../helpers/fixtures.js';
+import { join } from 'node:path';
 
 /** One clear line on stderr and util-linux exit codes: 1 failure, 2 usage. Never a stack trace. */
 describe('bad input', () => {
@@ -11,6 +12,8 @@ describe('bad input', () => {
     ['cinf', ['--namespace', 'x1'], 2, "cinf: invalid namespace argument: 'x1'"],
     ['cinf', ['-t', 'bogus'], 2, 'cinf: unknown namespace type: bogus'],
     ['cinf', ['-o', 'NS,NOPE'], 2, 'cinf: unknown column: NOPE'],
+    ['cinf', ['--tree=sideways'], 2, "cinf: invalid tree argument: 'sideways' (process, owner or parent)"],
+    ['cinf', ['--proc-root', join(HOSTS_DIR, 'v2-docker-systemd/proc'), '--tree=owner'], 1, 'cinf: --tree=owner needs the live kernel and the native addon (the NS_GET_USERNS and NS_GET_PARENT ioctls)'],
     ['cinf', ['--proc-root', '/nonexistent'], 1, 'cinf: cannot open proc root /nonexistent: No such file or directory'],
     ['cinf', ['--proc-root', '/etc'], 1, 'cinf: /etc holds no process directories: not a proc dump'],
     ['cinf', ['--cgroup', '1:bogus'], 1, undefined],

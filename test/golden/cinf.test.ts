@@ -44,6 +44,7 @@ describe.each(Object.keys(CASES))('cinf golden on %s', (host) => {
     ['list-json', ['--json']],
     ['list-raw-net', ['-r', '-t', 'net', '-o', '+CONTAINER']],
     ['list-narrow-60', [], 60],
+    ['list-tree-process', ['--tree', '-o', 'NS,TYPE,NPROCS,PID,CMD']],
     ['pid', ['--pid', String(c.pid), '--env']],
     ['pid-json', ['--pid', String(c.pid), '--json']],
     ['cgroup', ['--cgroup', `${c.pid}:${c.cgroup}`]],

@@ -82,6 +82,24 @@ describe.skipIf(!IS_ROOT || !has('lsns') || !has('unshare'))('cinf agrees with l
     expect(ours.find((o) => o.ns === pidNs)).toMatchObject({ pns: nsInode(process.pid, 'pid'), ons: nsInode(container, 'user') });
   });
 
+  it.skipIf(!NATIVE)('--tree=owner draws exactly what lsns --tree=owner draws; --tree=parent has its edges', () => {
+    const theirs = execFileSync('lsns', ['--tree=owner', '-o', 'NS,TYPE'], { encoding: 'utf8' });
+    const ours = runBin('cinf', ['--tree=owner', '--all', '-o', 'NS,TYPE']);
+    expect(ours.out).toBe(theirs);
+    type Node = { ns: number; type: string; children?: Node[] };
+    const edges = (nodes: Node[], parent?: Node, out: string[] = []): string[] => {
+      for (const n of nodes) {
+        if (parent) out.push(`${parent.type}:${parent.ns}>${n.type}:${n.ns}`);
+        edges(n.children ?? [], n, out);
+      }
+      return out.sort();
+    };
+    const lp = (JSON.parse(execFileSync('lsns', ['--tree=parent', '-J', '-o', 'NS,TYPE'], { encoding: 'utf8' })) as { namespaces: Node[] }).namespaces;
+    const cp = (JSON.parse(runBin('cinf', ['--tree=parent', '--all', '--json', '-o', 'NS,TYPE']).out) as { namespaces: Node[] }).namespaces;
+    expect(edges(cp)).toEqual(edges(lp));
+    expect(edges(cp).length).toBeGreaterThan(0);
+  });
+
   it('--namespace lists the same processes as `lsns NS`', () => {
     const pidNs = nsInode(container, 'pid')!;
     const theirs = execFileSync('lsns', ['-n', '-o', 'PID', String(pidNs)], { encoding: 'utf8' }).trim().split('\n').map((s) => Number(s.trim())).sort((a, b) => a - b);
