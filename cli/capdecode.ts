@@ -7,6 +7,7 @@ export interface CapdecodeArgs extends RootOptions {
   masks?: string[];
   /** what follows `--` */
   _?: (string | number)[];
+  decode?: string[];
   pid?: string;
   json?: boolean;
   encode?: string;
@@ -31,6 +32,7 @@ export function capdecodeYargs() {
       .option('pid', { alias: 'p', type: 'string', describe: 'decode CapInh/CapPrm/CapEff/CapBnd/CapAmb of this process' })
       .option('encode', { alias: 'e', type: 'string', describe: 'comma-separated capability names or numbers to encode' })
       .option('list', { alias: 'l', type: 'boolean', describe: 'list every capability' })
+      .option('decode', { type: 'string', array: true, describe: "capsh's spelling: --decode=HEX is the same as capdecode HEX" })
       .option('json', { alias: 'J', type: 'boolean', describe: 'JSON output' })
       .version(false)
       .help('help')
@@ -51,7 +53,7 @@ function decoded(mask: bigint) {
 }
 
 export function handleCapdecode(args: CapdecodeArgs, deps: Deps): number {
-  const masks = [...(args.masks ?? []), ...(args._ ?? [])].map(String);
+  const masks = [...(args.decode ?? []), ...(args.masks ?? []), ...(args._ ?? [])].map(String);
   const modes = [masks.length > 0, args.pid !== undefined, args.encode !== undefined, args.list === true].filter(Boolean).length;
   if (modes === 0) throw new CliError('no mask given (try capdecode 00000000a80425fb, --pid, --encode or --list)', EXIT_USAGE);
   if (modes > 1) throw new CliError('give masks, --pid, --encode or --list, one at a time', EXIT_USAGE);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { IS_ROOT, has, runBin } from '../helpers/live.js';
+import { BIN, IS_ROOT, has, runBin } from '../helpers/live.js';
+import { spawnSync } from 'node:child_process';
 import { HOSTS_DIR, rootArgs } from '../helpers/fixtures.js';
 import { join } from 'node:path';
 
@@ -94,5 +95,17 @@ describe('messages never carry raw control characters', () => {
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/\\x1b/);
     expect(r.err).not.toMatch(/\x1b/);
+  });
+});
+
+describe.skipIf(!IS_ROOT || !has('setpriv') || !has('unshare'))('a /proc mounted with hidepid=invisible (E7)', () => {
+  it('other users\' processes are simply absent: no error, only what this user may see', () => {
+    const script = `mount -t proc -o hidepid=invisible proc /proc && setpriv --reuid=65534 --regid=65534 --clear-groups ${process.execPath} ${BIN('cinf')} --all --json -o NS,TYPE,NPROCS,PID`;
+    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const ns = (JSON.parse(r.stdout) as { namespaces: { nprocs: number; pid: number }[] }).namespaces;
+    expect(ns.length).toBeGreaterThanOrEqual(8);
+    // only cinf itself is visible to nobody: one process in each namespace
+    expect(new Set(ns.map((n) => n.nprocs))).toEqual(new Set([1]));
   });
 });

@@ -52,3 +52,9 @@ describe.skipIf(!has('capsh'))('capdecode agrees with capsh --decode', () => {
     }
   });
 });
+
+describe.skipIf(!has('capsh'))("capsh's own spelling", () => {
+  it('--decode=HEX prints what capsh --decode=HEX prints', () => {
+    expect(runBin('capdecode', ['--decode=00000000a80425fb']).out).toBe(execFileSync('capsh', ['--decode=00000000a80425fb'], { encoding: 'utf8' }));
+  });
+});

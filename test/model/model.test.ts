@@ -3,6 +3,7 @@ import { containerFromCgroupPath } from '../../src/model/cgroup-names.js';
 import { buildContainers } from '../../src/model/containers.js';
 import { addBoundNamespaces, buildNamespaceIndex, encodeDev, findHostReference } from '../../src/model/namespaces.js';
 import { parseMountInfo } from '../../src/parse/proc-mountinfo.js';
+import { cgroupSysRel } from '../../src/cgroup/layout.js';
 import type { ProcessInfo } from '../../src/proc/process.js';
 import type { Snapshot } from '../../src/proc/snapshot.js';
 import type { NsType } from '../../src/parse/ns-link.js';
@@ -130,5 +131,19 @@ describe('containers', () => {
     const s = snap([proc(2, 0, {}), proc(25, 2, { mnt: 9 }, { stat: { ...proc(25, 2, {}).stat!, flags: 0x200040 } }), proc(50, 1, {}), proc(60, 1, { uts: 70 }, { environ: [{ key: 'HOSTNAME', value: 'box' }] })]);
     const cs = buildContainers(s, findHostReference(s));
     expect(cs.map((c) => [c.name, c.pids])).toEqual([['box', [60]]]);
+  });
+});
+
+describe('cgroup directories (E18, E19)', () => {
+  const h = (mountPoint: string, root = '/') => ({ version: 1 as const, controllers: ['memory'], mountPoint, root });
+  it('joins the path under the mount point, relative to the mounted root', () => {
+    expect(cgroupSysRel(h('/sys/fs/cgroup/memory'), '/docker/abc')).toBe('fs/cgroup/memory/docker/abc');
+    expect(cgroupSysRel(h('/sys/fs/cgroup/memory'), '/')).toBe('fs/cgroup/memory');
+    expect(cgroupSysRel(h('/sys/fs/cgroup/memory', '/docker/abc'), '/docker/abc/sub')).toBe('fs/cgroup/memory/sub');
+  });
+  it('cannot reach a path from another cgroup namespace (/..), outside the mounted subtree, or off /sys', () => {
+    expect(cgroupSysRel(h('/sys/fs/cgroup/memory'), '/../..')).toBeUndefined();
+    expect(cgroupSysRel(h('/sys/fs/cgroup/memory', '/docker/abc'), '/other')).toBeUndefined();
+    expect(cgroupSysRel(h('/mnt/cg'), '/x')).toBeUndefined();
   });
 });
