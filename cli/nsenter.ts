@@ -12,6 +12,7 @@ import type { Deps } from './common.js';
 import type { NsType } from '../src/parse/ns-link.js';
 import { buildNsenterSteps, NSENTER_ORDER } from '../src/nsenter/plan.js';
 import { escapeControl } from '../src/render/escape.js';
+import { strerror } from '../src/source/errors.js';
 
 const PROG = 'nsenter-ts';
 const EXIT_FAILURE = 1;
@@ -163,11 +164,8 @@ function openOrFail(path: string, flags = fsc.O_RDONLY): number {
 
 function errText(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
-  const n = code ? (osc.errno as Record<string, number>)[code] : undefined;
-  return n !== undefined ? strerrorOf(n) : (e as Error).message;
+  return code ? strerror(code) : (e as Error).message;
 }
-
-let strerrorOf: (n: number) => string = (n) => `errno ${n}`;
 
 function nsInode(path: string): number | undefined {
   try {
@@ -179,7 +177,6 @@ function nsInode(path: string): number | undefined {
 
 export async function nsenterMain(argv: string[], deps: Deps): Promise<number> {
   const native = await import('../src/native/index.js');
-  strerrorOf = native.errnoText;
   const opened: number[] = [];
   try {
     const o = parse(argv, deps);
@@ -366,8 +363,9 @@ async function resolveContainer(name: string): Promise<number> {
 async function openCgroupProcs(pid: number | undefined, strict: boolean): Promise<number[]> {
   if (pid === undefined) throw new Fail('no target PID specified for --join-cgroup');
   const { parseProcCgroup } = await import('../src/parse/proc-cgroup.js');
-  const { parseMountInfo } = await import('../src/parse/proc-mountinfo.js');
-  const { detectCgroupLayout, hierarchyFor, cgroupSysRel } = await import('../src/cgroup/layout.js');
+  const { hierarchyFor, cgroupSysRel } = await import('../src/cgroup/layout.js');
+  const { readCgroupLayout } = await import('../src/inspect/host.js');
+  const { openSource } = await import('../src/source/source.js');
   let theirs, mine;
   try {
     theirs = parseProcCgroup(readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
@@ -375,7 +373,7 @@ async function openCgroupProcs(pid: number | undefined, strict: boolean): Promis
   } catch (e) {
     throw new Fail(`cannot read /proc/${pid}/cgroup: ${errText(e)}`);
   }
-  const layout = detectCgroupLayout(parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')));
+  const layout = readCgroupLayout(openSource());
   const fds: number[] = [];
   for (const line of theirs) {
     const same = mine.find((m) => m.hierarchyId === line.hierarchyId && m.controllers.join(',') === line.controllers.join(','));

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { closeSync } from 'node:fs';
 import { packageRoot } from '../util/package-root.js';
+import { strerror } from '../source/errors.js';
 import { join } from 'node:path';
 import { encodeStep, stepName, type Step } from './steps.js';
 
@@ -44,34 +45,7 @@ export function errnoName(errno: number): string {
 
 /** strerror(3) text for an errno number */
 export function errnoText(errno: number): string {
-  const known: Record<string, string> = {
-    EPERM: 'Operation not permitted',
-    ENOENT: 'No such file or directory',
-    ESRCH: 'No such process',
-    EINTR: 'Interrupted system call',
-    EIO: 'Input/output error',
-    E2BIG: 'Argument list too long',
-    ENOEXEC: 'Exec format error',
-    EBADF: 'Bad file descriptor',
-    EAGAIN: 'Resource temporarily unavailable',
-    ENOMEM: 'Cannot allocate memory',
-    EACCES: 'Permission denied',
-    EBUSY: 'Device or resource busy',
-    EEXIST: 'File exists',
-    ENOTDIR: 'Not a directory',
-    EISDIR: 'Is a directory',
-    EINVAL: 'Invalid argument',
-    EMFILE: 'Too many open files',
-    ENOSPC: 'No space left on device',
-    EROFS: 'Read-only file system',
-    ENOSYS: 'Function not implemented',
-    EUSERS: 'Too many users',
-    ECANCELED: 'Operation canceled',
-    ENOTSUP: 'Operation not supported',
-    ENOTTY: 'Inappropriate ioctl for device',
-    EOPNOTSUPP: 'Operation not supported',
-  };
-  return known[errnoName(errno)] ?? errnoName(errno);
+  return strerror(errnoName(errno));
 }
 
 export class NativeError extends Error {

@@ -64,22 +64,36 @@ export function classifyProcErrno(errno: string | undefined): ProcErrorCode {
   }
 }
 
-/** Human words for an errno, as strerror(3) prints them. */
+const STRERROR: Record<string, string> = {
+  EPERM: 'Operation not permitted',
+  ENOENT: 'No such file or directory',
+  ESRCH: 'No such process',
+  EINTR: 'Interrupted system call',
+  EIO: 'Input/output error',
+  E2BIG: 'Argument list too long',
+  ENOEXEC: 'Exec format error',
+  EBADF: 'Bad file descriptor',
+  EAGAIN: 'Resource temporarily unavailable',
+  ENOMEM: 'Cannot allocate memory',
+  EACCES: 'Permission denied',
+  EBUSY: 'Device or resource busy',
+  EEXIST: 'File exists',
+  ENODEV: 'No such device',
+  ENOTDIR: 'Not a directory',
+  EISDIR: 'Is a directory',
+  EINVAL: 'Invalid argument',
+  EMFILE: 'Too many open files',
+  ENOTTY: 'Inappropriate ioctl for device',
+  ENOSPC: 'No space left on device',
+  EROFS: 'Read-only file system',
+  ENOSYS: 'Function not implemented',
+  EUSERS: 'Too many users',
+  ECANCELED: 'Operation canceled',
+  ENOTSUP: 'Operation not supported',
+  EOPNOTSUPP: 'Operation not supported',
+};
+
+/** Human words for an errno name, as strerror(3) prints them. */
 export function strerror(errno: string | undefined): string {
-  switch (errno) {
-    case 'ENOENT': return 'No such file or directory';
-    case 'ESRCH': return 'No such process';
-    case 'EACCES': return 'Permission denied';
-    case 'EPERM': return 'Operation not permitted';
-    case 'EINVAL': return 'Invalid argument';
-    case 'ENOTDIR': return 'Not a directory';
-    case 'EISDIR': return 'Is a directory';
-    case 'ENODEV': return 'No such device';
-    case 'EBUSY': return 'Device or resource busy';
-    case 'EEXIST': return 'File exists';
-    case 'ENOSPC': return 'No space left on device';
-    case 'EROFS': return 'Read-only file system';
-    case 'EOPNOTSUPP': return 'Operation not supported';
-    default: return errno ?? 'unknown error';
-  }
+  return (errno && STRERROR[errno]) ?? errno ?? 'unknown error';
 }
