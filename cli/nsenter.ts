@@ -12,7 +12,7 @@ import type { Deps } from './common.js';
 import type { NsType } from '../src/parse/ns-link.js';
 import { buildNsenterSteps, NSENTER_ORDER } from '../src/nsenter/plan.js';
 import { escapeControl } from '../src/render/escape.js';
-import { strerror } from '../src/source/errors.js';
+import { strerror } from '../src/util/strerror.js';
 
 const PROG = 'nsenter-ts';
 const EXIT_FAILURE = 1;

@@ -1,5 +1,5 @@
 import { NS_TYPES, type NsType } from '../parse/ns-link.js';
-import { namespacesOf, type NsId, type ProcessInfo } from '../proc/process.js';
+import { namespacesOf, type NsId, type ProcessInfo } from '../model/process.js';
 import type { Snapshot } from '../proc/snapshot.js';
 import { containerFromCgroups, type Runtime } from './cgroup-names.js';
 import { isKernelThread } from '../parse/proc-stat.js';

@@ -1,7 +1,7 @@
 import { INIT_NS_INODE, NS_TYPES, parseNsLink, type NsType } from '../parse/ns-link.js';
 import type { MountInfo } from '../parse/proc-mountinfo.js';
 import { isKernelThread } from '../parse/proc-stat.js';
-import { namespacesOf, nsKey, type NsId, type ProcessInfo } from '../proc/process.js';
+import { namespacesOf, nsKey, type NsId, type ProcessInfo } from '../model/process.js';
 import type { Snapshot } from '../proc/snapshot.js';
 
 /** One namespace and the processes in it. */

@@ -2,7 +2,7 @@ import type { Snapshot } from '../proc/snapshot.js';
 import type { CgroupStats } from '../cgroup/stats.js';
 
 /** USER_HZ, the unit of utime/stime in /proc/<pid>/stat: 100 on every Linux ABI hostscope runs on */
-export const CLOCK_TICKS = 100;
+import { CLOCK_TICKS } from '../util/sysconf.js';
 
 export interface ProcessRate {
   /** 100 = one CPU busy for the whole interval; undefined on the first sample (as cgtop shows "—") */

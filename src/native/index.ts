@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { closeSync } from 'node:fs';
 import { packageRoot } from '../util/package-root.js';
-import { strerror } from '../source/errors.js';
+import { strerror } from '../util/strerror.js';
 import { join } from 'node:path';
 import { encodeStep, stepName, type Step } from './steps.js';
 

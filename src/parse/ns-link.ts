@@ -1,4 +1,4 @@
-import { ParseError } from '../source/errors.js';
+import { ParseError } from './errors.js';
 
 /** The eight namespace types, in lsns's order of appearance in /proc/<pid>/ns. */
 export const NS_TYPES = ['mnt', 'net', 'time', 'cgroup', 'pid', 'user', 'uts', 'ipc'] as const;

@@ -1,4 +1,4 @@
-import { ParseError } from '../source/errors.js';
+import { ParseError } from './errors.js';
 import { lines } from './text.js';
 
 /** One line of /proc/<pid>/cgroup. */

@@ -1,4 +1,4 @@
-import { ParseError } from '../source/errors.js';
+import { ParseError } from './errors.js';
 
 /** /proc/<pid>/stat, see proc_pid_stat(5). Times are in clock ticks (USER_HZ). */
 export interface ProcStat {

@@ -1,12 +1,13 @@
 import type { ProcSource } from '../source/source.js';
-import { ProcError, type ProcErrorCode, isProcError } from '../source/errors.js';
-import { parseProcStat, type ProcStat } from '../parse/proc-stat.js';
-import { parseProcStatus, parseStatusIds, type IdQuad, type ProcStatus } from '../parse/proc-status.js';
-import { parseCmdline, parseComm, parseEnviron, type EnvEntry } from '../parse/proc-environ.js';
+import { ProcError, isProcError } from '../source/errors.js';
+import { parseProcStat } from '../parse/proc-stat.js';
+import { parseProcStatus, parseStatusIds } from '../parse/proc-status.js';
+import { parseCmdline, parseComm, parseEnviron } from '../parse/proc-environ.js';
 import { NS_ENTRIES, NS_TYPES, entryType, parseNsLink, type NsEntry, type NsType } from '../parse/ns-link.js';
-import { parseProcCgroup, type CgroupMembership } from '../parse/proc-cgroup.js';
-import { parseMountInfo, type MountInfo } from '../parse/proc-mountinfo.js';
-import { parseIdMap, parseSetgroups, type IdMapRange } from '../parse/proc-id-map.js';
+import { parseProcCgroup } from '../parse/proc-cgroup.js';
+import { parseMountInfo } from '../parse/proc-mountinfo.js';
+import { parseIdMap, parseSetgroups } from '../parse/proc-id-map.js';
+import { namespacesOf, type NsId, type ProcessInfo } from '../model/process.js';
 
 /** The per-process files a reader can be asked for. */
 export const PROC_FILES = [
@@ -26,40 +27,6 @@ export const PROC_FILES = [
   'tasks',
 ] as const;
 export type ProcFile = (typeof PROC_FILES)[number];
-
-/** A namespace's identity: (device of nsfs, inode). */
-export interface NsId {
-  type: NsType;
-  inode: number;
-  dev: number;
-}
-
-export function nsKey(ns: { type: NsType; inode: number; dev: number }): string {
-  return `${ns.type}:${ns.dev}:${ns.inode}`;
-}
-
-/** What one read of /proc/<pid> found. A field is absent when it was not asked for or failed. */
-export interface ProcessInfo {
-  pid: number;
-  stat?: ProcStat;
-  status?: ProcStatus;
-  /** Uid/Gid of status alone (file 'ids'); also set when the whole status is read */
-  ids?: { uid: IdQuad; gid: IdQuad };
-  cmdline?: string[];
-  comm?: string;
-  environ?: EnvEntry[];
-  /** keyed by entry name (`pid_for_children` kept apart from `pid`) */
-  ns?: Partial<Record<NsEntry, NsId>>;
-  cgroups?: CgroupMembership[];
-  mounts?: MountInfo[];
-  uidMap?: IdMapRange[];
-  gidMap?: IdMapRange[];
-  setgroups?: 'allow' | 'deny';
-  /** threads whose namespaces differ from the process's (setns/unshare in one thread) */
-  threads?: { tid: number; ns: Partial<Record<NsType, NsId>> }[];
-  /** why a file (or one ns entry: `ns/net`) is missing */
-  errors: Partial<Record<string, ProcErrorCode>>;
-}
 
 type Reader = (src: ProcSource, pid: number, info: ProcessInfo) => void;
 
@@ -258,24 +225,3 @@ export function listPids(src: ProcSource): number[] {
   return pids.sort((a, b) => a - b);
 }
 
-/** The namespaces (not the *_for_children entries) of a process, by type. */
-export function namespacesOf(p: ProcessInfo): Partial<Record<NsType, NsId>> {
-  const out: Partial<Record<NsType, NsId>> = {};
-  if (!p.ns) return out;
-  for (const t of NS_TYPES) {
-    const id = p.ns[t];
-    if (id) out[t] = id;
-  }
-  return out;
-}
-
-/** The command line as lsns shows it: argv joined by spaces, or `[comm]`-less comm for kernel threads. */
-export function commandOf(p: ProcessInfo): string {
-  if (p.cmdline && p.cmdline.length > 0) return p.cmdline.join(' ');
-  return p.comm ?? p.stat?.comm ?? p.status?.name ?? '';
-}
-
-/** Did the process die between reads (one of its files says gone)? */
-export function vanished(p: ProcessInfo): boolean {
-  return Object.values(p.errors).includes('PROCESS_GONE');
-}

@@ -1,6 +1,7 @@
 import type { ProcSource } from '../source/source.js';
 import type { ProcErrorCode } from '../source/errors.js';
-import { listPids, readProcess, type ProcFile, type ProcessInfo, type ReadOptions } from './process.js';
+import { listPids, readProcess, type ProcFile, type ReadOptions } from './process.js';
+import type { ProcessInfo } from '../model/process.js';
 
 /** Every process of a host at one moment, with what could not be read counted, never fatal. */
 export interface Snapshot {

@@ -1,7 +1,7 @@
 import type { Column } from './table.js';
 import type { NamespaceGroup } from '../model/namespaces.js';
 import type { Container } from '../model/containers.js';
-import { commandOf, type ProcessInfo } from '../proc/process.js';
+import { commandOf, type ProcessInfo } from '../model/process.js';
 import { capNames, formatMaskHex } from '../parse/capabilities.js';
 import { seccompModeName } from '../parse/proc-status.js';
 import type { CgroupMembership } from '../parse/proc-cgroup.js';

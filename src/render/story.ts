@@ -3,7 +3,7 @@ import { CAP_SETS, capNames, formatMaskHex, fullMask } from '../parse/capabiliti
 import { seccompModeName } from '../parse/proc-status.js';
 import { isIdentityMap, type IdMapRange } from '../parse/proc-id-map.js';
 import { propagationText } from '../parse/proc-mountinfo.js';
-import { commandOf, type ProcessInfo } from '../proc/process.js';
+import { commandOf, type ProcessInfo } from '../model/process.js';
 import { isHostNs, type HostReference, type NamespaceGroup } from '../model/namespaces.js';
 import type { Container } from '../model/containers.js';
 import type { CgroupLayout } from '../cgroup/layout.js';

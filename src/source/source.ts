@@ -1,6 +1,7 @@
 import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ProcError, classifyProcErrno, errnoOf, strerror } from './errors.js';
+import { ProcError, classifyProcErrno, errnoOf } from './errors.js';
+import { strerror } from '../util/strerror.js';
 
 /**
  * The one door to the kernel. Every read of /proc and /sys goes through a ProcSource, so the

@@ -4,7 +4,7 @@ import { buildContainers } from '../../src/model/containers.js';
 import { addBoundNamespaces, buildNamespaceIndex, encodeDev, findHostReference } from '../../src/model/namespaces.js';
 import { parseMountInfo } from '../../src/parse/proc-mountinfo.js';
 import { cgroupSysRel } from '../../src/cgroup/layout.js';
-import type { ProcessInfo } from '../../src/proc/process.js';
+import type { ProcessInfo } from '../../src/model/process.js';
 import type { Snapshot } from '../../src/proc/snapshot.js';
 import type { NsType } from '../../src/parse/ns-link.js';
 

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cgroupRates, exitedPids, processRates } from '../../src/model/rates.js';
 import type { Snapshot } from '../../src/proc/snapshot.js';
-import type { ProcessInfo } from '../../src/proc/process.js';
+import type { ProcessInfo } from '../../src/model/process.js';
 import type { CgroupStats } from '../../src/cgroup/stats.js';
 import { DirectoryProcSource } from '../../src/source/source.js';
 import { takeSnapshot } from '../../src/proc/snapshot.js';

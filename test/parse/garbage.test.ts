@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ParseError } from '../../src/source/errors.js';
+import { ParseError } from '../../src/parse/errors.js';
 import { parseProcStat } from '../../src/parse/proc-stat.js';
 import { parseProcStatus, parseStatusIds, parseRangeList } from '../../src/parse/proc-status.js';
 import { parseProcCgroup } from '../../src/parse/proc-cgroup.js';

@@ -7,7 +7,7 @@ import { isIdentityMap, mapIdOut, parseIdMap, parseSetgroups } from '../../src/p
 import { parseCmdline, parseComm, parseEnviron } from '../../src/parse/proc-environ.js';
 import { entryType, parseNsLink } from '../../src/parse/ns-link.js';
 import { decodeBytes } from '../../src/parse/text.js';
-import { ParseError } from '../../src/source/errors.js';
+import { ParseError } from '../../src/parse/errors.js';
 
 const STATUS_6_18 = `Name:\tsleep
 Umask:\t0022
