@@ -60,6 +60,10 @@ afterEach(async () => {
   }
   children = [];
   for (const top of parents) {
+    // anything a failed test left inside its own cgroup (a grandchild) goes with it
+    for (const h of layout.hierarchies) {
+      if (h.version === 2 && existsSync(`${h.mountPoint}${top}/c/cgroup.kill`)) writeFileSync(`${h.mountPoint}${top}/c/cgroup.kill`, '1');
+    }
     for (const h of layout.hierarchies) {
       const base = `${h.mountPoint}${top}`;
       if (existsSync(`${base}/c/freezer.state`)) writeFileSync(`${base}/c/freezer.state`, 'THAWED');
