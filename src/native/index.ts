@@ -129,7 +129,17 @@ export interface RunOptions {
 let linux: LinuxSyscalls | undefined;
 function linuxSyscalls(): Syscalls {
   const b = native();
-  linux ??= new LinuxSyscalls({ ...b, pidfdOpen: (pid: number) => b.pidfdOpen(pid, true) } as NativeBinding);
+  // the addon's properties are not enumerable: name each one
+  linux ??= new LinuxSyscalls({
+    spawn: (steps, failAt) => b.spawn(steps, failAt),
+    watchReports: (fd, cb) => b.watchReports(fd, cb),
+    release: (fd) => b.release(fd),
+    closeFd: (fd) => b.closeFd(fd),
+    watch: (fd, cb) => b.watch(fd, cb),
+    setRef: (fd, ref) => b.setRef(fd, ref),
+    pidfdOpen: (pid) => b.pidfdOpen(pid, true),
+    pidfdSendSignal: (fd, sig) => b.pidfdSendSignal(fd, sig),
+  });
   return linux;
 }
 
