@@ -155,37 +155,28 @@ export class LinuxSyscalls implements Syscalls {
 }
 
 /**
- * Test double: a scripted child. spawn() "runs" the encoded steps in order, logging
- * `child <op>`; a waitParent step reports WAITING and stops until release(); ready reports READY
- * and goes on; fork reports the next pid; failAt (or `failures`) reports ERROR and the child exits
- * 125; exec ends the report stream and the child "runs" until kill(). Messages are delivered
- * asynchronously (microtasks), as the real pipe delivers them. Parent writes log `parent write
- * PATH DATA`.
+ * Test double: a scripted child. spawn() "runs" the encoded steps in order, logging `child <op>`:
+ * waitParent reports WAITING and stops until release() (closing the sync fd instead makes it
+ * fail, as EOF does); ready reports READY and goes on; fork reports a new pid and the process
+ * that forked exits 0; a failure (failAt, or `failures`) reports ERROR and exits 125; exec ends
+ * the report stream and "runs" until a signal. Messages and exits are delivered asynchronously,
+ * as the pipe and the pidfd deliver them. Parent writes log `parent write PATH DATA`.
  */
 export class RecordingSyscalls implements Syscalls {
   readonly log: string[] = [];
   /** step index → errno the scripted child fails with there */
   readonly failures = new Map<number, number>();
-  /** writeFile paths that fail with this errno (e.g. EACCES on a cgroup.procs) */
+  /** writeFile paths that fail with this code (e.g. EACCES on a cgroup.procs) */
   readonly writeErrors = new Map<string, string>();
-  private nextPid = 1000;
-  private nextFd = 100;
-  private readonly children = new Map<number, Scripted>();
   /** fds handed out and not closed yet */
   readonly openFds = new Set<number>();
+  /** watches unref'd (by fd) */
+  readonly unrefd = new Set<number>();
+  private nextPid = 1000;
+  private nextFd = 100;
+  private readonly byFd = new Map<number, { child: ScriptedChild; role: 'report' | 'sync' | 'pidfd'; proc?: ScriptedProc }>();
+  private readonly procs = new Map<number, ScriptedProc>();
   private static readonly OP_NAME = new Map<number, string>(Object.entries(OP).map(([k, v]) => [v, k]));
-
-  spawn(steps: EncodedStep[], failAt: number): Spawned {
-    const pid = this.nextPid++;
-    const fds = { pidfd: this.fd(), reportFd: this.fd(), syncFd: this.fd() };
-    this.log.push(`spawn ${pid}`);
-    const c: Scripted = { pid, steps, failAt, at: 0, queue: [], onMsg: undefined, exit: undefined, onExit: undefined, parked: false, running: false, finished: false };
-    this.children.set(fds.reportFd, c);
-    this.children.set(fds.syncFd, c);
-    this.children.set(fds.pidfd, c);
-    this.run(c);
-    return { pid, ...fds };
-  }
 
   private fd(): number {
     const fd = this.nextFd++;
@@ -193,138 +184,149 @@ export class RecordingSyscalls implements Syscalls {
     return fd;
   }
 
-  private emit(c: Scripted, m: ReportMsg): void {
+  private proc(pid: number): ScriptedProc {
+    const p: ScriptedProc = { pid, exit: undefined, onExit: undefined };
+    this.procs.set(pid, p);
+    return p;
+  }
+
+  spawn(steps: EncodedStep[], failAt: number): Spawned {
+    const p = this.proc(this.nextPid++);
+    const c: ScriptedChild = { steps, failAt, at: 0, queue: [], onMsg: undefined, parked: false, ended: false, current: p };
+    const pidfd = this.fd();
+    const reportFd = this.fd();
+    const syncFd = this.fd();
+    this.byFd.set(pidfd, { child: c, role: 'pidfd', proc: p });
+    this.byFd.set(reportFd, { child: c, role: 'report' });
+    this.byFd.set(syncFd, { child: c, role: 'sync' });
+    this.log.push(`spawn ${p.pid}`);
+    this.run(c);
+    return { pid: p.pid, pidfd, reportFd, syncFd };
+  }
+
+  private emit(c: ScriptedChild, m: ReportMsg): void {
     c.queue.push(m);
     this.flush(c);
   }
 
-  private flush(c: Scripted): void {
-    if (!c.onMsg) return;
+  private flush(c: ScriptedChild): void {
     const cb = c.onMsg;
-    while (c.queue.length) {
-      const m = c.queue.shift()!;
-      queueMicrotask(() => cb(m));
-    }
+    if (!cb) return;
+    for (const m of c.queue.splice(0)) queueMicrotask(() => cb(m));
   }
 
-  private die(c: Scripted, s: ExitStatus): void {
-    if (c.exit) return;
-    c.exit = s;
-    this.log.push(`child exit ${s.code ?? `signal ${s.signal}`}`);
-    if (c.onExit) {
-      const cb = c.onExit;
-      queueMicrotask(() => cb(s));
-    }
+  private exit(p: ScriptedProc, s: ExitStatus): void {
+    if (p.exit) return;
+    p.exit = s;
+    this.log.push(`exit ${p.pid} ${s.code ?? `signal ${s.signal}`}`);
+    const cb = p.onExit;
+    if (cb) queueMicrotask(() => cb(s));
+  }
+
+  private end(c: ScriptedChild, code: number | undefined): void {
+    c.ended = true;
+    this.emit(c, { kind: 'eof', partial: 0 });
+    if (code !== undefined) this.exit(c.current, { code, signal: null });
   }
 
   /** the scripted child runs until it waits, fails or execs */
-  private run(c: Scripted): void {
+  private run(c: ScriptedChild): void {
     for (; c.at < c.steps.length; c.at++) {
       const i = c.at;
       const st = c.steps[i]!;
       const name = RecordingSyscalls.OP_NAME.get(st.op) ?? String(st.op);
       const errno = i === c.failAt ? 5 : this.failures.get(i);
-      if (errno !== undefined && !(st.flags & 1)) {
+      if (errno !== undefined) {
         this.log.push(`child ${name} failed`);
+        if (st.flags & 1) continue;
         this.emit(c, { kind: 'error', step: i, errno });
-        this.emit(c, { kind: 'eof', partial: 0 });
-        c.finished = true;
-        this.die(c, { code: 125, signal: null });
-        return;
+        return this.end(c, 125);
       }
-      this.log.push(`child ${name}`);
-      if (st.op === OP.waitParent && !c.parked) {
+      if (st.op === OP.waitParent) {
+        this.log.push(`child ${name}`);
         c.parked = true;
         this.emit(c, { kind: 'waiting' });
         return; // release() goes on from the next step
       }
-      c.parked = false;
+      this.log.push(`child ${name}`);
       if (st.op === OP.ready) this.emit(c, { kind: 'ready' });
-      if (st.op === OP.fork) this.emit(c, { kind: 'pid', pid: this.nextPid++ });
-      if (st.op === OP.exec) {
-        c.running = true;
-        c.finished = true;
-        this.emit(c, { kind: 'eof', partial: 0 });
-        return;
+      if (st.op === OP.fork) {
+        const next = this.proc(this.nextPid++);
+        this.emit(c, { kind: 'pid', pid: next.pid });
+        this.exit(c.current, { code: 0, signal: null });
+        c.current = next;
       }
+      if (st.op === OP.exec) return this.end(c, undefined);
     }
-    c.finished = true;
-    this.emit(c, { kind: 'eof', partial: 0 });
-    this.die(c, { code: 0, signal: null });
+    this.end(c, 0);
   }
 
   watchReports(reportFd: number, onMsg: (m: ReportMsg) => void): Watch {
-    const c = this.children.get(reportFd)!;
+    const c = this.byFd.get(reportFd)!.child;
     c.onMsg = (m) => {
       if (m.kind === 'eof') this.close(reportFd);
       onMsg(m);
     };
     this.flush(c);
-    return { unref: () => this.log.push('unref reports'), ref: () => undefined };
+    return { unref: () => void this.unrefd.add(reportFd), ref: () => void this.unrefd.delete(reportFd) };
   }
 
   release(syncFd: number): void {
-    const c = this.children.get(syncFd)!;
+    const c = this.byFd.get(syncFd)!.child;
     this.log.push('parent release');
-    this.close(syncFd);
-    if (c.parked && !c.finished) {
-      c.at++;
+    this.openFds.delete(syncFd);
+    if (c.parked && !c.ended) {
       c.parked = false;
+      c.at++;
       this.run(c);
     }
   }
 
   close(fd: number): void {
     if (!this.openFds.delete(fd)) throw new Error(`close of fd ${fd} that is not open`);
-    const c = this.children.get(fd);
-    // closing the sync pipe of a parked child: its waitParent step sees EOF and fails (ECANCELED)
-    if (c && fd !== c.pidfdOf && c.parked && !c.finished && c.steps[c.at]?.op === OP.waitParent && this.isSync(c, fd)) {
-      c.finished = true;
+    const x = this.byFd.get(fd);
+    // the sync pipe closed under a parked child: its waitParent read sees EOF (ECANCELED)
+    if (x?.role === 'sync' && x.child.parked && !x.child.ended) {
+      const c = x.child;
+      c.parked = false;
       this.log.push('child wait-parent cancelled');
       this.emit(c, { kind: 'error', step: c.at, errno: 125 });
-      this.emit(c, { kind: 'eof', partial: 0 });
-      this.die(c, { code: 125, signal: null });
+      this.end(c, 125);
     }
-  }
-
-  private isSync(c: Scripted, fd: number): boolean {
-    for (const [f, x] of this.children) if (x === c && f === fd) return (fd - 100) % 3 === 2;
-    return false;
   }
 
   watchExit(pidfd: number, onExit: (s: ExitStatus) => void): Watch {
-    const c = this.children.get(pidfd)!;
-    c.onExit = (s) => {
+    const p = this.byFd.get(pidfd)!.proc!;
+    p.onExit = (s) => {
       this.close(pidfd);
       onExit(s);
     };
-    if (c.exit) {
-      const s = c.exit;
-      const cb = c.onExit;
+    if (p.exit) {
+      const s = p.exit;
+      const cb = p.onExit;
       queueMicrotask(() => cb(s));
     }
-    return { unref: () => this.log.push('unref exit'), ref: () => undefined };
+    return { unref: () => void this.unrefd.add(pidfd), ref: () => void this.unrefd.delete(pidfd) };
   }
 
   pidfdOpen(pid: number): number {
+    const p = this.procs.get(pid);
+    if (!p) throw Object.assign(new Error('pidfd_open: No such process'), { syscall: 'pidfd_open', errno: 3 });
     const fd = this.fd();
-    // a forked grandchild: the same scripted child goes on under the new pid
-    for (const c of new Set(this.children.values())) {
-      if (!c.forkedPid) {
-        c.forkedPid = pid;
-        this.children.set(fd, c);
-        c.pidfdOf = fd;
-        break;
-      }
-    }
+    const owner = [...this.byFd.values()].find((x) => x.child.current === p)!;
+    this.byFd.set(fd, { child: owner.child, role: 'pidfd', proc: p });
     return fd;
   }
 
   pidfdSendSignal(pidfd: number, sig: number): void {
-    const c = this.children.get(pidfd)!;
-    this.log.push(`signal ${sig}`);
-    if (c.exit) throw Object.assign(new Error('pidfd_send_signal: No such process'), { syscall: 'pidfd_send_signal', errno: 3 });
-    this.die(c, { code: null, signal: sig });
+    const x = this.byFd.get(pidfd)!;
+    this.log.push(`signal ${x.proc!.pid} ${sig}`);
+    if (x.proc!.exit) throw Object.assign(new Error('pidfd_send_signal: No such process'), { syscall: 'pidfd_send_signal', errno: 3 });
+    if (!x.child.ended) {
+      x.child.ended = true;
+      this.emit(x.child, { kind: 'eof', partial: 0 });
+    }
+    this.exit(x.proc!, { code: null, signal: sig });
   }
 
   writeFile(path: string, data: string): void {
@@ -334,18 +336,19 @@ export class RecordingSyscalls implements Syscalls {
   }
 }
 
-interface Scripted {
+interface ScriptedProc {
   pid: number;
+  exit: ExitStatus | undefined;
+  onExit: ((s: ExitStatus) => void) | undefined;
+}
+
+interface ScriptedChild {
   steps: EncodedStep[];
   failAt: number;
   at: number;
   queue: ReportMsg[];
   onMsg: ((m: ReportMsg) => void) | undefined;
-  exit: ExitStatus | undefined;
-  onExit: ((s: ExitStatus) => void) | undefined;
   parked: boolean;
-  running: boolean;
-  finished: boolean;
-  forkedPid?: number;
-  pidfdOf?: number;
+  ended: boolean;
+  current: ScriptedProc;
 }
