@@ -740,6 +740,10 @@ static napi_value js_op_name(napi_env env, napi_callback_info info)
 	return out;
 }
 
+/* scan.c: the host scan on the libuv threadpool */
+napi_value hs_js_scan(napi_env env, napi_callback_info info);
+napi_value hs_js_scan_layout(napi_env env, napi_callback_info info);
+
 static napi_value init(napi_env env, napi_value exports)
 {
 	const napi_property_descriptor props[] = {
@@ -751,6 +755,8 @@ static napi_value init(napi_env env, napi_value exports)
 		{ "pidfdSendSignal", NULL, js_pidfd_send_signal, NULL, NULL, NULL, napi_default, NULL },
 		{ "nsIoctl", NULL, js_ns_ioctl, NULL, NULL, NULL, napi_default, NULL },
 		{ "opName", NULL, js_op_name, NULL, NULL, NULL, napi_default, NULL },
+		{ "scan", NULL, hs_js_scan, NULL, NULL, NULL, napi_default, NULL },
+		{ "scanLayout", NULL, hs_js_scan_layout, NULL, NULL, NULL, napi_default, NULL },
 	};
 	napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 	register_runner(env, exports);
