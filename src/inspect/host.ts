@@ -2,7 +2,7 @@ import type { ProcSource } from '../source/source.js';
 import { NS_TYPES, type NsEntry, type NsType } from '../parse/ns-link.js';
 import { parseMountInfo, type MountInfo } from '../parse/proc-mountinfo.js';
 import { isProcError } from '../source/errors.js';
-import { ensureFiles, readInto, type ProcFile } from '../proc/process.js';
+import { ensureFiles, readInto, readProcess, type ProcFile } from '../proc/process.js';
 import { nsKey, type ProcessInfo } from '../model/process.js';
 import { takeSnapshot, type Snapshot } from '../proc/snapshot.js';
 import { addBoundNamespaces, buildNamespaceIndex, findHostReference, type HostReference, type NamespaceGroup } from '../model/namespaces.js';
@@ -63,6 +63,8 @@ export function modelFromSnapshot(src: ProcSource, snapshot: Snapshot, opts: Ins
           if (!p.environ && p.errors.environ === undefined) readInto(src, p, ['environ']);
           return p.environ?.find((e) => e.key === 'HOSTNAME')?.value;
         },
+        // NSpid of the few candidate inits (pid 1 of a container's pid namespace), read only for them
+        nsPidOf: (p: ProcessInfo) => p.status?.nsPid ?? readProcess(src, p.pid, ['status'])?.status?.nsPid,
       })
     : [];
   return {
