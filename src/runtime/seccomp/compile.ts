@@ -15,7 +15,9 @@ import { SYSCALLS_AARCH64, SYSCALLS_X86_64 } from './syscalls.js';
  *   default action;
  * - names this machine's kernel headers do not know are skipped (libseccomp skips names it lacks);
  *   when that leaves a deny rule of an allow-by-default profile without effect, it is a warning;
- * - argument comparisons are unsigned 64-bit, done on the two 32-bit halves.
+ * - argument comparisons are unsigned 64-bit, done on the two 32-bit halves;
+ * - unless the default action allows, a syscall numbered above every syscall the profile names
+ *   gets ENOSYS (runc's patchbpf stub), so a libc newer than the profile falls back.
  */
 
 export type SeccompAction =
@@ -133,6 +135,7 @@ const OCI_ARCHES: Record<string, SeccompArch | null> = {
 
 const OPS = new Set<string>(['SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ']);
 const EPERM = 1;
+const ENOSYS = 38;
 const U64_MAX = (1n << 64n) - 1n;
 
 export function nativeArch(): SeccompArch | undefined {
@@ -202,6 +205,12 @@ export interface SeccompPlan {
   arches: SeccompArch[];
   flags: number;
   rules: Record<SeccompArch, Map<number, Rule[]>>;
+  /**
+   * per arch, the highest syscall number the profile names (whatever its action): numbers above
+   * it get ENOSYS instead of the default, so a libc trying a syscall newer than the profile falls
+   * back to the old one (runc's patchbpf stub). Absent when the default allows (ALLOW, LOG).
+   */
+  enosysAbove: Partial<Record<SeccompArch, number>>;
   warnings: string[];
 }
 
@@ -237,6 +246,7 @@ export function planSeccomp(spec: LinuxSeccomp, opts: { native?: SeccompArch } =
   if (arches.length === 0) throw new SeccompError('linux.seccomp: no supported architecture (x86_64 or aarch64)');
 
   const rules: Record<SeccompArch, Map<number, Rule[]>> = { x86_64: new Map(), aarch64: new Map() };
+  const highest: Partial<Record<SeccompArch, number>> = {};
   (spec.syscalls ?? []).forEach((sc, i) => {
     const what = `linux.seccomp.syscalls[${i}]`;
     if (!Array.isArray(sc.names) || sc.names.length === 0) throw new SeccompError(`${what}.names: empty`);
@@ -247,7 +257,13 @@ export function planSeccomp(spec: LinuxSeccomp, opts: { native?: SeccompArch } =
       if (!OPS.has(a.op)) throw new SeccompError(`${w}.op: unknown operator ${JSON.stringify(a.op)}`);
       return { index: a.index, op: a.op, value: toU64(a.value, `${w}.value`), valueTwo: a.valueTwo === undefined ? 0n : toU64(a.valueTwo, `${w}.valueTwo`) };
     });
-    for (const name of sc.names) if (typeof name !== 'string' || name === '') throw new SeccompError(`${what}.names: ${JSON.stringify(name)} is not a syscall name`);
+    for (const name of sc.names) {
+      if (typeof name !== 'string' || name === '') throw new SeccompError(`${what}.names: ${JSON.stringify(name)} is not a syscall name`);
+      for (const arch of arches) {
+        const nr = SYSCALL_TABLES[arch][name];
+        if (nr !== undefined && nr > (highest[arch] ?? -1)) highest[arch] = nr;
+      }
+    }
     if (ret === defaultRet) return; // runc: a rule doing the default does nothing
     const perIndex = new Map<number, number>();
     for (const c of conds) perIndex.set(c.index, (perIndex.get(c.index) ?? 0) + 1);
@@ -270,7 +286,8 @@ export function planSeccomp(spec: LinuxSeccomp, opts: { native?: SeccompArch } =
       }
     }
   });
-  return { defaultRet, arches, flags, rules, warnings };
+  const allowsByDefault = defaultRet === SECCOMP_RET.ALLOW || defaultRet === SECCOMP_RET.LOG;
+  return { defaultRet, arches, flags, rules, enosysAbove: allowsByDefault ? {} : highest, warnings };
 }
 
 /** Compile an OCI seccomp object to BPF. */
@@ -304,6 +321,12 @@ export function compileSeccomp(spec: LinuxSeccomp, opts: { native?: SeccompArch 
     if (arch === 'x86_64') {
       const ok = asm.label();
       asm.jump(BPF.JMP_JGE_K, X32_SYSCALL_BIT, retLabel(BAD_ARCH_RET), ok);
+      asm.bind(ok);
+    }
+    const above = plan.enosysAbove[arch];
+    if (above !== undefined) {
+      const ok = asm.label();
+      asm.jump(BPF.JMP_JGT_K, above, retLabel((SECCOMP_RET.ERRNO | ENOSYS) >>> 0), ok);
       asm.bind(ok);
     }
     const byNr = plan.rules[arch];
