@@ -39,6 +39,9 @@ function denied(p: ProcessInfo, file: string): string | undefined {
   if (e === 'PERMISSION_DENIED') return `${DENIED} (permission denied)`;
   if (e === 'PARSE') return '? (unexpected format)';
   if (e === 'PROCESS_GONE') return `${DENIED} (process exited)`;
+  if (e === 'TOO_BIG') return '? (larger than its size cap)';
+  if (e === 'UNSAFE') return '? (refused: not a regular file, or outside the dump)';
+  if (e === 'IO') return '? (read error)';
   return undefined;
 }
 
@@ -85,7 +88,9 @@ export function renderStory(s: ProcessStory, opts: StoryOptions = {}): string {
     'container',
     s.container
       ? `${s.container.name} (${s.container.runtime}${s.container.id && s.container.id !== s.container.name ? ` ${s.container.id}` : ''}, init pid ${s.container.initPid}, ${s.container.pids.length} process${s.container.pids.length === 1 ? "" : "es"})`
-      : 'none: all its namespaces are the host’s',
+      : Object.entries(p.errors).some(([k, c]) => k.startsWith('ns') && c !== 'NOT_FOUND')
+        ? 'unknown: not every namespace could be read'
+        : 'none: all its namespaces are the host’s',
   ]);
   out.push(section('PROCESS', kv(proc.map(([k, v]) => [k, escapeControl(v)]))));
 
@@ -99,6 +104,8 @@ export function renderStory(s: ProcessStory, opts: StoryOptions = {}): string {
     const err = p.errors[`ns/${entry}`];
     if (!id) {
       if (err === 'PERMISSION_DENIED') nsRows.push({ entry, inode: DENIED, shared: 'permission denied', nprocs: DENIED });
+      // docs/errors.md: what could not be parsed or read is shown as `?`, never left out
+      else if (err !== undefined && err !== 'NOT_FOUND' && err !== 'PROCESS_GONE') nsRows.push({ entry, inode: '?', shared: err === 'PARSE' ? 'unexpected format' : err === 'UNSAFE' ? 'refused' : 'unreadable', nprocs: '?' });
       continue;
     }
     const g = s.nsGroups.get(`${id.type}:${id.dev}:${id.inode}`);
@@ -223,14 +230,19 @@ function limit(n: number | null | undefined, fmt: (n: number) => string): string
   return n === null ? 'unlimited' : n === undefined ? '-' : fmt(n);
 }
 
+/** Each figure with the directory it was read from (escaped: cgroup names are anyone's). */
 export function limitLines(stats: CgroupStats): string[] {
+  return limitLinesRaw(stats).map(escapeControl);
+}
+
+function limitLinesRaw(stats: CgroupStats): string[] {
   const lines: string[] = [];
   const m = stats.memory;
   if (m) {
     const pct = m.limitBytes ? ` (${((m.workingSetBytes / m.limitBytes) * 100).toFixed(1)}% of limit)` : '';
     lines.push(
       `memory  usage ${formatBytes(m.usageBytes)}, working set ${formatBytes(m.workingSetBytes)}${pct}, limit ${limit(m.limitBytes, formatBytes)}` +
-        `${m.oomKills !== undefined ? `, oom kills ${m.oomKills}` : ''}${m.limitHits !== undefined ? `, limit hit ${m.limitHits}×` : ''}  [v${m.version} /sys/${m.dir}]`,
+        `${m.oomKills !== undefined ? `, oom kills ${m.oomKills}` : ''}${m.limitHits !== undefined ? `, limit hit ${m.limitHits}×` : ''}  [v${m.version} ${m.dir}]`,
     );
   } else if (stats.errors.memory) lines.push(`memory  ${stats.errors.memory === 'PERMISSION_DENIED' ? '- (permission denied)' : '? (unreadable)'}`);
   const c = stats.cpu;
@@ -238,12 +250,17 @@ export function limitLines(stats: CgroupStats): string[] {
     const quota = c.quotaUsec === null ? 'no quota' : `quota ${(c.quotaUsec / (c.periodUsec ?? 100000)).toFixed(2)} CPUs`;
     const weight = c.weight !== undefined ? `weight ${c.weight}` : c.shares !== undefined ? `shares ${c.shares}` : '';
     const thr = c.nrThrottled !== undefined ? `, throttled ${c.nrThrottled}/${c.nrPeriods ?? 0} periods (${formatUsec(c.throttledUsec ?? 0)})` : '';
-    lines.push(`cpu     usage ${formatUsec(c.usageUsec)}, ${[weight, quota].filter(Boolean).join(', ')}${thr}  [v${c.version} /sys/${c.dir}]`);
+    if (c.usageFrom.dir === c.dir) lines.push(`cpu     usage ${formatUsec(c.usageUsec)}, ${[weight, quota].filter(Boolean).join(', ')}${thr}  [v${c.version} ${c.dir}]`);
+    else {
+      // cpu and cpuacct mounted apart: each figure labelled with the hierarchy it came from
+      lines.push(`cpu     usage ${formatUsec(c.usageUsec)}  [v${c.usageFrom.version} ${c.usageFrom.dir}]`);
+      lines.push(`        ${[weight, quota].filter(Boolean).join(', ')}${thr}  [v${c.version} ${c.dir}]`);
+    }
   } else if (stats.errors.cpu) lines.push(`cpu     ${stats.errors.cpu === 'PERMISSION_DENIED' ? '- (permission denied)' : '? (unreadable)'}`);
   const pd = stats.pids;
-  if (pd) lines.push(`pids    current ${pd.current}, max ${limit(pd.max, String)}  [v${pd.version} /sys/${pd.dir}]`);
+  if (pd) lines.push(`pids    current ${pd.current}, max ${limit(pd.max, String)}  [v${pd.version} ${pd.dir}]`);
   const io = stats.io;
-  if (io) lines.push(`io      read ${formatBytes(io.readBytes)} (${io.readOps} ops), write ${formatBytes(io.writeBytes)} (${io.writeOps} ops)  [v${io.version} /sys/${io.dir}]`);
+  if (io) lines.push(`io      read ${formatBytes(io.readBytes)} (${io.readOps} ops), write ${formatBytes(io.writeBytes)} (${io.writeOps} ops)  [v${io.version} ${io.dir}]`);
   if (lines.length === 0) lines.push('(no resource controllers reachable for this process)');
   return lines;
 }

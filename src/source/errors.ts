@@ -2,8 +2,11 @@
  * Every failure to read the kernel's files is one of a few kinds. The kind decides what the
  * callers do: a vanished process is counted and skipped, a denied field is shown as `-`, a
  * missing file (the kernel lacks it) is simply absent, a parse failure is shown as `?`.
+ * TOO_BIG: the file is longer than its size cap (src/source/bounded.ts); UNSAFE: refused
+ * without reading — not a regular file (a FIFO would block), or a path or symlink that leads
+ * outside the source's root. Both are shown as `?` with the reason.
  */
-export type ProcErrorCode = 'PROCESS_GONE' | 'PERMISSION_DENIED' | 'NOT_FOUND' | 'PARSE' | 'IO';
+export type ProcErrorCode = 'PROCESS_GONE' | 'PERMISSION_DENIED' | 'NOT_FOUND' | 'PARSE' | 'IO' | 'TOO_BIG' | 'UNSAFE';
 
 export class ProcError extends Error {
   readonly code: ProcErrorCode;
@@ -45,6 +48,8 @@ export function classifyProcErrno(errno: string | undefined): ProcErrorCode {
     case 'EPERM':
     case 'EREDACTED': // a dump that left the file out on purpose (scripts/capture.ts)
       return 'PERMISSION_DENIED';
+    case 'ELOOP': // a dump's symlink loop: refused, the process is not gone
+      return 'UNSAFE';
     default:
       return 'IO';
   }
