@@ -49,6 +49,7 @@ export function classifyProcErrno(errno: string | undefined): ProcErrorCode {
     case 'EREDACTED': // a dump that left the file out on purpose (scripts/capture.ts)
       return 'PERMISSION_DENIED';
     case 'ELOOP': // a dump's symlink loop: refused, the process is not gone
+    case 'ENXIO': // a dump's unix socket (or a device without a driver): not a file
       return 'UNSAFE';
     default:
       return 'IO';

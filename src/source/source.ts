@@ -250,7 +250,7 @@ function readManifest(path: string, root: string | undefined): Manifest {
 function sysErrnoCode(errno: string | undefined): ProcError['code'] {
   if (errno === 'ENOENT') return 'NOT_FOUND';
   if (errno === 'EACCES' || errno === 'EPERM') return 'PERMISSION_DENIED';
-  if (errno === 'ELOOP') return 'UNSAFE';
+  if (errno === 'ELOOP' || errno === 'ENXIO') return 'UNSAFE';
   return 'IO';
 }
 
