@@ -5,7 +5,7 @@ import { ensureCommand, ensureFiles, readProcess, type ProcFile } from '../src/p
 import { UserNames } from '../src/proc/users.js';
 import { findNamespaces } from '../src/model/namespaces.js';
 import type { Container } from '../src/model/containers.js';
-import { hierarchyFor, cgroupSysRel, hierarchyName } from '../src/cgroup/layout.js';
+import { hierarchyFor, cgroupSysRel, hierarchyName, resolveCgroupDirectory } from '../src/cgroup/layout.js';
 import { inspectHost, readCgroupLayout } from '../src/inspect/host.js';
 import { nsRelationsReader } from '../src/inspect/ns-relations.js';
 import { readControlFiles } from '../src/cgroup/control-files.js';
@@ -15,6 +15,9 @@ import { buildForest, flattenForest, forestToJson } from '../src/render/tree.js'
 import { renderStory, storyJson } from '../src/render/story.js';
 import { readStory } from '../src/inspect/story.js';
 import { escapeControl } from '../src/render/escape.js';
+import { isProcError } from '../src/source/errors.js';
+import { parseProcStatus } from '../src/parse/proc-status.js';
+import { parseProcStat } from '../src/parse/proc-stat.js';
 import {
   CliError,
   EXIT_OK,
@@ -233,13 +236,32 @@ function viewNamespace(src: ProcSource, args: CinfArgs, deps: Deps, type: NsType
 function viewPid(src: ProcSource, args: CinfArgs, deps: Deps): number {
   const pid = parsePid(args.pid);
   const story = readStory(src, pid, { env: args.env === true || args.json === true, mounts: args.mounts === true || args.json === true });
-  if (!story) throw new CliError(`no process with pid ${pid}`);
+  if (!story) throw new CliError(whyUnreadable(src, pid));
   if (args.json) deps.stdout.write(`${JSON.stringify(storyJson(story), null, 2)}\n`);
   else deps.stdout.write(renderStory(story, { env: args.env === true, mounts: args.mounts === true }));
   if (Object.values(story.errors).includes('PERMISSION_DENIED') && deps.euid !== 0) {
     deps.stderr.write(`${PROG}: some files of pid ${pid} are not readable by this user (shown as '-'); run as root for the whole picture\n`);
   }
   return EXIT_OK;
+}
+
+/**
+ * pid P is listed but neither its stat nor its status could be used: say what was wrong (junk,
+ * a symlink loop, unreadable) instead of "no process" (issue 6 #18).
+ */
+function whyUnreadable(src: ProcSource, pid: number): string {
+  for (const file of ['status', 'stat'] as const) {
+    try {
+      const text = src.readProcText(`${pid}/${file}`);
+      if (file === 'status') parseProcStatus(text, `${pid}/status`);
+      else parseProcStat(text, `${pid}/stat`);
+    } catch (e) {
+      if (!isProcError(e)) throw e;
+      if (e.code === 'PROCESS_GONE') return `no process with pid ${pid}`;
+      return `pid ${pid}: ${e.message}`;
+    }
+  }
+  return `no process with pid ${pid}`;
 }
 
 /** `cinf --cgroup PID:HIERARCHY | PID:CONTROLLER | PATH`: control files, decoded. */
@@ -263,10 +285,11 @@ function viewCgroup(src: ProcSource, args: CinfArgs, deps: Deps): number {
     if (!h || dir === undefined) throw new CliError(`hierarchy ${line.hierarchyId}:${line.controllers.join(',')} of pid ${pid} is not mounted where this reader can see it`);
     dirs.push({ label: `${hierarchyName(h)} v${h.version}`, dir });
   } else if (spec.startsWith('/sys/')) {
-    const dir = spec.slice('/sys/'.length).replace(/\/+$/, '');
-    if (!src.sysExists(dir)) throw new CliError(`no such cgroup directory: ${spec}`);
-    const h = layout.hierarchies.find((x) => spec === x.mountPoint || spec.startsWith(`${x.mountPoint}/`));
-    dirs.push({ label: h ? `${hierarchyName(h)} v${h.version}` : 'cgroup', dir });
+    // resolved first: `/sys/../tmp/x` is /tmp/x, which no cgroup mount holds (issue 6 #15)
+    const found = resolveCgroupDirectory(layout, spec);
+    if (!found) throw new CliError(`not a directory of a mounted cgroup hierarchy: ${spec}`);
+    if (!src.sysExists(found.rel)) throw new CliError(`no such cgroup directory: ${spec}`);
+    dirs.push({ label: `${hierarchyName(found.h)} v${found.h.version}`, dir: found.rel });
   } else if (spec.startsWith('/')) {
     for (const h of layout.hierarchies) {
       const dir = cgroupSysRel(h, spec);
