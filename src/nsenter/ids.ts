@@ -18,8 +18,3 @@ export function parseId(value: string, which: 'uid' | 'gid'): number {
   if (BigInt(value) > BigInt(MAX_ID)) throw new IdParseError(`failed to parse ${which}: '${value}': ${strerror('ERANGE')}`);
   return Number(value);
 }
-
-/** A uid or gid a step may carry: an integer in 0 … 4294967294 (checked again in the native glue). */
-export function isValidId(n: unknown): n is number {
-  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= MAX_ID;
-}
