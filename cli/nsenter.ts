@@ -1,7 +1,8 @@
 /**
  * nsenter-ts: util-linux nsenter, option for option, on the native step runner. Node never
- * enters a namespace itself: it opens every file first (paths are resolved where we stand, as
- * nsenter does), builds the step list, and a forked child enters, forks again for a pid
+ * enters a namespace itself: it reads its target through the source (src/nsenter/target.ts),
+ * opens every file first through the source's live-only calls (files you name resolve where we
+ * stand, as nsenter does), builds the step list, and a forked child enters, forks again for a pid
  * namespace (with CLONE_PARENT, so Node stays the parent and sees the exit status), and execs.
  */
 import { constants as fsc } from 'node:fs';
@@ -64,7 +65,8 @@ Run a program with namespaces of other processes.
 Options:
  -a, --all                     enter all namespaces (and, unlike nsenter, join the target's cgroups)
  -t, --target <pid>            target process to get namespaces from
-     --container <name|id>     target a container's init process (from the host model)
+     --container <name|id>     target a container's init (pid 1 inside it): name, id,
+                               id prefix, member pid or cgroup path
  -m, --mount[=<file>]          enter mount namespace
  -u, --uts[=<file>]            enter UTS namespace (hostname etc)
  -i, --ipc[=<file>]            enter System V IPC namespace
@@ -74,8 +76,8 @@ Options:
  -U, --user[=<file>]           enter user namespace
      --user-parent             enter parent user namespace
  -T, --time[=<file>]           enter time namespace
- -S, --setuid <uid>|follow     set uid in entered namespace
- -G, --setgid <gid>|follow     set gid in entered namespace
+ -S, --setuid <uid>|follow     set uid in entered namespace (0-4294967294)
+ -G, --setgid <gid>|follow     set gid in entered namespace (0-4294967294)
      --preserve-credentials    do not touch uids or gids
      --keep-caps               retain capabilities granted in user namespaces
  -r, --root[=<dir>]            set the root directory
