@@ -65,7 +65,7 @@ describe.skipIf(!IS_ROOT || !NATIVE || !has('nsenter') || !has('unshare') || !ha
     expect(a.out.split('\n')[4]).not.toBe(readlinkSync(`/proc/${U}/ns/pid`));
   });
 
-  it('bug 2: --container <any member pid> and --container <name> target the same init', () => {
+  it('bug 2: --container <any member pid> and --container <the init pid> target the same init', () => {
     const b = theirs(['-t', String(C), '-a', ...LOOK]);
     expect(ours(['--container', String(G), '-a', ...LOOK])).toEqual(b);
     expect(ours(['--container', String(C), '-a', ...LOOK])).toEqual(b);
