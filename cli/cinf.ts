@@ -5,6 +5,7 @@ import { ensureCommand, ensureFiles, readProcess, type ProcFile } from '../src/p
 import { UserNames } from '../src/proc/users.js';
 import { findNamespaces } from '../src/model/namespaces.js';
 import type { Container } from '../src/model/containers.js';
+import { findContainer, lookupMessage } from '../src/model/container-lookup.js';
 import { hierarchyFor, cgroupSysRel, hierarchyName, resolveCgroupDirectory } from '../src/cgroup/layout.js';
 import { inspectHost, readCgroupLayout } from '../src/inspect/host.js';
 import { nsRelationsReader } from '../src/inspect/ns-relations.js';
@@ -291,9 +292,18 @@ function viewCgroup(src: ProcSource, args: CinfArgs, deps: Deps): number {
     if (!src.sysExists(found.rel)) throw new CliError(`no such cgroup directory: ${spec}`);
     dirs.push({ label: `${hierarchyName(found.h)} v${found.h.version}`, dir: found.rel });
   } else if (spec.startsWith('/')) {
-    for (const h of layout.hierarchies) {
-      const dir = cgroupSysRel(h, spec);
-      if (dir !== undefined && src.sysExists(dir)) dirs.push({ label: `${hierarchyName(h)} v${h.version}`, dir });
+    const under = (path: string): void => {
+      for (const h of layout.hierarchies) {
+        const dir = cgroupSysRel(h, path);
+        if (dir !== undefined && src.sysExists(dir)) dirs.push({ label: `${hierarchyName(h)} v${h.version}`, dir });
+      }
+    };
+    under(spec);
+    if (dirs.length === 0) {
+      // a container's cgroup with its id shortened (/docker/f3b9): the shared resolver (issue 6, bug 8)
+      const r = findContainer(inspectHost(src, { containers: true }).containers, spec);
+      if (!r.ok && r.candidates.length > 0) throw new CliError(lookupMessage(r));
+      if (r.ok && r.container.cgroupPath !== undefined) under(r.container.cgroupPath);
     }
     if (dirs.length === 0) throw new CliError(`no cgroup ${spec} in any mounted hierarchy`);
   } else {
