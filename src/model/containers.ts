@@ -3,7 +3,7 @@ import { namespacesOf, type NsId, type ProcessInfo } from '../model/process.js';
 import type { Snapshot } from '../proc/snapshot.js';
 import { containerFromCgroups, type Runtime } from './cgroup-names.js';
 import { isKernelThread } from '../parse/proc-stat.js';
-import { isHostNs, type HostReference } from './namespaces.js';
+import { STEP_PROCESSES, drain, isHostNs, type HostReference } from './namespaces.js';
 
 /** A container is a set of processes: this is how hostscope finds them without asking a daemon. */
 export interface Container {
@@ -41,6 +41,11 @@ export interface ContainerOptions {
 }
 
 export function buildContainers(snapshot: Snapshot, ref: HostReference, opts: ContainerOptions = {}): Container[] {
+  return drain(buildContainersSteps(snapshot, ref, opts));
+}
+
+/** buildContainers, yielding every STEP_PROCESSES processes (scanHost lets the event loop run there). */
+export function* buildContainersSteps(snapshot: Snapshot, ref: HostReference, opts: ContainerOptions = {}): Generator<void, Container[]> {
   const hostnameOf = opts.hostnameOf ?? ((p: ProcessInfo) => envValue(p, 'HOSTNAME'));
   const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]));
   const members = new Map<string, ProcessInfo[]>();
@@ -61,7 +66,9 @@ export function buildContainers(snapshot: Snapshot, ref: HostReference, opts: Co
   };
   const pending: { p: ProcessInfo; keys: string[] }[] = [];
 
+  let i = 0;
   for (const p of snapshot.processes) {
+    if (++i % STEP_PROCESSES === 0) yield;
     if (p.pid === snapshot.selfPid) continue;
     // kernel threads are never containers (kdevtmpfs has a mount namespace of its own)
     if ((p.stat && isKernelThread(p.stat)) || p.status?.kthread) continue;
