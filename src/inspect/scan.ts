@@ -24,7 +24,10 @@ import { errnoName, loadNative } from '../native/index.js';
 import { modelSteps, snapshotRequest, type HostModel, type InspectOptions } from './host.js';
 
 export interface ScanOptions extends InspectOptions {
-  /** 'auto' (default): native when live and loaded; 'native' fails when it cannot; 'ts' never uses it */
+  /**
+   * 'auto' (default): native when live and loaded; 'native' fails when it cannot; 'ts' never uses
+   * it. Without this option, HOSTSCOPE_SCAN=ts in the environment means 'ts'.
+   */
   path?: 'auto' | 'native' | 'ts';
   /** longest slice of JavaScript work between two yields to the event loop, ms (default 8) */
   sliceMs?: number;
@@ -139,7 +142,9 @@ export async function scanHost(src: ProcSource, opts: ScanOptions = {}): Promise
 
 export async function scanHostWithStats(src: ProcSource, opts: ScanOptions = {}): Promise<{ model: HostModel; stats: ScanStats }> {
   const req = snapshotRequest(opts);
-  const useNative = opts.path === 'native' || (opts.path !== 'ts' && nativeScanAvailable(src));
+  // HOSTSCOPE_SCAN=ts forces the TypeScript reader (the bench compares the two paths with it)
+  const path = opts.path ?? (process.env.HOSTSCOPE_SCAN === 'ts' ? 'ts' : 'auto');
+  const useNative = path === 'native' || (path !== 'ts' && nativeScanAvailable(src));
   if (useNative && !nativeScanAvailable(src)) throw new Error('scan: the native scan needs the live /proc and the native addon');
   const slicer = new Slicer(opts.sliceMs ?? 8);
   const snapshot = useNative ? await nativeSnapshot(src, req, slicer) : await tsSnapshot(src, req, slicer);
