@@ -8,6 +8,7 @@ import type { Container } from '../src/model/containers.js';
 import { findContainer, lookupMessage } from '../src/model/container-lookup.js';
 import { hierarchyFor, cgroupSysRel, hierarchyName, resolveCgroupDirectory } from '../src/cgroup/layout.js';
 import { inspectHost, readCgroupLayout } from '../src/inspect/host.js';
+import { scanHost } from '../src/inspect/scan.js';
 import { nsRelationsReader } from '../src/inspect/ns-relations.js';
 import { readControlFiles } from '../src/cgroup/control-files.js';
 import { NS_COLUMNS, NS_DEFAULT, PROC_COLUMNS, PROC_DEFAULT, type NsRow, type ProcRow } from '../src/render/columns.js';
@@ -142,7 +143,8 @@ async function viewList(src: ProcSource, args: CinfArgs, deps: Deps, type: NsTyp
   if (ids.has('USERS') || ids.has('UID') || ids.has('USER')) files.push('ids');
   if (ids.has('PPID')) files.push('stat');
   if (args.threads) files.push('tasks');
-  const host = inspectHost(src, { files, types: type ? [type] : NS_TYPES, containers: ids.has('CONTAINER'), excludeSelf: !args.all, bound: true });
+  // the native scan when live with the addon (the same model as inspectHost); a CLI may block, so no slicing
+  const host = await scanHost(src, { files, types: type ? [type] : NS_TYPES, containers: ids.has('CONTAINER'), excludeSelf: !args.all, bound: true, sliceMs: Infinity });
   const users = new UserNames(src);
   if (ids.has('CMD')) for (const g of host.namespaces) if (g.lowest) ensureCommand(src, g.lowest);
   const tree = parseTree(args.tree);

@@ -5,8 +5,8 @@ import { isProcError } from '../source/errors.js';
 import { ensureFiles, readInto, readProcess, type ProcFile } from '../proc/process.js';
 import { nsKey, type ProcessInfo } from '../model/process.js';
 import { takeSnapshot, type Snapshot } from '../proc/snapshot.js';
-import { addBoundNamespaces, buildNamespaceIndex, findHostReference, type HostReference, type NamespaceGroup } from '../model/namespaces.js';
-import { buildContainers, containerIndex, type Container } from '../model/containers.js';
+import { addBoundNamespaces, buildNamespaceIndexSteps, drain, findHostReferenceSteps, type HostReference, type NamespaceGroup } from '../model/namespaces.js';
+import { buildContainersSteps, containerIndex, type Container } from '../model/containers.js';
 import { detectCgroupLayout, type CgroupLayout } from '../cgroup/layout.js';
 
 /** The host at one moment: processes, the host's reference namespaces, namespaces and containers. */
@@ -50,15 +50,23 @@ export function snapshotRequest(opts: InspectOptions): { files: ProcFile[]; nsEn
 
 /** The model from a snapshot read with snapshotRequest(opts): shared by inspectHost and scanHost. */
 export function modelFromSnapshot(src: ProcSource, snapshot: Snapshot, opts: InspectOptions = {}): HostModel {
+  return drain(modelSteps(src, snapshot, opts));
+}
+
+/**
+ * modelFromSnapshot in steps: each `yield` is a point where an asynchronous caller (scanHost) may
+ * let the event loop run before the next phase.
+ */
+export function* modelSteps(src: ProcSource, snapshot: Snapshot, opts: InspectOptions = {}): Generator<void, HostModel> {
   const files = new Set(snapshotRequest(opts).files);
   if (opts.excludeSelf && snapshot.selfPid !== undefined) snapshot.processes = snapshot.processes.filter((p) => p.pid !== snapshot.selfPid);
   // the host reference is kthreadd or pid 1: only their stat is needed when no view asked for all
   if (!files.has('stat')) for (const p of snapshot.processes.slice(0, 2)) if (p.pid <= 2) ensureFiles(src, p, ['stat']);
-  const ref = findHostReference(snapshot);
-  let namespaces = buildNamespaceIndex(snapshot, ref, opts.types ?? NS_TYPES);
+  const ref = yield* findHostReferenceSteps(snapshot);
+  let namespaces = yield* buildNamespaceIndexSteps(snapshot, ref, opts.types ?? NS_TYPES);
   if (opts.bound) namespaces = addBoundNamespaces(namespaces, readOwnMounts(src), ref, opts.types ?? NS_TYPES);
   const containers = opts.containers
-    ? buildContainers(snapshot, ref, {
+    ? yield* buildContainersSteps(snapshot, ref, {
         hostnameOf: (p: ProcessInfo) => {
           if (!p.environ && p.errors.environ === undefined) readInto(src, p, ['environ']);
           return p.environ?.find((e) => e.key === 'HOSTNAME')?.value;
