@@ -1,15 +1,16 @@
 import yargs from 'yargs';
 import type { ProcSource } from '../src/source/source.js';
 import { NS_TYPES, isNsType, type NsType } from '../src/parse/ns-link.js';
-import { ensureCommand, ensureFiles, readProcess, type ProcFile } from '../src/proc/process.js';
+import { readProcess, withRowFiles, type ProcFile } from '../src/proc/process.js';
 import { UserNames } from '../src/proc/users.js';
 import { findNamespaces } from '../src/model/namespaces.js';
 import type { Container } from '../src/model/containers.js';
+import type { ProcessInfo } from '../src/model/process.js';
 import { hierarchyFor, cgroupSysRel, hierarchyName } from '../src/cgroup/layout.js';
 import { inspectHost, readCgroupLayout } from '../src/inspect/host.js';
 import { nsRelationsReader } from '../src/inspect/ns-relations.js';
 import { readControlFiles } from '../src/cgroup/control-files.js';
-import { NS_COLUMNS, NS_DEFAULT, PROC_COLUMNS, PROC_DEFAULT, type NsRow, type ProcRow } from '../src/render/columns.js';
+import { NS_COLUMNS, NS_DEFAULT, PROC_COLUMNS, PROC_DEFAULT, columnReads, type NsRow, type ProcRow } from '../src/render/columns.js';
 import { renderColumnList, renderJson, renderTable, rowObject, selectColumns, toJson, withTreePrefix, type Column } from '../src/render/table.js';
 import { buildForest, flattenForest, forestToJson } from '../src/render/tree.js';
 import { renderStory, storyJson } from '../src/render/story.js';
@@ -111,10 +112,11 @@ function parseType(t: string | undefined): NsType | undefined {
   return t;
 }
 
-function columns<R>(all: Column<R>[], defaults: string[], spec: string | undefined): Column<R>[] {
-  const cols = selectColumns(all, defaults, spec);
+/** The chosen columns (the very descriptors of `all`, so what they read comes along). */
+function columns<R, C extends Column<R>>(all: C[], defaults: string[], spec: string | undefined): C[] {
+  const cols = selectColumns<R>(all, defaults, spec);
   if ('unknown' in cols) throw new CliError(`unknown column: ${cols.unknown}`, EXIT_USAGE);
-  return cols;
+  return cols as C[];
 }
 
 function tableOpts(args: CinfArgs, deps: Deps) {
@@ -133,21 +135,21 @@ async function viewList(src: ProcSource, args: CinfArgs, deps: Deps, type: NsTyp
   const netDefaults = type === 'net' ? [...NS_DEFAULT.slice(0, -1), 'NSFS', 'CMD'] : NS_DEFAULT;
   const defaults = args.threads ? [...netDefaults.slice(0, -1), 'THREADS', 'CMD'] : netDefaults;
   const cols = columns(NS_COLUMNS, defaults, args.output);
-  const ids = new Set(cols.map((c) => c.id));
-  const files: ProcFile[] = [];
-  if (ids.has('USERS') || ids.has('UID') || ids.has('USER')) files.push('ids');
-  if (ids.has('PPID')) files.push('stat');
-  if (args.threads) files.push('tasks');
-  const host = inspectHost(src, { files, types: type ? [type] : NS_TYPES, containers: ids.has('CONTAINER'), excludeSelf: !args.all, bound: true });
-  const users = new UserNames(src);
-  if (ids.has('CMD')) for (const g of host.namespaces) if (g.lowest) ensureCommand(src, g.lowest);
   const tree = parseTree(args.tree);
-  if (tree === 'process') for (const g of host.namespaces) if (g.lowest) ensureFiles(src, g.lowest, ['stat']);
-  const relations = ids.has('PNS') || ids.has('ONS') || tree === 'owner' || tree === 'parent' ? await nsRelationsReader(src) : undefined;
+  // what is read follows from the columns (and the tree: a process tree needs each row's parent pid)
+  const reads = columnReads([...cols, ...(tree === 'process' ? [{ files: ['stat'] as ProcFile[] }] : []), ...(tree === 'owner' || tree === 'parent' ? [{ relations: true }] : [])]);
+  const host = inspectHost(src, { files: reads.scanFiles, types: type ? [type] : NS_TYPES, containers: reads.containers, excludeSelf: !args.all, bound: true });
+  const users = new UserNames(src);
+  const relations = reads.relations ? await nsRelationsReader(src) : undefined;
   if ((tree === 'owner' || tree === 'parent') && !relations) {
     throw new CliError(`--tree=${tree} needs the live kernel and the native addon (the NS_GET_USERNS and NS_GET_PARENT ioctls)`);
   }
-  const rows: NsRow[] = host.namespaces.map((group) => ({
+  // each row's process with its own files read: new objects, the snapshot is left as it was
+  // (one read per process, however many of its namespaces are rows)
+  const enriched = new Map<number, ProcessInfo>();
+  const enrich = (p: ProcessInfo): ProcessInfo => enriched.get(p.pid) ?? enriched.set(p.pid, withRowFiles(src, p, reads.files)).get(p.pid)!;
+  const groups = host.namespaces.map((g) => (g.lowest && reads.files.length > 0 ? { ...g, lowest: enrich(g.lowest) } : g));
+  const rows: NsRow[] = groups.map((group) => ({
     group,
     relations: relations?.(group.lowest ? `${src.procRoot}/${group.lowest.pid}/ns/${group.ns.type}` : group.bindMounts[0]!),
     users: uniqueSorted(group.processes.map((p) => p.ids?.uid.effective)),
@@ -207,16 +209,17 @@ function viewNamespace(src: ProcSource, args: CinfArgs, deps: Deps, type: NsType
   if (!/^\d+$/.test(text)) throw new CliError(`invalid namespace argument: '${text}'`, EXIT_USAGE);
   const inode = Number(text);
   const cols = columns(PROC_COLUMNS, PROC_DEFAULT, args.output);
-  const ids = new Set(cols.map((c) => c.id));
+  const reads = columnReads(cols);
   // every process's ns links (and cgroups when containers are asked for); the rest only for members
-  const host = inspectHost(src, { containers: ids.has('CONTAINER'), excludeSelf: !args.all, bound: true });
+  const host = inspectHost(src, { containers: reads.containers, excludeSelf: !args.all, bound: true });
   const groups = findNamespaces(host.namespaces, inode).filter((g) => !type || g.ns.type === type);
   if (groups.length === 0) throw new CliError(`not found namespace: ${inode}`);
   for (const g of groups.filter((x) => x.processes.length === 0)) {
     deps.stderr.write(`${PROG}: ${g.ns.type} namespace ${inode} has no process: it is kept by a bind mount at ${g.bindMounts.map(escapeControl).join(', ')}\n`);
   }
-  const members = [...new Map(groups.flatMap((g) => g.processes).map((p) => [p.pid, p])).values()].sort((a, b) => a.pid - b.pid);
-  for (const p of members) ensureFiles(src, p, ['status', 'cmdline', 'cgroup']);
+  // stat tells a live member from one gone since the scan; the columns name the rest
+  const files: ProcFile[] = ['stat', ...reads.files];
+  const members = [...new Map(groups.flatMap((g) => g.processes).map((p) => [p.pid, p])).values()].sort((a, b) => a.pid - b.pid).map((p) => withRowFiles(src, p, files));
   const users = new UserNames(src);
   const live = members.filter((p) => p.stat || p.status);
   const rows: ProcRow[] = live.map((p) => ({ p, container: host.containerOf.get(p.pid), userName: (u) => users.name(u) }));

@@ -2,7 +2,7 @@ import type { ProcSource } from '../source/source.js';
 import { NS_TYPES, type NsType } from '../parse/ns-link.js';
 import { parseMountInfo, type MountInfo } from '../parse/proc-mountinfo.js';
 import { isProcError } from '../source/errors.js';
-import { ensureFiles, readInto, type ProcFile } from '../proc/process.js';
+import { withFiles, type ProcFile } from '../proc/process.js';
 import { nsKey, type ProcessInfo } from '../model/process.js';
 import { takeSnapshot, type Snapshot } from '../proc/snapshot.js';
 import { addBoundNamespaces, buildNamespaceIndex, findHostReference, type HostReference, type NamespaceGroup } from '../model/namespaces.js';
@@ -40,19 +40,20 @@ export function inspectHost(src: ProcSource, opts: InspectOptions = {}): HostMod
   const files = new Set<ProcFile>(['ns', ...(opts.files ?? [])]);
   // containers need every parent pid (to find inits) and cgroup (to name runtimes)
   if (opts.containers) files.add('stat').add('cgroup');
-  const snapshot = takeSnapshot(src, { files: [...files], nsEntries: opts.containers ? [...NS_TYPES, 'pid_for_children'] : NS_TYPES });
-  if (opts.excludeSelf && snapshot.selfPid !== undefined) snapshot.processes = snapshot.processes.filter((p) => p.pid !== snapshot.selfPid);
+  const scanned = takeSnapshot(src, { files: [...files], nsEntries: opts.containers ? [...NS_TYPES, 'pid_for_children'] : NS_TYPES });
+  let processes = scanned.processes;
+  if (opts.excludeSelf && scanned.selfPid !== undefined) processes = processes.filter((p) => p.pid !== scanned.selfPid);
   // the host reference is kthreadd or pid 1: only their stat is needed when no view asked for all
-  if (!files.has('stat')) for (const p of snapshot.processes.slice(0, 2)) if (p.pid <= 2) ensureFiles(src, p, ['stat']);
+  // (read into new objects: a snapshot is a value)
+  if (!files.has('stat')) processes = processes.map((p, i) => (i < 2 && p.pid <= 2 ? withFiles(src, p, ['stat']) : p));
+  const snapshot: Snapshot = processes === scanned.processes ? scanned : { ...scanned, processes };
   const ref = findHostReference(snapshot);
   let namespaces = buildNamespaceIndex(snapshot, ref, opts.types ?? NS_TYPES);
   if (opts.bound) namespaces = addBoundNamespaces(namespaces, readOwnMounts(src), ref, opts.types ?? NS_TYPES);
   const containers = opts.containers
     ? buildContainers(snapshot, ref, {
-        hostnameOf: (p: ProcessInfo) => {
-          if (!p.environ && p.errors.environ === undefined) readInto(src, p, ['environ']);
-          return p.environ?.find((e) => e.key === 'HOSTNAME')?.value;
-        },
+        // the init's environ is read aside (not kept in the snapshot)
+        hostnameOf: (p: ProcessInfo) => withFiles(src, p, ['environ']).environ?.find((e) => e.key === 'HOSTNAME')?.value,
       })
     : [];
   return {
