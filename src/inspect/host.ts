@@ -1,8 +1,8 @@
 import type { ProcSource } from '../source/source.js';
-import { NS_TYPES, type NsType } from '../parse/ns-link.js';
+import { NS_TYPES, type NsEntry, type NsType } from '../parse/ns-link.js';
 import { parseMountInfo, type MountInfo } from '../parse/proc-mountinfo.js';
 import { isProcError } from '../source/errors.js';
-import { withFiles, type ProcFile } from '../proc/process.js';
+import { readProcess, withFiles, type ProcFile } from '../proc/process.js';
 import { nsKey, type ProcessInfo } from '../model/process.js';
 import { takeSnapshot, type Snapshot } from '../proc/snapshot.js';
 import { addBoundNamespaces, buildNamespaceIndex, findHostReference, type HostReference, type NamespaceGroup } from '../model/namespaces.js';
@@ -37,14 +37,24 @@ export interface InspectOptions {
  * its init's environ (HOSTNAME, as docker sets it), read only for those inits.
  */
 export function inspectHost(src: ProcSource, opts: InspectOptions = {}): HostModel {
+  return modelFromSnapshot(src, takeSnapshot(src, snapshotRequest(opts)), opts);
+}
+
+/** What inspectHost reads of every process for these options (scanHost reads the same). */
+export function snapshotRequest(opts: InspectOptions): { files: ProcFile[]; nsEntries: NsEntry[] } {
   const files = new Set<ProcFile>(['ns', ...(opts.files ?? [])]);
   // containers need every parent pid (to find inits) and cgroup (to name runtimes)
   if (opts.containers) files.add('stat').add('cgroup');
-  const scanned = takeSnapshot(src, { files: [...files], nsEntries: opts.containers ? [...NS_TYPES, 'pid_for_children'] : NS_TYPES });
+  return { files: [...files], nsEntries: opts.containers ? [...NS_TYPES, 'pid_for_children'] : [...NS_TYPES] };
+}
+
+/** The model from a snapshot read with snapshotRequest(opts): shared by inspectHost and scanHost. */
+export function modelFromSnapshot(src: ProcSource, scanned: Snapshot, opts: InspectOptions = {}): HostModel {
+  const files = new Set(snapshotRequest(opts).files);
+  // a snapshot is a value: what changes here makes a new one (the scanned one is left as it was)
   let processes = scanned.processes;
   if (opts.excludeSelf && scanned.selfPid !== undefined) processes = processes.filter((p) => p.pid !== scanned.selfPid);
   // the host reference is kthreadd or pid 1: only their stat is needed when no view asked for all
-  // (read into new objects: a snapshot is a value)
   if (!files.has('stat')) processes = processes.map((p, i) => (i < 2 && p.pid <= 2 ? withFiles(src, p, ['stat']) : p));
   const snapshot: Snapshot = processes === scanned.processes ? scanned : { ...scanned, processes };
   const ref = findHostReference(snapshot);
@@ -54,6 +64,8 @@ export function inspectHost(src: ProcSource, opts: InspectOptions = {}): HostMod
     ? buildContainers(snapshot, ref, {
         // the init's environ is read aside (not kept in the snapshot)
         hostnameOf: (p: ProcessInfo) => withFiles(src, p, ['environ']).environ?.find((e) => e.key === 'HOSTNAME')?.value,
+        // NSpid of the few candidate inits (pid 1 of a container's pid namespace), read only for them
+        nsPidOf: (p: ProcessInfo) => p.status?.nsPid ?? readProcess(src, p.pid, ['status'])?.status?.nsPid,
       })
     : [];
   return {

@@ -135,11 +135,14 @@ export function readProcess(src: ProcSource, pid: number, files: readonly ProcFi
       if (e.code === 'PROCESS_GONE' && info.stat.state !== 'Z') return undefined;
     }
   }
-  return seal(info);
+  return sealProcess(info);
 }
 
-/** Read `files` into a process object still being built (never one already handed out). */
-function readInto(src: ProcSource, info: ProcessInfo, files: readonly ProcFile[], opts: ReadOptions = {}): boolean {
+/**
+ * Read `files` into a process object still being built (never one already handed out: those are
+ * frozen; use withFiles). The native scan uses it for the files it does not read itself.
+ */
+export function readInto(src: ProcSource, info: ProcessInfo, files: readonly ProcFile[], opts: ReadOptions = {}): boolean {
   const pid = info.pid;
   let readAny = false;
   for (const file of files) {
@@ -203,7 +206,7 @@ const FIELD_OF: Record<ProcFile, keyof ProcessInfo> = {
 };
 
 /** Make a built process read-only: snapshots are values (a second look is a new object). */
-function seal(info: ProcessInfo): ProcessInfo {
+export function sealProcess(info: ProcessInfo): ProcessInfo {
   Object.freeze(info.errors);
   return Object.freeze(info);
 }
@@ -217,7 +220,7 @@ export function withFiles(src: ProcSource, info: ProcessInfo, files: readonly Pr
   if (missing.length === 0) return info;
   const copy: ProcessInfo = { ...info, errors: { ...info.errors } };
   readInto(src, copy, missing);
-  return seal(copy);
+  return sealProcess(copy);
 }
 
 /** The process with commandOf() answerable: cmdline, and comm when the cmdline is empty (kernel threads). */
