@@ -1,4 +1,3 @@
-import yargs from 'yargs';
 import type { ProcSource } from '../src/source/source.js';
 import { NS_TYPES, isNsType, type NsType } from '../src/parse/ns-link.js';
 import { readProcess, withRowFiles, type ProcFile } from '../src/proc/process.js';
@@ -20,15 +19,17 @@ import {
   CliError,
   EXIT_OK,
   EXIT_USAGE,
+  PROC_ROOT_OPTION,
+  SYS_ROOT_OPTION,
+  UsageError,
   normalizeLongSingleDash,
-  parseArgs,
   parsePid,
   runHandler,
   sourceFrom,
-  withRootOptions,
   type Deps,
   type RootOptions,
 } from './common.js';
+import { HELP_OPTION, VERSION_OPTION, flag, helpText, lastString, parseOptions, versionLine, type OptionSpec } from './options.js';
 
 export interface CinfArgs extends RootOptions {
   namespace?: string;
@@ -49,50 +50,84 @@ export interface CinfArgs extends RootOptions {
 
 const PROG = 'cinf';
 
-export function cinfYargs() {
-  return withRootOptions(
-    yargs()
-      .usage(
-        [
-          'Usage:',
-          '  cinf [options]                      list every namespace',
-          '  cinf --namespace <inode> [options]  the processes in one namespace',
-          '  cinf --pid <pid> [--env] [--mounts] the whole story of one process',
-          '  cinf --cgroup <pid>:<hierarchy>     the control files of a cgroup (also --cgroup <path>)',
-        ].join('\n'),
-      )
-      .option('namespace', { alias: 'N', type: 'string', describe: 'show the processes in the namespace with this inode' })
-      .option('pid', { alias: 'p', type: 'string', describe: 'show namespaces, cgroups, limits, capabilities and maps of a process' })
-      .option('cgroup', { alias: 'c', type: 'string', describe: 'dump control files: PID:HIERARCHY-ID, PID:CONTROLLER, a cgroup path or a /sys/fs/cgroup directory' })
-      .option('type', { alias: 't', type: 'string', describe: `only namespaces of this type (${NS_TYPES.join(', ')})` })
-      .option('output', { alias: 'o', type: 'string', describe: 'columns to print, comma-separated; +COL adds to the defaults' })
-      .option('list-columns', { alias: 'H', type: 'boolean', describe: 'list the columns -o takes' })
-      .option('json', { alias: 'J', type: 'boolean', describe: 'JSON output' })
-      .option('raw', { alias: 'r', type: 'boolean', describe: 'raw output: single spaces, no alignment' })
-      .option('no-headings', { alias: 'n', type: 'boolean', describe: 'do not print a header line' })
-      .option('env', { alias: 'e', type: 'boolean', describe: 'with --pid: show the environment' })
-      .option('mounts', { alias: 'm', type: 'boolean', describe: 'with --pid: show the mount table' })
-      .option('all', { alias: 'a', type: 'boolean', describe: 'include cinf itself in the listing' })
-      .option('threads', { type: 'boolean', describe: 'also namespaces that single threads entered (/proc/PID/task/TID/ns): lsns cannot see them' })
-      .option('tree', { alias: 'T', type: 'string', describe: 'draw a tree, as lsns -T: process (default), owner (user namespaces), parent (pid and user nesting)' })
-      .conflicts('json', 'raw')
-      .version(false)
-      .help('help')
-      .alias('help', 'h')
-      .epilog('Exit status: 0 ok, 1 not found or failure, 2 bad usage.'),
-  ).parserConfiguration({ 'duplicate-arguments-array': false });
+const OPTIONS: OptionSpec[] = [
+  { long: 'namespace', short: 'N', arg: 'required', argName: '<inode>', help: 'show the processes in the namespace with this inode' },
+  { long: 'pid', short: 'p', arg: 'required', argName: '<pid>', help: 'show namespaces, cgroups, limits, capabilities and maps of a process' },
+  { long: 'cgroup', short: 'c', arg: 'required', argName: '<spec>', help: 'dump control files: PID:HIERARCHY-ID, PID:CONTROLLER, a cgroup path or a /sys/fs/cgroup directory' },
+  { long: 'type', short: 't', arg: 'required', argName: '<type>', help: `only namespaces of this type (${NS_TYPES.join(', ')})` },
+  { long: 'output', short: 'o', arg: 'required', argName: '<list>', help: 'columns to print, comma-separated; +COL adds to the defaults' },
+  { long: 'list-columns', short: 'H', arg: 'none', help: 'list the columns -o takes' },
+  { long: 'json', short: 'J', arg: 'none', help: 'JSON output' },
+  { long: 'raw', short: 'r', arg: 'none', help: 'raw output: single spaces, no alignment' },
+  { long: 'no-headings', short: 'n', arg: 'none', help: 'do not print a header line' },
+  { long: 'env', short: 'e', arg: 'none', help: 'with --pid: show the environment' },
+  { long: 'mounts', short: 'm', arg: 'none', help: 'with --pid: show the mount table' },
+  { long: 'all', short: 'a', arg: 'none', help: 'include cinf itself in the listing' },
+  { long: 'threads', arg: 'none', help: 'also namespaces that single threads entered (/proc/PID/task/TID/ns): lsns cannot see them' },
+  {
+    long: 'tree',
+    short: 'T',
+    arg: 'optional',
+    argName: '[=<mode>]',
+    help: 'draw a tree: process (the default here; lsns -T defaults to owner), owner (user namespaces), parent (pid and user nesting)',
+  },
+  PROC_ROOT_OPTION,
+  SYS_ROOT_OPTION,
+  HELP_OPTION,
+  VERSION_OPTION,
+];
+
+const USAGE = [
+  'cinf [options]                      list every namespace',
+  'cinf --namespace <inode> [options]  the processes in one namespace',
+  'cinf --pid <pid> [--env] [--mounts] the whole story of one process',
+  'cinf --cgroup <pid>:<hierarchy>     the control files of a cgroup (also --cgroup <path>)',
+];
+
+export function cinfHelp(): string {
+  return helpText(USAGE, OPTIONS, ['Exit status: 0 ok; 1 failure or bad usage (as util-linux lsns).']);
+}
+
+/** argv → CinfArgs, or a usage error (missing argument, unknown option, stray operand, …). */
+export function parseCinfArgs(argv: string[]): CinfArgs | { help: true } | { version: true } {
+  const r = parseOptions(normalizeLongSingleDash(argv, ['namespace', 'pid', 'cgroup', 'type', 'output', 'json', 'raw', 'env', 'mounts']), OPTIONS);
+  if (!r.ok) throw new UsageError(r.message);
+  const p = r.parsed;
+  if (flag(p, 'help')) return { help: true };
+  if (flag(p, 'version')) return { version: true };
+  if (p.operands.length > 0) throw new UsageError(`unexpected argument '${p.operands[0]}'`);
+  const args: CinfArgs = {};
+  for (const k of ['namespace', 'pid', 'cgroup', 'type', 'output', 'tree', 'proc-root', 'sys-root'] as const) {
+    const v = lastString(p, k);
+    if (v !== undefined) args[k] = v;
+  }
+  for (const k of ['list-columns', 'json', 'raw', 'no-headings', 'env', 'mounts', 'all', 'threads'] as const) if (flag(p, k)) args[k] = true;
+  if (args.json && args.raw) throw new UsageError('--json and --raw are mutually exclusive');
+  if (args.pid === undefined) {
+    if (args.env) throw new UsageError('--env needs --pid');
+    if (args.mounts) throw new UsageError('--mounts needs --pid');
+  }
+  return args;
 }
 
 export async function cinfMain(argv: string[], deps: Deps): Promise<number> {
-  const normalized = normalizeLongSingleDash(argv, ['namespace', 'pid', 'cgroup', 'type', 'output', 'json', 'raw', 'env', 'mounts']);
-  const parsed = await parseArgs(cinfYargs(), normalized, PROG, deps);
-  if ('exit' in parsed) return parsed.exit;
-  return runHandler(PROG, deps, () => handleCinf(parsed.args as CinfArgs, deps));
+  return runHandler(PROG, deps, () => {
+    const args = parseCinfArgs(argv);
+    if ('help' in args) {
+      deps.stdout.write(cinfHelp());
+      return EXIT_OK;
+    }
+    if ('version' in args) {
+      deps.stdout.write(versionLine(PROG));
+      return EXIT_OK;
+    }
+    return handleCinf(args, deps);
+  });
 }
 
 export function handleCinf(args: CinfArgs, deps: Deps): number | Promise<number> {
   const modes = [args.namespace, args.pid, args.cgroup].filter((x) => x !== undefined);
-  if (modes.length > 1) throw new CliError('--namespace, --pid and --cgroup are mutually exclusive', EXIT_USAGE);
+  if (modes.length > 1) throw new UsageError('--namespace, --pid and --cgroup are mutually exclusive');
   const type = parseType(args.type);
   if (args['list-columns']) {
     const cols: Column<never>[] = (args.namespace !== undefined ? PROC_COLUMNS : NS_COLUMNS) as Column<never>[];

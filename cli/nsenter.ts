@@ -9,6 +9,7 @@ import { constants as osc } from 'node:os';
 import { basename } from 'node:path';
 import { getoptLong, type LongOption } from './getopt.js';
 import type { Deps } from './common.js';
+import { versionLine } from './options.js';
 import type { NsType } from '../src/parse/ns-link.js';
 import { buildNsenterSteps, NSENTER_ORDER } from '../src/nsenter/plan.js';
 import { escapeControl } from '../src/render/escape.js';
@@ -146,7 +147,7 @@ function parse(argv: string[], deps: Deps): Opts | number {
       deps.stdout.write(NSENTER_HELP);
       return 0;
     } else if (key === 'V') {
-      deps.stdout.write(`${PROG} from hostscope (util-linux nsenter 2.40 compatible)\n`);
+      deps.stdout.write(versionLine(PROG));
       return 0;
     }
   }
