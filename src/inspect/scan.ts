@@ -17,7 +17,7 @@ import { classifyProcErrno, isProcError, type ProcErrorCode } from '../source/er
 import { NS_ENTRIES, entryType, type NsEntry } from '../parse/ns-link.js';
 import { parseProcCgroup } from '../parse/proc-cgroup.js';
 import type { ProcStat } from '../parse/proc-stat.js';
-import { listPids, readInto, readProcess, type ProcFile } from '../proc/process.js';
+import { listPids, readInto, readProcess, sealProcess, type ProcFile } from '../proc/process.js';
 import type { Snapshot } from '../proc/snapshot.js';
 import type { NsId, ProcessInfo } from '../model/process.js';
 import { errnoName, loadNative } from '../native/index.js';
@@ -176,12 +176,15 @@ function admit(info: ProcessInfo | undefined, counts: { vanished: number; denied
   out.push(info);
 }
 
-function snapshotOf(src: ProcSource, processes: ProcessInfo[], counts: { vanished: number; denied: number }): Snapshot {
-  return { processes, vanished: counts.vanished, denied: counts.denied, selfPid: src.isLive ? process.pid : src.selfPid(), takenAtMs: Date.now() };
+function snapshotOf(src: ProcSource, processes: ProcessInfo[], counts: { vanished: number; denied: number }, monoStartMs: number): Snapshot {
+  for (const p of processes) sealProcess(p); // a snapshot is a value
+  const selfPid = src.isLive ? process.pid : src.selfPid();
+  return { processes, vanished: counts.vanished, denied: counts.denied, selfPid, takenAtMs: Date.now(), monoStartMs, monoEndMs: performance.now() };
 }
 
 /** The TypeScript reader, sliced. */
 async function tsSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntries: NsEntry[] }, slicer: Slicer): Promise<Snapshot> {
+  const monoStartMs = performance.now();
   const pids = listPids(src);
   const processes: ProcessInfo[] = [];
   const counts = { vanished: 0, denied: 0 };
@@ -189,7 +192,7 @@ async function tsSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntries: 
     if (slicer.due()) await slicer.yield();
     admit(readProcess(src, pid, req.files, { nsEntries: req.nsEntries }), counts, processes);
   }
-  return snapshotOf(src, processes, counts);
+  return snapshotOf(src, processes, counts, monoStartMs);
 }
 
 /** An error slot of scan.c as the ProcErrorCode the TypeScript reader would have recorded. */
@@ -205,6 +208,7 @@ function errnoNameOf(err: number): string | undefined {
 
 /** The native scan, decoded into ProcessInfo values (sliced too: 10,000 processes take a while). */
 async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntries: NsEntry[] }, slicer: Slicer): Promise<Snapshot> {
+  const monoStartMs = performance.now();
   const b = nativeScan()!;
   const l = layout!;
   let nsMask = 0;
@@ -283,7 +287,7 @@ async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntri
     }
     admit(!readAny && Object.values(info.errors).every((c) => c === 'PROCESS_GONE') ? undefined : info, counts, processes);
   }
-  return snapshotOf(src, processes, counts);
+  return snapshotOf(src, processes, counts, monoStartMs);
 }
 
 /** The S_* slots of scan.c, in order */
