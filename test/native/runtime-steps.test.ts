@@ -2,7 +2,7 @@
 // and failing with the errno the kernel gives; READY with the child parked on an exec fifo while
 // the event loop runs; a pty master over SCM_RIGHTS; no runner fd crossing into another child.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -378,6 +378,42 @@ print(os.waitstatus_to_exitcode(st))
     } finally {
       rmSync(script, { force: true });
     }
+  });
+
+  it('a failure injected at every index of a runtime-like list (fork, waitParent, ready, fifo) is reported with that index; nothing leaks', async () => {
+    const fifo = join(dir, 'inject.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const list: Step[] = [
+      { op: 'unshare', flags: 0x20000000 | NEWUTS },
+      { op: 'fork' },
+      { op: 'waitParent' },
+      { op: 'sethostname', name: 'inj' },
+      { op: 'ready' },
+      { op: 'open', path: fifo, flags: O_WRONLY, reg: 0 },
+      { op: 'writeFd', fd: { reg: 0 }, data: '0' },
+      sh('true'),
+    ];
+    const fds = fdCount();
+    for (let i = 0; i < list.length + SKIP; i++) {
+      let e: NativeError | null = null;
+      try {
+        // start: a reader that does not block (the child may have failed before it opens the fifo), kept until the child is done
+        let reader = -1;
+        const p = await runCaptured(list, {
+          failAt: i,
+          onReady: (q) => {
+            reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+            void q.finished.then(() => closeSync(reader));
+          },
+        }).finally(() => void reader);
+        throw new Error(`step ${i}: expected a failure, got exit ${p.code}`);
+      } catch (x) {
+        if (!(x instanceof NativeError)) throw x;
+        e = x;
+      }
+      expect([e.step, e.code]).toEqual([i, 'EIO']);
+    }
+    expect(fdCount()).toBe(fds);
   });
 
   it('limits: too many steps and a register out of range are errors before any fork', async () => {
