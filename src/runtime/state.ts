@@ -358,3 +358,27 @@ export function parseSavedState(text: string, id: string): SavedState {
   if (saved.id !== id) bad(`id ${JSON.stringify(saved.id)} in the state of ${id}`);
   return saved;
 }
+
+/** one row of `runc list`: the state with the owner's user name (list shows "root" where state shows "") */
+export interface ListRow {
+  state: OciState;
+  ownerName: string;
+}
+
+/**
+ * `runc list` table: Go's tabwriter.NewWriter(out, 12, 1, 3, ' ', 0) over
+ * "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER": every column but the last is as wide as its widest
+ * cell plus 3, at least 12. Text from the state (bundle, id) is printed as is; ids are checked
+ * when made, bundles are absolute paths the caller gave, so they are escaped by the CLI.
+ */
+export function renderListTable(rows: ListRow[]): string {
+  const lines = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...rows.map((r) => [r.state.id, String(r.state.pid), r.state.status, r.state.bundle, r.state.created, r.ownerName])];
+  const widths = [0, 1, 2, 3, 4].map((c) => Math.max(12, ...lines.map((l) => l[c]!.length + 3)));
+  return lines.map((l) => l.map((cell, c) => (c < 5 ? cell.padEnd(widths[c]!) : cell)).join('') + '\n').join('');
+}
+
+/** `runc list --format json`: json.Encoder, one line; an empty list is `null`, as Go encodes a nil slice */
+export function renderListJson(rows: ListRow[]): string {
+  if (rows.length === 0) return 'null\n';
+  return `${JSON.stringify(rows.map((r) => ({ ...r.state, owner: r.ownerName })))}\n`;
+}
