@@ -4,6 +4,7 @@ import { validateSpec, MS, type Spec } from '../../src/runtime/spec.js';
 import { exampleSpec, renderSpecJson, rootlessSpec } from '../../src/runtime/spec-default.js';
 import { RESOLVE, type PlanStep } from '../../src/runtime/plan-steps.js';
 import { golden, listSteps, memView } from './helpers.js';
+import { encodeStep, validateSteps } from '../../src/native/steps.js';
 
 const R = '/b/rootfs';
 const ALL = (1n << 41n) - 1n;
@@ -36,6 +37,9 @@ describe('init plan: goldens (review the diff with UPDATE_GOLDEN=1)', () => {
   it('runc spec default, terminal off', () => {
     const p = buildInitPlan(input(specOf()));
     golden('runtime/init-default.txt', listSteps(p.steps));
+    // the native runner takes it as is: registers, limits, encoding
+    validateSteps(p.steps);
+    expect(p.steps.map(encodeStep)).toHaveLength(p.steps.length);
     expect(p.parent).toEqual({ joinCgroup: true });
     expect(p.pauses).toEqual(['ready', 'execFifo']);
   });
@@ -66,6 +70,8 @@ describe('init plan: goldens (review the diff with UPDATE_GOLDEN=1)', () => {
       }),
     );
     golden('runtime/init-joined-console-hooks.txt', listSteps(p.steps));
+    validateSteps(p.steps);
+    p.steps.map(encodeStep);
     expect(p.pauses).toEqual(['createRuntime', 'ready', 'execFifo', 'startContainer']);
   });
   it('exec plan', () => {
