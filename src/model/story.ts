@@ -43,6 +43,8 @@ export function unknownFromCode(code: ProcErrorCode): Unknown {
       return { reason: 'absent', because: 'not present' };
     case 'IO':
       return { reason: 'io', because: 'read error' };
+    case 'NOT_SUPPORTED':
+      return { reason: 'absent', because: 'not available from this source' };
   }
 }
 
