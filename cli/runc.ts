@@ -8,11 +8,12 @@ import { escapeControl } from '../src/render/escape.js';
 import { exampleSpec, renderSpecJson, rootlessSpec, RUNC_SPEC_VERSION } from '../src/runtime/spec-default.js';
 import { DEFAULT_ROOT, deriveStatus, ociState, renderListJson, renderListTable, renderOciState, StateError, StateStore, type ListRow } from '../src/runtime/state.js';
 import { probeInit } from '../src/runtime/probe.js';
+import { SpecError } from '../src/runtime/spec.js';
 import { packageVersion } from '../src/util/package-root.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, runHandler, type Deps } from './common.js';
 
 const PROG = 'runc-ts';
-const VERBS_LATER = ['create', 'start', 'run', 'exec', 'kill', 'delete', 'ps', 'pause', 'resume', 'update', 'events', 'features', 'checkpoint', 'restore'];
+const VERBS_LATER = ['create', 'start', 'exec', 'kill', 'delete', 'ps', 'pause', 'resume', 'update', 'events', 'features', 'checkpoint', 'restore'];
 
 export interface RuncGlobals {
   root: string;
@@ -29,7 +30,8 @@ Commands:
    list     lists containers started by runc-ts with the given root
    spec     create a new specification file
    state    output the state of a container
-   (create, start, run, exec, kill, delete, ps, pause, resume, update, events, features: not implemented yet)
+   run      create and run a container in the foreground (no -d, no --console-socket yet)
+   (create, start, exec, kill, delete, ps, pause, resume, update, events, features: not implemented yet)
 
 Global options:
    --root value        root directory for storage of container state (default: "${DEFAULT_ROOT}")
@@ -53,7 +55,7 @@ export async function runcMain(argv: string[], deps: Deps): Promise<number> {
   return runHandler(PROG, deps, () => dispatch(argv, deps));
 }
 
-function dispatch(argv: string[], deps: Deps): number {
+function dispatch(argv: string[], deps: Deps): number | Promise<number> {
   const g: RuncGlobals = { root: DEFAULT_ROOT, logFormat: 'text', debug: false };
   let i = 0;
   for (; i < argv.length; i++) {
@@ -105,6 +107,8 @@ function dispatch(argv: string[], deps: Deps): number {
       return handleState(rest, g, deps);
     case 'list':
       return handleList(rest, g, deps);
+    case 'run':
+      return handleRun(rest, g, deps);
   }
   if (VERBS_LATER.includes(verb)) throw new CliError(`${verb}: not implemented yet`);
   throw new CliError(`no such command: ${verb}`);
@@ -233,4 +237,35 @@ export function handleList(argv: string[], g: RuncGlobals, deps: Deps): number {
   }
   deps.stdout.write(format === 'json' ? renderListJson(rows) : renderListTable(rows));
   return EXIT_OK;
+}
+
+/** runc run [--bundle DIR] [--pid-file F] [--keep] [--no-pivot] ID (foreground only so far) */
+export async function handleRun(argv: string[], g: RuncGlobals, deps: Deps): Promise<number> {
+  let bundle = '.';
+  let pidFile: string | undefined;
+  let keep = false;
+  let noPivot = false;
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const name = a.split('=')[0]!;
+    if (name === '--bundle' || name === '-b') [bundle, i] = takeValue(argv, i, 'bundle');
+    else if (name === '--pid-file') [pidFile, i] = takeValue(argv, i, 'pid-file');
+    else if (name === '--keep') keep = true;
+    else if (name === '--no-pivot') noPivot = true;
+    else if (name === '-d' || name === '--detach' || name === '--console-socket' || name === '-t' || name === '--tty') throw new CliError(`run ${name}: not implemented yet`);
+    else if (name === '-h' || name === '--help') {
+      deps.stdout.write('Usage: runc-ts run [--bundle DIR] [--pid-file FILE] [--keep] [--no-pivot] <container-id>\n\nCreate and run a container in the foreground; exit with its exit code.\n');
+      return EXIT_OK;
+    } else if (a.startsWith('-')) throw new CliError(`flag provided but not defined: ${a}`);
+    else args.push(a);
+  }
+  exactArgs('run', args, 1);
+  const { runContainer } = await import('../src/runtime/container.js');
+  try {
+    return await runContainer({ root: g.root, id: args[0]!, bundle, pidFile, keep, noPivot, warn: (m) => deps.stderr.write(`runc-ts: warning: ${escapeControl(m)}\n`) });
+  } catch (e) {
+    if (e instanceof StateError || e instanceof SpecError || (e as Error).name === 'RuntimeError' || (e as Error).name === 'CgroupError') throw new CliError((e as Error).message);
+    throw e;
+  }
 }

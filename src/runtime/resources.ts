@@ -7,10 +7,37 @@
  */
 import type { CgroupResources } from '../cgroup/manager.js';
 import { PlanError } from './plan.js';
-import type { Resources } from './spec.js';
+import type { Device, Resources } from './spec.js';
+import type { DeviceRule } from '../cgroup/manager.js';
 
-export function cgroupResourcesOf(r: Resources | undefined): CgroupResources {
+/**
+ * runc's AllowedDevices (libcontainer/specconv, 1.1), appended after the config's own rules:
+ * mknod of any char/block node (the cgroup then governs open), the default devices, the console,
+ * ptmx and the pty slaves, /dev/net/tun.
+ */
+export const ALLOWED_DEVICES: readonly DeviceRule[] = [
+  { allow: true, type: 'c', access: 'm' },
+  { allow: true, type: 'b', access: 'm' },
+  { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 8, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 7, access: 'rwm' },
+  { allow: true, type: 'c', major: 5, minor: 0, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm' },
+  { allow: true, type: 'c', major: 5, minor: 1, access: 'rwm' },
+  { allow: true, type: 'c', major: 136, access: 'rwm' },
+  { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' },
+  { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' },
+];
+
+export function cgroupResourcesOf(r: Resources | undefined, devices: Device[] = []): CgroupResources {
   const out: CgroupResources = {};
+  // the device rules always end with runc's allowed list and the config's own devices
+  out.devices = [
+    ...(r?.devices ?? []).map((d) => ({ allow: d.allow, ...(d.type ? { type: d.type } : {}), ...(d.major !== undefined && d.major >= 0 ? { major: d.major } : {}), ...(d.minor !== undefined && d.minor >= 0 ? { minor: d.minor } : {}), ...(d.access !== undefined ? { access: d.access } : {}) })),
+    ...ALLOWED_DEVICES,
+    ...devices.filter((d) => d.type === 'c' || d.type === 'b').map((d) => ({ allow: true, type: d.type, major: d.major, minor: d.minor, access: 'rwm' })),
+  ];
   if (!r) return out;
   const refuse = (field: string): never => {
     throw new PlanError('', `linux.resources.${field} is not supported`);
@@ -45,6 +72,5 @@ export function cgroupResourcesOf(r: Resources | undefined): CgroupResources {
     for (const k of Object.keys(rest)) refuse(`blockIO.${k}`);
     out.blockIO = weight !== undefined ? { weight } : {};
   }
-  if (r.devices) out.devices = r.devices.map((d) => ({ allow: d.allow, ...(d.type ? { type: d.type } : {}), ...(d.major !== undefined && d.major >= 0 ? { major: d.major } : {}), ...(d.minor !== undefined && d.minor >= 0 ? { minor: d.minor } : {}), ...(d.access !== undefined ? { access: d.access } : {}) }));
   return out;
 }
