@@ -1,21 +1,24 @@
 import yargs from 'yargs';
 import type { ProcSource } from '../src/source/source.js';
 import { NS_TYPES, isNsType, type NsType } from '../src/parse/ns-link.js';
-import { ensureCommand, ensureFiles, readProcess, PROC_FILES, type ProcFile } from '../src/proc/process.js';
+import { ensureCommand, ensureFiles, readProcess, type ProcFile } from '../src/proc/process.js';
 import { UserNames } from '../src/proc/users.js';
 import { findNamespaces } from '../src/model/namespaces.js';
 import type { Container } from '../src/model/containers.js';
 import { findContainer, lookupMessage } from '../src/model/container-lookup.js';
-import { hierarchyFor, cgroupSysRel, hierarchyName } from '../src/cgroup/layout.js';
+import { hierarchyFor, cgroupSysRel, hierarchyName, resolveCgroupDirectory } from '../src/cgroup/layout.js';
 import { inspectHost, readCgroupLayout } from '../src/inspect/host.js';
 import { nsRelationsReader } from '../src/inspect/ns-relations.js';
-import { readCgroupStats } from '../src/cgroup/stats.js';
 import { readControlFiles } from '../src/cgroup/control-files.js';
 import { NS_COLUMNS, NS_DEFAULT, PROC_COLUMNS, PROC_DEFAULT, type NsRow, type ProcRow } from '../src/render/columns.js';
 import { renderColumnList, renderJson, renderTable, rowObject, selectColumns, toJson, withTreePrefix, type Column } from '../src/render/table.js';
 import { buildForest, flattenForest, forestToJson } from '../src/render/tree.js';
-import { renderStory, storyJson, type ProcessStory } from '../src/render/story.js';
+import { renderStory, storyJson } from '../src/render/story.js';
+import { readStory } from '../src/inspect/story.js';
 import { escapeControl } from '../src/render/escape.js';
+import { isProcError } from '../src/source/errors.js';
+import { parseProcStatus } from '../src/parse/proc-status.js';
+import { parseProcStat } from '../src/parse/proc-stat.js';
 import {
   CliError,
   EXIT_OK,
@@ -230,30 +233,36 @@ function viewNamespace(src: ProcSource, args: CinfArgs, deps: Deps, type: NsType
   return EXIT_OK;
 }
 
-/** `cinf --pid P`: one process, the whole story. */
+/** `cinf --pid P`: one process, the whole story (read by src/inspect/story.ts). */
 function viewPid(src: ProcSource, args: CinfArgs, deps: Deps): number {
   const pid = parsePid(args.pid);
-  const wantEnv = args.env === true || args.json === true;
-  const wantMounts = args.mounts === true || args.json === true;
-  const files = PROC_FILES.filter((f) => (f !== 'environ' || wantEnv) && (f !== 'mountinfo' || wantMounts));
-  const p = readProcess(src, pid, files, { verifyIdentity: true });
-  if (!p || (!p.stat && !p.status)) throw new CliError(`no process with pid ${pid}`);
-  // the host reference, "who else shares it" and the container need every process's namespaces
-  const host = inspectHost(src, { containers: true });
-  const layout = readCgroupLayout(src);
-  const cgroups = (p.cgroups ?? []).map((line) => {
-    const h = hierarchyFor(layout, line);
-    return { hierarchy: h ? hierarchyName(h) : line.controllers.join(',') || 'unified', path: line.path, dir: h ? cgroupSysRel(h, line.path) : undefined };
-  });
-  const stats = p.cgroups ? readCgroupStats(src, layout, p.cgroups) : { errors: {} };
-  const users = new UserNames(src);
-  const story: ProcessStory = { p, ref: host.ref, container: host.containerOf.get(pid), layout, cgroups, stats, nsGroups: host.nsByKey, userName: (u) => users.name(u) };
+  const story = readStory(src, pid, { env: args.env === true || args.json === true, mounts: args.mounts === true || args.json === true });
+  if (!story) throw new CliError(whyUnreadable(src, pid));
   if (args.json) deps.stdout.write(`${JSON.stringify(storyJson(story), null, 2)}\n`);
   else deps.stdout.write(renderStory(story, { env: args.env === true, mounts: args.mounts === true }));
-  if (Object.values(p.errors).includes('PERMISSION_DENIED') && deps.euid !== 0) {
+  if (Object.values(story.errors).includes('PERMISSION_DENIED') && deps.euid !== 0) {
     deps.stderr.write(`${PROG}: some files of pid ${pid} are not readable by this user (shown as '-'); run as root for the whole picture\n`);
   }
   return EXIT_OK;
+}
+
+/**
+ * pid P is listed but neither its stat nor its status could be used: say what was wrong (junk,
+ * a symlink loop, unreadable) instead of "no process" (issue 6 #18).
+ */
+function whyUnreadable(src: ProcSource, pid: number): string {
+  for (const file of ['status', 'stat'] as const) {
+    try {
+      const text = src.readProcText(`${pid}/${file}`);
+      if (file === 'status') parseProcStatus(text, `${pid}/status`);
+      else parseProcStat(text, `${pid}/stat`);
+    } catch (e) {
+      if (!isProcError(e)) throw e;
+      if (e.code === 'PROCESS_GONE') return `no process with pid ${pid}`;
+      return `pid ${pid}: ${e.message}`;
+    }
+  }
+  return `no process with pid ${pid}`;
 }
 
 /** `cinf --cgroup PID:HIERARCHY | PID:CONTROLLER | PATH`: control files, decoded. */
@@ -277,10 +286,11 @@ function viewCgroup(src: ProcSource, args: CinfArgs, deps: Deps): number {
     if (!h || dir === undefined) throw new CliError(`hierarchy ${line.hierarchyId}:${line.controllers.join(',')} of pid ${pid} is not mounted where this reader can see it`);
     dirs.push({ label: `${hierarchyName(h)} v${h.version}`, dir });
   } else if (spec.startsWith('/sys/')) {
-    const dir = spec.slice('/sys/'.length).replace(/\/+$/, '');
-    if (!src.sysExists(dir)) throw new CliError(`no such cgroup directory: ${spec}`);
-    const h = layout.hierarchies.find((x) => spec === x.mountPoint || spec.startsWith(`${x.mountPoint}/`));
-    dirs.push({ label: h ? `${hierarchyName(h)} v${h.version}` : 'cgroup', dir });
+    // resolved first: `/sys/../tmp/x` is /tmp/x, which no cgroup mount holds (issue 6 #15)
+    const found = resolveCgroupDirectory(layout, spec);
+    if (!found) throw new CliError(`not a directory of a mounted cgroup hierarchy: ${spec}`);
+    if (!src.sysExists(found.rel)) throw new CliError(`no such cgroup directory: ${spec}`);
+    dirs.push({ label: `${hierarchyName(found.h)} v${found.h.version}`, dir: found.rel });
   } else if (spec.startsWith('/')) {
     const under = (path: string): void => {
       for (const h of layout.hierarchies) {

@@ -32,6 +32,7 @@ export const NS_COLUMNS: Column<NsRow>[] = [
     id: 'PATH',
     help: 'path to the namespace (a bind mount when no process is in it)',
     json: 'string',
+    trunc: 'middle',
     value: (r) => {
       const g = r.group;
       if (g.pids.length === 0 && g.threads.length > 0) return `/proc/${g.threads[0]!.pid}/task/${g.threads[0]!.tid}/ns/${g.ns.type}`;
@@ -98,6 +99,7 @@ export const PROC_COLUMNS: Column<ProcRow>[] = [
     id: 'CGROUPS',
     help: 'cgroup paths (the common one, then exceptions)',
     json: 'array',
+    trunc: 'middle',
     value: (r) => r.p.cgroups?.map((l) => `${l.hierarchyId}:${l.controllers.join(',')}:${l.path}`),
     text: (r) => (r.p.errors.cgroup === 'PERMISSION_DENIED' ? '-' : cgroupSummary(r.p.cgroups)),
   },
