@@ -10,6 +10,7 @@ import { constants as osc } from 'node:os';
 import { basename } from 'node:path';
 import { getoptLong, type LongOption } from './getopt.js';
 import type { Deps } from './common.js';
+import { versionLine } from './options.js';
 import type { NsType } from '../src/parse/ns-link.js';
 import type { ProcSource } from '../src/source/source.js';
 import { isProcError } from '../src/source/errors.js';
@@ -18,7 +19,6 @@ import { IdParseError, parseId } from '../src/nsenter/ids.js';
 import { TargetError, readTargetExtras, resolveTarget, type FileRef, type TargetRequest } from '../src/nsenter/target.js';
 import { escapeControl } from '../src/render/escape.js';
 import { strerror } from '../src/util/strerror.js';
-import { packageVersion } from '../src/util/package-root.js';
 
 const PROG = 'nsenter-ts';
 const EXIT_FAILURE = 1;
@@ -153,8 +153,7 @@ function parse(argv: string[], deps: Deps): Opts | number {
       deps.stdout.write(NSENTER_HELP);
       return 0;
     } else if (key === 'V') {
-      // util-linux's form (`nsenter from util-linux 2.38.1`)
-      deps.stdout.write(`${PROG} from hostscope ${packageVersion(import.meta.dirname)}\n`);
+      deps.stdout.write(versionLine(PROG));
       return 0;
     }
   }

@@ -390,13 +390,20 @@ static void watch_call(struct watch *w, size_t argc, napi_value *argv)
 	}
 }
 
-/* stop, close the fd, forget the callback */
-static void watch_end(struct watch *w)
+/* stop and close the fd: before the last callback, since Node runs the microtasks that callback
+ * resolves before napi_make_callback returns (they must see the fd closed) */
+static void watch_stop(struct watch *w)
 {
 	uv_poll_stop(&w->poll);
 	watch_unlink(w);
 	hs_untrack_fd(w->fd);
 	close(w->fd);
+	w->fd = -1;
+}
+
+/* after the last callback: forget it, free the handle */
+static void watch_end(struct watch *w)
+{
 	napi_delete_reference(w->env, w->cb);
 	napi_async_destroy(w->env, w->ctx);
 	uv_close((uv_handle_t *)&w->poll, watch_closed);
@@ -413,6 +420,7 @@ static void exit_fired(uv_poll_t *h, int status, int events)
 	(void)events;
 	if (r == -EAGAIN)
 		return;
+	watch_stop(w);
 	napi_open_handle_scope(w->env, &scope);
 	arg = r < 0 ? exit_value(w->env, -1, 0) : exit_value(w->env, code, sig);
 	watch_call(w, 1, &arg);
@@ -446,7 +454,9 @@ static void report_fired(uv_poll_t *h, int status, int events)
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && status == 0)
 			break;
 		if (r <= 0) {
-			report_call(w, 0, -1, r < 0 ? errno : status < 0 ? EIO : 0, 0, (int)w->have);
+			int err = r < 0 ? errno : status < 0 ? EIO : 0;
+			watch_stop(w);
+			report_call(w, 0, -1, err, 0, (int)w->have);
 			napi_close_handle_scope(w->env, scope);
 			watch_end(w);
 			return;
