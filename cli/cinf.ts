@@ -4,9 +4,11 @@ import { readProcess, withRowFiles, type ProcFile } from '../src/proc/process.js
 import { UserNames } from '../src/proc/users.js';
 import { findNamespaces } from '../src/model/namespaces.js';
 import type { Container } from '../src/model/containers.js';
+import { findContainer, lookupMessage } from '../src/model/container-lookup.js';
+import { hierarchyFor, cgroupSysRel, hierarchyName, resolveCgroupDirectory } from '../src/cgroup/layout.js';
 import type { ProcessInfo } from '../src/model/process.js';
-import { hierarchyFor, cgroupSysRel, hierarchyName } from '../src/cgroup/layout.js';
 import { inspectHost, readCgroupLayout } from '../src/inspect/host.js';
+import { scanHost } from '../src/inspect/scan.js';
 import { nsRelationsReader } from '../src/inspect/ns-relations.js';
 import { readControlFiles } from '../src/cgroup/control-files.js';
 import { NS_COLUMNS, NS_DEFAULT, PROC_COLUMNS, PROC_DEFAULT, columnReads, type NsRow, type ProcRow } from '../src/render/columns.js';
@@ -15,6 +17,9 @@ import { buildForest, flattenForest, forestToJson } from '../src/render/tree.js'
 import { renderStory, storyJson } from '../src/render/story.js';
 import { readStory } from '../src/inspect/story.js';
 import { escapeControl } from '../src/render/escape.js';
+import { isProcError } from '../src/source/errors.js';
+import { parseProcStatus } from '../src/parse/proc-status.js';
+import { parseProcStat } from '../src/parse/proc-stat.js';
 import {
   CliError,
   EXIT_OK,
@@ -173,7 +178,9 @@ async function viewList(src: ProcSource, args: CinfArgs, deps: Deps, type: NsTyp
   const tree = parseTree(args.tree);
   // what is read follows from the columns (and the tree: a process tree needs each row's parent pid)
   const reads = columnReads([...cols, ...(tree === 'process' ? [{ files: ['stat'] as ProcFile[] }] : []), ...(tree === 'owner' || tree === 'parent' ? [{ relations: true }] : [])]);
-  const host = inspectHost(src, { files: reads.scanFiles, types: type ? [type] : NS_TYPES, containers: reads.containers, excludeSelf: !args.all, bound: true });
+  const scanFiles = args.threads ? [...reads.scanFiles, 'tasks' as const] : reads.scanFiles;
+  // the native scan when live with the addon (the same model as inspectHost); a CLI may block, so no slicing
+  const host = await scanHost(src, { files: scanFiles, types: type ? [type] : NS_TYPES, containers: reads.containers, excludeSelf: !args.all, bound: true, sliceMs: Infinity });
   const users = new UserNames(src);
   const relations = reads.relations ? await nsRelationsReader(src) : undefined;
   if ((tree === 'owner' || tree === 'parent') && !relations) {
@@ -271,13 +278,32 @@ function viewNamespace(src: ProcSource, args: CinfArgs, deps: Deps, type: NsType
 function viewPid(src: ProcSource, args: CinfArgs, deps: Deps): number {
   const pid = parsePid(args.pid);
   const story = readStory(src, pid, { env: args.env === true || args.json === true, mounts: args.mounts === true || args.json === true });
-  if (!story) throw new CliError(`no process with pid ${pid}`);
+  if (!story) throw new CliError(whyUnreadable(src, pid));
   if (args.json) deps.stdout.write(`${JSON.stringify(storyJson(story), null, 2)}\n`);
   else deps.stdout.write(renderStory(story, { env: args.env === true, mounts: args.mounts === true }));
   if (Object.values(story.errors).includes('PERMISSION_DENIED') && deps.euid !== 0) {
     deps.stderr.write(`${PROG}: some files of pid ${pid} are not readable by this user (shown as '-'); run as root for the whole picture\n`);
   }
   return EXIT_OK;
+}
+
+/**
+ * pid P is listed but neither its stat nor its status could be used: say what was wrong (junk,
+ * a symlink loop, unreadable) instead of "no process" (issue 6 #18).
+ */
+function whyUnreadable(src: ProcSource, pid: number): string {
+  for (const file of ['status', 'stat'] as const) {
+    try {
+      const text = src.readProcText(`${pid}/${file}`);
+      if (file === 'status') parseProcStatus(text, `${pid}/status`);
+      else parseProcStat(text, `${pid}/stat`);
+    } catch (e) {
+      if (!isProcError(e)) throw e;
+      if (e.code === 'PROCESS_GONE') return `no process with pid ${pid}`;
+      return `pid ${pid}: ${e.message}`;
+    }
+  }
+  return `no process with pid ${pid}`;
 }
 
 /** `cinf --cgroup PID:HIERARCHY | PID:CONTROLLER | PATH`: control files, decoded. */
@@ -301,14 +327,24 @@ function viewCgroup(src: ProcSource, args: CinfArgs, deps: Deps): number {
     if (!h || dir === undefined) throw new CliError(`hierarchy ${line.hierarchyId}:${line.controllers.join(',')} of pid ${pid} is not mounted where this reader can see it`);
     dirs.push({ label: `${hierarchyName(h)} v${h.version}`, dir });
   } else if (spec.startsWith('/sys/')) {
-    const dir = spec.slice('/sys/'.length).replace(/\/+$/, '');
-    if (!src.sysExists(dir)) throw new CliError(`no such cgroup directory: ${spec}`);
-    const h = layout.hierarchies.find((x) => spec === x.mountPoint || spec.startsWith(`${x.mountPoint}/`));
-    dirs.push({ label: h ? `${hierarchyName(h)} v${h.version}` : 'cgroup', dir });
+    // resolved first: `/sys/../tmp/x` is /tmp/x, which no cgroup mount holds (issue 6 #15)
+    const found = resolveCgroupDirectory(layout, spec);
+    if (!found) throw new CliError(`not a directory of a mounted cgroup hierarchy: ${spec}`);
+    if (!src.sysExists(found.rel)) throw new CliError(`no such cgroup directory: ${spec}`);
+    dirs.push({ label: `${hierarchyName(found.h)} v${found.h.version}`, dir: found.rel });
   } else if (spec.startsWith('/')) {
-    for (const h of layout.hierarchies) {
-      const dir = cgroupSysRel(h, spec);
-      if (dir !== undefined && src.sysExists(dir)) dirs.push({ label: `${hierarchyName(h)} v${h.version}`, dir });
+    const under = (path: string): void => {
+      for (const h of layout.hierarchies) {
+        const dir = cgroupSysRel(h, path);
+        if (dir !== undefined && src.sysExists(dir)) dirs.push({ label: `${hierarchyName(h)} v${h.version}`, dir });
+      }
+    };
+    under(spec);
+    if (dirs.length === 0) {
+      // a container's cgroup with its id shortened (/docker/f3b9): the shared resolver (issue 6, bug 8)
+      const r = findContainer(inspectHost(src, { containers: true }).containers, spec);
+      if (!r.ok && r.candidates.length > 0) throw new CliError(lookupMessage(r));
+      if (r.ok && r.container.cgroupPath !== undefined) under(r.container.cgroupPath);
     }
     if (dirs.length === 0) throw new CliError(`no cgroup ${spec} in any mounted hierarchy`);
   } else {

@@ -8,6 +8,7 @@ import { parseProcCgroup } from '../parse/proc-cgroup.js';
 import { parseMountInfo } from '../parse/proc-mountinfo.js';
 import { parseIdMap, parseSetgroups } from '../parse/proc-id-map.js';
 import { namespacesOf, type NsId, type ProcessInfo } from '../model/process.js';
+import { parsePidName } from '../parse/numbers.js';
 
 /** The per-process files a reader can be asked for. */
 export const PROC_FILES = [
@@ -87,8 +88,8 @@ function readThreadNamespaces(src: ProcSource, pid: number, info: ProcessInfo): 
     throw e;
   }
   for (const name of tids) {
-    const tid = Number(name);
-    if (!Number.isInteger(tid) || tid === pid) continue;
+    const tid = parsePidName(name);
+    if (tid === undefined || tid === pid) continue;
     const ns: Partial<Record<NsType, NsId>> = {};
     let differs = false;
     for (const t of NS_TYPES) {
@@ -235,14 +236,17 @@ export function withRowFiles(src: ProcSource, info: ProcessInfo, files: readonly
   return files.includes('cmdline') ? withCommand(src, p) : p;
 }
 
-/** The pids in /proc, numerically sorted. */
+/**
+ * The pids in /proc, numerically sorted. Only canonical names count: `04338`, `4338.0`, `4338e0`
+ * (a dump's junk) would read as 4338 twice, and `0` is no process (issue 6 #18).
+ */
 export function listPids(src: ProcSource): number[] {
   const pids: number[] = [];
   for (const name of src.listProc()) {
     const c = name.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
-    const n = Number(name);
-    if (Number.isInteger(n)) pids.push(n);
+    if (c < 49 || c > 57) continue;
+    const n = parsePidName(name);
+    if (n !== undefined) pids.push(n);
   }
   return pids.sort((a, b) => a - b);
 }

@@ -61,6 +61,7 @@ export const NS_COLUMNS: ReadingColumn<NsRow>[] = [
     id: 'PATH',
     help: 'path to the namespace (a bind mount when no process is in it)',
     json: 'string',
+    trunc: 'middle',
     value: (r) => {
       const g = r.group;
       if (g.pids.length === 0 && g.threads.length > 0) return `/proc/${g.threads[0]!.pid}/task/${g.threads[0]!.tid}/ns/${g.ns.type}`;
@@ -130,6 +131,7 @@ export const PROC_COLUMNS: ReadingColumn<ProcRow>[] = [
     files: ['cgroup'],
     help: 'cgroup paths (the common one, then exceptions)',
     json: 'array',
+    trunc: 'middle',
     value: (r) => r.p.cgroups?.map((l) => `${l.hierarchyId}:${l.controllers.join(',')}:${l.path}`),
     text: (r) => (r.p.errors.cgroup === 'PERMISSION_DENIED' ? '-' : cgroupSummary(r.p.cgroups)),
   },

@@ -1,0 +1,384 @@
+/**
+ * Container state: runc's state JSON (what `state` and `list` print), the files under --root
+ * (default /run/runc-ts), the status derived at query time, and a lock per container.
+ *
+ * Layout:
+ *   <root>/<id>/state.json   ours (private): pid, its start time, bundle, rootfs, created, owner,
+ *                            annotations, cgroup paths, namespaces; written to a temp file and renamed
+ *   <root>/<id>/exec.fifo    exists from create until start (the init blocks writing it)
+ *   <root>/.locks/<id>       the lock (outside the state dir, which delete removes)
+ *
+ * Status is never stored: it is derived from the init pid, its start time (a pid reused by
+ * another process is "stopped"), its state letter (a zombie is "stopped"), the freezer
+ * ("paused") and the fifo ("created"), in runc's order (refreshState: paused, then created or
+ * running, else stopped).
+ *
+ * Locking: Node has no flock(2) and the native runner forks rather than runs in-process, so the
+ * lock is a file created with O_EXCL holding "pid starttime nonce". A lock whose holder is gone
+ * (pid dead or start time changed) is stale and is broken by renaming it aside and checking the
+ * nonce of what was renamed: only the exact stale file is removed; if a live lock was caught in
+ * between it is linked back. See docs/runtime.md for the residual race.
+ */
+import * as nodeFs from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { parseJson, isJsonObject, type JsonObject, JsonError } from './json.js';
+
+/** `runc state` shape, in runc's field order (utils_linux.go containerState) */
+export interface OciState {
+  ociVersion: string;
+  id: string;
+  pid: number;
+  status: Status;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  annotations?: Record<string, string>;
+  owner: string;
+}
+
+export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+
+/** what we keep in <root>/<id>/state.json */
+export interface SavedState {
+  id: string;
+  /** the init's pid in our pid namespace; 0 before the init exists */
+  pid: number;
+  /** field 22 of /proc/<pid>/stat when the init was started: a different value means the pid was reused */
+  pidStartTime: number;
+  bundle: string;
+  rootfs: string;
+  /** RFC 3339 with nanoseconds, UTC, as runc prints it */
+  created: string;
+  owner: string;
+  annotations: Record<string, string>;
+  /** true until the init reported READY (parked on its fifo) */
+  creating: boolean;
+  /** controller (or "" for the unified hierarchy) → absolute cgroup directory */
+  cgroupPaths: Record<string, string>;
+  /** the namespace types of the container's config, for exec */
+  namespaces: string[];
+  /** config.json as the container was created with (exec takes its process from here) */
+  configPath: string;
+  rootless: boolean;
+}
+
+/** runc's OCI version string of state output (runc 1.1: specs-go Version) */
+export const STATE_OCI_VERSION = '1.0.2-dev';
+export const DEFAULT_ROOT = '/run/runc-ts';
+/** state.json is small; anything bigger is not ours */
+export const MAX_STATE_BYTES = 1024 * 1024;
+
+/** a container id: runc's rule (^[\w+-\.]+$), and never "." or ".." (it names a directory) */
+export function validateId(id: string): string | undefined {
+  if (id === '') return 'container id cannot be empty';
+  if (!/^[\w+\-.]+$/.test(id) || id === '.' || id === '..') return `invalid container id format: ${JSON.stringify(id)}`;
+  if (id.length > 1024) return 'container id too long';
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// status (pure)
+
+/** what the query found about the init right now */
+export interface InitProbe {
+  /** /proc/<pid>/stat could be read */
+  exists: boolean;
+  startTime?: number;
+  /** the state letter of /proc/<pid>/stat (R, S, D, Z, X, T, t …) */
+  stateLetter?: string;
+  /** the container's cgroup is frozen */
+  frozen: boolean;
+  /** <root>/<id>/exec.fifo exists */
+  fifoExists: boolean;
+}
+
+export function deriveStatus(s: SavedState, p: InitProbe): Status {
+  if (s.pid <= 0) return s.creating ? 'creating' : 'stopped';
+  if (!p.exists) return 'stopped';
+  if (p.startTime !== s.pidStartTime) return 'stopped'; // pid reuse
+  if (p.stateLetter === 'Z' || p.stateLetter === 'X' || p.stateLetter === 'x') return 'stopped';
+  if (p.frozen) return 'paused';
+  if (s.creating) return 'creating';
+  if (p.fifoExists) return 'created';
+  return 'running';
+}
+
+/** the `runc state` object; a stopped container shows pid 0, as runc does */
+export function ociState(s: SavedState, status: Status): OciState {
+  const out: OciState = {
+    ociVersion: STATE_OCI_VERSION,
+    id: s.id,
+    pid: status === 'stopped' ? 0 : s.pid,
+    status,
+    bundle: s.bundle,
+    rootfs: s.rootfs,
+    created: s.created,
+    owner: s.owner,
+  };
+  if (Object.keys(s.annotations).length > 0) {
+    // annotations sit before owner in runc's struct
+    const { owner, ...rest } = out;
+    return { ...rest, annotations: s.annotations, owner };
+  }
+  return out;
+}
+
+/** `runc state` prints json.MarshalIndent(state, "", "  ") */
+export function renderOciState(st: OciState): string {
+  return JSON.stringify(st, null, '  ');
+}
+
+/** RFC 3339 with 9 fractional digits, as Go's time.Time marshals in UTC (trailing zeros trimmed) */
+export function rfc3339Nano(epochMs: number, extraNs = 0): string {
+  const d = new Date(epochMs);
+  const iso = d.toISOString(); // 2026-12-01T20:32:11.123Z
+  const ns = (d.getUTCMilliseconds() * 1_000_000 + extraNs).toString().padStart(9, '0').replace(/0+$/, '');
+  return `${iso.slice(0, 19)}${ns ? `.${ns}` : ''}Z`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// the store (I/O through an injected fs, tested on a temp dir)
+
+export type Fs = Pick<
+  typeof nodeFs,
+  'mkdirSync' | 'writeFileSync' | 'renameSync' | 'readFileSync' | 'readdirSync' | 'rmSync' | 'existsSync' | 'openSync' | 'closeSync' | 'writeSync' | 'unlinkSync' | 'linkSync' | 'lstatSync' | 'fstatSync' | 'readSync'
+>;
+
+export class StateError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'NOT_FOUND' | 'EXISTS' | 'LOCKED' | 'CORRUPT' | 'INVALID_ID',
+  ) {
+    super(message);
+    this.name = 'StateError';
+  }
+}
+
+/** is this pid alive with this start time? (injected: /proc/<pid>/stat in production) */
+export type Liveness = (pid: number, startTime: number) => boolean;
+
+export class StateStore {
+  constructor(
+    readonly root: string,
+    private readonly fs: Fs = nodeFs,
+  ) {}
+
+  dir(id: string): string {
+    const bad = validateId(id);
+    if (bad) throw new StateError(bad, 'INVALID_ID');
+    return `${this.root}/${id}`;
+  }
+  statePath(id: string): string {
+    return `${this.dir(id)}/state.json`;
+  }
+  fifoPath(id: string): string {
+    return `${this.dir(id)}/exec.fifo`;
+  }
+  lockPath(id: string): string {
+    this.dir(id);
+    return `${this.root}/.locks/${id}`;
+  }
+
+  /** make <root>/<id> (0711 like runc's state dir), refusing an id in use */
+  create(id: string): string {
+    const d = this.dir(id);
+    this.fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    try {
+      this.fs.mkdirSync(d, { mode: 0o711 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new StateError(`container with id exists: ${id}`, 'EXISTS');
+      throw e;
+    }
+    return d;
+  }
+
+  save(s: SavedState): void {
+    const p = this.statePath(s.id);
+    const tmp = `${p}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    this.fs.writeFileSync(tmp, JSON.stringify(s), { mode: 0o600, flag: 'wx' });
+    this.fs.renameSync(tmp, p);
+  }
+
+  load(id: string): SavedState {
+    const p = this.statePath(id);
+    let text: string;
+    try {
+      text = readBounded(this.fs, p, MAX_STATE_BYTES);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new StateError(`container does not exist: ${id}`, 'NOT_FOUND');
+      throw e;
+    }
+    return parseSavedState(text, id);
+  }
+
+  /** ids with a state dir, sorted; the lock dir and stray files are skipped */
+  list(): string[] {
+    let names: string[];
+    try {
+      names = this.fs.readdirSync(this.root);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    return names.filter((n) => validateId(n) === undefined && !n.startsWith('.') && this.fs.existsSync(`${this.root}/${n}/state.json`)).sort();
+  }
+
+  remove(id: string): void {
+    this.fs.rmSync(this.dir(id), { recursive: true, force: true });
+  }
+
+  /**
+   * Take the container's lock, or throw LOCKED naming the holder. A stale lock (holder gone) is
+   * broken. `attempts` bounds the retries when several breakers race.
+   */
+  lock(id: string, alive: Liveness, self: { pid: number; startTime: number }, attempts = 5): () => void {
+    const path = this.lockPath(id);
+    this.fs.mkdirSync(`${this.root}/.locks`, { recursive: true, mode: 0o700 });
+    const mine = `${self.pid} ${self.startTime} ${randomBytes(8).toString('hex')}\n`;
+    for (let i = 0; i < attempts; i++) {
+      try {
+        const fd = this.fs.openSync(path, 'wx', 0o600);
+        try {
+          this.fs.writeSync(fd, mine);
+        } finally {
+          this.fs.closeSync(fd);
+        }
+        return () => this.unlock(path, mine);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      let held: string;
+      try {
+        held = readBounded(this.fs, path, 256);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // released meanwhile
+        throw e;
+      }
+      const m = /^(\d+) (\d+) ([0-9a-f]+)\n$/.exec(held);
+      // a half-written lock (its writer between open and write) counts as held, not stale
+      if (m && alive(Number(m[1]), Number(m[2]))) throw new StateError(`container ${id} is locked by pid ${m[1]}`, 'LOCKED');
+      if (!m && held !== '') throw new StateError(`lock file ${path} is not ours`, 'CORRUPT');
+      if (!m) continue;
+      this.breakStale(path, held);
+    }
+    throw new StateError(`container ${id}: could not take its lock`, 'LOCKED');
+  }
+
+  private breakStale(path: string, stale: string): void {
+    const aside = `${path}.stale.${process.pid}.${randomBytes(4).toString('hex')}`;
+    try {
+      this.fs.renameSync(path, aside);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    let caught = '';
+    try {
+      caught = readBounded(this.fs, aside, 256);
+    } catch {
+      /* gone: nothing to put back */
+    }
+    if (caught !== stale && caught !== '') {
+      // a live lock was taken between our read and our rename: give it back if its place is free
+      try {
+        this.fs.linkSync(aside, path);
+      } catch {
+        /* someone else holds it now; the live holder's unlock will find another lock and leave it */
+      }
+    }
+    this.fs.rmSync(aside, { force: true });
+  }
+
+  private unlock(path: string, mine: string): void {
+    try {
+      if (readBounded(this.fs, path, 256) === mine) this.fs.unlinkSync(path);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+function readBounded(fs: Fs, path: string, max: number): string {
+  const fd = fs.openSync(path, nodeFs.constants.O_RDONLY | nodeFs.constants.O_NOFOLLOW | nodeFs.constants.O_NONBLOCK);
+  try {
+    if (!fs.fstatSync(fd).isFile()) throw Object.assign(new Error(`${path} is not a regular file`), { code: 'EINVAL' });
+    const buf = Buffer.alloc(max + 1);
+    let n = 0;
+    for (;;) {
+      const r = fs.readSync(fd, buf, n, buf.length - n, null);
+      if (r === 0) break;
+      n += r;
+      if (n > max) throw Object.assign(new Error(`${path} is larger than ${max} bytes`), { code: 'EFBIG' });
+    }
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** state.json, read back with the same suspicion as config.json (someone may have edited it) */
+export function parseSavedState(text: string, id: string): SavedState {
+  let v;
+  try {
+    v = parseJson(text, { maxSize: MAX_STATE_BYTES, maxDepth: 16 });
+  } catch (e) {
+    if (e instanceof JsonError) throw new StateError(`state of ${id} is corrupt: ${e.message}`, 'CORRUPT');
+    throw e;
+  }
+  const bad = (f: string): never => {
+    throw new StateError(`state of ${id} is corrupt: ${f}`, 'CORRUPT');
+  };
+  if (!isJsonObject(v)) return bad('not an object');
+  const o = v;
+  const s = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : bad(k));
+  const n = (k: string) => (typeof o[k] === 'number' && Number.isSafeInteger(o[k]) && (o[k] as number) >= 0 ? (o[k] as number) : bad(k));
+  const b = (k: string) => (typeof o[k] === 'boolean' ? (o[k] as boolean) : bad(k));
+  const strMap = (k: string): Record<string, string> => {
+    const m = o[k];
+    if (!isJsonObject(m)) return bad(k);
+    const out: Record<string, string> = Object.create(null) as Record<string, string>;
+    for (const [kk, vv] of Object.entries(m as JsonObject)) out[kk] = typeof vv === 'string' ? vv : bad(`${k}.${kk}`);
+    return out;
+  };
+  const saved: SavedState = {
+    id: s('id'),
+    pid: n('pid'),
+    pidStartTime: n('pidStartTime'),
+    bundle: s('bundle'),
+    rootfs: s('rootfs'),
+    created: s('created'),
+    owner: s('owner'),
+    annotations: strMap('annotations'),
+    creating: b('creating'),
+    cgroupPaths: strMap('cgroupPaths'),
+    namespaces: Array.isArray(o.namespaces) && o.namespaces.every((x) => typeof x === 'string') ? (o.namespaces as string[]) : bad('namespaces'),
+    configPath: s('configPath'),
+    rootless: b('rootless'),
+  };
+  if (saved.id !== id) bad(`id ${JSON.stringify(saved.id)} in the state of ${id}`);
+  return saved;
+}
+
+/** one row of `runc list`: the state with the owner's user name (list shows "root" where state shows "") */
+export interface ListRow {
+  state: OciState;
+  ownerName: string;
+}
+
+/**
+ * `runc list` table: Go's tabwriter.NewWriter(out, 12, 1, 3, ' ', 0) over
+ * "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER": every column but the last is as wide as its widest
+ * cell plus 3, at least 12. Text from the state (bundle, id) is printed as is; ids are checked
+ * when made, bundles are absolute paths the caller gave, so they are escaped by the CLI.
+ */
+export function renderListTable(rows: ListRow[]): string {
+  const lines = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...rows.map((r) => [r.state.id, String(r.state.pid), r.state.status, r.state.bundle, r.state.created, r.ownerName])];
+  const widths = [0, 1, 2, 3, 4].map((c) => Math.max(12, ...lines.map((l) => l[c]!.length + 3)));
+  return lines.map((l) => l.map((cell, c) => (c < 5 ? cell.padEnd(widths[c]!) : cell)).join('') + '\n').join('');
+}
+
+/** `runc list --format json`: json.Encoder, one line; an empty list is `null`, as Go encodes a nil slice */
+export function renderListJson(rows: ListRow[]): string {
+  if (rows.length === 0) return 'null\n';
+  return `${JSON.stringify(rows.map((r) => ({ ...r.state, owner: r.ownerName })))}\n`;
+}

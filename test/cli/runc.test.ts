@@ -1,0 +1,91 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { captureDeps } from '../helpers/fixtures.js';
+import { runcMain } from '../../cli/runc.js';
+import { exampleSpec, renderSpecJson } from '../../src/runtime/spec-default.js';
+import { StateStore, type SavedState } from '../../src/runtime/state.js';
+import { readPidStat } from '../../src/runtime/probe.js';
+
+let tmp: string;
+beforeEach(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), `hs-runcts-${process.pid}-`));
+});
+afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+async function run(argv: string[]) {
+  const deps = captureDeps();
+  const code = await runcMain(argv, deps);
+  return { code, out: deps.out(), err: deps.err() };
+}
+
+describe('runc-ts spec', () => {
+  it('writes runc 1.1 starter config into --bundle; refuses to overwrite', async () => {
+    expect(await run(['spec', '--bundle', tmp])).toEqual({ code: 0, out: '', err: '' });
+    expect(fs.readFileSync(`${tmp}/config.json`, 'utf8')).toBe(renderSpecJson(exampleSpec()));
+    expect(await run(['spec', '-b', tmp])).toEqual({ code: 1, out: '', err: 'runc-ts: File config.json exists. Remove it first\n' });
+  });
+  it('a planted symlink named config.json is not followed', async () => {
+    fs.symlinkSync(`${tmp}/elsewhere`, `${tmp}/config.json`);
+    expect((await run(['spec', '--bundle', tmp])).code).toBe(1);
+    expect(fs.existsSync(`${tmp}/elsewhere`)).toBe(false);
+  });
+  it('errors in runc words: missing bundle, extra argument, unknown flag', async () => {
+    expect(await run(['spec', '--bundle', `${tmp}/nope`])).toMatchObject({ code: 1, err: `runc-ts: chdir ${tmp}/nope: no such file or directory\n` });
+    expect(await run(['spec', 'x'])).toMatchObject({ code: 1, err: 'runc-ts: "spec" requires exactly 0 argument(s)\n' });
+    expect(await run(['spec', '--bogus'])).toMatchObject({ code: 1, err: 'runc-ts: flag provided but not defined: --bogus\n' });
+  });
+});
+
+describe('runc-ts state and list', () => {
+  const self = readPidStat(process.pid)!;
+  const saved = (id: string, over: Partial<SavedState> = {}): SavedState => ({
+    id,
+    pid: process.pid,
+    pidStartTime: self.startTime,
+    bundle: '/srv/b',
+    rootfs: '/srv/b/rootfs',
+    created: '2026-12-01T20:00:00.5Z',
+    owner: '',
+    annotations: {},
+    creating: false,
+    cgroupPaths: {},
+    namespaces: [],
+    configPath: '',
+    rootless: false,
+    ...over,
+  });
+  it('status from the live process: running; created while the fifo exists; stopped when the pid was reused', async () => {
+    const store = new StateStore(tmp);
+    store.create('a');
+    store.save(saved('a'));
+    const r = await run(['--root', tmp, 'state', 'a']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ id: 'a', pid: process.pid, status: 'running' });
+    execFileSync('mkfifo', [store.fifoPath('a')]);
+    expect(JSON.parse((await run(['--root', tmp, 'state', 'a'])).out).status).toBe('created');
+    store.save(saved('a', { pidStartTime: self.startTime + 1 }));
+    expect(JSON.parse((await run(['--root', tmp, 'state', 'a'])).out)).toMatchObject({ pid: 0, status: 'stopped' });
+  });
+  it('list: table, -q, json; unknown id; bad format', async () => {
+    const store = new StateStore(tmp);
+    for (const id of ['b', 'a']) {
+      store.create(id);
+      store.save(saved(id));
+    }
+    const t = await run(['--root', tmp, 'list']);
+    expect(t.out.split('\n')[0]).toBe(`ID          PID         STATUS      BUNDLE      ${'CREATED'.padEnd(25)}OWNER`);
+    expect(t.out.split('\n')[1]).toBe(`a           ${String(process.pid).padEnd(12)}running     /srv/b      2026-12-01T20:00:00.5Z   root`);
+    expect((await run(['--root', tmp, 'list', '-q'])).out).toBe('a\nb\n');
+    expect(JSON.parse((await run(['--root', tmp, 'list', '--format', 'json'])).out)).toHaveLength(2);
+    expect(await run(['--root', tmp, 'state', 'zz'])).toMatchObject({ code: 1, err: 'runc-ts: container does not exist: zz\n' });
+    expect(await run(['--root', tmp, 'state', '../x'])).toMatchObject({ code: 1, err: 'runc-ts: invalid container id format: "../x"\n' });
+    expect(await run(['--root', tmp, 'list', '-f', 'yaml'])).toMatchObject({ code: 1, err: 'runc-ts: invalid format option\n' });
+  });
+  it('verbs not built yet say so (exit 1), unknown verbs too', async () => {
+    expect(await run(['create', 'x'])).toMatchObject({ code: 1, err: 'runc-ts: create: not implemented yet\n' });
+    expect(await run(['frobnicate'])).toMatchObject({ code: 1, err: 'runc-ts: no such command: frobnicate\n' });
+    expect((await run(['--version'])).out).toMatch(/^runc-ts version \S+\nspec: 1\.0\.2-dev\n$/);
+  });
+});

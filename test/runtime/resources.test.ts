@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { ALLOWED_DEVICES, cgroupResourcesOf } from '../../src/runtime/resources.js';
+
+describe('linux.resources → cgroup manager', () => {
+  it('what the manager writes passes through', () => {
+    expect(
+      cgroupResourcesOf({ memory: { limit: 64 << 20, swap: -1, useHierarchy: true }, pids: { limit: 32 }, cpu: { shares: 512, quota: 50000, period: 100000, cpus: '0' }, blockIO: { weight: 500 }, devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: -1, access: 'rw' }] }),
+    ).toEqual({
+      memory: { limit: 64 << 20, swap: -1 },
+      pids: { limit: 32 },
+      cpu: { shares: 512, quota: 50000, period: 100000, cpus: '0' },
+      blockIO: { weight: 500 },
+      devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, access: 'rw' }, ...ALLOWED_DEVICES],
+    });
+  });
+  it('device rules: the config first, then runc\'s allowed list, then the config\'s own devices', () => {
+    const r = cgroupResourcesOf({ devices: [{ allow: false, access: 'rwm' }] }, [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229 }]);
+    expect(r.devices![0]).toEqual({ allow: false, access: 'rwm' });
+    expect(r.devices!.slice(1, -1)).toEqual(ALLOWED_DEVICES);
+    expect(r.devices!.at(-1)).toEqual({ allow: true, type: 'c', major: 10, minor: 229, access: 'rwm' });
+  });
+  it('a limit the manager would not write is refused by name, never dropped', () => {
+    expect(() => cgroupResourcesOf({ blockIO: { throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1 }] } })).toThrow('config.json: linux.resources.blockIO.throttleReadBpsDevice is not supported');
+    expect(() => cgroupResourcesOf({ cpu: { realtimeRuntime: 1 } })).toThrow('config.json: linux.resources.cpu.realtimeRuntime is not supported');
+    expect(() => cgroupResourcesOf({ memory: { kernelTCP: 1 } })).toThrow('config.json: linux.resources.memory.kernelTCP is not supported');
+  });
+});
