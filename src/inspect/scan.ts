@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import type { ProcSource } from '../source/source.js';
 import { classifyProcErrno, isProcError, type ProcErrorCode } from '../source/errors.js';
 import { NS_ENTRIES, entryType, type NsEntry } from '../parse/ns-link.js';
-import { parseProcCgroup } from '../parse/proc-cgroup.js';
+import { parseProcCgroup, type CgroupMembership } from '../parse/proc-cgroup.js';
 import type { ProcStat } from '../parse/proc-stat.js';
 import { listPids, readInto, readProcess, type ProcFile } from '../proc/process.js';
 import type { Snapshot } from '../proc/snapshot.js';
@@ -220,6 +220,7 @@ async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntri
   const dev = src.nsfsDevice();
   const processes: ProcessInfo[] = [];
   const counts = { vanished: 0, denied: 0 };
+  const cgroupCache = new Map<string, CgroupMembership[]>();
   const entries = req.nsEntries.map((e) => ({ entry: e, type: entryType(e), slot: NS_ENTRIES.indexOf(e), key: `ns/${e}` }));
   for (let i = 0; i < raw.count; i++) {
     if (slicer.due()) await slicer.yield();
@@ -272,7 +273,10 @@ async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntri
         const off = rec[r + l.cgroupOffset]!;
         const text = strings.toString('utf8', off, off + rec[r + l.cgroupOffset + 1]!);
         try {
-          info.cgroups = parseProcCgroup(text, `${info.pid}/cgroup`);
+          // most processes share their cgroup file's text: parse each text once (values are not mutated)
+          let parsed = cgroupCache.get(text);
+          if (!parsed) cgroupCache.set(text, (parsed = parseProcCgroup(text, `${info.pid}/cgroup`)));
+          info.cgroups = parsed;
         } catch (x) {
           if (!isProcError(x)) throw x;
           info.errors.cgroup = x.code;
