@@ -1,16 +1,32 @@
 /**
- * npm run bench [-- --sizes 2000,10000 --runs 7]
+ * npm run bench [-- --sizes 2000,10000 --runs 7 --sets 100]
  *
- * Makes its own load (sleeping processes spread over 100 sets of pid/net/uts/ipc/mnt namespaces),
- * then times, in the same run and on the same load, hostscope's commands against the anchors:
- * `cinf --json` vs `lsns -J` and `ps -e -o pid,pidns,netns,mntns`; `capdecode HEX` vs
- * `capsh --decode=HEX` and `node -e 0`. Prints medians and ratios. Stops every process it made.
+ * Makes its own load (sleeping processes spread over `sets` sets of pid/net/uts/ipc/mnt
+ * namespaces), then times, in the same run and on the same load, hostscope's commands against the
+ * anchors: `cinf --json` vs `lsns -J` and `ps -e -o pid,pidns,netns,mntns`; `capdecode HEX` vs
+ * `capsh --decode=HEX`; `nsenter-ts` vs `nsenter`. The machine may be shared and noisy, so:
+ *
+ * - commands run in interleaved rounds (A B C A B C …) after one warm-up each, so drift hits all alike;
+ * - every figure is a median, and both wall time and CPU time (user + sys of the command and its
+ *   waited-for children, from wait4(2) in a small python3 timer) are printed, CPU being what the
+ *   command cost whatever else the machine was doing;
+ * - the host's process count and load average are printed before and after each size.
+ *
+ * It also measures, in this process, how long a scan holds the event loop (the longest late tick
+ * of a 5 ms timer): inspectHost (synchronous), scanHost on the native path and on the TS path.
+ * Stops every process it made.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { existsSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { createInterface, type Interface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Spawned, descendants } from '../scripts/lib/spawned.js';
+import { openSource } from '../src/source/source.js';
+import { inspectHost } from '../src/inspect/host.js';
+import { nativeScanAvailable, scanHostWithStats } from '../src/inspect/scan.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BIN = (n: string): string => join(ROOT, 'dist/bin', `${n}.js`);
@@ -36,34 +52,110 @@ function has(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 }
 
+/** One measurement: wall ms from fork to wait4, CPU ms (user + sys) from wait4's rusage. */
+interface Sample {
+  wallMs: number;
+  cpuMs: number | undefined;
+  ok: boolean;
+}
+
 /**
- * Median wall times of several commands, run round-robin (A B C A B C …) after one warm-up each,
- * so that drift on a busy machine hits every command alike and the ratios stay fair.
+ * A python3 process that forks, execs and wait4()s each command it is sent and answers with
+ * wall time and rusage: the child's CPU time, which Node's spawnSync does not report.
  */
-function timeAll(cmds: string[][], runs: number): { ms: number; ok: boolean }[] {
-  const samples = cmds.map(() => [] as number[]);
-  const ok = cmds.map(() => true);
-  const once = (argv: string[]): { ms: number; ok: boolean } => {
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'ignore'], maxBuffer: 1 << 30 });
-    return { ms: Number(process.hrtime.bigint() - t0) / 1e6, ok: r.status === 0 };
-  };
-  for (const c of cmds) once(c);
-  for (let i = 0; i < runs; i++) {
-    cmds.forEach((c, j) => {
-      const r = once(c);
-      samples[j]!.push(r.ms);
-      ok[j] &&= r.ok;
-    });
+const TIMER_PY = `
+import os, sys, json, time
+for line in sys.stdin:
+    argv = json.loads(line)
+    t = time.monotonic_ns()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            fd = os.open('/dev/null', os.O_RDWR)
+            for k in (0, 1, 2): os.dup2(fd, k)
+            os.execvp(argv[0], argv)
+        finally:
+            os._exit(127)
+    _, st, ru = os.wait4(pid, 0)
+    w = time.monotonic_ns() - t
+    ok = os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0
+    print(json.dumps([w / 1e6, (ru.ru_utime + ru.ru_stime) * 1e3, ok]), flush=True)
+`;
+
+class Timer {
+  private proc: ChildProcessByStdio<Writable, Readable, null> | undefined;
+  private lines: Interface | undefined;
+  private queue: ((s: string) => void)[] = [];
+
+  constructor() {
+    if (!has('python3')) return;
+    const proc = spawn('python3', ['-u', '-c', TIMER_PY], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.proc = proc;
+    this.lines = createInterface({ input: proc.stdout });
+    this.lines.on('line', (l) => this.queue.shift()?.(l));
   }
-  return samples.map((s, j) => {
-    s.sort((a, b) => a - b);
-    return { ms: s[Math.floor(s.length / 2)]!, ok: ok[j]! };
-  });
+
+  get cpu(): boolean {
+    return this.proc !== undefined;
+  }
+
+  async run(argv: string[]): Promise<Sample> {
+    if (!this.proc) {
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+      return { wallMs: Number(process.hrtime.bigint() - t0) / 1e6, cpuMs: undefined, ok: r.status === 0 };
+    }
+    const answer = new Promise<string>((resolve) => this.queue.push(resolve));
+    this.proc.stdin.write(`${JSON.stringify(argv)}\n`);
+    const [wallMs, cpuMs, ok] = JSON.parse(await answer) as [number, number, boolean];
+    return { wallMs, cpuMs, ok };
+  }
+
+  close(): Promise<void> {
+    if (!this.proc) return Promise.resolve();
+    const p = this.proc;
+    const exited = new Promise<void>((resolve) => p.on('exit', () => resolve()));
+    p.stdin.end();
+    return exited;
+  }
+}
+
+interface Result {
+  wallMs: number;
+  cpuMs: number | undefined;
+  ok: boolean;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+}
+
+/** Medians of several commands, run round-robin after one warm-up each. */
+async function timeAll(timer: Timer, cmds: string[][], runs: number): Promise<Result[]> {
+  const samples = cmds.map(() => [] as Sample[]);
+  for (const c of cmds) await timer.run(c);
+  for (let i = 0; i < runs; i++) for (const [j, c] of cmds.entries()) samples[j]!.push(await timer.run(c));
+  return samples.map((s) => ({
+    wallMs: median(s.map((x) => x.wallMs)),
+    cpuMs: s[0]!.cpuMs === undefined ? undefined : median(s.map((x) => x.cpuMs!)),
+    ok: s.every((x) => x.ok),
+  }));
 }
 
 function processCount(): number {
-  return spawnSync('sh', ['-c', 'ls -d /proc/[0-9]* | wc -l'], { encoding: 'utf8' }).stdout.trim() as unknown as number;
+  try {
+    return spawnSync('sh', ['-c', 'ls /proc | grep -c "^[0-9]"'], { encoding: 'utf8' }).stdout.trim() as unknown as number;
+  } catch {
+    return NaN;
+  }
+}
+
+function hostLine(): string {
+  return `${processCount()} processes on the host, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`;
 }
 
 /** `total` sleeping processes in `sets` namespace sets (each: unshare + sh + sleeps) */
@@ -73,7 +165,7 @@ export async function makeLoad(spawned: Spawned, total: number, sets: number): P
     spawned.start('unshare', ['--net', '--uts', '--ipc', '--pid', '--fork', '--mount-proc', 'sh', '-c', `i=0; while [ $i -lt ${perSet} ]; do sleep 3600 & i=$((i+1)); done; wait`]);
   }
   const want = sets * (perSet + 2);
-  for (let t = 0; t < 600; t++) {
+  for (let t = 0; t < 1200; t++) {
     const n = spawned.tree().size;
     if (n >= want) return n;
     await sleep(100);
@@ -85,93 +177,149 @@ function row(cells: string[], widths: number[]): string {
   return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
 }
 
+const ms = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(1));
+const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || b === 0 ? '-' : `${(a / b).toFixed(2)}×`);
+
+/** A table of commands: median wall and CPU, and both ratios against one reference. */
+function table(out: (s: string) => void, rows: { name: string; r: Result }[], ref: Result | undefined, refName: string): void {
+  const w = [40, 10, 10, 12, 12];
+  out(row(['command', 'wall ms', 'cpu ms', `wall/${refName}`, `cpu/${refName}`], w));
+  for (const { name, r } of rows) out(row([name + (r.ok ? '' : ' (exit≠0)'), ms(r.wallMs), ms(r.cpuMs), ratio(r.wallMs, ref?.wallMs), ratio(r.cpuMs, ref?.cpuMs)], w));
+}
+
+/**
+ * How long a scan holds this process's event loop: the latest tick of a 5 ms timer (minus the
+ * 5 ms), median of `runs` scans after a warm-up. For scanHost, also the longest slice of its own
+ * synchronous work.
+ */
+async function stallOf(scan: () => Promise<number | undefined>, runs: number): Promise<{ stall: number; slice: number | undefined }> {
+  await scan();
+  const stalls: number[] = [];
+  const slices: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const ticks = [performance.now()];
+    const timer = setInterval(() => ticks.push(performance.now()), 5);
+    const slice = await scan();
+    ticks.push(performance.now());
+    clearInterval(timer);
+    stalls.push(Math.max(0, ...ticks.slice(1).map((t, k) => t - ticks[k]! - 5)));
+    if (slice !== undefined) slices.push(slice);
+  }
+  return { stall: median(stalls), slice: slices.length ? median(slices) : undefined };
+}
+
+async function stallLines(out: (s: string) => void, runs: number): Promise<void> {
+  const src = openSource();
+  const opts = { files: ['ids' as const], containers: true, bound: true, excludeSelf: true };
+  const sync = await stallOf(async () => {
+    inspectHost(src, opts);
+    return undefined;
+  }, runs);
+  const native = nativeScanAvailable(src)
+    ? await stallOf(async () => (await scanHostWithStats(src, { ...opts, path: 'native' })).stats.longestSliceMs, runs)
+    : undefined;
+  const ts = await stallOf(async () => (await scanHostWithStats(src, { ...opts, path: 'ts' })).stats.longestSliceMs, runs);
+  out(
+    `event-loop stall during a scan (ids, containers; median of ${runs}, late 5 ms tick): inspectHost ${ms(sync.stall)} ms; ` +
+      `scanHost native ${native ? `${ms(native.stall)} ms (longest own slice ${ms(native.slice)} ms)` : 'n/a (no addon)'}; ` +
+      `scanHost ts ${ms(ts.stall)} ms (longest own slice ${ms(ts.slice)} ms)`,
+  );
+}
+
 async function main(): Promise<void> {
   const opts = parseOpts(process.argv.slice(2));
   for (const b of ['cinf', 'capdecode']) if (!existsSync(BIN(b))) throw new Error(`bench: ${BIN(b)} missing: run npm run build`);
-  const lines: string[] = [];
   const out = (s: string): void => {
     process.stdout.write(`${s}\n`);
-    lines.push(s);
   };
-  out(`hostscope bench — ${new Date().toISOString()} — node ${process.version}, ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}, median of ${opts.runs} runs`);
+  const timer = new Timer();
+  const cpu = cpus();
+  out(
+    `hostscope bench — ${new Date().toISOString()} — node ${process.version}, linux ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}, ` +
+      `${cpu.length} × ${cpu[0]?.model ?? '?'}, median of ${opts.runs} interleaved rounds`,
+  );
+  out(`CPU = user + sys of the command and its children (wait4 rusage)${timer.cpu ? '' : ' — unavailable: python3 missing, wall time only'}`);
+  out(`at start: ${hostLine()}`);
 
-  // capdecode: no load needed
-  const mask = '00000000a80425fb';
-  const startRuns = Math.max(30, opts.runs * 6);
-  const [nodeE, cap, capshT] = timeAll([[NODE, '-e', '0'], [NODE, BIN('capdecode'), mask], has('capsh') ? ['capsh', `--decode=${mask}`] : ['true']], startRuns) as [
-    { ms: number; ok: boolean },
-    { ms: number; ok: boolean },
-    { ms: number; ok: boolean },
-  ];
-  const capsh = has('capsh') ? capshT : undefined;
-  out('');
-  out('capdecode 00000000a80425fb');
-  const w1 = [34, 10, 12];
-  out(row(['command', 'median ms', 'ratio'], w1));
-  out(row(['node -e 0', nodeE.ms.toFixed(1), '1.00×'], w1));
-  out(row(['capdecode (hostscope)', cap.ms.toFixed(1), `${(cap.ms / nodeE.ms).toFixed(2)}× node`], w1));
-  if (capsh) out(row(['capsh --decode', capsh.ms.toFixed(1), `${(cap.ms / capsh.ms).toFixed(1)}× capsh`], w1));
+  try {
+    // capdecode: no load needed
+    const mask = '00000000a80425fb';
+    const startRuns = Math.max(15, opts.runs * 3);
+    const capsh = has('capsh');
+    const [nodeE, cap, capshR] = await timeAll(timer, [[NODE, '-e', '0'], [NODE, BIN('capdecode'), mask], capsh ? ['capsh', `--decode=${mask}`] : ['true']], startRuns);
+    out('');
+    out(`capdecode ${mask}`);
+    table(out, [{ name: 'node -e 0', r: nodeE! }, { name: 'capdecode (hostscope)', r: cap! }, ...(capsh ? [{ name: 'capsh --decode', r: capshR! }] : [])], nodeE, 'node');
 
-  // nsenter-ts: `true` in every namespace of a target made here
-  if (existsSync(BIN('nsenter-ts')) && has('nsenter') && process.geteuid?.() === 0) {
-    const spawned = new Spawned();
-    try {
-      const outer = spawned.start('unshare', ['--user', '--map-root-user', '--uts', '--net', '--ipc', '--pid', '--cgroup', '--fork', '--mount-proc', 'sleep', '3600']);
-      let target: number | undefined;
-      for (let i = 0; i < 100 && target === undefined; i++) {
-        await sleep(20);
-        target = [...descendants([outer.pid!])].find((p) => p !== outer.pid);
+    // nsenter-ts: `true` in every namespace of a target made here
+    if (existsSync(BIN('nsenter-ts')) && has('nsenter') && process.geteuid?.() === 0) {
+      const spawned = new Spawned();
+      try {
+        const outer = spawned.start('unshare', ['--user', '--map-root-user', '--uts', '--net', '--ipc', '--pid', '--cgroup', '--fork', '--mount-proc', 'sleep', '3600']);
+        let target: number | undefined;
+        for (let i = 0; i < 100 && target === undefined; i++) {
+          await sleep(20);
+          target = [...descendants([outer.pid!])].find((p) => p !== outer.pid);
+        }
+        if (target !== undefined) {
+          const args = ['-t', String(target), '-a', 'true'];
+          const [node0, ours, theirs] = await timeAll(timer, [[NODE, '-e', '0'], [NODE, BIN('nsenter-ts'), ...args], ['nsenter', ...args]], startRuns);
+          out('');
+          out('nsenter -t PID -a true (user, mnt, uts, ipc, net, pid, cgroup)');
+          table(out, [{ name: 'node -e 0', r: node0! }, { name: 'nsenter-ts (hostscope)', r: ours! }, { name: 'nsenter (util-linux)', r: theirs! }], theirs, 'nsenter');
+        }
+      } finally {
+        await spawned.stopAll();
       }
-      if (target !== undefined) {
-        const args = ['-t', String(target), '-a', 'true'];
-        const [node0, ours, theirs] = timeAll([[NODE, '-e', '0'], [NODE, BIN('nsenter-ts'), ...args], ['nsenter', ...args]], startRuns) as [
-          { ms: number; ok: boolean },
-          { ms: number; ok: boolean },
-          { ms: number; ok: boolean },
-        ];
+    }
+
+    const lsns = has('lsns');
+    for (const size of opts.sizes) {
+      const spawned = new Spawned();
+      try {
+        const made = await makeLoad(spawned, size, opts.sets);
+        await sleep(2000); // let the load's own start-up settle
         out('');
-        out('nsenter -t PID -a true (user, mnt, uts, ipc, net, pid, cgroup)');
-        out(row(['command', 'median ms', 'ratio'], w1));
-        out(row(['node -e 0', node0.ms.toFixed(1), '1.00×'], w1));
-        out(row(['nsenter-ts (hostscope)', ours.ms.toFixed(1), `${(ours.ms / node0.ms).toFixed(2)}× node`], w1));
-        out(row(['nsenter (util-linux)', theirs.ms.toFixed(1), `${(ours.ms / theirs.ms).toFixed(1)}× nsenter`], w1));
-        if (!ours.ok || !theirs.ok) out('  (a command exited non-zero during timing)');
+        out(`namespaces: ${made} processes made in ${opts.sets} namespace sets; before: ${hostLine()}`);
+        const cmds: { name: string; argv: string[] }[] = [
+          { name: 'cinf --json (hostscope)', argv: [NODE, BIN('cinf'), '--json'] },
+          { name: 'cinf --json, TS reader (HOSTSCOPE_SCAN=ts)', argv: ['env', 'HOSTSCOPE_SCAN=ts', NODE, BIN('cinf'), '--json'] },
+          { name: 'cinf (table)', argv: [NODE, BIN('cinf')] },
+          ...(lsns ? [{ name: 'lsns -J', argv: ['lsns', '-J'] }] : []),
+          { name: 'ps -e -o pid,pidns,netns,mntns', argv: ['ps', '-e', '-o', 'pid,pidns,netns,mntns'] },
+          { name: 'node -e 0', argv: [NODE, '-e', '0'] },
+        ];
+        const res = await timeAll(
+          timer,
+          cmds.map((c) => c.argv),
+          opts.runs,
+        );
+        const rows = cmds.map((c, i) => ({ name: c.name, r: res[i]! }));
+        const ref = rows.find((r) => r.name === 'lsns -J')?.r;
+        const ps = rows.find((r) => r.name.startsWith('ps '))!.r;
+        table(out, rows, ref, 'lsns');
+        const c = rows[0]!.r;
+        out(`cinf --json / ps: wall ${ratio(c.wallMs, ps.wallMs)}, cpu ${ratio(c.cpuMs, ps.cpuMs)}`);
+        const target = size >= 10000 ? 0.2 : 0.6;
+        if (ref) {
+          const met = c.wallMs <= target * ref.wallMs && (c.cpuMs === undefined || ref.cpuMs === undefined || c.cpuMs <= target * ref.cpuMs);
+          out(`target cinf --json ≤ ${target}× lsns -J: wall ${ratio(c.wallMs, ref.wallMs)}, cpu ${ratio(c.cpuMs, ref.cpuMs)} — ${met ? 'met' : 'NOT met'} in this run`);
+        }
+        await stallLines(out, Math.max(3, Math.min(opts.runs, 5)));
+        out(`after: ${hostLine()}`);
+      } finally {
+        await spawned.stopAll(10_000);
+        const left = descendants([process.pid]).size - 2; // this process and the python timer
+        if (left > 0) out(`  warning: ${left} processes still below the bench after cleanup`);
       }
-    } finally {
-      await spawned.stopAll();
     }
-  }
-
-  for (const size of opts.sizes) {
-    const spawned = new Spawned();
-    try {
-      const made = await makeLoad(spawned, size, opts.sets);
-      const total = Number(processCount());
-      out('');
-      out(`namespaces: ${made} processes made in ${opts.sets} namespace sets (${total} on the host)`);
-      const w = [44, 10, 14];
-      out(row(['command', 'median ms', 'cinf / it'], w));
-      const [c, lj, p, ct] = timeAll([[NODE, BIN('cinf'), '--json'], has('lsns') ? ['lsns', '-J'] : ['true'], ['ps', '-e', '-o', 'pid,pidns,netns,mntns'], [NODE, BIN('cinf')]], opts.runs) as { ms: number; ok: boolean }[] as [
-        { ms: number; ok: boolean },
-        { ms: number; ok: boolean },
-        { ms: number; ok: boolean },
-        { ms: number; ok: boolean },
-      ];
-      const l = has('lsns') ? lj : undefined;
-      out(row(['cinf --json (hostscope)', c.ms.toFixed(1), ''], w));
-      if (l) out(row(['lsns -J', l.ms.toFixed(1), `${(c.ms / l.ms).toFixed(2)}×`], w));
-      out(row(['ps -e -o pid,pidns,netns,mntns', p.ms.toFixed(1), `${(c.ms / p.ms).toFixed(2)}×`], w));
-      out(row(['cinf (table)', ct.ms.toFixed(1), l ? `${(ct.ms / l.ms).toFixed(2)}× lsns` : ''], w));
-      if (!c.ok || (l && !l.ok)) out('  (a command exited non-zero during timing)');
-    } finally {
-      await spawned.stopAll(10_000);
-      const left = descendants([process.pid]).size - 1;
-      if (left > 0) out(`  warning: ${left} processes still below the bench after cleanup`);
-    }
+  } finally {
+    await timer.close();
   }
 }
 
-if (process.argv[1]?.endsWith('run.js')) main().catch((e: unknown) => {
-  process.stderr.write(`bench: ${(e as Error).message}\n`);
-  process.exitCode = 1;
-});
+if (process.argv[1]?.endsWith('run.js'))
+  main().catch((e: unknown) => {
+    process.stderr.write(`bench: ${(e as Error).message}\n`);
+    process.exitCode = 1;
+  });

@@ -1,12 +1,10 @@
-import yargs from 'yargs';
 import { CAPABILITIES, CAP_SETS, capNames, encodeCaps, formatCapshDecode, formatMaskHex, parseCapMask } from '../src/parse/capabilities.js';
 import { readProcess } from '../src/proc/process.js';
-import { CliError, EXIT_OK, EXIT_USAGE, parseArgs, parsePid, runHandler, sourceFrom, withRootOptions, type Deps, type RootOptions } from './common.js';
+import { CliError, EXIT_OK, PROC_ROOT_OPTION, UsageError, parsePid, runHandler, sourceFrom, type Deps, type RootOptions } from './common.js';
+import { HELP_OPTION, VERSION_OPTION, flag, helpText, lastString, parseOptions, versionLine, type OptionSpec } from './options.js';
 
 export interface CapdecodeArgs extends RootOptions {
   masks?: string[];
-  /** what follows `--` */
-  _?: (string | number)[];
   decode?: string[];
   pid?: string;
   json?: boolean;
@@ -16,35 +14,62 @@ export interface CapdecodeArgs extends RootOptions {
 
 const PROG = 'capdecode';
 
-export function capdecodeYargs() {
-  return withRootOptions(
-    yargs()
-      .usage(
-        [
-          'Usage:',
-          '  capdecode <hex-mask>...          decode masks exactly as capsh --decode prints them',
-          '  capdecode --pid <pid>            decode the five capability sets of a process',
-          '  capdecode --encode <cap,cap...>  names (or bit numbers) to a mask',
-          '  capdecode --list                 every capability, its bit and what it allows',
-        ].join('\n'),
-      )
-      .command('$0 [masks..]', false, (y) => y.positional('masks', { type: 'string', array: true, describe: 'capability masks, hex, with or without 0x' }))
-      .option('pid', { alias: 'p', type: 'string', describe: 'decode CapInh/CapPrm/CapEff/CapBnd/CapAmb of this process' })
-      .option('encode', { alias: 'e', type: 'string', describe: 'comma-separated capability names or numbers to encode' })
-      .option('list', { alias: 'l', type: 'boolean', describe: 'list every capability' })
-      .option('decode', { type: 'string', array: true, describe: "capsh's spelling: --decode=HEX is the same as capdecode HEX" })
-      .option('json', { alias: 'J', type: 'boolean', describe: 'JSON output' })
-      .version(false)
-      .help('help')
-      .alias('help', 'h')
-      .epilog('Unlike capsh, a malformed mask is an error (exit 1), not 0.'),
-  ).parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false });
+const OPTIONS: OptionSpec[] = [
+  { long: 'pid', short: 'p', arg: 'required', argName: '<pid>', help: 'decode CapInh/CapPrm/CapEff/CapBnd/CapAmb of this process' },
+  { long: 'encode', short: 'e', arg: 'required', argName: '<caps>', help: 'comma-separated capability names or numbers to encode' },
+  { long: 'list', short: 'l', arg: 'none', help: 'list every capability' },
+  { long: 'decode', arg: 'required', argName: '<hex>', help: "capsh's spelling: --decode=HEX is the same as capdecode HEX" },
+  { long: 'json', short: 'J', arg: 'none', help: 'JSON output' },
+  PROC_ROOT_OPTION,
+  HELP_OPTION,
+  VERSION_OPTION,
+];
+
+export function capdecodeHelp(): string {
+  return helpText(
+    [
+      'capdecode <hex-mask>...          decode masks exactly as capsh --decode prints them',
+      'capdecode --pid <pid>            decode the five capability sets of a process',
+      'capdecode --encode <cap,cap...>  names (or bit numbers) to a mask',
+      'capdecode --list                 every capability, its bit and what it allows',
+    ],
+    OPTIONS,
+    ['Unlike capsh, a malformed mask is an error (exit 1), not 0.', 'Exit status: 0 ok; 1 failure or bad usage (as util-linux).'],
+  );
+}
+
+export function parseCapdecodeArgs(argv: string[]): CapdecodeArgs | { help: true } | { version: true } {
+  const r = parseOptions(argv, OPTIONS);
+  if (!r.ok) throw new UsageError(r.message);
+  const p = r.parsed;
+  if (flag(p, 'help')) return { help: true };
+  if (flag(p, 'version')) return { version: true };
+  const args: CapdecodeArgs = {};
+  for (const k of ['pid', 'encode', 'proc-root'] as const) {
+    const v = lastString(p, k);
+    if (v !== undefined) args[k] = v;
+  }
+  const decode = (p.values.get('decode') ?? []).map(String);
+  if (decode.length) args.decode = decode;
+  if (p.operands.length) args.masks = p.operands;
+  if (flag(p, 'list')) args.list = true;
+  if (flag(p, 'json')) args.json = true;
+  return args;
 }
 
 export async function capdecodeMain(argv: string[], deps: Deps): Promise<number> {
-  const parsed = await parseArgs(capdecodeYargs(), argv, PROG, deps);
-  if ('exit' in parsed) return parsed.exit;
-  return runHandler(PROG, deps, () => handleCapdecode(parsed.args as CapdecodeArgs, deps));
+  return runHandler(PROG, deps, () => {
+    const args = parseCapdecodeArgs(argv);
+    if ('help' in args) {
+      deps.stdout.write(capdecodeHelp());
+      return EXIT_OK;
+    }
+    if ('version' in args) {
+      deps.stdout.write(versionLine(PROG));
+      return EXIT_OK;
+    }
+    return handleCapdecode(args, deps);
+  });
 }
 
 function decoded(mask: bigint) {
@@ -53,10 +78,10 @@ function decoded(mask: bigint) {
 }
 
 export function handleCapdecode(args: CapdecodeArgs, deps: Deps): number {
-  const masks = [...(args.decode ?? []), ...(args.masks ?? []), ...(args._ ?? [])].map(String);
+  const masks = [...(args.decode ?? []), ...(args.masks ?? [])];
   const modes = [masks.length > 0, args.pid !== undefined, args.encode !== undefined, args.list === true].filter(Boolean).length;
-  if (modes === 0) throw new CliError('no mask given (try capdecode 00000000a80425fb, --pid, --encode or --list)', EXIT_USAGE);
-  if (modes > 1) throw new CliError('give masks, --pid, --encode or --list, one at a time', EXIT_USAGE);
+  if (modes === 0) throw new UsageError('no mask given (try capdecode 00000000a80425fb, --pid, --encode or --list)');
+  if (modes > 1) throw new UsageError('give masks, --pid, --encode or --list, one at a time');
 
   if (args.list) {
     const src = deps.openSource({});

@@ -1,33 +1,40 @@
-import yargs from 'yargs';
 import type { ProcSource } from '../src/source/source.js';
 import { NS_TYPES, isNsType, type NsType } from '../src/parse/ns-link.js';
-import { ensureCommand, ensureFiles, readProcess, type ProcFile } from '../src/proc/process.js';
+import { readProcess, withRowFiles, type ProcFile } from '../src/proc/process.js';
 import { UserNames } from '../src/proc/users.js';
 import { findNamespaces } from '../src/model/namespaces.js';
 import type { Container } from '../src/model/containers.js';
-import { hierarchyFor, cgroupSysRel, hierarchyName } from '../src/cgroup/layout.js';
+import { findContainer, lookupMessage } from '../src/model/container-lookup.js';
+import { hierarchyFor, cgroupSysRel, hierarchyName, resolveCgroupDirectory } from '../src/cgroup/layout.js';
+import type { ProcessInfo } from '../src/model/process.js';
 import { inspectHost, readCgroupLayout } from '../src/inspect/host.js';
+import { scanHost } from '../src/inspect/scan.js';
 import { nsRelationsReader } from '../src/inspect/ns-relations.js';
 import { readControlFiles } from '../src/cgroup/control-files.js';
-import { NS_COLUMNS, NS_DEFAULT, PROC_COLUMNS, PROC_DEFAULT, type NsRow, type ProcRow } from '../src/render/columns.js';
+import { NS_COLUMNS, NS_DEFAULT, PROC_COLUMNS, PROC_DEFAULT, columnReads, type NsRow, type ProcRow } from '../src/render/columns.js';
 import { renderColumnList, renderJson, renderTable, rowObject, selectColumns, toJson, withTreePrefix, type Column } from '../src/render/table.js';
 import { buildForest, flattenForest, forestToJson } from '../src/render/tree.js';
 import { renderStory, storyJson } from '../src/render/story.js';
 import { readStory } from '../src/inspect/story.js';
 import { escapeControl } from '../src/render/escape.js';
+import { isProcError } from '../src/source/errors.js';
+import { parseProcStatus } from '../src/parse/proc-status.js';
+import { parseProcStat } from '../src/parse/proc-stat.js';
 import {
   CliError,
   EXIT_OK,
   EXIT_USAGE,
+  PROC_ROOT_OPTION,
+  SYS_ROOT_OPTION,
+  UsageError,
   normalizeLongSingleDash,
-  parseArgs,
   parsePid,
   runHandler,
   sourceFrom,
-  withRootOptions,
   type Deps,
   type RootOptions,
 } from './common.js';
+import { HELP_OPTION, VERSION_OPTION, flag, helpText, lastString, parseOptions, versionLine, type OptionSpec } from './options.js';
 
 export interface CinfArgs extends RootOptions {
   namespace?: string;
@@ -48,50 +55,84 @@ export interface CinfArgs extends RootOptions {
 
 const PROG = 'cinf';
 
-export function cinfYargs() {
-  return withRootOptions(
-    yargs()
-      .usage(
-        [
-          'Usage:',
-          '  cinf [options]                      list every namespace',
-          '  cinf --namespace <inode> [options]  the processes in one namespace',
-          '  cinf --pid <pid> [--env] [--mounts] the whole story of one process',
-          '  cinf --cgroup <pid>:<hierarchy>     the control files of a cgroup (also --cgroup <path>)',
-        ].join('\n'),
-      )
-      .option('namespace', { alias: 'N', type: 'string', describe: 'show the processes in the namespace with this inode' })
-      .option('pid', { alias: 'p', type: 'string', describe: 'show namespaces, cgroups, limits, capabilities and maps of a process' })
-      .option('cgroup', { alias: 'c', type: 'string', describe: 'dump control files: PID:HIERARCHY-ID, PID:CONTROLLER, a cgroup path or a /sys/fs/cgroup directory' })
-      .option('type', { alias: 't', type: 'string', describe: `only namespaces of this type (${NS_TYPES.join(', ')})` })
-      .option('output', { alias: 'o', type: 'string', describe: 'columns to print, comma-separated; +COL adds to the defaults' })
-      .option('list-columns', { alias: 'H', type: 'boolean', describe: 'list the columns -o takes' })
-      .option('json', { alias: 'J', type: 'boolean', describe: 'JSON output' })
-      .option('raw', { alias: 'r', type: 'boolean', describe: 'raw output: single spaces, no alignment' })
-      .option('no-headings', { alias: 'n', type: 'boolean', describe: 'do not print a header line' })
-      .option('env', { alias: 'e', type: 'boolean', describe: 'with --pid: show the environment' })
-      .option('mounts', { alias: 'm', type: 'boolean', describe: 'with --pid: show the mount table' })
-      .option('all', { alias: 'a', type: 'boolean', describe: 'include cinf itself in the listing' })
-      .option('threads', { type: 'boolean', describe: 'also namespaces that single threads entered (/proc/PID/task/TID/ns): lsns cannot see them' })
-      .option('tree', { alias: 'T', type: 'string', describe: 'draw a tree, as lsns -T: process (default), owner (user namespaces), parent (pid and user nesting)' })
-      .conflicts('json', 'raw')
-      .version(false)
-      .help('help')
-      .alias('help', 'h')
-      .epilog('Exit status: 0 ok, 1 not found or failure, 2 bad usage.'),
-  ).parserConfiguration({ 'duplicate-arguments-array': false });
+const OPTIONS: OptionSpec[] = [
+  { long: 'namespace', short: 'N', arg: 'required', argName: '<inode>', help: 'show the processes in the namespace with this inode' },
+  { long: 'pid', short: 'p', arg: 'required', argName: '<pid>', help: 'show namespaces, cgroups, limits, capabilities and maps of a process' },
+  { long: 'cgroup', short: 'c', arg: 'required', argName: '<spec>', help: 'dump control files: PID:HIERARCHY-ID, PID:CONTROLLER, a cgroup path or a /sys/fs/cgroup directory' },
+  { long: 'type', short: 't', arg: 'required', argName: '<type>', help: `only namespaces of this type (${NS_TYPES.join(', ')})` },
+  { long: 'output', short: 'o', arg: 'required', argName: '<list>', help: 'columns to print, comma-separated; +COL adds to the defaults' },
+  { long: 'list-columns', short: 'H', arg: 'none', help: 'list the columns -o takes' },
+  { long: 'json', short: 'J', arg: 'none', help: 'JSON output' },
+  { long: 'raw', short: 'r', arg: 'none', help: 'raw output: single spaces, no alignment' },
+  { long: 'no-headings', short: 'n', arg: 'none', help: 'do not print a header line' },
+  { long: 'env', short: 'e', arg: 'none', help: 'with --pid: show the environment' },
+  { long: 'mounts', short: 'm', arg: 'none', help: 'with --pid: show the mount table' },
+  { long: 'all', short: 'a', arg: 'none', help: 'include cinf itself in the listing' },
+  { long: 'threads', arg: 'none', help: 'also namespaces that single threads entered (/proc/PID/task/TID/ns): lsns cannot see them' },
+  {
+    long: 'tree',
+    short: 'T',
+    arg: 'optional',
+    argName: '[=<mode>]',
+    help: 'draw a tree: process (the default here; lsns -T defaults to owner), owner (user namespaces), parent (pid and user nesting)',
+  },
+  PROC_ROOT_OPTION,
+  SYS_ROOT_OPTION,
+  HELP_OPTION,
+  VERSION_OPTION,
+];
+
+const USAGE = [
+  'cinf [options]                      list every namespace',
+  'cinf --namespace <inode> [options]  the processes in one namespace',
+  'cinf --pid <pid> [--env] [--mounts] the whole story of one process',
+  'cinf --cgroup <pid>:<hierarchy>     the control files of a cgroup (also --cgroup <path>)',
+];
+
+export function cinfHelp(): string {
+  return helpText(USAGE, OPTIONS, ['Exit status: 0 ok; 1 failure or bad usage (as util-linux lsns).']);
+}
+
+/** argv → CinfArgs, or a usage error (missing argument, unknown option, stray operand, …). */
+export function parseCinfArgs(argv: string[]): CinfArgs | { help: true } | { version: true } {
+  const r = parseOptions(normalizeLongSingleDash(argv, ['namespace', 'pid', 'cgroup', 'type', 'output', 'json', 'raw', 'env', 'mounts']), OPTIONS);
+  if (!r.ok) throw new UsageError(r.message);
+  const p = r.parsed;
+  if (flag(p, 'help')) return { help: true };
+  if (flag(p, 'version')) return { version: true };
+  if (p.operands.length > 0) throw new UsageError(`unexpected argument '${p.operands[0]}'`);
+  const args: CinfArgs = {};
+  for (const k of ['namespace', 'pid', 'cgroup', 'type', 'output', 'tree', 'proc-root', 'sys-root'] as const) {
+    const v = lastString(p, k);
+    if (v !== undefined) args[k] = v;
+  }
+  for (const k of ['list-columns', 'json', 'raw', 'no-headings', 'env', 'mounts', 'all', 'threads'] as const) if (flag(p, k)) args[k] = true;
+  if (args.json && args.raw) throw new UsageError('--json and --raw are mutually exclusive');
+  if (args.pid === undefined) {
+    if (args.env) throw new UsageError('--env needs --pid');
+    if (args.mounts) throw new UsageError('--mounts needs --pid');
+  }
+  return args;
 }
 
 export async function cinfMain(argv: string[], deps: Deps): Promise<number> {
-  const normalized = normalizeLongSingleDash(argv, ['namespace', 'pid', 'cgroup', 'type', 'output', 'json', 'raw', 'env', 'mounts']);
-  const parsed = await parseArgs(cinfYargs(), normalized, PROG, deps);
-  if ('exit' in parsed) return parsed.exit;
-  return runHandler(PROG, deps, () => handleCinf(parsed.args as CinfArgs, deps));
+  return runHandler(PROG, deps, () => {
+    const args = parseCinfArgs(argv);
+    if ('help' in args) {
+      deps.stdout.write(cinfHelp());
+      return EXIT_OK;
+    }
+    if ('version' in args) {
+      deps.stdout.write(versionLine(PROG));
+      return EXIT_OK;
+    }
+    return handleCinf(args, deps);
+  });
 }
 
 export function handleCinf(args: CinfArgs, deps: Deps): number | Promise<number> {
   const modes = [args.namespace, args.pid, args.cgroup].filter((x) => x !== undefined);
-  if (modes.length > 1) throw new CliError('--namespace, --pid and --cgroup are mutually exclusive', EXIT_USAGE);
+  if (modes.length > 1) throw new UsageError('--namespace, --pid and --cgroup are mutually exclusive');
   const type = parseType(args.type);
   if (args['list-columns']) {
     const cols: Column<never>[] = (args.namespace !== undefined ? PROC_COLUMNS : NS_COLUMNS) as Column<never>[];
@@ -111,10 +152,11 @@ function parseType(t: string | undefined): NsType | undefined {
   return t;
 }
 
-function columns<R>(all: Column<R>[], defaults: string[], spec: string | undefined): Column<R>[] {
-  const cols = selectColumns(all, defaults, spec);
+/** The chosen columns (the very descriptors of `all`, so what they read comes along). */
+function columns<R, C extends Column<R>>(all: C[], defaults: string[], spec: string | undefined): C[] {
+  const cols = selectColumns<R>(all, defaults, spec);
   if ('unknown' in cols) throw new CliError(`unknown column: ${cols.unknown}`, EXIT_USAGE);
-  return cols;
+  return cols as C[];
 }
 
 function tableOpts(args: CinfArgs, deps: Deps) {
@@ -133,21 +175,23 @@ async function viewList(src: ProcSource, args: CinfArgs, deps: Deps, type: NsTyp
   const netDefaults = type === 'net' ? [...NS_DEFAULT.slice(0, -1), 'NSFS', 'CMD'] : NS_DEFAULT;
   const defaults = args.threads ? [...netDefaults.slice(0, -1), 'THREADS', 'CMD'] : netDefaults;
   const cols = columns(NS_COLUMNS, defaults, args.output);
-  const ids = new Set(cols.map((c) => c.id));
-  const files: ProcFile[] = [];
-  if (ids.has('USERS') || ids.has('UID') || ids.has('USER')) files.push('ids');
-  if (ids.has('PPID')) files.push('stat');
-  if (args.threads) files.push('tasks');
-  const host = inspectHost(src, { files, types: type ? [type] : NS_TYPES, containers: ids.has('CONTAINER'), excludeSelf: !args.all, bound: true });
-  const users = new UserNames(src);
-  if (ids.has('CMD')) for (const g of host.namespaces) if (g.lowest) ensureCommand(src, g.lowest);
   const tree = parseTree(args.tree);
-  if (tree === 'process') for (const g of host.namespaces) if (g.lowest) ensureFiles(src, g.lowest, ['stat']);
-  const relations = ids.has('PNS') || ids.has('ONS') || tree === 'owner' || tree === 'parent' ? await nsRelationsReader(src) : undefined;
+  // what is read follows from the columns (and the tree: a process tree needs each row's parent pid)
+  const reads = columnReads([...cols, ...(tree === 'process' ? [{ files: ['stat'] as ProcFile[] }] : []), ...(tree === 'owner' || tree === 'parent' ? [{ relations: true }] : [])]);
+  const scanFiles = args.threads ? [...reads.scanFiles, 'tasks' as const] : reads.scanFiles;
+  // the native scan when live with the addon (the same model as inspectHost); a CLI may block, so no slicing
+  const host = await scanHost(src, { files: scanFiles, types: type ? [type] : NS_TYPES, containers: reads.containers, excludeSelf: !args.all, bound: true, sliceMs: Infinity });
+  const users = new UserNames(src);
+  const relations = reads.relations ? await nsRelationsReader(src) : undefined;
   if ((tree === 'owner' || tree === 'parent') && !relations) {
     throw new CliError(`--tree=${tree} needs the live kernel and the native addon (the NS_GET_USERNS and NS_GET_PARENT ioctls)`);
   }
-  const rows: NsRow[] = host.namespaces.map((group) => ({
+  // each row's process with its own files read: new objects, the snapshot is left as it was
+  // (one read per process, however many of its namespaces are rows)
+  const enriched = new Map<number, ProcessInfo>();
+  const enrich = (p: ProcessInfo): ProcessInfo => enriched.get(p.pid) ?? enriched.set(p.pid, withRowFiles(src, p, reads.files)).get(p.pid)!;
+  const groups = host.namespaces.map((g) => (g.lowest && reads.files.length > 0 ? { ...g, lowest: enrich(g.lowest) } : g));
+  const rows: NsRow[] = groups.map((group) => ({
     group,
     relations: relations?.(group.lowest ? `${src.procRoot}/${group.lowest.pid}/ns/${group.ns.type}` : group.bindMounts[0]!),
     users: uniqueSorted(group.processes.map((p) => p.ids?.uid.effective)),
@@ -207,16 +251,17 @@ function viewNamespace(src: ProcSource, args: CinfArgs, deps: Deps, type: NsType
   if (!/^\d+$/.test(text)) throw new CliError(`invalid namespace argument: '${text}'`, EXIT_USAGE);
   const inode = Number(text);
   const cols = columns(PROC_COLUMNS, PROC_DEFAULT, args.output);
-  const ids = new Set(cols.map((c) => c.id));
+  const reads = columnReads(cols);
   // every process's ns links (and cgroups when containers are asked for); the rest only for members
-  const host = inspectHost(src, { containers: ids.has('CONTAINER'), excludeSelf: !args.all, bound: true });
+  const host = inspectHost(src, { containers: reads.containers, excludeSelf: !args.all, bound: true });
   const groups = findNamespaces(host.namespaces, inode).filter((g) => !type || g.ns.type === type);
   if (groups.length === 0) throw new CliError(`not found namespace: ${inode}`);
   for (const g of groups.filter((x) => x.processes.length === 0)) {
     deps.stderr.write(`${PROG}: ${g.ns.type} namespace ${inode} has no process: it is kept by a bind mount at ${g.bindMounts.map(escapeControl).join(', ')}\n`);
   }
-  const members = [...new Map(groups.flatMap((g) => g.processes).map((p) => [p.pid, p])).values()].sort((a, b) => a.pid - b.pid);
-  for (const p of members) ensureFiles(src, p, ['status', 'cmdline', 'cgroup']);
+  // stat tells a live member from one gone since the scan; the columns name the rest
+  const files: ProcFile[] = ['stat', ...reads.files];
+  const members = [...new Map(groups.flatMap((g) => g.processes).map((p) => [p.pid, p])).values()].sort((a, b) => a.pid - b.pid).map((p) => withRowFiles(src, p, files));
   const users = new UserNames(src);
   const live = members.filter((p) => p.stat || p.status);
   const rows: ProcRow[] = live.map((p) => ({ p, container: host.containerOf.get(p.pid), userName: (u) => users.name(u) }));
@@ -233,13 +278,32 @@ function viewNamespace(src: ProcSource, args: CinfArgs, deps: Deps, type: NsType
 function viewPid(src: ProcSource, args: CinfArgs, deps: Deps): number {
   const pid = parsePid(args.pid);
   const story = readStory(src, pid, { env: args.env === true || args.json === true, mounts: args.mounts === true || args.json === true });
-  if (!story) throw new CliError(`no process with pid ${pid}`);
+  if (!story) throw new CliError(whyUnreadable(src, pid));
   if (args.json) deps.stdout.write(`${JSON.stringify(storyJson(story), null, 2)}\n`);
   else deps.stdout.write(renderStory(story, { env: args.env === true, mounts: args.mounts === true }));
   if (Object.values(story.errors).includes('PERMISSION_DENIED') && deps.euid !== 0) {
     deps.stderr.write(`${PROG}: some files of pid ${pid} are not readable by this user (shown as '-'); run as root for the whole picture\n`);
   }
   return EXIT_OK;
+}
+
+/**
+ * pid P is listed but neither its stat nor its status could be used: say what was wrong (junk,
+ * a symlink loop, unreadable) instead of "no process" (issue 6 #18).
+ */
+function whyUnreadable(src: ProcSource, pid: number): string {
+  for (const file of ['status', 'stat'] as const) {
+    try {
+      const text = src.readProcText(`${pid}/${file}`);
+      if (file === 'status') parseProcStatus(text, `${pid}/status`);
+      else parseProcStat(text, `${pid}/stat`);
+    } catch (e) {
+      if (!isProcError(e)) throw e;
+      if (e.code === 'PROCESS_GONE') return `no process with pid ${pid}`;
+      return `pid ${pid}: ${e.message}`;
+    }
+  }
+  return `no process with pid ${pid}`;
 }
 
 /** `cinf --cgroup PID:HIERARCHY | PID:CONTROLLER | PATH`: control files, decoded. */
@@ -263,14 +327,24 @@ function viewCgroup(src: ProcSource, args: CinfArgs, deps: Deps): number {
     if (!h || dir === undefined) throw new CliError(`hierarchy ${line.hierarchyId}:${line.controllers.join(',')} of pid ${pid} is not mounted where this reader can see it`);
     dirs.push({ label: `${hierarchyName(h)} v${h.version}`, dir });
   } else if (spec.startsWith('/sys/')) {
-    const dir = spec.slice('/sys/'.length).replace(/\/+$/, '');
-    if (!src.sysExists(dir)) throw new CliError(`no such cgroup directory: ${spec}`);
-    const h = layout.hierarchies.find((x) => spec === x.mountPoint || spec.startsWith(`${x.mountPoint}/`));
-    dirs.push({ label: h ? `${hierarchyName(h)} v${h.version}` : 'cgroup', dir });
+    // resolved first: `/sys/../tmp/x` is /tmp/x, which no cgroup mount holds (issue 6 #15)
+    const found = resolveCgroupDirectory(layout, spec);
+    if (!found) throw new CliError(`not a directory of a mounted cgroup hierarchy: ${spec}`);
+    if (!src.sysExists(found.rel)) throw new CliError(`no such cgroup directory: ${spec}`);
+    dirs.push({ label: `${hierarchyName(found.h)} v${found.h.version}`, dir: found.rel });
   } else if (spec.startsWith('/')) {
-    for (const h of layout.hierarchies) {
-      const dir = cgroupSysRel(h, spec);
-      if (dir !== undefined && src.sysExists(dir)) dirs.push({ label: `${hierarchyName(h)} v${h.version}`, dir });
+    const under = (path: string): void => {
+      for (const h of layout.hierarchies) {
+        const dir = cgroupSysRel(h, path);
+        if (dir !== undefined && src.sysExists(dir)) dirs.push({ label: `${hierarchyName(h)} v${h.version}`, dir });
+      }
+    };
+    under(spec);
+    if (dirs.length === 0) {
+      // a container's cgroup with its id shortened (/docker/f3b9): the shared resolver (issue 6, bug 8)
+      const r = findContainer(inspectHost(src, { containers: true }).containers, spec);
+      if (!r.ok && r.candidates.length > 0) throw new CliError(lookupMessage(r));
+      if (r.ok && r.container.cgroupPath !== undefined) under(r.container.cgroupPath);
     }
     if (dirs.length === 0) throw new CliError(`no cgroup ${spec} in any mounted hierarchy`);
   } else {

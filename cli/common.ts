@@ -1,4 +1,3 @@
-import type { Argv } from 'yargs';
 import { openSource, type ProcSource } from '../src/source/source.js';
 import { isProcError } from '../src/source/errors.js';
 import { escapeControl } from '../src/render/escape.js';
@@ -24,10 +23,13 @@ export function realDeps(): Deps {
   };
 }
 
-/** util-linux exit codes */
+/**
+ * Exit codes, util-linux's as lsns and nsenter use them (docs/errors.md): 0 ok, 1 for every
+ * failure, bad usage included (`lsns --bogus` and `nsenter --bogus` exit 1).
+ */
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
+export const EXIT_USAGE = 1;
 
 /** A failure to report as one line, `prog: message`, with an exit code. */
 export class CliError extends Error {
@@ -40,16 +42,21 @@ export class CliError extends Error {
   }
 }
 
+/** Bad usage: one line, then util-linux's "Try 'prog --help'" hint. */
+export class UsageError extends CliError {
+  constructor(message: string) {
+    super(message, EXIT_USAGE);
+    this.name = 'UsageError';
+  }
+}
+
 export interface RootOptions {
   'proc-root'?: string;
   'sys-root'?: string;
 }
 
-export function withRootOptions<T>(y: Argv<T>): Argv<T & RootOptions> {
-  return y
-    .option('proc-root', { type: 'string', describe: 'read processes from this directory instead of /proc (a host dump)' })
-    .option('sys-root', { type: 'string', describe: 'read cgroups from this directory instead of /sys' }) as Argv<T & RootOptions>;
-}
+export const PROC_ROOT_OPTION = { long: 'proc-root', arg: 'required', argName: '<dir>', help: 'read processes from this directory instead of /proc (a host dump)' } as const;
+export const SYS_ROOT_OPTION = { long: 'sys-root', arg: 'required', argName: '<dir>', help: 'read cgroups from this directory instead of /sys' } as const;
 
 export function sourceFrom(args: RootOptions, deps: Deps): ProcSource {
   try {
@@ -74,6 +81,7 @@ export async function runHandler(prog: string, deps: Deps, fn: () => number | Pr
     // messages quote user input and kernel text: never let them drive the terminal
     if (e instanceof CliError) {
       deps.stderr.write(`${prog}: ${escapeControl(e.message)}\n`);
+      if (e instanceof UsageError) deps.stderr.write(`Try '${prog} --help' for more information.\n`);
       return e.exitCode;
     }
     if (isProcError(e)) {
@@ -95,40 +103,12 @@ export function parsePid(text: unknown, what = 'pid'): number {
   return Number(s);
 }
 
-/** cinf (Go flag package) accepts `-namespace`; yargs would read it as -n -a -m …: rewrite. */
+/** cinf (Go flag package) accepts `-namespace`; getopt would read it as -n -a -m …: rewrite. */
 export function normalizeLongSingleDash(argv: string[], longs: string[]): string[] {
-  return argv.map((a) => {
+  const end = argv.indexOf('--');
+  return argv.map((a, i) => {
+    if (end >= 0 && i > end) return a;
     const m = /^-([a-z][a-z-]+)(=.*)?$/.exec(a);
     return m && longs.includes(m[1]!) ? `--${m[1]}${m[2] ?? ''}` : a;
   });
-}
-
-/**
- * Parse argv with yargs, sending its own messages (help, version, usage errors) through deps,
- * and never letting it call process.exit.
- */
-export async function parseArgs<T>(y: Argv<T>, argv: string[], prog: string, deps: Deps): Promise<{ args: T } | { exit: number }> {
-  let failure: string | undefined;
-  let output = '';
-  const parsed = await y
-    .scriptName(prog)
-    .exitProcess(false)
-    .strict()
-    .wrap(deps.columns === undefined ? 100 : Math.min(deps.columns, 120))
-    .fail((msg, err) => {
-      failure = msg ?? err?.message ?? 'invalid arguments';
-    })
-    .parse(argv, {}, (_err, _argv, out) => {
-      output = out;
-    });
-  if (failure !== undefined) {
-    deps.stderr.write(`${prog}: ${escapeControl(failure.split('\n')[0]!).replace(/^Unknown arguments?: /, 'unrecognized option: ')}\n`);
-    deps.stderr.write(`Try '${prog} --help' for more information.\n`);
-    return { exit: EXIT_USAGE };
-  }
-  if (output !== '') {
-    deps.stdout.write(`${output}\n`);
-    return { exit: EXIT_OK };
-  }
-  return { args: parsed as T };
 }

@@ -41,10 +41,15 @@ function shortTable(spec: string): Map<string, ArgKind> {
   return m;
 }
 
+/**
+ * Without a leading `+`, non-options are permuted to the end as GNU getopt does (`capdecode 0x20
+ * --json`): they come back in `rest`, in order, followed by what comes after `--`.
+ */
 export function getoptLong(argv: string[], shortSpec: string, longs: LongOption[]): GetoptResult {
   const shorts = shortTable(shortSpec);
   const stopAtNonOption = shortSpec.startsWith('+');
   const options: ParsedOption[] = [];
+  const operands: string[] = [];
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i]!;
@@ -90,8 +95,7 @@ export function getoptLong(argv: string[], shortSpec: string, longs: LongOption[
       continue;
     }
     if (stopAtNonOption) break;
-    // (permuting mode is not needed by any hostscope command)
-    break;
+    operands.push(a);
   }
-  return { ok: true, options, rest: argv.slice(i) };
+  return { ok: true, options, rest: [...operands, ...argv.slice(i)] };
 }

@@ -1,4 +1,4 @@
-import type { Deps } from './common.js';
+import { EXIT_OK, EXIT_USAGE, type Deps } from './common.js';
 
 /** The umbrella: `hostscope <command> …` runs the command's own main with the rest of argv. */
 const COMMANDS: Record<string, { describe: string; load: () => Promise<(argv: string[], deps: Deps) => Promise<number>> }> = {
@@ -9,24 +9,28 @@ const COMMANDS: Record<string, { describe: string; load: () => Promise<(argv: st
 
 export async function hostscopeMain(argv: string[], deps: Deps): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+  if (cmd === undefined) {
+    deps.stderr.write(`hostscope: no command given\nTry 'hostscope --help' for more information.\n`);
+    return EXIT_USAGE;
+  }
+  if (cmd === '--help' || cmd === '-h' || cmd === 'help') {
     const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
     deps.stdout.write(
       `Usage: hostscope <command> [options]\n\nSee what a container really is: processes, namespaces, cgroups, capabilities.\n\nCommands:\n${Object.entries(COMMANDS)
         .map(([k, v]) => `  ${k.padEnd(w)}  ${v.describe}`)
-        .join('\n')}\n\nRun 'hostscope <command> --help' for a command's options.\n`,
+        .join('\n')}\n\nRun 'hostscope <command> --help' for a command's options.\nExit status: 0 ok; 1 failure or bad usage (as util-linux).\n`,
     );
-    return cmd === undefined ? 2 : 0;
+    return EXIT_OK;
   }
   if (cmd === '--version' || cmd === '-V') {
-    const { packageVersion } = await import('../src/util/package-root.js');
-    deps.stdout.write(`hostscope ${packageVersion(import.meta.dirname)}\n`);
-    return 0;
+    const { versionLine } = await import('./options.js');
+    deps.stdout.write(versionLine('hostscope'));
+    return EXIT_OK;
   }
   const entry = COMMANDS[cmd];
   if (!entry) {
-    deps.stderr.write(`hostscope: unknown command '${cmd}'\nTry 'hostscope --help' for more information.\n`);
-    return 2;
+    deps.stderr.write(`hostscope: ${cmd.startsWith('-') ? `unrecognized option '${cmd}'` : `unknown command '${cmd}'`}\nTry 'hostscope --help' for more information.\n`);
+    return EXIT_USAGE;
   }
   return (await entry.load())(rest, deps);
 }

@@ -1,16 +1,22 @@
 /**
  * nsenter-ts: util-linux nsenter, option for option, on the native step runner. Node never
- * enters a namespace itself: it opens every file first (paths are resolved where we stand, as
- * nsenter does), builds the step list, and a forked child enters, forks again for a pid
+ * enters a namespace itself: it reads its target through the source (src/nsenter/target.ts),
+ * opens every file first through the source's live-only calls (files you name resolve where we
+ * stand, as nsenter does), builds the step list, and a forked child enters, forks again for a pid
  * namespace (with CLONE_PARENT, so Node stays the parent and sees the exit status), and execs.
  */
-import { closeSync, constants as fsc, fstatSync, openSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { constants as fsc } from 'node:fs';
 import { constants as osc } from 'node:os';
 import { basename } from 'node:path';
 import { getoptLong, type LongOption } from './getopt.js';
 import type { Deps } from './common.js';
+import { versionLine } from './options.js';
 import type { NsType } from '../src/parse/ns-link.js';
-import { buildNsenterSteps, NSENTER_ORDER } from '../src/nsenter/plan.js';
+import type { ProcSource } from '../src/source/source.js';
+import { isProcError } from '../src/source/errors.js';
+import { buildNsenterSteps } from '../src/nsenter/plan.js';
+import { IdParseError, parseId } from '../src/nsenter/ids.js';
+import { TargetError, readTargetExtras, resolveTarget, type FileRef, type TargetRequest } from '../src/nsenter/target.js';
 import { escapeControl } from '../src/render/escape.js';
 import { strerror } from '../src/util/strerror.js';
 
@@ -59,7 +65,8 @@ Run a program with namespaces of other processes.
 Options:
  -a, --all                     enter all namespaces (and, unlike nsenter, join the target's cgroups)
  -t, --target <pid>            target process to get namespaces from
-     --container <name|id>     target a container's init process (from the host model)
+     --container <name|id>     target a container's init (pid 1 inside it): name, id,
+                               id prefix, member pid or cgroup path
  -m, --mount[=<file>]          enter mount namespace
  -u, --uts[=<file>]            enter UTS namespace (hostname etc)
  -i, --ipc[=<file>]            enter System V IPC namespace
@@ -69,8 +76,8 @@ Options:
  -U, --user[=<file>]           enter user namespace
      --user-parent             enter parent user namespace
  -T, --time[=<file>]           enter time namespace
- -S, --setuid <uid>|follow     set uid in entered namespace
- -G, --setgid <gid>|follow     set gid in entered namespace
+ -S, --setuid <uid>|follow     set uid in entered namespace (0-4294967294)
+ -G, --setgid <gid>|follow     set gid in entered namespace (0-4294967294)
      --preserve-credentials    do not touch uids or gids
      --keep-caps               retain capabilities granted in user namespaces
  -r, --root[=<dir>]            set the root directory
@@ -100,8 +107,8 @@ interface Opts {
   container?: string;
   all: boolean;
   ns: Map<NsType, string | undefined>;
-  setuid?: string;
-  setgid?: string;
+  setuid?: number | 'follow';
+  setgid?: number | 'follow';
   preserveCred: boolean;
   keepCaps: boolean;
   userParent: boolean;
@@ -130,8 +137,8 @@ function parse(argv: string[], deps: Deps): Opts | number {
       if (!/^\d+$/.test(value ?? '') || Number(value) <= 0) throw new Fail(`failed to parse pid: '${value}'`);
       o.target = Number(value);
     } else if (key === 'container') o.container = value;
-    else if (key === 'S') o.setuid = value;
-    else if (key === 'G') o.setgid = value;
+    else if (key === 'S') o.setuid = value === 'follow' ? 'follow' : parseId(value ?? '', 'uid');
+    else if (key === 'G') o.setgid = value === 'follow' ? 'follow' : parseId(value ?? '', 'gid');
     else if (key === 'r') o.root = strip(value) ?? true;
     else if (key === 'w') o.wd = strip(value) ?? true;
     else if (key === 'W') o.wdns = strip(value);
@@ -146,7 +153,7 @@ function parse(argv: string[], deps: Deps): Opts | number {
       deps.stdout.write(NSENTER_HELP);
       return 0;
     } else if (key === 'V') {
-      deps.stdout.write(`${PROG} from hostscope (util-linux nsenter 2.40 compatible)\n`);
+      deps.stdout.write(versionLine(PROG));
       return 0;
     }
   }
@@ -154,104 +161,94 @@ function parse(argv: string[], deps: Deps): Opts | number {
   return o;
 }
 
-function openOrFail(path: string, flags = fsc.O_RDONLY): number {
-  try {
-    return openSync(path, flags); // Node opens with O_CLOEXEC
-  } catch (e) {
-    throw new Fail(`cannot open ${path}: ${errText(e)}`);
-  }
-}
-
 function errText(e: unknown): string {
+  if (isProcError(e)) return strerror(e.errno);
   const code = (e as NodeJS.ErrnoException).code;
   return code ? strerror(code) : (e as Error).message;
 }
 
-function nsInode(path: string): number | undefined {
-  try {
-    return statSync(path).ino;
-  } catch {
-    return undefined;
-  }
+/** open a file of the plan: the target's under the proc root, or the user's where we stand */
+function openRef(src: ProcSource, ref: FileRef): number {
+  return 'proc' in ref ? src.kernel.openProcFd(ref.proc) : src.kernel.openPathFd(ref.path);
 }
 
 export async function nsenterMain(argv: string[], deps: Deps): Promise<number> {
   const native = await import('../src/native/index.js');
   const opened: number[] = [];
+  let src: ProcSource | undefined;
+  const closeAll = (): void => {
+    for (const fd of opened.splice(0)) src?.kernel.closeFd(fd);
+  };
   try {
     const o = parse(argv, deps);
     if (typeof o === 'number') return o;
     const why = native.nativeUnavailableReason();
     if (why) throw new Fail(why);
+    src = deps.openSource({});
+    const k = src.kernel;
 
-    if (o.container !== undefined) {
-      if (o.target !== undefined) throw new Fail('--target and --container are mutually exclusive');
-      o.target = await resolveContainer(o.container);
-    }
-    const pid = o.target;
-
-    // -a: every namespace of the target the kernel has, skipping those we already share with it
-    // (nsenter skips only the user namespace, where setns fails with EINVAL); the mount namespace
-    // is entered even when shared, since entering it also sets root and cwd, as nsenter users expect
-    if (o.all) {
-      if (pid === undefined) throw new Fail('no target PID specified for --all');
-      for (const t of NSENTER_ORDER) {
-        if (o.ns.has(t)) continue;
-        const mine = nsInode(`/proc/self/ns/${t}`);
-        if (mine === undefined) continue; // the kernel lacks it
-        const theirs = nsInode(`/proc/${pid}/ns/${t}`);
-        if (theirs === undefined && t === 'user') throw new Fail(`stat of /proc/${pid}/ns/user failed: No such file or directory`);
-        if (mine === theirs && t !== 'mnt') continue;
-        o.ns.set(t, undefined);
-      }
-    }
-    if (o.userParent && !o.ns.has('user')) o.ns.set('user', undefined);
-    if (o.ns.size === 0) throw new Fail('no namespace specified');
-
+    const req: TargetRequest = {
+      ...(o.target !== undefined ? { pid: o.target } : {}),
+      ...(o.container !== undefined ? { container: o.container } : {}),
+      all: o.all,
+      ns: o.ns,
+      userParent: o.userParent,
+      ...(o.root !== undefined ? { root: o.root } : {}),
+      ...(o.wd !== undefined ? { wd: o.wd } : {}),
+      env: o.env,
+      ...(o.setuid !== undefined ? { setuid: o.setuid } : {}),
+      ...(o.setgid !== undefined ? { setgid: o.setgid } : {}),
+      joinCgroup: o.joinCgroup,
+    };
+    const plan = resolveTarget(src, req);
     const nsFds: Partial<Record<NsType, number>> = {};
-    for (const t of NSENTER_ORDER) {
-      if (!o.ns.has(t)) continue;
-      const file = o.ns.get(t);
-      if (file === undefined && pid === undefined) throw new Fail(`neither filename nor target pid supplied for ns/${t}`);
-      const fd = openOrFail(file ?? `/proc/${pid}/ns/${t}`);
+    for (const { type, file } of plan.namespaces) {
+      const fd = openRef(src, file);
       opened.push(fd);
-      nsFds[t] = fd;
+      nsFds[type] = fd;
     }
     if (o.userParent) {
-      const parent = native.nsIoctl(nsFds.user!, native.NS_IOCTL.GET_USERNS);
+      const parent = k.nsIoctl(nsFds.user!, native.NS_IOCTL.GET_USERNS);
       opened.push(parent);
       nsFds.user = parent;
     }
-    const rootFd = o.root === undefined ? undefined : openOrFail(o.root === true ? targetPath(pid, 'root') : o.root);
-    const wdFd = o.wd === undefined ? undefined : openOrFail(o.wd === true ? targetPath(pid, 'cwd') : o.wd);
-    for (const fd of [rootFd, wdFd]) if (fd !== undefined) opened.push(fd);
+    const rootFd = plan.root === undefined ? undefined : openRef(src, plan.root);
+    if (rootFd !== undefined) opened.push(rootFd);
+    const wdFd = plan.wd === undefined ? undefined : openRef(src, plan.wd);
+    if (wdFd !== undefined) opened.push(wdFd);
 
-    const envp = o.env ? readEnviron(targetPath(pid, 'environ')) : Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
-    const owner = o.setuid === 'follow' || o.setgid === 'follow' ? statSync(targetPath(pid, '')) : undefined;
-    const idArg = (v: string | undefined, which: 'uid' | 'gid'): number | undefined => {
-      if (v === undefined) return undefined;
-      if (v === 'follow') return which === 'uid' ? owner!.uid : owner!.gid;
-      if (!/^\d+$/.test(v)) throw new Fail(`failed to parse ${which}: '${v}'`);
-      return Number(v);
-    };
-    let uid = idArg(o.setuid, 'uid');
-    let gid = idArg(o.setgid, 'gid');
+    const extras = readTargetExtras(src, plan.pid, req);
+    const envp = extras.envp ?? Object.entries(process.env).map(([key, v]) => `${key}=${v}`);
+    let uid = extras.uid;
+    let gid = extras.gid;
     const userNs = nsFds.user !== undefined;
     if (userNs && !o.preserveCred) {
       uid ??= 0;
       gid ??= 0;
     }
-    const cgroupProcsFds = o.joinCgroup || o.all ? await openCgroupProcs(pid, o.joinCgroup) : [];
-    opened.push(...cgroupProcsFds);
+    const cgroupFds: number[] = [];
+    for (const rel of extras.cgroupProcs) {
+      let fd: number;
+      try {
+        fd = k.openSysFd(rel, fsc.O_WRONLY | fsc.O_APPEND);
+      } catch (e) {
+        if (!isProcError(e)) throw e;
+        throw new Fail(`failed to open ${e.path}: ${errText(e)}`);
+      }
+      opened.push(fd);
+      cgroupFds.push(fd);
+    }
 
     const program = o.program;
     const shell = process.env.SHELL || '/bin/sh';
+    // execvp("") fails with ENOENT (an empty pathname names no file): 127, as nsenter gives
+    if (program.length > 0 && program[0] === '') throw new Fail(`failed to execute : ${strerror('ENOENT')}`, EX_EXEC_ENOENT);
     const steps = buildNsenterSteps({
       nsFds,
       ...(rootFd !== undefined ? { rootFd } : {}),
       ...(wdFd !== undefined ? { wdFd } : {}),
       ...(o.wdns !== undefined ? { wdns: o.wdns } : {}),
-      cgroupProcsFds,
+      cgroupProcsFds: cgroupFds,
       fork: nsFds.pid !== undefined && !o.noFork,
       ...(uid !== undefined ? { uid } : {}),
       ...(gid !== undefined ? { gid } : {}),
@@ -276,16 +273,16 @@ export async function nsenterMain(argv: string[], deps: Deps): Promise<number> {
       }
       throw e;
     } finally {
-      for (const fd of opened.splice(0)) closeSync(fd);
+      closeAll();
     }
-    return await superviseChild(child);
+    return await superviseChild(child, src);
   } catch (e) {
-    // every failure is one line: ours, the native layer's, or the file system's
+    // every failure is one line: ours, the target's, the native layer's, or the file system's
     if (e instanceof Fail) {
       deps.stderr.write(`${PROG}: ${escapeControl(e.message)}\n`);
       return e.code;
     }
-    if (e instanceof native.NativeError) {
+    if (e instanceof TargetError || e instanceof IdParseError || e instanceof native.NativeError || isProcError(e)) {
       deps.stderr.write(`${PROG}: ${escapeControl(e.message)}\n`);
       return EXIT_FAILURE;
     }
@@ -294,32 +291,19 @@ export async function nsenterMain(argv: string[], deps: Deps): Promise<number> {
     deps.stderr.write(`${PROG}: ${escapeControl(err.code ? `${where}${errText(err)}` : `internal error: ${err.message}`)}\n`);
     return EXIT_FAILURE;
   } finally {
-    for (const fd of opened) closeSync(fd);
-  }
-}
-
-function targetPath(pid: number | undefined, what: string): string {
-  if (pid === undefined) throw new Fail(`neither filename nor target pid supplied for ${what}`);
-  return what === '' ? `/proc/${pid}` : `/proc/${pid}/${what}`;
-}
-
-function readEnviron(path: string): string[] {
-  try {
-    const buf = readFileSync(path);
-    return buf.toString('latin1').split('\0').filter((e) => e !== '').map((e) => Buffer.from(e, 'latin1').toString('utf8'));
-  } catch (e) {
-    throw new Fail(`cannot open ${path}: ${errText(e)}`);
+    closeAll();
   }
 }
 
 /** Forward signals to the program and return its exit status the way a shell reports it. */
-async function superviseChild(child: { exited: Promise<{ code: number | null; signal: number | null }>; signal(sig: number): boolean }): Promise<number> {
+async function superviseChild(child: { exited: Promise<{ code: number | null; signal: number | null }>; signal(sig: number): boolean }, src: ProcSource): Promise<number> {
+  const onTerminal = stdinIsTerminal(src);
   const forwarded: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGINT', 'SIGQUIT', 'SIGALRM'];
   const handlers = new Map<NodeJS.Signals, () => void>();
   for (const sig of forwarded) {
     // Ctrl-C and Ctrl-\ from a terminal reach the program through its process group already
     const h = (): void => {
-      if ((sig === 'SIGINT' || sig === 'SIGQUIT') && stdinIsTerminal()) return;
+      if ((sig === 'SIGINT' || sig === 'SIGQUIT') && onTerminal) return;
       child.signal(osc.signals[sig]);
     };
     handlers.set(sig, h);
@@ -333,65 +317,11 @@ async function superviseChild(child: { exited: Promise<{ code: number | null; si
   }
 }
 
-/** isatty(0) without loading node:tty (and with it net): a character device that answers TCGETS */
-function stdinIsTerminal(): boolean {
+/** isatty(0) without loading node:tty (and with it net): fd 0 is a terminal device (through the source) */
+function stdinIsTerminal(src: ProcSource): boolean {
   try {
-    return fstatSync(0).isCharacterDevice() && readlinkSync('/proc/self/fd/0').startsWith('/dev/');
+    return /^\/dev\/(pts\/\d+|tty\w*|console)$/.test(src.readProcLink('self/fd/0'));
   } catch {
     return false;
   }
 }
-
-/** --container NAME|ID: the init pid of the one container the host model names so */
-async function resolveContainer(name: string): Promise<number> {
-  const { openSource } = await import('../src/source/source.js');
-  const { inspectHost } = await import('../src/inspect/host.js');
-  const host = inspectHost(openSource(), { containers: true, excludeSelf: true });
-  const asPid = /^\d+$/.test(name) ? Number(name) : undefined;
-  const hits = host.containers.filter((c) => c.name === name || c.id === name || (c.id?.startsWith(name) && name.length >= 4) || (asPid !== undefined && c.pids.includes(asPid)));
-  if (hits.length === 0) throw new Fail(`no container '${name}' (cinf -o +CONTAINER lists them)`);
-  if (hits.length > 1) throw new Fail(`'${name}' names ${hits.length} containers: ${hits.map((c) => `${c.name} (pid ${c.initPid})`).join(', ')}`);
-  return hits[0]!.initPid;
-}
-
-/**
- * The cgroup.procs files of the target's cgroups, for every hierarchy mounted here (v2, v1 and
- * hybrid: nsenter -c is v2-only and takes the path after the last ':' of the first line). A
- * hierarchy where we already share the target's cgroup is skipped. `strict` (-c): a cgroup that
- * cannot be opened is an error; for -a it is skipped.
- */
-async function openCgroupProcs(pid: number | undefined, strict: boolean): Promise<number[]> {
-  if (pid === undefined) throw new Fail('no target PID specified for --join-cgroup');
-  const { parseProcCgroup } = await import('../src/parse/proc-cgroup.js');
-  const { hierarchyFor, cgroupSysRel } = await import('../src/cgroup/layout.js');
-  const { readCgroupLayout } = await import('../src/inspect/host.js');
-  const { openSource } = await import('../src/source/source.js');
-  let theirs, mine;
-  try {
-    theirs = parseProcCgroup(readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
-    mine = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8'));
-  } catch (e) {
-    throw new Fail(`cannot read /proc/${pid}/cgroup: ${errText(e)}`);
-  }
-  const layout = readCgroupLayout(openSource());
-  const fds: number[] = [];
-  for (const line of theirs) {
-    const same = mine.find((m) => m.hierarchyId === line.hierarchyId && m.controllers.join(',') === line.controllers.join(','));
-    if (same && same.path === line.path) continue;
-    const h = hierarchyFor(layout, line);
-    const rel = h ? cgroupSysRel(h, line.path) : undefined;
-    if (!h || rel === undefined) {
-      if (strict) throw new Fail(`cgroup ${line.path} (${line.controllers.join(',') || 'unified'}) of pid ${pid} is not reachable from here`);
-      continue;
-    }
-    const path = `/sys/${rel}/cgroup.procs`;
-    try {
-      fds.push(openSync(path, fsc.O_WRONLY | fsc.O_APPEND));
-    } catch (e) {
-      for (const fd of fds) closeSync(fd);
-      throw new Fail(`failed to open ${path}: ${errText(e)}`);
-    }
-  }
-  return fds;
-}
-

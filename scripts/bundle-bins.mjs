@@ -7,6 +7,23 @@
 // capdecode, whose yargs-free fast path is fastest when the full CLI stays a lazy chunk.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+
+// string-width (cliui's, wrap-ansi's) builds an Intl.Segmenter when its module loads: ~100 ms of
+// CPU on a slow machine on every run of cinf, though only --help ever measures a string. Build it
+// on first use instead (npm run bench shows the difference beside `node -e 0`).
+const lazySegmenter = {
+  name: 'lazy-intl-segmenter',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]string-width[\\/]index\.js$/ }, async (args) => {
+      const src = await readFile(args.path, 'utf8');
+      const eager = 'const segmenter = new Intl.Segmenter();';
+      if (!src.includes(eager)) return undefined;
+      const lazy = 'let segmenter$; const segmenter = { segment: (s) => (segmenter$ ??= new Intl.Segmenter()).segment(s) };';
+      return { contents: src.replace(eager, lazy), loader: 'js' };
+    });
+  },
+};
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const names = Object.values(pkg.bin).map((out) => out.replace(/^dist\/bin\//, '').replace(/\.js$/, ''));
@@ -19,6 +36,7 @@ const common = {
   logLevel: 'warning',
   // some bundled CommonJS code calls require(): give the ES module bundle one
   banner: { js: "import { createRequire as __hsCreateRequire } from 'node:module'; const require = __hsCreateRequire(import.meta.url);" },
+  plugins: [lazySegmenter],
 };
 const split = new Set(['capdecode']);
 await build({ ...common, entryPoints: Object.fromEntries(names.filter((n) => !split.has(n)).map((n) => [n, `cli/bin/${n}.ts`])) });

@@ -6,7 +6,8 @@
  * made by unshare, a zombie, a process with a hostile name, one in a limited v1 cgroup) and
  * removes all of them, and the cgroup, when done.
  *
- *   node dist/scripts/capture.js --out fixtures/hosts/NAME [--pids 1,2,3 | --all] [--make-namespaces]
+ *   npm run capture -- --out fixtures/hosts/NAME [--pids 1,2,3 | --all] [--make-namespaces]
+ *   (that is node dist/scripts/capture.js after npm run build)
  */
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, symlinkSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -30,19 +31,56 @@ interface Args {
   description: string;
 }
 
-function parseArgv(argv: string[]): Args {
+const USAGE = `Usage:
+ npm run capture -- --out <dir> [--pids <pid,...> | --all] [--make-namespaces] [--description <text>]
+ node dist/scripts/capture.js --out <dir> ...
+
+Capture a host dump (proc/, sys/, etc/passwd, MANIFEST.json, errors.json) that every command reads
+with --proc-root <dir>/proc --sys-root <dir>/sys.
+
+Options:
+ --out <dir>            where to write the dump (replaced if it holds an earlier dump)
+ --pids <pid,...>       only these processes (and the capture's own)
+ --all                  every process (the default)
+ --make-namespaces      first start processes of its own in new namespaces, a zombie and one in a
+                        limited v1 cgroup, and remove them when done
+ --description <text>   recorded in MANIFEST.json
+ -h, --help             display this help
+`;
+
+class UsageError extends Error {}
+
+/** argv → Args, 'help', or a UsageError naming what was wrong. */
+export function parseArgv(argv: string[]): Args | 'help' {
   const a: Args = { out: '', pids: 'all', makeNamespaces: false, description: '' };
+  const value = (i: number, k: string): string => {
+    const v = argv[i];
+    if (v === undefined) throw new UsageError(`option '${k}' requires an argument`);
+    return v;
+  };
   for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    if (k === '--out') a.out = argv[++i] ?? '';
-    else if (k === '--pids') a.pids = (argv[++i] ?? '').split(',').map(Number);
-    else if (k === '--all') a.pids = 'all';
+    const k = argv[i]!;
+    if (k === '--help' || k === '-h') return 'help';
+    if (k === '--out') a.out = value(++i, k);
+    else if (k === '--pids') {
+      const text = value(++i, k);
+      if (!/^\d+(,\d+)*$/.test(text)) throw new UsageError(`invalid --pids argument: '${text}'`);
+      a.pids = text.split(',').map(Number);
+    } else if (k === '--all') a.pids = 'all';
     else if (k === '--make-namespaces') a.makeNamespaces = true;
-    else if (k === '--description') a.description = argv[++i] ?? '';
-    else throw new Error(`capture: unknown argument ${k}`);
+    else if (k === '--description') a.description = value(++i, k);
+    else if (k.startsWith('-')) throw new UsageError(`unrecognized option '${k}'`);
+    else throw new UsageError(`unexpected argument '${k}'`);
   }
-  if (!a.out) throw new Error('capture: --out DIR is required');
+  if (!a.out) throw new UsageError('--out <dir> is required');
   return a;
+}
+
+/** The out directory is replaced: never one that holds anything but an earlier dump. */
+function checkOut(out: string): void {
+  if (!existsSync(out)) return;
+  const entries = readdirSync(out);
+  if (entries.length > 0 && !entries.includes('MANIFEST.json')) throw new Error(`capture: ${out} is not empty and holds no earlier dump (MANIFEST.json): refusing to replace it`);
 }
 
 const errors: Record<string, string> = {};
@@ -167,7 +205,20 @@ async function makeNamespaces(): Promise<{ spawned: Spawned; cleanup: () => Prom
 }
 
 async function main(): Promise<void> {
-  const args = parseArgv(process.argv.slice(2));
+  let args: Args | 'help';
+  try {
+    args = parseArgv(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`capture: ${e.message}\nTry 'npm run capture -- --help' for more information.\n`);
+    process.exitCode = 1;
+    return;
+  }
+  if (args === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  checkOut(args.out);
   rmSync(args.out, { recursive: true, force: true });
   mkdirSync(args.out, { recursive: true });
   const made = args.makeNamespaces ? await makeNamespaces() : undefined;

@@ -62,15 +62,17 @@ export class NodeCgroupFs implements CgroupFs {
     // O_NONBLOCK: a FIFO planted in a hostile tree must not block the reader
     const fd = openSync(this.at(path), constants.O_RDONLY | constants.O_NONBLOCK);
     try {
-      const buf = Buffer.allocUnsafe(MAX_CONTROL_FILE + 1);
+      const chunks: Buffer[] = [];
       let len = 0;
       for (;;) {
-        const n = readSync(fd, buf, len, buf.length - len, null);
+        const chunk = Buffer.allocUnsafe(16 * 1024);
+        const n = readSync(fd, chunk, 0, chunk.length, null);
         if (n === 0) break;
+        chunks.push(chunk.subarray(0, n));
         len += n;
         if (len > MAX_CONTROL_FILE) throw Object.assign(new Error(`${path}: larger than ${MAX_CONTROL_FILE} bytes`), { code: 'EFBIG' });
       }
-      return buf.toString('utf8', 0, len);
+      return Buffer.concat(chunks, len).toString('utf8');
     } finally {
       closeSync(fd);
     }

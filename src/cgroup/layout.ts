@@ -1,5 +1,6 @@
 import type { MountInfo } from '../parse/proc-mountinfo.js';
 import type { CgroupMembership } from '../parse/proc-cgroup.js';
+import { posix } from 'node:path';
 
 export type CgroupMode = 'v1' | 'v2' | 'hybrid' | 'none';
 
@@ -70,6 +71,9 @@ export function v1HierarchyOf(layout: CgroupLayout, controller: string): CgroupH
  */
 export function cgroupSysRel(h: CgroupHierarchy, cgroupPath: string): string | undefined {
   if (cgroupPath.startsWith('/..')) return undefined;
+  // a cgroup path names directories under the mount: a `.` or `..` component (a hostile dump's
+  // cgroup file, `--cgroup /a/../../tmp`) would walk out of it
+  if (!isPlainCgroupPath(cgroupPath) || !h.mountPoint.startsWith('/sys/') || !isPlainCgroupPath(h.mountPoint)) return undefined;
   let rel: string;
   if (h.root === '/') rel = cgroupPath;
   else if (cgroupPath === h.root || cgroupPath.startsWith(`${h.root}/`)) rel = cgroupPath.slice(h.root.length) || '/';
@@ -78,6 +82,28 @@ export function cgroupSysRel(h: CgroupHierarchy, cgroupPath: string): string | u
   const base = h.mountPoint.slice('/sys/'.length);
   const tail = rel.replace(/^\/+/, '').replace(/\/+$/, '');
   return tail === '' ? base : `${base}/${tail}`;
+}
+
+/** Absolute, and no `.`/`..` component and no NUL byte: what the kernel prints for a cgroup. */
+export function isPlainCgroupPath(p: string): boolean {
+  if (!p.startsWith('/') || p.includes('\0')) return false;
+  return p.split('/').every((c) => c !== '.' && c !== '..');
+}
+
+/**
+ * A `/sys/fs/cgroup/...` directory named on the command line, resolved lexically and required to
+ * lie inside a mounted cgroup hierarchy (`/sys/../tmp/x` is /tmp/x: refused). Returns the
+ * hierarchy and the directory relative to the sys root, or undefined.
+ */
+export function resolveCgroupDirectory(layout: CgroupLayout, spec: string): { h: CgroupHierarchy; rel: string } | undefined {
+  if (!spec.startsWith('/') || spec.includes('\0')) return undefined;
+  const p = posix.normalize(spec).replace(/\/+$/, '') || '/';
+  for (const h of layout.hierarchies) {
+    if (!h.mountPoint.startsWith('/sys/') || !isPlainCgroupPath(h.mountPoint)) continue;
+    const mp = h.mountPoint.replace(/\/+$/, '');
+    if (p === mp || p.startsWith(`${mp}/`)) return { h, rel: p.slice('/sys/'.length) };
+  }
+  return undefined;
 }
 
 /** Human name of a hierarchy: `memory`, `cpu,cpuacct`, `name=systemd`, `unified`. */

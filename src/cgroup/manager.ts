@@ -605,6 +605,8 @@ export class CgroupManager {
    * cgroup is empty.
    */
   async killAll(signal: NodeJS.Signals | number = 'SIGKILL'): Promise<void> {
+    // nothing to kill in a cgroup that is not there (a half-made or already destroyed container)
+    if (!this.placements.some((p) => this.fs.exists(p.dir))) return;
     const isKill = signal === 'SIGKILL' || signal === 9;
     const v2 = this.v2();
     if (isKill && v2 && this.fs.exists(`${v2.dir}/cgroup.kill`)) {

@@ -1,14 +1,24 @@
 import type { ProcSource } from '../source/source.js';
 import { isProcError, type ProcErrorCode } from '../source/errors.js';
+import { ParseError } from '../parse/errors.js';
 import type { CgroupMembership } from '../parse/proc-cgroup.js';
-import { parseBlkioOps, parseCpuMax, parseFlatKeyed, parseNestedKeyed, parseSingleValue, v1Limit } from '../parse/cgroupfs-format.js';
+import { parseBlkioOps, parseCpuMax, parseFlatKeyed, parseNestedKeyed, parseSingleBig, parseSingleValue, v1Limit } from '../parse/cgroupfs-format.js';
 import { cgroupSysRel, hierarchyFor, v1HierarchyOf, type CgroupLayout } from './layout.js';
 
 /** Where a resource's numbers came from. */
 export interface StatOrigin {
   version: 1 | 2;
-  /** directory relative to the sys root */
+  /** the cgroup directory as the host names it: `/sys/fs/cgroup/memory/docker/abc` */
   dir: string;
+}
+
+/** The directory relative to the sys root, for reading (`fs/cgroup/memory/docker/abc`). */
+interface DirRef extends StatOrigin {
+  rel: string;
+}
+
+function dirRef(version: 1 | 2, rel: string): DirRef {
+  return { version, dir: `/sys/${rel}`, rel };
 }
 
 export interface MemoryStats extends StatOrigin {
@@ -27,7 +37,14 @@ export interface MemoryStats extends StatOrigin {
   swapBytes: number | undefined;
 }
 
+/**
+ * `version`/`dir` name the cpu controller's directory (shares, weight, quota, throttling);
+ * `usageFrom` names the directory the usage figures come from. They differ on v1 hosts where cpu
+ * and cpuacct are mounted apart: a process can sit in /sys/fs/cgroup/cpu/x and in the root of
+ * cpuacct, whose usage is the whole host's.
+ */
 export interface CpuStats extends StatOrigin {
+  usageFrom: StatOrigin;
   usageUsec: number;
   userUsec: number | undefined;
   systemUsec: number | undefined;
@@ -65,19 +82,27 @@ export interface CgroupStats {
   errors: Partial<Record<'memory' | 'cpu' | 'pids' | 'io', ProcErrorCode>>;
 }
 
-/** Where each controller of a process lives: a v1 controller's own hierarchy, else the v2 one. */
-export function controllerDirs(layout: CgroupLayout, memberships: CgroupMembership[]): Record<string, StatOrigin> {
-  const dirs: Record<string, StatOrigin> = {};
-  let v2: StatOrigin | undefined;
+/**
+ * Where each controller of a process lives: a v1 controller's own hierarchy, else the v2 one.
+ * (A Map: controller names come from the process's cgroup file.)
+ */
+export function controllerDirs(layout: CgroupLayout, memberships: CgroupMembership[]): Partial<Record<'memory' | 'cpu' | 'cpuacct' | 'pids' | 'io' | 'blkio', DirRef>> {
+  const found = new Map<string, DirRef>();
+  let v2: DirRef | undefined;
   for (const line of memberships) {
     const h = hierarchyFor(layout, line);
     if (!h) continue;
-    const dir = cgroupSysRel(h, line.path);
-    if (dir === undefined) continue;
-    if (h.version === 2) v2 = { version: 2, dir };
-    else for (const c of h.controllers) dirs[c] = { version: 1, dir };
+    const rel = cgroupSysRel(h, line.path);
+    if (rel === undefined) continue;
+    if (h.version === 2) v2 = dirRef(2, rel);
+    else for (const c of h.controllers) found.set(c, dirRef(1, rel));
   }
-  for (const c of ['memory', 'cpu', 'cpuacct', 'pids', 'io', 'blkio']) {
+  const dirs: Partial<Record<'memory' | 'cpu' | 'cpuacct' | 'pids' | 'io' | 'blkio', DirRef>> = {};
+  for (const c of ['memory', 'cpu', 'cpuacct', 'pids', 'blkio'] as const) {
+    const d = found.get(c);
+    if (d) dirs[c] = d;
+  }
+  for (const c of ['memory', 'cpu', 'cpuacct', 'pids', 'io', 'blkio'] as const) {
     if (!dirs[c] && v2 && !v1HierarchyOf(layout, c === 'io' ? 'blkio' : c)) dirs[c] = v2;
   }
   return dirs;
@@ -88,28 +113,36 @@ export function controllerDirs(layout: CgroupLayout, memberships: CgroupMembersh
  * or unreadable, the `opt*` forms give undefined for a file this kernel or controller lacks.
  */
 class Dir {
+  readonly origin: StatOrigin;
+
   constructor(
     private readonly src: ProcSource,
-    readonly origin: StatOrigin,
-  ) {}
+    private readonly ref: DirRef,
+  ) {
+    this.origin = { version: ref.version, dir: ref.dir };
+  }
 
   private text(file: string): string {
-    return this.src.readSysText(`${this.origin.dir}/${file}`);
+    return this.src.readSysText(`${this.ref.rel}/${file}`);
   }
 
   private path(file: string): string {
-    return `${this.origin.dir}/${file}`;
+    return `${this.ref.dir}/${file}`;
   }
 
   value(file: string): number | null {
     return parseSingleValue(this.text(file), this.path(file));
   }
 
+  big(file: string): bigint {
+    return parseSingleBig(this.text(file), this.path(file));
+  }
+
   flat(file: string): Record<string, number> {
     return parseFlatKeyed(this.text(file), this.path(file));
   }
 
-  nested(file: string): Record<string, Record<string, string>> {
+  nested(file: string): Map<string, Record<string, string>> {
     return parseNestedKeyed(this.text(file), this.path(file));
   }
 
@@ -117,8 +150,12 @@ class Dir {
     return optional(() => parseCpuMax(this.text('cpu.max'), this.path('cpu.max')));
   }
 
-  blkio(file: string): Record<string, number> {
+  blkio(file: string): Map<string, number> {
     return parseBlkioOps(this.text(file), this.path(file));
+  }
+
+  optBig(file: string): bigint | undefined {
+    return optional(() => this.big(file));
   }
 
   optValue(file: string): number | null | undefined {
@@ -126,11 +163,11 @@ class Dir {
   }
 
   optFlat(file: string): Record<string, number> {
-    return optional(() => this.flat(file)) ?? {};
+    return optional(() => this.flat(file)) ?? (Object.create(null) as Record<string, number>);
   }
 
-  optBlkio(file: string): Record<string, number> {
-    return optional(() => this.blkio(file)) ?? {};
+  optBlkio(file: string): Map<string, number> {
+    return optional(() => this.blkio(file)) ?? new Map();
   }
 }
 
@@ -147,7 +184,7 @@ function optional<T>(fn: () => T): T | undefined {
 /** Read limits and usage of the cgroups a process (or a cgroup path) is in. */
 export function readCgroupStats(src: ProcSource, layout: CgroupLayout, memberships: CgroupMembership[]): CgroupStats {
   const dirs = controllerDirs(layout, memberships);
-  const at = (o: StatOrigin | undefined): Dir | undefined => (o ? new Dir(src, o) : undefined);
+  const at = (o: DirRef | undefined): Dir | undefined => (o ? new Dir(src, o) : undefined);
   const stats: CgroupStats = { errors: {} };
   const attempt = <K extends 'memory' | 'cpu' | 'pids' | 'io'>(key: K, fn: () => CgroupStats[K] | undefined): void => {
     try {
@@ -207,6 +244,7 @@ function readCpuV2(d: Dir): CpuStats {
   const max = d.cpuMax();
   return {
     ...d.origin,
+    usageFrom: d.origin,
     usageUsec: stat.usage_usec ?? 0,
     userUsec: stat.user_usec,
     systemUsec: stat.system_usec,
@@ -223,15 +261,20 @@ function readCpuV2(d: Dir): CpuStats {
 /** USER_HZ: cpuacct.stat counts in it; 100 on every Linux ABI we run on. */
 const USER_HZ = 100;
 
+/**
+ * v1: usage from cpuacct's own directory (cpuacct.usage is in ns and passes 2^53 after 104 days
+ * of CPU: read as BigInt), shares, quota and throttling from cpu's. Each labelled with its own.
+ */
 function readCpuV1(cpu: Dir | undefined, acct: Dir | undefined, origin: StatOrigin): CpuStats {
-  const usageNs = acct?.optValue('cpuacct.usage');
+  const usageNs = acct?.optBig('cpuacct.usage');
   const acctStat = acct?.optFlat('cpuacct.stat');
   const quota = cpu?.optValue('cpu.cfs_quota_us');
-  const stat = cpu?.optFlat('cpu.stat') ?? {};
+  const stat = cpu?.optFlat('cpu.stat') ?? (Object.create(null) as Record<string, number>);
   const tick = 1_000_000 / USER_HZ;
   return {
     ...origin,
-    usageUsec: usageNs === undefined || usageNs === null ? 0 : Math.round(usageNs / 1000),
+    usageFrom: acct?.origin ?? origin,
+    usageUsec: usageNs === undefined ? 0 : Number((usageNs + 500n) / 1000n),
     userUsec: acctStat?.user === undefined ? undefined : acctStat.user * tick,
     systemUsec: acctStat?.system === undefined ? undefined : acctStat.system * tick,
     weight: undefined,
@@ -246,12 +289,21 @@ function readCpuV1(cpu: Dir | undefined, acct: Dir | undefined, origin: StatOrig
 
 function readIoV2(d: Dir): IoStats {
   const stat = d.nested('io.stat');
-  const sum = (k: string): number => Object.values(stat).reduce((a, dev) => a + Number(dev[k] ?? 0), 0);
+  const sum = (k: string): number => {
+    let total = 0n;
+    for (const dev of stat.values()) {
+      const v = dev[k];
+      if (v === undefined) continue;
+      if (!/^[0-9]{1,20}$/.test(v)) throw new ParseError(`${d.origin.dir}/io.stat`, `${k}=${v.slice(0, 40)} is not a count`);
+      total += BigInt(v);
+    }
+    return Number(total);
+  };
   return { ...d.origin, readBytes: sum('rbytes'), writeBytes: sum('wbytes'), readOps: sum('rios'), writeOps: sum('wios') };
 }
 
 function readIoV1(d: Dir): IoStats {
   const bytes = d.optBlkio('blkio.throttle.io_service_bytes');
   const ops = d.optBlkio('blkio.throttle.io_serviced');
-  return { ...d.origin, readBytes: bytes.Read ?? 0, writeBytes: bytes.Write ?? 0, readOps: ops.Read ?? 0, writeOps: ops.Write ?? 0 };
+  return { ...d.origin, readBytes: bytes.get('Read') ?? 0, writeBytes: bytes.get('Write') ?? 0, readOps: ops.get('Read') ?? 0, writeOps: ops.get('Write') ?? 0 };
 }

@@ -2,11 +2,11 @@ import type { ProcSource } from '../source/source.js';
 import { NS_TYPES, type NsEntry, type NsType } from '../parse/ns-link.js';
 import { parseMountInfo, type MountInfo } from '../parse/proc-mountinfo.js';
 import { isProcError } from '../source/errors.js';
-import { ensureFiles, readInto, readProcess, type ProcFile } from '../proc/process.js';
+import { readProcess, withFiles, type ProcFile } from '../proc/process.js';
 import { nsKey, type ProcessInfo } from '../model/process.js';
 import { takeSnapshot, type Snapshot } from '../proc/snapshot.js';
-import { addBoundNamespaces, buildNamespaceIndex, findHostReference, type HostReference, type NamespaceGroup } from '../model/namespaces.js';
-import { buildContainers, containerIndex, type Container } from '../model/containers.js';
+import { addBoundNamespaces, buildNamespaceIndexSteps, drain, findHostReferenceSteps, type HostReference, type NamespaceGroup } from '../model/namespaces.js';
+import { buildContainersSteps, containerIndex, type Container } from '../model/containers.js';
 import { detectCgroupLayout, type CgroupLayout } from '../cgroup/layout.js';
 
 /** The host at one moment: processes, the host's reference namespaces, namespaces and containers. */
@@ -49,20 +49,29 @@ export function snapshotRequest(opts: InspectOptions): { files: ProcFile[]; nsEn
 }
 
 /** The model from a snapshot read with snapshotRequest(opts): shared by inspectHost and scanHost. */
-export function modelFromSnapshot(src: ProcSource, snapshot: Snapshot, opts: InspectOptions = {}): HostModel {
+export function modelFromSnapshot(src: ProcSource, scanned: Snapshot, opts: InspectOptions = {}): HostModel {
+  return drain(modelSteps(src, scanned, opts));
+}
+
+/**
+ * modelFromSnapshot in steps: each `yield` is a point where an asynchronous caller (scanHost) may
+ * let the event loop run before the next phase.
+ */
+export function* modelSteps(src: ProcSource, scanned: Snapshot, opts: InspectOptions = {}): Generator<void, HostModel> {
   const files = new Set(snapshotRequest(opts).files);
-  if (opts.excludeSelf && snapshot.selfPid !== undefined) snapshot.processes = snapshot.processes.filter((p) => p.pid !== snapshot.selfPid);
+  // a snapshot is a value: what changes here makes a new one (the scanned one is left as it was)
+  let processes = scanned.processes;
+  if (opts.excludeSelf && scanned.selfPid !== undefined) processes = processes.filter((p) => p.pid !== scanned.selfPid);
   // the host reference is kthreadd or pid 1: only their stat is needed when no view asked for all
-  if (!files.has('stat')) for (const p of snapshot.processes.slice(0, 2)) if (p.pid <= 2) ensureFiles(src, p, ['stat']);
-  const ref = findHostReference(snapshot);
-  let namespaces = buildNamespaceIndex(snapshot, ref, opts.types ?? NS_TYPES);
+  if (!files.has('stat')) processes = processes.map((p, i) => (i < 2 && p.pid <= 2 ? withFiles(src, p, ['stat']) : p));
+  const snapshot: Snapshot = processes === scanned.processes ? scanned : { ...scanned, processes };
+  const ref = yield* findHostReferenceSteps(snapshot);
+  let namespaces = yield* buildNamespaceIndexSteps(snapshot, ref, opts.types ?? NS_TYPES);
   if (opts.bound) namespaces = addBoundNamespaces(namespaces, readOwnMounts(src), ref, opts.types ?? NS_TYPES);
   const containers = opts.containers
-    ? buildContainers(snapshot, ref, {
-        hostnameOf: (p: ProcessInfo) => {
-          if (!p.environ && p.errors.environ === undefined) readInto(src, p, ['environ']);
-          return p.environ?.find((e) => e.key === 'HOSTNAME')?.value;
-        },
+    ? yield* buildContainersSteps(snapshot, ref, {
+        // the init's environ is read aside (not kept in the snapshot)
+        hostnameOf: (p: ProcessInfo) => withFiles(src, p, ['environ']).environ?.find((e) => e.key === 'HOSTNAME')?.value,
         // NSpid of the few candidate inits (pid 1 of a container's pid namespace), read only for them
         nsPidOf: (p: ProcessInfo) => p.status?.nsPid ?? readProcess(src, p.pid, ['status'])?.status?.nsPid,
       })

@@ -17,14 +17,17 @@ import { classifyProcErrno, isProcError, type ProcErrorCode } from '../source/er
 import { NS_ENTRIES, entryType, type NsEntry } from '../parse/ns-link.js';
 import { parseProcCgroup } from '../parse/proc-cgroup.js';
 import type { ProcStat } from '../parse/proc-stat.js';
-import { listPids, readInto, readProcess, type ProcFile } from '../proc/process.js';
+import { listPids, readInto, readProcess, sealProcess, type ProcFile } from '../proc/process.js';
 import type { Snapshot } from '../proc/snapshot.js';
 import type { NsId, ProcessInfo } from '../model/process.js';
 import { errnoName, loadNative } from '../native/index.js';
-import { modelFromSnapshot, snapshotRequest, type HostModel, type InspectOptions } from './host.js';
+import { modelSteps, snapshotRequest, type HostModel, type InspectOptions } from './host.js';
 
 export interface ScanOptions extends InspectOptions {
-  /** 'auto' (default): native when live and loaded; 'native' fails when it cannot; 'ts' never uses it */
+  /**
+   * 'auto' (default): native when live and loaded; 'native' fails when it cannot; 'ts' never uses
+   * it. Without this option, HOSTSCOPE_SCAN=ts in the environment means 'ts'.
+   */
   path?: 'auto' | 'native' | 'ts';
   /** longest slice of JavaScript work between two yields to the event loop, ms (default 8) */
   sliceMs?: number;
@@ -35,8 +38,17 @@ export interface ScanStats {
   path: 'native' | 'ts';
   /** the longest stretch of synchronous work this scan did on the event loop, ms */
   longestSliceMs: number;
-  /** [start, end] of every slice (performance.now()), for tests that attribute a stall to the scan */
-  slices: [number, number][];
+  /** every slice, for tests and the bench that attribute a stall of the event loop to the scan */
+  slices: ScanSlice[];
+}
+
+/** One stretch of synchronous work on the event loop. */
+export interface ScanSlice {
+  /** performance.now() at its start and end */
+  start: number;
+  end: number;
+  /** CPU time of the process meanwhile (user + system, every thread): what it cost, not how long the OS let it wait */
+  cpuMs: number;
 }
 
 /** The files scan.c reads; anything else is read by the TypeScript reader afterwards. */
@@ -94,18 +106,21 @@ export function nativeScanAvailable(src: ProcSource): boolean {
 /** Yield to the event loop once a slice of work has run for `sliceMs`. */
 class Slicer {
   private start = performance.now();
-  readonly slices: [number, number][] = [];
+  private cpu = process.cpuUsage();
+  readonly slices: ScanSlice[] = [];
   constructor(private readonly sliceMs: number) {}
   due(): boolean {
     return performance.now() - this.start >= this.sliceMs;
   }
   /** the current slice ends (the event loop is about to be free) */
   pause(): void {
-    this.slices.push([this.start, performance.now()]);
+    const c = process.cpuUsage(this.cpu);
+    this.slices.push({ start: this.start, end: performance.now(), cpuMs: (c.user + c.system) / 1000 });
   }
   /** a new slice starts (we hold the event loop again) */
   resume(): void {
     this.start = performance.now();
+    this.cpu = process.cpuUsage();
   }
   async yield(): Promise<void> {
     this.pause();
@@ -113,7 +128,7 @@ class Slicer {
     this.resume();
   }
   stats(path: 'native' | 'ts'): ScanStats {
-    return { path, longestSliceMs: Math.max(0, ...this.slices.map(([a, b]) => b - a)), slices: this.slices };
+    return { path, longestSliceMs: Math.max(0, ...this.slices.map((s) => s.end - s.start)), slices: this.slices };
   }
 }
 
@@ -127,12 +142,20 @@ export async function scanHost(src: ProcSource, opts: ScanOptions = {}): Promise
 
 export async function scanHostWithStats(src: ProcSource, opts: ScanOptions = {}): Promise<{ model: HostModel; stats: ScanStats }> {
   const req = snapshotRequest(opts);
-  const useNative = opts.path === 'native' || (opts.path !== 'ts' && nativeScanAvailable(src));
+  // HOSTSCOPE_SCAN=ts forces the TypeScript reader (the bench compares the two paths with it)
+  const path = opts.path ?? (process.env.HOSTSCOPE_SCAN === 'ts' ? 'ts' : 'auto');
+  const useNative = path === 'native' || (path !== 'ts' && nativeScanAvailable(src));
   if (useNative && !nativeScanAvailable(src)) throw new Error('scan: the native scan needs the live /proc and the native addon');
   const slicer = new Slicer(opts.sliceMs ?? 8);
   const snapshot = useNative ? await nativeSnapshot(src, req, slicer) : await tsSnapshot(src, req, slicer);
-  if (slicer.due()) await slicer.yield();
-  const model = modelFromSnapshot(src, snapshot, opts);
+  // the model's phases (host reference, namespace index, containers) with a yield between each
+  const steps = modelSteps(src, snapshot, opts);
+  let step = steps.next();
+  while (!step.done) {
+    if (slicer.due()) await slicer.yield();
+    step = steps.next();
+  }
+  const model = step.value;
   slicer.pause();
   return { model, stats: slicer.stats(useNative ? 'native' : 'ts') };
 }
@@ -153,12 +176,15 @@ function admit(info: ProcessInfo | undefined, counts: { vanished: number; denied
   out.push(info);
 }
 
-function snapshotOf(src: ProcSource, processes: ProcessInfo[], counts: { vanished: number; denied: number }): Snapshot {
-  return { processes, vanished: counts.vanished, denied: counts.denied, selfPid: src.isLive ? process.pid : src.selfPid(), takenAtMs: Date.now() };
+function snapshotOf(src: ProcSource, processes: ProcessInfo[], counts: { vanished: number; denied: number }, monoStartMs: number): Snapshot {
+  for (const p of processes) sealProcess(p); // a snapshot is a value
+  const selfPid = src.isLive ? process.pid : src.selfPid();
+  return { processes, vanished: counts.vanished, denied: counts.denied, selfPid, takenAtMs: Date.now(), monoStartMs, monoEndMs: performance.now() };
 }
 
 /** The TypeScript reader, sliced. */
 async function tsSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntries: NsEntry[] }, slicer: Slicer): Promise<Snapshot> {
+  const monoStartMs = performance.now();
   const pids = listPids(src);
   const processes: ProcessInfo[] = [];
   const counts = { vanished: 0, denied: 0 };
@@ -166,7 +192,7 @@ async function tsSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntries: 
     if (slicer.due()) await slicer.yield();
     admit(readProcess(src, pid, req.files, { nsEntries: req.nsEntries }), counts, processes);
   }
-  return snapshotOf(src, processes, counts);
+  return snapshotOf(src, processes, counts, monoStartMs);
 }
 
 /** An error slot of scan.c as the ProcErrorCode the TypeScript reader would have recorded. */
@@ -182,6 +208,7 @@ function errnoNameOf(err: number): string | undefined {
 
 /** The native scan, decoded into ProcessInfo values (sliced too: 10,000 processes take a while). */
 async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntries: NsEntry[] }, slicer: Slicer): Promise<Snapshot> {
+  const monoStartMs = performance.now();
   const b = nativeScan()!;
   const l = layout!;
   let nsMask = 0;
@@ -202,7 +229,7 @@ async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntri
     if (slicer.due()) await slicer.yield();
     const r = i * l.recordLength;
     const e = i * l.errorLength;
-    const info: ProcessInfo = { pid: rec[r]!, errors: {} };
+    const info: ProcessInfo = { pid: rec[r]! | 0, errors: {} };
     let readAny = false;
     for (const file of req.files) {
       if (file === 'ns') {
@@ -260,7 +287,7 @@ async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntri
     }
     admit(!readAny && Object.values(info.errors).every((c) => c === 'PROCESS_GONE') ? undefined : info, counts, processes);
   }
-  return snapshotOf(src, processes, counts);
+  return snapshotOf(src, processes, counts, monoStartMs);
 }
 
 /** The S_* slots of scan.c, in order */

@@ -265,8 +265,9 @@ function cgroups(p: ProcessInfo, i: StoryInputs): CgroupsSection {
   return { id: 'cgroups', title: 'CGROUPS', mode: i.layout.mode, memberships, unknown: orNotRead(fileUnknown(p, 'cgroup'), p.cgroups !== undefined) };
 }
 
+/** the stats already name their directories as the host does (`/sys/fs/cgroup/…`) */
 function absDir<T extends { dir: string }>(x: T | undefined): WithAbsDir<T> | undefined {
-  return x ? { ...x, dir: `/sys/${x.dir}` } : undefined;
+  return x;
 }
 
 function resources(p: ProcessInfo, i: StoryInputs): ResourcesSection {

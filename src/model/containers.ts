@@ -3,7 +3,7 @@ import { namespacesOf, nsKey, type NsId, type ProcessInfo } from '../model/proce
 import type { Snapshot } from '../proc/snapshot.js';
 import { containerFromCgroups, type Runtime } from './cgroup-names.js';
 import { isKernelThread } from '../parse/proc-stat.js';
-import { isHostNs, type HostReference } from './namespaces.js';
+import { STEP_PROCESSES, drain, isHostNs, type HostReference } from './namespaces.js';
 
 /** A container is a set of processes: this is how hostscope finds them without asking a daemon. */
 export interface Container {
@@ -48,6 +48,11 @@ export interface ContainerOptions {
 }
 
 export function buildContainers(snapshot: Snapshot, ref: HostReference, opts: ContainerOptions = {}): Container[] {
+  return drain(buildContainersSteps(snapshot, ref, opts));
+}
+
+/** buildContainers, yielding every STEP_PROCESSES processes (scanHost lets the event loop run there). */
+export function* buildContainersSteps(snapshot: Snapshot, ref: HostReference, opts: ContainerOptions = {}): Generator<void, Container[]> {
   const hostnameOf = opts.hostnameOf ?? ((p: ProcessInfo) => envValue(p, 'HOSTNAME'));
   const nsPidOf = opts.nsPidOf ?? ((p: ProcessInfo) => p.status?.nsPid);
   const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]));
@@ -69,7 +74,9 @@ export function buildContainers(snapshot: Snapshot, ref: HostReference, opts: Co
   };
   const pending: { p: ProcessInfo; keys: string[] }[] = [];
 
+  let i = 0;
   for (const p of snapshot.processes) {
+    if (++i % STEP_PROCESSES === 0) yield;
     if (p.pid === snapshot.selfPid) continue;
     // kernel threads are never containers (kdevtmpfs has a mount namespace of its own)
     if ((p.stat && isKernelThread(p.stat)) || p.status?.kthread) continue;

@@ -40,6 +40,22 @@ export interface HostReference {
 }
 
 export function findHostReference(snapshot: Snapshot): HostReference {
+  return drain(findHostReferenceSteps(snapshot));
+}
+
+/** How many processes a *Steps generator handles between two yields. */
+export const STEP_PROCESSES = 128;
+
+/** Run a *Steps generator to its end (the synchronous callers). */
+export function drain<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** findHostReference, yielding every STEP_PROCESSES processes (scanHost lets the event loop run there). */
+export function* findHostReferenceSteps(snapshot: Snapshot): Generator<void, HostReference> {
   const procs = snapshot.processes;
   const kthreadd = procs.find((p) => p.stat?.ppid === 0 && p.pid !== 1 && (isKernelThread(p.stat) || p.status?.kthread === true || p.stat.comm === 'kthreadd'));
   const pid1 = procs.find((p) => p.pid === 1);
@@ -50,7 +66,9 @@ export function findHostReference(snapshot: Snapshot): HostReference {
   else ref = { ns: {}, pid: undefined, how: 'initial inodes', initialPidNs: true };
   // types still unknown (e.g. the kernel thread's mnt is hidden): initial inode or most populated
   const counts = new Map<string, { id: NsId; n: number }>();
-  for (const p of procs) {
+  let i = 0;
+  for (const p of NS_TYPES.every((t) => ref.ns[t]) ? [] : procs) {
+    if (++i % STEP_PROCESSES === 0) yield;
     for (const id of Object.values(namespacesOf(p))) {
       const k = nsKey(id);
       const c = counts.get(k);
@@ -82,9 +100,16 @@ export function isHostNs(ref: HostReference, id: NsId): boolean {
  * a process is in its `pid` namespace, not in the one its children will get.
  */
 export function buildNamespaceIndex(snapshot: Snapshot, ref: HostReference, types: readonly NsType[] = NS_TYPES): NamespaceGroup[] {
+  return drain(buildNamespaceIndexSteps(snapshot, ref, types));
+}
+
+/** buildNamespaceIndex, yielding every STEP_PROCESSES processes. */
+export function* buildNamespaceIndexSteps(snapshot: Snapshot, ref: HostReference, types: readonly NsType[] = NS_TYPES): Generator<void, NamespaceGroup[]> {
   const groups = new Map<string, NamespaceGroup>();
   const wanted = new Set(types);
+  let i = 0;
   for (const p of snapshot.processes) {
+    if (++i % STEP_PROCESSES === 0) yield;
     for (const id of Object.values(namespacesOf(p))) {
       if (!wanted.has(id.type)) continue;
       const key = nsKey(id);

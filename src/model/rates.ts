@@ -1,4 +1,4 @@
-import type { Snapshot } from '../proc/snapshot.js';
+import { snapshotMidMs, type Snapshot } from '../proc/snapshot.js';
 import type { CgroupStats } from '../cgroup/stats.js';
 
 /** USER_HZ, the unit of utime/stime in /proc/<pid>/stat: 100 on every Linux ABI hostscope runs on */
@@ -13,11 +13,12 @@ export interface ProcessRate {
 
 /**
  * Per-process CPU use between two snapshots (ctop polls every second). A pid whose start time
- * changed is a new process that reused the pid: no rate, marked new.
+ * changed is a new process that reused the pid: no rate, marked new. The interval is taken on
+ * the monotonic clock, between the middles of the two scans (the wall clock can jump).
  */
 export function processRates(prev: Snapshot | undefined, cur: Snapshot, clockTicks = CLOCK_TICKS): Map<number, ProcessRate> {
   const before = new Map((prev?.processes ?? []).map((p) => [p.pid, p]));
-  const dtSec = prev ? (cur.takenAtMs - prev.takenAtMs) / 1000 : 0;
+  const dtSec = prev ? (snapshotMidMs(cur) - snapshotMidMs(prev)) / 1000 : 0;
   const out = new Map<number, ProcessRate>();
   for (const p of cur.processes) {
     const old = before.get(p.pid);

@@ -45,6 +45,10 @@ export function unknownFromCode(code: ProcErrorCode): Unknown {
       return { reason: 'io', because: 'read error' };
     case 'NOT_SUPPORTED':
       return { reason: 'absent', because: 'not available from this source' };
+    case 'TOO_BIG':
+      return { reason: 'unparsable', because: 'larger than its size cap' };
+    case 'UNSAFE':
+      return { reason: 'unparsable', because: 'refused: not a regular file, or outside the dump' };
   }
 }
 

@@ -182,6 +182,15 @@ export interface EncodedStep {
   gids?: number[];
 }
 
+/**
+ * A uid_t/gid_t a step carries: 0 … 2^32−2. (uid_t)-1 means "unchanged" to setresuid(2) and larger
+ * values would wrap to small ids (bug 16 of issue 6: -S 4294967296 became uid 0). The addon checks again.
+ */
+export function checkId(n: number, what: string): number {
+  if (!Number.isInteger(n) || n < 0 || n > 0xfffffffe) throw new RangeError(`${what} out of range: ${n} (0 to 4294967294)`);
+  return n;
+}
+
 function fdArg(fd: FdRef): number {
   return typeof fd === 'number' ? fd : REG_BASE - fd.reg;
 }
@@ -256,11 +265,11 @@ export function encodeStep(st: Step): EncodedStep {
     case 'closeRange':
       return { ...base, op: OP.closeRange, a: [st.first, st.last, st.cloexec ? 1 : 0] };
     case 'setgroups':
-      return { ...base, op: OP.setgroups, gids: st.gids };
+      return { ...base, op: OP.setgroups, gids: st.gids.map((g) => checkId(g, 'gid')) };
     case 'setresgid':
-      return { ...base, op: OP.setresgid, a: [st.rgid, st.egid, st.sgid] };
+      return { ...base, op: OP.setresgid, a: [checkId(st.rgid, 'gid'), checkId(st.egid, 'gid'), checkId(st.sgid, 'gid')] };
     case 'setresuid':
-      return { ...base, op: OP.setresuid, a: [st.ruid, st.euid, st.suid] };
+      return { ...base, op: OP.setresuid, a: [checkId(st.ruid, 'uid'), checkId(st.euid, 'uid'), checkId(st.suid, 'uid')] };
     case 'capset':
       return { ...base, op: OP.capset, a: [st.effective, st.permitted, st.inheritable] };
     case 'boundingSet':

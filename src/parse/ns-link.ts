@@ -1,4 +1,5 @@
 import { ParseError } from './errors.js';
+import { safeInteger } from './numbers.js';
 
 /** The eight namespace types, in lsns's order of appearance in /proc/<pid>/ns. */
 export const NS_TYPES = ['mnt', 'net', 'time', 'cgroup', 'pid', 'user', 'uts', 'ipc'] as const;
@@ -35,10 +36,12 @@ export function parseNsLink(text: string, path = 'ns'): NsLink {
   const colon = text.indexOf(':[');
   const type = colon > 0 ? text.slice(0, colon) : '';
   const digits = text.slice(colon + 2, -1);
-  if (colon <= 0 || !text.endsWith(']') || !isNsType(type) || digits === '' || !/^\d+$/.test(digits)) {
-    throw new ParseError(path, `not a namespace link: ${JSON.stringify(text)}`);
+  // inode numbers are 32-bit today (proc_inum); 64-bit ns ids must still be exact, never 1e+26
+  const inode = /^[1-9][0-9]*$/.test(digits) ? safeInteger(digits) : undefined;
+  if (colon <= 0 || !text.endsWith(']') || !isNsType(type) || inode === undefined) {
+    throw new ParseError(path, `not a namespace link: ${JSON.stringify(text.slice(0, 80))}`);
   }
-  return { type, inode: Number(digits) };
+  return { type, inode };
 }
 
 /** The type an entry names: `pid_for_children` → pid. */

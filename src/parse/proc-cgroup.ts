@@ -1,5 +1,6 @@
 import { ParseError } from './errors.js';
 import { lines } from './text.js';
+import { safeInteger } from './numbers.js';
 
 /** One line of /proc/<pid>/cgroup. */
 export interface CgroupMembership {
@@ -20,8 +21,8 @@ export function parseProcCgroup(text: string, path = 'cgroup'): CgroupMembership
     const a = line.indexOf(':');
     const b = a < 0 ? -1 : line.indexOf(':', a + 1);
     if (a < 0 || b < 0) throw new ParseError(path, 'expected id:controllers:path', i + 1, line);
-    const id = Number(line.slice(0, a));
-    if (!Number.isInteger(id) || id < 0) throw new ParseError(path, 'bad hierarchy id', i + 1, line);
+    const id = safeInteger(line.slice(0, a));
+    if (id === undefined || id < 0) throw new ParseError(path, 'bad hierarchy id', i + 1, line);
     const ctl = line.slice(a + 1, b);
     return { hierarchyId: id, controllers: ctl === '' ? [] : ctl.split(','), path: line.slice(b + 1) };
   });

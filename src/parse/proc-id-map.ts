@@ -1,5 +1,6 @@
 import { ParseError } from './errors.js';
 import { lines } from './text.js';
+import { safeInteger } from './numbers.js';
 
 /** One range of a user namespace id map. */
 export interface IdMapRange {
@@ -18,8 +19,9 @@ export function parseIdMap(text: string, path = 'uid_map'): IdMapRange[] {
   return lines(text)
     .filter((l) => l.trim() !== '')
     .map((line, i) => {
-      const parts = line.trim().split(/\s+/).map(Number);
-      if (parts.length !== 3 || parts.some((n) => !Number.isInteger(n) || n < 0)) {
+      // ids are 32-bit (uid_t): a range may end at 2^32, never past it (user_namespaces(7))
+      const parts = line.trim().split(/\s+/).map(safeInteger);
+      if (parts.length !== 3 || parts.some((n) => n === undefined || n < 0 || n > 0xffffffff) || parts[0]! + parts[2]! > 2 ** 32 || parts[1]! + parts[2]! > 2 ** 32) {
         throw new ParseError(path, 'expected three ids', i + 1, line);
       }
       return { inside: parts[0]!, outside: parts[1]!, count: parts[2]! };

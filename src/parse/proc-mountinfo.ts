@@ -1,5 +1,6 @@
 import { ParseError } from './errors.js';
 import { lines } from './text.js';
+import { safeInteger } from './numbers.js';
 
 export type Propagation =
   | { kind: 'shared'; peerGroup: number }
@@ -33,8 +34,9 @@ export function unescapeOctal(s: string): string {
 function parsePropagation(tag: string): Propagation {
   const [k, v] = tag.split(':');
   if (k === 'unbindable') return { kind: 'unbindable' };
-  if ((k === 'shared' || k === 'master' || k === 'propagate_from') && v !== undefined) {
-    return { kind: k, peerGroup: Number(v) };
+  const peer = v === undefined ? undefined : safeInteger(v);
+  if ((k === 'shared' || k === 'master' || k === 'propagate_from') && peer !== undefined && peer >= 0) {
+    return { kind: k, peerGroup: peer };
   }
   return { kind: 'other', text: tag };
 }
@@ -49,11 +51,14 @@ export function parseMountInfo(text: string, path = 'mountinfo'): MountInfo[] {
     const f = line.split(' ');
     const sep = f.indexOf('-', 6);
     if (f.length < 10 || sep < 0 || f.length < sep + 4) throw new ParseError(path, 'expected 10 or more fields', i + 1, line);
-    const dev = /^(\d+):(\d+)$/.exec(f[2]!);
-    if (!dev) throw new ParseError(path, `bad major:minor ${f[2]}`, i + 1, line);
+    const dev = /^(\d{1,10}):(\d{1,10})$/.exec(f[2]!);
+    if (!dev) throw new ParseError(path, `bad major:minor ${f[2]!.slice(0, 40)}`, i + 1, line);
+    const mountId = safeInteger(f[0]!);
+    const parentId = safeInteger(f[1]!);
+    if (mountId === undefined || parentId === undefined || mountId < 0 || parentId < 0) throw new ParseError(path, 'bad mount id', i + 1, line);
     return {
-      mountId: Number(f[0]),
-      parentId: Number(f[1]),
+      mountId,
+      parentId,
       major: Number(dev[1]),
       minor: Number(dev[2]),
       root: unescapeOctal(f[3]!),

@@ -1,4 +1,5 @@
 import { ParseError } from './errors.js';
+import { exactInteger, safeInteger } from './numbers.js';
 
 /** /proc/<pid>/stat, see proc_pid_stat(5). Times are in clock ticks (USER_HZ). */
 export interface ProcStat {
@@ -39,17 +40,18 @@ export function parseProcStat(text: string, path = 'stat'): ProcStat {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) throw new ParseError(path, 'no (comm) field', 1, text.slice(0, 80));
-  const pid = Number(text.slice(0, open).trim());
+  const pid = safeInteger(text.slice(0, open).trim()) ?? NaN;
   const rest = text.slice(close + 2).trimEnd().split(' ');
   // rest[0] is field 3 (state): field n is rest[n - 3]
   const f = (n: number): number => {
     const v = rest[n - 3];
     if (v === undefined) throw new ParseError(path, `missing field ${n}`, 1, text.slice(0, 80));
-    const num = Number(v);
-    if (!Number.isFinite(num)) throw new ParseError(path, `field ${n} is not a number: ${v}`, 1);
+    // exact: 64-bit fields (flags, kstkeip, wchan) may pass 2^53 only where exactly representable
+    const num = exactInteger(v);
+    if (num === undefined) throw new ParseError(path, `field ${n} is not an exact integer: ${v.slice(0, 40)}`, 1);
     return num;
   };
-  if (!Number.isInteger(pid) || rest.length < 22) throw new ParseError(path, 'too few fields', 1, text.slice(0, 80));
+  if (!Number.isInteger(pid) || pid < 0 || rest.length < 22) throw new ParseError(path, 'too few fields', 1, text.slice(0, 80));
   return {
     pid,
     comm: text.slice(open + 1, close),

@@ -1,5 +1,6 @@
 import { ParseError } from './errors.js';
 import { lines } from './text.js';
+import { intField, safeInteger } from './numbers.js';
 
 /** The four ids of a `Uid:`/`Gid:` line: real, effective, saved set, filesystem. */
 export interface IdQuad {
@@ -57,7 +58,7 @@ export interface ProcStatus {
   memsAllowedList: string | undefined;
   voluntaryCtxtSwitches: number | undefined;
   nonvoluntaryCtxtSwitches: number | undefined;
-  /** every line, raw, keyed as the kernel names it: unknown keys are kept here */
+  /** every line, raw, keyed as the kernel names it: unknown keys are kept here (a null-prototype object) */
   fields: Record<string, string>;
 }
 
@@ -71,8 +72,9 @@ export function unescapeStatusName(s: string): string {
 
 /** /proc/<pid>/status, see proc_pid_status(5). Splits each line on its first `:` only. */
 export function parseProcStatus(text: string, path = 'status'): ProcStatus {
-  const fields: Record<string, string> = {};
-  const lineOf: Record<string, number> = {};
+  // null prototype: a `__proto__:` or `toString:` line is just a key
+  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
+  const lineOf: Record<string, number> = Object.create(null) as Record<string, number>;
   lines(text).forEach((line, i) => {
     const colon = line.indexOf(':');
     if (colon <= 0) throw new ParseError(path, 'no key', i + 1, line);
@@ -85,8 +87,8 @@ export function parseProcStatus(text: string, path = 'status'): ProcStatus {
   const int = (key: string): number | undefined => {
     const v = fields[key];
     if (v === undefined) return undefined;
-    const n = Number(v.trim());
-    if (!Number.isInteger(n)) throw bad(key, 'not an integer');
+    const n = safeInteger(v.trim());
+    if (n === undefined) throw bad(key, 'not an integer');
     return n;
   };
   const required = (key: string): number => {
@@ -98,9 +100,9 @@ export function parseProcStatus(text: string, path = 'status'): ProcStatus {
     const v = fields[key];
     if (v === undefined) return undefined;
     const parts = v.split(/[\t ]+/).filter((p) => p !== '');
-    const nums = parts.map(Number);
-    if (nums.some((n) => !Number.isInteger(n))) throw bad(key, 'not a list of integers');
-    return nums;
+    const nums = parts.map(safeInteger);
+    if (nums.some((n) => n === undefined)) throw bad(key, 'not a list of integers');
+    return nums as number[];
   };
   const quad = (key: string): IdQuad => {
     const l = list(key);
@@ -110,7 +112,7 @@ export function parseProcStatus(text: string, path = 'status'): ProcStatus {
   const hex = (key: string): bigint | undefined => {
     const v = fields[key];
     if (v === undefined) return undefined;
-    if (!/^[0-9a-fA-F]+$/.test(v.trim())) throw bad(key, 'not a hex mask');
+    if (!/^[0-9a-fA-F]{1,64}$/.test(v.trim())) throw bad(key, 'not a hex mask');
     return BigInt(`0x${v.trim()}`);
   };
   const hexRequired = (key: string): bigint => {
@@ -123,10 +125,10 @@ export function parseProcStatus(text: string, path = 'status'): ProcStatus {
     return n === undefined ? undefined : n !== 0;
   };
 
-  const memoryBytes: Record<string, number> = {};
+  const memoryBytes: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const [key, value] of Object.entries(fields)) {
     if (!/^(Vm|Rss|HugetlbPages)/.test(key)) continue;
-    const m = /^(\d+)\s*kB$/.exec(value.trim());
+    const m = /^(\d{1,15})\s*kB$/.exec(value.trim());
     if (!m) throw bad(key, 'expected "<n> kB"');
     memoryBytes[`${key.charAt(0).toLowerCase()}${key.slice(1)}Bytes`.replace(/^vmRSS/, 'vmRss')] = Number(m[1]) * 1024;
   }
@@ -134,11 +136,21 @@ export function parseProcStatus(text: string, path = 'status'): ProcStatus {
   const stateText = fields.State ?? '';
   const stateMatch = /^(\S)\s*(?:\((.*)\))?/.exec(stateText);
   if (!stateMatch) throw new ParseError(path, 'no State line');
-  const sigQ = fields.SigQ?.split('/');
+  let sigQ: [number, number] | undefined;
+  if (fields.SigQ !== undefined) {
+    const m = /^([0-9]{1,15})\/([0-9]{1,15})$/.exec(fields.SigQ.trim());
+    if (!m) throw bad('SigQ', 'expected "queued/limit"');
+    sigQ = [Number(m[1]), Number(m[2])];
+  }
+  let umask: number | undefined;
+  if (fields.Umask !== undefined) {
+    if (!/^[0-7]{1,4}$/.test(fields.Umask.trim())) throw bad('Umask', 'not an octal mode');
+    umask = parseInt(fields.Umask.trim(), 8);
+  }
 
   return {
     name: unescapeStatusName(fields.Name ?? ''),
-    umask: fields.Umask === undefined ? undefined : parseInt(fields.Umask, 8),
+    umask,
     state: stateMatch[1]!,
     stateName: stateMatch[2] ?? '',
     tgid: required('Tgid'),
@@ -159,8 +171,8 @@ export function parseProcStatus(text: string, path = 'status'): ProcStatus {
     coreDumping: bool('CoreDumping'),
     thpEnabled: bool('THP_enabled'),
     threads: int('Threads') ?? 1,
-    sigQueued: sigQ ? Number(sigQ[0]) : undefined,
-    sigQueueLimit: sigQ ? Number(sigQ[1]) : undefined,
+    sigQueued: sigQ?.[0],
+    sigQueueLimit: sigQ?.[1],
     sigPnd: hex('SigPnd'),
     shdPnd: hex('ShdPnd'),
     sigBlk: hex('SigBlk'),
@@ -192,8 +204,8 @@ export function parseStatusIds(text: string, path = 'status'): { uid: IdQuad; gi
     if (at < 0) throw new ParseError(path, `no ${key} line`);
     const end = text.indexOf('\n', at + 1);
     const f = text.slice(at + key.length + 2, end < 0 ? undefined : end).trim().split('\t');
-    const n = f.map(Number);
-    if (n.length !== 4 || n.some((x) => !Number.isInteger(x))) throw new ParseError(path, `${key}: expected 4 ids`, undefined, f.join(' '));
+    const n = f.map(safeInteger);
+    if (n.length !== 4 || n.some((x) => x === undefined)) throw new ParseError(path, `${key}: expected 4 ids`, undefined, f.join(' '));
     return { real: n[0]!, effective: n[1]!, saved: n[2]!, fs: n[3]! };
   };
   return { uid: quad('Uid'), gid: quad('Gid') };
@@ -206,16 +218,27 @@ export function seccompModeName(mode: number | undefined): string {
   return SECCOMP_MODES[mode] ?? `mode ${mode}`;
 }
 
-/** A Cpus_allowed_list / Mems_allowed_list range list, `0-3,8,10-11` → [0,1,2,3,8,10,11]. */
+/**
+ * Largest CPU or memory-node number a range list may name: the kernel's NR_CPUS is at most 8192
+ * (x86 MAXSMP) and MAX_NUMNODES 1024; 65535 leaves room and keeps the expansion small.
+ */
+export const RANGE_LIST_MAX_ID = 65535;
+
+/**
+ * A Cpus_allowed_list / Mems_allowed_list range list, `0-3,8,10-11` → [0,1,2,3,8,10,11]. Bounded:
+ * an id above RANGE_LIST_MAX_ID or a range whose end is below its start is a ParseError.
+ */
 export function parseRangeList(text: string, path = 'list'): number[] {
   const out: number[] = [];
   const t = text.trim();
   if (t === '') return out;
   for (const part of t.split(',')) {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!m) throw new ParseError(path, `bad range ${JSON.stringify(part)}`);
-    const a = Number(m[1]);
-    const b = m[2] === undefined ? a : Number(m[2]);
+    const m = /^(\d{1,6})(?:-(\d{1,6}))?$/.exec(part);
+    if (!m) throw new ParseError(path, `bad range ${JSON.stringify(part.slice(0, 40))}`);
+    const a = intField(m[1]!, path, 'range start', { max: RANGE_LIST_MAX_ID });
+    const b = m[2] === undefined ? a : intField(m[2], path, 'range end', { max: RANGE_LIST_MAX_ID });
+    if (b < a) throw new ParseError(path, `bad range ${JSON.stringify(part)}: end below start`);
+    if (out.length + (b - a + 1) > RANGE_LIST_MAX_ID + 1) throw new ParseError(path, 'range list names more ids than there can be');
     for (let i = a; i <= b; i++) out.push(i);
   }
   return out;

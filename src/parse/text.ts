@@ -6,23 +6,38 @@
 export function decodeBytes(buf: Buffer, start = 0, end = buf.length): string {
   const s = buf.toString('utf8', start, end);
   if (!s.includes('\uFFFD')) return s;
-  let out = '';
+  // one pass: valid runs are decoded whole, each invalid byte becomes one lone surrogate
+  const parts: string[] = [];
+  let run = start;
   let i = start;
   while (i < end) {
-    const b = buf[i]!;
-    const len = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
-    if (len > 0 && i + len <= end) {
-      const piece = buf.toString('utf8', i, i + len);
-      if (!piece.includes('\uFFFD') || (len === 3 && b === 0xef && buf[i + 1] === 0xbf && buf[i + 2] === 0xbd)) {
-        out += piece;
-        i += len;
-        continue;
-      }
+    const len = validSequenceLength(buf, i, end);
+    if (len > 0) {
+      i += len;
+      continue;
     }
-    out += String.fromCharCode(0xdc00 + b);
+    if (run < i) parts.push(buf.toString('utf8', run, i));
+    parts.push(String.fromCharCode(0xdc00 + buf[i]!));
     i += 1;
+    run = i;
   }
-  return out;
+  if (run < end) parts.push(buf.toString('utf8', run, end));
+  return parts.join('');
+}
+
+/** Length of the well-formed UTF-8 sequence at i (RFC 3629, Unicode table 3-7), 0 if none. */
+function validSequenceLength(buf: Buffer, i: number, end: number): number {
+  const b = buf[i]!;
+  if (b < 0x80) return 1;
+  const cont = (k: number, lo = 0x80, hi = 0xbf): boolean => i + k < end && buf[i + k]! >= lo && buf[i + k]! <= hi;
+  if (b >= 0xc2 && b <= 0xdf) return cont(1) ? 2 : 0;
+  if (b === 0xe0) return cont(1, 0xa0) && cont(2) ? 3 : 0;
+  if ((b >= 0xe1 && b <= 0xec) || b === 0xee || b === 0xef) return cont(1) && cont(2) ? 3 : 0;
+  if (b === 0xed) return cont(1, 0x80, 0x9f) && cont(2) ? 3 : 0;
+  if (b === 0xf0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+  if (b >= 0xf1 && b <= 0xf3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  if (b === 0xf4) return cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
 }
 
 /** Split a NUL-separated buffer; a missing final NUL does not lose the last entry. */

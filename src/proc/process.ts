@@ -8,6 +8,7 @@ import { parseProcCgroup } from '../parse/proc-cgroup.js';
 import { parseMountInfo } from '../parse/proc-mountinfo.js';
 import { parseIdMap, parseSetgroups } from '../parse/proc-id-map.js';
 import { namespacesOf, type NsId, type ProcessInfo } from '../model/process.js';
+import { parsePidName } from '../parse/numbers.js';
 
 /** The per-process files a reader can be asked for. */
 export const PROC_FILES = [
@@ -87,8 +88,8 @@ function readThreadNamespaces(src: ProcSource, pid: number, info: ProcessInfo): 
     throw e;
   }
   for (const name of tids) {
-    const tid = Number(name);
-    if (!Number.isInteger(tid) || tid === pid) continue;
+    const tid = parsePidName(name);
+    if (tid === undefined || tid === pid) continue;
     const ns: Partial<Record<NsType, NsId>> = {};
     let differs = false;
     for (const t of NS_TYPES) {
@@ -118,7 +119,8 @@ export interface ReadOptions {
 /**
  * Read the asked-for files of one process. Never throws for a file: each failure is recorded
  * in `errors` (the process may vanish between two files). Returns undefined only when the
- * process is gone before its first file could be read.
+ * process is gone before its first file could be read. The result is frozen: read more with
+ * withFiles(), which returns a new object.
  */
 export function readProcess(src: ProcSource, pid: number, files: readonly ProcFile[], opts: ReadOptions = {}): ProcessInfo | undefined {
   const info: ProcessInfo = { pid, errors: {} };
@@ -134,10 +136,13 @@ export function readProcess(src: ProcSource, pid: number, files: readonly ProcFi
       if (e.code === 'PROCESS_GONE' && info.stat.state !== 'Z') return undefined;
     }
   }
-  return info;
+  return sealProcess(info);
 }
 
-/** Read more files into a process already read (views read cmdline only for the rows they show). */
+/**
+ * Read `files` into a process object still being built (never one already handed out: those are
+ * frozen; use withFiles). The native scan uses it for the files it does not read itself.
+ */
 export function readInto(src: ProcSource, info: ProcessInfo, files: readonly ProcFile[], opts: ReadOptions = {}): boolean {
   const pid = info.pid;
   let readAny = false;
@@ -163,7 +168,7 @@ export function readInto(src: ProcSource, info: ProcessInfo, files: readonly Pro
  * alive), a zombie's released entries (ENOENT) and `pid_for_children` before its first fork
  * (ENOENT) are all just absent; EACCES is recorded per entry.
  */
-export function readNamespaces(src: ProcSource, pid: number, info: ProcessInfo, entries: readonly NsEntry[] = NS_ENTRIES): void {
+function readNamespaces(src: ProcSource, pid: number, info: ProcessInfo, entries: readonly NsEntry[] = NS_ENTRIES): void {
   const dev = src.nsfsDevice();
   const ns: Partial<Record<NsEntry, NsId>> = {};
   for (const entry of entries) {
@@ -201,26 +206,47 @@ const FIELD_OF: Record<ProcFile, keyof ProcessInfo> = {
   tasks: 'threads',
 };
 
-/** Read those of `files` not read (nor failed) yet. */
-export function ensureFiles(src: ProcSource, info: ProcessInfo, files: readonly ProcFile[]): void {
+/** Make a built process read-only: snapshots are values (a second look is a new object). */
+export function sealProcess(info: ProcessInfo): ProcessInfo {
+  Object.freeze(info.errors);
+  return Object.freeze(info);
+}
+
+/**
+ * The process with those of `files` not read (nor failed) yet read too: a new object when
+ * anything was missing, the same one otherwise. The given process is never changed.
+ */
+export function withFiles(src: ProcSource, info: ProcessInfo, files: readonly ProcFile[]): ProcessInfo {
   const missing = files.filter((f) => info[FIELD_OF[f]] === undefined && info.errors[f] === undefined);
-  if (missing.length > 0) readInto(src, info, missing);
+  if (missing.length === 0) return info;
+  const copy: ProcessInfo = { ...info, errors: { ...info.errors } };
+  readInto(src, copy, missing);
+  return sealProcess(copy);
 }
 
-/** Make commandOf() answerable: cmdline, and comm when the cmdline is empty (kernel threads). */
-export function ensureCommand(src: ProcSource, info: ProcessInfo): void {
-  ensureFiles(src, info, ['cmdline']);
-  if (!info.cmdline || info.cmdline.length === 0) ensureFiles(src, info, ['comm']);
+/** The process with commandOf() answerable: cmdline, and comm when the cmdline is empty (kernel threads). */
+export function withCommand(src: ProcSource, info: ProcessInfo): ProcessInfo {
+  const p = withFiles(src, info, ['cmdline']);
+  return !p.cmdline || p.cmdline.length === 0 ? withFiles(src, p, ['comm']) : p;
 }
 
-/** The pids in /proc, numerically sorted. */
+/** withFiles, where asking for cmdline means "the command" (comm too when cmdline is empty). */
+export function withRowFiles(src: ProcSource, info: ProcessInfo, files: readonly ProcFile[]): ProcessInfo {
+  const p = withFiles(src, info, files);
+  return files.includes('cmdline') ? withCommand(src, p) : p;
+}
+
+/**
+ * The pids in /proc, numerically sorted. Only canonical names count: `04338`, `4338.0`, `4338e0`
+ * (a dump's junk) would read as 4338 twice, and `0` is no process (issue 6 #18).
+ */
 export function listPids(src: ProcSource): number[] {
   const pids: number[] = [];
   for (const name of src.listProc()) {
     const c = name.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
-    const n = Number(name);
-    if (Number.isInteger(n)) pids.push(n);
+    if (c < 49 || c > 57) continue;
+    const n = parsePidName(name);
+    if (n !== undefined) pids.push(n);
   }
   return pids.sort((a, b) => a - b);
 }

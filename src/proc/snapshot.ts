@@ -3,16 +3,28 @@ import type { ProcErrorCode } from '../source/errors.js';
 import { listPids, readProcess, type ProcFile, type ReadOptions } from './process.js';
 import type { ProcessInfo } from '../model/process.js';
 
-/** Every process of a host at one moment, with what could not be read counted, never fatal. */
+/**
+ * Every process of a host at one moment, with what could not be read counted, never fatal.
+ * A value: nothing changes it or its processes once taken (views that read more make new objects).
+ */
 export interface Snapshot {
-  processes: ProcessInfo[];
+  readonly processes: readonly ProcessInfo[];
   /** processes that were listed but had exited before (or while) they were read */
   vanished: number;
   /** processes with at least one file denied to us */
   denied: number;
   /** pid of the reader itself when it is in this /proc (so views can leave it out) */
   selfPid: number | undefined;
+  /** wall-clock time (Date.now()) when the scan ended: for display only, it can jump */
   takenAtMs: number;
+  /** monotonic clock (performance.now(), ms) when the scan began and ended: rates use these */
+  monoStartMs: number;
+  monoEndMs: number;
+}
+
+/** The monotonic moment a snapshot stands for: the middle of its scan. */
+export function snapshotMidMs(s: Pick<Snapshot, 'monoStartMs' | 'monoEndMs'>): number {
+  return (s.monoStartMs + s.monoEndMs) / 2;
 }
 
 export interface SnapshotOptions extends ReadOptions {
@@ -22,6 +34,7 @@ export interface SnapshotOptions extends ReadOptions {
 }
 
 export function takeSnapshot(src: ProcSource, opts: SnapshotOptions): Snapshot {
+  const monoStartMs = performance.now();
   const pids = opts.pids ?? listPids(src);
   const processes: ProcessInfo[] = [];
   let vanished = 0;
@@ -42,5 +55,6 @@ export function takeSnapshot(src: ProcSource, opts: SnapshotOptions): Snapshot {
     if (codes.includes('PERMISSION_DENIED')) denied++;
     processes.push(info);
   }
-  return { processes, vanished, denied, selfPid: src.isLive ? process.pid : src.selfPid(), takenAtMs: Date.now() };
+  const selfPid = src.isLive ? process.pid : src.selfPid();
+  return { processes, vanished, denied, selfPid, takenAtMs: Date.now(), monoStartMs, monoEndMs: performance.now() };
 }

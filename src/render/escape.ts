@@ -1,22 +1,46 @@
 /**
- * Untrusted text (comm, cmdline, paths, environ) can carry terminal escape sequences. Print
- * control characters as `\xNN`, like lsns: C0 controls, DEL, C1 controls, and the lone
- * surrogates decodeBytes uses for bytes that were not UTF-8.
+ * The one escaping function for text that came from the host (comm, cmdline, environ, cgroup
+ * and mount paths, file contents, error messages quoting them). Anyone who can name a process or
+ * a cgroup can otherwise drive the reader's terminal (`\e]0;title\a`, `\e[2J`) or reorder what
+ * it shows (bidi overrides). Every renderer passes host strings through `escapeControl`; JSON
+ * goes through `jsonSafe`.
+ *
+ * Escaped, as lsns does for bytes (`\xNN`):
+ * - C0 controls U+0000–U+001F and DEL U+007F;
+ * - C1 controls U+0080–U+009F, whether they arrived UTF-8 encoded (C2 80–C2 9F) or as raw bytes
+ *   0x80–0x9F (decodeBytes keeps a byte that is not UTF-8 as the lone surrogate U+DC80+byte);
+ * - every other byte that was not UTF-8 (U+DC80–U+DCFF → `\xNN`).
+ * Escaped as `\uXXXX`: the bidi embeddings and overrides U+202A–U+202E, the isolates
+ * U+2066–U+2069, the marks U+200E, U+200F, U+061C, and the line/paragraph separators
+ * U+2028, U+2029 (a terminal may break a line on them).
  */
-export function escapeControl(s: string): string {
-  // fast path: nothing to escape
-  if (!/[\u0000-\u001f\u007f-\u009f\udc80-\udcff]/.test(s)) return s;
-  let out = '';
-  for (const ch of s) {
-    const c = ch.charCodeAt(0);
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) out += `\\x${c.toString(16).padStart(2, '0')}`;
-    else if (c >= 0xdc80 && c <= 0xdcff) out += `\\x${(c - 0xdc00).toString(16).padStart(2, '0')}`;
-    else out += ch;
-  }
-  return out;
+// a lone low surrogate U+DC80–U+DCFF is an undecodable byte; after a high surrogate it is half of
+// a real character (U+1F480 is D83D DC80) and stays
+const NEEDS_ESCAPE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|(?<![\ud800-\udbff])[\udc80-\udcff]/;
+const NEEDS_ESCAPE_ALL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|(?<![\ud800-\udbff])[\udc80-\udcff]/g;
+
+function escapeOne(ch: string): string {
+  const c = ch.charCodeAt(0);
+  if (c <= 0x9f) return `\\x${c.toString(16).padStart(2, '0')}`;
+  if (c >= 0xdc80 && c <= 0xdcff) return `\\x${(c - 0xdc00).toString(16).padStart(2, '0')}`;
+  return `\\u${c.toString(16).padStart(4, '0')}`;
 }
 
-/** For JSON: keep the text as it is (JSON.stringify escapes controls) but give raw bytes back as \xNN. */
+export function escapeControl(s: string): string {
+  // fast path: nothing to escape (the common case, run on every table cell)
+  if (!NEEDS_ESCAPE.test(s)) return s;
+  return s.replace(NEEDS_ESCAPE_ALL, escapeOne);
+}
+
+/** Characters JSON.stringify leaves raw that a terminal still obeys (C1 controls, bidi, lone surrogates). */
+const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|(?<![\ud800-\udbff])[\udc80-\udcff]/;
+const JSON_UNSAFE_ALL = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|(?<![\ud800-\udbff])[\udc80-\udcff]/g;
+
+/**
+ * For JSON values: JSON.stringify escapes C0 controls itself; the rest of what escapeControl
+ * escapes is given as the same `\xNN` / `\uXXXX` text, so raw bytes come back as `\xNN` and no
+ * C1 control or bidi override reaches a terminal that shows the JSON.
+ */
 export function jsonSafe(s: string): string {
-  return /[\udc80-\udcff]/.test(s) ? s.replace(/[\udc80-\udcff]/g, (c) => `\\x${(c.charCodeAt(0) - 0xdc00).toString(16).padStart(2, '0')}`) : s;
+  return JSON_UNSAFE.test(s) ? s.replace(JSON_UNSAFE_ALL, escapeOne) : s;
 }

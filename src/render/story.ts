@@ -165,7 +165,12 @@ export function limitLines(s: ResourcesSection): string[] {
     const quota = c.quotaUsec === null ? 'no quota' : `quota ${(c.quotaUsec / (c.periodUsec ?? 100000)).toFixed(2)} CPUs`;
     const weight = c.weight !== undefined ? `weight ${c.weight}` : c.shares !== undefined ? `shares ${c.shares}` : '';
     const thr = c.nrThrottled !== undefined ? `, throttled ${c.nrThrottled}/${c.nrPeriods ?? 0} periods (${formatUsec(c.throttledUsec ?? 0)})` : '';
-    lines.push(`cpu     usage ${formatUsec(c.usageUsec)}, ${[weight, quota].filter(Boolean).join(', ')}${thr}  [v${c.version} ${c.dir}]`);
+    if (c.usageFrom.dir === c.dir) lines.push(`cpu     usage ${formatUsec(c.usageUsec)}, ${[weight, quota].filter(Boolean).join(', ')}${thr}  [v${c.version} ${c.dir}]`);
+    else {
+      // cpu and cpuacct mounted apart: each figure labelled with the hierarchy it came from
+      lines.push(`cpu     usage ${formatUsec(c.usageUsec)}  [v${c.usageFrom.version} ${c.usageFrom.dir}]`);
+      lines.push(`        ${[weight, quota].filter(Boolean).join(', ')}${thr}  [v${c.version} ${c.dir}]`);
+    }
   } else if (s.unknown.cpu) lines.push(`cpu     ${unreadable(s.unknown.cpu)}`);
   const pd = s.pids;
   if (pd) lines.push(`pids    current ${pd.current}, max ${limit(pd.max, String)}  [v${pd.version} ${pd.dir}]`);

@@ -11,8 +11,11 @@ export interface Column<Row> {
   align?: 'left' | 'right';
   /** JSON type of the value */
   json: 'number' | 'string' | 'boolean' | 'array' | 'object';
-  /** may be cut to fit the terminal (the last such column is) */
-  trunc?: boolean;
+  /**
+   * May be shortened to fit the terminal: `true` cuts the end (`redis-se…`, for commands),
+   * `'middle'` keeps both ends (`/system.slice/docker-5fba….scope`, for paths).
+   */
+  trunc?: boolean | 'middle';
   /** the value for JSON output; undefined is printed as null */
   value(row: Row): unknown;
   /** text for table output; default String(value) */
@@ -27,6 +30,13 @@ export interface TableOptions {
   width?: number;
 }
 
+/**
+ * Not on a terminal nothing is cut, but a column is padded to at most this many characters: one
+ * 100 KB argument must not pad every other row to 100 KB (issue 6 #18). A longer cell is printed
+ * whole and shifts the rest of its own row only.
+ */
+export const MAX_PAD_WIDTH = 256;
+
 export function cellText<Row>(col: Column<Row>, row: Row): string {
   if (col.text) return escapeControl(col.text(row));
   const v = col.value(row);
@@ -35,7 +45,12 @@ export function cellText<Row>(col: Column<Row>, row: Row): string {
   return escapeControl(String(v));
 }
 
-/** Render rows as an aligned table, one space between columns, as lsns does. */
+/**
+ * Render rows as an aligned table, one space between columns, as lsns does. With a width (a
+ * terminal), no line is longer than it: path columns (`trunc: 'middle'`) give up their middle
+ * first down to 32 characters, then the command (`trunc: true`) down to 16, then both down to a
+ * few characters, and a line still too long (too many fixed columns) is cut at the width.
+ */
 export function renderTable<Row>(rows: Row[], cols: Column<Row>[], opts: TableOptions = {}): string {
   const cells = rows.map((r) => cols.map((c) => cellText(c, r)));
   if (opts.raw) {
@@ -43,29 +58,63 @@ export function renderTable<Row>(rows: Row[], cols: Column<Row>[], opts: TableOp
     if (!opts.noHeadings) out.unshift(cols.map((c) => c.id).join(' '));
     return out.length > 0 ? `${out.join('\n')}\n` : '';
   }
-  const widths = cols.map((c, i) => Math.max(opts.noHeadings ? 0 : c.id.length, ...cells.map((r) => visibleLength(r[i]!))));
-  // fit the terminal: cut the last truncatable column, never below its header width
-  if (opts.width !== undefined) {
-    const total = widths.reduce((a, w) => a + w, 0) + (cols.length - 1);
-    const ti = lastIndex(cols, (c) => !!c.trunc);
-    if (total > opts.width && ti >= 0) {
-      const min = Math.max(cols[ti]!.id.length, 3);
-      widths[ti] = Math.max(min, widths[ti]! - (total - opts.width));
-    }
-  }
-  const line = (vals: string[]): string =>
-    vals
+  const natural = cols.map((c, i) => Math.max(opts.noHeadings ? 0 : c.id.length, ...cells.map((r) => displayWidth(r[i]!))));
+  const widths = opts.width === undefined ? natural.map((w, i) => (i === cols.length - 1 ? w : Math.min(w, Math.max(MAX_PAD_WIDTH, opts.noHeadings ? 0 : cols[i]!.id.length)))) : fitWidths(cols, natural, opts.width, !!opts.noHeadings);
+  const line = (vals: string[]): string => {
+    const text = vals
       .map((v, i) => {
         const w = widths[i]!;
-        const cut = visibleLength(v) > w ? `${sliceVisible(v, w - 1)}…` : v;
+        const vw = displayWidth(v);
+        const cut = opts.width === undefined || vw <= w ? v : cols[i]!.trunc === 'middle' ? shortenMiddle(v, w) : `${sliceWidth(v, w - 1)}…`;
         if (i === vals.length - 1 && cols[i]!.align !== 'right') return cut;
-        return cols[i]!.align === 'right' ? cut.padStart(w) : cut.padEnd(w);
+        const pad = Math.max(0, w - displayWidth(cut));
+        return cols[i]!.align === 'right' ? ' '.repeat(pad) + cut : cut + ' '.repeat(pad);
       })
       .join(' ')
       .trimEnd();
+    // the last resort: more fixed columns than the terminal holds
+    return opts.width !== undefined && displayWidth(text) > opts.width ? `${sliceWidth(text, opts.width - 1)}…` : text;
+  };
   const out = cells.map(line);
   if (!opts.noHeadings) out.unshift(line(cols.map((c) => c.id)));
   return out.length > 0 ? `${out.join('\n')}\n` : '';
+}
+
+/** Column widths that fit `width`: see renderTable. */
+function fitWidths<Row>(cols: Column<Row>[], natural: number[], width: number, noHeadings: boolean): number[] {
+  const widths = [...natural];
+  const total = (): number => widths.reduce((a, w) => a + w, 0) + (cols.length - 1);
+  const floor = (i: number, soft: number): number => Math.min(natural[i]!, Math.max(noHeadings ? 0 : cols[i]!.id.length, soft));
+  // take from the widest first, never below each column's floor
+  const shrink = (which: number[], soft: number): void => {
+    let over = total() - width;
+    while (over > 0) {
+      let widest = -1;
+      for (const i of which) if (widths[i]! > floor(i, soft) && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
+      if (widest < 0) return;
+      const next = Math.max(floor(widest, soft), ...which.filter((i) => i !== widest && widths[i]! < widths[widest]!).map((i) => widths[i]!));
+      const take = Math.min(over, widths[widest]! - next || 1);
+      widths[widest] = widths[widest]! - take;
+      over -= take;
+    }
+  };
+  const middle = cols.flatMap((c, i) => (c.trunc === 'middle' ? [i] : []));
+  const end = cols.flatMap((c, i) => (c.trunc === true ? [i] : []));
+  if (total() <= width) return widths;
+  shrink(middle, 32);
+  shrink(end, 16);
+  shrink(middle, 7);
+  shrink(end, 3);
+  return widths;
+}
+
+/** Keep both ends of a path: `/system.slice/docker-5fba….scope`. */
+export function shortenMiddle(s: string, w: number): string {
+  if (displayWidth(s) <= w) return s;
+  if (w <= 1) return sliceWidth(s, w);
+  const tail = Math.floor((w - 1) / 2);
+  const head = w - 1 - tail;
+  return `${sliceWidth(s, head)}…${sliceWidthEnd(s, tail)}`;
 }
 
 /** One row as a JSON object, keys the column ids in lower case, like lsns -J. */
@@ -123,18 +172,66 @@ function rawCell(s: string): string {
   return s === '' ? '-' : s.replace(/ /g, '\\x20');
 }
 
-function lastIndex<T>(a: T[], f: (x: T) => boolean): number {
-  for (let i = a.length - 1; i >= 0; i--) if (f(a[i]!)) return i;
-  return -1;
-}
 
-/** Code points, so a CJK name is not cut mid-character (wide glyphs are counted as one). */
-function visibleLength(s: string): number {
+/**
+ * Terminal columns a string takes (wcwidth, simplified): East Asian wide and fullwidth characters
+ * and emoji take two, combining marks none, everything else one. Host text is escaped before it
+ * gets here, so there are no controls.
+ */
+export function displayWidth(s: string): number {
+  // fast path: printable ASCII
+  if (/^[\x20-\x7e]*$/.test(s)) return s.length;
   let n = 0;
-  for (const _ of s) n++;
+  for (const ch of s) n += charWidth(ch.codePointAt(0)!);
   return n;
 }
 
-function sliceVisible(s: string, n: number): string {
-  return Array.from(s).slice(0, Math.max(0, n)).join('');
+function charWidth(c: number): number {
+  if (c < 0x300) return 1;
+  if ((c >= 0x300 && c <= 0x36f) || (c >= 0x1ab0 && c <= 0x1aff) || (c >= 0x1dc0 && c <= 0x1dff) || (c >= 0x20d0 && c <= 0x20ff) || (c >= 0xfe20 && c <= 0xfe2f) || c === 0x200b || c === 0x200c || c === 0x200d || c === 0xfeff || (c >= 0xfe00 && c <= 0xfe0f)) return 0;
+  if (
+    (c >= 0x1100 && c <= 0x115f) ||
+    (c >= 0x2e80 && c <= 0x303e) ||
+    (c >= 0x3041 && c <= 0x33ff) ||
+    (c >= 0x3400 && c <= 0x4dbf) ||
+    (c >= 0x4e00 && c <= 0x9fff) ||
+    (c >= 0xa000 && c <= 0xa4cf) ||
+    (c >= 0xac00 && c <= 0xd7a3) ||
+    (c >= 0xf900 && c <= 0xfaff) ||
+    (c >= 0xfe30 && c <= 0xfe4f) ||
+    (c >= 0xff00 && c <= 0xff60) ||
+    (c >= 0xffe0 && c <= 0xffe6) ||
+    (c >= 0x1f300 && c <= 0x1f64f) ||
+    (c >= 0x1f900 && c <= 0x1f9ff) ||
+    (c >= 0x20000 && c <= 0x3fffd)
+  )
+    return 2;
+  return 1;
+}
+
+/** The longest prefix that fits in n columns. */
+function sliceWidth(s: string, n: number): string {
+  let w = 0;
+  let out = '';
+  for (const ch of s) {
+    const cw = charWidth(ch.codePointAt(0)!);
+    if (w + cw > n) break;
+    w += cw;
+    out += ch;
+  }
+  return out;
+}
+
+/** The longest suffix that fits in n columns. */
+function sliceWidthEnd(s: string, n: number): string {
+  const chars = Array.from(s);
+  let w = 0;
+  let i = chars.length;
+  while (i > 0) {
+    const cw = charWidth(chars[i - 1]!.codePointAt(0)!);
+    if (w + cw > n) break;
+    w += cw;
+    i--;
+  }
+  return chars.slice(i).join('');
 }

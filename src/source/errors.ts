@@ -3,8 +3,11 @@
  * callers do: a vanished process is counted and skipped, a denied field is shown as `-`, a
  * missing file (the kernel lacks it) is simply absent, a parse failure is shown as `?`.
  * NOT_SUPPORTED: a live-only call (an fd, an nsfs ioctl) asked of a host dump.
+ * TOO_BIG: the file is longer than its size cap (src/source/bounded.ts); UNSAFE: refused
+ * without reading — not a regular file (a FIFO would block), or a path or symlink that leads
+ * outside the source's root. Both are shown as `?` with the reason.
  */
-export type ProcErrorCode = 'PROCESS_GONE' | 'PERMISSION_DENIED' | 'NOT_FOUND' | 'PARSE' | 'IO' | 'NOT_SUPPORTED';
+export type ProcErrorCode = 'PROCESS_GONE' | 'PERMISSION_DENIED' | 'NOT_FOUND' | 'PARSE' | 'IO' | 'NOT_SUPPORTED' | 'TOO_BIG' | 'UNSAFE';
 
 export class ProcError extends Error {
   readonly code: ProcErrorCode;
@@ -46,6 +49,9 @@ export function classifyProcErrno(errno: string | undefined): ProcErrorCode {
     case 'EPERM':
     case 'EREDACTED': // a dump that left the file out on purpose (scripts/capture.ts)
       return 'PERMISSION_DENIED';
+    case 'ELOOP': // a dump's symlink loop: refused, the process is not gone
+    case 'ENXIO': // a dump's unix socket (or a device without a driver): not a file
+      return 'UNSAFE';
     default:
       return 'IO';
   }

@@ -1,6 +1,7 @@
-import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { ProcError, classifyProcErrno, errnoOf } from './errors.js';
+import { READ_CAPS, assertInside, confineRel, procCap, readBounded, realpathOrUndefined, type BoundedReadOptions } from './bounded.js';
 import { strerror } from '../util/strerror.js';
 import { DumpKernelCalls, LiveKernelCalls, type LiveKernel } from './kernel.js';
 
@@ -11,7 +12,10 @@ import { DumpKernelCalls, LiveKernelCalls, type LiveKernel } from './kernel.js';
  * `net:[4026531840]` and errors.json replays the errno each file gave at capture time.
  *
  * Paths are relative: `readProc('42/status')`, `readSys('fs/cgroup/memory/memory.stat')`.
- * Files are read whole, to EOF (proc files report size 0).
+ * Files are read whole, to EOF (proc files report size 0), but never past a size cap
+ * (src/source/bounded.ts, READ_CAPS) and never blocking: opened O_NONBLOCK, and in a dump (and
+ * under /sys) refused unless a regular file. A relative path that climbs out of its root with
+ * `..` is refused; in a dump so is a symlink that leads outside it (kind UNSAFE).
  */
 export interface ProcSource {
   readonly procRoot: string;
@@ -50,7 +54,7 @@ interface Manifest {
 }
 
 /** errno recorded at capture time, keyed by `proc/<rel>` or `sys/<rel>` */
-type InjectedErrors = Record<string, string>;
+type InjectedErrors = Map<string, string>;
 
 export class DirectoryProcSource implements ProcSource {
   readonly procRoot: string;
@@ -60,113 +64,129 @@ export class DirectoryProcSource implements ProcSource {
   private readonly manifest: Manifest;
   private nsDev: number | undefined;
   readonly kernel: LiveKernel;
+  /** symlink-free roots a dump's reads must stay inside (undefined: live, not checked by path) */
+  private readonly realProcRoot: string | undefined;
+  private readonly realSysRoot: string;
+  private readonly realEtcRoot: string | undefined;
+  private readonly sysIsLive: boolean;
 
   constructor(opts: SourceOptions = {}) {
     this.procRoot = opts.procRoot ?? '/proc';
     this.sysRoot = opts.sysRoot ?? '/sys';
     this.isLive = this.procRoot === '/proc';
+    this.sysIsLive = this.sysRoot === '/sys';
     const hostDir = join(this.procRoot, '..');
-    this.errors = this.isLive ? {} : readJsonIfExists<InjectedErrors>(join(hostDir, 'errors.json')) ?? {};
-    this.manifest = this.isLive ? {} : readJsonIfExists<Manifest>(join(hostDir, 'MANIFEST.json')) ?? {};
-    this.noErrors = Object.keys(this.errors).length === 0;
+    this.realProcRoot = this.isLive ? undefined : realpathOrUndefined(this.procRoot) ?? resolve(this.procRoot);
+    this.realSysRoot = realpathOrUndefined(this.sysRoot) ?? resolve(this.sysRoot);
+    this.realEtcRoot = this.isLive ? undefined : realpathOrUndefined(join(hostDir, 'etc')) ?? resolve(hostDir, 'etc');
+    const realHost = this.isLive ? undefined : realpathOrUndefined(hostDir) ?? resolve(hostDir);
+    this.errors = this.isLive ? new Map() : readInjectedErrors(join(hostDir, 'errors.json'), realHost);
+    this.manifest = this.isLive ? {} : readManifest(join(hostDir, 'MANIFEST.json'), realHost);
+    this.noErrors = this.errors.size === 0;
     this.procPrefix = this.procRoot.endsWith('/') ? this.procRoot : `${this.procRoot}/`;
     this.kernel = this.isLive ? new LiveKernelCalls(this.procRoot, this.sysRoot) : new DumpKernelCalls(this.procRoot);
+    this.procOpts = { cap: READ_CAPS.procSmall, root: this.realProcRoot, regularOnly: !this.isLive, classify: classifyProcErrno };
+    this.sysOpts = { cap: READ_CAPS.sys, root: this.realSysRoot, regularOnly: true, classify: sysErrnoCode };
   }
 
   private readonly noErrors: boolean;
   private readonly procPrefix: string;
+  private readonly procOpts: BoundedReadOptions;
+  private readonly sysOpts: BoundedReadOptions;
 
   private injected(kind: 'proc' | 'sys', rel: string): void {
     if (this.noErrors) return;
-    const errno = this.errors[`${kind}/${rel}`];
+    const errno = this.errors.get(`${kind}/${rel}`);
     if (errno !== undefined) throw procErrorFromErrno(`${kind === 'proc' ? this.procRoot : this.sysRoot}/${rel}`, errno);
   }
 
-  /**
-   * Read a whole proc file into the shared buffer; returns its length. /proc files report size 0,
-   * so read to EOF, growing the buffer for the big ones (mountinfo can pass 1 MiB).
-   */
-  private readIntoBuffer(rel: string): number {
-    this.injected('proc', rel);
-    const path = this.procPrefix + rel;
-    let fd: number;
-    try {
-      fd = openSync(path, 'r');
-    } catch (e) {
-      throw procErrorFromErrno(path, errnoOf(e));
-    }
-    try {
-      let len = 0;
-      for (;;) {
-        if (len === this.buf.length) {
-          const bigger = Buffer.allocUnsafe(this.buf.length * 2);
-          this.buf.copy(bigger, 0, 0, len);
-          this.buf = bigger;
-        }
-        const n = readSync(fd, this.buf, len, this.buf.length - len, null);
-        if (n === 0) return len;
-        len += n;
-      }
-    } catch (e) {
-      throw procErrorFromErrno(path, errnoOf(e));
-    } finally {
-      closeSync(fd);
-    }
+  /** A relative proc path, checked: live paths are ours (pid/file), a dump's come from its files. */
+  private procRel(rel: string): string {
+    return this.isLive && !rel.includes('..') ? rel : confineRel(rel, this.procRoot);
   }
 
-  private buf = Buffer.allocUnsafe(64 * 1024);
+  /** Read a whole proc file, bounded (a view of the shared read buffer: decode before the next read). */
+  private readProcBounded(rel: string): Buffer {
+    const r = this.procRel(rel);
+    this.injected('proc', r);
+    return readBounded(this.procPrefix + r, { ...this.procOpts, cap: procCap(r) });
+  }
 
   readProc(rel: string): Buffer {
-    const len = this.readIntoBuffer(rel);
-    return Buffer.from(this.buf.subarray(0, len));
+    return Buffer.from(this.readProcBounded(rel));
   }
 
   readProcText(rel: string): string {
-    const len = this.readIntoBuffer(rel);
-    return this.buf.toString('utf8', 0, len);
+    return this.readProcBounded(rel).toString('utf8');
   }
 
   readProcLink(rel: string): string {
-    this.injected('proc', rel);
-    const path = this.procPrefix + rel;
+    const r = this.procRel(rel);
+    this.injected('proc', r);
+    const path = this.procPrefix + r;
     try {
+      // a dump's directories must not be symlinks out of it (the link itself is only read)
+      if (this.realProcRoot !== undefined) this.assertDirInside(this.realProcRoot, dirname(path), path);
       return readlinkSync(path);
     } catch (e) {
+      if (e instanceof ProcError) throw e;
       throw procErrorFromErrno(path, errnoOf(e));
+    }
+  }
+
+  /** last directory checked by assertDirInside: the ten ns links of a pid share theirs */
+  private lastDirChecked = '';
+
+  private assertDirInside(root: string, dir: string, shown: string): void {
+    if (dir === this.lastDirChecked) return;
+    const real = realpathOrUndefined(dir);
+    if (real !== undefined) {
+      assertInside(root, real, shown);
+      this.lastDirChecked = dir;
     }
   }
 
   listProc(rel = ''): string[] {
-    const path = join(this.procRoot, rel);
+    const r = rel === '' ? '' : this.procRel(rel);
+    const path = join(this.procRoot, r);
     try {
+      if (this.realProcRoot !== undefined && r !== '') this.assertDirInside(this.realProcRoot, path, path);
       return readdirSync(path);
     } catch (e) {
+      if (e instanceof ProcError) throw e;
       const errno = errnoOf(e);
-      throw new ProcError(rel === '' ? 'IO' : classifyProcErrno(errno), path, `cannot read ${path}: ${strerror(errno)}`, errno);
+      throw new ProcError(r === '' ? 'IO' : classifyProcErrno(errno), path, `cannot read ${path}: ${strerror(errno)}`, errno);
     }
   }
 
   readSysText(rel: string): string {
-    this.injected('sys', rel);
-    const path = join(this.sysRoot, rel);
-    try {
-      return readFileSync(path, 'utf8');
-    } catch (e) {
-      throw sysErrorFromErrno(path, errnoOf(e));
-    }
+    const r = confineRel(rel, this.sysRoot);
+    this.injected('sys', r);
+    return readBounded(join(this.sysRoot, r), this.sysOpts).toString('utf8');
   }
 
   listSys(rel: string): SysEntry[] {
-    const path = join(this.sysRoot, rel);
+    const path = join(this.sysRoot, confineRel(rel, this.sysRoot));
     try {
+      if (!this.sysIsLive) this.assertDirInside(this.realSysRoot, path, path);
       return readdirSync(path, { withFileTypes: true }).map((d) => ({ name: d.name, isDir: d.isDirectory() }));
     } catch (e) {
+      if (e instanceof ProcError) throw e;
       throw sysErrorFromErrno(path, errnoOf(e));
     }
   }
 
   sysExists(rel: string): boolean {
-    return existsSync(join(this.sysRoot, rel));
+    let path: string;
+    try {
+      path = join(this.sysRoot, confineRel(rel, this.sysRoot));
+    } catch {
+      return false;
+    }
+    if (!existsSync(path)) return false;
+    if (this.sysIsLive) return true;
+    const real = realpathOrUndefined(path);
+    return real !== undefined && (real === this.realSysRoot || real.startsWith(`${this.realSysRoot}/`));
   }
 
   nsfsDevice(): number {
@@ -184,7 +204,9 @@ export class DirectoryProcSource implements ProcSource {
 
   readEtc(rel: string): string | undefined {
     try {
-      return readFileSync(this.isLive ? join('/etc', rel) : join(this.procRoot, '..', 'etc', rel), 'utf8');
+      const r = confineRel(rel, 'etc');
+      const path = this.isLive ? join('/etc', r) : join(this.procRoot, '..', 'etc', r);
+      return readBounded(path, { cap: READ_CAPS.etc, root: this.realEtcRoot, regularOnly: true, classify: sysErrnoCode }).toString('utf8');
     } catch {
       return undefined;
     }
@@ -193,8 +215,7 @@ export class DirectoryProcSource implements ProcSource {
   selfPid(): number | undefined {
     try {
       const target = this.isLive ? readlinkSync(join(this.procRoot, 'self')) : readSelfLink(this.procRoot);
-      const pid = Number(target);
-      return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+      return /^[1-9][0-9]{0,9}$/.test(target) && Number(target) <= 0xffffffff ? Number(target) : undefined;
     } catch {
       return undefined;
     }
@@ -206,12 +227,36 @@ function readSelfLink(procRoot: string): string {
   return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : '';
 }
 
-function readJsonIfExists<T>(path: string): T | undefined {
+/** A dump's JSON file, bounded and refused unless a regular file inside the dump; undefined if absent or bad. */
+function readDumpJson(path: string, cap: number, root: string | undefined): unknown {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
+    return JSON.parse(readBounded(path, { cap, root, regularOnly: true, classify: sysErrnoCode }).toString('utf8')) as unknown;
   } catch {
     return undefined;
   }
+}
+
+/** errors.json: `{ "proc/42/status": "EACCES" }`; anything that is not a string errno is ignored. */
+function readInjectedErrors(path: string, root: string | undefined): InjectedErrors {
+  const out: InjectedErrors = new Map();
+  const json = readDumpJson(path, READ_CAPS.dumpErrors, root);
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return out;
+  for (const [k, v] of Object.entries(json)) if (typeof v === 'string' && /^E[A-Z0-9]{1,15}$/.test(v)) out.set(k, v);
+  return out;
+}
+
+function readManifest(path: string, root: string | undefined): Manifest {
+  const json = readDumpJson(path, READ_CAPS.dumpManifest, root);
+  if (typeof json !== 'object' || json === null) return {};
+  const dev = (json as { nsfsDev?: unknown }).nsfsDev;
+  return typeof dev === 'number' && Number.isSafeInteger(dev) && dev >= 0 ? { nsfsDev: dev } : {};
+}
+
+function sysErrnoCode(errno: string | undefined): ProcError['code'] {
+  if (errno === 'ENOENT') return 'NOT_FOUND';
+  if (errno === 'EACCES' || errno === 'EPERM') return 'PERMISSION_DENIED';
+  if (errno === 'ELOOP' || errno === 'ENXIO') return 'UNSAFE';
+  return 'IO';
 }
 
 export function procErrorFromErrno(path: string, errno: string | undefined): ProcError {
@@ -219,8 +264,7 @@ export function procErrorFromErrno(path: string, errno: string | undefined): Pro
 }
 
 function sysErrorFromErrno(path: string, errno: string | undefined): ProcError {
-  const code = errno === 'ENOENT' ? 'NOT_FOUND' : errno === 'EACCES' || errno === 'EPERM' ? 'PERMISSION_DENIED' : 'IO';
-  return new ProcError(code, path, `cannot read ${path}: ${strerror(errno)}`, errno);
+  return new ProcError(sysErrnoCode(errno), path, `cannot read ${path}: ${strerror(errno)}`, errno);
 }
 
 /** Check that the roots exist and look like proc/sys; a clear one-line error otherwise. */

@@ -26,10 +26,12 @@ const STRERROR: Record<string, string> = {
   EUSERS: 'Too many users',
   ECANCELED: 'Operation canceled',
   ENOTSUP: 'Operation not supported',
+  ELOOP: 'Too many levels of symbolic links',
+  ENXIO: 'No such device or address',
   EOPNOTSUPP: 'Operation not supported',
 };
 
 /** Human words for an errno name, as strerror(3) prints them. */
 export function strerror(errno: string | undefined): string {
-  return (errno && STRERROR[errno]) ?? errno ?? 'unknown error';
+  return (errno && Object.hasOwn(STRERROR, errno) ? STRERROR[errno] : undefined) ?? errno ?? 'unknown error';
 }

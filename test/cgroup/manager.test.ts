@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RecordingCgroupFs, type CgroupFsOp } from '../../src/cgroup/fs.js';
 import {
@@ -496,5 +496,60 @@ describe('cgroup v2 in a temp dir', () => {
     const { m } = setup('v2');
     m.create();
     expect(() => m.apply({ memory: { disableOOMKiller: true } })).toThrow(/not supported on cgroup v2/);
+  });
+});
+
+describe('NodeCgroupFs and edge cases', () => {
+  it('reads are bounded and never block on a FIFO; paths with .. are refused', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { execFileSync } = await import('node:child_process');
+    const { tmpdir } = await import('node:os');
+    const { NodeCgroupFs, MAX_CONTROL_FILE } = await import('../../src/cgroup/fs.js');
+    const root = mkdtempSync(join(tmpdir(), `hostscope-cgfs-${process.pid}-`));
+    try {
+      execFileSync('mkfifo', [join(root, 'fifo')]);
+      writeFileSync(join(root, 'big'), Buffer.alloc(MAX_CONTROL_FILE + 10, 0x31));
+      const fs = new NodeCgroupFs(root);
+      expect(fs.readFile('/fifo')).toBe(''); // O_NONBLOCK: an empty read, not a hang
+      expect(() => fs.readFile('/big')).toThrow(/larger than/);
+      expect(() => fs.readFile('/a/../big')).toThrow(/not an absolute clean path/);
+      expect(fs.exists('/../etc')).toBe(false);
+      // writes never create a file: a missing control file is ENOENT
+      expect(() => fs.writeFile('/nope', '1')).toThrow(/ENOENT/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('killAll on a cgroup that is not there does nothing (a half-made or deleted container)', async () => {
+    const { m, ops } = setup('v1');
+    await m.killAll();
+    expect(ops()).toEqual([]);
+  });
+
+  it('v2 hugetlb limits go to hugetlb.<size>.max; a bad page size is refused', () => {
+    const { m, ops, host } = setup('v2');
+    m.create();
+    // the sim makes no hugetlb files: the one this test needs
+    writeFileSync(join(host.root, CG, 'hostscope/abc/hugetlb.2MB.max'), 'max');
+    ops();
+    m.apply({ hugepageLimits: [{ pageSize: '2MB', limit: 4 * MiB }] });
+    expect(ops()).toEqual([w(`${CG}/hostscope/abc/hugetlb.2MB.max`, String(4 * MiB))]);
+    expect(() => m.apply({ hugepageLimits: [{ pageSize: '2M/../x', limit: 1 }] })).toThrow(/invalid hugepage size/);
+  });
+
+  it('on the v2 docker/systemd fixture host: the layout from its mountinfo, a relative path joined to a process\'s own cgroup', async () => {
+    const { fixtureSource } = await import('../helpers/fixtures.js');
+    const { readCgroupLayout } = await import('../../src/inspect/host.js');
+    const { parseProcCgroup } = await import('../../src/parse/proc-cgroup.js');
+    const src = fixtureSource('v2-docker-systemd');
+    const layout = readCgroupLayout(src);
+    expect(layout.mode).toBe('v2');
+    const own = parseProcCgroup(src.readProcText('1/cgroup'));
+    const p = placeCgroup(layout, 'hostscope-child', { own });
+    expect(p).toHaveLength(1);
+    expect(p[0]!.path).toBe(`${own[0]!.path === '/' ? '' : own[0]!.path}/hostscope-child`);
+    expect(p[0]!.dir).toBe(`/sys/fs/cgroup${p[0]!.path}`);
+    expect(placeCgroup(layout, 'system.slice:docker:abc', { systemd: true })[0]!.dir).toBe('/sys/fs/cgroup/system.slice/docker-abc.scope');
   });
 });

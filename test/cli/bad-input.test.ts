@@ -1,30 +1,45 @@
 import { describe, expect, it } from 'vitest';
 import { BIN, IS_ROOT, has, runBin } from '../helpers/live.js';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { HOSTS_DIR, rootArgs } from '../helpers/fixtures.js';
 import { join } from 'node:path';
 
-/** One clear line on stderr and util-linux exit codes: 1 failure, 2 usage. Never a stack trace. */
+/** One clear line on stderr and util-linux's exit codes: 1 for failure and bad usage alike (docs/errors.md). Never a stack trace. */
 describe('bad input', () => {
   it.each([
     ['cinf', ['--pid', '999999'], 1, 'cinf: no process with pid 999999'],
-    ['cinf', ['--pid', 'abc'], 2, "cinf: invalid pid argument: 'abc'"],
+    ['cinf', ['--pid', 'abc'], 1, "cinf: invalid pid argument: 'abc'"],
     ['cinf', ['--namespace', '99'], 1, 'cinf: not found namespace: 99'],
-    ['cinf', ['--namespace', 'x1'], 2, "cinf: invalid namespace argument: 'x1'"],
-    ['cinf', ['-t', 'bogus'], 2, 'cinf: unknown namespace type: bogus'],
-    ['cinf', ['-o', 'NS,NOPE'], 2, 'cinf: unknown column: NOPE'],
-    ['cinf', ['--tree=sideways'], 2, "cinf: invalid tree argument: 'sideways' (process, owner or parent)"],
+    ['cinf', ['--namespace', 'x1'], 1, "cinf: invalid namespace argument: 'x1'"],
+    ['cinf', ['-t', 'bogus'], 1, 'cinf: unknown namespace type: bogus'],
+    ['cinf', ['-o', 'NS,NOPE'], 1, 'cinf: unknown column: NOPE'],
+    ['cinf', ['--tree=sideways'], 1, "cinf: invalid tree argument: 'sideways' (process, owner or parent)"],
     ['cinf', ['--proc-root', join(HOSTS_DIR, 'v2-docker-systemd/proc'), '--tree=owner'], 1, 'cinf: --tree=owner needs the live kernel and the native addon (the NS_GET_USERNS and NS_GET_PARENT ioctls)'],
     ['cinf', ['--proc-root', '/nonexistent'], 1, 'cinf: cannot open proc root /nonexistent: No such file or directory'],
     ['cinf', ['--proc-root', '/etc'], 1, 'cinf: /etc holds no process directories: not a proc dump'],
     ['cinf', ['--cgroup', '1:bogus'], 1, undefined],
-    ['cinf', ['--cgroup', 'nonsense'], 2, "cinf: invalid cgroup argument: 'nonsense' (want PID:HIERARCHY, a cgroup path or a /sys/fs/cgroup directory)"],
-    ['cinf', ['--pid', '1', '--namespace', '2'], 2, 'cinf: --namespace, --pid and --cgroup are mutually exclusive'],
+    ['cinf', ['--cgroup', 'nonsense'], 1, "cinf: invalid cgroup argument: 'nonsense' (want PID:HIERARCHY, a cgroup path or a /sys/fs/cgroup directory)"],
+    ['cinf', ['--pid', '1', '--namespace', '2'], 1, 'cinf: --namespace, --pid and --cgroup are mutually exclusive'],
     ['capdecode', ['zz'], 1, "capdecode: invalid capability mask 'zz'"],
-    ['capdecode', [], 2, 'capdecode: no mask given (try capdecode 00000000a80425fb, --pid, --encode or --list)'],
+    ['capdecode', [], 1, 'capdecode: no mask given (try capdecode 00000000a80425fb, --pid, --encode or --list)'],
     ['capdecode', ['--encode', 'cap_chown,cap_foo'], 1, "capdecode: unknown capability 'cap_foo'"],
     ['capdecode', ['--pid', '999999'], 1, 'capdecode: no process with pid 999999'],
-    ['hostscope', ['bogus'], 2, "hostscope: unknown command 'bogus'"],
+    ['hostscope', ['bogus'], 1, "hostscope: unknown command 'bogus'"],
+    // issue 6 bug 5: missing or misplaced arguments are usage errors, never a default
+    ['cinf', ['-o'], 1, "cinf: option requires an argument -- 'o'"],
+    ['cinf', ['-t'], 1, "cinf: option requires an argument -- 't'"],
+    ['cinf', ['--pid'], 1, "cinf: option '--pid' requires an argument"],
+    ['cinf', ['--env'], 1, 'cinf: --env needs --pid'],
+    ['cinf', ['--mounts'], 1, 'cinf: --mounts needs --pid'],
+    ['cinf', ['extra'], 1, "cinf: unexpected argument 'extra'"],
+    ['cinf', ['-o', 'NS', 'TYPE'], 1, "cinf: unexpected argument 'TYPE'"],
+    ['cinf', ['--json', '--raw'], 1, 'cinf: --json and --raw are mutually exclusive'],
+    ['capdecode', ['--encode'], 1, "capdecode: option '--encode' requires an argument"],
+    ['capdecode', ['--pid'], 1, "capdecode: option '--pid' requires an argument"],
+    // issue 6 bug 11: capdecode has no cgroups to read
+    ['capdecode', ['--sys-root', '/sys', '3'], 1, "capdecode: unrecognized option '--sys-root'"],
+    ['hostscope', [], 1, 'hostscope: no command given'],
   ])('%s %j → exit %i', (bin, args, code, message) => {
     const r = runBin(bin, args);
     expect(r.code).toBe(code);
@@ -34,10 +49,54 @@ describe('bad input', () => {
     expect(r.err).not.toMatch(/\n\s+at /); // no stack trace
   });
 
-  it('an unknown option is a usage error with a hint', () => {
-    const r = runBin('cinf', ['--bogus']);
-    expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^cinf: unrecognized option: bogus\nTry 'cinf --help' for more information.\n$/);
+  // issue 6 bug 7: one rule, util-linux's: lsns --bogus and nsenter --bogus exit 1, and so do ours
+  it.each(['cinf', 'capdecode', 'hostscope', 'nsenter-ts'])('%s --bogus: exit 1, one line and a hint, as util-linux', (bin) => {
+    const r = runBin(bin, ['--bogus']);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toBe(`${bin}: unrecognized option '--bogus'\nTry '${bin} --help' for more information.\n`);
+  });
+  it.skipIf(!has('lsns') || !has('nsenter'))('the util-linux tools we follow exit 1 on --bogus here too', () => {
+    for (const tool of ['lsns', 'nsenter']) {
+      const r = spawnSync(tool, ['--bogus'], { encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`${tool}: unrecognized option '--bogus'`);
+    }
+  });
+
+  // issue 6 bug 6: --version on every bin, in util-linux's form
+  it.each([
+    ['cinf', ['--version']],
+    ['cinf', ['-V']],
+    ['capdecode', ['--version']],
+    ['capdecode', ['-V']],
+    ['nsenter-ts', ['-V']],
+    ['nsenter-ts', ['--version']],
+    ['hostscope', ['--version']],
+  ])('%s %j prints "<bin> from hostscope <version>"', (bin, args) => {
+    const version = (JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string }).version;
+    const r = runBin(bin, args);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(`${bin} from hostscope ${version}\n`);
+  });
+
+  it('--help of cinf and capdecode lists every option they take, and nothing more', () => {
+    const cinf = runBin('cinf', ['--help']);
+    expect(cinf.code).toBe(0);
+    for (const o of ['--namespace', '--pid', '--cgroup', '--type', '--output', '--list-columns', '--json', '--raw', '--no-headings', '--env', '--mounts', '--all', '--threads', '--tree', '--proc-root', '--sys-root', '--help', '--version']) {
+      expect(cinf.out).toContain(o);
+    }
+    // issue 6 bug 11: the tree default differs from lsns -T (owner), and says so
+    expect(cinf.out).toMatch(/process \(the default here; lsns -T defaults to owner\)/);
+    const cap = runBin('capdecode', ['--help']);
+    expect(cap.code).toBe(0);
+    for (const o of ['--pid', '--encode', '--list', '--decode', '--json', '--proc-root', '--help', '--version']) expect(cap.out).toContain(o);
+    expect(cap.out).not.toContain('--sys-root');
+  });
+
+  it('options may follow masks (GNU order) and --decode repeats, as capsh spells it', () => {
+    expect(runBin('capdecode', ['0x20', '--json']).out).toContain('"cap_kill"');
+    expect(runBin('capdecode', ['--decode=0x20', '--decode=1']).out).toBe('0x0000000000000020=cap_kill\n0x0000000000000001=cap_chown\n');
   });
 });
 

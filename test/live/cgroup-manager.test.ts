@@ -84,7 +84,8 @@ describe.skipIf(!liveOk)('cgroup manager on this machine (v1, root)', () => {
     const m = newManager();
     m.create();
     m.apply({
-      memory: { limit: 64 * MiB, swap: 96 * MiB },
+      // root here lacks CAP_SYS_RESOURCE: none of these writes needs it
+      memory: { limit: 64 * MiB, swap: 96 * MiB, reservation: 32 * MiB, swappiness: 0, disableOOMKiller: true },
       pids: { limit: 16 },
       cpu: { shares: 512, quota: 50000, period: 100000, cpus: '0' },
       blockIO: { weight: 200 },
@@ -107,6 +108,8 @@ describe.skipIf(!liveOk)('cgroup manager on this machine (v1, root)', () => {
     expect(s.cpu).toMatchObject({ shares: 512, quotaUsec: 50000, periodUsec: 100000 });
     const dir = (c: string): string => m.dirOf(c)!.dir;
     expect(readFileSync(`${dir('memory')}/memory.memsw.limit_in_bytes`, 'utf8').trim()).toBe(String(96 * MiB));
+    expect(readFileSync(`${dir('memory')}/memory.soft_limit_in_bytes`, 'utf8').trim()).toBe(String(32 * MiB));
+    expect(readFileSync(`${dir('memory')}/memory.oom_control`, 'utf8')).toMatch(/^oom_kill_disable 1$/m);
     expect(readFileSync(`${dir('cpuset')}/cpuset.cpus`, 'utf8').trim()).toBe('0');
     expect(readFileSync(`${dir('devices')}/devices.list`, 'utf8').trim()).toBe('c 1:3 rwm');
     expect(m.pids()).toEqual([pid]);

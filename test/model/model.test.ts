@@ -50,7 +50,7 @@ function proc(pid: number, ppid: number, ns: Partial<Record<NsType | 'pid_for_ch
 }
 
 function snap(processes: ProcessInfo[]): Snapshot {
-  return { processes, vanished: 0, denied: 0, selfPid: undefined, takenAtMs: 0 };
+  return { processes, vanished: 0, denied: 0, selfPid: undefined, takenAtMs: 0, monoStartMs: 0, monoEndMs: 0 };
 }
 
 describe('host reference', () => {

@@ -16,7 +16,7 @@ function p(pid: number, start: number, utime: number, stime: number): ProcessInf
     errors: {},
   };
 }
-const snap = (at: number, ps: ProcessInfo[]): Snapshot => ({ processes: ps, vanished: 0, denied: 0, selfPid: undefined, takenAtMs: at });
+const snap = (at: number, ps: ProcessInfo[]): Snapshot => ({ processes: ps, vanished: 0, denied: 0, selfPid: undefined, takenAtMs: at, monoStartMs: at, monoEndMs: at });
 
 describe('rates between two snapshots', () => {
   it('cpu %: ticks over wall time; none on the first sample; a reused pid is new, not a rate', () => {

@@ -111,6 +111,20 @@ describe('runSteps protocol (RecordingSyscalls)', () => {
     expect(sys.openFds.size).toBe(0);
   });
 
+  it('a report cut short (a partial message before EOF) is a protocol error (EPROTO), never a silent success; the child is killed and reaped', async () => {
+    const sys = new RecordingSyscalls();
+    const watch = sys.watchReports.bind(sys);
+    sys.watchReports = (fd, onMsg) => watch(fd, (m) => onMsg(m.kind === 'eof' ? { ...m, partial: 7 } : m));
+    const e = await runSteps([{ op: 'chdir', path: '/' }, exec], { sys }).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(NativeError);
+    expect([(e as NativeError).code, (e as NativeError).syscall]).toEqual(['EPROTO', 'read(report)']);
+    expect(sys.log.at(-2)).toBe('signal 1000 9');
+    expect(sys.openFds.size).toBe(0);
+  });
+
   it('limits are errors before anything is forked, naming the step', async () => {
     const sys = new RecordingSyscalls();
     const tooMany = Array.from({ length: MAX_STEPS + 1 }, (): Step => ({ op: 'setsid' }));

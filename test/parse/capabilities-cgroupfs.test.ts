@@ -63,7 +63,10 @@ describe('cgroupfs formats', () => {
     expect(() => parseFlatKeyed('a b c\n')).toThrow();
   });
   it('nested keyed (io.stat)', () => {
-    expect(parseNestedKeyed('8:0 rbytes=1 wbytes=2\n253:0 rbytes=3 wbytes=max\n')).toEqual({ '8:0': { rbytes: '1', wbytes: '2' }, '253:0': { rbytes: '3', wbytes: 'max' } });
+    const m = parseNestedKeyed('8:0 rbytes=1 wbytes=2\n253:0 rbytes=3 wbytes=max\n');
+    expect([...m.keys()]).toEqual(['8:0', '253:0']);
+    expect({ ...m.get('8:0') }).toEqual({ rbytes: '1', wbytes: '2' });
+    expect({ ...m.get('253:0') }).toEqual({ rbytes: '3', wbytes: 'max' });
   });
   it('cpu.max', () => {
     expect(parseCpuMax('max 100000\n')).toEqual({ quotaUsec: null, periodUsec: 100000 });
@@ -71,7 +74,7 @@ describe('cgroupfs formats', () => {
     expect(() => parseCpuMax('50000\n')).toThrow(/cpu.max/);
   });
   it('v1 blkio sums devices and skips Total', () => {
-    expect(parseBlkioOps('8:0 Read 10\n8:0 Write 1\n8:16 Read 5\n8:16 Total 5\nTotal 16\n')).toEqual({ Read: 15, Write: 1, Total: 5 });
+    expect(Object.fromEntries(parseBlkioOps('8:0 Read 10\n8:0 Write 1\n8:16 Read 5\n8:16 Total 5\nTotal 16\n'))).toEqual({ Read: 15, Write: 1, Total: 5 });
   });
 });
 

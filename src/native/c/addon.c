@@ -148,7 +148,23 @@ static int has(napi_env env, napi_value obj, const char *name, napi_value *out)
 	return t != napi_undefined && t != napi_null;
 }
 
-/* a step: { op, flags, cond: [step, ok], a: [n|bigint...], s: [string|null...], argv, envp, gids } */
+/*
+ * A uid_t or gid_t from JS: an integer 0 ... 2^32-2 (bug 16 of issue 6). (uid_t)-1 means
+ * "unchanged" to setresuid(2), and anything larger would wrap to a small id (4294967296 -> 0).
+ */
+static int get_id(napi_env env, napi_value v, uint32_t *out)
+{
+	napi_valuetype t;
+	double d;
+	if (napi_typeof(env, v, &t) != napi_ok || t != napi_number || napi_get_value_double(env, v, &d) != napi_ok)
+		return -1;
+	if (!(d >= 0 && d <= 4294967294.0) || d != (double)(uint32_t)d)
+		return -1;
+	*out = (uint32_t)d;
+	return 0;
+}
+
+/* a step: { op, flags, cond: [step, ok], a: [n|bigint...], s: [string|null...], argv, envp, gids }; -2: an id out of range */
 static int convert_step(napi_env env, struct arena *ar, napi_value obj, struct hs_step *s)
 {
 	napi_value v;
@@ -183,6 +199,15 @@ static int convert_step(napi_env env, struct arena *ar, napi_value obj, struct h
 				s->a[i] = (int64_t)u;
 			} else
 				napi_get_value_int64(env, x, &s->a[i]);
+		}
+		if (s->op == HS_SETRESUID || s->op == HS_SETRESGID) {
+			for (uint32_t i = 0; i < 3; i++) {
+				napi_value x;
+				uint32_t id;
+				if (i >= n || napi_get_element(env, v, i, &x) != napi_ok || get_id(env, x, &id) < 0)
+					return -2;
+				s->a[i] = id;
+			}
 		}
 	}
 	if (has(env, obj, "s", &v)) {
@@ -223,8 +248,11 @@ static int convert_step(napi_env env, struct arena *ar, napi_value obj, struct h
 		g = arena_alloc(ar, (n + 1) * sizeof(gid_t));
 		for (uint32_t i = 0; g && i < n; i++) {
 			napi_value x;
+			uint32_t id;
 			napi_get_element(env, v, i, &x);
-			g[i] = (gid_t)get_i32(env, x);
+			if (get_id(env, x, &id) < 0)
+				return -2;
+			g[i] = (gid_t)id;
 		}
 		s->gids = g;
 		s->ngids = n;
@@ -252,9 +280,13 @@ static napi_value js_spawn(napi_env env, napi_callback_info info)
 	for (uint32_t i = 0; steps && i < n; i++) {
 		napi_value el;
 		napi_get_element(env, argv[0], i, &el);
-		if (convert_step(env, &ar, el, &steps[i]) < 0) {
+		int c = convert_step(env, &ar, el, &steps[i]);
+		if (c < 0) {
 			arena_free(&ar);
-			napi_throw_type_error(env, NULL, "hostscope native: a step is malformed (no op, too many arguments, or a buffer that is not a Uint8Array)");
+			if (c == -2)
+				napi_throw_range_error(env, NULL, "hostscope native: a uid or gid out of range (0 to 4294967294)");
+			else
+				napi_throw_type_error(env, NULL, "hostscope native: a step is malformed (no op, too many arguments, or a buffer that is not a Uint8Array)");
 			return NULL;
 		}
 	}
@@ -358,13 +390,20 @@ static void watch_call(struct watch *w, size_t argc, napi_value *argv)
 	}
 }
 
-/* stop, close the fd, forget the callback */
-static void watch_end(struct watch *w)
+/* stop and close the fd: before the last callback, since Node runs the microtasks that callback
+ * resolves before napi_make_callback returns (they must see the fd closed) */
+static void watch_stop(struct watch *w)
 {
 	uv_poll_stop(&w->poll);
 	watch_unlink(w);
 	hs_untrack_fd(w->fd);
 	close(w->fd);
+	w->fd = -1;
+}
+
+/* after the last callback: forget it, free the handle */
+static void watch_end(struct watch *w)
+{
 	napi_delete_reference(w->env, w->cb);
 	napi_async_destroy(w->env, w->ctx);
 	uv_close((uv_handle_t *)&w->poll, watch_closed);
@@ -381,6 +420,7 @@ static void exit_fired(uv_poll_t *h, int status, int events)
 	(void)events;
 	if (r == -EAGAIN)
 		return;
+	watch_stop(w);
 	napi_open_handle_scope(w->env, &scope);
 	arg = r < 0 ? exit_value(w->env, -1, 0) : exit_value(w->env, code, sig);
 	watch_call(w, 1, &arg);
@@ -414,7 +454,9 @@ static void report_fired(uv_poll_t *h, int status, int events)
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && status == 0)
 			break;
 		if (r <= 0) {
-			report_call(w, 0, -1, r < 0 ? errno : status < 0 ? EIO : 0, 0, (int)w->have);
+			int err = r < 0 ? errno : status < 0 ? EIO : 0;
+			watch_stop(w);
+			report_call(w, 0, -1, err, 0, (int)w->have);
 			napi_close_handle_scope(w->env, scope);
 			watch_end(w);
 			return;

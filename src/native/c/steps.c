@@ -198,6 +198,8 @@ static int do_mount(const struct hs_step *s)
 static int do_close_range(unsigned first, unsigned last, unsigned flags)
 {
 	int skip[2] = { own_report, own_sync };
+	if (first > last)
+		return -EINVAL;
 	if (skip[0] > skip[1]) {
 		int t = skip[0];
 		skip[0] = skip[1];

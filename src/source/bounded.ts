@@ -1,0 +1,166 @@
+import { closeSync, constants, fstatSync, openSync, readSync, readlinkSync, realpathSync } from 'node:fs';
+import { isAbsolute, normalize } from 'node:path';
+import { ProcError, errnoOf } from './errors.js';
+import { strerror } from '../util/strerror.js';
+
+/**
+ * Size caps for every file the source reads (docs/support.md, "Size caps"). A file longer than
+ * its cap is an error of kind TOO_BIG for that field, never a read without end: a dump can hold
+ * /dev/zero where `cmdline` should be.
+ */
+export const KiB = 1024;
+export const MiB = 1024 * KiB;
+
+export const READ_CAPS = {
+  /**
+   * `cmdline` and `environ`: exec(2) refuses an argv + envp above 3/4 of _STK_LIM (fs/exec.c,
+   * bprm_stack_limits: 6 MiB), so no process started by exec has more. (A process can point
+   * them elsewhere with prctl(PR_SET_MM); past the cap it reads as TOO_BIG.)
+   */
+  args: 6 * MiB,
+  /** `mountinfo`: ~150 bytes a mount; busy container hosts reach several MiB (100k mounts ≈ 15 MiB) */
+  mountinfo: 32 * MiB,
+  /** every other /proc file (stat, status, cgroup, uid_map …): the kernel prints a few KiB at most */
+  procSmall: 1 * MiB,
+  /** a cgroupfs/sysfs file: values are a few KiB; cgroup.procs / tasks of a big root cgroup ≈ 7 bytes a task */
+  sys: 4 * MiB,
+  /** /etc/passwd, /etc/group */
+  etc: 8 * MiB,
+  /** a dump's errors.json (one entry per failed file) */
+  dumpErrors: 16 * MiB,
+  /** a dump's MANIFEST.json */
+  dumpManifest: 1 * MiB,
+} as const;
+
+/** The cap of a file under /proc, by its last path component. */
+export function procCap(rel: string): number {
+  const slash = rel.lastIndexOf('/');
+  const name = slash < 0 ? rel : rel.slice(slash + 1);
+  if (name === 'cmdline' || name === 'environ') return READ_CAPS.args;
+  if (name === 'mountinfo' || name === 'mounts' || name === 'mountstats') return READ_CAPS.mountinfo;
+  return READ_CAPS.procSmall;
+}
+
+export interface BoundedReadOptions {
+  /** refuse a file longer than this many bytes */
+  cap: number;
+  /**
+   * The real (symlink-free) directory the file must stay inside, for a dump: the file actually
+   * opened (after every symlink) must lie under it. Undefined: no check (the live /proc).
+   */
+  root?: string | undefined;
+  /**
+   * fstat the opened file and refuse what is not a regular file (FIFO, socket, device,
+   * directory). Off only for the live /proc/<pid>/ files, which procfs always creates as
+   * regular files (S_IFREG, fs/proc/base.c) and which a scan reads by the thousand.
+   */
+  regularOnly: boolean;
+  /** classify an errno from open/read (callers under /proc/<pid>/ map ENOENT to PROCESS_GONE) */
+  classify: (errno: string | undefined) => ProcError['code'];
+}
+
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
+
+/**
+ * One read buffer per process: reads are synchronous, so it is never shared between two reads
+ * in flight. It grows for the big files, up to the largest cap.
+ */
+let shared = Buffer.allocUnsafe(64 * KiB);
+
+/**
+ * Read a whole file, to EOF (proc files report size 0), without ever blocking or growing past
+ * `cap`: opened O_NONBLOCK (a FIFO opens at once and is then refused), fstat'ed when asked,
+ * checked to be inside its root when asked. Returns a view of the shared buffer: copy or decode
+ * it before the next read.
+ */
+export function readBounded(path: string, opts: BoundedReadOptions): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, OPEN_FLAGS);
+  } catch (e) {
+    const errno = errnoOf(e);
+    throw new ProcError(opts.classify(errno), path, `cannot read ${path}: ${strerror(errno)}`, errno);
+  }
+  try {
+    if (opts.regularOnly) {
+      const st = fstatSync(fd);
+      if (!st.isFile()) throw new ProcError('UNSAFE', path, `cannot read ${path}: not a regular file (${fileKind(st)})`);
+    }
+    if (opts.root !== undefined) assertInside(opts.root, openedPath(fd, path), path);
+    const limit = opts.cap + 1; // one byte past the cap proves the file too big
+    let len = 0;
+    while (len < limit) {
+      if (len === shared.length) {
+        const bigger = Buffer.allocUnsafe(Math.min(shared.length * 2, limit));
+        shared.copy(bigger, 0, 0, len);
+        shared = bigger;
+      }
+      let n: number;
+      try {
+        n = readSync(fd, shared, len, Math.min(shared.length, limit) - len, null);
+      } catch (e) {
+        const errno = errnoOf(e);
+        if (errno === 'EAGAIN') throw new ProcError('UNSAFE', path, `cannot read ${path}: would block (not a regular file)`, errno);
+        throw new ProcError(opts.classify(errno), path, `cannot read ${path}: ${strerror(errno)}`, errno);
+      }
+      if (n === 0) return shared.subarray(0, len);
+      len += n;
+    }
+    throw new ProcError('TOO_BIG', path, `cannot read ${path}: larger than its ${formatCap(opts.cap)} cap`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The path the kernel opened, after every symlink (from /proc/self/fd), else realpath(3). */
+function openedPath(fd: number, path: string): string {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return realpathSync(path);
+  }
+}
+
+function fileKind(st: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isDirectory(): boolean }): string {
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isDirectory()) return 'a directory';
+  return 'not a file';
+}
+
+export function formatCap(cap: number): string {
+  return cap >= MiB && cap % MiB === 0 ? `${cap / MiB} MiB` : cap >= KiB && cap % KiB === 0 ? `${cap / KiB} KiB` : `${cap} bytes`;
+}
+
+/** Is `real` (an absolute, symlink-free path) `root` itself or inside it? */
+export function isInside(root: string, real: string): boolean {
+  return real === root || real.startsWith(root.endsWith('/') ? root : `${root}/`);
+}
+
+export function assertInside(root: string, real: string, shown: string): void {
+  if (!isInside(root, real)) throw new ProcError('UNSAFE', shown, `cannot read ${shown}: it leads outside ${root} (to ${real})`);
+}
+
+/**
+ * A path relative to a root, checked lexically: no absolute path, no `..` that climbs above the
+ * root. Returns the normalized relative path (no leading `./`, no trailing `/`), '' for the root.
+ */
+export function confineRel(rel: string, rootShown: string): string {
+  if (rel.includes('\0')) throw new ProcError('UNSAFE', rel, `refusing a path with a NUL byte under ${rootShown}`);
+  if (rel === '' || rel === '.') return '';
+  if (isAbsolute(rel)) throw new ProcError('UNSAFE', rel, `refusing absolute path ${rel} under ${rootShown}`);
+  const n = normalize(rel).replace(/\/+$/, '');
+  if (n === '..' || n.startsWith('../')) throw new ProcError('UNSAFE', rel, `refusing path ${rel}: it leaves ${rootShown}`);
+  return n === '.' ? '' : n;
+}
+
+/** realpath, or undefined when it cannot be resolved (missing root: reads then fail on their own). */
+export function realpathOrUndefined(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
+}
