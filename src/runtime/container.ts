@@ -21,6 +21,7 @@ import { cgroupResourcesOf } from './resources.js';
 import { fsPathView } from './securejoin.js';
 import { StateStore, rfc3339Nano, type SavedState } from './state.js';
 import { readPidStat } from './probe.js';
+import { compileSeccomp, SeccompError, type LinuxSeccomp } from './seccomp/index.js';
 
 export class RuntimeError extends Error {
   constructor(message: string) {
@@ -106,6 +107,17 @@ export async function runContainer(o: RunOptions): Promise<number> {
   if (hookKinds.length) throw new PlanError(`hooks.${hookKinds[0]![0]}`, 'hooks are not supported by runc-ts run yet');
   if (spec.process?.terminal) throw new PlanError('process.terminal', 'true needs --console-socket, which runc-ts run does not take yet');
   const resources = cgroupResourcesOf(spec.linux.resources, spec.linux.devices);
+  let seccomp: { program: Uint8Array; flags: number } | undefined;
+  if (spec.linux.seccomp) {
+    try {
+      const c = compileSeccomp(spec.linux.seccomp as LinuxSeccomp);
+      for (const w of c.warnings) o.warn?.(`linux.seccomp: ${w}`);
+      seccomp = { program: c.program, flags: c.flags };
+    } catch (e) {
+      if (e instanceof SeccompError) throw new PlanError('linux.seccomp', e.message);
+      throw e;
+    }
+  }
 
   const store = new StateStore(o.root);
   store.create(o.id);
@@ -121,7 +133,7 @@ export async function runContainer(o: RunOptions): Promise<number> {
     manager.apply(resources);
     const host = hostFacts(manager);
     const rootless = process.geteuid!() !== 0;
-    const plan = buildInitPlan({ spec, rootfs, bundle, view: fsPathView(fs), host, noPivot: o.noPivot, rootless });
+    const plan = buildInitPlan({ spec, rootfs, bundle, view: fsPathView(fs), host, noPivot: o.noPivot, rootless, ...(seccomp ? { seccomp } : {}) });
     for (const w of plan.warnings) o.warn?.(w);
     const saved: SavedState = {
       id: o.id,

@@ -99,6 +99,21 @@ describe.skipIf(!ready && !process.env.CI)('runc-ts run: real busybox containers
     expect(r.out.split('\n')[2]).toBe('0');
     nothingLeft(b.id);
   });
+  for (const nnp of [true, false]) {
+    it(`a seccomp rule returns EPERM (no_new_privs ${nnp ? 'on: filter loaded last' : 'off: loaded before the capability drop'})`, () => {
+      const b = bundle('mkdir /dev/shm/a 2>&1; echo rc=$?; grep -E "^Seccomp:" /proc/self/status', (c) => {
+        c.process.noNewPrivileges = nnp;
+        c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] };
+      });
+      fs.symlinkSync('busybox', `${b.dir}/rootfs/bin/mkdir`);
+      const r = run(b);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toMatch(/Operation not permitted/);
+      expect(r.out).toMatch(/^rc=1$/m);
+      expect(r.out).toMatch(/^Seccomp:\s+2$/m);
+      nothingLeft(b.id);
+    });
+  }
   it('the pid limit stops a fork loop', () => {
     const b = bundle('cat /sys/fs/cgroup/pids/pids.max; (i=0; while [ $i -lt 30 ]; do sleep 30 & i=$((i+1)); done) 2>&1; echo after', (c) => {
       c.linux.resources.pids = { limit: 8 };
