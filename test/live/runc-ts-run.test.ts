@@ -114,6 +114,16 @@ describe.skipIf(!ready && !process.env.CI)('runc-ts run: real busybox containers
       nothingLeft(b.id);
     });
   }
+  it('an allocation past the memory limit is OOM-killed: exit 137 (SIGKILL)', () => {
+    const b = bundle('a=$(head -c 200000000 /dev/zero | tr "\\0" x); echo survived ${#a}', (c) => {
+      c.linux.resources.memory = { limit: 32 * 1024 * 1024, swap: 32 * 1024 * 1024 };
+    });
+    for (const x of ['head', 'tr']) fs.symlinkSync('busybox', `${b.dir}/rootfs/bin/${x}`);
+    const r = run(b);
+    expect(r.code, r.err).toBe(137);
+    expect(r.out).not.toMatch(/survived/);
+    nothingLeft(b.id);
+  });
   it('the pid limit stops a fork loop', () => {
     const b = bundle('cat /sys/fs/cgroup/pids/pids.max; (i=0; while [ $i -lt 30 ]; do sleep 30 & i=$((i+1)); done) 2>&1; echo after', (c) => {
       c.linux.resources.pids = { limit: 8 };
