@@ -31,6 +31,10 @@ export const ALLOWED: Record<string, string> = {
   'scripts/capture.ts': 'the capture tool copies /proc and /sys byte for byte into a dump, with each errno: it must see what the door would hide',
   'scripts/lib/spawned.ts': 'test and demo helper: watches the processes it started (pid → ppid) on the live /proc',
   'bench/run.ts': 'the benchmark reports the kernel release of the machine it measured',
+  'src/runtime/state.ts': "the runtime's own state dir under --root (state.json, the lock files, the exec fifo), never the kernel",
+  'src/runtime/container.ts': 'reads the bundle (config.json, bounded) and writes the pid file; /proc and /sys through ProcSource, cgroups through the cgroup manager',
+  'src/runtime/securejoin.ts': 'fsPathView: lstat/readlink of the rootfs tree to resolve mount destinations inside it (the bundle, not the kernel)',
+  'cli/runc.ts': 'runc-ts spec writes config.json into the bundle (O_EXCL); list stats the state dirs for their owner',
 };
 
 const READ_APIS = new Set(
