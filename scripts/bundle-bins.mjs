@@ -1,10 +1,10 @@
 // Bundle each command into one ES module under dist/bin (package.json "bin" points there):
-// Node 20 has no module compile cache, and resolving dozens of modules (yargs alone brings
-// twenty) costs more than running the command on a small host. tsc still type-checks and builds
+// Node 20 has no module compile cache, and resolving dozens of modules costs more than running
+// the command on a small host (the bins parse options with cli/getopt.ts: no argument library). tsc still type-checks and builds
 // everything else. The native addon stays a separate file, loaded at run time.
 //
 // Measured (npm run bench, docs/benchmarks.md): whole bundles start fastest, except for
-// capdecode, whose yargs-free fast path is fastest when the full CLI stays a lazy chunk.
+// capdecode, whose plain-decode fast path is fastest when the full CLI stays a lazy chunk.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';

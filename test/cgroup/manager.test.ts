@@ -235,9 +235,9 @@ describe('cgroup v1 (this machine\'s layout) in a temp dir', () => {
     expect(m.pids()).toEqual([4242, 4243]);
     const s = m.stats(src);
     expect(s.errors).toEqual({});
-    expect(s.memory).toMatchObject({ version: 1, dir: 'fs/cgroup/memory/hostscope/abc', limitBytes: 64 * MiB });
-    expect(s.pids).toMatchObject({ max: 20, dir: 'fs/cgroup/pids/hostscope/abc' });
-    expect(s.cpu).toMatchObject({ shares: 512, quotaUsec: 25000, periodUsec: 100000, dir: 'fs/cgroup/cpu/hostscope/abc' });
+    expect(s.memory).toMatchObject({ version: 1, dir: '/sys/fs/cgroup/memory/hostscope/abc', limitBytes: 64 * MiB });
+    expect(s.pids).toMatchObject({ max: 20, dir: '/sys/fs/cgroup/pids/hostscope/abc' });
+    expect(s.cpu).toMatchObject({ shares: 512, quotaUsec: 25000, periodUsec: 100000, dir: '/sys/fs/cgroup/cpu/hostscope/abc' });
     expect(() => m.addProcess(0)).toThrow(/invalid pid 0/);
   });
 
@@ -424,7 +424,7 @@ describe('cgroup v2 in a temp dir', () => {
       w(d('cpuset.mems'), '0'),
     ]);
     const s = m.stats(src);
-    expect(s.memory).toMatchObject({ version: 2, dir: 'fs/cgroup/hostscope/abc', limitBytes: 64 * MiB });
+    expect(s.memory).toMatchObject({ version: 2, dir: '/sys/fs/cgroup/hostscope/abc', limitBytes: 64 * MiB });
     expect(s.pids).toMatchObject({ max: 100 });
     expect(s.cpu).toMatchObject({ weight: 39, quotaUsec: 50000, periodUsec: 100000 });
   });

@@ -15,11 +15,18 @@ import { join, relative } from 'node:path';
 const ROOT = join(import.meta.dirname, '../..');
 const SKIP_DIRS = new Set(['node_modules', 'dist', 'build', 'test', 'fixtures', '.git', 'docs', '.ci']);
 const SHIPPED = /^(src|cli|tui)\//;
+/** the door itself: src/source/ reads /proc and /sys (live or a dump), opens fds, asks nsfs */
+const isDoor = (path: string): boolean => path.startsWith('src/source/');
 
 /** path → why it may use node:fs itself. Keep the reasons true; an entry for a file that is gone fails. */
 export const ALLOWED: Record<string, string> = {
-  'src/source/source.ts': 'the door itself: reads /proc and /sys (live or a dump)',
-  'src/source/kernel.ts': "the door's live-only half: opens ns files, cgroup.procs, a pid's root and cwd as fds; stats ns files",
+  'src/cgroup/fs.ts': "the cgroup manager's writable cgroupfs (the runtime's own writer): makes cgroups, writes limits, reads back what it wrote; inspection reads go through the source",
+  'src/native/syscalls.ts': 'the native façade, parent side: writes uid_map, gid_map and setgroups of a child it started (the runtime writing its own process)',
+  'cli/runc.ts': "runc-ts: its own state directory (--root) and /etc/passwd for owner names, not the kernel's files",
+  'src/runtime/state.ts': "the runtime's own state files under its --root (/run/runc-ts), written and locked by it",
+  // reads of the live /proc and /sys outside the door, merged with the runtime: to move behind ProcSource
+  'src/runtime/probe.ts': 'runtime status: /proc/<pid>/stat of its own container init (bounded, O_NONBLOCK) — a /proc read outside the door, to move behind ProcSource',
+  'src/runtime/container.ts': "runtime host facts (apparmor, selinux, cap_last_cap, its own status' CapBnd) — /proc and /sys reads outside the door, to move behind ProcSource",
   'src/util/package-root.ts': "reads hostscope's own package.json (to find the addon and the version), not the kernel",
   'scripts/capture.ts': 'the capture tool copies /proc and /sys byte for byte into a dump, with each errno: it must see what the door would hide',
   'scripts/lib/spawned.ts': 'test and demo helper: watches the processes it started (pid → ppid) on the live /proc',
@@ -63,7 +70,8 @@ export function fsUse(text: string): FsUse {
       if (WRITE_APIS.has(name)) use.writes.push(name);
     }
   }
-  if (/(import|require)\s*\(\s*['"](node:)?fs(\/promises)?['"]\s*\)/.test(text)) use.whole = true;
+  // (`typeof import('node:fs').statSync` is a type, not a use)
+  if (/(?<!typeof\s+)(import|require)\s*\(\s*['"](node:)?fs(\/promises)?['"]\s*\)/.test(text)) use.whole = true;
   return use;
 }
 
@@ -91,7 +99,7 @@ describe('one door to the kernel: no /proc or /sys read outside src/source/', ()
 
   it('no module outside the allow-list reads files with node:fs', () => {
     expect(files.length).toBeGreaterThan(30);
-    const bad = files.filter((f) => !(f in ALLOWED)).map((f) => violation(f, readFileSync(join(ROOT, f), 'utf8'))).filter((v) => v !== undefined);
+    const bad = files.filter((f) => !isDoor(f) && !(f in ALLOWED)).map((f) => violation(f, readFileSync(join(ROOT, f), 'utf8'))).filter((v) => v !== undefined);
     expect(bad).toEqual([]);
   });
 
@@ -133,6 +141,7 @@ describe('one door to the kernel: no /proc or /sys read outside src/source/', ()
     ['cli/x.ts', "import type { Stats } from 'node:fs';"],
     ['scripts/x.ts', "import { readFileSync } from 'node:fs';\nreadFileSync('package.json');"],
     ['src/x.ts', "// reads /proc/self/status through src.readProcText('self/status')"],
+    ['src/x.ts', "export function view(fs: { lstatSync: typeof import('node:fs').lstatSync }) {}"],
   ])('lets %s pass: %s', (path, text) => {
     expect(violation(path, text)).toBeUndefined();
   });

@@ -36,23 +36,26 @@ export type SeccompOp = 'SCMP_CMP_NE' | 'SCMP_CMP_LT' | 'SCMP_CMP_LE' | 'SCMP_CM
 /** u64 as JSON gives it: a number (exact below 2^53), a bigint, or a decimal string */
 export type U64 = number | bigint | string;
 
+/** a name the compiler checks itself (a config reader may hand over any string; unknown ones are errors) */
+type Checked<T extends string> = T | (string & Record<never, never>);
+
 export interface SeccompArg {
   index: number;
   value: U64;
   valueTwo?: U64;
-  op: SeccompOp;
+  op: Checked<SeccompOp>;
 }
 
 export interface SeccompSyscall {
   names: string[];
-  action: SeccompAction;
+  action: Checked<SeccompAction>;
   errnoRet?: number;
   args?: SeccompArg[];
 }
 
 /** OCI runtime spec `linux.seccomp` */
 export interface LinuxSeccomp {
-  defaultAction: SeccompAction;
+  defaultAction: Checked<SeccompAction>;
   defaultErrnoRet?: number;
   architectures?: string[];
   flags?: string[];
@@ -255,7 +258,7 @@ export function planSeccomp(spec: LinuxSeccomp, opts: { native?: SeccompArch } =
       const w = `${what}.args[${j}]`;
       if (!Number.isInteger(a.index) || a.index < 0 || a.index > 5) throw new SeccompError(`${w}.index: ${a.index} is not 0..5`);
       if (!OPS.has(a.op)) throw new SeccompError(`${w}.op: unknown operator ${JSON.stringify(a.op)}`);
-      return { index: a.index, op: a.op, value: toU64(a.value, `${w}.value`), valueTwo: a.valueTwo === undefined ? 0n : toU64(a.valueTwo, `${w}.valueTwo`) };
+      return { index: a.index, op: a.op as SeccompOp, value: toU64(a.value, `${w}.value`), valueTwo: a.valueTwo === undefined ? 0n : toU64(a.valueTwo, `${w}.valueTwo`) };
     });
     for (const name of sc.names) {
       if (typeof name !== 'string' || name === '') throw new SeccompError(`${what}.names: ${JSON.stringify(name)} is not a syscall name`);
