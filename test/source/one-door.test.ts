@@ -22,19 +22,14 @@ const isDoor = (path: string): boolean => path.startsWith('src/source/');
 export const ALLOWED: Record<string, string> = {
   'src/cgroup/fs.ts': "the cgroup manager's writable cgroupfs (the runtime's own writer): makes cgroups, writes limits, reads back what it wrote; inspection reads go through the source",
   'src/native/syscalls.ts': 'the native façade, parent side: writes uid_map, gid_map and setgroups of a child it started (the runtime writing its own process)',
-  'cli/runc.ts': "runc-ts: its own state directory (--root) and /etc/passwd for owner names, not the kernel's files",
-  'src/runtime/state.ts': "the runtime's own state files under its --root (/run/runc-ts), written and locked by it",
-  // reads of the live /proc and /sys outside the door, merged with the runtime: to move behind ProcSource
-  'src/runtime/probe.ts': 'runtime status: /proc/<pid>/stat of its own container init (bounded, O_NONBLOCK) — a /proc read outside the door, to move behind ProcSource',
-  'src/runtime/container.ts': "runtime host facts (apparmor, selinux, cap_last_cap, its own status' CapBnd) — /proc and /sys reads outside the door, to move behind ProcSource",
+  'cli/runc.ts': 'runc-ts spec writes config.json into the bundle (O_EXCL); list stats its own state dirs for their owner (names through ProcSource)',
+  'src/runtime/state.ts': "the runtime's own state dir under --root (state.json, the lock files, the exec fifo), never the kernel",
+  'src/runtime/container.ts': 'reads the bundle (config.json, bounded) and writes the pid file; /proc and /sys through ProcSource, cgroups through the cgroup manager',
+  'src/runtime/securejoin.ts': 'fsPathView: lstat/readlink of the rootfs tree to resolve mount destinations inside it (the bundle, not the kernel)',
   'src/util/package-root.ts': "reads hostscope's own package.json (to find the addon and the version), not the kernel",
   'scripts/capture.ts': 'the capture tool copies /proc and /sys byte for byte into a dump, with each errno: it must see what the door would hide',
   'scripts/lib/spawned.ts': 'test and demo helper: watches the processes it started (pid → ppid) on the live /proc',
   'bench/run.ts': 'the benchmark reports the kernel release of the machine it measured',
-  'src/runtime/state.ts': "the runtime's own state dir under --root (state.json, the lock files, the exec fifo), never the kernel",
-  'src/runtime/container.ts': 'reads the bundle (config.json, bounded) and writes the pid file; /proc and /sys through ProcSource, cgroups through the cgroup manager',
-  'src/runtime/securejoin.ts': 'fsPathView: lstat/readlink of the rootfs tree to resolve mount destinations inside it (the bundle, not the kernel)',
-  'cli/runc.ts': 'runc-ts spec writes config.json into the bundle (O_EXCL); list stats the state dirs for their owner',
 };
 
 const READ_APIS = new Set(
