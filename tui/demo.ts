@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Spawned, parentMap, waitFor } from '../scripts/lib/spawned.js';
+import { CLEAN_ENV, Spawned, parentMap, waitFor } from '../scripts/lib/spawned.js';
 
 const ROOT = '/sys/fs/cgroup';
 const V1 = ['memory', 'pids', 'cpu', 'cpuacct', 'freezer', 'blkio'];
@@ -81,7 +81,8 @@ export async function startDemo(say: (line: string) => void, tag = `hostscope-de
     const start = async (name: string, lim: Limits, argv: string[]): Promise<number> => {
       const cg = makeCgroups(`${tag}-${name}`, lim);
       allDirs.push(...cg.dirs);
-      const c = spawned.start('sh', joinThenExec(cg.procs, argv));
+      // HOSTNAME in the environment names it, as docker sets it for its containers
+      const c = spawned.start('sh', joinThenExec(cg.procs, argv), { env: { ...CLEAN_ENV, HOSTNAME: `demo-${name}` } });
       await waitFor(() => [...parentMap().values()].includes(c.pid!), 5000);
       const init = [...parentMap()].find(([, ppid]) => ppid === c.pid)?.[0];
       if (init === undefined) throw new Error(`demo container ${name} did not start`);

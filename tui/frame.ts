@@ -202,7 +202,7 @@ export type DetailProvider = (pid: number, start: number, tab: (typeof DETAIL_TA
 export function buildFrame(s: State, chalk: ChalkInstance, detail?: DetailProvider): Frame {
   const { cols, rows } = s;
   const empty = { head: [], columns: '', rows: [], selected: -1, rowKeys: [], footer: '' };
-  if (cols < MIN_COLS || rows < MIN_ROWS) return { ...empty, head: [fit(`terminal too small (${cols}×${rows}): need ${MIN_COLS}×${MIN_ROWS}`, cols)], tooSmall: true };
+  if (cols < MIN_COLS || rows < MIN_ROWS) return { ...empty, head: [fit(`too small: ${cols}×${rows}, need ${MIN_COLS}×${MIN_ROWS}`, cols)], tooSmall: true };
   const { prev, cur } = shownSamples(s);
   const v = currentView(s);
   const head = [titleLine(s, cur, chalk), breadcrumb(s, chalk)];
@@ -260,7 +260,7 @@ export function buildFrame(s: State, chalk: ChalkInstance, detail?: DetailProvid
   const groups = groupsOf(prev, cur, s.groupBy);
   const g = v.groupKey === undefined ? undefined : groups.find((x) => x.key === v.groupKey);
   if (v.groupKey !== undefined && !g) {
-    return { ...empty, head, rows: [{ key: 'gone', text: `${fit(v.groupName, 30)} has gone (no process left in it): Esc to go back` }], footer, gone: v.groupName };
+    return { ...empty, head, rows: [{ key: "gone", text: `${fit(v.groupName, 30).trimEnd()} has gone (no process left in it)` }], footer, gone: `${v.groupName} has gone` };
   }
   const groupOf = new Map<number, string>();
   if (!g) for (const x of groups) for (const p of x.pids) groupOf.set(p, x.name);

@@ -129,6 +129,31 @@ function openShell(c: KeyCtx): void {
   c.effects!.shell(pid);
 }
 
+/**
+ * One input event. Ink hands several plain keys that arrive in one chunk (`jjj`, a paste, keys
+ * typed while a scan ran) over as one string: outside the typing modes each character is a key.
+ * `next` gives the context after each key (state and frame change in between).
+ */
+export function handleInput(c: KeyCtx, k: KeyPress, next: () => KeyCtx): void {
+  const typing = c.state.mode === 'filter' || c.state.mode === 'command';
+  const plain = !k.key.ctrl && !k.key.meta && !k.key.escape && !k.key.return && !k.key.tab;
+  if (!typing && plain && [...k.input].length > 1) {
+    let ctx = c;
+    for (const ch of k.input) {
+      handleKey(ctx, { input: ch, key: {} });
+      ctx = next();
+      if (ctx.state.mode === 'filter' || ctx.state.mode === 'command') {
+        // the rest of the chunk is typed text
+        const rest = k.input.slice(k.input.indexOf(ch) + ch.length);
+        if (rest) handleKey(ctx, { input: rest, key: {} });
+        return;
+      }
+    }
+    return;
+  }
+  handleKey(c, k);
+}
+
 /** One key press: typing modes first, then the table. */
 export function handleKey(c: KeyCtx, k: KeyPress): void {
   const s = c.state;
@@ -143,6 +168,10 @@ export function handleKey(c: KeyCtx, k: KeyPress): void {
   }
   if (s.mode === 'help') {
     if (k.key.ctrl && k.input === 'c') return c.dispatch({ type: 'quit' });
+    if (k.key.downArrow || k.input === 'j') return c.dispatch({ type: 'helpScroll', delta: 1 });
+    if (k.key.upArrow || k.input === 'k') return c.dispatch({ type: 'helpScroll', delta: -1 });
+    if (k.key.pageDown || k.input === ' ') return c.dispatch({ type: 'helpScroll', delta: page(c) });
+    if (k.key.pageUp) return c.dispatch({ type: 'helpScroll', delta: -page(c) });
     return c.dispatch({ type: 'mode', mode: 'normal' });
   }
   if (s.mode === 'confirm' && s.confirm) {
@@ -186,6 +215,7 @@ export function helpLines(): string[] {
     '  MEM       working set = usage − inactive_file (as docker stats), or summed RSS; LIMIT, MEM% of it; OOM kills',
     '  PIDS      pids.current/pids.max; NET RX/TX per second of its network namespace (lo left out); IO R/W per second',
     '  PSI       highest some-avg10 of cpu/memory/io pressure (cgroup v2); colours are relative to the group’s own limits',
+    '  KIND      by ns: own: and the namespaces not the host’s (p pid, m mnt, n net, u uts, i ipc, U user, C cgroup, T time)',
   );
   return out;
 }

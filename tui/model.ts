@@ -13,6 +13,9 @@ export type GroupBy = (typeof GROUP_MODES)[number];
 
 export const HOST_KEY = 'host';
 
+/** One letter per namespace type, for the KIND column of namespace sets (`own:pmnuiU`). */
+export const NS_LETTER: Record<NsType, string> = { pid: 'p', mnt: 'm', net: 'n', uts: 'u', ipc: 'i', user: 'U', cgroup: 'C', time: 'T' };
+
 export interface GroupRow {
   key: string;
   name: string;
@@ -142,7 +145,7 @@ function bucketize(cur: Sample, by: GroupBy): Bucket[] {
       const c = (init.ctr && ctrByKey.get(init.ctr)) || ctrByPid.get(init.pid);
       b.name = c ? c.name : init.comm;
       const differ = NS_TYPES.filter((t) => init.ns[t] !== undefined && init.ns[t] !== cur.host[t]);
-      b.kind = differ.join(',');
+      b.kind = `own:${differ.map((t) => NS_LETTER[t]).join('')}`;
       if (init.cg) b.cgroupPath = init.cg;
       void byPid;
     }

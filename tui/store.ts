@@ -52,6 +52,8 @@ export interface State {
   readonly: boolean;
   /** a recording being replayed: its position and length */
   replay: { index: number; total: number; times: number[] } | undefined;
+  /** first line of the help screen shown */
+  helpTop: number;
   quit: boolean;
 }
 
@@ -80,6 +82,7 @@ export function initialState(over: Partial<State> = {}): State {
     confirm: undefined,
     readonly: false,
     replay: undefined,
+    helpTop: 0,
     quit: false,
     ...over,
   };
@@ -111,6 +114,7 @@ export type Action =
   | { type: 'toggleTree' }
   | { type: 'message'; text: string | undefined }
   | { type: 'confirm'; confirm: Confirm | undefined }
+  | { type: 'helpScroll'; delta: number }
   | { type: 'quit' };
 
 export function currentView(s: State): View {
@@ -147,8 +151,9 @@ export function reduce(s: State, a: Action): State {
       if (currentView(s).kind === 'detail') return reduce(s, { type: 'scroll', delta: a.delta });
       if (a.rowKeys.length === 0) return s;
       const cur = s.selected[s.views.length - 1];
-      const i = cur === undefined ? -1 : a.rowKeys.indexOf(cur);
-      const j = Math.min(a.rowKeys.length - 1, Math.max(0, (i < 0 ? 0 : i) + (i < 0 && a.delta > 0 ? 0 : a.delta)));
+      // nothing selected (or the selection has gone) shows the first row as selected
+      const i = Math.max(0, cur === undefined ? 0 : a.rowKeys.indexOf(cur));
+      const j = Math.min(a.rowKeys.length - 1, Math.max(0, i + a.delta));
       return { ...s, selected: setSelected(s, a.rowKeys[j]) };
     }
     case 'moveTo': {
@@ -218,7 +223,7 @@ export function reduce(s: State, a: Action): State {
       return { ...s, ...flat, sort: { key, desc: s.sort.key === key && a.key !== undefined ? !s.sort.desc : desc } };
     }
     case 'mode':
-      return { ...s, mode: a.mode, input: a.mode === 'filter' ? s.filter : '', message: undefined };
+      return { ...s, mode: a.mode, input: a.mode === 'filter' ? s.filter : '', message: undefined, helpTop: 0 };
     case 'input':
       return { ...s, input: a.text };
     case 'cancel':
@@ -265,6 +270,8 @@ export function reduce(s: State, a: Action): State {
       return { ...s, message: a.text };
     case 'confirm':
       return { ...s, confirm: a.confirm, mode: a.confirm ? 'confirm' : 'normal' };
+    case 'helpScroll':
+      return { ...s, helpTop: Math.max(0, s.helpTop + a.delta) };
     case 'quit':
       return { ...s, quit: true };
   }

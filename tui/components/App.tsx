@@ -1,8 +1,8 @@
-import { useMemo } from 'react';
+import { useEffect, useMemo } from 'react';
 import { useInput } from 'ink';
 import type { ChalkInstance } from 'chalk';
 import { buildFrame, type DetailProvider } from '../frame.js';
-import { handleKey, type Effects } from '../keymap.js';
+import { handleInput, type Effects, type KeyCtx } from '../keymap.js';
 import type { Store } from '../store.js';
 import { useStore } from '../hooks/use-store.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
@@ -22,9 +22,19 @@ export function App({ store, chalk, detail, effects, trackSize = true }: AppProp
   if (trackSize) useTerminalSize(store);
   const frame = useMemo(() => buildFrame(state, chalk, detail), [state, chalk, detail]);
   useInput((input, key) => {
-    // the frame of the state the key arrives in (several keys in one chunk each see the last)
-    const s = store.getState();
-    handleKey({ state: s, frame: s === state ? frame : buildFrame(s, chalk, detail), dispatch: store.dispatch, effects }, { input, key });
+    // each key sees the state (and frame) the previous key left
+    const ctx = (): KeyCtx => {
+      const s = store.getState();
+      return { state: s, frame: s === state ? frame : buildFrame(s, chalk, detail), dispatch: store.dispatch, effects };
+    };
+    handleInput(ctx(), { input, key }, ctx);
   });
-  return <Screen frame={frame} chalk={chalk} help={state.mode === 'help'} cols={state.cols} rows={state.rows} />;
+  // the group or process on screen has gone: say so and go back
+  useEffect(() => {
+    if (frame.gone) {
+      store.dispatch({ type: 'back' });
+      store.dispatch({ type: 'message', text: `${frame.gone}: back to the list` });
+    }
+  }, [frame.gone, store]);
+  return <Screen frame={frame} chalk={chalk} help={state.mode === 'help'} cols={state.cols} rows={state.rows} helpTop={state.helpTop} />;
 }
