@@ -10,7 +10,7 @@ veth-a:  10 1 0 0 0 0 0 0  20 2 0 0 0 0 0 0
 `;
 
 describe('/proc/<pid>/net/dev', () => {
-  it('parses every interface, the colon touching the first counter (eth0:1234…; names cannot hold ':', see dev_valid_name)', () => {
+  it("parses every interface, the colon touching the first counter (eth0:1234…; names cannot hold ':', see dev_valid_name)", () => {
     const r = parseNetDev(NET_DEV);
     expect(r.map((i) => i.iface)).toEqual(['lo', 'eth0', 'veth-a']);
     expect(r[1]).toEqual({ iface: 'eth0', rxBytes: 1234567890, rxPackets: 100, txBytes: 42, txPackets: 1 });
