@@ -1,19 +1,19 @@
 import yargs from 'yargs';
 import type { ProcSource } from '../src/source/source.js';
 import { NS_TYPES, isNsType, type NsType } from '../src/parse/ns-link.js';
-import { ensureCommand, ensureFiles, readProcess, PROC_FILES, type ProcFile } from '../src/proc/process.js';
+import { ensureCommand, ensureFiles, readProcess, type ProcFile } from '../src/proc/process.js';
 import { UserNames } from '../src/proc/users.js';
 import { findNamespaces } from '../src/model/namespaces.js';
 import type { Container } from '../src/model/containers.js';
 import { hierarchyFor, cgroupSysRel, hierarchyName } from '../src/cgroup/layout.js';
 import { inspectHost, readCgroupLayout } from '../src/inspect/host.js';
 import { nsRelationsReader } from '../src/inspect/ns-relations.js';
-import { readCgroupStats } from '../src/cgroup/stats.js';
 import { readControlFiles } from '../src/cgroup/control-files.js';
 import { NS_COLUMNS, NS_DEFAULT, PROC_COLUMNS, PROC_DEFAULT, type NsRow, type ProcRow } from '../src/render/columns.js';
 import { renderColumnList, renderJson, renderTable, rowObject, selectColumns, toJson, withTreePrefix, type Column } from '../src/render/table.js';
 import { buildForest, flattenForest, forestToJson } from '../src/render/tree.js';
-import { renderStory, storyJson, type ProcessStory } from '../src/render/story.js';
+import { renderStory, storyJson } from '../src/render/story.js';
+import { readStory } from '../src/inspect/story.js';
 import { escapeControl } from '../src/render/escape.js';
 import {
   CliError,
@@ -229,27 +229,14 @@ function viewNamespace(src: ProcSource, args: CinfArgs, deps: Deps, type: NsType
   return EXIT_OK;
 }
 
-/** `cinf --pid P`: one process, the whole story. */
+/** `cinf --pid P`: one process, the whole story (read by src/inspect/story.ts). */
 function viewPid(src: ProcSource, args: CinfArgs, deps: Deps): number {
   const pid = parsePid(args.pid);
-  const wantEnv = args.env === true || args.json === true;
-  const wantMounts = args.mounts === true || args.json === true;
-  const files = PROC_FILES.filter((f) => (f !== 'environ' || wantEnv) && (f !== 'mountinfo' || wantMounts));
-  const p = readProcess(src, pid, files, { verifyIdentity: true });
-  if (!p || (!p.stat && !p.status)) throw new CliError(`no process with pid ${pid}`);
-  // the host reference, "who else shares it" and the container need every process's namespaces
-  const host = inspectHost(src, { containers: true });
-  const layout = readCgroupLayout(src);
-  const cgroups = (p.cgroups ?? []).map((line) => {
-    const h = hierarchyFor(layout, line);
-    return { hierarchy: h ? hierarchyName(h) : line.controllers.join(',') || 'unified', path: line.path, dir: h ? cgroupSysRel(h, line.path) : undefined };
-  });
-  const stats = p.cgroups ? readCgroupStats(src, layout, p.cgroups) : { errors: {} };
-  const users = new UserNames(src);
-  const story: ProcessStory = { p, ref: host.ref, container: host.containerOf.get(pid), layout, cgroups, stats, nsGroups: host.nsByKey, userName: (u) => users.name(u) };
+  const story = readStory(src, pid, { env: args.env === true || args.json === true, mounts: args.mounts === true || args.json === true });
+  if (!story) throw new CliError(`no process with pid ${pid}`);
   if (args.json) deps.stdout.write(`${JSON.stringify(storyJson(story), null, 2)}\n`);
   else deps.stdout.write(renderStory(story, { env: args.env === true, mounts: args.mounts === true }));
-  if (Object.values(p.errors).includes('PERMISSION_DENIED') && deps.euid !== 0) {
+  if (Object.values(story.errors).includes('PERMISSION_DENIED') && deps.euid !== 0) {
     deps.stderr.write(`${PROG}: some files of pid ${pid} are not readable by this user (shown as '-'); run as root for the whole picture\n`);
   }
   return EXIT_OK;

@@ -1,8 +1,8 @@
 import type { ProcSource } from '../source/source.js';
-import { NS_TYPES, type NsType } from '../parse/ns-link.js';
+import { NS_TYPES, type NsEntry, type NsType } from '../parse/ns-link.js';
 import { parseMountInfo, type MountInfo } from '../parse/proc-mountinfo.js';
 import { isProcError } from '../source/errors.js';
-import { ensureFiles, readInto, type ProcFile } from '../proc/process.js';
+import { ensureFiles, readInto, readProcess, type ProcFile } from '../proc/process.js';
 import { nsKey, type ProcessInfo } from '../model/process.js';
 import { takeSnapshot, type Snapshot } from '../proc/snapshot.js';
 import { addBoundNamespaces, buildNamespaceIndex, findHostReference, type HostReference, type NamespaceGroup } from '../model/namespaces.js';
@@ -37,10 +37,20 @@ export interface InspectOptions {
  * its init's environ (HOSTNAME, as docker sets it), read only for those inits.
  */
 export function inspectHost(src: ProcSource, opts: InspectOptions = {}): HostModel {
+  return modelFromSnapshot(src, takeSnapshot(src, snapshotRequest(opts)), opts);
+}
+
+/** What inspectHost reads of every process for these options (scanHost reads the same). */
+export function snapshotRequest(opts: InspectOptions): { files: ProcFile[]; nsEntries: NsEntry[] } {
   const files = new Set<ProcFile>(['ns', ...(opts.files ?? [])]);
   // containers need every parent pid (to find inits) and cgroup (to name runtimes)
   if (opts.containers) files.add('stat').add('cgroup');
-  const snapshot = takeSnapshot(src, { files: [...files], nsEntries: opts.containers ? [...NS_TYPES, 'pid_for_children'] : NS_TYPES });
+  return { files: [...files], nsEntries: opts.containers ? [...NS_TYPES, 'pid_for_children'] : [...NS_TYPES] };
+}
+
+/** The model from a snapshot read with snapshotRequest(opts): shared by inspectHost and scanHost. */
+export function modelFromSnapshot(src: ProcSource, snapshot: Snapshot, opts: InspectOptions = {}): HostModel {
+  const files = new Set(snapshotRequest(opts).files);
   if (opts.excludeSelf && snapshot.selfPid !== undefined) snapshot.processes = snapshot.processes.filter((p) => p.pid !== snapshot.selfPid);
   // the host reference is kthreadd or pid 1: only their stat is needed when no view asked for all
   if (!files.has('stat')) for (const p of snapshot.processes.slice(0, 2)) if (p.pid <= 2) ensureFiles(src, p, ['stat']);
@@ -53,6 +63,8 @@ export function inspectHost(src: ProcSource, opts: InspectOptions = {}): HostMod
           if (!p.environ && p.errors.environ === undefined) readInto(src, p, ['environ']);
           return p.environ?.find((e) => e.key === 'HOSTNAME')?.value;
         },
+        // NSpid of the few candidate inits (pid 1 of a container's pid namespace), read only for them
+        nsPidOf: (p: ProcessInfo) => p.status?.nsPid ?? readProcess(src, p.pid, ['status'])?.status?.nsPid,
       })
     : [];
   return {

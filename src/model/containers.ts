@@ -1,5 +1,5 @@
 import { NS_TYPES, type NsType } from '../parse/ns-link.js';
-import { namespacesOf, type NsId, type ProcessInfo } from '../model/process.js';
+import { namespacesOf, nsKey, type NsId, type ProcessInfo } from '../model/process.js';
 import type { Snapshot } from '../proc/snapshot.js';
 import { containerFromCgroups, type Runtime } from './cgroup-names.js';
 import { isKernelThread } from '../parse/proc-stat.js';
@@ -15,7 +15,12 @@ export interface Container {
   /** full runtime id when recognised */
   id: string | undefined;
   pod: string | undefined;
-  /** the member whose parent is outside the container (lowest if several) */
+  /**
+   * pid 1 of the container's own pid namespace (the outermost non-host pid namespace of its
+   * members; NSpid ending in 1), never a process outside it — so not the `unshare --fork --pid`
+   * parent, which stays in the host's. Without a pid namespace of its own: the member whose parent
+   * is outside the container. Ties: earliest started, then lowest pid.
+   */
   initPid: number;
   pids: number[];
   /** the init's cgroup path the name came from, or its unified/first cgroup path */
@@ -38,10 +43,13 @@ const JOINING: readonly string[] = ['pid', 'mnt', 'net', 'uts', 'ipc', 'pid_for_
 export interface ContainerOptions {
   /** the hostname of a container's init, when known (default: HOSTNAME from its environ, if read) */
   hostnameOf?: (p: ProcessInfo) => string | undefined;
+  /** NSpid of a candidate init, when known (default: from its status, if read) */
+  nsPidOf?: (p: ProcessInfo) => number[] | undefined;
 }
 
 export function buildContainers(snapshot: Snapshot, ref: HostReference, opts: ContainerOptions = {}): Container[] {
   const hostnameOf = opts.hostnameOf ?? ((p: ProcessInfo) => envValue(p, 'HOSTNAME'));
+  const nsPidOf = opts.nsPidOf ?? ((p: ProcessInfo) => p.status?.nsPid);
   const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]));
   const members = new Map<string, ProcessInfo[]>();
   const meta = new Map<string, { runtime: Runtime | 'unknown'; id?: string; name?: string; pod?: string; path?: string }>();
@@ -100,9 +108,7 @@ export function buildContainers(snapshot: Snapshot, ref: HostReference, opts: Co
   const out: Container[] = [];
   for (const [key, procs] of members) {
     const pids = procs.map((p) => p.pid).sort((a, b) => a - b);
-    const set = new Set(pids);
-    const inits = procs.filter((p) => !set.has(p.stat?.ppid ?? p.status?.ppid ?? 0)).sort((a, b) => a.pid - b.pid);
-    const init = inits[0] ?? byPid.get(pids[0]!)!;
+    const init = pickInit(procs, byPid, ref, nsPidOf);
     const m = meta.get(key)!;
     const hostname = m.name === undefined ? hostnameOf(init) : undefined;
     const ns = namespacesOf(init);
@@ -122,6 +128,43 @@ export function buildContainers(snapshot: Snapshot, ref: HostReference, opts: Co
     });
   }
   return out.sort((a, b) => a.initPid - b.initPid);
+}
+
+const ppidOf = (p: ProcessInfo): number | undefined => p.stat?.ppid ?? p.status?.ppid;
+const startOf = (p: ProcessInfo): number => p.stat?.startTimeTicks ?? Number.MAX_SAFE_INTEGER;
+const earliest = (a: ProcessInfo, b: ProcessInfo): number => startOf(a) - startOf(b) || a.pid - b.pid;
+
+/** Bug 2 (issue 6): the init of a container is inside its own pid namespace, never the process that made it. */
+function pickInit(procs: ProcessInfo[], byPid: Map<number, ProcessInfo>, ref: HostReference, nsPidOf: (p: ProcessInfo) => number[] | undefined): ProcessInfo {
+  // the members' pid namespaces other than the host's, by key
+  const inNs = new Map<string, ProcessInfo[]>();
+  for (const p of procs) {
+    const id = p.ns?.pid;
+    if (id && !isHostNs(ref, id)) push(inNs, nsKey(id), p);
+  }
+  if (inNs.size > 0) {
+    // a namespace's roots: its members whose parent is in another pid namespace (its pid 1, and
+    // processes that setns()'d in: nsenter -p, docker exec)
+    const parentNsKey = (p: ProcessInfo): string | undefined => {
+      const pp = ppidOf(p);
+      const id = pp === undefined ? undefined : byPid.get(pp)?.ns?.pid;
+      return id ? nsKey(id) : undefined;
+    };
+    const rootsOf = (key: string): ProcessInfo[] => inNs.get(key)!.filter((p) => parentNsKey(p) !== key);
+    // the container's own: an outermost one, whose roots' parents are not in another member pid namespace
+    const keys = [...inNs.keys()];
+    const outer = keys.filter((k) => rootsOf(k).some((r) => { const pk = parentNsKey(r); return pk === undefined || !inNs.has(pk); }));
+    const candidates = (outer.length > 0 ? outer : keys).flatMap((k) => {
+      const roots = rootsOf(k);
+      return roots.length > 0 ? roots : inNs.get(k)!;
+    });
+    const one = candidates.filter((p) => nsPidOf(p)?.at(-1) === 1).sort(earliest)[0];
+    return one ?? candidates.sort(earliest)[0]!;
+  }
+  // no pid namespace of its own (docker --pid=host, unshare --net): the member whose parent is outside
+  const set = new Set(procs.map((p) => p.pid));
+  const inits = procs.filter((p) => !set.has(ppidOf(p) ?? 0)).sort(earliest);
+  return inits[0] ?? [...procs].sort(earliest)[0]!;
 }
 
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {

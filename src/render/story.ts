@@ -1,59 +1,51 @@
-import { NS_ENTRIES } from '../parse/ns-link.js';
-import { CAP_SETS, capNames, formatMaskHex, fullMask } from '../parse/capabilities.js';
-import { seccompModeName } from '../parse/proc-status.js';
+/**
+ * The process story (src/inspect/story.ts) as text, one section at a time, and as JSON.
+ * Pure: the sections hold everything; nothing here reads.
+ */
+import { formatMaskHex } from '../parse/capabilities.js';
 import { isIdentityMap, type IdMapRange } from '../parse/proc-id-map.js';
-import { propagationText } from '../parse/proc-mountinfo.js';
-import { commandOf, type ProcessInfo } from '../model/process.js';
-import { isHostNs, type HostReference, type NamespaceGroup } from '../model/namespaces.js';
-import type { Container } from '../model/containers.js';
-import type { CgroupLayout } from '../cgroup/layout.js';
-import type { CgroupStats } from '../cgroup/stats.js';
+import { propagationText, type MountInfo } from '../parse/proc-mountinfo.js';
 import { formatBytes, formatUsec } from '../util/units.js';
+import {
+  storySection,
+  unknownMark,
+  type CgroupMembershipFact,
+  type NamespacesSection,
+  type OverviewSection,
+  type ProcessStory,
+  type ResourcesSection,
+  type StorySection,
+  type Unknown,
+} from '../model/story.js';
 import { escapeControl } from './escape.js';
 import { renderTable, toJson, type Column } from './table.js';
 
-/** Everything `cinf --pid P` tells of one process. */
-export interface ProcessStory {
-  p: ProcessInfo;
-  ref: HostReference;
-  container: Container | undefined;
-  layout: CgroupLayout;
-  /** each /proc/<pid>/cgroup line with its hierarchy name and directory (relative to the sys root) */
-  cgroups: { hierarchy: string; path: string; dir: string | undefined }[];
-  stats: CgroupStats;
-  /** every namespace's process count, to say who else shares it */
-  nsGroups: Map<string, NamespaceGroup>;
-  userName(uid: number | undefined): string | undefined;
-}
+export { describeCapSet } from '../model/story.js';
 
-export interface StoryOptions {
+export interface StoryRenderOptions {
+  /** tell the environment section (when the story has one) */
   env?: boolean;
+  /** tell the mounts section (when the story has one) */
   mounts?: boolean;
-  width?: number;
 }
 
-const DENIED = '-';
+const DASH = '-';
 
-function denied(p: ProcessInfo, file: string): string | undefined {
-  const e = p.errors[file];
-  if (e === 'PERMISSION_DENIED') return `${DENIED} (permission denied)`;
-  if (e === 'PARSE') return '? (unexpected format)';
-  if (e === 'PROCESS_GONE') return `${DENIED} (process exited)`;
-  return undefined;
-}
-
-function idText(id: number, name: string | undefined): string {
-  return name !== undefined && name !== String(id) ? `${id}(${name})` : String(id);
+/** `- (permission denied)`, `? (unexpected format)`, `- (process exited)`; a plain `-` otherwise. */
+export function unknownText(u: Unknown | undefined): string {
+  if (!u) return DASH;
+  if (u.reason === 'denied' || u.reason === 'unparsable' || u.reason === 'gone') return `${unknownMark(u)} (${u.because})`;
+  return DASH;
 }
 
 function mapText(map: IdMapRange[] | undefined): string {
-  if (!map) return DENIED;
+  if (!map) return DASH;
   if (map.length === 0) return '(empty: nothing mapped yet)';
   if (isIdentityMap(map)) return '0 0 4294967295 (identity: the initial user namespace)';
   return map.map((r) => `${r.inside} ${r.outside} ${r.count}`).join('; ');
 }
 
-function section(title: string, body: string[]): string {
+function block(title: string, body: string[]): string {
   return `${title}\n${body.map((l) => (l === '' ? '' : `  ${l}`)).join('\n')}\n`;
 }
 
@@ -62,241 +54,248 @@ function kv(pairs: [string, string][]): string[] {
   return pairs.map(([k, v]) => `${k.padEnd(w)}  ${v}`);
 }
 
-export function renderStory(s: ProcessStory, opts: StoryOptions = {}): string {
-  const { p } = s;
-  const st = p.status;
-  const out: string[] = [];
-  const name = p.stat?.comm ?? st?.name ?? p.comm ?? '?';
-  out.push(`${escapeControl(`PID ${p.pid}  ${name}  ${commandOf(p)}`)}\n`);
+function tableLines<R>(rows: R[], cols: Column<R>[]): string[] {
+  return renderTable(rows, cols).trimEnd().split('\n');
+}
 
-  const proc: [string, string][] = [
-    ['state', st ? `${st.state} (${st.stateName})` : p.stat?.state ?? DENIED],
-    ['parent', String(p.stat?.ppid ?? st?.ppid ?? DENIED)],
-    ['threads', String(st?.threads ?? p.stat?.numThreads ?? DENIED)],
+/** The first line: `PID 1234  redis-server  redis-server *:6379`. */
+export function storyHeadline(o: OverviewSection): string {
+  return escapeControl(`PID ${o.pid}  ${o.name ?? '?'}  ${o.command}`);
+}
+
+function containerText(o: OverviewSection): string {
+  const c = o.container;
+  switch (c.kind) {
+    case 'container':
+      return `${c.name} (${c.runtime}${c.id && c.id !== c.name ? ` ${c.id}` : ''}, init pid ${c.initPid}, ${c.processes} process${c.processes === 1 ? '' : 'es'})`;
+    case 'host':
+      return 'none: all its namespaces are the host’s';
+    case 'none':
+      return `none found (its own ${c.ownTypes.join(', ')} namespace${c.ownTypes.length === 1 ? '' : 's'})`;
+    case 'unknown':
+      return `unknown: ${c.because}`;
+  }
+}
+
+function renderOverview(o: OverviewSection): string {
+  const rows: [string, string][] = [
+    ['state', o.state ? (o.state.name !== undefined ? `${o.state.code} (${o.state.name})` : o.state.code) : DASH],
+    ['parent', String(o.ppid ?? DASH)],
+    ['threads', String(o.threads ?? DASH)],
   ];
-  if (st?.nsPid && st.nsPid.length > 1) proc.push(['pid in its namespaces', st.nsPid.join(' → ')]);
-  if (st) {
-    proc.push(['uid (real eff saved fs)', [st.uid.real, st.uid.effective, st.uid.saved, st.uid.fs].map((u) => idText(u, s.userName(u))).join(' ')]);
-    proc.push(['gid (real eff saved fs)', [st.gid.real, st.gid.effective, st.gid.saved, st.gid.fs].join(' ')]);
-    proc.push(['groups', st.groups.length ? st.groups.join(' ') : '(none)']);
-  } else proc.push(['status', denied(p, 'status') ?? DENIED]);
-  if (st?.kthread) proc.push(['kernel thread', 'yes']);
-  proc.push([
-    'container',
-    s.container
-      ? `${s.container.name} (${s.container.runtime}${s.container.id && s.container.id !== s.container.name ? ` ${s.container.id}` : ''}, init pid ${s.container.initPid}, ${s.container.pids.length} process${s.container.pids.length === 1 ? "" : "es"})`
-      : 'none: all its namespaces are the host’s',
-  ]);
-  out.push(section('PROCESS', kv(proc.map(([k, v]) => [k, escapeControl(v)]))));
+  if (o.nsPid && o.nsPid.length > 1) rows.push(['pid in its namespaces', o.nsPid.join(' → ')]);
+  if (o.uid && o.gid && o.groups) {
+    const u = o.uid;
+    const idText = (x: { id: number; name: string | undefined }) => (x.name !== undefined && x.name !== String(x.id) ? `${x.id}(${x.name})` : String(x.id));
+    rows.push(['uid (real eff saved fs)', [u.real, u.effective, u.saved, u.fs].map(idText).join(' ')]);
+    rows.push(['gid (real eff saved fs)', [o.gid.real, o.gid.effective, o.gid.saved, o.gid.fs].join(' ')]);
+    rows.push(['groups', o.groups.length ? o.groups.join(' ') : '(none)']);
+  } else rows.push(['status', unknownText(o.status)]);
+  if (o.kernelThread) rows.push(['kernel thread', 'yes']);
+  rows.push(['container', containerText(o)]);
+  return block(o.title, kv(rows.map(([k, v]) => [k, escapeControl(v)])));
+}
 
-  // namespaces
-  const refText =
-    (s.ref.pid === undefined ? `host = ${s.ref.how}` : s.ref.how === 'pid 1' ? 'host = pid 1' : `host = pid ${s.ref.pid} (${s.ref.how})`) +
-    (s.ref.initialPidNs ? '' : "; this /proc is a container's: its pid namespace is not the initial one");
-  const nsRows: { entry: string; inode: string; shared: string; nprocs: string }[] = [];
-  for (const entry of NS_ENTRIES) {
-    const id = p.ns?.[entry];
-    const err = p.errors[`ns/${entry}`];
-    if (!id) {
-      if (err === 'PERMISSION_DENIED') nsRows.push({ entry, inode: DENIED, shared: 'permission denied', nprocs: DENIED });
-      continue;
+function referenceText(s: NamespacesSection): string {
+  const r = s.reference;
+  return (
+    (r.pid === undefined ? `host = ${r.how}` : r.how === 'pid 1' ? 'host = pid 1' : `host = pid ${r.pid} (${r.how})`) +
+    (r.initialPidNs ? '' : "; this /proc is a container's: its pid namespace is not the initial one")
+  );
+}
+
+const SHARING_TEXT = { host: 'host', own: 'own', 'same-as-own': 'same as own', 'new-for-children': 'children get a new one', unknown: '?' } as const;
+
+function renderNamespaces(s: NamespacesSection): string {
+  type Row = { entry: string; inode: string; shared: string; nprocs: string };
+  const rows: Row[] = s.entries.map((e) => {
+    if (e.unknown) {
+      const mark = unknownMark(e.unknown);
+      return { entry: e.entry, inode: mark, shared: e.unknown.because, nprocs: mark };
     }
-    const g = s.nsGroups.get(`${id.type}:${id.dev}:${id.inode}`);
-    const isChildren = entry.endsWith('_for_children');
-    const sameAsOwn = isChildren && p.ns?.[id.type]?.inode === id.inode;
-    nsRows.push({
-      entry,
-      inode: String(id.inode),
-      shared: isChildren ? (sameAsOwn ? 'same as own' : 'children get a new one') : isHostNs(s.ref, id) ? 'host' : 'own',
-      nprocs: isChildren ? '' : String(g?.pids.length ?? 1),
-    });
-  }
-  if (!p.ns && p.errors.ns) nsRows.push({ entry: 'all', inode: DENIED, shared: p.errors.ns, nprocs: DENIED });
-  for (const th of p.threads ?? []) {
-    for (const [t, id] of Object.entries(th.ns)) {
-      if (p.ns?.[t as keyof typeof p.ns]?.inode === id.inode) continue;
-      nsRows.push({ entry: `${t} (thread ${th.tid})`, inode: String(id.inode), shared: isHostNs(s.ref, id) ? 'host' : 'own', nprocs: '' });
-    }
-  }
-  const nsCols: Column<(typeof nsRows)[number]>[] = [
+    if (e.tid !== undefined) return { entry: `${e.type} (thread ${e.tid})`, inode: String(e.inode), shared: SHARING_TEXT[e.sharing], nprocs: '' };
+    return { entry: e.entry, inode: String(e.inode), shared: SHARING_TEXT[e.sharing], nprocs: e.processes === undefined ? '' : String(e.processes) };
+  });
+  if (s.unknown && s.entries.length === 0) rows.push({ entry: 'all', inode: unknownMark(s.unknown), shared: s.unknown.because, nprocs: unknownMark(s.unknown) });
+  const cols: Column<Row>[] = [
     { id: 'TYPE', help: '', json: 'string', value: (r) => r.entry },
     { id: 'NS', help: '', json: 'number', align: 'right', value: (r) => r.inode },
     { id: 'SHARED', help: '', json: 'string', value: (r) => r.shared },
     { id: 'NPROCS', help: '', json: 'number', align: 'right', value: (r) => r.nprocs },
   ];
-  out.push(section(`NAMESPACES (${refText})`, renderTable(nsRows, nsCols).trimEnd().split('\n')));
-
-  // cgroups
-  const cgBody: string[] = [];
-  if (p.cgroups) {
-    const cols: Column<(typeof s.cgroups)[number]>[] = [
-      { id: 'HIERARCHY', help: '', json: 'string', value: (r) => r.hierarchy },
-      { id: 'PATH', help: '', json: 'string', value: (r) => r.path },
-      { id: 'DIRECTORY', help: '', json: 'string', value: (r) => (r.dir === undefined ? '(not mounted here)' : `/sys/${r.dir}`) },
-    ];
-    cgBody.push(...renderTable(s.cgroups, cols).trimEnd().split('\n'));
-  } else cgBody.push(denied(p, 'cgroup') ?? DENIED);
-  out.push(section(`CGROUPS (${s.layout.mode === 'hybrid' ? 'v1 + v2 hybrid' : s.layout.mode})`, cgBody));
-
-  out.push(section('LIMITS AND USAGE', limitLines(s.stats)));
-
-  // capabilities
-  const capBody: string[] = [];
-  if (st) {
-    const masks: Record<string, bigint | undefined> = {
-      inheritable: st.capInh,
-      permitted: st.capPrm,
-      effective: st.capEff,
-      bounding: st.capBnd,
-      ambient: st.capAmb,
-    };
-    const full = fullMask();
-    for (const set of CAP_SETS) {
-      const m = masks[set];
-      if (m === undefined) continue;
-      capBody.push(`${set.padEnd(11)} ${formatMaskHex(m)}  ${describeCapSet(m, full)}`);
-      continue;
-    }
-  } else capBody.push(denied(p, 'status') ?? DENIED);
-  out.push(section('CAPABILITIES', capBody));
-
-  const sec: [string, string][] = st
-    ? [
-        ['seccomp', `${seccompModeName(st.seccomp)}${st.seccompFilters ? ` (${st.seccompFilters} filter${st.seccompFilters === 1 ? '' : 's'})` : ''}`],
-        ['no_new_privs', st.noNewPrivs === undefined ? 'unsupported' : st.noNewPrivs ? 'yes' : 'no'],
-      ]
-    : [['seccomp', denied(p, 'status') ?? DENIED]];
-  out.push(section('SECURITY', kv(sec)));
-
-  out.push(
-    section(
-      'USER NAMESPACE',
-      kv([
-        ['uid_map', denied(p, 'uid_map') ?? mapText(p.uidMap)],
-        ['gid_map', denied(p, 'gid_map') ?? mapText(p.gidMap)],
-        ['setgroups', denied(p, 'setgroups') ?? p.setgroups ?? DENIED],
-      ]),
-    ),
-  );
-
-  if (opts.env) {
-    const body = p.environ
-      ? p.environ.length === 0
-        ? ['(empty)']
-        : p.environ.map((e) => escapeControl(e.value === undefined ? e.key : `${e.key}=${e.value}`))
-      : [denied(p, 'environ') ?? DENIED];
-    out.push(section('ENVIRONMENT', body));
-  }
-  if (opts.mounts) {
-    let body: string[];
-    if (p.mounts) {
-      const cols: Column<NonNullable<ProcessInfo['mounts']>[number]>[] = [
-        { id: 'ID', help: '', json: 'number', align: 'right', value: (m) => m.mountId },
-        { id: 'MOUNTPOINT', help: '', json: 'string', value: (m) => m.mountPoint },
-        { id: 'FSTYPE', help: '', json: 'string', value: (m) => m.fsType },
-        { id: 'SOURCE', help: '', json: 'string', value: (m) => (m.source === '' ? '-' : m.source) },
-        { id: 'ROOT', help: '', json: 'string', value: (m) => m.root },
-        { id: 'OPTIONS', help: '', json: 'string', value: (m) => m.mountOptions.join(',') },
-        { id: 'PROPAGATION', help: '', json: 'string', value: (m) => propagationText(m.propagation) },
-      ];
-      body = renderTable(p.mounts, cols).trimEnd().split('\n');
-    } else body = [denied(p, 'mountinfo') ?? DENIED];
-    out.push(section('MOUNTS', body));
-  }
-  return out.join('\n');
+  return block(`${s.title} (${referenceText(s)})`, tableLines(rows, cols));
 }
 
-/**
- * Name a set the short way when most bits are on: `all`, `all except cap_sys_resource`,
- * else the list. Bits above the known capabilities are always named by number.
- */
-export function describeCapSet(m: bigint, full: bigint): string {
-  if (m === 0n) return '(none)';
-  const extra = m & ~full ? `,${capNames(m & ~full).join(',')}` : '';
-  const missing = capNames(full & ~m);
-  if (missing.length === 0) return `all${extra}`;
-  if (missing.length <= 5) return `all except ${missing.join(',')}${extra}`;
-  return capNames(m).join(',');
+function renderCgroups(s: Extract<StorySection, { id: 'cgroups' }>): string {
+  const mode = s.mode === 'hybrid' ? 'v1 + v2 hybrid' : s.mode;
+  let body: string[];
+  if (s.unknown) body = [unknownText(s.unknown)];
+  else {
+    const cols: Column<CgroupMembershipFact>[] = [
+      { id: 'HIERARCHY', help: '', json: 'string', value: (r) => r.hierarchy },
+      { id: 'PATH', help: '', json: 'string', value: (r) => r.path },
+      { id: 'DIRECTORY', help: '', json: 'string', value: (r) => r.dir ?? '(not mounted here)' },
+    ];
+    body = tableLines(s.memberships, cols);
+  }
+  return block(`${s.title} (${mode})`, body);
 }
 
 function limit(n: number | null | undefined, fmt: (n: number) => string): string {
-  return n === null ? 'unlimited' : n === undefined ? '-' : fmt(n);
+  return n === null ? 'unlimited' : n === undefined ? DASH : fmt(n);
 }
 
-export function limitLines(stats: CgroupStats): string[] {
+function unreadable(u: Unknown): string {
+  return u.reason === 'denied' ? '- (permission denied)' : '? (unreadable)';
+}
+
+/** The LIMITS AND USAGE lines (each figure labelled with the directory it came from). */
+export function limitLines(s: ResourcesSection): string[] {
   const lines: string[] = [];
-  const m = stats.memory;
+  const m = s.memory;
   if (m) {
     const pct = m.limitBytes ? ` (${((m.workingSetBytes / m.limitBytes) * 100).toFixed(1)}% of limit)` : '';
     lines.push(
       `memory  usage ${formatBytes(m.usageBytes)}, working set ${formatBytes(m.workingSetBytes)}${pct}, limit ${limit(m.limitBytes, formatBytes)}` +
-        `${m.oomKills !== undefined ? `, oom kills ${m.oomKills}` : ''}${m.limitHits !== undefined ? `, limit hit ${m.limitHits}×` : ''}  [v${m.version} /sys/${m.dir}]`,
+        `${m.oomKills !== undefined ? `, oom kills ${m.oomKills}` : ''}${m.limitHits !== undefined ? `, limit hit ${m.limitHits}×` : ''}  [v${m.version} ${m.dir}]`,
     );
-  } else if (stats.errors.memory) lines.push(`memory  ${stats.errors.memory === 'PERMISSION_DENIED' ? '- (permission denied)' : '? (unreadable)'}`);
-  const c = stats.cpu;
+  } else if (s.unknown.memory) lines.push(`memory  ${unreadable(s.unknown.memory)}`);
+  const c = s.cpu;
   if (c) {
     const quota = c.quotaUsec === null ? 'no quota' : `quota ${(c.quotaUsec / (c.periodUsec ?? 100000)).toFixed(2)} CPUs`;
     const weight = c.weight !== undefined ? `weight ${c.weight}` : c.shares !== undefined ? `shares ${c.shares}` : '';
     const thr = c.nrThrottled !== undefined ? `, throttled ${c.nrThrottled}/${c.nrPeriods ?? 0} periods (${formatUsec(c.throttledUsec ?? 0)})` : '';
-    lines.push(`cpu     usage ${formatUsec(c.usageUsec)}, ${[weight, quota].filter(Boolean).join(', ')}${thr}  [v${c.version} /sys/${c.dir}]`);
-  } else if (stats.errors.cpu) lines.push(`cpu     ${stats.errors.cpu === 'PERMISSION_DENIED' ? '- (permission denied)' : '? (unreadable)'}`);
-  const pd = stats.pids;
-  if (pd) lines.push(`pids    current ${pd.current}, max ${limit(pd.max, String)}  [v${pd.version} /sys/${pd.dir}]`);
-  const io = stats.io;
-  if (io) lines.push(`io      read ${formatBytes(io.readBytes)} (${io.readOps} ops), write ${formatBytes(io.writeBytes)} (${io.writeOps} ops)  [v${io.version} /sys/${io.dir}]`);
+    lines.push(`cpu     usage ${formatUsec(c.usageUsec)}, ${[weight, quota].filter(Boolean).join(', ')}${thr}  [v${c.version} ${c.dir}]`);
+  } else if (s.unknown.cpu) lines.push(`cpu     ${unreadable(s.unknown.cpu)}`);
+  const pd = s.pids;
+  if (pd) lines.push(`pids    current ${pd.current}, max ${limit(pd.max, String)}  [v${pd.version} ${pd.dir}]`);
+  const io = s.io;
+  if (io) lines.push(`io      read ${formatBytes(io.readBytes)} (${io.readOps} ops), write ${formatBytes(io.writeBytes)} (${io.writeOps} ops)  [v${io.version} ${io.dir}]`);
   if (lines.length === 0) lines.push('(no resource controllers reachable for this process)');
-  return lines;
+  // directory names come from the host (anyone who can name a cgroup): escape them
+  return lines.map(escapeControl);
 }
 
-/** The whole story as JSON (BigInt masks as hex strings). */
-export function storyJson(s: ProcessStory): unknown {
-  const { p } = s;
-  const st = p.status;
-  return toJson({
-    pid: p.pid,
-    name: p.stat?.comm ?? st?.name,
-    cmdline: p.cmdline,
-    state: st?.state ?? p.stat?.state,
-    ppid: p.stat?.ppid ?? st?.ppid,
-    threads: st?.threads,
-    uid: st?.uid,
-    gid: st?.gid,
-    groups: st?.groups,
-    nspid: st?.nsPid,
-    container: s.container ? { name: s.container.name, runtime: s.container.runtime, id: s.container.id ?? null, initPid: s.container.initPid } : null,
-    hostReference: { pid: s.ref.pid ?? null, how: s.ref.how, initialPidNamespace: s.ref.initialPidNs },
-    namespaces: Object.fromEntries(
-      NS_ENTRIES.filter((e) => p.ns?.[e]).map((e) => {
-        const id = p.ns![e]!;
-        return [e, { inode: id.inode, dev: id.dev, host: isHostNs(s.ref, id) }];
-      }),
-    ),
-    cgroupMode: s.layout.mode,
-    cgroups: s.cgroups.map((c) => ({ ...c, dir: c.dir === undefined ? null : `/sys/${c.dir}` })),
-    resources: { memory: s.stats.memory, cpu: s.stats.cpu, pids: s.stats.pids, io: s.stats.io },
-    capabilities: st
-      ? Object.fromEntries(
-          (
+function renderMounts(mounts: MountInfo[]): string[] {
+  const cols: Column<MountInfo>[] = [
+    { id: 'ID', help: '', json: 'number', align: 'right', value: (m) => m.mountId },
+    { id: 'MOUNTPOINT', help: '', json: 'string', value: (m) => m.mountPoint },
+    { id: 'FSTYPE', help: '', json: 'string', value: (m) => m.fsType },
+    { id: 'SOURCE', help: '', json: 'string', value: (m) => (m.source === '' ? '-' : m.source) },
+    { id: 'ROOT', help: '', json: 'string', value: (m) => m.root },
+    { id: 'OPTIONS', help: '', json: 'string', value: (m) => m.mountOptions.join(',') },
+    { id: 'PROPAGATION', help: '', json: 'string', value: (m) => propagationText(m.propagation) },
+  ];
+  return tableLines(mounts, cols);
+}
+
+/** One section as text: its title line and its indented body, ending in a newline. */
+export function renderStorySection(section: StorySection, _opts: StoryRenderOptions = {}): string {
+  switch (section.id) {
+    case 'overview':
+      return renderOverview(section);
+    case 'namespaces':
+      return renderNamespaces(section);
+    case 'cgroups':
+      return renderCgroups(section);
+    case 'resources':
+      return block(section.title, limitLines(section));
+    case 'capabilities':
+      return block(
+        section.title,
+        section.unknown ? [unknownText(section.unknown)] : section.sets.map((c) => `${c.set.padEnd(11)} ${formatMaskHex(c.mask)}  ${c.summary}`),
+      );
+    case 'security': {
+      const rows: [string, string][] = section.unknown
+        ? [['seccomp', unknownText(section.unknown)]]
+        : [
             [
-              ['inheritable', st.capInh],
-              ['permitted', st.capPrm],
-              ['effective', st.capEff],
-              ['bounding', st.capBnd],
-              ['ambient', st.capAmb],
-            ] as const
-          )
-            .filter(([, m]) => m !== undefined)
-            .map(([k, m]) => [k, { mask: m, names: capNames(m!) }]),
-        )
-      : null,
-    seccomp: st ? { mode: seccompModeName(st.seccomp), filters: st.seccompFilters ?? null } : null,
-    noNewPrivs: st?.noNewPrivs ?? null,
-    uidMap: p.uidMap ?? null,
-    gidMap: p.gidMap ?? null,
-    setgroups: p.setgroups ?? null,
-    environ: p.environ ?? null,
-    mounts: p.mounts ?? null,
-    errors: p.errors,
+              'seccomp',
+              `${section.seccomp?.mode ?? DASH}${section.seccomp?.filters ? ` (${section.seccomp.filters} filter${section.seccomp.filters === 1 ? '' : 's'})` : ''}`,
+            ],
+            ['no_new_privs', section.noNewPrivs === 'unsupported' ? 'unsupported' : section.noNewPrivs === undefined ? DASH : section.noNewPrivs ? 'yes' : 'no'],
+          ];
+      // the LSM line only where there is something to say: a label, or a label we may not read
+      if (section.lsm) rows.push(['lsm label', section.lsm.label]);
+      else if (section.lsmUnknown?.reason === 'denied') rows.push(['lsm label', unknownText(section.lsmUnknown)]);
+      return block(section.title, kv(rows.map(([k, v]) => [k, escapeControl(v)])));
+    }
+    case 'user-namespace':
+      return block(
+        section.title,
+        kv([
+          ['uid_map', section.unknown.uidMap ? unknownText(section.unknown.uidMap) : mapText(section.uidMap)],
+          ['gid_map', section.unknown.gidMap ? unknownText(section.unknown.gidMap) : mapText(section.gidMap)],
+          ['setgroups', section.unknown.setgroups ? unknownText(section.unknown.setgroups) : section.setgroups ?? DASH],
+        ]),
+      );
+    case 'environment':
+      return block(
+        section.title,
+        section.vars
+          ? section.vars.length === 0
+            ? ['(empty)']
+            : section.vars.map((e) => escapeControl(e.value === undefined ? e.key : `${e.key}=${e.value}`))
+          : [unknownText(section.unknown)],
+      );
+    case 'mounts':
+      return block(section.title, section.mounts ? renderMounts(section.mounts) : [unknownText(section.unknown)]);
+  }
+}
+
+/** The whole story as text: the headline, then each section (environment and mounts only when asked). */
+export function renderStory(story: ProcessStory, opts: StoryRenderOptions = {}): string {
+  const out: string[] = [];
+  const o = storySection(story, 'overview');
+  if (o) out.push(`${storyHeadline(o)}\n`);
+  for (const s of story.sections) {
+    if (s.id === 'environment' && !opts.env) continue;
+    if (s.id === 'mounts' && !opts.mounts) continue;
+    out.push(renderStorySection(s, opts));
+  }
+  return out.join('\n');
+}
+
+/** The story as JSON (BigInt masks as hex strings): the sections' data in cinf's JSON shape. */
+export function storyJson(story: ProcessStory): unknown {
+  const o = storySection(story, 'overview')!;
+  const ns = storySection(story, 'namespaces')!;
+  const cg = storySection(story, 'cgroups')!;
+  const res = storySection(story, 'resources')!;
+  const caps = storySection(story, 'capabilities')!;
+  const sec = storySection(story, 'security')!;
+  const userns = storySection(story, 'user-namespace')!;
+  const env = storySection(story, 'environment');
+  const mounts = storySection(story, 'mounts');
+  const c = o.container;
+  return toJson({
+    pid: o.pid,
+    name: o.name,
+    cmdline: o.cmdline,
+    state: o.state?.code,
+    ppid: o.ppid,
+    threads: o.threads,
+    uid: o.uid ? { real: o.uid.real.id, effective: o.uid.effective.id, saved: o.uid.saved.id, fs: o.uid.fs.id } : undefined,
+    gid: o.gid,
+    groups: o.groups,
+    nspid: o.nsPid,
+    container: c.kind === 'container' ? { name: c.name, runtime: c.runtime, id: c.id ?? null, initPid: c.initPid } : null,
+    hostReference: { pid: ns.reference.pid ?? null, how: ns.reference.how, initialPidNamespace: ns.reference.initialPidNs },
+    namespaces: Object.fromEntries(
+      ns.entries.filter((e) => e.tid === undefined && e.inode !== undefined).map((e) => [e.entry, { inode: e.inode, dev: e.dev, host: e.isHost }]),
+    ),
+    cgroupMode: cg.mode,
+    cgroups: cg.memberships,
+    resources: { memory: res.memory, cpu: res.cpu, pids: res.pids, io: res.io },
+    capabilities: caps.unknown ? null : Object.fromEntries(caps.sets.map((s) => [s.set, { mask: s.mask, names: s.names }])),
+    seccomp: sec.seccomp ? { mode: sec.seccomp.mode, filters: sec.seccomp.filters ?? null } : null,
+    noNewPrivs: typeof sec.noNewPrivs === 'boolean' ? sec.noNewPrivs : null,
+    ...(sec.lsm ? { lsm: sec.lsm.label } : {}),
+    uidMap: userns.uidMap ?? null,
+    gidMap: userns.gidMap ?? null,
+    setgroups: userns.setgroups ?? null,
+    environ: env?.vars ?? null,
+    mounts: mounts?.mounts ?? null,
+    errors: story.errors,
   });
 }
-

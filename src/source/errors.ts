@@ -2,8 +2,9 @@
  * Every failure to read the kernel's files is one of a few kinds. The kind decides what the
  * callers do: a vanished process is counted and skipped, a denied field is shown as `-`, a
  * missing file (the kernel lacks it) is simply absent, a parse failure is shown as `?`.
+ * NOT_SUPPORTED: a live-only call (an fd, an nsfs ioctl) asked of a host dump.
  */
-export type ProcErrorCode = 'PROCESS_GONE' | 'PERMISSION_DENIED' | 'NOT_FOUND' | 'PARSE' | 'IO';
+export type ProcErrorCode = 'PROCESS_GONE' | 'PERMISSION_DENIED' | 'NOT_FOUND' | 'PARSE' | 'IO' | 'NOT_SUPPORTED';
 
 export class ProcError extends Error {
   readonly code: ProcErrorCode;

@@ -2,6 +2,7 @@ import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, rea
 import { join } from 'node:path';
 import { ProcError, classifyProcErrno, errnoOf } from './errors.js';
 import { strerror } from '../util/strerror.js';
+import { DumpKernelCalls, LiveKernelCalls, type LiveKernel } from './kernel.js';
 
 /**
  * The one door to the kernel. Every read of /proc and /sys goes through a ProcSource, so the
@@ -30,6 +31,8 @@ export interface ProcSource {
   selfPid(): number | undefined;
   /** a file of the host's /etc (passwd, group): the live one, or the dump's etc/ beside proc/ */
   readEtc(rel: string): string | undefined;
+  /** live-only: fds, ns identity and the nsfs ioctls (src/source/kernel.ts); NOT_SUPPORTED on a dump */
+  readonly kernel: LiveKernel;
 }
 
 export interface SysEntry {
@@ -56,6 +59,7 @@ export class DirectoryProcSource implements ProcSource {
   private readonly errors: InjectedErrors;
   private readonly manifest: Manifest;
   private nsDev: number | undefined;
+  readonly kernel: LiveKernel;
 
   constructor(opts: SourceOptions = {}) {
     this.procRoot = opts.procRoot ?? '/proc';
@@ -66,6 +70,7 @@ export class DirectoryProcSource implements ProcSource {
     this.manifest = this.isLive ? {} : readJsonIfExists<Manifest>(join(hostDir, 'MANIFEST.json')) ?? {};
     this.noErrors = Object.keys(this.errors).length === 0;
     this.procPrefix = this.procRoot.endsWith('/') ? this.procRoot : `${this.procRoot}/`;
+    this.kernel = this.isLive ? new LiveKernelCalls(this.procRoot, this.sysRoot) : new DumpKernelCalls(this.procRoot);
   }
 
   private readonly noErrors: boolean;

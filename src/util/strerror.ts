@@ -20,6 +20,7 @@ const STRERROR: Record<string, string> = {
   EMFILE: 'Too many open files',
   ENOTTY: 'Inappropriate ioctl for device',
   ENOSPC: 'No space left on device',
+  ERANGE: 'Numerical result out of range',
   EROFS: 'Read-only file system',
   ENOSYS: 'Function not implemented',
   EUSERS: 'Too many users',

@@ -105,16 +105,40 @@ describe('namespaces kept by bind mounts', () => {
 });
 
 describe('containers', () => {
-  it('joins an unshare --fork parent with its child through pid_for_children, names it by init', () => {
-    // unshare (40): new user/mnt/net; its child (41): also a new pid namespace
+  it('joins an unshare --fork parent with its child through pid_for_children; the init is the child (bug 2)', () => {
+    // unshare (40): new user/mnt/net, still in the host pid namespace; its child (41): pid 1 of a new one.
+    // Bug 2 (issue 6): the init was the unshare parent, outside the container's pid namespace
     const s = snap([proc(2, 0, {}), proc(1, 0, {}), proc(40, 1, { user: 60, mnt: 61, net: 62, pid_for_children: 63 }), proc(41, 40, { user: 60, mnt: 61, net: 62, pid: 63 }), proc(42, 1, { net: 90 })]);
     const cs = buildContainers(s, findHostReference(s));
     expect(cs.map((c) => [c.initPid, c.pids])).toEqual([
-      [40, [40, 41]],
+      [41, [40, 41]],
       [42, [42]],
     ]);
-    expect(cs[0]!.name).toBe('p40');
+    expect(cs[0]!.name).toBe('p41');
+    expect(cs[0]!.namespaces.pid?.inode).toBe(63);
+    expect(cs[0]!.sharedWithHost).not.toContain('pid');
     expect(cs[1]!.sharedWithHost).toEqual(['mnt', 'time', 'cgroup', 'pid', 'user', 'uts', 'ipc']);
+  });
+  it('bug 2: a process that setns()ed into the pid namespace (nsenter -p, docker exec) is not the init, even with a lower pid', () => {
+    // pid 30 was nsenter'ed in by a host process (ppid 1) after a pid wrap: lower pid, later start
+    const late = proc(30, 1, { mnt: 61, pid: 63 }, {});
+    late.stat = { ...late.stat!, startTimeTicks: 900 };
+    const s = snap([proc(2, 0, {}), proc(40, 1, { mnt: 61, pid_for_children: 63 }), proc(41, 40, { mnt: 61, pid: 63 }), proc(43, 41, { mnt: 61, pid: 63 }), late]);
+    expect(buildContainers(s, findHostReference(s)).map((c) => c.initPid)).toEqual([41]);
+    // with NSpid known, the one whose NSpid ends in 1 wins whatever the start times say
+    const early = proc(30, 1, { mnt: 61, pid: 63 }, { status: { nsPid: [30, 7] } as ProcessInfo['status'] });
+    early.stat = { ...early.stat!, startTimeTicks: 1 };
+    const s2 = snap([proc(2, 0, {}), proc(40, 1, { mnt: 61, pid_for_children: 63 }), proc(41, 40, { mnt: 61, pid: 63 }, { status: { nsPid: [41, 1] } as ProcessInfo['status'] }), early]);
+    expect(buildContainers(s2, findHostReference(s2)).map((c) => c.initPid)).toEqual([41]);
+  });
+  it('bug 2: nested pid namespaces in one container: the init is pid 1 of the outermost', () => {
+    // 41: pid 1 of ns 63; 45 (child of 43): pid 1 of ns 64 nested in it; all share mnt 61
+    const s = snap([proc(2, 0, {}), proc(40, 1, { mnt: 61, pid_for_children: 63 }), proc(41, 40, { mnt: 61, pid: 63 }), proc(43, 41, { mnt: 61, pid: 63, pid_for_children: 64 }), proc(45, 43, { mnt: 61, pid: 64 })]);
+    expect(buildContainers(s, findHostReference(s)).map((c) => [c.initPid, c.pids])).toEqual([[41, [40, 41, 43, 45]]]);
+  });
+  it('no pid namespace of its own (unshare --net, docker --pid=host): the member whose parent is outside', () => {
+    const s = snap([proc(2, 0, {}), proc(50, 1, { net: 91 }), proc(51, 50, { net: 91 })]);
+    expect(buildContainers(s, findHostReference(s)).map((c) => c.initPid)).toEqual([50]);
   });
   it('docker --net=container:db shares a network namespace but stays two containers (cgroup names win)', () => {
     const a = 'a'.repeat(64);

@@ -52,7 +52,7 @@ describe.skipIf(!NATIVE || !IS_ROOT)('native step runner (fork → steps → exe
   beforeAll(async () => {
     target = spawned.start('unshare', ['--net', '--uts', 'sh', '-c', 'hostname native-target; exec sleep 600']).pid!;
     keep = new Set([target]);
-    expect(await waitFor(() => readlinkSync(`/proc/${target}/ns/net`) !== readlinkSync('/proc/self/ns/net') && readlinkSync(`/proc/${target}/exe`).endsWith('sleep'))).toBe(true);
+    expect(await waitFor(() => readlinkSync(`/proc/${target}/ns/net`) !== readlinkSync('/proc/self/ns/net') && readlinkSync(`/proc/${target}/exe`).endsWith('sleep'), 60_000)).toBe(true);
     // a tiny root: /usr bind-mounted inside the child's own mount namespace, symlinks for /bin, /lib…
     root = mkdtempSync(join(tmpdir(), 'hostscope-root-'));
     for (const d of ['usr', 'old', 'proc', 'tmp']) mkdirSync(join(root, d));

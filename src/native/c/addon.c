@@ -9,8 +9,13 @@
 #include <uv.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "hs.h"
@@ -164,7 +169,9 @@ static int convert_step(napi_env env, struct arena *ar, napi_value obj, struct h
 	if (has(env, obj, "a", &v)) {
 		uint32_t n;
 		napi_get_array_length(env, v, &n);
-		for (uint32_t i = 0; i < n && i < 4; i++) {
+		if (n > 6)
+			return -1;
+		for (uint32_t i = 0; i < n; i++) {
 			napi_value x;
 			napi_valuetype t;
 			napi_get_element(env, v, i, &x);
@@ -181,11 +188,29 @@ static int convert_step(napi_env env, struct arena *ar, napi_value obj, struct h
 	if (has(env, obj, "s", &v)) {
 		uint32_t n;
 		napi_get_array_length(env, v, &n);
-		for (uint32_t i = 0; i < n && i < 4; i++) {
+		if (n > 4)
+			return -1;
+		for (uint32_t i = 0; i < n; i++) {
 			napi_value x;
 			napi_get_element(env, v, i, &x);
 			s->s[i] = get_string(env, ar, x);
 		}
+	}
+	if (has(env, obj, "b", &v)) {
+		napi_typedarray_type t;
+		size_t len, off;
+		void *data;
+		napi_value ab;
+		unsigned char *copy;
+		if (napi_get_typedarray_info(env, v, &t, &len, &data, &ab, &off) != napi_ok || t != napi_uint8_array)
+			return -1;
+		copy = arena_alloc(ar, len);
+		if (!copy)
+			return -1;
+		if (len)
+			memcpy(copy, data, len);
+		s->b = copy;
+		s->blen = len;
 	}
 	if (has(env, obj, "argv", &v))
 		s->argv = get_string_array(env, ar, v);
@@ -219,17 +244,24 @@ static napi_value js_spawn(napi_env env, napi_callback_info info)
 	if (get_args(env, info, 2, argv) < 0)
 		return NULL;
 	CHECK(napi_get_array_length(env, argv[0], &n));
+	if (n > HS_MAX_STEPS) {
+		napi_throw_range_error(env, NULL, "hostscope native: too many steps");
+		return NULL;
+	}
 	steps = arena_alloc(&ar, (n ? n : 1) * sizeof(*steps));
 	for (uint32_t i = 0; steps && i < n; i++) {
 		napi_value el;
 		napi_get_element(env, argv[0], i, &el);
 		if (convert_step(env, &ar, el, &steps[i]) < 0) {
 			arena_free(&ar);
-			napi_throw_type_error(env, NULL, "hostscope native: a step has no op");
+			napi_throw_type_error(env, NULL, "hostscope native: a step is malformed (no op, too many arguments, or a buffer that is not a Uint8Array)");
 			return NULL;
 		}
 	}
-	r = steps ? hs_spawn(steps, (int)n, get_i32(env, argv[1]), &sp) : -ENOMEM;
+	{
+		unsigned char *ok = steps ? arena_alloc(&ar, n ? n : 1) : NULL;
+		r = ok ? hs_spawn(steps, (int)n, get_i32(env, argv[1]), ok, &sp) : -ENOMEM;
+	}
 	arena_free(&ar);
 	if (r < 0)
 		return throw_errno(env, "fork", -r);
@@ -249,34 +281,6 @@ static napi_value js_release(napi_env env, napi_callback_info info)
 		return NULL;
 	r = hs_release(fd);
 	return r < 0 ? throw_errno(env, "write", -r) : NULL;
-}
-
-/* readReport(fd, untilWaiting) → { forked, failedStep, errno, waiting, eof } (blocks) */
-static napi_value js_read_report(napi_env env, napi_callback_info info)
-{
-	napi_value argv[2], out, forked, b;
-	struct hs_report rep;
-	bool until = false;
-	int r;
-	if (get_args(env, info, 2, argv) < 0)
-		return NULL;
-	napi_get_value_bool(env, argv[1], &until);
-	hs_report_init(&rep);
-	r = hs_read_report(get_i32(env, argv[0]), until, &rep);
-	if (r < 0)
-		return throw_errno(env, "read", -r);
-	CHECK(napi_create_object(env, &out));
-	CHECK(napi_create_array_with_length(env, (size_t)rep.nforked, &forked));
-	for (int i = 0; i < rep.nforked; i++)
-		napi_set_element(env, forked, (uint32_t)i, int_value(env, rep.forked[i]));
-	napi_set_named_property(env, out, "forked", forked);
-	napi_set_named_property(env, out, "failedStep", int_value(env, rep.failed_step));
-	napi_set_named_property(env, out, "errno", int_value(env, rep.err));
-	napi_get_boolean(env, rep.waiting, &b);
-	napi_set_named_property(env, out, "waiting", b);
-	napi_get_boolean(env, rep.eof, &b);
-	napi_set_named_property(env, out, "eof", b);
-	return out;
 }
 
 static napi_value exit_value(napi_env env, int code, int sig)
@@ -308,38 +312,43 @@ static napi_value js_wait_sync(napi_env env, napi_callback_info info)
 	return exit_value(env, code, sig);
 }
 
-/* ---- watch(pidfd, cb): poll the pidfd in libuv; on exit reap it, close it, call cb({code, signal}) */
+/* ---- libuv watches of runner fds: a pidfd (exit) or a report pipe (messages). Both are kept
+ * in a list by fd so that setRef(fd, false) can uv_unref one: Node may then exit while it is
+ * still armed (runc create returns while the init stays parked). */
+enum watch_kind { W_EXIT, W_REPORT };
 struct watch {
 	uv_poll_t poll;
 	napi_env env;
 	napi_ref cb;
 	napi_async_context ctx;
-	int pidfd;
+	int fd;
+	enum watch_kind kind;
+	size_t have;                     /* bytes of a partial message in buf */
+	unsigned char buf[sizeof(struct hs_msg)];
+	struct watch *next;
 };
+static struct watch *watches;
 
 static void watch_closed(uv_handle_t *h)
 {
 	free(h->data);
 }
 
-static void watch_fired(uv_poll_t *h, int status, int events)
+static void watch_unlink(struct watch *w)
 {
-	struct watch *w = h->data;
-	napi_handle_scope scope;
-	napi_value cb, recv, arg, result;
-	int code = -1, sig = 0;
-	int r = hs_wait_pidfd(w->pidfd, 1, &code, &sig);
-	(void)status;
-	(void)events;
-	if (r == -EAGAIN)
-		return;
-	uv_poll_stop(h);
-	close(w->pidfd);
-	napi_open_handle_scope(w->env, &scope);
+	for (struct watch **p = &watches; *p; p = &(*p)->next)
+		if (*p == w) {
+			*p = w->next;
+			return;
+		}
+}
+
+static void watch_call(struct watch *w, size_t argc, napi_value *argv)
+{
+	napi_value cb, recv, result;
 	napi_get_reference_value(w->env, w->cb, &cb);
 	napi_get_global(w->env, &recv); /* MakeCallback wants an object receiver */
-	arg = r < 0 ? exit_value(w->env, -1, 0) : exit_value(w->env, code, sig);
-	if (napi_make_callback(w->env, w->ctx, recv, cb, 1, &arg, &result) != napi_ok) {
+	if (napi_make_callback(w->env, w->ctx, recv, cb, argc, argv, &result) != napi_ok) {
 		/* the callback threw: let Node report it as an uncaught exception */
 		bool pending = false;
 		napi_value exc;
@@ -347,17 +356,86 @@ static void watch_fired(uv_poll_t *h, int status, int events)
 		if (pending && napi_get_and_clear_last_exception(w->env, &exc) == napi_ok)
 			napi_fatal_exception(w->env, exc);
 	}
-	napi_close_handle_scope(w->env, scope);
-	napi_delete_reference(w->env, w->cb);
-	napi_async_destroy(w->env, w->ctx);
-	uv_close((uv_handle_t *)h, watch_closed);
 }
 
-static napi_value js_watch(napi_env env, napi_callback_info info)
+/* stop, close the fd, forget the callback */
+static void watch_end(struct watch *w)
+{
+	uv_poll_stop(&w->poll);
+	watch_unlink(w);
+	hs_untrack_fd(w->fd);
+	close(w->fd);
+	napi_delete_reference(w->env, w->cb);
+	napi_async_destroy(w->env, w->ctx);
+	uv_close((uv_handle_t *)&w->poll, watch_closed);
+}
+
+static void exit_fired(uv_poll_t *h, int status, int events)
+{
+	struct watch *w = h->data;
+	napi_handle_scope scope;
+	napi_value arg;
+	int code = -1, sig = 0;
+	int r = hs_wait_pidfd(w->fd, 1, &code, &sig);
+	(void)status;
+	(void)events;
+	if (r == -EAGAIN)
+		return;
+	napi_open_handle_scope(w->env, &scope);
+	arg = r < 0 ? exit_value(w->env, -1, 0) : exit_value(w->env, code, sig);
+	watch_call(w, 1, &arg);
+	napi_close_handle_scope(w->env, scope);
+	watch_end(w);
+}
+
+/* cb(kind, step, errno, pid, partial): one call per message; kind 0 = end of the pipe (errno: a
+ * read error, partial: bytes of a message cut short), after which the fd is closed */
+static void report_call(struct watch *w, int kind, int step, int err, int pid, int partial)
+{
+	napi_value argv[5];
+	argv[0] = int_value(w->env, kind);
+	argv[1] = int_value(w->env, step);
+	argv[2] = int_value(w->env, err);
+	argv[3] = int_value(w->env, pid);
+	argv[4] = int_value(w->env, partial);
+	watch_call(w, 5, argv);
+}
+
+static void report_fired(uv_poll_t *h, int status, int events)
+{
+	struct watch *w = h->data;
+	napi_handle_scope scope;
+	(void)events;
+	napi_open_handle_scope(w->env, &scope);
+	for (;;) {
+		ssize_t r = read(w->fd, w->buf + w->have, sizeof(w->buf) - w->have);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && status == 0)
+			break;
+		if (r <= 0) {
+			report_call(w, 0, -1, r < 0 ? errno : status < 0 ? EIO : 0, 0, (int)w->have);
+			napi_close_handle_scope(w->env, scope);
+			watch_end(w);
+			return;
+		}
+		w->have += (size_t)r;
+		if (w->have == sizeof(w->buf)) {
+			struct hs_msg m;
+			memcpy(&m, w->buf, sizeof(m));
+			w->have = 0;
+			report_call(w, m.kind, m.step, m.err, m.pid, 0);
+		}
+	}
+	napi_close_handle_scope(w->env, scope);
+}
+
+static napi_value watch_start(napi_env env, napi_callback_info info, enum watch_kind kind)
 {
 	napi_value argv[2], name, resource;
 	struct uv_loop_s *loop;
 	struct watch *w;
+	int ri, rs;
 	if (get_args(env, info, 2, argv) < 0)
 		return NULL;
 	CHECK(napi_get_uv_event_loop(env, &loop));
@@ -365,9 +443,17 @@ static napi_value js_watch(napi_env env, napi_callback_info info)
 	if (!w)
 		return throw_errno(env, "malloc", ENOMEM);
 	w->env = env;
-	w->pidfd = get_i32(env, argv[0]);
+	w->kind = kind;
+	w->fd = get_i32(env, argv[0]);
+	if (kind == W_REPORT) {
+		int fl = fcntl(w->fd, F_GETFL);
+		if (fl < 0 || fcntl(w->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+			free(w);
+			return throw_errno(env, "fcntl", errno);
+		}
+	}
 	napi_create_reference(env, argv[1], 1, &w->cb);
-	napi_create_string_utf8(env, "hostscope:watch", NAPI_AUTO_LENGTH, &name);
+	napi_create_string_utf8(env, kind == W_EXIT ? "hostscope:watch" : "hostscope:report", NAPI_AUTO_LENGTH, &name);
 	napi_create_object(env, &resource);
 	if (napi_async_init(env, resource, name, &w->ctx) != napi_ok) {
 		napi_delete_reference(env, w->cb);
@@ -375,23 +461,249 @@ static napi_value js_watch(napi_env env, napi_callback_info info)
 		return throw_errno(env, "napi_async_init", EINVAL);
 	}
 	w->poll.data = w;
-	int ri = uv_poll_init(loop, &w->poll, w->pidfd), rs = ri ? -1 : uv_poll_start(&w->poll, UV_READABLE, watch_fired);
+	ri = uv_poll_init(loop, &w->poll, w->fd);
+	rs = ri ? -1 : uv_poll_start(&w->poll, UV_READABLE, kind == W_EXIT ? exit_fired : report_fired);
 	if (ri != 0 || rs != 0) {
 		napi_delete_reference(env, w->cb);
 		napi_async_destroy(env, w->ctx);
-		free(w);
+		if (ri == 0)
+			uv_close((uv_handle_t *)&w->poll, watch_closed);
+		else
+			free(w);
 		return throw_errno(env, "uv_poll", EINVAL);
+	}
+	w->next = watches;
+	watches = w;
+	return NULL;
+}
+
+/* watch(pidfd, cb): on exit reap it, close it, call cb({code, signal}) */
+static napi_value js_watch(napi_env env, napi_callback_info info)
+{
+	return watch_start(env, info, W_EXIT);
+}
+
+/* watchReports(fd, cb): the report pipe, read without blocking as messages come */
+static napi_value js_watch_reports(napi_env env, napi_callback_info info)
+{
+	return watch_start(env, info, W_REPORT);
+}
+
+/* setRef(fd, ref): whether the watch of fd keeps Node alive; false when there is none */
+static napi_value js_set_ref(napi_env env, napi_callback_info info)
+{
+	napi_value argv[2], out;
+	bool ref = true, found = false;
+	int fd;
+	if (get_args(env, info, 2, argv) < 0)
+		return NULL;
+	fd = get_i32(env, argv[0]);
+	napi_get_value_bool(env, argv[1], &ref);
+	for (struct watch *w = watches; w; w = w->next)
+		if (w->fd == fd) {
+			if (ref)
+				uv_ref((uv_handle_t *)&w->poll);
+			else
+				uv_unref((uv_handle_t *)&w->poll);
+			found = true;
+		}
+	napi_get_boolean(env, found, &out);
+	return out;
+}
+
+/* closeFd(fd): close an fd the runner gave out (report, sync, pidfd), forgetting it */
+static napi_value js_close_fd(napi_env env, napi_callback_info info)
+{
+	int32_t fd;
+	if (one_i32(env, info, &fd) < 0)
+		return NULL;
+	hs_untrack_fd(fd);
+	return close(fd) < 0 ? throw_errno(env, "close", errno) : NULL;
+}
+
+/* listenUnix(path) → fd: a unix stream socket listening at path (a console socket, for tests) */
+static napi_value js_listen_unix(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1];
+	struct sockaddr_un addr;
+	size_t len;
+	int fd;
+	if (get_args(env, info, 1, argv) < 0)
+		return NULL;
+	memset(&addr, 0, sizeof(addr));
+	addr.sun_family = AF_UNIX;
+	if (napi_get_value_string_utf8(env, argv[0], addr.sun_path, sizeof(addr.sun_path), &len) != napi_ok)
+		return throw_errno(env, "socket", EINVAL);
+	if (len >= sizeof(addr.sun_path) - 1)
+		return throw_errno(env, "bind", ENAMETOOLONG);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return throw_errno(env, "socket", errno);
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 4) < 0) {
+		int e = errno;
+		close(fd);
+		return throw_errno(env, "bind", e);
+	}
+	return int_value(env, fd);
+}
+
+/* recvFd(listenFd, timeoutMs, cb): in the thread pool, accept one connection and recvmsg one
+ * SCM_RIGHTS fd and its message bytes; cb(err, fd, name). Never blocks the event loop. */
+struct recv_work {
+	napi_async_work work;
+	napi_ref cb;
+	int listen_fd, timeout_ms;
+	int err, fd;
+	char name[256];
+	const char *syscall;
+};
+
+static void recv_execute(napi_env env, void *data)
+{
+	struct recv_work *r = data;
+	struct pollfd p = { .fd = r->listen_fd, .events = POLLIN };
+	int conn, pr;
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = r->name, .iov_len = sizeof(r->name) - 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	ssize_t n;
+	(void)env;
+	r->fd = -1;
+	while ((pr = poll(&p, 1, r->timeout_ms)) < 0 && errno == EINTR)
+		;
+	if (pr <= 0) {
+		r->err = pr == 0 ? ETIMEDOUT : errno;
+		r->syscall = "poll";
+		return;
+	}
+	conn = accept4(r->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (conn < 0) {
+		r->err = errno;
+		r->syscall = "accept";
+		return;
+	}
+	p.fd = conn;
+	while ((pr = poll(&p, 1, r->timeout_ms)) < 0 && errno == EINTR)
+		;
+	if (pr <= 0) {
+		r->err = pr == 0 ? ETIMEDOUT : errno;
+		r->syscall = "poll";
+		close(conn);
+		return;
+	}
+	memset(&u, 0, sizeof(u));
+	while ((n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (n < 0) {
+		r->err = errno;
+		r->syscall = "recvmsg";
+		close(conn);
+		return;
+	}
+	r->name[n] = '\0';
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			int nfd = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+			int fds[4];
+			memcpy(fds, CMSG_DATA(c), sizeof(int) * (size_t)(nfd < 4 ? nfd : 4));
+			for (int i = 0; i < nfd && i < 4; i++) {
+				if (r->fd < 0)
+					r->fd = fds[i];
+				else
+					close(fds[i]); /* only one is expected */
+			}
+		}
+	if (r->fd < 0) {
+		r->err = (msg.msg_flags & MSG_CTRUNC) ? EMSGSIZE : ENOMSG;
+		r->syscall = "recvmsg";
+	}
+	close(conn);
+}
+
+static void recv_complete(napi_env env, napi_status status, void *data)
+{
+	struct recv_work *r = data;
+	napi_value cb, recv, argv[3], result;
+	napi_get_reference_value(env, r->cb, &cb);
+	napi_get_undefined(env, &recv);
+	if (r->err) {
+		char text[160];
+		napi_value msg, sc;
+		snprintf(text, sizeof(text), "%s: %s", r->syscall, strerror(r->err));
+		napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
+		napi_create_error(env, NULL, msg, &argv[0]);
+		napi_create_string_utf8(env, r->syscall, NAPI_AUTO_LENGTH, &sc);
+		napi_set_named_property(env, argv[0], "syscall", sc);
+		napi_set_named_property(env, argv[0], "errno", int_value(env, r->err));
+	} else
+		napi_get_null(env, &argv[0]);
+	argv[1] = int_value(env, r->fd);
+	napi_create_string_utf8(env, r->name, NAPI_AUTO_LENGTH, &argv[2]);
+	(void)status;
+	napi_call_function(env, recv, cb, 3, argv, &result);
+	napi_delete_reference(env, r->cb);
+	napi_delete_async_work(env, r->work);
+	free(r);
+}
+
+static napi_value js_recv_fd(napi_env env, napi_callback_info info)
+{
+	napi_value argv[3], name;
+	struct recv_work *r;
+	if (get_args(env, info, 3, argv) < 0)
+		return NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return throw_errno(env, "malloc", ENOMEM);
+	r->listen_fd = get_i32(env, argv[0]);
+	r->timeout_ms = get_i32(env, argv[1]);
+	napi_create_reference(env, argv[2], 1, &r->cb);
+	napi_create_string_utf8(env, "hostscope:recvFd", NAPI_AUTO_LENGTH, &name);
+	if (napi_create_async_work(env, NULL, name, recv_execute, recv_complete, r, &r->work) != napi_ok || napi_queue_async_work(env, r->work) != napi_ok) {
+		napi_delete_reference(env, r->cb);
+		free(r);
+		return throw_errno(env, "napi_create_async_work", EINVAL);
 	}
 	return NULL;
 }
 
+/* the step runner's exports beyond the original set (kept apart so other registrations merge cleanly) */
+static void register_runner(napi_env env, napi_value exports)
+{
+	const napi_property_descriptor props[] = {
+		{ "watchReports", NULL, js_watch_reports, NULL, NULL, NULL, napi_default, NULL },
+		{ "setRef", NULL, js_set_ref, NULL, NULL, NULL, napi_default, NULL },
+		{ "closeFd", NULL, js_close_fd, NULL, NULL, NULL, napi_default, NULL },
+		{ "listenUnix", NULL, js_listen_unix, NULL, NULL, NULL, napi_default, NULL },
+		{ "recvFd", NULL, js_recv_fd, NULL, NULL, NULL, napi_default, NULL },
+	};
+	napi_value max, nregs;
+	napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+	napi_create_int32(env, HS_MAX_STEPS, &max);
+	napi_create_int32(env, HS_NREGS, &nregs);
+	napi_set_named_property(env, exports, "maxSteps", max);
+	napi_set_named_property(env, exports, "nregs", nregs);
+}
+
+/* pidfdOpen(pid, track?): track = a runner's process, closed in children forked later */
 static napi_value js_pidfd_open(napi_env env, napi_callback_info info)
 {
-	int32_t pid;
+	napi_value argv[2];
+	size_t argc = 2;
+	bool track = false;
 	int r;
-	if (one_i32(env, info, &pid) < 0)
-		return NULL;
-	r = hs_pidfd_open(pid);
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1)
+		return throw_errno(env, "pidfd_open", EINVAL);
+	if (argc > 1)
+		napi_get_value_bool(env, argv[1], &track);
+	r = hs_pidfd_open(get_i32(env, argv[0]));
+	if (r >= 0 && track && hs_track_fd(r) < 0) {
+		close(r);
+		r = -ENOMEM;
+	}
 	return r < 0 ? throw_errno(env, "pidfd_open", -r) : int_value(env, r);
 }
 
@@ -428,20 +740,26 @@ static napi_value js_op_name(napi_env env, napi_callback_info info)
 	return out;
 }
 
+/* scan.c: the host scan on the libuv threadpool */
+napi_value hs_js_scan(napi_env env, napi_callback_info info);
+napi_value hs_js_scan_layout(napi_env env, napi_callback_info info);
+
 static napi_value init(napi_env env, napi_value exports)
 {
 	const napi_property_descriptor props[] = {
 		{ "spawn", NULL, js_spawn, NULL, NULL, NULL, napi_default, NULL },
 		{ "release", NULL, js_release, NULL, NULL, NULL, napi_default, NULL },
-		{ "readReport", NULL, js_read_report, NULL, NULL, NULL, napi_default, NULL },
 		{ "waitSync", NULL, js_wait_sync, NULL, NULL, NULL, napi_default, NULL },
 		{ "watch", NULL, js_watch, NULL, NULL, NULL, napi_default, NULL },
 		{ "pidfdOpen", NULL, js_pidfd_open, NULL, NULL, NULL, napi_default, NULL },
 		{ "pidfdSendSignal", NULL, js_pidfd_send_signal, NULL, NULL, NULL, napi_default, NULL },
 		{ "nsIoctl", NULL, js_ns_ioctl, NULL, NULL, NULL, napi_default, NULL },
 		{ "opName", NULL, js_op_name, NULL, NULL, NULL, napi_default, NULL },
+		{ "scan", NULL, hs_js_scan, NULL, NULL, NULL, napi_default, NULL },
+		{ "scanLayout", NULL, hs_js_scan_layout, NULL, NULL, NULL, napi_default, NULL },
 	};
 	napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+	register_runner(env, exports);
 	return exports;
 }
 

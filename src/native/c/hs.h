@@ -41,6 +41,21 @@ enum hs_op {
 	HS_TIOCSCTTY,        /* a0 fd */
 	HS_CLOSE,            /* a0 fd (or register) */
 	HS_EXEC,             /* s0 file, argv, envp; a0 = 1: search PATH of envp like execvp */
+	HS_READY,            /* report READY: the parent returns its handle, this process goes on */
+	HS_SECCOMP,          /* b: struct sock_filter[blen / 8]; a0 SECCOMP_FILTER_FLAG_*, a1 = 1: prctl(PR_SET_SECCOMP) */
+	HS_MKNOD,            /* s0 path, a0 mode (with type), a1 major, a2 minor */
+	HS_SYMLINK,          /* s0 target, s1 link path */
+	HS_MKDIR,            /* s0 path, a0 mode, a1 = 1: parents too, an existing directory is fine */
+	HS_CHOWN,            /* s0 path, a0 uid, a1 gid (-1: unchanged), a2 = 1: AT_SYMLINK_NOFOLLOW */
+	HS_UMASK,            /* a0 mask */
+	HS_CLOSE_RANGE,      /* a0 first, a1 last, a2 = 1: CLOSE_RANGE_CLOEXEC; skips the runner's pipes */
+	HS_WRITE_FD,         /* a0 fd (or register), b data */
+	HS_SETDOMAINNAME,    /* s0 name */
+	HS_BOUNDING_SET,     /* a0 mask to keep: PR_CAPBSET_DROP every other capability the kernel has */
+	HS_OPEN_PTY,         /* s0 ptmx path, a0 register for the master, a1 register for the slave */
+	HS_CONNECT,          /* s0 unix socket path, a0 register */
+	HS_SEND_FD,          /* s0 socket path (or NULL: a0 socket fd/register), a1 fd to send, s1 message bytes */
+	HS_CHMOD,            /* s0 path, a0 mode */
 	HS_OP_MAX
 };
 
@@ -49,15 +64,19 @@ enum hs_op {
 
 /* an fd argument at or below this refers to register (HS_REG_BASE - fd) */
 #define HS_REG_BASE (-1000)
-#define HS_NREGS 8
+#define HS_NREGS 64
+/* the most steps one list may have (and the size of the ok[] array the parent allocates) */
+#define HS_MAX_STEPS 4096
 
 struct hs_step {
 	int op;
 	int flags;
 	int cond_step; /* -1, or run only if step cond_step ... */
 	int cond_ok;   /* ... succeeded (1) or failed (0); a skipped step counts as failed */
-	int64_t a[4];
+	int64_t a[6];
 	const char *s[4];
+	const unsigned char *b; /* a byte buffer: a seccomp program, data to write */
+	size_t blen;
 	char *const *argv;
 	char *const *envp;
 	const gid_t *gids;
@@ -65,7 +84,7 @@ struct hs_step {
 };
 
 /* messages on the report pipe */
-enum hs_msg_kind { HS_MSG_PID = 1, HS_MSG_ERROR = 2, HS_MSG_WAITING = 3 };
+enum hs_msg_kind { HS_MSG_PID = 1, HS_MSG_ERROR = 2, HS_MSG_WAITING = 3, HS_MSG_READY = 4 };
 struct hs_msg {
 	int32_t kind;
 	int32_t step;
@@ -80,26 +99,20 @@ struct hs_spawned {
 	int sync_fd;   /* write end of the parent→child sync pipe */
 };
 
-struct hs_report {
-	pid_t forked[4]; /* pids announced by HS_FORK steps, in order */
-	int nforked;
-	int failed_step; /* -1 when every step ran and the exec happened */
-	int err;
-	int waiting;     /* the child announced it waits for the parent (read stopped there) */
-	int eof;         /* every writer is gone: exec'd or exited (the fd is closed) */
-};
-
 /* steps.c: runs in the child; never returns */
-void hs_run_steps(const struct hs_step *steps, int n, int report_fd, int sync_fd, int fail_at) __attribute__((noreturn));
+/* ok: n bytes of scratch the parent allocated (did step i succeed) */
+void hs_run_steps(const struct hs_step *steps, int n, int report_fd, int sync_fd, int fail_at, unsigned char *ok) __attribute__((noreturn));
 const char *hs_op_name(int op);
 
 /* proc.c: the parent side */
-int hs_spawn(const struct hs_step *steps, int n, int fail_at, struct hs_spawned *out);
+int hs_spawn(const struct hs_step *steps, int n, int fail_at, unsigned char *ok, struct hs_spawned *out);
 int hs_release(int sync_fd);
-/* read messages until EOF, or (until_waiting) until the child says it waits for the parent;
- * fills *out cumulatively, so call it again with the same struct to go on */
-int hs_read_report(int report_fd, int until_waiting, struct hs_report *out);
-void hs_report_init(struct hs_report *out);
+/* The parent's ends of every runner's pipes and its pidfds: a child forked later closes them
+ * all first, so that it never holds another child's pipes open (and never delays the EOF that
+ * child's waitParent step or its parent waits for). Call hs_untrack_fd before closing one. */
+int hs_track_fd(int fd);
+void hs_untrack_fd(int fd);
+void hs_close_tracked(void);
 int hs_pidfd_open(pid_t pid);
 int hs_pidfd_send_signal(int pidfd, int sig);
 /* reap: *code = exit code, or *sig = terminating signal; blocking unless nohang (then -EAGAIN) */

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <linux/nsfs.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -30,7 +31,41 @@ int hs_pidfd_send_signal(int pidfd, int sig)
 	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
 }
 
-int hs_spawn(const struct hs_step *steps, int n, int fail_at, struct hs_spawned *out)
+/* ---- the parent's runner fds (report read ends, sync write ends, pidfds), closed in every new child */
+static int *tracked;
+static size_t ntracked, captracked;
+
+int hs_track_fd(int fd)
+{
+	if (ntracked == captracked) {
+		size_t cap = captracked ? captracked * 2 : 64;
+		int *p = realloc(tracked, cap * sizeof(int));
+		if (!p)
+			return -ENOMEM;
+		tracked = p;
+		captracked = cap;
+	}
+	tracked[ntracked++] = fd;
+	return 0;
+}
+
+void hs_untrack_fd(int fd)
+{
+	for (size_t i = 0; i < ntracked; i++)
+		if (tracked[i] == fd) {
+			tracked[i] = tracked[--ntracked];
+			return;
+		}
+}
+
+/* in the child (no allocation: reads the parent's array as copied by fork) */
+void hs_close_tracked(void)
+{
+	for (size_t i = 0; i < ntracked; i++)
+		close(tracked[i]);
+}
+
+int hs_spawn(const struct hs_step *steps, int n, int fail_at, unsigned char *ok, struct hs_spawned *out)
 {
 	int report[2], sync[2];
 	pid_t pid;
@@ -56,7 +91,7 @@ int hs_spawn(const struct hs_step *steps, int n, int fail_at, struct hs_spawned 
 	if (pid == 0) {
 		close(report[0]);
 		close(sync[1]);
-		hs_run_steps(steps, n, report[1], sync[0], fail_at);
+		hs_run_steps(steps, n, report[1], sync[0], fail_at, ok);
 	}
 	close(report[1]);
 	close(sync[0]);
@@ -69,6 +104,16 @@ int hs_spawn(const struct hs_step *steps, int n, int fail_at, struct hs_spawned 
 		close(report[0]);
 		close(sync[1]);
 		return e;
+	}
+	if (hs_track_fd(pidfd) < 0 || hs_track_fd(report[0]) < 0 || hs_track_fd(sync[1]) < 0) {
+		hs_untrack_fd(pidfd);
+		hs_untrack_fd(report[0]);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(pidfd);
+		close(report[0]);
+		close(sync[1]);
+		return -ENOMEM;
 	}
 	out->pid = pid;
 	out->pidfd = pidfd;
@@ -85,47 +130,10 @@ int hs_release(int sync_fd)
 		w = write(sync_fd, &b, 1);
 	while (w < 0 && errno == EINTR);
 	int e = w == 1 ? 0 : -errno;
+	hs_untrack_fd(sync_fd);
 	close(sync_fd);
 	/* EPIPE: the child no longer listens (it has no wait step, or exec'd or failed already) */
 	return e == -EPIPE ? 0 : e;
-}
-
-void hs_report_init(struct hs_report *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->failed_step = -1;
-}
-
-int hs_read_report(int report_fd, int until_waiting, struct hs_report *out)
-{
-	struct hs_msg m;
-	out->waiting = 0;
-	for (;;) {
-		ssize_t r = read(report_fd, &m, sizeof(m));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = -errno;
-			close(report_fd);
-			return e;
-		}
-		if (r == 0)
-			break;
-		if (r != (ssize_t)sizeof(m))
-			continue;
-		if (m.kind == HS_MSG_PID && out->nforked < 4)
-			out->forked[out->nforked++] = m.pid;
-		else if (m.kind == HS_MSG_ERROR && out->failed_step < 0) {
-			out->failed_step = m.step;
-			out->err = m.err;
-		} else if (m.kind == HS_MSG_WAITING && until_waiting) {
-			out->waiting = 1;
-			return 0;
-		}
-	}
-	out->eof = 1;
-	close(report_fd);
-	return 0;
 }
 
 int hs_wait_pidfd(int pidfd, int nohang, int *code, int *sig)

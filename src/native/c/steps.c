@@ -8,7 +8,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -19,7 +26,28 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+struct hs_open_how {
+	uint64_t flags;
+	uint64_t mode;
+	uint64_t resolve;
+};
+
 static int regs[HS_NREGS];
+/* the runner's own pipes: close_range steps leave them open */
+static int own_report = -1, own_sync = -1;
 
 static int fd_arg(int64_t v)
 {
@@ -41,7 +69,7 @@ static int report(int fd, int kind, int step, int err, int pid)
 	do
 		w = write(fd, &m, sizeof(m));
 	while (w < 0 && errno == EINTR);
-	return w == (ssize_t)sizeof(m) ? 0 : -EIO;
+	return w == (ssize_t)sizeof(m) ? 0 : w < 0 ? -errno : -EIO;
 }
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -71,14 +99,228 @@ static int do_write_pid(int fd)
 	return write_all(fd, buf + i, sizeof(buf) - (size_t)i);
 }
 
-static int do_write_file(const char *path, const char *data)
+static int do_write_file(const char *path, const unsigned char *data, size_t len)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	int r;
 	if (fd < 0)
 		return -errno;
-	r = write_all(fd, data, strlen(data));
+	r = write_all(fd, (const char *)data, len);
 	close(fd);
+	return r;
+}
+
+/* "/proc/self/fd/N" in buf (no stdio in this child) */
+static const char *fd_path(char *buf, size_t size, int fd)
+{
+	static const char pre[] = "/proc/self/fd/";
+	char digits[16];
+	int n = 0;
+	unsigned v = (unsigned)fd;
+	if (fd < 0 || size < sizeof(pre) + sizeof(digits))
+		return NULL;
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memcpy(buf, pre, sizeof(pre) - 1);
+	for (int i = 0; i < n; i++)
+		buf[sizeof(pre) - 1 + i] = digits[n - 1 - i];
+	buf[sizeof(pre) - 1 + n] = '\0';
+	return buf;
+}
+
+static int set_reg(int64_t reg, int fd)
+{
+	if (reg < 0 || reg >= HS_NREGS) {
+		close(fd);
+		return -EINVAL;
+	}
+	if (regs[reg] >= 0 && regs[reg] != fd)
+		close(regs[reg]);
+	regs[reg] = fd;
+	return 0;
+}
+
+static int do_open(const struct hs_step *s)
+{
+	int flags = (int)s->a[0] | (s->a[5] ? 0 : O_CLOEXEC);
+	int dirfd = s->a[3] ? fd_arg(s->a[3]) : AT_FDCWD;
+	int fd;
+	if (s->a[4]) {
+		struct hs_open_how how = { .flags = (uint64_t)(unsigned)flags, .mode = (uint64_t)s->a[2], .resolve = (uint64_t)s->a[4] };
+		fd = (int)syscall(SYS_openat2, dirfd, s->s[0], &how, sizeof(how));
+	} else
+		fd = openat(dirfd, s->s[0], flags, (mode_t)s->a[2]);
+	if (fd < 0)
+		return -errno;
+	return set_reg(s->a[1], fd);
+}
+
+static int do_mkdir(const char *path, mode_t mode, int parents)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+	struct stat st;
+	if (!parents)
+		return neg(mkdir(path, mode));
+	if (len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (size_t i = 1; i <= len; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		char c = buf[i];
+		buf[i] = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		buf[i] = c;
+	}
+	if (stat(path, &st) < 0)
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+static int do_mount(const struct hs_step *s)
+{
+	char sb[32], tb[32];
+	const char *src = s->s[0], *tgt = s->s[1];
+	if (s->a[3] & 1)
+		src = fd_path(sb, sizeof(sb), fd_arg(s->a[1]));
+	if (s->a[3] & 2)
+		tgt = fd_path(tb, sizeof(tb), fd_arg(s->a[2]));
+	if (((s->a[3] & 1) && !src) || ((s->a[3] & 2) && !tgt))
+		return -EBADF;
+	return neg(mount(src, tgt, s->s[2], (unsigned long)s->a[0], s->s[3]));
+}
+
+/* close_range over [first, last] but around the runner's own pipes */
+static int do_close_range(unsigned first, unsigned last, unsigned flags)
+{
+	int skip[2] = { own_report, own_sync };
+	if (skip[0] > skip[1]) {
+		int t = skip[0];
+		skip[0] = skip[1];
+		skip[1] = t;
+	}
+	for (int i = 0; i < 2 && first <= last; i++) {
+		if (skip[i] < 0 || (unsigned)skip[i] < first || (unsigned)skip[i] > last)
+			continue;
+		if ((unsigned)skip[i] > first && syscall(SYS_close_range, first, (unsigned)skip[i] - 1, flags) < 0)
+			return -errno;
+		if ((unsigned)skip[i] == UINT_MAX)
+			return 0;
+		first = (unsigned)skip[i] + 1;
+	}
+	if (first <= last && syscall(SYS_close_range, first, last, flags) < 0)
+		return -errno;
+	/* registers closed by this are gone */
+	if (!(flags & CLOSE_RANGE_CLOEXEC))
+		for (int r = 0; r < HS_NREGS; r++)
+			if (regs[r] >= 0 && (unsigned)regs[r] >= first && (unsigned)regs[r] <= last)
+				regs[r] = -1;
+	return 0;
+}
+
+static int do_bounding_set(uint64_t keep)
+{
+	for (int cap = 0; cap < 64; cap++) {
+		int r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+		if (r < 0)
+			return errno == EINVAL ? 0 : -errno; /* past the kernel's last capability */
+		if (r == 1 && !(keep & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static int do_seccomp(const struct hs_step *s)
+{
+	struct sock_fprog prog = { .len = (unsigned short)(s->blen / sizeof(struct sock_filter)), .filter = (struct sock_filter *)(uintptr_t)s->b };
+	if (!s->b || s->blen == 0 || s->blen % sizeof(struct sock_filter) || s->blen / sizeof(struct sock_filter) > 4096)
+		return -EINVAL;
+	if (s->a[1])
+		return neg(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0));
+	return neg((int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)s->a[0], &prog));
+}
+
+static int do_open_pty(const struct hs_step *s)
+{
+	int unlock = 0, master, slave, r;
+	master = open(s->s[0] ? s->s[0] : "/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		return -errno;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0) {
+		r = -errno;
+		close(master);
+		return r;
+	}
+	/* the peer of this very master, not a path someone could swap (TIOCGPTPEER, Linux 4.13) */
+	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0) {
+		r = -errno;
+		close(master);
+		return r;
+	}
+	if ((r = set_reg(s->a[0], master)) < 0) {
+		close(slave);
+		return r;
+	}
+	return set_reg(s->a[1], slave);
+}
+
+static int unix_connect(const char *path)
+{
+	struct sockaddr_un addr;
+	size_t len = strlen(path);
+	int fd, r;
+	memset(&addr, 0, sizeof(addr));
+	addr.sun_family = AF_UNIX;
+	if (len >= sizeof(addr.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(addr.sun_path, path, len + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	while ((r = connect(fd, (struct sockaddr *)&addr, sizeof(addr))) < 0 && errno == EINTR)
+		;
+	if (r < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static int do_send_fd(const struct hs_step *s)
+{
+	int sock = s->s[0] ? unix_connect(s->s[0]) : fd_arg(s->a[0]);
+	int fd = fd_arg(s->a[1]);
+	const char *name = s->s[1] && s->s[1][0] ? s->s[1] : "/dev/ptmx";
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)name, .iov_len = strlen(name) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c;
+	ssize_t w;
+	int r = 0;
+	if (sock < 0)
+		return sock;
+	memset(&u, 0, sizeof(u));
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	do
+		w = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		r = -errno;
+	if (s->s[0])
+		close(sock);
 	return r;
 }
 
@@ -193,7 +435,9 @@ static int run_one(const struct hs_step *s, int report_fd, int sync_fd)
 		char b;
 		ssize_t r;
 		/* tell the parent we are here: what it does now (uid maps, cgroups) must see this state */
-		report(report_fd, HS_MSG_WAITING, 0, 0, 0);
+		int e = report(report_fd, HS_MSG_WAITING, 0, 0, 0);
+		if (e < 0)
+			return e;
 		do
 			r = read(sync_fd, &b, 1);
 		while (r < 0 && errno == EINTR);
@@ -216,7 +460,14 @@ static int run_one(const struct hs_step *s, int report_fd, int sync_fd)
 			return e;
 		}
 		if (c > 0) {
-			report(report_fd, HS_MSG_PID, 0, 0, (int)c);
+			int e = report(report_fd, HS_MSG_PID, 0, 0, (int)c);
+			if (e < 0) {
+				/* nobody knows the new process: it must not go on */
+				kill((pid_t)c, SIGKILL);
+				close(order[0]);
+				close(order[1]);
+				return e;
+			}
 			_exit(0);
 		}
 		close(order[1]);
@@ -228,11 +479,15 @@ static int run_one(const struct hs_step *s, int report_fd, int sync_fd)
 	case HS_WRITE_PID:
 		return do_write_pid(fd_arg(s->a[0]));
 	case HS_WRITE_FILE:
-		return do_write_file(s->s[0], s->s[1]);
+		return do_write_file(s->s[0], s->b, s->blen);
+	case HS_WRITE_FD:
+		return write_all(fd_arg(s->a[0]), (const char *)s->b, s->blen);
 	case HS_SETHOSTNAME:
 		return neg(sethostname(s->s[0], strlen(s->s[0])));
+	case HS_SETDOMAINNAME:
+		return neg(setdomainname(s->s[0], strlen(s->s[0])));
 	case HS_MOUNT:
-		return neg(mount(s->s[0], s->s[1], s->s[2], (unsigned long)s->a[0], s->s[3]));
+		return do_mount(s);
 	case HS_UMOUNT2:
 		return neg(umount2(s->s[0], (int)s->a[0]));
 	case HS_PIVOT_ROOT:
@@ -243,17 +498,37 @@ static int run_one(const struct hs_step *s, int report_fd, int sync_fd)
 		return neg(chdir(s->s[0]));
 	case HS_FCHDIR:
 		return neg(fchdir(fd_arg(s->a[0])));
-	case HS_OPEN: {
-		int fd = open(s->s[0], (int)s->a[0] | O_CLOEXEC);
-		if (fd < 0)
-			return -errno;
-		if (s->a[1] < 0 || s->a[1] >= HS_NREGS) {
-			close(fd);
-			return -EINVAL;
-		}
-		regs[s->a[1]] = fd;
+	case HS_OPEN:
+		return do_open(s);
+	case HS_MKNOD:
+		return neg(mknod(s->s[0], (mode_t)s->a[0], makedev((unsigned)s->a[1], (unsigned)s->a[2])));
+	case HS_SYMLINK:
+		return neg(symlink(s->s[0], s->s[1]));
+	case HS_MKDIR:
+		return do_mkdir(s->s[0], (mode_t)s->a[0], (int)s->a[1]);
+	case HS_CHOWN:
+		return neg(fchownat(AT_FDCWD, s->s[0], (uid_t)s->a[0], (gid_t)s->a[1], s->a[2] ? AT_SYMLINK_NOFOLLOW : 0));
+	case HS_CHMOD:
+		return neg(chmod(s->s[0], (mode_t)s->a[0]));
+	case HS_UMASK:
+		umask((mode_t)s->a[0]);
 		return 0;
+	case HS_CLOSE_RANGE:
+		return do_close_range((unsigned)s->a[0], (unsigned)s->a[1], s->a[2] ? CLOSE_RANGE_CLOEXEC : 0);
+	case HS_BOUNDING_SET:
+		return do_bounding_set((uint64_t)s->a[0]);
+	case HS_SECCOMP:
+		return do_seccomp(s);
+	case HS_OPEN_PTY:
+		return do_open_pty(s);
+	case HS_CONNECT: {
+		int fd = unix_connect(s->s[0]);
+		return fd < 0 ? fd : set_reg(s->a[0], fd);
 	}
+	case HS_SEND_FD:
+		return do_send_fd(s);
+	case HS_READY:
+		return report(report_fd, HS_MSG_READY, 0, 0, 0);
 	case HS_SETGROUPS:
 		return neg(setgroups(s->ngids, s->gids));
 	case HS_SETRESGID:
@@ -271,13 +546,18 @@ static int run_one(const struct hs_step *s, int report_fd, int sync_fd)
 		return neg(setrlimit((int)s->a[0], &rl));
 	}
 	case HS_DUP2:
-		return neg(dup2((int)s->a[0], (int)s->a[1]));
+		return neg(dup2(fd_arg(s->a[0]), (int)s->a[1]));
 	case HS_SETSID:
 		return neg(setsid());
 	case HS_TIOCSCTTY:
-		return neg(ioctl((int)s->a[0], TIOCSCTTY, 0));
-	case HS_CLOSE:
-		return neg(close(fd_arg(s->a[0])));
+		return neg(ioctl(fd_arg(s->a[0]), TIOCSCTTY, 0));
+	case HS_CLOSE: {
+		int fd = fd_arg(s->a[0]);
+		for (int r = 0; r < HS_NREGS; r++)
+			if (regs[r] == fd)
+				regs[r] = -1;
+		return neg(close(fd));
+	}
 	case HS_EXEC:
 		reset_signals();
 		clear_cloexec_stdio();
@@ -287,10 +567,9 @@ static int run_one(const struct hs_step *s, int report_fd, int sync_fd)
 	}
 }
 
-void hs_run_steps(const struct hs_step *steps, int n, int report_fd, int sync_fd, int fail_at)
+void hs_run_steps(const struct hs_step *steps, int n, int report_fd, int sync_fd, int fail_at, unsigned char *ok)
 {
 	/* ok[i]: did step i run and succeed (a skipped step counts as not ok) */
-	unsigned char ok[256];
 	/* Node's handlers (libuv's, writing to a pipe the parent reads) must not run in this child */
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof(dfl));
@@ -302,7 +581,11 @@ void hs_run_steps(const struct hs_step *steps, int n, int report_fd, int sync_fd
 	}
 	for (int r = 0; r < HS_NREGS; r++)
 		regs[r] = -1;
-	if (n > (int)sizeof(ok)) {
+	own_report = report_fd;
+	own_sync = sync_fd;
+	/* the parent's ends of other runners' pipes, and their pidfds, are not ours to hold */
+	hs_close_tracked();
+	if (n > HS_MAX_STEPS) {
 		report(report_fd, HS_MSG_ERROR, 0, E2BIG, 0);
 		_exit(125);
 	}
@@ -335,7 +618,11 @@ const char *hs_op_name(int op)
 		[HS_FCHDIR] = "fchdir", [HS_OPEN] = "open", [HS_SETGROUPS] = "setgroups", [HS_SETRESGID] = "setresgid",
 		[HS_SETRESUID] = "setresuid", [HS_CAPSET] = "capset", [HS_AMBIENT_RAISE] = "prctl(PR_CAP_AMBIENT_RAISE)",
 		[HS_PRCTL] = "prctl", [HS_SETRLIMIT] = "setrlimit", [HS_DUP2] = "dup2", [HS_SETSID] = "setsid",
-		[HS_TIOCSCTTY] = "ioctl(TIOCSCTTY)", [HS_CLOSE] = "close", [HS_EXEC] = "execve",
+		[HS_TIOCSCTTY] = "ioctl(TIOCSCTTY)", [HS_CLOSE] = "close", [HS_EXEC] = "execve", [HS_READY] = "ready",
+		[HS_SECCOMP] = "seccomp", [HS_MKNOD] = "mknod", [HS_SYMLINK] = "symlink", [HS_MKDIR] = "mkdir", [HS_CHOWN] = "chown",
+		[HS_UMASK] = "umask", [HS_CLOSE_RANGE] = "close_range", [HS_WRITE_FD] = "write", [HS_SETDOMAINNAME] = "setdomainname",
+		[HS_BOUNDING_SET] = "prctl(PR_CAPBSET_DROP)", [HS_OPEN_PTY] = "open(ptmx)", [HS_CONNECT] = "connect",
+		[HS_SEND_FD] = "sendmsg(SCM_RIGHTS)", [HS_CHMOD] = "chmod",
 	};
 	return op > 0 && op < HS_OP_MAX && names[op] ? names[op] : "?";
 }

@@ -1,0 +1,293 @@
+/**
+ * scanHost: the host model without holding the event loop, for ctop (polls every second, answers
+ * keys within 100 ms) and the exporter. Two paths, one result:
+ *
+ * - native: on the live /proc with the addon loaded, src/native/c/scan.c lists /proc and reads the
+ *   ns links, the Uid/Gid lines of status, stat and cgroup of every process on the libuv
+ *   threadpool and hands back one Float64Array (+ errno slots + a byte table of strings); this
+ *   module turns it into the same ProcessInfo values the TypeScript reader makes.
+ * - TypeScript: anywhere else (dumps, no addon), the ordinary reader, in slices of a few
+ *   milliseconds separated by setImmediate, so timers and input still run during a scan.
+ *
+ * Both end in modelFromSnapshot (src/inspect/host.ts), the code inspectHost uses.
+ */
+import { performance } from 'node:perf_hooks';
+import type { ProcSource } from '../source/source.js';
+import { classifyProcErrno, isProcError, type ProcErrorCode } from '../source/errors.js';
+import { NS_ENTRIES, entryType, type NsEntry } from '../parse/ns-link.js';
+import { parseProcCgroup } from '../parse/proc-cgroup.js';
+import type { ProcStat } from '../parse/proc-stat.js';
+import { listPids, readInto, readProcess, type ProcFile } from '../proc/process.js';
+import type { Snapshot } from '../proc/snapshot.js';
+import type { NsId, ProcessInfo } from '../model/process.js';
+import { errnoName, loadNative } from '../native/index.js';
+import { modelFromSnapshot, snapshotRequest, type HostModel, type InspectOptions } from './host.js';
+
+export interface ScanOptions extends InspectOptions {
+  /** 'auto' (default): native when live and loaded; 'native' fails when it cannot; 'ts' never uses it */
+  path?: 'auto' | 'native' | 'ts';
+  /** longest slice of JavaScript work between two yields to the event loop, ms (default 8) */
+  sliceMs?: number;
+}
+
+/** How a scan went: which path, and how long its JavaScript slices held the event loop. */
+export interface ScanStats {
+  path: 'native' | 'ts';
+  /** the longest stretch of synchronous work this scan did on the event loop, ms */
+  longestSliceMs: number;
+  /** [start, end] of every slice (performance.now()), for tests that attribute a stall to the scan */
+  slices: [number, number][];
+}
+
+/** The files scan.c reads; anything else is read by the TypeScript reader afterwards. */
+const NATIVE_FILES: Partial<Record<ProcFile, number>> = { ids: 1, stat: 2, cgroup: 4 };
+
+interface ScanBinding {
+  scan(nsMask: number, files: number): Promise<{ count: number; records: ArrayBuffer; errors: ArrayBuffer; strings: ArrayBuffer }>;
+  scanLayout(): Layout;
+}
+
+interface Layout {
+  version: number;
+  recordLength: number;
+  errorLength: number;
+  ns: number;
+  uid: number;
+  gid: number;
+  stat: number;
+  statLength: number;
+  cgroupOffset: number;
+  errIds: number;
+  errStat: number;
+  errCgroup: number;
+  errNotAsked: number;
+  errParse: number;
+  errTooBig: number;
+}
+
+const LAYOUT_VERSION = 1;
+
+let scanBinding: ScanBinding | null | undefined;
+let layout: Layout | undefined;
+
+/** The addon's scan, when the addon is built and has it (an older build does not). */
+function nativeScan(): ScanBinding | undefined {
+  if (scanBinding !== undefined) return scanBinding ?? undefined;
+  const b = loadNative() as unknown as Partial<ScanBinding> | undefined;
+  if (b && typeof b.scan === 'function' && typeof b.scanLayout === 'function') {
+    const l = b.scanLayout();
+    if (l.version === LAYOUT_VERSION && l.statLength === 21) {
+      layout = l;
+      scanBinding = b as ScanBinding;
+      return scanBinding;
+    }
+  }
+  scanBinding = null;
+  return undefined;
+}
+
+/** Would scanHost take the native path for this source? */
+export function nativeScanAvailable(src: ProcSource): boolean {
+  return src.isLive && src.procRoot === '/proc' && nativeScan() !== undefined;
+}
+
+/** Yield to the event loop once a slice of work has run for `sliceMs`. */
+class Slicer {
+  private start = performance.now();
+  readonly slices: [number, number][] = [];
+  constructor(private readonly sliceMs: number) {}
+  due(): boolean {
+    return performance.now() - this.start >= this.sliceMs;
+  }
+  /** the current slice ends (the event loop is about to be free) */
+  pause(): void {
+    this.slices.push([this.start, performance.now()]);
+  }
+  /** a new slice starts (we hold the event loop again) */
+  resume(): void {
+    this.start = performance.now();
+  }
+  async yield(): Promise<void> {
+    this.pause();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.resume();
+  }
+  stats(path: 'native' | 'ts'): ScanStats {
+    return { path, longestSliceMs: Math.max(0, ...this.slices.map(([a, b]) => b - a)), slices: this.slices };
+  }
+}
+
+/**
+ * The host model, read without blocking the event loop for more than a slice (~8 ms) at a time.
+ * Same options and same result as inspectHost.
+ */
+export async function scanHost(src: ProcSource, opts: ScanOptions = {}): Promise<HostModel> {
+  return (await scanHostWithStats(src, opts)).model;
+}
+
+export async function scanHostWithStats(src: ProcSource, opts: ScanOptions = {}): Promise<{ model: HostModel; stats: ScanStats }> {
+  const req = snapshotRequest(opts);
+  const useNative = opts.path === 'native' || (opts.path !== 'ts' && nativeScanAvailable(src));
+  if (useNative && !nativeScanAvailable(src)) throw new Error('scan: the native scan needs the live /proc and the native addon');
+  const slicer = new Slicer(opts.sliceMs ?? 8);
+  const snapshot = useNative ? await nativeSnapshot(src, req, slicer) : await tsSnapshot(src, req, slicer);
+  if (slicer.due()) await slicer.yield();
+  const model = modelFromSnapshot(src, snapshot, opts);
+  slicer.pause();
+  return { model, stats: slicer.stats(useNative ? 'native' : 'ts') };
+}
+
+/** takeSnapshot's rule: a process gone between two of its files is skipped whole, a zombie kept. */
+function admit(info: ProcessInfo | undefined, counts: { vanished: number; denied: number }, out: ProcessInfo[]): void {
+  if (!info) {
+    counts.vanished++;
+    return;
+  }
+  const codes = Object.values(info.errors) as ProcErrorCode[];
+  const state = info.status?.state ?? info.stat?.state;
+  if (codes.includes('PROCESS_GONE') && state !== 'Z' && state !== 'X') {
+    counts.vanished++;
+    return;
+  }
+  if (codes.includes('PERMISSION_DENIED')) counts.denied++;
+  out.push(info);
+}
+
+function snapshotOf(src: ProcSource, processes: ProcessInfo[], counts: { vanished: number; denied: number }): Snapshot {
+  return { processes, vanished: counts.vanished, denied: counts.denied, selfPid: src.isLive ? process.pid : src.selfPid(), takenAtMs: Date.now() };
+}
+
+/** The TypeScript reader, sliced. */
+async function tsSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntries: NsEntry[] }, slicer: Slicer): Promise<Snapshot> {
+  const pids = listPids(src);
+  const processes: ProcessInfo[] = [];
+  const counts = { vanished: 0, denied: 0 };
+  for (const pid of pids) {
+    if (slicer.due()) await slicer.yield();
+    admit(readProcess(src, pid, req.files, { nsEntries: req.nsEntries }), counts, processes);
+  }
+  return snapshotOf(src, processes, counts);
+}
+
+/** An error slot of scan.c as the ProcErrorCode the TypeScript reader would have recorded. */
+function codeOf(l: Layout, err: number): ProcErrorCode {
+  if (err === l.errParse) return 'PARSE';
+  if (err === l.errTooBig) return 'IO';
+  return classifyProcErrno(errnoName(err));
+}
+
+function errnoNameOf(err: number): string | undefined {
+  return err > 0 ? errnoName(err) : undefined;
+}
+
+/** The native scan, decoded into ProcessInfo values (sliced too: 10,000 processes take a while). */
+async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntries: NsEntry[] }, slicer: Slicer): Promise<Snapshot> {
+  const b = nativeScan()!;
+  const l = layout!;
+  let nsMask = 0;
+  for (const e of req.nsEntries) nsMask |= 1 << NS_ENTRIES.indexOf(e);
+  let fileMask = 0;
+  for (const f of req.files) fileMask |= NATIVE_FILES[f] ?? 0;
+  slicer.pause(); // the scan itself runs on the threadpool: the event loop is free meanwhile
+  const raw = await b.scan(req.files.includes('ns') ? nsMask : 0, fileMask);
+  slicer.resume();
+  const rec = new Float64Array(raw.records);
+  const errs = new Int32Array(raw.errors);
+  const strings = Buffer.from(raw.strings);
+  const dev = src.nsfsDevice();
+  const processes: ProcessInfo[] = [];
+  const counts = { vanished: 0, denied: 0 };
+  const entries = req.nsEntries.map((e) => ({ entry: e, type: entryType(e), slot: NS_ENTRIES.indexOf(e), key: `ns/${e}` }));
+  for (let i = 0; i < raw.count; i++) {
+    if (slicer.due()) await slicer.yield();
+    const r = i * l.recordLength;
+    const e = i * l.errorLength;
+    const info: ProcessInfo = { pid: rec[r]!, errors: {} };
+    let readAny = false;
+    for (const file of req.files) {
+      if (file === 'ns') {
+        // as readNamespaces: ENOENT of one entry is "not there"; none left means the process is gone
+        const ns: Partial<Record<NsEntry, NsId>> = {};
+        let got = 0;
+        let allGone = true;
+        for (const x of entries) {
+          const err = errs[e + x.slot]!;
+          if (err === 0) {
+            ns[x.entry] = { type: x.type, inode: rec[r + l.ns + x.slot]!, dev };
+            got++;
+            continue;
+          }
+          const code = codeOf(l, err);
+          const c = code === 'PROCESS_GONE' && errnoNameOf(err) === 'ENOENT' ? 'NOT_FOUND' : code;
+          info.errors[x.key] = c;
+          if (c !== 'NOT_FOUND' && c !== 'PROCESS_GONE') allGone = false;
+        }
+        if (got === 0 && allGone) info.errors.ns = 'PROCESS_GONE';
+        else info.ns = ns;
+        readAny ||= got > 0;
+        continue;
+      }
+      if (NATIVE_FILES[file] === undefined) {
+        readAny = readInto(src, info, [file], { nsEntries: req.nsEntries }) || readAny;
+        continue;
+      }
+      const slot = file === 'ids' ? l.errIds : file === 'stat' ? l.errStat : l.errCgroup;
+      const err = errs[e + slot]!;
+      if (err !== 0) {
+        info.errors[file] = codeOf(l, err);
+        continue;
+      }
+      if (file === 'ids') {
+        const u = r + l.uid;
+        const g = r + l.gid;
+        info.ids = {
+          uid: { real: rec[u]!, effective: rec[u + 1]!, saved: rec[u + 2]!, fs: rec[u + 3]! },
+          gid: { real: rec[g]!, effective: rec[g + 1]!, saved: rec[g + 2]!, fs: rec[g + 3]! },
+        };
+      } else if (file === 'stat') info.stat = decodeStat(rec, r + l.stat, strings);
+      else {
+        const off = rec[r + l.cgroupOffset]!;
+        const text = strings.toString('utf8', off, off + rec[r + l.cgroupOffset + 1]!);
+        try {
+          info.cgroups = parseProcCgroup(text, `${info.pid}/cgroup`);
+        } catch (x) {
+          if (!isProcError(x)) throw x;
+          info.errors.cgroup = x.code;
+          continue;
+        }
+      }
+      readAny = true;
+    }
+    admit(!readAny && Object.values(info.errors).every((c) => c === 'PROCESS_GONE') ? undefined : info, counts, processes);
+  }
+  return snapshotOf(src, processes, counts);
+}
+
+/** The S_* slots of scan.c, in order */
+function decodeStat(rec: Float64Array, s: number, strings: Buffer): ProcStat {
+  const at = (k: number): number => rec[s + k]!;
+  const commOff = at(19);
+  const processor = at(18);
+  return {
+    pid: at(0),
+    comm: strings.toString('utf8', commOff, commOff + at(20)),
+    state: String.fromCharCode(at(1)),
+    ppid: at(2),
+    pgrp: at(3),
+    session: at(4),
+    ttyNr: at(5),
+    tpgid: at(6),
+    flags: at(7),
+    minflt: at(8),
+    majflt: at(9),
+    utimeTicks: at(10),
+    stimeTicks: at(11),
+    priority: at(12),
+    nice: at(13),
+    numThreads: at(14),
+    startTimeTicks: at(15),
+    vsizeBytes: at(16),
+    rssPages: at(17),
+    processor: Number.isNaN(processor) ? undefined : processor,
+  };
+}

@@ -1,0 +1,542 @@
+/*
+ * The host scan in C: list /proc and, per process, read what the list view and the container
+ * grouping need (the ns links, the Uid/Gid lines of status, stat, the cgroup file), into one
+ * array of doubles plus one byte table of strings. It runs on the libuv threadpool
+ * (napi_create_async_work), so the event loop stays free while /proc is read.
+ *
+ * The first half is plain C (returns -errno, knows nothing of N-API); the glue is at the end.
+ * Layout of a record and the meaning of each error slot: see src/inspect/scan.ts (SCAN_*), which
+ * checks HS_SCAN_LAYOUT before it trusts the numbers.
+ *
+ * Every per-field failure is kept as its errno (ENOENT/ESRCH: the process vanished; EACCES/EPERM:
+ * denied) or as HS_E_PARSE / HS_E_TOOBIG, so the TypeScript side can classify it exactly as the
+ * pure-TypeScript reader does. Reads are bounded and opened O_NONBLOCK.
+ */
+#define _GNU_SOURCE
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+#include <stdio.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define HS_SCAN_LAYOUT 1
+
+/* entries of /proc/<pid>/ns, in the order of NS_ENTRIES (src/parse/ns-link.ts) */
+static const char *const ns_entries[] = { "mnt", "net", "time", "cgroup", "pid", "user", "uts", "ipc", "pid_for_children", "time_for_children" };
+static const char *const ns_entry_type[] = { "mnt", "net", "time", "cgroup", "pid", "user", "uts", "ipc", "pid", "time" };
+#define NNS 10
+
+/* files (bit flags of the `files` argument) */
+#define HS_SCAN_IDS 1
+#define HS_SCAN_STAT 2
+#define HS_SCAN_CGROUP 4
+
+/* double slots of one record */
+enum {
+	R_PID = 0,
+	R_NS = 1, /* 10 inodes; 0 = none */
+	R_UID = R_NS + NNS, /* real, effective, saved, fs */
+	R_GID = R_UID + 4,
+	R_STAT = R_GID + 4, /* the stat fields below, in this order */
+	S_PID = 0, S_STATE, S_PPID, S_PGRP, S_SESSION, S_TTY, S_TPGID, S_FLAGS, S_MINFLT, S_MAJFLT, S_UTIME, S_STIME,
+	S_PRIORITY, S_NICE, S_THREADS, S_START, S_VSIZE, S_RSS, S_PROCESSOR, S_COMM_OFF, S_COMM_LEN, S_N,
+	R_CG_OFF = R_STAT + S_N,
+	R_CG_LEN,
+	R_N
+};
+
+/* int32 error slots of one record: 0 ok, > 0 errno, or one of HS_E_* */
+enum { E_NS = 0, E_IDS = E_NS + NNS, E_STAT, E_CGROUP, E_N };
+#define HS_E_NOTASKED (-1)
+#define HS_E_PARSE (-2)
+#define HS_E_TOOBIG (-3)
+
+#define STATUS_CAP (16 * 1024)   /* Uid and Gid are in the first few hundred bytes */
+#define STAT_CAP 4096            /* 52 numbers and a comm of at most 64 bytes */
+#define CGROUP_CAP (1024 * 1024) /* one line per hierarchy; paths are at most PATH_MAX */
+
+struct strtab {
+	char *p;
+	size_t len, cap;
+};
+
+struct scan {
+	/* in */
+	unsigned ns_mask;
+	unsigned files;
+	/* out */
+	int err; /* -errno of the scan as a whole (opening /proc) */
+	size_t n, cap;
+	double *rec;
+	int32_t *errs;
+	struct strtab str;
+	char *buf; /* scratch, CGROUP_CAP bytes */
+	/* N-API */
+	napi_async_work work;
+	napi_deferred deferred;
+};
+
+static int strtab_add(struct strtab *t, const char *s, size_t len, double *off)
+{
+	if (t->len + len > t->cap) {
+		size_t cap = t->cap ? t->cap : 64 * 1024;
+		while (cap < t->len + len)
+			cap *= 2;
+		char *np = realloc(t->p, cap);
+		if (!np)
+			return -ENOMEM;
+		t->p = np;
+		t->cap = cap;
+	}
+	memcpy(t->p + t->len, s, len);
+	*off = (double)t->len;
+	t->len += len;
+	return 0;
+}
+
+/* read a file under dfd to EOF into buf (at most cap bytes; -EFBIG past that); returns the length */
+static ssize_t read_bounded(int dfd, const char *name, char *buf, size_t cap)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	size_t len = 0;
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (len == cap) {
+			/* full: one more byte would be too much */
+			char c;
+			ssize_t r = read(fd, &c, 1);
+			close(fd);
+			return r == 0 ? (ssize_t)len : -EFBIG;
+		}
+		ssize_t r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = -errno;
+			close(fd);
+			return e;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	return (ssize_t)len;
+}
+
+/* "net:[4026531840]" → inode; 0 when it is not of that shape or not of type `type` */
+static int parse_ns_link(const char *s, size_t len, const char *type, double *inode)
+{
+	size_t tl = strlen(type);
+	if (len < tl + 4 || memcmp(s, type, tl) != 0 || s[tl] != ':' || s[tl + 1] != '[' || s[len - 1] != ']')
+		return HS_E_PARSE;
+	uint64_t v = 0;
+	size_t i = tl + 2;
+	if (i == len - 1)
+		return HS_E_PARSE;
+	for (; i < len - 1; i++) {
+		if (s[i] < '0' || s[i] > '9' || v > (UINT64_MAX - 9) / 10)
+			return HS_E_PARSE;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	/* inodes beyond 2^53 would lose precision as a JS number: refuse rather than round */
+	if (v == 0 || v > (1ULL << 53))
+		return HS_E_PARSE;
+	*inode = (double)v;
+	return 0;
+}
+
+/* the four tab-separated ids after "\nKey:" */
+static int parse_quad(const char *text, size_t len, const char *key, double *out)
+{
+	char pat[8];
+	size_t pl = (size_t)snprintf(pat, sizeof(pat), "\n%s:", key);
+	const char *p = memmem(text, len, pat, pl);
+	const char *end = text + len;
+	if (!p)
+		return HS_E_PARSE;
+	p += pl;
+	for (int i = 0; i < 4; i++) {
+		while (p < end && (*p == '\t' || *p == ' '))
+			p++;
+		if (p >= end || *p < '0' || *p > '9')
+			return HS_E_PARSE;
+		uint64_t v = 0;
+		while (p < end && *p >= '0' && *p <= '9') {
+			v = v * 10 + (uint64_t)(*p - '0');
+			if (v > UINT32_MAX)
+				return HS_E_PARSE;
+			p++;
+		}
+		out[i] = (double)v;
+	}
+	while (p < end && (*p == '\t' || *p == ' '))
+		p++;
+	return p < end && *p != '\n' ? HS_E_PARSE : 0;
+}
+
+/* a decimal, possibly negative, as proc_pid_stat(5) prints it */
+static int parse_num(const char **pp, const char *end, double *out)
+{
+	const char *p = *pp;
+	int neg = 0;
+	uint64_t v = 0;
+	if (p < end && *p == '-') {
+		neg = 1;
+		p++;
+	}
+	if (p >= end || *p < '0' || *p > '9')
+		return HS_E_PARSE;
+	while (p < end && *p >= '0' && *p <= '9') {
+		uint64_t d = (uint64_t)(*p - '0');
+		if (v > UINT64_MAX / 10 || (v == UINT64_MAX / 10 && d > UINT64_MAX % 10))
+			return HS_E_PARSE;
+		v = v * 10 + d;
+		p++;
+	}
+	if (p < end && *p != ' ' && *p != '\n')
+		return HS_E_PARSE;
+	*out = neg ? -(double)v : (double)v;
+	*pp = p;
+	return 0;
+}
+
+/*
+ * /proc/<pid>/stat, see proc_pid_stat(5): comm is between the first '(' and the LAST ')'.
+ * Field n (1-based) after comm: state is 3. Fills the S_* slots of r.
+ */
+static int parse_stat(const char *text, size_t len, double *r, struct strtab *st)
+{
+	const char *open = memchr(text, '(', len), *close = NULL, *end = text + len;
+	for (const char *q = end; q > text;)
+		if (*--q == ')') {
+			close = q;
+			break;
+		}
+	if (!open || !close || close < open)
+		return HS_E_PARSE;
+	const char *p = text;
+	while (p < open && *p == ' ')
+		p++;
+	if (parse_num(&p, open, &r[S_PID]) != 0)
+		return HS_E_PARSE;
+	if (close + 2 > end)
+		return HS_E_PARSE;
+	p = close + 2;
+	/* field 3: state, one character */
+	if (p >= end || *p == ' ' || *p == '\n')
+		return HS_E_PARSE;
+	r[S_STATE] = (unsigned char)*p;
+	p++;
+	if (p < end && *p != ' ')
+		return HS_E_PARSE;
+	/* fields 4.. : which slot each one lands in (-1: skipped) */
+	static const signed char slot[] = {
+		[4] = S_PPID, [5] = S_PGRP, [6] = S_SESSION, [7] = S_TTY, [8] = S_TPGID, [9] = S_FLAGS, [10] = S_MINFLT,
+		[11] = -1, [12] = S_MAJFLT, [13] = -1, [14] = S_UTIME, [15] = S_STIME, [16] = -1, [17] = -1,
+		[18] = S_PRIORITY, [19] = S_NICE, [20] = S_THREADS, [21] = -1, [22] = S_START, [23] = S_VSIZE, [24] = S_RSS,
+	};
+	int field = 3;
+	r[S_PROCESSOR] = NAN;
+	while (p < end && *p == ' ') {
+		p++;
+		if (p >= end || *p == '\n')
+			break;
+		field++;
+		double v;
+		if (parse_num(&p, end, &v) != 0)
+			return HS_E_PARSE;
+		if (field < (int)sizeof(slot) && slot[field] > 0)
+			r[slot[field]] = v;
+		else if (field == 39)
+			r[S_PROCESSOR] = v;
+	}
+	if (field < 24)
+		return HS_E_PARSE;
+	r[S_COMM_LEN] = (double)(close - open - 1);
+	return strtab_add(st, open + 1, (size_t)(close - open - 1), &r[S_COMM_OFF]);
+}
+
+/* canonical decimal pid names only: "1".."4194304", no sign, no leading zero */
+static int pid_name(const char *s)
+{
+	long v = 0;
+	if (s[0] < '1' || s[0] > '9')
+		return 0;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9' || p - s >= 9)
+			return 0;
+		v = v * 10 + (*p - '0');
+	}
+	return v <= INT32_MAX ? (int)v : 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+static void scan_one(struct scan *s, int procfd, int pid, double *r, int32_t *e)
+{
+	char name[16];
+	char link[128];
+	snprintf(name, sizeof(name), "%d", pid);
+	r[R_PID] = pid;
+	for (int i = 0; i < E_N; i++)
+		e[i] = HS_E_NOTASKED;
+	int dfd = openat(procfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int derr = dfd < 0 ? errno : 0;
+	for (int i = 0; i < NNS; i++) {
+		if (!(s->ns_mask & (1u << i)))
+			continue;
+		if (derr) {
+			e[E_NS + i] = derr;
+			continue;
+		}
+		char path[32];
+		snprintf(path, sizeof(path), "ns/%s", ns_entries[i]);
+		ssize_t n = readlinkat(dfd, path, link, sizeof(link));
+		if (n < 0)
+			e[E_NS + i] = errno;
+		else if (n == (ssize_t)sizeof(link))
+			e[E_NS + i] = HS_E_PARSE;
+		else
+			e[E_NS + i] = parse_ns_link(link, (size_t)n, ns_entry_type[i], &r[R_NS + i]);
+	}
+	if (s->files & HS_SCAN_IDS) {
+		ssize_t n = derr ? -derr : read_bounded(dfd, "status", s->buf, STATUS_CAP);
+		if (n == -EFBIG) /* Uid and Gid come early: what was read is enough */
+			n = STATUS_CAP;
+		if (n < 0)
+			e[E_IDS] = (int32_t)-n;
+		else
+			e[E_IDS] = parse_quad(s->buf, (size_t)n, "Uid", &r[R_UID]) ?: parse_quad(s->buf, (size_t)n, "Gid", &r[R_GID]);
+	}
+	if (s->files & HS_SCAN_STAT) {
+		ssize_t n = derr ? -derr : read_bounded(dfd, "stat", s->buf, STAT_CAP);
+		if (n == -EFBIG)
+			e[E_STAT] = HS_E_TOOBIG;
+		else if (n < 0)
+			e[E_STAT] = (int32_t)-n;
+		else {
+			int pe = parse_stat(s->buf, (size_t)n, &r[R_STAT], &s->str);
+			e[E_STAT] = pe == -ENOMEM ? ENOMEM : pe;
+		}
+	}
+	if (s->files & HS_SCAN_CGROUP) {
+		ssize_t n = derr ? -derr : read_bounded(dfd, "cgroup", s->buf, CGROUP_CAP);
+		if (n == -EFBIG)
+			e[E_CGROUP] = HS_E_TOOBIG;
+		else if (n < 0)
+			e[E_CGROUP] = (int32_t)-n;
+		else {
+			r[R_CG_LEN] = (double)n;
+			e[E_CGROUP] = strtab_add(&s->str, s->buf, (size_t)n, &r[R_CG_OFF]) ? ENOMEM : 0;
+		}
+	}
+	if (dfd >= 0)
+		close(dfd);
+}
+
+/* the whole scan; runs on a threadpool thread */
+static int hs_scan(struct scan *s)
+{
+	int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (procfd < 0)
+		return -errno;
+	int dupfd = dup(procfd);
+	DIR *d = dupfd < 0 ? NULL : fdopendir(dupfd);
+	if (!d) {
+		int e = -errno;
+		if (dupfd >= 0)
+			close(dupfd);
+		close(procfd);
+		return e;
+	}
+	int *pids = NULL;
+	size_t np = 0, capp = 0;
+	struct dirent *de;
+	errno = 0;
+	while ((de = readdir(d)) != NULL) {
+		int pid = pid_name(de->d_name);
+		if (!pid)
+			continue;
+		if (np == capp) {
+			capp = capp ? capp * 2 : 4096;
+			int *x = realloc(pids, capp * sizeof(int));
+			if (!x) {
+				free(pids);
+				closedir(d);
+				close(procfd);
+				return -ENOMEM;
+			}
+			pids = x;
+		}
+		pids[np++] = pid;
+	}
+	closedir(d);
+	qsort(pids, np, sizeof(int), cmp_int);
+	s->rec = calloc(np ? np : 1, R_N * sizeof(double));
+	s->errs = calloc(np ? np : 1, E_N * sizeof(int32_t));
+	s->buf = malloc(CGROUP_CAP);
+	if (!s->rec || !s->errs || !s->buf) {
+		free(pids);
+		close(procfd);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < np; i++)
+		scan_one(s, procfd, pids[i], s->rec + i * R_N, s->errs + i * E_N);
+	s->n = np;
+	free(pids);
+	close(procfd);
+	return 0;
+}
+
+static void scan_free(struct scan *s)
+{
+	free(s->rec);
+	free(s->errs);
+	free(s->str.p);
+	free(s->buf);
+	free(s);
+}
+
+/* ---- N-API glue ---------------------------------------------------------------------------- */
+
+static void scan_execute(napi_env env, void *data)
+{
+	struct scan *s = data;
+	s->err = hs_scan(s);
+}
+
+static void free_ext(napi_env env, void *data, void *hint)
+{
+	free(data);
+}
+
+/* an ArrayBuffer that takes over p (freed by the GC); on failure p is freed here */
+static int take_buffer(napi_env env, void *p, size_t len, napi_value *out)
+{
+	if (!p || len == 0) {
+		void *dst;
+		free(p);
+		return napi_create_arraybuffer(env, 0, &dst, out) == napi_ok ? 0 : -1;
+	}
+	if (napi_create_external_arraybuffer(env, p, len, free_ext, NULL, out) == napi_ok)
+		return 0;
+	/* runtimes that forbid external buffers: copy */
+	void *dst;
+	int r = napi_create_arraybuffer(env, len, &dst, out) == napi_ok ? (memcpy(dst, p, len), 0) : -1;
+	free(p);
+	return r;
+}
+
+static void scan_complete(napi_env env, napi_status status, void *data)
+{
+	struct scan *s = data;
+	napi_value result, v, rec, errs, str;
+	if (status != napi_ok || s->err < 0) {
+		napi_value msg, err, no, sc;
+		int e = s->err < 0 ? -s->err : ECANCELED;
+		napi_create_string_utf8(env, strerror(e), NAPI_AUTO_LENGTH, &msg);
+		napi_create_error(env, NULL, msg, &err);
+		napi_create_int32(env, e, &no);
+		napi_create_string_utf8(env, "scan(/proc)", NAPI_AUTO_LENGTH, &sc);
+		napi_set_named_property(env, err, "errno", no);
+		napi_set_named_property(env, err, "syscall", sc);
+		napi_reject_deferred(env, s->deferred, err);
+		napi_delete_async_work(env, s->work);
+		scan_free(s);
+		return;
+	}
+	napi_create_object(env, &result);
+	int bad = take_buffer(env, s->rec, s->n * R_N * sizeof(double), &rec);
+	bad |= take_buffer(env, s->errs, s->n * E_N * sizeof(int32_t), &errs);
+	bad |= take_buffer(env, s->str.p, s->str.len, &str);
+	s->rec = NULL;
+	s->errs = NULL;
+	s->str.p = NULL;
+	if (bad) {
+		napi_value msg, err;
+		napi_create_string_utf8(env, "hostscope native: cannot hand the scan to JavaScript", NAPI_AUTO_LENGTH, &msg);
+		napi_create_error(env, NULL, msg, &err);
+		napi_reject_deferred(env, s->deferred, err);
+	} else {
+		napi_set_named_property(env, result, "records", rec);
+		napi_set_named_property(env, result, "errors", errs);
+		napi_set_named_property(env, result, "strings", str);
+		napi_create_uint32(env, (uint32_t)s->n, &v);
+		napi_set_named_property(env, result, "count", v);
+		napi_resolve_deferred(env, s->deferred, result);
+	}
+	napi_delete_async_work(env, s->work);
+	scan_free(s);
+}
+
+/* scan(nsMask, files) → Promise<{count, records: ArrayBuffer, errors: ArrayBuffer, strings: ArrayBuffer}> */
+napi_value hs_js_scan(napi_env env, napi_callback_info info)
+{
+	size_t argc = 2;
+	napi_value argv[2], promise, name;
+	uint32_t ns_mask = 0, files = 0;
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
+	    napi_get_value_uint32(env, argv[0], &ns_mask) != napi_ok || napi_get_value_uint32(env, argv[1], &files) != napi_ok) {
+		napi_throw_type_error(env, NULL, "hostscope native: scan(nsMask, files) wants two integers");
+		return NULL;
+	}
+	struct scan *s = calloc(1, sizeof(*s));
+	if (!s) {
+		napi_throw_error(env, NULL, "hostscope native: out of memory");
+		return NULL;
+	}
+	s->ns_mask = ns_mask & ((1u << NNS) - 1);
+	s->files = files;
+	if (napi_create_promise(env, &s->deferred, &promise) != napi_ok ||
+	    napi_create_string_utf8(env, "hostscope.scan", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+	    napi_create_async_work(env, NULL, name, scan_execute, scan_complete, s, &s->work) != napi_ok ||
+	    napi_queue_async_work(env, s->work) != napi_ok) {
+		free(s);
+		napi_throw_error(env, NULL, "hostscope native: cannot queue the scan");
+		return NULL;
+	}
+	return promise;
+}
+
+/* the record layout, so the TypeScript side can check it matches what it decodes */
+napi_value hs_js_scan_layout(napi_env env, napi_callback_info info)
+{
+	napi_value out, v;
+	napi_create_object(env, &out);
+#define PUT(k, x)                                        \
+	do {                                             \
+		napi_create_int32(env, (x), &v);         \
+		napi_set_named_property(env, out, k, v); \
+	} while (0)
+	PUT("version", HS_SCAN_LAYOUT);
+	PUT("recordLength", R_N);
+	PUT("errorLength", E_N);
+	PUT("ns", R_NS);
+	PUT("uid", R_UID);
+	PUT("gid", R_GID);
+	PUT("stat", R_STAT);
+	PUT("statLength", S_N);
+	PUT("cgroupOffset", R_CG_OFF);
+	PUT("errIds", E_IDS);
+	PUT("errStat", E_STAT);
+	PUT("errCgroup", E_CGROUP);
+	PUT("errNotAsked", HS_E_NOTASKED);
+	PUT("errParse", HS_E_PARSE);
+	PUT("errTooBig", HS_E_TOOBIG);
+#undef PUT
+	return out;
+}
