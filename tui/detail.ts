@@ -15,6 +15,7 @@ import { seccompModeName } from '../src/parse/proc-status.js';
 import { isIdentityMap, type IdMapRange } from '../src/parse/proc-id-map.js';
 import { propagationText } from '../src/parse/proc-mountinfo.js';
 import { describeCapSet, limitLines } from '../src/render/story.js';
+import { unknownFromCode, type ResourcesSection } from '../src/model/story.js';
 import { escapeControl } from '../src/render/escape.js';
 import type { Sample } from './sample.js';
 import type { GroupRow } from './model.js';
@@ -132,7 +133,7 @@ export function detailTab(d: Detail, tab: DetailTab, ctx: TabContext): string[] 
         }
       } else out.push(why(p, 'cgroup'));
       out.push('', 'limits and usage:');
-      out.push(...(d.stats ? limitLines(d.stats).map((l) => `  ${l}`) : [`  ${D} (no cgroup stats readable)`]));
+      out.push(...(d.stats ? limitLines(resourcesOf(d.stats)).map((l) => `  ${l}`) : [`  ${D} (no cgroup stats readable)`]));
       return out;
     }
     case 'capabilities': {
@@ -179,6 +180,14 @@ export function detailTab(d: Detail, tab: DetailTab, ctx: TabContext): string[] 
       return [`${p.mounts.length} mounts  (MOUNTPOINT  FSTYPE  SOURCE  OPTIONS  PROPAGATION)`, ...p.mounts.map((m) => escapeControl(`${m.mountPoint}  ${m.fsType}  ${m.source || D}  ${m.mountOptions.join(',')}  ${propagationText(m.propagation)}`))];
     }
   }
+}
+
+/** The story's resources section from stats read here (dirs made absolute, as the story shows them). */
+function resourcesOf(st: CgroupStats): ResourcesSection {
+  const abs = <T extends { dir: string }>(x: T | undefined): T | undefined => (x ? { ...x, dir: `/sys/${x.dir}` } : undefined);
+  const unknown: ResourcesSection['unknown'] = {};
+  for (const [k, code] of Object.entries(st.errors)) if (code) unknown[k as keyof typeof unknown] = unknownFromCode(code);
+  return { id: 'resources', title: 'LIMITS AND USAGE', memory: abs(st.memory), cpu: abs(st.cpu), pids: abs(st.pids), io: abs(st.io), unknown, cgroupUnknown: undefined };
 }
 
 function groupsHolding(ctx: TabContext, type: (typeof NS_TYPES)[number], inode: number, self: number): string[] {
