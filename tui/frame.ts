@@ -132,7 +132,8 @@ function renderHead<R>(layout: { col: Col<R>; width: number }[]): string {
   return layout.map(({ col, width }) => fit(col.head, width, col.align)).join(' ');
 }
 
-// ---- memoised group rows per (sample, mode): sparklines re-use them across frames
+// ---- memoised group rows per (sample, previous sample, mode): sparklines re-use them across
+// frames, and keep working after the reducer has thinned old samples (dropped their processes)
 
 const groupCache = new WeakMap<Sample, Map<string, GroupRow[]>>();
 
@@ -141,8 +142,17 @@ export function groupsOf(prev: Sample | undefined, cur: Sample, by: GroupBy): Gr
   if (!m) groupCache.set(cur, (m = new Map()));
   const k = `${by}:${prev ? prev.endMs : 'none'}`;
   let rows = m.get(k);
-  if (!rows) m.set(k, (rows = buildGroups(prev, cur, by)));
+  if (rows) return rows;
+  if (cur.thin) return [];
+  rows = buildGroups(prev, cur, by);
+  m.set(k, rows);
   return rows;
+}
+
+/** A thinned copy of a sample keeps the group rows memoised for the original. */
+export function carryGroups(from: Sample, to: Sample): void {
+  const m = groupCache.get(from);
+  if (m) groupCache.set(to, m);
 }
 
 function sparkData(s: State, uptoIndex: number, width: number): CellCtx['spark'] {

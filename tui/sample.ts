@@ -80,6 +80,8 @@ export interface Sample {
   net: Record<string, { rx: number; tx: number }>;
   vanished: number;
   denied: number;
+  /** an old sample kept in the live history for its sparkline values only: processes dropped */
+  thin?: boolean;
 }
 
 const CMD_MAX = 512;

@@ -4,6 +4,7 @@
  */
 import { GROUP_MODES, type GroupBy } from './model.js';
 import type { Sample } from './sample.js';
+import { carryGroups, groupsOf } from './frame.js';
 
 export const DETAIL_TABS = ['overview', 'namespaces', 'cgroups', 'capabilities', 'security', 'idmaps', 'environment', 'mounts'] as const;
 export type DetailTab = (typeof DETAIL_TABS)[number];
@@ -58,6 +59,8 @@ export interface State {
 }
 
 export const HISTORY_MAX = 30;
+/** samples kept whole (for stepping back while paused); older ones keep only what sparklines use */
+export const FULL_KEEP = 6;
 export const MIN_INTERVAL_MS = 250;
 export const MAX_INTERVAL_MS = 60_000;
 
@@ -117,6 +120,13 @@ export type Action =
   | { type: 'helpScroll'; delta: number }
   | { type: 'quit' };
 
+/** A sample without its processes: what an old history entry needs (its memoised group rows). */
+function thinned(x: Sample): Sample {
+  const t = { ...x, procs: [], thin: true };
+  carryGroups(x, t);
+  return t;
+}
+
 export function currentView(s: State): View {
   return s.views[s.views.length - 1]!;
 }
@@ -139,6 +149,10 @@ export function reduce(s: State, a: Action): State {
     case 'sample': {
       // paused: keep sampling into history (so nothing is lost) but keep the screen where it is
       const history = [...s.history, a.sample];
+      // the group rows of the new sample, memoised, so the sparkline survives thinning below
+      groupsOf(s.history[s.history.length - 1], a.sample, s.groupBy);
+      const thinFrom = history.length - FULL_KEEP;
+      for (let i = 0; i < thinFrom; i++) if (!history[i]!.thin) history[i] = thinned(history[i]!);
       const drop = Math.max(0, history.length - HISTORY_MAX);
       const cursor = s.paused ? Math.max(0, (s.cursor ?? s.history.length - 1) - drop) : undefined;
       return { ...s, history: drop ? history.slice(drop) : history, cursor };
@@ -259,7 +273,8 @@ export function reduce(s: State, a: Action): State {
       // move within history (stepping pauses the live view)
       if (s.history.length === 0) return s;
       const at = s.cursor ?? s.history.length - 1;
-      const to = Math.max(0, Math.min(s.history.length - 1, at + a.delta));
+      const first = Math.max(0, s.history.findIndex((h) => !h.thin));
+      const to = Math.max(first, Math.min(s.history.length - 1, at + a.delta));
       return { ...s, paused: s.replay ? s.paused : true, cursor: to };
     }
     case 'toggleEnv':

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { initialState, reduce, parseFilter, matchFilter, parseDuration, shownSamples, HISTORY_MAX, type State } from '../../tui/store.js';
+import { initialState, reduce, parseFilter, matchFilter, parseDuration, shownSamples, FULL_KEEP, HISTORY_MAX, type State } from '../../tui/store.js';
 import type { Sample } from '../../tui/sample.js';
 
 const sample = (endMs: number): Sample => ({ v: 1, startMs: endMs - 10, endMs, wallMs: endMs, ncpu: 2, cgroupMode: 'v2', host: {}, procs: [], containers: [], cgroups: {}, net: {}, vanished: 0, denied: 0 });
@@ -73,6 +73,15 @@ describe('ctop reducer', () => {
     s = run(s, { type: 'pause' });
     expect(s.paused).toBe(false);
     expect(shownSamples(s).cur!.endMs).toBe(999_500);
+  });
+
+  it('old samples are thinned (processes dropped) to bound memory; stepping back stops at the last whole one', () => {
+    let s = initialState();
+    for (let i = 1; i <= FULL_KEEP + 3; i++) s = reduce(s, { type: 'sample', sample: { ...sample(i * 1000), procs: [{ pid: 1, ppid: 0, comm: 'x', cmd: '', state: 'S', ticks: 0, start: 0, rssBytes: 0, threads: 1, ns: {} }] } });
+    expect(s.history.map((h) => h.procs.length)).toEqual([0, 0, 0, ...Array(FULL_KEEP).fill(1)]);
+    expect(s.history.slice(0, 3).every((h) => h.thin)).toBe(true);
+    s = reduce(s, { type: 'step', delta: -100 });
+    expect(s.cursor).toBe(3);
   });
 
   it('the first sample has no previous one (rates show —)', () => {
