@@ -130,28 +130,58 @@ function openShell(c: KeyCtx): void {
 }
 
 /**
- * One input event. Ink hands several plain keys that arrive in one chunk (`jjj`, a paste, keys
- * typed while a scan ran) over as one string: outside the typing modes each character is a key.
- * `next` gives the context after each key (state and frame change in between).
+ * Split what Ink hands over as one input into key presses. Ink passes a chunk it cannot read as a
+ * single key (several keys typed while a scan ran, a paste, text and Enter together) as one raw
+ * string: here each printable character, CR, Tab, DEL, a lone ESC and the common CSI/SS3 cursor
+ * sequences become keys of their own.
+ */
+export function splitKeys(raw: string): KeyPress[] {
+  const out: KeyPress[] = [];
+  const CSI: Record<string, Partial<Key>> = { A: { upArrow: true }, B: { downArrow: true }, C: { rightArrow: true }, D: { leftArrow: true }, H: { home: true }, F: { end: true }, '5~': { pageUp: true }, '6~': { pageDown: true }, '1~': { home: true }, '4~': { end: true }, Z: { tab: true, shift: true } };
+  for (let i = 0; i < raw.length; ) {
+    const c = raw[i]!;
+    if (c === '\x1b') {
+      const m = /^\x1b(?:\[|O)([0-9;]*[A-Za-z~])/.exec(raw.slice(i));
+      if (m) {
+        const k = CSI[m[1]!.replace(/^1;\d+(?=[A-Z])/, '')];
+        if (k) out.push({ input: '', key: k });
+        i += m[0].length;
+        continue;
+      }
+      out.push({ input: '', key: { escape: true } });
+      i++;
+      continue;
+    }
+    if (c === '\r' || c === '\n') out.push({ input: '', key: { return: true } });
+    else if (c === '\t') out.push({ input: '', key: { tab: true } });
+    else if (c === '\x7f' || c === '\b') out.push({ input: '', key: { backspace: true } });
+    else if (c < ' ') out.push({ input: String.fromCharCode(c.charCodeAt(0) + 96), key: { ctrl: true } });
+    else {
+      const cp = raw.codePointAt(i)!;
+      const ch = String.fromCodePoint(cp);
+      out.push({ input: ch, key: {} });
+      i += ch.length;
+      continue;
+    }
+    i++;
+  }
+  return out;
+}
+
+/**
+ * One input event from Ink. A chunk of several keys is split (splitKeys) and each key handled in
+ * the state the previous one left; `next` gives that context.
  */
 export function handleInput(c: KeyCtx, k: KeyPress, next: () => KeyCtx): void {
-  const typing = c.state.mode === 'filter' || c.state.mode === 'command';
-  const plain = !k.key.ctrl && !k.key.meta && !k.key.escape && !k.key.return && !k.key.tab;
-  if (!typing && plain && [...k.input].length > 1) {
-    let ctx = c;
-    for (const ch of k.input) {
-      handleKey(ctx, { input: ch, key: {} });
-      ctx = next();
-      if (ctx.state.mode === 'filter' || ctx.state.mode === 'command') {
-        // the rest of the chunk is typed text
-        const rest = k.input.slice(k.input.indexOf(ch) + ch.length);
-        if (rest) handleKey(ctx, { input: rest, key: {} });
-        return;
-      }
-    }
-    return;
+  const special = k.key.upArrow || k.key.downArrow || k.key.leftArrow || k.key.rightArrow || k.key.pageUp || k.key.pageDown || k.key.home || k.key.end || k.key.return || k.key.tab || k.key.backspace || k.key.delete || (k.key.escape && k.input === '');
+  if (special || [...k.input].length <= 1) return handleKey(c, k);
+  // Ink leaves the ESC of a sequence it did not know off the front: the rest is still keys
+  const keys = splitKeys(k.key.ctrl && k.input.length === 1 ? String.fromCharCode(k.input.charCodeAt(0) - 96) : k.input);
+  let ctx = c;
+  for (const key of keys) {
+    handleKey(ctx, key);
+    ctx = next();
   }
-  handleKey(c, k);
 }
 
 /** One key press: typing modes first, then the table. */

@@ -40,6 +40,25 @@ describe('ctop keys (ink-testing-library)', () => {
     app.unmount();
   });
 
+  it('text and Enter in one chunk (typed while a scan ran): the filter is set, not dropped', async () => {
+    const { store, app } = setup();
+    await tick();
+    app.stdin.write('/name~^9d\r');
+    await tick();
+    expect(store.getState().filter).toBe('name~^9d');
+    expect(store.getState().mode).toBe('normal');
+    app.unmount();
+  });
+
+  it('Enter Enter 2 in one chunk: processes, then the detail, then its namespaces tab', async () => {
+    const { store, app } = setup();
+    await tick();
+    app.stdin.write('\r\r2');
+    await tick();
+    expect(currentView(store.getState())).toMatchObject({ kind: 'detail', tab: 'namespaces' });
+    app.unmount();
+  });
+
   it('Enter opens the processes, Enter again the detail, Esc goes back with the breadcrumb', async () => {
     const { store, app } = setup();
     await tick();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { initialState, reduce, parseFilter, matchFilter, parseDuration, shownSamples, FULL_KEEP, HISTORY_MAX, type State } from '../../tui/store.js';
 import type { Sample } from '../../tui/sample.js';
+import { splitKeys } from '../../tui/keymap.js';
 
 const sample = (endMs: number): Sample => ({ v: 1, startMs: endMs - 10, endMs, wallMs: endMs, ncpu: 2, cgroupMode: 'v2', host: {}, procs: [], containers: [], cgroups: {}, net: {}, vanished: 0, denied: 0 });
 const run = (s: State, ...as: Parameters<typeof reduce>[1][]): State => as.reduce(reduce, s);
@@ -131,6 +132,26 @@ describe('ctop reducer', () => {
     s = run(s, { type: 'input', text: '!db' }, { type: 'submit' });
     expect(s.filter).toBe('!db');
     expect(s.mode).toBe('normal');
+  });
+});
+
+describe('ctop input chunks', () => {
+  it('splits printable keys, CR, Tab, DEL, ESC, arrows and ctrl keys', () => {
+    expect(splitKeys('jj\r\x1b[A\x1bq\x7f\t\x03é')).toEqual([
+      { input: 'j', key: {} },
+      { input: 'j', key: {} },
+      { input: '', key: { return: true } },
+      { input: '', key: { upArrow: true } },
+      { input: '', key: { escape: true } },
+      { input: 'q', key: {} },
+      { input: '', key: { backspace: true } },
+      { input: '', key: { tab: true } },
+      { input: 'c', key: { ctrl: true } },
+      { input: 'é', key: {} },
+    ]);
+  });
+  it('page keys and an unknown CSI sequence (skipped whole, not typed)', () => {
+    expect(splitKeys('\x1b[6~\x1b[5~\x1b[99X!')).toEqual([{ input: '', key: { pageDown: true } }, { input: '', key: { pageUp: true } }, { input: '!', key: {} }]);
   });
 });
 
