@@ -231,7 +231,7 @@ export function buildFrame(s: State, chalk: ChalkInstance, detail?: DetailProvid
     const top = Math.min(v.scroll, maxTop);
     const shown = lines.slice(top, top + bodyH).map((l, i) => ({ key: `l${top + i}`, text: fit(l, cols) }));
     const more = lines.length > bodyH ? ` ${top + 1}-${Math.min(lines.length, top + bodyH)}/${lines.length}` : '';
-    return { head: [head[0]!, head[1]! + (d ? `  ${fit(d.title, Math.max(0, cols - 40))}` : '')], columns: clipTabs(tabs, cols), rows: shown, selected: -1, rowKeys: [], footer: footer + more, ...(d?.gone ? { gone: d.gone } : {}) };
+    return { head: [head[0]!, head[1]! + (d && d.title !== v.name ? `  ${fit(d.title, Math.max(0, cols - 40)).trimEnd()}` : '')], columns: clipTabs(tabs, cols), rows: shown, selected: -1, rowKeys: [], footer: footer + more, ...(d?.gone ? { gone: d.gone } : {}) };
   }
 
   if (v.kind === 'groups') {

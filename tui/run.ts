@@ -60,10 +60,10 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
 
   const cleanups: (() => void | Promise<void>)[] = [];
   let instance: Instance | undefined;
-  let finished = false;
-  const finish = async (): Promise<void> => {
-    if (finished) return;
-    finished = true;
+  // one cleanup, however many ways out arrive (q then SIGHUP as tmux closes): each waits for it
+  let finishing: Promise<void> | undefined;
+  const finish = (): Promise<void> => (finishing ??= doFinish());
+  const doFinish = async (): Promise<void> => {
     try {
       instance?.unmount();
     } catch {

@@ -1,5 +1,6 @@
 /** `ctop --replay FILE`: the intact frames of a recording, decoded on demand. */
 import { readFileSync } from 'node:fs';
+import { strerror } from '../../src/util/strerror.js';
 import type { Sample } from '../sample.js';
 import { decodeFrame, scanFrames, type FrameRef } from './format.js';
 
@@ -22,7 +23,7 @@ export function openRecording(path: string): Recording {
   try {
     buf = readFileSync(path);
   } catch (e) {
-    throw new RecordingError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new RecordingError(`cannot read ${path}: ${strerror((e as NodeJS.ErrnoException).code)}`);
   }
   return recordingFrom(buf, path);
 }
