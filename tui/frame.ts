@@ -5,7 +5,7 @@
  */
 import type { ChalkInstance } from 'chalk';
 import { buildGroups, buildProcRows, type GroupBy, type GroupRow, type ProcRow } from './model.js';
-import { currentView, matchFilter, parseFilter, shownSamples, DETAIL_TABS, type State, type View } from './store.js';
+import { activeFilter, currentView, matchFilter, parseFilter, shownSamples, DETAIL_TABS, type State, type View } from './store.js';
 import type { Sample } from './sample.js';
 import { age, bytes, DASH, fit, pct, rate, sparkline } from './format.js';
 
@@ -220,7 +220,7 @@ export function buildFrame(s: State, chalk: ChalkInstance, detail?: DetailProvid
   if (!cur) return { ...empty, head, rows: [{ key: 'wait', text: 'reading the host…' }], footer };
   // body: rows − 1 (Ink) − head − column header − footer
   const bodyH = Math.max(1, rows - 1 - head.length - 1 - 1);
-  const terms = parseFilter(s.filter);
+  const terms = parseFilter(activeFilter(s));
   const filter = typeof terms === 'string' ? [] : terms;
 
   if (v.kind === 'detail') {
@@ -320,7 +320,8 @@ function titleLine(s: State, cur: Sample | undefined, chalk: ChalkInstance): str
 
 function breadcrumb(s: State, chalk: ChalkInstance): string {
   const parts = s.views.map((v: View) => (v.kind === 'groups' ? `groups by ${s.groupBy}` : v.kind === 'procs' ? `${fit(v.groupName, 24).trimEnd()}` : `pid ${v.pid} ${fit(v.name, 16).trimEnd()}`));
-  const filt = s.filter ? chalk.cyan(`  filter: ${fit(s.filter, 30).trimEnd()}`) : '';
+  const f = activeFilter(s);
+  const filt = f ? chalk.cyan(`  filter: ${fit(f, 30).trimEnd()}`) : '';
   return chalk.bold(parts.join(' › ')) + filt;
 }
 

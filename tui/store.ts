@@ -31,7 +31,10 @@ export interface State {
   views: View[];
   groupBy: GroupBy;
   sort: { key: SortKey; desc: boolean };
+  /** the group list's filter */
   filter: string;
+  /** the process list's filter (a group's processes are not filtered by the group filter) */
+  procFilter: string;
   mode: Mode;
   /** what is being typed after `/` or `:` */
   input: string;
@@ -70,6 +73,7 @@ export function initialState(over: Partial<State> = {}): State {
     groupBy: 'container',
     sort: { key: 'cpu', desc: true },
     filter: '',
+    procFilter: '',
     mode: 'normal',
     input: '',
     selected: [undefined],
@@ -129,6 +133,11 @@ function thinned(x: Sample): Sample {
 
 export function currentView(s: State): View {
   return s.views[s.views.length - 1]!;
+}
+
+/** The filter of the list on screen: the group list's or the process list's. */
+export function activeFilter(s: State): string {
+  return currentView(s).kind === 'procs' ? s.procFilter : s.filter;
 }
 
 /** The sample being shown and the one before it (for rates). */
@@ -193,9 +202,11 @@ export function reduce(s: State, a: Action): State {
         message: undefined,
       };
     }
-    case 'back':
+    case 'back': {
       if (s.views.length <= 1) return { ...s, filter: '', message: undefined };
-      return { ...s, views: s.views.slice(0, -1), selected: s.selected.slice(0, s.views.length - 1), message: undefined };
+      const leaving = currentView(s).kind;
+      return { ...s, views: s.views.slice(0, -1), selected: s.selected.slice(0, s.views.length - 1), message: undefined, ...(leaving === 'procs' ? { procFilter: '' } : {}) };
+    }
     case 'pivot': {
       // below's `z`: a group ↔ its processes
       const v = currentView(s);
@@ -237,7 +248,7 @@ export function reduce(s: State, a: Action): State {
       return { ...s, ...flat, sort: { key, desc: s.sort.key === key && a.key !== undefined ? !s.sort.desc : desc } };
     }
     case 'mode':
-      return { ...s, mode: a.mode, input: a.mode === 'filter' ? s.filter : '', message: undefined, helpTop: 0 };
+      return { ...s, mode: a.mode, input: a.mode === 'filter' ? activeFilter(s) : '', message: undefined, helpTop: 0 };
     case 'input':
       return { ...s, input: a.text };
     case 'cancel':
@@ -246,7 +257,7 @@ export function reduce(s: State, a: Action): State {
       if (s.mode === 'filter') {
         const err = filterError(s.input);
         if (err) return { ...s, message: err };
-        return { ...s, mode: 'normal', filter: s.input, input: '', selected: setSelected(s, undefined) };
+        return { ...s, mode: 'normal', ...(currentView(s).kind === 'procs' ? { procFilter: s.input } : { filter: s.input }), input: '', selected: setSelected(s, undefined) };
       }
       if (s.mode === 'command') return runCommand({ ...s, mode: 'normal', input: '' }, s.input);
       return { ...s, mode: 'normal' };
@@ -322,7 +333,7 @@ export function runCommand(s: State, line: string): State {
     case 'filter':
     case 'f': {
       const err = filterError(arg);
-      return err ? { ...s, message: err } : { ...s, filter: arg };
+      return err ? { ...s, message: err } : { ...s, ...(currentView(s).kind === 'procs' ? { procFilter: arg } : { filter: arg }) };
     }
     case 'interval':
     case 'd': {

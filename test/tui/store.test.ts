@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { initialState, reduce, parseFilter, matchFilter, parseDuration, shownSamples, FULL_KEEP, HISTORY_MAX, type State } from '../../tui/store.js';
+import { activeFilter, initialState, reduce, parseFilter, matchFilter, parseDuration, shownSamples, FULL_KEEP, HISTORY_MAX, type State } from '../../tui/store.js';
 import type { Sample } from '../../tui/sample.js';
 import { splitKeys } from '../../tui/keymap.js';
 
@@ -123,6 +123,16 @@ describe('ctop reducer', () => {
     expect(s.replay!.index).toBe(4);
     s = reduce(s, { type: 'step', delta: -100 });
     expect(s.replay!.index).toBe(0);
+  });
+
+  it("the group filter does not filter a group's processes; the process list has its own", () => {
+    let s = run(initialState(), { type: 'mode', mode: 'filter' }, { type: 'input', text: 'web' }, { type: 'submit' });
+    s = reduce(s, { type: 'enter', row: { key: 'g', name: 'web' } });
+    expect(activeFilter(s)).toBe('');
+    s = run(s, { type: 'mode', mode: 'filter' }, { type: 'input', text: 'nginx' }, { type: 'submit' });
+    expect([s.filter, s.procFilter]).toEqual(['web', 'nginx']);
+    s = reduce(s, { type: 'back' });
+    expect([activeFilter(s), s.procFilter]).toEqual(['web', '']);
   });
 
   it('a bad filter regex is refused with a message and the old filter kept', () => {
