@@ -137,7 +137,8 @@ export function currentView(s: State): View {
 
 /** The filter of the list on screen: the group list's or the process list's. */
 export function activeFilter(s: State): string {
-  return currentView(s).kind === 'procs' ? s.procFilter : s.filter;
+  const k = currentView(s).kind;
+  return k === 'procs' ? s.procFilter : k === 'groups' ? s.filter : '';
 }
 
 /** The sample being shown and the one before it (for rates). */

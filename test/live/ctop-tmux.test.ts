@@ -88,14 +88,15 @@ describe.skipIf(!ok)('ctop in tmux against containers made here', () => {
     key(s, 'Enter');
     t = await until(s, (x) => x.includes(`groups by container › ${A}`) && /sleep 600/.test(x), 'the processes of A');
     expect(t).toMatch(/\s1 +\d+ [A-Z] .*sleep 600/);
-    // → the process's detail, namespaces tab: pid, net, uts are its own, mnt the host's
+    // → the process's detail, namespaces tab: pid, net, uts (and mnt, for --mount-proc) its own, user the host's
     key(s, 'j', 'Enter');
     await until(s, (x) => x.includes('1:overview'), 'the detail tabs');
     key(s, '2');
     t = await until(s, (x) => /^net\s+\d+\s+own/m.test(x), 'the namespaces tab');
     expect(t).toMatch(/^pid\s+\d+\s+own/m);
     expect(t).toMatch(/^uts\s+\d+\s+own/m);
-    expect(t).toMatch(/^mnt\s+\d+\s+host/m);
+    expect(t).toMatch(/^mnt\s+\d+\s+own/m);
+    expect(t).toMatch(/^user\s+\d+\s+host/m);
 
     // Esc twice: back to the groups, clearing the filter on a third
     key(s, 'Escape');
