@@ -110,7 +110,7 @@ describe.skipIf(!ok)('ctop in tmux against containers made here', () => {
 
     // resize to 80×24: the frame follows and stays within rows − 1 lines
     tmux('resize-window', '-t', s, '-x', '80', '-y', '24');
-    t = await until(s, (x) => x.split('\n')[0]!.length <= 80 && x.includes('groups by container') && x.includes(A), 'the 80×24 frame');
+    t = await until(s, (x) => x.split('\n')[0]!.length <= 80 && x.includes('groups by container') && x.includes('NAME'), 'the 80×24 frame');
     expect(t.split('\n').every((l) => [...l].length <= 80)).toBe(true);
     expect(t.split('\n')[23] ?? '').toBe('');
 
