@@ -15,7 +15,7 @@ import { packageVersion } from '../src/util/package-root.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, runHandler, type Deps } from './common.js';
 
 const PROG = 'runc-ts';
-const VERBS_LATER = ['exec', 'checkpoint', 'restore'];
+const VERBS_LATER = ['checkpoint', 'restore'];
 
 export interface RuncGlobals {
   root: string;
@@ -43,7 +43,8 @@ Commands:
    update   update container resource constraints
    events   display container events (--stats: one stats object)
    features show the enabled features
-   (exec, --console-socket: not implemented yet)
+   exec     execute new process inside the container
+   (-t/--console-socket: not implemented yet)
 
 Global options:
    --root value        root directory for storage of container state (default: "${DEFAULT_ROOT}")
@@ -139,6 +140,8 @@ function dispatch(argv: string[], deps: Deps): number | Promise<number> {
       return handleEvents(rest, g, deps);
     case 'features':
       return handleFeatures(rest, deps);
+    case 'exec':
+      return handleExec(rest, g, deps);
   }
   if (VERBS_LATER.includes(verb)) throw new CliError(`${verb}: not implemented yet`);
   throw new CliError(`no such command: ${verb}`);
@@ -510,4 +513,47 @@ export async function handleFeatures(argv: string[], deps: Deps): Promise<number
   const { featuresDocument } = await import('../src/runtime/update.js');
   deps.stdout.write(`${JSON.stringify(featuresDocument(), null, '    ')}\n`);
   return EXIT_OK;
+}
+
+/** runc exec [-d] [--user U[:G]] [--env K=V] [--cwd D] [--cap C] [--process F] [--pid-file F] ID CMD… */
+export async function handleExec(argv: string[], g: RuncGlobals, deps: Deps): Promise<number> {
+  const o: { detach: boolean; user?: string; env: string[]; cwd?: string; caps: string[]; process?: string; pidFile?: string } = { detach: false, env: [], caps: [] };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('-')) break;
+    const name = a.split('=')[0]!;
+    if (name === '-d' || name === '--detach') o.detach = true;
+    else if (name === '-u' || name === '--user') [o.user, i] = takeValue(argv, i, 'user');
+    else if (name === '-e' || name === '--env') {
+      let v: string;
+      [v, i] = takeValue(argv, i, 'env');
+      if (!v.includes('=')) throw new CliError(`invalid --env ${JSON.stringify(v)}: want KEY=VALUE`);
+      o.env.push(v);
+    } else if (name === '--cwd') [o.cwd, i] = takeValue(argv, i, 'cwd');
+    else if (name === '-c' || name === '--cap') {
+      let v: string;
+      [v, i] = takeValue(argv, i, 'cap');
+      o.caps.push(v);
+    } else if (name === '-p' || name === '--process') [o.process, i] = takeValue(argv, i, 'process');
+    else if (name === '--pid-file') [o.pidFile, i] = takeValue(argv, i, 'pid-file');
+    else if (name === '-t' || name === '--tty' || name === '--console-socket') throw new CliError(`exec ${name}: not implemented yet`);
+    else if (name === '-h' || name === '--help') {
+      deps.stdout.write('Usage: runc-ts exec [-d] [--user UID[:GID]] [--env K=V] [--cwd DIR] [--cap CAP] [--process FILE] [--pid-file FILE] <container-id> <command> [args...]\n\nRun a process in a running container (its namespaces and cgroup); exit with its status, 255 when it cannot be started.\n');
+      return EXIT_OK;
+    } else throw new CliError(`flag provided but not defined: ${a}`);
+  }
+  const id = argv[i];
+  if (id === undefined) throw new CliError('"exec" requires a minimum of 1 argument(s)');
+  const args = argv.slice(i + 1);
+  if (args.length === 0 && o.process === undefined) throw new CliError('"exec" requires a minimum of 2 argument(s)');
+  const L = await import('../src/runtime/lifecycle.js');
+  try {
+    return await L.execInContainer(L.ctxOf(g.root), { id, args, detach: o.detach, user: o.user, env: o.env, cwd: o.cwd, caps: o.caps, processJson: o.process === undefined ? undefined : readSmall(o.process), pidFile: o.pidFile, warn: warner(deps) });
+  } catch (e) {
+    const n = (e as Error).name;
+    if (n === 'NativeError') throw new CliError(`exec failed: ${(e as Error).message}`, L.EXEC_START_FAILED);
+    if (e instanceof StateError || e instanceof SpecError || n === 'RuntimeError' || n === 'CgroupError' || n === 'PlanError' || n === 'SeccompError') throw new CliError((e as Error).message);
+    throw e;
+  }
 }

@@ -210,3 +210,101 @@ export function containerStats(c: Ctx, id: string) {
   if (statusOf(c, s) === 'stopped') throw new RuntimeError('container not running');
   return managerOf(c, s).stats(c.src);
 }
+
+export interface ExecOptions {
+  id: string;
+  args: string[];
+  detach?: boolean;
+  user?: string;
+  env?: string[];
+  cwd?: string;
+  caps?: string[];
+  /** the text of a process JSON (runc exec --process) */
+  processJson?: string;
+  pidFile?: string;
+  warn?: (m: string) => void;
+}
+
+/** the exit code runc exec uses when it cannot start the process */
+export const EXEC_START_FAILED = 255;
+
+/**
+ * runc exec: config.json's process with the command line's overrides, joined to every namespace
+ * of the init (through a pidfd opened after checking its start time) and to its cgroup by the
+ * parent before it enters. Resolves with the process's exit status, or 0 with detach.
+ */
+export async function execInContainer(c: Ctx, o: ExecOptions): Promise<number> {
+  const { loadBundle, hostFacts, writePidFile } = await import('./container.js');
+  const { parseSpecText } = await import('./spec.js');
+  const { buildExecPlan } = await import('./plan.js');
+  const { runSteps, pidfdOpen, closeFd } = await import('../native/index.js');
+  const { compileSeccomp } = await import('./seccomp/index.js');
+  const s = c.store.load(o.id);
+  const status = statusOf(c, s);
+  if (status === 'stopped') throw new RuntimeError('cannot exec in a stopped container');
+  if (status === 'paused') throw new RuntimeError('cannot exec in a paused container');
+  const { spec } = loadBundle(s.bundle);
+  let proc = spec.process!;
+  if (o.processJson !== undefined) {
+    const wrapped = `{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":${o.processJson}}`;
+    proc = parseSpecText(wrapped, { apparmor: false, selinux: false }).spec.process!;
+  } else {
+    if (o.args.length === 0) throw new RuntimeError('exec: no command given');
+    proc = { ...proc, args: o.args, terminal: false };
+  }
+  if (o.cwd !== undefined) {
+    if (!o.cwd.startsWith('/')) throw new RuntimeError(`cwd ${JSON.stringify(o.cwd)} is not an absolute path`);
+    proc = { ...proc, cwd: o.cwd };
+  }
+  if (o.env?.length) {
+    const env = [...proc.env];
+    for (const kv of o.env) {
+      const k = kv.split('=')[0]!;
+      const i = env.findIndex((e) => e.split('=')[0] === k);
+      if (i >= 0) env[i] = kv;
+      else env.push(kv);
+    }
+    proc = { ...proc, env };
+  }
+  if (o.user !== undefined) {
+    const m = /^(\d{1,10})(?::(\d{1,10}))?$/.exec(o.user);
+    if (!m || Number(m[1]) > 0xfffffffe || (m[2] !== undefined && Number(m[2]) > 0xfffffffe)) throw new RuntimeError(`invalid --user ${JSON.stringify(o.user)}: runc-ts takes numeric UID[:GID]`);
+    proc = { ...proc, user: { ...proc.user, uid: Number(m[1]), gid: m[2] !== undefined ? Number(m[2]) : proc.user.gid } };
+  }
+  if (o.caps?.length) {
+    const base = proc.capabilities ?? { bounding: [], effective: [], inheritable: [], permitted: [], ambient: [] };
+    const add = (l: string[]) => [...new Set([...l, ...o.caps!.map((x) => x.toUpperCase())])];
+    proc = { ...proc, capabilities: { ...base, bounding: add(base.bounding), effective: add(base.effective), permitted: add(base.permitted) } };
+  }
+  let seccomp: { program: Uint8Array; flags: number } | undefined;
+  if (spec.linux.seccomp) {
+    const cs = compileSeccomp(spec.linux.seccomp as Parameters<typeof compileSeccomp>[0]);
+    seccomp = { program: cs.program, flags: cs.flags };
+  }
+  const m = managerOf(c, s);
+  const pidfd = pidfdOpen(s.pid);
+  let child;
+  try {
+    // the pidfd names the process we checked: same start time after opening, or the pid was reused
+    if (readPidStat(c.src, s.pid)?.startTime !== s.pidStartTime) throw new RuntimeError('cannot exec in a stopped container');
+    const plan = buildExecPlan({
+      process: proc,
+      namespaces: spec.linux.namespaces.map((n) => n.type),
+      initPidfd: pidfd,
+      host: hostFacts(c.src, m),
+      ...(seccomp ? { seccomp } : {}),
+      setgroupsDenied: s.rootless,
+    });
+    for (const w of plan.warnings) o.warn?.(w);
+    child = await runSteps(plan.steps, { parent: { cgroupProcs: m.placements.map((p) => `${p.dir}/cgroup.procs`) } });
+  } finally {
+    closeFd(pidfd);
+  }
+  if (o.pidFile) writePidFile(o.pidFile, child.pid);
+  if (o.detach) {
+    child.unref();
+    return 0;
+  }
+  const exit = await child.exited;
+  return exit.code ?? 128 + (exit.signal ?? 0);
+}

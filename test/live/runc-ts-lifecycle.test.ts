@@ -21,15 +21,20 @@ const cgParent = `/hostscope-life-${process.pid}-${randomBytes(4).toString('hex'
 const reaper = `${tmp}/reap.py`;
 fs.writeFileSync(
   reaper,
-  `import ctypes, os, subprocess, sys
+  `import ctypes, os, sys
 ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-r = subprocess.run(sys.argv[1:])
-while True:  # reap every orphaned init before we exit
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+rc = 1
+while True:  # reap continuously (as a monitor does): a dying container init waits for its namespace's zombies
     try:
-        os.wait()
+        p, st = os.wait()
     except ChildProcessError:
         break
-sys.exit(r.returncode)
+    if p == pid:
+        rc = os.waitstatus_to_exitcode(st)
+sys.exit(rc)
 `,
 );
 let n = 0;
@@ -254,6 +259,51 @@ describe.skipIf(!ready && !process.env.CI)('runc-ts create/start/kill/delete: re
     expect(r.err).toContain(`container with id exists: ${b.id}`);
     expect(r.out).toMatch(/^delete=0$/m);
     for (const v of ['start', 'pause', 'resume', 'delete', 'ps', 'state', 'kill']) expect(r.out, v).toMatch(new RegExp(`^${v}=1$`, 'm'));
+    nothingLeft(b.id);
+  });
+
+  it('exec: joins the init\'s namespaces and cgroup, runc\'s overrides (user, env, cwd, cap), -d with a pid file, 255 when the process cannot start, refused in a stopped container', () => {
+    const b = bundle('while :; do sleep 0.05; done', (c) => {
+      c.process.env.push('KEEP=1');
+    });
+    for (const x of ['id', 'pwd', 'readlink', 'grep']) fs.symlinkSync('busybox', `${b.dir}/rootfs/bin/${x}`);
+    fs.writeFileSync(`${tmp}/${b.id}.proc.json`, JSON.stringify({ args: ['sh', '-c', 'echo from-process-json; exit 4'], cwd: '/', user: { uid: 0, gid: 0 }, env: ['PATH=/bin'] }));
+    const r = under(
+      `$R run -d --bundle ${b.dir} --pid-file ${tmp}/${b.id}.pid ${b.id}
+       init=$(cat ${tmp}/${b.id}.pid)
+       echo init-pidns=$(readlink /proc/$init/ns/pid) init-mnt=$(readlink /proc/$init/ns/mnt)
+       $R exec ${b.id} sh -c 'echo me=$$ pidns=$(readlink /proc/self/ns/pid) mnt=$(readlink /proc/self/ns/mnt); grep -E "^(CapEff|NoNewPrivs)" /proc/self/status; grep pids /proc/self/cgroup; exit 5' 2>/dev/null; echo exec=$?
+       $R exec --user 1000:1001 --env FOO=bar --env KEEP=2 --cwd /proc ${b.id} sh -c 'echo user=$(id -u):$(id -g) foo=$FOO keep=$KEEP cwd=$(pwd)' 2>/dev/null; echo exec2=$?
+       $R exec --cap CAP_SYS_ADMIN ${b.id} grep CapEff /proc/self/status 2>/dev/null
+       $R exec --process ${tmp}/${b.id}.proc.json ${b.id} 2>/dev/null; echo exec-process=$?
+       $R exec ${b.id} /no/such/binary; echo missing=$?
+       $R exec -d --pid-file ${tmp}/${b.id}.epid ${b.id} sleep 1000 2>/dev/null; echo detach=$?
+       epid=$(cat ${tmp}/${b.id}.epid); echo epid-pidns=$(readlink /proc/$epid/ns/pid)
+       $R ps --format json ${b.id}; echo epid=$epid
+       $R kill ${b.id} KILL; sleep 0.5
+       $R exec ${b.id} true; echo stopped=$?
+       $R delete ${b.id}; echo delete=$?`,
+    );
+    const ns = /^init-pidns=(\S+) init-mnt=(\S+)$/m.exec(r.out)!;
+    expect(r.out).toMatch(new RegExp(`^me=([2-9]|\\d\\d+) pidns=${ns[1]!.replace(/[[\]]/g, '\\$&')} mnt=${ns[2]!.replace(/[[\]]/g, '\\$&')}$`, 'm'));
+    expect(r.out).toMatch(/^CapEff:\s+0000000020000420$/m);
+    expect(r.out).toMatch(/^NoNewPrivs:\s+1$/m);
+    expect(r.out).toContain(`pids:${cgParent}/${b.id}`);
+    expect(r.out).toMatch(/^exec=5$/m);
+    expect(r.out).toMatch(/^user=1000:1001 foo=bar keep=2 cwd=\/proc$/m);
+    expect(r.out).toMatch(/^exec2=0$/m);
+    expect(r.out).toMatch(/^CapEff:\s+0000000020200420$/m); // + CAP_SYS_ADMIN (bit 21)
+    expect(r.out).toContain('from-process-json');
+    expect(r.out).toMatch(/^exec-process=4$/m);
+    expect(r.out).toMatch(/^missing=255$/m);
+    expect(r.err).toContain('runc-ts: exec failed: execve: No such file or directory');
+    expect(r.out).toMatch(/^detach=0$/m);
+    expect(/^epid-pidns=(\S+)$/m.exec(r.out)![1]).toBe(ns[1]);
+    const epid = Number(/^epid=(\d+)$/m.exec(r.out)![1]);
+    expect(JSON.parse(/^\[[\d,]*\]$/m.exec(r.out)![0])).toContain(epid);
+    expect(r.out).toMatch(/^stopped=1$/m);
+    expect(r.err).toContain('runc-ts: cannot exec in a stopped container');
+    expect(r.out).toMatch(/^delete=0$/m);
     nothingLeft(b.id);
   });
 

@@ -47,15 +47,20 @@ describe.skipIf(!ready && !process.env.CI)('runc-ts soak', () => {
     c.process.terminal = false;
     c.process.args = ['sleep', '1000'];
     delete c.linux.cgroupsPath;
-    fs.writeFileSync(`${tmp}/reap.py`, `import ctypes, os, subprocess, sys
+    fs.writeFileSync(`${tmp}/reap.py`, `import ctypes, os, sys
 ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-r = subprocess.run(sys.argv[1:])
-while True:
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+rc = 1
+while True:  # reap continuously (as a monitor does): a dying container init waits for its namespace's zombies
     try:
-        os.wait()
+        p, st = os.wait()
     except ChildProcessError:
         break
-sys.exit(r.returncode)
+    if p == pid:
+        rc = os.waitstatus_to_exitcode(st)
+sys.exit(rc)
 `);
     // a config per container (its own cgroupsPath), all on one read-only rootfs
     const total = SEQ + PAR;
