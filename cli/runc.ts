@@ -1,6 +1,6 @@
 /**
  * runc-ts: an OCI runtime with runc's command line. Global options come before the verb, as in
- * runc (urfave/cli). Implemented so far: spec, state, list, run (foreground); the other verbs answer that they are
+ * runc (urfave/cli). Implemented: spec, state, list, run [-d], create, start, kill, delete, ps, pause, resume, update, events --stats, features, exec; checkpoint/restore and the console socket answer that they are
  * not implemented yet (exit 1) — see docs/runtime.md for what exists underneath.
  */
 import * as fs from 'node:fs';

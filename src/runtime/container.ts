@@ -121,7 +121,7 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
   const { bundle, spec, warnings, rootfs } = loadBundle(o.bundle);
   for (const w of warnings) o.warn?.(w);
   const hookKinds = Object.entries(spec.hooks).filter(([, v]) => v && v.length > 0);
-  if (hookKinds.length) throw new PlanError(`hooks.${hookKinds[0]![0]}`, 'hooks are not supported by runc-ts run yet');
+  if (hookKinds.length) throw new PlanError(`hooks.${hookKinds[0]![0]}`, 'hooks are not supported by runc-ts yet');
   if (spec.process?.terminal) throw new PlanError('process.terminal', 'true needs --console-socket, which runc-ts run does not take yet');
   const resources = cgroupResourcesOf(spec.linux.resources, spec.linux.devices);
   let seccomp: { program: Uint8Array; flags: number } | undefined;
