@@ -242,7 +242,7 @@ export async function execInContainer(c: Ctx, o: ExecOptions): Promise<number> {
   const s = c.store.load(o.id);
   const status = statusOf(c, s);
   if (status === 'stopped') throw new RuntimeError('cannot exec in a stopped container');
-  if (status === 'paused') throw new RuntimeError('cannot exec in a paused container');
+  if (status === 'paused') throw new RuntimeError('cannot exec in a paused container (use --ignore-paused to override)');
   const { spec } = loadBundle(s.bundle);
   let proc = spec.process!;
   if (o.processJson !== undefined) {
