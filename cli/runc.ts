@@ -1,6 +1,6 @@
 /**
  * runc-ts: an OCI runtime with runc's command line. Global options come before the verb, as in
- * runc (urfave/cli). Implemented so far: spec, state, list, run (foreground); the other verbs answer that they are
+ * runc (urfave/cli). Implemented: spec, state, list, run [-d], create, start, kill, delete, ps, pause, resume, update, events --stats, features, exec; checkpoint/restore and the console socket answer that they are
  * not implemented yet (exit 1) — see docs/runtime.md for what exists underneath.
  */
 import * as fs from 'node:fs';
@@ -15,7 +15,7 @@ import { packageVersion } from '../src/util/package-root.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, runHandler, type Deps } from './common.js';
 
 const PROG = 'runc-ts';
-const VERBS_LATER = ['create', 'start', 'exec', 'kill', 'delete', 'ps', 'pause', 'resume', 'update', 'events', 'features', 'checkpoint', 'restore'];
+const VERBS_LATER = ['checkpoint', 'restore'];
 
 export interface RuncGlobals {
   root: string;
@@ -32,8 +32,19 @@ Commands:
    list     lists containers started by runc-ts with the given root
    spec     create a new specification file
    state    output the state of a container
-   run      create and run a container in the foreground (no -d, no --console-socket yet)
-   (create, start, exec, kill, delete, ps, pause, resume, update, events, features: not implemented yet)
+   run      create and run a container (foreground, or -d)
+   create   create a container (its init parked until start)
+   start    executes the user defined process in a created container
+   kill     kill sends the specified signal (default: SIGTERM) to the container's init process
+   delete   delete any resources held by the container
+   ps       ps displays the processes running inside a container
+   pause    pause suspends all processes inside the container
+   resume   resumes all processes that have been previously paused
+   update   update container resource constraints
+   events   display container events (--stats: one stats object)
+   features show the enabled features
+   exec     execute new process inside the container
+   (-t/--console-socket: not implemented yet)
 
 Global options:
    --root value        root directory for storage of container state (default: "${DEFAULT_ROOT}")
@@ -111,6 +122,26 @@ function dispatch(argv: string[], deps: Deps): number | Promise<number> {
       return handleList(rest, g, deps);
     case 'run':
       return handleRun(rest, g, deps);
+    case 'create':
+      return handleCreate(rest, g, deps);
+    case 'start':
+    case 'pause':
+    case 'resume':
+      return handleSimple(verb, rest, g, deps);
+    case 'kill':
+      return handleKill(rest, g, deps);
+    case 'delete':
+      return handleDelete(rest, g, deps);
+    case 'ps':
+      return handlePs(rest, g, deps);
+    case 'update':
+      return handleUpdate(rest, g, deps);
+    case 'events':
+      return handleEvents(rest, g, deps);
+    case 'features':
+      return handleFeatures(rest, deps);
+    case 'exec':
+      return handleExec(rest, g, deps);
   }
   if (VERBS_LATER.includes(verb)) throw new CliError(`${verb}: not implemented yet`);
   throw new CliError(`no such command: ${verb}`);
@@ -230,6 +261,7 @@ export async function handleRun(argv: string[], g: RuncGlobals, deps: Deps): Pro
   let pidFile: string | undefined;
   let keep = false;
   let noPivot = false;
+  let detach = false;
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -238,19 +270,290 @@ export async function handleRun(argv: string[], g: RuncGlobals, deps: Deps): Pro
     else if (name === '--pid-file') [pidFile, i] = takeValue(argv, i, 'pid-file');
     else if (name === '--keep') keep = true;
     else if (name === '--no-pivot') noPivot = true;
-    else if (name === '-d' || name === '--detach' || name === '--console-socket' || name === '-t' || name === '--tty') throw new CliError(`run ${name}: not implemented yet`);
+    else if (name === '-d' || name === '--detach') detach = true;
+    else if (name === '--console-socket' || name === '-t' || name === '--tty') throw new CliError(`run ${name}: not implemented yet`);
     else if (name === '-h' || name === '--help') {
-      deps.stdout.write('Usage: runc-ts run [--bundle DIR] [--pid-file FILE] [--keep] [--no-pivot] <container-id>\n\nCreate and run a container in the foreground; exit with its exit code.\n');
+      deps.stdout.write('Usage: runc-ts run [-d] [--bundle DIR] [--pid-file FILE] [--keep] [--no-pivot] <container-id>\n\nCreate and run a container: in the foreground (exit with its exit code), or with -d create and start it and return.\n');
       return EXIT_OK;
     } else if (a.startsWith('-')) throw new CliError(`flag provided but not defined: ${a}`);
     else args.push(a);
   }
   exactArgs('run', args, 1);
-  const { runContainer } = await import('../src/runtime/container.js');
+  const { runContainer, createContainer } = await import('../src/runtime/container.js');
+  if (detach && keep) throw new CliError('--detach and --keep cannot both be set');
+  if (detach)
+    return runtimeErrors(async () => {
+      await createContainer({ root: g.root, id: args[0]!, bundle, pidFile, noPivot, warn: warner(deps) });
+      const { ctxOf, startContainer } = await import('../src/runtime/lifecycle.js');
+      await startContainer(ctxOf(g.root), args[0]!);
+      return EXIT_OK;
+    });
   try {
     return await runContainer({ root: g.root, id: args[0]!, bundle, pidFile, keep, noPivot, warn: (m) => deps.stderr.write(`runc-ts: warning: ${escapeControl(m)}\n`) });
   } catch (e) {
     if (e instanceof StateError || e instanceof SpecError || (e as Error).name === 'RuntimeError' || (e as Error).name === 'CgroupError') throw new CliError((e as Error).message);
+    throw e;
+  }
+}
+
+function warner(deps: Deps) {
+  return (m: string) => void deps.stderr.write(`runc-ts: warning: ${escapeControl(m)}\n`);
+}
+
+/** the runtime's own errors as one line, exit 1 */
+async function runtimeErrors<T>(fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const n = (e as Error).name;
+    if (e instanceof StateError || e instanceof SpecError || n === 'RuntimeError' || n === 'CgroupError' || n === 'NativeError' || n === 'PlanError') throw new CliError((e as Error).message);
+    throw e;
+  }
+}
+
+function helpWanted(argv: string[], deps: Deps, text: string): boolean {
+  if (!argv.includes('-h') && !argv.includes('--help')) return false;
+  deps.stdout.write(text);
+  return true;
+}
+
+/** runc create [--bundle DIR] [--pid-file F] [--no-pivot] ID */
+export async function handleCreate(argv: string[], g: RuncGlobals, deps: Deps): Promise<number> {
+  let bundle = '.';
+  let pidFile: string | undefined;
+  let noPivot = false;
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const name = a.split('=')[0]!;
+    if (name === '--bundle' || name === '-b') [bundle, i] = takeValue(argv, i, 'bundle');
+    else if (name === '--pid-file') [pidFile, i] = takeValue(argv, i, 'pid-file');
+    else if (name === '--no-pivot') noPivot = true;
+    else if (name === '--console-socket') throw new CliError(`create ${name}: not implemented yet`);
+    else if (name === '-h' || name === '--help') {
+      deps.stdout.write('Usage: runc-ts create [--bundle DIR] [--pid-file FILE] [--no-pivot] <container-id>\n\nCreate a container: returns once its init is parked on its exec fifo (status "created"); "start" runs the process.\nThe init keeps runc-ts\'s stdio and outlives it: run it under a subreaper that reaps it.\n');
+      return EXIT_OK;
+    } else if (a.startsWith('-')) throw new CliError(`flag provided but not defined: ${a}`);
+    else args.push(a);
+  }
+  exactArgs('create', args, 1);
+  const { createContainer } = await import('../src/runtime/container.js');
+  return runtimeErrors(() => createContainer({ root: g.root, id: args[0]!, bundle, pidFile, noPivot, warn: warner(deps) }));
+}
+
+const SIMPLE_HELP: Record<string, string> = {
+  start: 'Usage: runc-ts start <container-id>\n\nRelease a created container\'s init: it executes the process of config.json.\n',
+  pause: 'Usage: runc-ts pause <container-id>\n\nFreeze every process of the container (the cgroup freezer).\n',
+  resume: 'Usage: runc-ts resume <container-id>\n\nThaw a paused container.\n',
+};
+
+export async function handleSimple(verb: string, argv: string[], g: RuncGlobals, deps: Deps): Promise<number> {
+  if (helpWanted(argv, deps, SIMPLE_HELP[verb]!)) return EXIT_OK;
+  for (const a of argv) if (a.startsWith('-')) throw new CliError(`flag provided but not defined: ${a}`);
+  exactArgs(verb, argv, 1);
+  const L = await import('../src/runtime/lifecycle.js');
+  const c = L.ctxOf(g.root);
+  return runtimeErrors(async () => {
+    if (verb === 'start') await L.startContainer(c, argv[0]!);
+    else if (verb === 'pause') await L.pauseContainer(c, argv[0]!);
+    else await L.resumeContainer(c, argv[0]!);
+    return EXIT_OK;
+  });
+}
+
+/** runc kill [--all|-a] ID [SIGNAL] */
+export async function handleKill(argv: string[], g: RuncGlobals, deps: Deps): Promise<number> {
+  if (helpWanted(argv, deps, 'Usage: runc-ts kill [--all] <container-id> [signal]\n\nSend a signal (default SIGTERM; a name, SIG-name or number) to the container\'s init, or with --all to every process of its cgroup.\n')) return EXIT_OK;
+  let all = false;
+  const args: string[] = [];
+  for (const a of argv) {
+    if (a === '-a' || a === '--all') all = true;
+    else if (a.startsWith('-') && !/^-\d+$/.test(a)) throw new CliError(`flag provided but not defined: ${a}`);
+    else args.push(a);
+  }
+  if (args.length < 1 || args.length > 2) throw new CliError(args.length < 1 ? '"kill" requires a minimum of 1 argument(s)' : '"kill" requires a maximum of 2 argument(s)');
+  const L = await import('../src/runtime/lifecycle.js');
+  return runtimeErrors(async () => {
+    const sig = L.parseSignal(args[1] ?? 'SIGTERM');
+    await L.killContainer(L.ctxOf(g.root), args[0]!, sig, all);
+    return EXIT_OK;
+  });
+}
+
+/** runc delete [--force|-f] ID */
+export async function handleDelete(argv: string[], g: RuncGlobals, deps: Deps): Promise<number> {
+  if (helpWanted(argv, deps, 'Usage: runc-ts delete [--force] <container-id>\n\nDelete a stopped (or created) container: its state and cgroup. --force kills a running one first.\n')) return EXIT_OK;
+  let force = false;
+  const args: string[] = [];
+  for (const a of argv) {
+    if (a === '-f' || a === '--force') force = true;
+    else if (a.startsWith('-')) throw new CliError(`flag provided but not defined: ${a}`);
+    else args.push(a);
+  }
+  if (args.length < 1) throw new CliError('"delete" requires a minimum of 1 argument(s)');
+  const L = await import('../src/runtime/lifecycle.js');
+  const c = L.ctxOf(g.root);
+  let failed = false;
+  for (const id of args) {
+    try {
+      await runtimeErrors(() => L.deleteContainer(c, id, force));
+    } catch (e) {
+      if (!(e instanceof CliError) || args.length === 1) throw e;
+      deps.stderr.write(`runc-ts: ${escapeControl(e.message)}\n`);
+      failed = true;
+    }
+  }
+  return failed ? EXIT_FAILURE : EXIT_OK;
+}
+
+/** runc ps [--format table|json] ID [ps options] */
+export async function handlePs(argv: string[], g: RuncGlobals, deps: Deps): Promise<number> {
+  let format = 'table';
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    const name = a.split('=')[0]!;
+    if (name === '-f' || name === '--format') [format, i] = takeValue(argv, i, 'format');
+    else if (name === '-h' || name === '--help') {
+      deps.stdout.write('Usage: runc-ts ps [--format table|json] <container-id> [ps options]\n\nThe processes of the container: json = their pids, table = `ps` (default -ef) filtered to them.\n');
+      return EXIT_OK;
+    } else if (a.startsWith('-')) throw new CliError(`flag provided but not defined: ${a}`);
+    else break;
+  }
+  const id = argv[i];
+  if (id === undefined) throw new CliError('"ps" requires a minimum of 1 argument(s)');
+  const psArgs = argv.slice(i + 1);
+  if (format !== 'table' && format !== 'json') throw new CliError(`invalid format option`);
+  const L = await import('../src/runtime/lifecycle.js');
+  const pids = await runtimeErrors(() => L.containerPids(L.ctxOf(g.root), id));
+  if (format === 'json') {
+    deps.stdout.write(`${JSON.stringify(pids)}\n`);
+    return EXIT_OK;
+  }
+  if (psArgs.length === 1 && psArgs[0] === '-ef') throw new CliError('ps: -ef is the default; give other ps options');
+  const { execFileSync } = await import('node:child_process');
+  let out: string;
+  try {
+    out = execFileSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  } catch (e) {
+    throw new CliError(`ps: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const lines = out.split('\n');
+  const header = lines[0] ?? '';
+  const col = header.trim().split(/\s+/).indexOf('PID');
+  if (col < 0) throw new CliError("couldn't find PID field in ps output");
+  const want = new Set(pids);
+  deps.stdout.write(`${escapeControl(header)}\n`);
+  for (const l of lines.slice(1)) {
+    const f = l.trim().split(/\s+/);
+    if (want.has(Number(f[col]))) deps.stdout.write(`${escapeControl(l)}\n`);
+  }
+  return EXIT_OK;
+}
+
+/** runc update [--memory N] [--memory-swap N] [--pids-limit N] [--cpu-quota N] [--cpu-period N] [--cpu-share N] [--cpuset-cpus S] [--cpuset-mems S] [-r FILE] ID */
+export async function handleUpdate(argv: string[], g: RuncGlobals, deps: Deps): Promise<number> {
+  let file: string | undefined;
+  const flags = new Map<string, string>();
+  const args: string[] = [];
+  const known = ['--memory', '--memory-swap', '--memory-reservation', '--pids-limit', '--cpu-quota', '--cpu-period', '--cpu-share', '--cpuset-cpus', '--cpuset-mems'];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const name = a.split('=')[0]!;
+    if (name === '-r' || name === '--resources') [file, i] = takeValue(argv, i, 'resources');
+    else if (known.includes(name)) {
+      let v: string;
+      [v, i] = takeValue(argv, i, name.slice(2));
+      flags.set(name, v);
+    } else if (name === '-h' || name === '--help') {
+      deps.stdout.write(`Usage: runc-ts update [options] <container-id>\n\nChange a running container's cgroup limits.\nOptions: ${known.join(' ')} (bytes may have k/m/g suffixes; -1 = unlimited), -r FILE (a JSON resources object, "-" for stdin)\n`);
+      return EXIT_OK;
+    } else if (a.startsWith('-')) throw new CliError(`flag provided but not defined: ${a}`);
+    else args.push(a);
+  }
+  exactArgs('update', args, 1);
+  const { updateResourcesOf } = await import('../src/runtime/update.js');
+  const r = await runtimeErrors(async () => updateResourcesOf(flags, file === undefined ? undefined : file === '-' ? fs.readFileSync(0, 'utf8').slice(0, 1 << 20) : readSmall(file)));
+  const L = await import('../src/runtime/lifecycle.js');
+  return runtimeErrors(async () => {
+    await L.updateContainer(L.ctxOf(g.root), args[0]!, r);
+    return EXIT_OK;
+  });
+}
+
+function readSmall(p: string): string {
+  const st = fs.statSync(p);
+  if (!st.isFile()) throw new CliError(`${p} is not a regular file`);
+  if (st.size > 1 << 20) throw new CliError(`${p} is larger than 1 MiB`);
+  return fs.readFileSync(p, 'utf8');
+}
+
+/** runc events --stats ID: one stats object (the streaming form is not implemented) */
+export async function handleEvents(argv: string[], g: RuncGlobals, deps: Deps): Promise<number> {
+  if (helpWanted(argv, deps, 'Usage: runc-ts events --stats <container-id>\n\nPrint one {"type":"stats","id":…,"data":{…}} object with the container\'s cgroup statistics.\n')) return EXIT_OK;
+  let stats = false;
+  const args: string[] = [];
+  for (const a of argv) {
+    if (a === '--stats') stats = true;
+    else if (a.startsWith('-')) throw new CliError(`flag provided but not defined: ${a}`);
+    else args.push(a);
+  }
+  exactArgs('events', args, 1);
+  if (!stats) throw new CliError('events: only --stats is implemented (the event stream is not)');
+  const L = await import('../src/runtime/lifecycle.js');
+  const { runcStatsData } = await import('../src/runtime/update.js');
+  const st = await runtimeErrors(() => L.containerStats(L.ctxOf(g.root), args[0]!));
+  deps.stdout.write(`${JSON.stringify({ type: 'stats', id: args[0], data: runcStatsData(st) })}\n`);
+  return EXIT_OK;
+}
+
+export async function handleFeatures(argv: string[], deps: Deps): Promise<number> {
+  if (helpWanted(argv, deps, 'Usage: runc-ts features\n\nShow what runc-ts supports (JSON, runc\'s features document).\n')) return EXIT_OK;
+  if (argv.length) throw new CliError('"features" takes no arguments');
+  const { featuresDocument } = await import('../src/runtime/update.js');
+  deps.stdout.write(`${JSON.stringify(featuresDocument(), null, '    ')}\n`);
+  return EXIT_OK;
+}
+
+/** runc exec [-d] [--user U[:G]] [--env K=V] [--cwd D] [--cap C] [--process F] [--pid-file F] ID CMD… */
+export async function handleExec(argv: string[], g: RuncGlobals, deps: Deps): Promise<number> {
+  const o: { detach: boolean; user?: string; env: string[]; cwd?: string; caps: string[]; process?: string; pidFile?: string } = { detach: false, env: [], caps: [] };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('-')) break;
+    const name = a.split('=')[0]!;
+    if (name === '-d' || name === '--detach') o.detach = true;
+    else if (name === '-u' || name === '--user') [o.user, i] = takeValue(argv, i, 'user');
+    else if (name === '-e' || name === '--env') {
+      let v: string;
+      [v, i] = takeValue(argv, i, 'env');
+      if (!v.includes('=')) throw new CliError(`invalid --env ${JSON.stringify(v)}: want KEY=VALUE`);
+      o.env.push(v);
+    } else if (name === '--cwd') [o.cwd, i] = takeValue(argv, i, 'cwd');
+    else if (name === '-c' || name === '--cap') {
+      let v: string;
+      [v, i] = takeValue(argv, i, 'cap');
+      o.caps.push(v);
+    } else if (name === '-p' || name === '--process') [o.process, i] = takeValue(argv, i, 'process');
+    else if (name === '--pid-file') [o.pidFile, i] = takeValue(argv, i, 'pid-file');
+    else if (name === '-t' || name === '--tty' || name === '--console-socket') throw new CliError(`exec ${name}: not implemented yet`);
+    else if (name === '-h' || name === '--help') {
+      deps.stdout.write('Usage: runc-ts exec [-d] [--user UID[:GID]] [--env K=V] [--cwd DIR] [--cap CAP] [--process FILE] [--pid-file FILE] <container-id> <command> [args...]\n\nRun a process in a running container (its namespaces and cgroup); exit with its status, 255 when it cannot be started.\n');
+      return EXIT_OK;
+    } else throw new CliError(`flag provided but not defined: ${a}`);
+  }
+  const id = argv[i];
+  if (id === undefined) throw new CliError('"exec" requires a minimum of 1 argument(s)');
+  const args = argv.slice(i + 1);
+  if (args.length === 0 && o.process === undefined) throw new CliError('"exec" requires a minimum of 2 argument(s)');
+  const L = await import('../src/runtime/lifecycle.js');
+  try {
+    return await L.execInContainer(L.ctxOf(g.root), { id, args, detach: o.detach, user: o.user, env: o.env, cwd: o.cwd, caps: o.caps, processJson: o.process === undefined ? undefined : readSmall(o.process), pidFile: o.pidFile, warn: warner(deps) });
+  } catch (e) {
+    const n = (e as Error).name;
+    if (n === 'NativeError') throw new CliError(`exec failed: ${(e as Error).message}`, L.EXEC_START_FAILED);
+    if (e instanceof StateError || e instanceof SpecError || n === 'RuntimeError' || n === 'CgroupError' || n === 'PlanError' || n === 'SeccompError') throw new CliError((e as Error).message);
     throw e;
   }
 }

@@ -21,6 +21,7 @@ import { cgroupResourcesOf } from './resources.js';
 import { fsPathView } from './securejoin.js';
 import { StateStore, rfc3339Nano, type SavedState } from './state.js';
 import { readPidStat } from './probe.js';
+import { S_IFIFO } from './plan-steps.js';
 import { compileSeccomp, SeccompError, type LinuxSeccomp } from './seccomp/index.js';
 
 export class RuntimeError extends Error {
@@ -100,12 +101,27 @@ export interface RunOptions {
   warn?: (msg: string) => void;
 }
 
+export interface CreateOptions extends Omit<RunOptions, 'keep'> {}
+
 /** run a container in the foreground; resolves with its exit code (128+signal when killed) */
 export async function runContainer(o: RunOptions): Promise<number> {
+  return (await launch(o, 'run')) as number;
+}
+
+/**
+ * runc create: resolves once the init is parked on its exec fifo (status `created`). The init
+ * keeps the caller's stdio; it is our child (CLONE_PARENT) and is orphaned when this process
+ * exits — a subreaper (the caller) should reap it.
+ */
+export async function createContainer(o: CreateOptions): Promise<number> {
+  return (await launch(o, 'create')) as number;
+}
+
+async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
   const { bundle, spec, warnings, rootfs } = loadBundle(o.bundle);
   for (const w of warnings) o.warn?.(w);
   const hookKinds = Object.entries(spec.hooks).filter(([, v]) => v && v.length > 0);
-  if (hookKinds.length) throw new PlanError(`hooks.${hookKinds[0]![0]}`, 'hooks are not supported by runc-ts run yet');
+  if (hookKinds.length) throw new PlanError(`hooks.${hookKinds[0]![0]}`, 'hooks are not supported by runc-ts yet');
   if (spec.process?.terminal) throw new PlanError('process.terminal', 'true needs --console-socket, which runc-ts run does not take yet');
   const resources = cgroupResourcesOf(spec.linux.resources, spec.linux.devices);
   let seccomp: { program: Uint8Array; flags: number } | undefined;
@@ -127,6 +143,8 @@ export async function runContainer(o: RunOptions): Promise<number> {
   let unlock: (() => void) | undefined;
   let manager: CgroupManager | undefined;
   let proc: StepProcess | undefined;
+  let fifoFd: number | undefined;
+  let created = false;
   try {
     unlock = store.lock(o.id, (pid, st) => readPidStat(src, pid)?.startTime === st, { pid: process.pid, startTime: self.startTime });
     const layout = readCgroupLayout(src);
@@ -134,8 +152,13 @@ export async function runContainer(o: RunOptions): Promise<number> {
     manager.create();
     manager.apply(resources);
     const host = hostFacts(src, manager);
+    if (mode === 'create') {
+      await makeFifo(store.fifoPath(o.id));
+      // O_PATH: never blocks; the init reopens it for writing through /proc/self/fd/N (a forked child keeps our fds)
+      fifoFd = fs.openSync(store.fifoPath(o.id), O_PATH);
+    }
     const rootless = process.geteuid!() !== 0;
-    const plan = buildInitPlan({ spec, rootfs, bundle, view: fsPathView(fs), host, noPivot: o.noPivot, rootless, ...(seccomp ? { seccomp } : {}) });
+    const plan = buildInitPlan({ spec, rootfs, bundle, view: fsPathView(fs), host, noPivot: o.noPivot, rootless, ...(seccomp ? { seccomp } : {}), ...(fifoFd !== undefined ? { execFifoFd: fifoFd } : {}) });
     for (const w of plan.warnings) o.warn?.(w);
     const saved: SavedState = {
       id: o.id,
@@ -163,9 +186,15 @@ export async function runContainer(o: RunOptions): Promise<number> {
     });
     const st = readPidStat(src, proc.pid);
     store.save({ ...saved, pid: proc.pid, pidStartTime: st?.startTime ?? 0, creating: false });
-    if (o.pidFile) fs.writeFileSync(o.pidFile, String(proc.pid), { mode: 0o644 });
+    if (o.pidFile) writePidFile(o.pidFile, proc.pid);
     unlock();
     unlock = undefined;
+    if (mode === 'create') {
+      if (!proc.ready) throw new RuntimeError('container init exited before it was ready');
+      proc.unref();
+      created = true;
+      return 0;
+    }
     const exit = await proc.exited;
     return exit.code ?? 128 + (exit.signal ?? 0);
   } catch (e) {
@@ -173,6 +202,8 @@ export async function runContainer(o: RunOptions): Promise<number> {
     if (e instanceof NativeError) throw new RuntimeError(`container init: ${e.message}${e.path ? ` (${e.path})` : ''}`);
     throw e;
   } finally {
+    if (fifoFd !== undefined) fs.closeSync(fifoFd);
+    if (created) return 0; // eslint-disable-line no-unsafe-finally
     if (proc) await proc.exited.catch(() => undefined);
     if (manager) {
       try {
@@ -188,5 +219,28 @@ export async function runContainer(o: RunOptions): Promise<number> {
     }
     unlock?.();
     if (!o.keep) store.remove(o.id);
+  }
+}
+
+const O_PATH = 0o10000000;
+
+/** write a pid file as runc does: the pid, no newline, through a temp file and a rename */
+export function writePidFile(p: string, pid: number): void {
+  const abs = path.resolve(p);
+  const tmp = `${path.dirname(abs)}/.${path.basename(abs)}`;
+  fs.writeFileSync(tmp, String(pid), { mode: 0o644 });
+  fs.renameSync(tmp, abs);
+}
+
+/** mkfifo(path, 0622) as runc makes exec.fifo: Node has no mkfifo, a one-step native child does it */
+async function makeFifo(p: string): Promise<void> {
+  const old = process.umask(0);
+  try {
+    const child = await runSteps([{ op: 'mknod', path: p, mode: S_IFIFO | 0o622, major: 0, minor: 0 }]);
+    await child.exited;
+    const err = await child.finished;
+    if (err) throw err;
+  } finally {
+    process.umask(old);
   }
 }

@@ -84,8 +84,20 @@ describe('runc-ts state and list', () => {
     expect(await run(['--root', tmp, 'state', '../x'])).toMatchObject({ code: 1, err: 'runc-ts: invalid container id format: "../x"\n' });
     expect(await run(['--root', tmp, 'list', '-f', 'yaml'])).toMatchObject({ code: 1, err: 'runc-ts: invalid format option\n' });
   });
+  it('the lifecycle verbs: argument counts, unknown ids and signals as runc words them (exit 1)', async () => {
+    expect(await run(['kill'])).toMatchObject({ code: 1, err: 'runc-ts: "kill" requires a minimum of 1 argument(s)\n' });
+    expect(await run(['delete'])).toMatchObject({ code: 1, err: 'runc-ts: "delete" requires a minimum of 1 argument(s)\n' });
+    expect(await run(['start', 'a', 'b'])).toMatchObject({ code: 1, err: 'runc-ts: "start" requires exactly 1 argument(s)\n' });
+    expect(await run(['exec', 'a'])).toMatchObject({ code: 1, err: 'runc-ts: "exec" requires a minimum of 2 argument(s)\n' });
+    expect(await run(['--root', tmp, 'start', 'zz'])).toMatchObject({ code: 1, err: 'runc-ts: container does not exist: zz\n' });
+    expect(await run(['--root', tmp, 'delete', '--force', 'zz'])).toMatchObject({ code: 0, err: '' });
+    expect(await run(['--root', tmp, 'kill', 'zz', 'KILL'])).toMatchObject({ code: 1, err: 'runc-ts: container does not exist: zz\n' });
+    expect(await run(['--root', tmp, 'events', 'zz'])).toMatchObject({ code: 1, err: 'runc-ts: events: only --stats is implemented (the event stream is not)\n' });
+    expect(JSON.parse((await run(['features'])).out).ociVersionMin).toBe('1.0.0');
+  });
   it('verbs not built yet say so (exit 1), unknown verbs too', async () => {
-    expect(await run(['create', 'x'])).toMatchObject({ code: 1, err: 'runc-ts: create: not implemented yet\n' });
+    expect(await run(['checkpoint', 'x'])).toMatchObject({ code: 1, err: 'runc-ts: checkpoint: not implemented yet\n' });
+    expect(await run(['create', '--console-socket', '/s', 'x'])).toMatchObject({ code: 1, err: 'runc-ts: create --console-socket: not implemented yet\n' });
     expect(await run(['frobnicate'])).toMatchObject({ code: 1, err: 'runc-ts: no such command: frobnicate\n' });
     expect((await run(['--version'])).out).toMatch(/^runc-ts version \S+\nspec: 1\.0\.2-dev\n$/);
   });
