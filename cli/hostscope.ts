@@ -4,6 +4,7 @@ import { EXIT_OK, EXIT_USAGE, type Deps } from './common.js';
 const COMMANDS: Record<string, { describe: string; load: () => Promise<(argv: string[], deps: Deps) => Promise<number>> }> = {
   cinf: { describe: 'namespaces, the processes in them, and the whole story of one process', load: async () => (await import('./cinf.js')).cinfMain },
   nsenter: { describe: "run a program in another process's namespaces (util-linux nsenter compatible)", load: async () => (await import('./nsenter.js')).nsenterMain },
+  exporter: { describe: "serve this host's containers, namespaces, cgroups and capabilities to Prometheus (cAdvisor-compatible)", load: async () => (await import('./exporter.js')).exporterMain },
   capdecode: { describe: 'decode capability masks like capsh --decode, per process, both ways', load: async () => (await import('./capdecode.js')).capdecodeMain },
 };
 
