@@ -17,7 +17,7 @@ const OPTIONS: OptionSpec[] = [
   { long: 'listen', short: 'l', arg: 'required', argName: '<host:port>', help: 'address to serve on (default 127.0.0.1:9256; loopback unless you say otherwise)' },
   { long: 'interval', arg: 'required', argName: '<seconds>', help: 'reuse a scan younger than this for further scrapes (default 1; 0: scan on every scrape)' },
   { long: 'all-cgroups', arg: 'none', help: 'series for every cgroup, not only those holding a container' },
-  { long: 'max-connections', arg: 'required', argName: '<n>', help: 'most client connections at once (default 64)' },
+  { long: 'max-connections', arg: 'required', argName: '<n>', help: 'most client connections at once (default 256)' },
   { long: 'once', arg: 'none', help: 'write one exposition to stdout and exit (no server)' },
   { long: 'openmetrics', arg: 'none', help: 'with --once: OpenMetrics 1.0 instead of text 0.0.4' },
   PROC_ROOT_OPTION,
@@ -76,7 +76,7 @@ export function parseExporterArgs(argv: string[]): ExporterArgs | { help: true }
   const { host, port } = parseListen(lastString(p, 'listen') ?? '127.0.0.1:9256');
   const interval = lastString(p, 'interval') ?? '1';
   if (!/^[0-9]+(\.[0-9]+)?$/.test(interval) || Number(interval) > 86400) throw new UsageError(`invalid interval '${interval}' (seconds, 0 to 86400)`);
-  const maxConn = lastString(p, 'max-connections') ?? '64';
+  const maxConn = lastString(p, 'max-connections') ?? '256';
   if (!/^[0-9]{1,6}$/.test(maxConn) || Number(maxConn) < 1) throw new UsageError(`invalid max-connections '${maxConn}'`);
   const args: ExporterArgs = {
     host,

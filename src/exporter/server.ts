@@ -29,7 +29,7 @@ export interface ExporterOptions {
   scan: () => Promise<ScanOutcome>;
   /** reuse a result this young instead of scanning again, ms (default 1000; 0: every scrape scans unless one is running) */
   minIntervalMs?: number;
-  /** most sockets open at once (default 64) */
+  /** most sockets open at once (default 256: a hundred concurrent scrapes fit) */
   maxConnections?: number;
   /** the whole request (headers) must arrive within this, ms (default 10000) */
   requestTimeoutMs?: number;
@@ -112,15 +112,26 @@ export function createExporter(opts: ExporterOptions): Exporter {
     return { body, contentType: CONTENT_TYPES[format] };
   };
 
-  const server = createServer({ requestTimeout: opts.requestTimeoutMs ?? 10_000, headersTimeout: Math.min(opts.requestTimeoutMs ?? 10_000, 10_000), keepAliveTimeout: 5_000 }, (req, res) => {
+  const requestTimeout = opts.requestTimeoutMs ?? 10_000;
+  const server = createServer(
+    {
+      requestTimeout,
+      headersTimeout: requestTimeout,
+      keepAliveTimeout: 5_000,
+      // how often Node looks for requests past their timeout (default 30 s: a slow client would linger that long)
+      connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(requestTimeout / 2))),
+      maxHeaderSize: 8 * 1024,
+    },
+    (req, res) => {
     handle(req, res, metrics).catch(() => {
       if (!res.headersSent) {
         res.statusCode = 500;
         res.end('internal error\n');
       } else res.destroy();
     });
-  });
-  server.maxConnections = opts.maxConnections ?? 64;
+    },
+  );
+  server.maxConnections = opts.maxConnections ?? 256;
   server.setTimeout(opts.idleTimeoutMs ?? 30_000, (sock) => sock.destroy());
   // a malformed request: a 400 on a socket that can still take it, else drop it
   server.on('clientError', (_e, sock) => {
