@@ -16,25 +16,27 @@
  * with them.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Spawned } from '../scripts/lib/spawned.js';
 import { makeLoad } from './run.js';
+import { openSource } from '../src/source/source.js';
+
+const src = openSource();
 
 const ROOT = join(import.meta.dirname, '../..');
 const TICK = 100; // USER_HZ
 
 function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const stat = src.readProcText(`${pid}/stat`);
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / TICK;
 }
 
 function processCount(): number {
-  return readFileSync('/proc/loadavg', 'utf8').split(' ')[3]!.split('/').map(Number)[1]!;
+  return src.readProcText('loadavg').split(' ')[3]!.split('/').map(Number)[1]!;
 }
 
 function hostLine(): string {
