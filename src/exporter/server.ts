@@ -44,8 +44,11 @@ interface Result {
   durationSeconds: number;
   cpuSeconds: number;
   finishedAt: number;
-  /** rendered bodies per format, filled on first use */
-  bodies: Partial<Record<ExpositionFormat, string>>;
+  /**
+   * rendered bodies per format, filled on first use, as UTF-8 bytes: every client of this result
+   * is sent the same Buffer, so a hundred slow readers hold one copy, not a hundred
+   */
+  bodies: Partial<Record<ExpositionFormat, Buffer>>;
 }
 
 export interface Exporter {
@@ -53,7 +56,7 @@ export interface Exporter {
   /** the scrape counters, for tests and the bench */
   stats(): { scans: number; scrapes: number; errors: ReadonlyMap<string, number> };
   /** the body and content type for an Accept header (what /metrics answers) */
-  metrics(accept: string | undefined): Promise<{ body: string; contentType: string }>;
+  metrics(accept: string | undefined): Promise<{ body: Buffer; contentType: string }>;
   close(): Promise<void>;
 }
 
@@ -104,11 +107,11 @@ export function createExporter(opts: ExporterOptions): Exporter {
     return inflight;
   };
 
-  const metrics = async (accept: string | undefined): Promise<{ body: string; contentType: string }> => {
+  const metrics = async (accept: string | undefined): Promise<{ body: Buffer; contentType: string }> => {
     const format = negotiate(accept);
     const r = await current();
     scrapes++;
-    const body = (r.bodies[format] ??= render(format, r, { scans, errors }));
+    const body = (r.bodies[format] ??= Buffer.from(render(format, r, { scans, errors }), 'utf8'));
     return { body, contentType: CONTENT_TYPES[format] };
   };
 
@@ -174,7 +177,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, metrics: Export
   }
   if (path === '/metrics') {
     const { body, contentType } = await metrics(header(req, 'accept'));
-    res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+    res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': body.length, 'Cache-Control': 'no-store' });
     res.end(method === 'HEAD' ? undefined : body);
     return;
   }

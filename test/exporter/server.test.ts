@@ -75,9 +75,12 @@ describe('exporter HTTP', () => {
         return readExporterSample(fixtureSource('v1-docker-seed'));
       },
     });
+    // release the scan once all 100 requests have reached the server (however slow the machine is)
+    let arrived = 0;
+    exp.server.on('request', () => {
+      if (++arrived === 100) setImmediate(release);
+    });
     const all = Array.from({ length: 100 }, () => fetch(`${url}/metrics`).then((r) => r.text()));
-    await new Promise((r) => setTimeout(r, 200));
-    release();
     const bodies = await Promise.all(all);
     expect(scans).toBe(1);
     expect(exp.stats().scans).toBe(1);
@@ -93,6 +96,31 @@ describe('exporter HTTP', () => {
     const { url } = await start({ minIntervalMs: 60_000, scan: async () => (scans++, readExporterSample(fixtureSource('v1-docker-seed'))) });
     for (let i = 0; i < 5; i++) await fetch(`${url}/metrics`).then((r) => r.text());
     expect(scans).toBe(1);
+  });
+
+  it('clients of one result are sent the same bytes (a crowd of slow readers holds one copy); paused readers do not stop others', async () => {
+    const { exp, url } = await start({ minIntervalMs: 60_000, scan: fixtureScan() });
+    const a = await exp.metrics(undefined);
+    const b = await exp.metrics('text/plain;version=0.0.4');
+    expect(a.body).toBe(b.body); // the same Buffer object, not an equal copy
+    const om1 = await exp.metrics('application/openmetrics-text');
+    const om2 = await exp.metrics('application/openmetrics-text;version=1.0.0');
+    expect(om1.body).toBe(om2.body);
+    // 30 clients that ask and never read their answer
+    const port = Number(new URL(url).port);
+    const paused: Socket[] = [];
+    for (let i = 0; i < 30; i++) {
+      const s = connect(port, '127.0.0.1');
+      s.on('error', () => undefined);
+      s.pause();
+      s.write('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n');
+      paused.push(s);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const r = await fetch(`${url}/metrics`);
+    expect(r.status).toBe(200);
+    expect(Buffer.from(await r.arrayBuffer()).equals(a.body)).toBe(true);
+    for (const s of paused) s.destroy();
   });
 
   it('a scan that fails half way is an error metric; the endpoint keeps answering and recovers', async () => {
