@@ -5,6 +5,7 @@ import { UserNames } from '../src/proc/users.js';
 import { findNamespaces } from '../src/model/namespaces.js';
 import type { Container } from '../src/model/containers.js';
 import { findContainer, lookupMessage } from '../src/model/container-lookup.js';
+import { podMatches } from '../src/model/container-names.js';
 import { hierarchyFor, cgroupSysRel, hierarchyName, resolveCgroupDirectory } from '../src/cgroup/layout.js';
 import type { ProcessInfo } from '../src/model/process.js';
 import { inspectHost, readCgroupLayout } from '../src/inspect/host.js';
@@ -51,6 +52,8 @@ export interface CinfArgs extends RootOptions {
   all?: boolean;
   threads?: boolean;
   tree?: string;
+  pod?: string;
+  debug?: boolean;
 }
 
 const PROG = 'cinf';
@@ -76,6 +79,8 @@ const OPTIONS: OptionSpec[] = [
     argName: '[=<mode>]',
     help: 'draw a tree: process (the default here; lsns -T defaults to owner), owner (user namespaces), parent (pid and user nesting)',
   },
+  { long: 'pod', arg: 'required', argName: '<pod>', help: 'only what the containers of this Kubernetes pod (NAME, NAMESPACE/NAME or uid) or compose project (compose:PROJECT) hold' },
+  { long: 'debug', arg: 'none', help: "say on stderr why a runtime's file was not used to name a container" },
   PROC_ROOT_OPTION,
   SYS_ROOT_OPTION,
   HELP_OPTION,
@@ -102,11 +107,13 @@ export function parseCinfArgs(argv: string[]): CinfArgs | { help: true } | { ver
   if (flag(p, 'version')) return { version: true };
   if (p.operands.length > 0) throw new UsageError(`unexpected argument '${p.operands[0]}'`);
   const args: CinfArgs = {};
-  for (const k of ['namespace', 'pid', 'cgroup', 'type', 'output', 'tree', 'proc-root', 'sys-root'] as const) {
+  for (const k of ['namespace', 'pid', 'cgroup', 'type', 'output', 'tree', 'pod', 'proc-root', 'sys-root'] as const) {
     const v = lastString(p, k);
     if (v !== undefined) args[k] = v;
   }
-  for (const k of ['list-columns', 'json', 'raw', 'no-headings', 'env', 'mounts', 'all', 'threads'] as const) if (flag(p, k)) args[k] = true;
+  for (const k of ['list-columns', 'json', 'raw', 'no-headings', 'env', 'mounts', 'all', 'threads', 'debug'] as const) if (flag(p, k)) args[k] = true;
+  if (args.pod !== undefined && (args.pid !== undefined || args.cgroup !== undefined)) throw new UsageError('--pod goes with the namespace list or --namespace');
+  if (args.pod === '') throw new UsageError('--pod needs a pod name');
   if (args.json && args.raw) throw new UsageError('--json and --raw are mutually exclusive');
   if (args.pid === undefined) {
     if (args.env) throw new UsageError('--env needs --pid');
@@ -180,7 +187,8 @@ async function viewList(src: ProcSource, args: CinfArgs, deps: Deps, type: NsTyp
   const reads = columnReads([...cols, ...(tree === 'process' ? [{ files: ['stat'] as ProcFile[] }] : []), ...(tree === 'owner' || tree === 'parent' ? [{ relations: true }] : [])]);
   const scanFiles = args.threads ? [...reads.scanFiles, 'tasks' as const] : reads.scanFiles;
   // the native scan when live with the addon (the same model as inspectHost); a CLI may block, so no slicing
-  const host = await scanHost(src, { files: scanFiles, types: type ? [type] : NS_TYPES, containers: reads.containers, excludeSelf: !args.all, bound: true, sliceMs: Infinity });
+  const host = await scanHost(src, { files: scanFiles, types: type ? [type] : NS_TYPES, containers: reads.containers || args.pod !== undefined || args.debug === true, excludeSelf: !args.all, bound: true, sliceMs: Infinity });
+  debugNotes(args, deps, host.notes);
   const users = new UserNames(src);
   const relations = reads.relations ? await nsRelationsReader(src) : undefined;
   if ((tree === 'owner' || tree === 'parent') && !relations) {
@@ -191,13 +199,16 @@ async function viewList(src: ProcSource, args: CinfArgs, deps: Deps, type: NsTyp
   const enriched = new Map<number, ProcessInfo>();
   const enrich = (p: ProcessInfo): ProcessInfo => enriched.get(p.pid) ?? enriched.set(p.pid, withRowFiles(src, p, reads.files)).get(p.pid)!;
   const groups = host.namespaces.map((g) => (g.lowest && reads.files.length > 0 ? { ...g, lowest: enrich(g.lowest) } : g));
-  const rows: NsRow[] = groups.map((group) => ({
+  const allRows: NsRow[] = groups.map((group) => ({
     group,
     relations: relations?.(group.lowest ? `${src.procRoot}/${group.lowest.pid}/ns/${group.ns.type}` : group.bindMounts[0]!),
     users: uniqueSorted(group.processes.map((p) => p.ids?.uid.effective)),
     userName: (u) => users.name(u),
     containers: uniqueBy(group.processes.map((p) => host.containerOf.get(p.pid)).filter((c): c is Container => !!c), (c) => c.key),
   }));
+  // --pod: the namespaces its containers are in (not the host's, which every pod shares some of)
+  const rows = args.pod === undefined ? allRows : allRows.filter((r) => !r.group.isHost && r.containers.some((c) => podMatches(c, args.pod!)));
+  if (args.pod !== undefined && rows.length === 0) throw new CliError(`no container of pod ${args.pod}`);
   if (tree) {
     const forest = buildForest(rows, treeParent(rows, tree));
     if (args.json) {
@@ -253,7 +264,8 @@ function viewNamespace(src: ProcSource, args: CinfArgs, deps: Deps, type: NsType
   const cols = columns(PROC_COLUMNS, PROC_DEFAULT, args.output);
   const reads = columnReads(cols);
   // every process's ns links (and cgroups when containers are asked for); the rest only for members
-  const host = inspectHost(src, { containers: reads.containers, excludeSelf: !args.all, bound: true });
+  const host = inspectHost(src, { containers: reads.containers || args.pod !== undefined || args.debug === true, excludeSelf: !args.all, bound: true });
+  debugNotes(args, deps, host.notes);
   const groups = findNamespaces(host.namespaces, inode).filter((g) => !type || g.ns.type === type);
   if (groups.length === 0) throw new CliError(`not found namespace: ${inode}`);
   for (const g of groups.filter((x) => x.processes.length === 0)) {
@@ -263,7 +275,7 @@ function viewNamespace(src: ProcSource, args: CinfArgs, deps: Deps, type: NsType
   const files: ProcFile[] = ['stat', ...reads.files];
   const members = [...new Map(groups.flatMap((g) => g.processes).map((p) => [p.pid, p])).values()].sort((a, b) => a.pid - b.pid).map((p) => withRowFiles(src, p, files));
   const users = new UserNames(src);
-  const live = members.filter((p) => p.stat || p.status);
+  const live = members.filter((p) => (p.stat || p.status) && (args.pod === undefined || podMatchesOpt(host.containerOf.get(p.pid), args.pod)));
   const rows: ProcRow[] = live.map((p) => ({ p, container: host.containerOf.get(p.pid), userName: (u) => users.name(u) }));
   if (args.json) {
     const types = groups.map((g) => g.ns.type);
@@ -379,6 +391,16 @@ function viewCgroup(src: ProcSource, args: CinfArgs, deps: Deps): number {
   }
   deps.stdout.write(parts.join('\n'));
   return EXIT_OK;
+}
+
+/** --debug: why a runtime's file was not used (escaped: the notes quote host files) */
+function debugNotes(args: CinfArgs, deps: Deps, notes: readonly string[]): void {
+  if (!args.debug) return;
+  for (const n of notes) deps.stderr.write(`${PROG}: debug: ${escapeControl(n)}\n`);
+}
+
+function podMatchesOpt(c: Container | undefined, spec: string): boolean {
+  return c !== undefined && podMatches(c, spec);
 }
 
 function uniqueSorted(xs: (number | undefined)[]): number[] {

@@ -41,6 +41,8 @@ export interface ContainerNaming {
   nameSource?: string;
 }
 
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
+
 /** A name, label or image string worth keeping: a string, not empty, at most 1 KiB (rendering escapes it). */
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' && v.length <= 1024 ? v : undefined;
@@ -142,6 +144,7 @@ export function fromMonitorArgs(argv: string[]): ContainerNaming {
 /** Everything the files say of one container, earlier sources first. */
 export function namingFromFiles(f: NameFiles, notes: string[]): ContainerNaming {
   const parts: ContainerNaming[] = [];
+  const where = f.docker?.path ?? f.oci?.path ?? 'the monitor';
   if (f.docker) parts.push(fromDockerConfig(f.docker, notes));
   if (f.oci) parts.push(fromOciConfig(f.oci, notes));
   if (f.monitorArgs) parts.push(fromMonitorArgs(f.monitorArgs));
@@ -153,6 +156,15 @@ export function namingFromFiles(f: NameFiles, notes: string[]): ContainerNaming 
     }
     if (out.nameSource === undefined && p.name !== undefined) out.nameSource = p.nameSource;
   }
+  // no runtime lets a name, image or pod hold control characters: such a value is hostile, not a name
+  for (const k of ['name', 'image', 'pod', 'podNamespace', 'project', 'service'] as const) {
+    const v = out[k];
+    if (v !== undefined && CONTROL.test(v)) {
+      notes.push(`${where}: ${k === 'podNamespace' ? 'pod namespace' : k} ${JSON.stringify(v)} holds control characters: ignored`);
+      delete out[k];
+      if (k === 'name') delete out.nameSource;
+    }
+  }
   return out;
 }
 
@@ -162,6 +174,32 @@ export function namingFromFiles(f: NameFiles, notes: string[]): ContainerNaming 
  * uid from the cgroup path stays in podUid. Returns new objects.
  */
 export function applyNames(containers: Container[], files: ReadonlyMap<string, NameFiles>, notes: string[]): Container[] {
+  return groupPods(nameEach(containers, files, notes));
+}
+
+/**
+ * A pod's containers are one pod even when only some of them say so: a container whose cgroup
+ * names the pod uid another's annotations name, or that shares the network namespace of a named
+ * pod's sandbox (the pause container), takes that pod's name and namespace.
+ */
+function groupPods(containers: Container[]): Container[] {
+  const byUid = new Map<string, Container>();
+  const byNet = new Map<number, Container>();
+  for (const c of containers) {
+    if (c.podUid !== undefined && c.podNamespace !== undefined) byUid.set(c.podUid, c);
+    const net = c.namespaces.net;
+    if (c.pod !== undefined && c.podNamespace !== undefined && net && !c.sharedWithHost.includes('net')) byNet.set(net.inode, c);
+  }
+  return containers.map((c) => {
+    if (c.podNamespace !== undefined) return c;
+    const net = c.namespaces.net;
+    const from = (c.pod !== undefined ? byUid.get(c.pod) : undefined) ?? (net && !c.sharedWithHost.includes('net') ? byNet.get(net.inode) : undefined);
+    if (!from || from === c) return c;
+    return { ...c, pod: from.pod, podNamespace: from.podNamespace, ...(from.podUid !== undefined ? { podUid: from.podUid } : {}) };
+  });
+}
+
+function nameEach(containers: Container[], files: ReadonlyMap<string, NameFiles>, notes: string[]): Container[] {
   return containers.map((c) => {
     const f = files.get(c.key);
     if (!f) return c;
@@ -188,4 +226,17 @@ export function applyNames(containers: Container[], files: ReadonlyMap<string, N
     if (n.labels !== undefined) out.labels = n.labels;
     return out;
   });
+}
+
+/**
+ * Does a container belong to the pod or project `spec` names: a pod's NAME, NAMESPACE/NAME or uid
+ * (as the cgroup path has it), or compose:PROJECT (or a project's bare name).
+ */
+export function podMatches(c: Container, spec: string): boolean {
+  if (spec.startsWith('compose:')) return c.project === spec.slice(8);
+  if (c.pod !== undefined) {
+    if (spec === c.pod || spec === c.podUid) return true;
+    if (c.podNamespace !== undefined && spec === `${c.podNamespace}/${c.pod}`) return true;
+  }
+  return c.project !== undefined && spec === c.project;
 }
