@@ -11,6 +11,7 @@ import type { ProcessInfo } from '../src/model/process.js';
 import { inspectHost, readCgroupLayout } from '../src/inspect/host.js';
 import { scanHost } from '../src/inspect/scan.js';
 import { nsRelationsReader } from '../src/inspect/ns-relations.js';
+import { withUtsNames } from '../src/inspect/uts.js';
 import { readControlFiles } from '../src/cgroup/control-files.js';
 import { NS_COLUMNS, NS_DEFAULT, PROC_COLUMNS, PROC_DEFAULT, columnReads, type NsRow, type ProcRow } from '../src/render/columns.js';
 import { renderColumnList, renderJson, renderTable, rowObject, selectColumns, toJson, withTreePrefix, type Column } from '../src/render/table.js';
@@ -187,7 +188,10 @@ async function viewList(src: ProcSource, args: CinfArgs, deps: Deps, type: NsTyp
   const reads = columnReads([...cols, ...(tree === 'process' ? [{ files: ['stat'] as ProcFile[] }] : []), ...(tree === 'owner' || tree === 'parent' ? [{ relations: true }] : [])]);
   const scanFiles = args.threads ? [...reads.scanFiles, 'tasks' as const] : reads.scanFiles;
   // the native scan when live with the addon (the same model as inspectHost); a CLI may block, so no slicing
-  const host = await scanHost(src, { files: scanFiles, types: type ? [type] : NS_TYPES, containers: reads.containers || args.pod !== undefined || args.debug === true, excludeSelf: !args.all, bound: true, sliceMs: Infinity });
+  const wantContainers = reads.containers || args.pod !== undefined || args.debug === true;
+  const scanned = await scanHost(src, { files: scanFiles, types: type ? [type] : NS_TYPES, containers: wantContainers, excludeSelf: !args.all, bound: true, sliceMs: Infinity });
+  // the last name source: the hostname inside an unnamed container's uts namespace (live, native)
+  const host = wantContainers ? await withUtsNames(src, scanned) : scanned;
   debugNotes(args, deps, host.notes);
   const users = new UserNames(src);
   const relations = reads.relations ? await nsRelationsReader(src) : undefined;
