@@ -175,3 +175,14 @@ describe('name sources, unit by unit', () => {
     expect(applyNames(model.containers, new Map(), [])[0]).toBe(model.containers.find((c) => c.key === model.containers[0]!.key));
   });
 });
+
+describe('capture: runtime files go into dumps with env values redacted', () => {
+  it('redactEnv: every Env/env array, keys kept, values gone; the rest untouched', async () => {
+    const { redactEnv } = await import('../../scripts/lib/runtime-files.js');
+    const docker = { Name: '/db', Config: { Env: ['POSTGRES_PASSWORD=hunter2', 'PATH=/bin'], Image: 'postgres' } };
+    const oci = { process: { env: ['TOKEN=abc=def'] }, annotations: { env: 'not an array' } };
+    expect(redactEnv(docker)).toEqual({ Name: '/db', Config: { Env: ['POSTGRES_PASSWORD=<redacted>', 'PATH=<redacted>'], Image: 'postgres' } });
+    expect(redactEnv(oci)).toEqual({ process: { env: ['TOKEN=<redacted>'] }, annotations: { env: 'not an array' } });
+    expect(JSON.stringify(redactEnv(docker))).not.toContain('hunter2');
+  });
+});
