@@ -420,7 +420,7 @@ function viewCgroup(src: ProcSource, args: CinfArgs, deps: Deps): number {
 }
 
 /** `cinf --find REGEX [-x] [--container C] [--ns TYPE:INODE] [-q]`: pgrep, with containers. */
-function viewFind(src: ProcSource, args: CinfArgs, deps: Deps): number {
+async function viewFind(src: ProcSource, args: CinfArgs, deps: Deps): Promise<number> {
   const pattern = args.find!;
   let re: RegExp;
   try {
@@ -434,7 +434,7 @@ function viewFind(src: ProcSource, args: CinfArgs, deps: Deps): number {
     if (!m || !isNsType(m[1]!)) throw new CliError(`invalid --ns argument: '${escapeControl(args.ns)}' (want TYPE:INODE, e.g. net:4026532160)`, EXIT_USAGE);
     nsFilter = { type: m[1] as NsType, inode: Number(m[2]) };
   }
-  const host = inspectHost(src, { files: ['stat', 'cmdline'], containers: true, excludeSelf: !args.all });
+  const host = await withUtsNames(src, inspectHost(src, { files: ['stat', 'cmdline'], containers: true, excludeSelf: !args.all }));
   debugNotes(args, deps, host.notes);
   let only: Container | undefined;
   if (args.container !== undefined) {
@@ -470,8 +470,8 @@ function viewFind(src: ProcSource, args: CinfArgs, deps: Deps): number {
  * `cinf --pid P --tree` (the container's process tree, host pid and NSpid side by side, under its
  * runtime's shim or monitor, as pstree shows it).
  */
-function viewContainer(src: ProcSource, args: CinfArgs, deps: Deps): number {
-  const host = inspectHost(src, { files: ['stat', 'cmdline'], containers: true, excludeSelf: !args.all });
+async function viewContainer(src: ProcSource, args: CinfArgs, deps: Deps): Promise<number> {
+  const host = await withUtsNames(src, inspectHost(src, { files: ['stat', 'cmdline'], containers: true, excludeSelf: !args.all }));
   debugNotes(args, deps, host.notes);
   let c: Container | undefined;
   if (args.container !== undefined) {
