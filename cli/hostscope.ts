@@ -5,6 +5,7 @@ const COMMANDS: Record<string, { describe: string; load: () => Promise<(argv: st
   cinf: { describe: 'namespaces, the processes in them, and the whole story of one process', load: async () => (await import('./cinf.js')).cinfMain },
   nsenter: { describe: "run a program in another process's namespaces (util-linux nsenter compatible)", load: async () => (await import('./nsenter.js')).nsenterMain },
   capdecode: { describe: 'decode capability masks like capsh --decode, per process, both ways', load: async () => (await import('./capdecode.js')).capdecodeMain },
+  rootfs: { describe: 'root filesystems: a busybox rootfs, OCI image layouts unpacked', load: async () => (await import('./rootfs.js')).rootfsMain },
 };
 
 export async function hostscopeMain(argv: string[], deps: Deps): Promise<number> {

@@ -76,6 +76,24 @@ export interface UnpackOptions extends ExtractOptions {
   architecture?: string;
 }
 
+/**
+ * `oci:DIR[:TAG]`, `DIR:TAG`, `DIR@sha256:HEX` → layout dir and ref. A colon starts a tag only if
+ * what follows holds no '/' (so `./a:b/c` is a directory); a tag is the image-spec's ref.name grammar.
+ */
+export function parseOciImageRef(arg: string): { layout: string; ref: string | undefined } {
+  const s = arg.startsWith('oci:') ? arg.slice(4) : arg;
+  const at = /^(.+)@(sha256:[a-f0-9]{64})$/.exec(s);
+  if (at) return { layout: at[1]!, ref: at[2]! };
+  const i = s.lastIndexOf(':');
+  if (i > 0 && !s.slice(i + 1).includes('/')) {
+    const tag = s.slice(i + 1);
+    if (!/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(tag)) throw new ImageError('LAYOUT', `invalid image tag '${tag}'`);
+    return { layout: s.slice(0, i), ref: tag };
+  }
+  if (s === '') throw new ImageError('LAYOUT', `no image layout directory in '${arg}'`);
+  return { layout: s, ref: undefined };
+}
+
 function hostArch(): string {
   return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[process.arch] ?? 'amd64';
 }
