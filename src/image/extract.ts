@@ -107,6 +107,8 @@ export class LayerExtractor {
   private readonly maxBytes: number;
   private readonly view: PathView;
   private where = '';
+  /** the file being written, closed by close() if a layer fails half way through it */
+  private openFile = -1;
 
   constructor(
     root: string,
@@ -297,6 +299,7 @@ export class LayerExtractor {
       case 'file': {
         this.clear(pfd, name, false);
         const fd = fs.openSync(this.at(pfd, name), FILE_FLAGS, 0o600);
+        this.openFile = fd;
         this.markWritten(rel);
         this.stats.files++;
         const finish = (): void => {
@@ -305,6 +308,7 @@ export class LayerExtractor {
             fs.fchmodSync(fd, this.mode(e));
             fs.futimesSync(fd, e.mtime, e.mtime);
           } finally {
+            this.openFile = -1;
             fs.closeSync(fd);
           }
         };
@@ -316,7 +320,6 @@ export class LayerExtractor {
           data: (chunk) => {
             this.stats.bytes += chunk.length;
             if (this.stats.bytes > this.maxBytes) {
-              fs.closeSync(fd);
               throw new ImageError('TOO_BIG', `${this.where}: more than ${this.maxBytes} bytes of file data`);
             }
             let off = 0;
@@ -421,6 +424,8 @@ export class LayerExtractor {
   }
 
   close(): void {
+    if (this.openFile >= 0) fs.closeSync(this.openFile);
+    this.openFile = -1;
     if (this.cacheFd >= 0 && this.cacheFd !== this.rootFd) fs.closeSync(this.cacheFd);
     this.cacheFd = -1;
     if (this.rootFd >= 0) fs.closeSync(this.rootFd);

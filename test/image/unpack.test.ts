@@ -163,6 +163,49 @@ group('unpackImage: a well-formed layered image', () => {
   });
 });
 
+group('unpackImage: options and byte-exact names', () => {
+  it('a name that is not UTF-8 lands on disk with the same bytes (pax path)', async () => {
+    const w = work();
+    const raw = Buffer.from([0x66, 0xe9, 0x2e, 0x74, 0x78, 0x74]); // "f\xe9.txt", latin-1 é
+    // a pax header by hand (the builder writes names as UTF-8): 'LEN path=<raw bytes>\n'
+    const rec = Buffer.concat([Buffer.from(' path='), raw, Buffer.from('\n')]);
+    const body = Buffer.concat([Buffer.from(String(rec.length + 2)), rec]);
+    const hdr = tarArchive([{ name: 'PaxHeaders/x', data: body }]).subarray(0, 512);
+    hdr[156] = 0x78; // 'x'
+    let sum = 0;
+    hdr.write('        ', 148, 'latin1');
+    for (const b of hdr) sum += b;
+    hdr.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
+    const entry = tarArchive([{ name: 'placeholder', data: 'x' }]);
+    const layerTar = Buffer.concat([hdr, body, Buffer.alloc(512 - body.length), entry]);
+    w.layout.add({ tag: 't', layers: [{ tar: layerTar }] });
+    await unpackImage(w.layout.dir, 't', w.target);
+    const got = fs.readdirSync(w.target, { encoding: 'buffer' });
+    expect(got.map((b) => b.toString('hex'))).toEqual([raw.toString('hex')]);
+  });
+  it('maxBytes stops a decompression bomb', async () => {
+    const w = work();
+    w.layout.add({ tag: 't', layers: [{ entries: [{ name: 'zeros', data: Buffer.alloc(1 << 20) }] }] });
+    const before = describe(snapshot(w.outside));
+    await expect(unpackImage(w.layout.dir, 't', w.target, { maxBytes: 1000 })).rejects.toThrow(/more than 1000 bytes of file data/);
+    expect(names(join(w.dir, 'out'))).toEqual([]);
+    expect(describe(snapshot(w.outside))).toEqual(before);
+  });
+  it.skipIf(!IS_ROOT)('uid/gid mappings shift owners into the range (user namespace); an unmapped id is an error', async () => {
+    const w = work();
+    w.layout.add({ tag: 't', layers: [{ entries: [{ name: 'd/', type: 'dir', uid: 0, gid: 0 }, { name: 'd/f', data: 'x', uid: 1000, gid: 1001, mode: 0o4755 }, { name: 'l', type: 'symlink', linkname: 'd/f', uid: 5, gid: 5 }] }] });
+    const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    await unpackImage(w.layout.dir, 't', w.target, { uidMappings: map, gidMappings: map });
+    const t = snapshot(w.target);
+    expect(t.get('d')).toMatchObject({ uid: 100000, gid: 100000 });
+    expect(t.get('d/f')).toMatchObject({ uid: 101000, gid: 101001, mode: 0o4755 });
+    expect(t.get('l')).toMatchObject({ uid: 100005, gid: 100005 });
+    const small = [{ containerID: 0, hostID: 100000, size: 10 }];
+    await expect(unpackImage(w.layout.dir, 't', join(w.dir, 'out', 'small'), { uidMappings: small, gidMappings: small })).rejects.toThrow(/uid 1000 of d\/f is not in the user namespace mapping/);
+    expect(names(join(w.dir, 'out'))).toEqual(['rootfs']);
+  });
+});
+
 group('unpackImage: malicious and broken layouts → clear error, nothing outside touched, nothing left behind', () => {
   it('traversal with ../ in an entry name', async () => {
     const w = work();
