@@ -35,6 +35,11 @@ export const ALLOWED: Record<string, string> = {
   'src/runtime/container.ts': 'reads the bundle (config.json, bounded) and writes the pid file; /proc and /sys through ProcSource, cgroups through the cgroup manager',
   'src/runtime/securejoin.ts': 'fsPathView: lstat/readlink of the rootfs tree to resolve mount destinations inside it (the bundle, not the kernel)',
   'cli/runc.ts': 'runc-ts spec writes config.json into the bundle (O_EXCL); list stats the state dirs for their owner',
+  'src/image/oci.ts': 'reads an OCI image layout (oci-layout, index.json, blobs: bounded, O_NOFOLLOW|O_NONBLOCK, digests checked) and makes the temp dir it unpacks into',
+  'src/image/extract.ts': "unpacks layers into the image's own tree; /proc/self/fd/N/name is its openat(2) (a dir fd it opened), not a kernel read",
+  'src/image/busybox.ts': 'reads the host busybox binary (bounded) and writes the rootfs and its cache',
+  'src/image/layout-builder.ts': 'writes OCI image layouts for the tests and bench/image.ts',
+  'bench/image.ts': 'the image benchmark reads /proc/self/stat for the CPU time of the tools it ran and waited for',
 };
 
 const READ_APIS = new Set(
