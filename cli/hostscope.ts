@@ -7,6 +7,7 @@ const COMMANDS: Record<string, { describe: string; load: () => Promise<(argv: st
   nsenter: { describe: "run a program in another process's namespaces (util-linux nsenter compatible)", load: async () => (await import('./nsenter.js')).nsenterMain },
   exporter: { describe: "serve this host's containers, namespaces, cgroups and capabilities to Prometheus (cAdvisor-compatible)", load: async () => (await import('./exporter.js')).exporterMain },
   capdecode: { describe: 'decode capability masks like capsh --decode, per process, both ways', load: async () => (await import('./capdecode.js')).capdecodeMain },
+  rootfs: { describe: 'root filesystems: a busybox rootfs, OCI image layouts unpacked', load: async () => (await import('./rootfs.js')).rootfsMain },
 };
 
 export async function hostscopeMain(argv: string[], deps: Deps): Promise<number> {

@@ -31,6 +31,11 @@ export const ALLOWED: Record<string, string> = {
   'scripts/lib/spawned.ts': 'test and demo helper: watches the processes it started (pid → ppid) on the live /proc',
   'bench/run.ts': 'the benchmark reports the kernel release of the machine it measured',
   'bench/load.ts': "the benchmark load generator counts the host's pid directories for its READY line (a figure it prints, not a model)",
+  'src/image/oci.ts': 'reads an OCI image layout (oci-layout, index.json, blobs: bounded, O_NOFOLLOW|O_NONBLOCK, digests checked) and makes the temp dir it unpacks into',
+  'src/image/extract.ts': "unpacks layers into the image's own tree; /proc/self/fd/N/name is its openat(2) (a dir fd it opened), not a kernel read",
+  'src/image/busybox.ts': 'reads the host busybox binary (bounded) and writes the rootfs and its cache',
+  'src/image/layout-builder.ts': 'writes OCI image layouts for the tests and bench/image.ts',
+  'bench/image.ts': 'the image benchmark reads /proc/self/stat for the CPU time of the tools it ran and waited for',
 };
 
 const READ_APIS = new Set(
