@@ -1,10 +1,12 @@
 import { EXIT_OK, EXIT_USAGE, type Deps } from './common.js';
+import { CONTAINER_VERBS } from './container-verbs.js';
 
 /** The umbrella: `hostscope <command> …` runs the command's own main with the rest of argv. */
 const COMMANDS: Record<string, { describe: string; load: () => Promise<(argv: string[], deps: Deps) => Promise<number>> }> = {
   cinf: { describe: 'namespaces, the processes in them, and the whole story of one process', load: async () => (await import('./cinf.js')).cinfMain },
   nsenter: { describe: "run a program in another process's namespaces (util-linux nsenter compatible)", load: async () => (await import('./nsenter.js')).nsenterMain },
   capdecode: { describe: 'decode capability masks like capsh --decode, per process, both ways', load: async () => (await import('./capdecode.js')).capdecodeMain },
+  ...CONTAINER_VERBS,
 };
 
 export async function hostscopeMain(argv: string[], deps: Deps): Promise<number> {

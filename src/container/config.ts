@@ -357,7 +357,6 @@ export function buildRunConfig(f: RunFlags, ctx: ConfigContext): Obj {
   // capabilities (docker: bounding = effective = permitted; no inheritable, no ambient)
   const caps = resolveCaps(f.capAdd ?? [], f.capDrop ?? [], Boolean(f.privileged), ctx.hostCaps);
   proc.capabilities = { bounding: [...caps], effective: [...caps], permitted: [...caps] };
-  proc.rlimits = [{ type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1048576 }];
   proc.noNewPrivileges = !f.privileged;
 
   spec.root = { path: 'rootfs', readonly: Boolean(f.readOnly) };
