@@ -376,7 +376,6 @@ export function buildRunConfig(f: RunFlags, ctx: ConfigContext): Obj {
   const uts = parseNsMode(f.uts, '--uts', ['host']);
   const userns = f.userns !== undefined ? parseUserns(f.userns) : undefined;
   if (uts.kind === 'host' && f.hostname !== undefined) fail(`--hostname cannot be used with --uts host`);
-  if (net.kind === 'container' && f.hostname !== undefined) fail(`--hostname cannot be used with --net container:NAME (the hostname is the other container's)`);
   if (f.privileged && userns) fail(`--privileged cannot be used with --userns`);
   const nsPath = (m: NsMode & { kind: 'container' }, type: string, option: string): string => {
     const p = ctx.initPidOf(m.name);
@@ -392,12 +391,11 @@ export function buildRunConfig(f: RunFlags, ctx: ConfigContext): Obj {
   add('pid', pid, '--pid');
   add('network', net, '--net', 'net');
   add('ipc', ipc, '--ipc');
-  if (net.kind !== 'container') add('uts', uts, '--uts');
-  else namespaces.push({ type: 'uts', path: nsPath(net, 'uts', '--net') });
+  add('uts', uts, '--uts');
   namespaces.push({ type: 'mount' });
   namespaces.push({ type: 'cgroup' });
   if (userns) namespaces.push({ type: 'user' });
-  if (uts.kind !== 'host' && net.kind !== 'container') spec.hostname = hostname;
+  if (uts.kind !== 'host') spec.hostname = hostname;
   else delete spec.hostname;
 
   // mounts: runc's set, /dev/shm per container, /etc/hostname etc. are left to the rootfs
