@@ -5,7 +5,7 @@
  *   hostscope-monitor DIR -- RUNTIME-ARGV...
  *
  * The caller (hostscope run) spawns it and waits for it; it forks once and the first process exits
- * at once (so its parent reaps it), the second one setsid()s, becomes PR_SET_CHILD_SUBREAPER (the
+ * as soon as the second has written monitor.pid (so its parent reaps it and finds it), the second one setsid()s, becomes PR_SET_CHILD_SUBREAPER (the
  * container's init is reparented to it should the runtime exit first), runs RUNTIME-ARGV with
  * stdin /dev/null and stdout/stderr pipes, and writes:
  *   DIR/monitor.pid  its own pid (written before the runtime starts)
@@ -139,13 +139,27 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  /* the first process exits at once: its parent (hostscope) reaps it; the monitor lives on */
+  /* the first process exits once the monitor has written monitor.pid (a byte on `ready`): its
+     parent (hostscope) reaps it and finds the monitor's files there; the monitor lives on */
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) < 0) {
+    perror("hostscope-monitor: pipe");
+    return 1;
+  }
   pid_t p = fork();
   if (p < 0) {
     perror("hostscope-monitor: fork");
     return 1;
   }
-  if (p > 0) return 0;
+  if (p > 0) {
+    close(ready[1]);
+    char b;
+    ssize_t r;
+    do r = read(ready[0], &b, 1);
+    while (r < 0 && errno == EINTR);
+    return r == 1 ? 0 : 1;
+  }
+  close(ready[0]);
 
   setsid();
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
@@ -163,6 +177,8 @@ int main(int argc, char **argv) {
   char pidtext[32];
   snprintf(pidtext, sizeof pidtext, "%d\n", (int)getpid());
   if (write_file_atomic(dir, "monitor.pid", pidtext) < 0) _exit(1);
+  if (write(ready[1], "1", 1) != 1) _exit(1);
+  close(ready[1]);
 
   pid_t rtpid = fork();
   if (rtpid < 0) _exit(1);
