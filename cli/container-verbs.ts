@@ -11,6 +11,9 @@ const VERBS: Record<string, string> = {
   wait: 'wait for containers to exit, print their exit codes',
   inspect: "a container's record, state and generated config.json",
   exec: 'run a command inside a running container',
+  top: "a container's processes with host pids (docker top)",
+  update: "change a running container's limits",
+  stats: 'CPU, memory and pids of running containers (docker stats)',
 };
 
 export const CONTAINER_VERBS: Record<string, { describe: string; load: () => Promise<(argv: string[], deps: Deps) => Promise<number>> }> = Object.fromEntries(

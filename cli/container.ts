@@ -24,10 +24,14 @@ import {
   status,
   stopContainer,
   waitExit,
+  updateContainer,
+  readStats,
   type EngineOptions,
   type LogLine,
 } from '../src/container/engine.js';
 import { escapeControl } from '../src/render/escape.js';
+import { openSource } from '../src/source/source.js';
+import { passwdNames, readClock, renderTop, topRows } from '../src/container/top.js';
 
 type Main = (argv: string[], deps: Deps) => Promise<number>;
 
@@ -464,6 +468,95 @@ async function execCmd(argv: string[], deps: Deps): Promise<number> {
   return r.status ?? 128 + 9;
 }
 
+// ---------------------------------------------------------------- top, update, stats
+
+async function topCmd(argv: string[], deps: Deps): Promise<number> {
+  const o = parse('top', argv, [HELP], false);
+  if (o.has('help')) return deps.stdout.write("Usage:\n hostscope top CONTAINER\n\nThe container's processes with host pids, as docker top (ps -ef columns), read by our own model.\n"), EXIT_OK;
+  if (o.rest.length !== 1) throw new UsageError('"top" needs exactly one container');
+  const s = store();
+  const id = s.resolve(o.rest[0]!);
+  if (status(s, id).state !== 'running') throw new CliError(`container ${o.rest[0]} is not running`);
+  const src = openSource();
+  const rows = topRows(src, id);
+  if (!rows) throw new CliError(`container ${o.rest[0]}: no processes found`);
+  deps.stdout.write(renderTop(rows, readClock(src), passwdNames(src)));
+  return EXIT_OK;
+}
+
+const UPDATE_OPTS: OptionSpec[] = [
+  { long: 'memory', short: 'm', arg: 'required', argName: '<size>', help: 'memory limit (b, k, m, g)' },
+  { long: 'memory-swap', arg: 'required', argName: '<size>', help: 'memory plus swap limit (-1: unlimited)' },
+  { long: 'pids-limit', arg: 'required', argName: '<n>', help: 'process limit (-1: unlimited)' },
+  { long: 'cpus', arg: 'required', argName: '<n>', help: 'CPUs (a decimal)' },
+  { long: 'cpu-shares', short: 'c', arg: 'required', argName: '<n>', help: 'CPU weight (2..262144)' },
+  HELP,
+];
+
+async function updateCmd(argv: string[], deps: Deps): Promise<number> {
+  const o = parse('update', argv, UPDATE_OPTS, false);
+  if (o.has('help')) return deps.stdout.write(helpText(['hostscope update [options] CONTAINER...'], UPDATE_OPTS)), EXIT_OK;
+  if (!o.rest.length) throw new UsageError('"update" needs a container');
+  const s = store();
+  const f = {
+    ...(o.last('memory') !== undefined ? { memory: o.last('memory')! } : {}),
+    ...(o.last('memory-swap') !== undefined ? { memorySwap: o.last('memory-swap')! } : {}),
+    ...(o.last('pids-limit') !== undefined ? { pidsLimit: o.last('pids-limit')! } : {}),
+    ...(o.last('cpus') !== undefined ? { cpus: o.last('cpus')! } : {}),
+    ...(o.last('cpu-shares') !== undefined ? { cpuShares: o.last('cpu-shares')! } : {}),
+  };
+  for (const ref of o.rest) {
+    updateContainer(s, s.resolve(ref), f);
+    deps.stdout.write(`${ref}\n`);
+  }
+  return EXIT_OK;
+}
+
+/** docker's units.BytesSize: binary, 4 significant digits (`1.5MiB`, `64MiB`) */
+export function bytesSize(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${Number(v.toPrecision(4))}${units[i]}`;
+}
+
+async function statsCmd(argv: string[], deps: Deps): Promise<number> {
+  const opts: OptionSpec[] = [{ long: 'no-stream', arg: 'none', help: 'one sample, then exit' }, { long: 'all', short: 'a', arg: 'none', help: '(accepted: only running containers have stats)' }, HELP];
+  const o = parse('stats', argv, opts, false);
+  if (o.has('help')) return deps.stdout.write(helpText(['hostscope stats [--no-stream] [CONTAINER...]'], opts)), EXIT_OK;
+  const s = store();
+  const ids = o.rest.length ? o.rest.map((r) => s.resolve(r)) : psRows(s, false).map((r) => r.id);
+  const hostMem = Number(/^MemTotal:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) * 1024;
+  const ncpu = Math.max(1, (await import('node:os')).availableParallelism());
+  const sample = () => new Map(ids.map((id) => [id, readStats(s, id)] as const));
+  for (;;) {
+    const a = sample();
+    const t0 = process.hrtime.bigint();
+    await sleep(1000);
+    const b = sample();
+    const dt = Number(process.hrtime.bigint() - t0);
+    const head = ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'PIDS'];
+    const rows = ids.map((id) => {
+      const x = a.get(id)!;
+      const y = b.get(id)!;
+      const cpu = x.cpuNs !== undefined && y.cpuNs !== undefined ? `${(((y.cpuNs - x.cpuNs) / dt) * 100).toFixed(2)}%` : '--';
+      const lim = y.memLimit !== undefined && y.memLimit < hostMem ? y.memLimit : hostMem;
+      const mem = y.memUsage !== undefined ? `${bytesSize(y.memUsage)} / ${bytesSize(lim)}` : '--';
+      const memPct = y.memUsage !== undefined && lim ? `${((y.memUsage / lim) * 100).toFixed(2)}%` : '--';
+      return [id.slice(0, 12), escapeControl(y.name), cpu, mem, memPct, y.pids !== undefined ? String(y.pids) : '--'];
+    });
+    void ncpu;
+    const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)) + 3);
+    const line = (c: string[]) => `${c.map((x, i) => (i === c.length - 1 ? x : x.padEnd(w[i]!))).join('')}\n`;
+    deps.stdout.write(line(head) + rows.map(line).join(''));
+    if (o.has('no-stream')) return EXIT_OK;
+  }
+}
+
 export const CONTAINER_COMMANDS: Record<string, { describe: string; main: Main }> = {
   run: { describe: 'run a command in a new container (docker run on runc-ts, one native monitor each)', main: wrap('run', runCmd) },
   ps: { describe: 'list containers made by hostscope run', main: wrap('ps', psCmd) },
@@ -474,4 +567,7 @@ export const CONTAINER_COMMANDS: Record<string, { describe: string; main: Main }
   wait: { describe: 'wait for containers to exit, print their exit codes', main: wrap('wait', waitCmd) },
   inspect: { describe: "a container's record, state and generated config.json", main: wrap('inspect', inspectCmd) },
   exec: { describe: 'run a command inside a running container', main: wrap('exec', execCmd) },
+  top: { describe: "a container's processes with host pids (docker top)", main: wrap('top', topCmd) },
+  update: { describe: "change a running container's limits", main: wrap('update', updateCmd) },
+  stats: { describe: 'CPU, memory and pids of running containers (docker stats)', main: wrap('stats', statsCmd) },
 };

@@ -9,7 +9,11 @@ import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildRunConfig, type ConfigContext, type RunFlags, RunConfigError } from './config.js';
+import { buildRunConfig, parseCpus, parseSize, type ConfigContext, type RunFlags, RunConfigError } from './config.js';
+import { CgroupManager, isCgroupError, type CgroupResources } from '../cgroup/manager.js';
+import { NodeCgroupFs } from '../cgroup/fs.js';
+import { readCgroupLayout } from '../inspect/host.js';
+import { openSource, type ProcSource } from '../source/source.js';
 import { Store, StoreError, newId, type ContainerRecord, type ExitRecord, humanDuration } from './store.js';
 import { packageRoot } from '../util/package-root.js';
 import { CAPABILITIES } from '../parse/capabilities.js';
@@ -343,3 +347,88 @@ export function psRows(store: Store, all: boolean, now = Date.now()): PsRow[] {
 }
 
 export { RunConfigError, StoreError };
+
+// ---------------------------------------------------------------- update
+
+export interface UpdateFlags {
+  memory?: string;
+  memorySwap?: string;
+  pidsLimit?: string;
+  cpus?: string;
+  cpuShares?: string;
+}
+
+/** docker update: the limits parsed as run parses them, written through the cgroup manager, kept in config.json */
+export function updateContainer(store: Store, id: string, f: UpdateFlags, src: ProcSource = openSource()): CgroupResources {
+  const s = status(store, id);
+  if (s.state !== 'running') throw new ContainerError(`container ${id.slice(0, 12)} is not running`);
+  const r: CgroupResources = {};
+  if (f.memory !== undefined || f.memorySwap !== undefined) {
+    r.memory = {};
+    if (f.memory !== undefined) {
+      const v = parseSize(f.memory, '--memory');
+      if (v < 6 * 1024 * 1024) throw new RunConfigError(`invalid value for --memory: '${f.memory}' (the minimum is 6m, as docker)`);
+      r.memory.limit = v;
+    }
+    if (f.memorySwap !== undefined) r.memory.swap = f.memorySwap === '-1' ? -1 : parseSize(f.memorySwap, '--memory-swap');
+  }
+  if (f.pidsLimit !== undefined) {
+    if (!/^-?\d{1,8}$/.test(f.pidsLimit) || Number(f.pidsLimit) === 0 || Number(f.pidsLimit) < -1) throw new RunConfigError(`invalid value for --pids-limit: '${f.pidsLimit}' (-1 for unlimited, or at least 1)`);
+    r.pids = { limit: Number(f.pidsLimit) };
+  }
+  if (f.cpus !== undefined || f.cpuShares !== undefined) {
+    r.cpu = {};
+    if (f.cpus !== undefined) Object.assign(r.cpu, parseCpus(f.cpus));
+    if (f.cpuShares !== undefined) {
+      if (!/^\d{1,6}$/.test(f.cpuShares) || Number(f.cpuShares) < 2 || Number(f.cpuShares) > 262144) throw new RunConfigError(`invalid value for --cpu-shares: '${f.cpuShares}' (from 2 to 262144)`);
+      r.cpu.shares = Number(f.cpuShares);
+    }
+  }
+  if (!Object.keys(r).length) throw new ContainerError('nothing to update: give --memory, --memory-swap, --pids-limit, --cpus or --cpu-shares');
+  const manager = new CgroupManager({ fs: new NodeCgroupFs(), layout: readCgroupLayout(src), cgroupsPath: `/hostscope/${id}` });
+  try {
+    manager.apply(r);
+  } catch (e) {
+    if (isCgroupError(e)) throw new ContainerError((e as Error).message);
+    throw e;
+  }
+  // what inspect shows follows
+  const cfgPath = join(store.dir(id), 'config.json');
+  try {
+    const cfg = JSON.parse(fs.readFileSync(cfgPath, 'utf8')) as { linux: { resources: Record<string, Record<string, unknown>> } };
+    const res = cfg.linux.resources;
+    for (const [k, v] of Object.entries(r)) res[k] = { ...(res[k] ?? {}), ...(v as Record<string, unknown>) };
+    fs.writeFileSync(`${cfgPath}.tmp`, JSON.stringify(cfg, null, '\t'), { mode: 0o600 });
+    fs.renameSync(`${cfgPath}.tmp`, cfgPath);
+  } catch {
+    /* the limits are applied; the record is best effort */
+  }
+  return r;
+}
+
+// ---------------------------------------------------------------- stats
+
+export interface StatsRow {
+  id: string;
+  name: string;
+  /** ns of CPU used, for two samples' difference */
+  cpuNs?: number;
+  memUsage?: number;
+  memLimit?: number;
+  pids?: number;
+}
+
+export function readStats(store: Store, id: string, src: ProcSource = openSource()): StatsRow {
+  const rec = store.record(id);
+  const manager = new CgroupManager({ fs: new NodeCgroupFs(), layout: readCgroupLayout(src), cgroupsPath: `/hostscope/${id}` });
+  const st = manager.stats(src);
+  const row: StatsRow = { id, name: rec?.name ?? id.slice(0, 12) };
+  // docker stats' MEM USAGE is the working set (usage minus inactive file), its LIMIT the cgroup's or the host's memory
+  if (st.memory) {
+    row.memUsage = st.memory.workingSetBytes;
+    if (st.memory.limitBytes !== null) row.memLimit = st.memory.limitBytes;
+  }
+  if (st.cpu) row.cpuNs = st.cpu.usageUsec * 1000;
+  if (st.pids) row.pids = st.pids.current;
+  return row;
+}

@@ -37,11 +37,12 @@ function inspectPid(ref: string): number {
 }
 
 afterAll(() => {
+  // (a loaded machine: the removal of every container may take a while)
   for (const id of ids()) hs('rm', '-f', id);
   fs.rmSync(store, { recursive: true, force: true });
-});
+}, 240_000);
 
-describe.skipIf(!ready && !process.env.CI)('hostscope run: the seeds’ walk on real busybox containers', () => {
+describe.skipIf(!ready && !process.env.CI)('hostscope run: the seeds’ walk on real busybox containers', { timeout: 240_000 }, () => {
   let id = '';
   let pid = 0;
   let id2 = '';
@@ -71,6 +72,26 @@ describe.skipIf(!ready && !process.env.CI)('hostscope run: the seeds’ walk on 
     const cfg = JSON.parse(hs('inspect', name).out)[0].Config;
     expect(cfg.annotations['org.hostscope.name']).toBe(name);
     expect(fs.readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/^Seccomp:\s+2$/m);
+  });
+
+  it('top lists the init with its host pid, as ps -ef does; update --memory 32m changes memory.limit_in_bytes live', () => {
+    const t = hs('top', name);
+    expect(t.code, t.err).toBe(0);
+    const lines = t.out.trim().split('\n');
+    expect(lines[0]).toMatch(/^UID {17}PID {17}PPID {16}C {19}STIME {15}TTY {17}TIME {16}CMD$/);
+    const ps = spawnSync('ps', ['-o', 'user=,pid=,ppid=,tty=,cmd=', '-p', String(pid)], { encoding: 'utf8' }).stdout.trim().split(/\s+/);
+    const row = lines.find((l) => l.split(/\s+/)[1] === String(pid))!.split(/\s+/);
+    expect([row[0], row[1], row[2], row[5], row.slice(7).join(' ')]).toEqual([ps[0], ps[1], ps[2], ps[3], ps.slice(4).join(' ')]);
+    const u = hs('update', '--memory', '32m', '--pids-limit', '20', name);
+    expect(u.code, u.err).toBe(0);
+    expect(fs.readFileSync(`/sys/fs/cgroup/memory/hostscope/${id}/memory.limit_in_bytes`, 'utf8').trim()).toBe('33554432');
+    expect(fs.readFileSync(`/sys/fs/cgroup/pids/hostscope/${id}/pids.max`, 'utf8').trim()).toBe('20');
+    expect(JSON.parse(hs('inspect', name).out)[0].Config.linux.resources.memory.limit).toBe(33554432);
+    const bad = hs('update', '--memory', 'lots', name);
+    expect([bad.code, bad.err]).toEqual([1, "hostscope update: invalid size for --memory: 'lots' (a number with an optional unit b, k, m, g, e.g. 64m)\n"]);
+    const st = hs('stats', '--no-stream', name);
+    expect(st.code, st.err).toBe(0);
+    expect(st.out).toMatch(new RegExp(`^CONTAINER ID +NAME +CPU % +MEM USAGE / LIMIT +MEM % +PIDS\n${id.slice(0, 12)} +${name} +\\d+\\.\\d\\d% +[\\d.]+[KMG]?i?B / 32MiB +[\\d.]+% +1\n$`));
   });
 
   it('a name in use is refused with the id using it, and leaves nothing behind', () => {
