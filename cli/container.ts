@@ -449,7 +449,7 @@ async function execCmd(argv: string[], deps: Deps): Promise<number> {
   const args = [nsenter, '-t', String(st.pid), '-a', ...(o.last('workdir') ? [`--wdns=${o.last('workdir')}`] : []), ...(m ? ['-S', m[1]!, '-G', m[2] ?? '0'] : [])];
   const env: Record<string, string> = {};
   try {
-    for (const kv of fs.readFileSync(`/proc/${st.pid}/environ`, 'utf8').split('\0')) {
+    for (const kv of openSource().readProcText(`${st.pid}/environ`).split('\0')) {
       const i = kv.indexOf('=');
       if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
     }
@@ -530,7 +530,7 @@ async function statsCmd(argv: string[], deps: Deps): Promise<number> {
   if (o.has('help')) return deps.stdout.write(helpText(['hostscope stats [--no-stream] [CONTAINER...]'], opts)), EXIT_OK;
   const s = store();
   const ids = o.rest.length ? o.rest.map((r) => s.resolve(r)) : psRows(s, false).map((r) => r.id);
-  const hostMem = Number(/^MemTotal:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) * 1024;
+  const hostMem = Number(/^MemTotal:\s+(\d+) kB/m.exec(openSource().readProcText('meminfo'))?.[1] ?? 0) * 1024;
   const ncpu = Math.max(1, (await import('node:os')).availableParallelism());
   const sample = () => new Map(ids.map((id) => [id, readStats(s, id)] as const));
   for (;;) {

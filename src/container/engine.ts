@@ -42,9 +42,12 @@ export function defaultEngine(storeRoot?: string): EngineOptions {
 // ---------------------------------------------------------------- processes
 
 /** /proc/<pid>/stat's state letter, or undefined when gone */
+let procSrc: ProcSource | undefined;
+const proc = (): ProcSource => (procSrc ??= openSource());
+
 function procState(pid: number): string | undefined {
   try {
-    const t = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const t = proc().readProcText(`${pid}/stat`);
     return t.slice(t.lastIndexOf(')') + 2, t.lastIndexOf(')') + 3);
   } catch {
     return undefined;
@@ -56,7 +59,7 @@ export function isContainerPid(pid: number, id: string): boolean {
   const st = procState(pid);
   if (st === undefined || st === 'Z' || st === 'X') return false;
   try {
-    return fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/hostscope/${id}`);
+    return proc().readProcText(`${pid}/cgroup`).includes(`/hostscope/${id}`);
   } catch {
     return false;
   }
@@ -68,7 +71,7 @@ function monitorAlive(store: Store, id: string): boolean {
   const st = procState(p);
   if (st === undefined || st === 'Z') return false;
   try {
-    return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(id);
+    return proc().readProcText(`${p}/cmdline`).includes(id);
   } catch {
     return false;
   }
@@ -114,7 +117,7 @@ export interface RunRequest {
 
 function hostCaps(): string[] {
   try {
-    const st = fs.readFileSync('/proc/self/status', 'utf8');
+    const st = proc().readProcText('self/status');
     const m = /^CapBnd:\s*([0-9a-f]+)/m.exec(st);
     const mask = BigInt(`0x${m![1]}`);
     return CAPABILITIES.filter((c) => (mask >> BigInt(c.bit)) & 1n).map((c) => c.name.toUpperCase());
@@ -279,23 +282,11 @@ export async function removeContainer(store: Store, id: string, force: boolean):
     await waitExit(store, id, 30000);
   }
   // the runtime removes its cgroup when it exits; a leftover (a killed runtime) goes here
-  for (const h of safeReaddir('/sys/fs/cgroup')) {
-    try {
-      fs.rmdirSync(`/sys/fs/cgroup/${h}/hostscope/${id}`);
-    } catch {
-      /* none there */
-    }
-  }
+  const manager = new CgroupManager({ fs: new NodeCgroupFs(), layout: readCgroupLayout(proc()), cgroupsPath: `/hostscope/${id}` });
+  if (manager.exists()) await manager.destroy();
   store.remove(id);
 }
 
-function safeReaddir(d: string): string[] {
-  try {
-    return fs.readdirSync(d);
-  } catch {
-    return [];
-  }
-}
 
 // ---------------------------------------------------------------- ps
 
@@ -359,7 +350,7 @@ export interface UpdateFlags {
 }
 
 /** docker update: the limits parsed as run parses them, written through the cgroup manager, kept in config.json */
-export function updateContainer(store: Store, id: string, f: UpdateFlags, src: ProcSource = openSource()): CgroupResources {
+export function updateContainer(store: Store, id: string, f: UpdateFlags, src: ProcSource = proc()): CgroupResources {
   const s = status(store, id);
   if (s.state !== 'running') throw new ContainerError(`container ${id.slice(0, 12)} is not running`);
   const r: CgroupResources = {};
@@ -418,7 +409,7 @@ export interface StatsRow {
   pids?: number;
 }
 
-export function readStats(store: Store, id: string, src: ProcSource = openSource()): StatsRow {
+export function readStats(store: Store, id: string, src: ProcSource = proc()): StatsRow {
   const rec = store.record(id);
   const manager = new CgroupManager({ fs: new NodeCgroupFs(), layout: readCgroupLayout(src), cgroupsPath: `/hostscope/${id}` });
   const st = manager.stats(src);
