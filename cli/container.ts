@@ -276,7 +276,7 @@ async function psCmd(argv: string[], deps: Deps): Promise<number> {
   const s = store();
   // exited `run -d --rm` containers go now
   for (const r of psRows(s, true)) if (r.state === 'exited' && s.record(r.id)?.rm) await removeContainer(s, r.id, false).catch(() => undefined);
-  const rows = psRows(s, o.has('all')).reverse();
+  const rows = psRows(s, o.has('all'));
   const full = o.has('no-trunc');
   if (o.has('quiet')) {
     for (const r of rows) deps.stdout.write(`${full ? r.id : r.id.slice(0, 12)}\n`);

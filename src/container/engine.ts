@@ -303,7 +303,7 @@ export interface PsRow {
 }
 
 export function psRows(store: Store, all: boolean, now = Date.now()): PsRow[] {
-  const rows: PsRow[] = [];
+  const rows: (PsRow & { createdMs: number })[] = [];
   for (const id of store.ids()) {
     const rec = store.record(id);
     if (!rec) continue;
@@ -330,11 +330,13 @@ export function psRows(store: Store, all: boolean, now = Date.now()): PsRow[] {
       created: `${humanDuration(now - created)} ago`,
       status: st,
       state: s.state,
+      createdMs: created,
       ...(s.state === 'running' ? { pid: s.pid } : {}),
       ...(s.state === 'exited' ? { exitCode: s.exit.exitCode } : {}),
     });
   }
-  return rows.sort((a, b) => (a.created < b.created ? -1 : 1));
+  // newest first, as docker ps
+  return rows.sort((a, b) => b.createdMs - a.createdMs).map(({ createdMs: _c, ...r }) => r);
 }
 
 export { RunConfigError, StoreError };
