@@ -1,7 +1,7 @@
 import { formatCapshDecode, parseCapMask } from '../src/parse/capabilities.js';
 
 /**
- * The plain form `capdecode HEX [HEX…]`, kept free of yargs so it starts as fast as `node -e 0`
+ * The plain form `capdecode HEX [HEX…]`, kept free of the option table so it starts as fast as `node -e 0`
  * allows. Returns undefined when argv is not of that form (then the full CLI handles it).
  */
 export function fastDecode(argv: string[]): { out: string; err: string; code: number } | undefined {

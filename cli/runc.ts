@@ -1,6 +1,6 @@
 /**
  * runc-ts: an OCI runtime with runc's command line. Global options come before the verb, as in
- * runc (urfave/cli). Implemented so far: spec, state, list; the other verbs answer that they are
+ * runc (urfave/cli). Implemented so far: spec, state, list, run (foreground); the other verbs answer that they are
  * not implemented yet (exit 1) — see docs/runtime.md for what exists underneath.
  */
 import * as fs from 'node:fs';
@@ -8,6 +8,8 @@ import { escapeControl } from '../src/render/escape.js';
 import { exampleSpec, renderSpecJson, rootlessSpec, RUNC_SPEC_VERSION } from '../src/runtime/spec-default.js';
 import { DEFAULT_ROOT, deriveStatus, ociState, renderListJson, renderListTable, renderOciState, StateError, StateStore, type ListRow } from '../src/runtime/state.js';
 import { probeInit } from '../src/runtime/probe.js';
+import { UserNames } from '../src/proc/users.js';
+import type { ProcSource } from '../src/source/source.js';
 import { SpecError } from '../src/runtime/spec.js';
 import { packageVersion } from '../src/util/package-root.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, runHandler, type Deps } from './common.js';
@@ -160,9 +162,9 @@ export function handleSpec(argv: string[], deps: Deps & { geteuid?: () => number
   return EXIT_OK;
 }
 
-function statusOf(store: StateStore, id: string) {
+function statusOf(src: ProcSource, store: StateStore, id: string) {
   const saved = store.load(id);
-  const status = deriveStatus(saved, probeInit(saved, store.fifoPath(id)));
+  const status = deriveStatus(saved, probeInit(src, saved, store.fifoExists(id)));
   return ociState(saved, status);
 }
 
@@ -182,27 +184,8 @@ export function handleState(argv: string[], g: RuncGlobals, deps: Deps): number 
   }
   exactArgs('state', argv, 1);
   const store = new StateStore(g.root);
-  deps.stdout.write(renderOciState(wrapState(() => statusOf(store, argv[0]!))));
+  deps.stdout.write(renderOciState(wrapState(() => statusOf(deps.openSource({}), store, argv[0]!))));
   return EXIT_OK;
-}
-
-function ownerName(uid: number): string {
-  try {
-    const fd = fs.openSync('/etc/passwd', fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-    try {
-      const buf = Buffer.alloc(1 << 20);
-      const n = fs.readSync(fd, buf, 0, buf.length, 0);
-      for (const line of buf.subarray(0, n).toString('utf8').split('\n')) {
-        const f = line.split(':');
-        if (f.length >= 3 && Number(f[2]) === uid && f[0]) return f[0];
-      }
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    /* no passwd: the number */
-  }
-  return `#${uid}`;
 }
 
 export function handleList(argv: string[], g: RuncGlobals, deps: Deps): number {
@@ -220,11 +203,13 @@ export function handleList(argv: string[], g: RuncGlobals, deps: Deps): number {
   }
   if (format !== 'table' && format !== 'json') throw new CliError('invalid format option');
   const store = new StateStore(g.root);
+  const src = deps.openSource({});
+  const users = new UserNames(src);
   const rows: ListRow[] = [];
   for (const id of store.list()) {
     try {
-      const state = statusOf(store, id);
-      rows.push({ state, ownerName: ownerName(fs.statSync(store.dir(id)).uid) });
+      const state = statusOf(src, store, id);
+      rows.push({ state, ownerName: users.name(fs.statSync(store.dir(id)).uid) ?? '' });
     } catch (e) {
       // a container deleted while we list, or a state file we refuse: runc skips it too
       if (e instanceof StateError || (e as NodeJS.ErrnoException).code === 'ENOENT') continue;

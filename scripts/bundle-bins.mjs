@@ -1,10 +1,10 @@
 // Bundle each command into one ES module under dist/bin (package.json "bin" points there):
-// Node 20 has no module compile cache, and resolving dozens of modules (yargs alone brings
-// twenty) costs more than running the command on a small host. tsc still type-checks and builds
+// Node 20 has no module compile cache, and resolving dozens of modules costs more than running
+// the command on a small host (the bins parse options with cli/getopt.ts: no argument library). tsc still type-checks and builds
 // everything else. The native addon stays a separate file, loaded at run time.
 //
 // Measured (npm run bench, docs/benchmarks.md): whole bundles start fastest, except for
-// capdecode, whose yargs-free fast path is fastest when the full CLI stays a lazy chunk.
+// capdecode, whose plain-decode fast path is fastest when the full CLI stays a lazy chunk.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -34,10 +34,19 @@ const common = {
   format: 'esm',
   target: 'node20',
   logLevel: 'warning',
+  // Ink imports react-devtools-core only when DEV=true: never bundled
+  external: ['react-devtools-core'],
   // some bundled CommonJS code calls require(): give the ES module bundle one
   banner: { js: "import { createRequire as __hsCreateRequire } from 'node:module'; const require = __hsCreateRequire(import.meta.url);" },
   plugins: [lazySegmenter],
 };
-const split = new Set(['capdecode']);
+// ctop (and hostscope, which runs it) keep Ink and React in a lazy chunk loaded only by the interactive view
+const split = new Set(['capdecode', 'ctop', 'hostscope']);
 await build({ ...common, entryPoints: Object.fromEntries(names.filter((n) => !split.has(n)).map((n) => [n, `cli/bin/${n}.ts`])) });
-await build({ ...common, splitting: true, chunkNames: 'chunks/[name]-[hash]', entryPoints: Object.fromEntries([...split].map((n) => [n, `cli/bin/${n}.ts`])) });
+await build({
+  ...common,
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  // ctop's scan runs in a worker thread: its own entry, beside the bins
+  entryPoints: { ...Object.fromEntries([...split].map((n) => [n, `cli/bin/${n}.ts`])), 'ctop-scan-worker': 'cli/bin/ctop-scan-worker.ts' },
+});

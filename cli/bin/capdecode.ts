@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { fastDecode } from '../capdecode-core.js';
 
-// `capdecode HEX…` needs nothing but the decoder: answer before loading yargs
+// `capdecode HEX…` needs nothing but the decoder: answer before loading the rest of the CLI
 const fast = fastDecode(process.argv.slice(2));
 if (fast) {
   process.stdout.write(fast.out);

@@ -107,16 +107,25 @@ export function buildNamespaceIndex(snapshot: Snapshot, ref: HostReference, type
 export function* buildNamespaceIndexSteps(snapshot: Snapshot, ref: HostReference, types: readonly NsType[] = NS_TYPES): Generator<void, NamespaceGroup[]> {
   const groups = new Map<string, NamespaceGroup>();
   const wanted = new Set(types);
+  const order = NS_TYPES.filter((t) => wanted.has(t));
+  // by inode first (a number: no key string per process and namespace), then type and dev
+  const byInode = new Map<number, NamespaceGroup[]>();
   let i = 0;
   for (const p of snapshot.processes) {
     if (++i % STEP_PROCESSES === 0) yield;
-    for (const id of Object.values(namespacesOf(p))) {
-      if (!wanted.has(id.type)) continue;
-      const key = nsKey(id);
-      let g = groups.get(key);
+    const ns = p.ns;
+    if (!ns) continue;
+    for (const t of order) {
+      const id = ns[t];
+      if (!id) continue;
+      const same = byInode.get(id.inode);
+      let g = same?.find((x) => x.ns.type === id.type && x.ns.dev === id.dev);
       if (!g) {
+        const key = nsKey(id);
         g = { ns: id, key, pids: [], processes: [], lowest: p, bindMounts: [], threads: [], isHost: isHostNs(ref, id) };
         groups.set(key, g);
+        if (same) same.push(g);
+        else byInode.set(id.inode, [g]);
       }
       g.pids.push(p.pid);
       g.processes.push(p);

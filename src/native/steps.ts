@@ -360,7 +360,11 @@ function regsOf(st: Step): number[] {
  */
 export function validateSteps(steps: Step[]): void {
   if (steps.length > MAX_STEPS) throw new StepListError(`${steps.length} steps: the runner takes at most ${MAX_STEPS}`);
+  let readyAt = -1;
   steps.forEach((st, i) => {
+    if (st.op === 'ready' && readyAt < 0) readyAt = i;
+    // the handle runSteps returns at READY names the process then running the steps
+    if (st.op === 'fork' && readyAt >= 0) throw new StepListError(`a fork after the ready step ${readyAt}: the process runSteps returned would not be the one that goes on`, i);
     for (const r of regsOf(st)) if (!Number.isInteger(r) || r < 0 || r >= NREGS) throw new StepListError(`register ${r} out of range (0–${NREGS - 1})`, i);
     if (st.when && (!Number.isInteger(st.when.step) || st.when.step < 0 || st.when.step >= i)) throw new StepListError(`condition on step ${st.when.step}, which does not come before it`, i);
     if ((st.op === 'writeFile' || st.op === 'writeFd') && bytes(st.data).length > MAX_BYTES) throw new StepListError(`more than ${MAX_BYTES} bytes to write`, i);

@@ -48,8 +48,9 @@ export function cellText<Row>(col: Column<Row>, row: Row): string {
 /**
  * Render rows as an aligned table, one space between columns, as lsns does. With a width (a
  * terminal), no line is longer than it: path columns (`trunc: 'middle'`) give up their middle
- * first down to 32 characters, then the command (`trunc: true`) down to 16, then both down to a
- * few characters, and a line still too long (too many fixed columns) is cut at the width.
+ * first down to 32 characters, then the command (`trunc: true`) down to 16, then both together
+ * (widest first) down to 7, the command to 3; a line still too long (too many fixed columns) is
+ * cut at the width.
  */
 export function renderTable<Row>(rows: Row[], cols: Column<Row>[], opts: TableOptions = {}): string {
   const cells = rows.map((r) => cols.map((c) => cellText(c, r)));
@@ -65,7 +66,7 @@ export function renderTable<Row>(rows: Row[], cols: Column<Row>[], opts: TableOp
       .map((v, i) => {
         const w = widths[i]!;
         const vw = displayWidth(v);
-        const cut = opts.width === undefined || vw <= w ? v : cols[i]!.trunc === 'middle' ? shortenMiddle(v, w) : `${sliceWidth(v, w - 1)}…`;
+        const cut = opts.width === undefined || vw <= w ? v : cols[i]!.trunc === 'middle' ? shortenPath(v, w) : `${sliceWidth(v, w - 1)}…`;
         if (i === vals.length - 1 && cols[i]!.align !== 'right') return cut;
         const pad = Math.max(0, w - displayWidth(cut));
         return cols[i]!.align === 'right' ? ' '.repeat(pad) + cut : cut + ' '.repeat(pad);
@@ -103,12 +104,28 @@ function fitWidths<Row>(cols: Column<Row>[], natural: number[], width: number, n
   if (total() <= width) return widths;
   shrink(middle, 32);
   shrink(end, 16);
-  shrink(middle, 7);
+  // then both together, widest first, down to a few characters each
+  shrink([...middle, ...end], 7);
   shrink(end, 3);
   return widths;
 }
 
-/** Keep both ends of a path: `/system.slice/docker-5fba….scope`. */
+/**
+ * A path cut to w columns, keeping what tells paths apart: the last component whole when it fits
+ * (the middle of the rest goes: `/system.sl…/docker-5fba….scope`), else the last component with
+ * its own middle cut (`docker-5fba….scope`), as the README shows.
+ */
+export function shortenPath(s: string, w: number): string {
+  if (displayWidth(s) <= w) return s;
+  const slash = s.lastIndexOf('/');
+  if (slash < 0) return shortenMiddle(s, w);
+  const last = s.slice(slash);
+  const lw = displayWidth(last);
+  if (lw + 2 <= w) return `${sliceWidth(s.slice(0, slash), w - lw - 1)}…${last}`;
+  return shortenMiddle(last.slice(1), w);
+}
+
+/** Keep both ends: `docker-5fba….scope`. */
 export function shortenMiddle(s: string, w: number): string {
   if (displayWidth(s) <= w) return s;
   if (w <= 1) return sliceWidth(s, w);

@@ -13,7 +13,7 @@ import { runSteps, NativeError, type StepProcess } from '../native/index.js';
 import { NodeCgroupFs } from '../cgroup/fs.js';
 import { CgroupManager } from '../cgroup/manager.js';
 import { readCgroupLayout } from '../inspect/host.js';
-import { openSource } from '../source/source.js';
+import { openSource, type ProcSource } from '../source/source.js';
 import { parseCapMask } from '../parse/capabilities.js';
 import { parseSpecText, SpecError, MAX_CONFIG_BYTES, type Spec } from './spec.js';
 import { buildInitPlan, PlanError, type CgroupMountPlan, type HostFacts } from './plan.js';
@@ -21,6 +21,7 @@ import { cgroupResourcesOf } from './resources.js';
 import { fsPathView } from './securejoin.js';
 import { StateStore, rfc3339Nano, type SavedState } from './state.js';
 import { readPidStat } from './probe.js';
+import { compileSeccomp, SeccompError, type LinuxSeccomp } from './seccomp/index.js';
 
 export class RuntimeError extends Error {
   constructor(message: string) {
@@ -57,24 +58,25 @@ export function loadBundle(bundleArg: string): { bundle: string; spec: Spec; war
     if (code === 'ENOENT') throw new RuntimeError(`cannot read ${bundle}/config.json: no such file or directory`);
     throw e;
   }
+  const src = openSource();
   const host = {
     apparmor: (() => {
       try {
-        return fs.readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
+        return src.readSysText('module/apparmor/parameters/enabled').trim() === 'Y';
       } catch {
         return false;
       }
     })(),
-    selinux: fs.existsSync('/sys/fs/selinux/enforce'),
+    selinux: src.sysExists('fs/selinux/enforce'),
   };
   const { spec, warnings } = parseSpecText(text, host);
   const rootfs = path.resolve(bundle, spec.root.path);
   return { bundle, spec, warnings, rootfs };
 }
 
-export function hostFacts(manager: CgroupManager): HostFacts {
-  const lastCap = Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
-  const status = fs.readFileSync('/proc/self/status', 'utf8');
+export function hostFacts(src: ProcSource, manager: CgroupManager): HostFacts {
+  const lastCap = Number(src.readProcText('sys/kernel/cap_last_cap').trim());
+  const status = src.readProcText('self/status');
   const bnd = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1];
   const bounding = (bnd ? parseCapMask(bnd) : undefined) ?? 0n;
   let cgroup: CgroupMountPlan;
@@ -84,7 +86,7 @@ export function hostFacts(manager: CgroupManager): HostFacts {
       mode: 'v1',
       hierarchies: manager.placements.map((p) => ({ dir: path.basename(p.hierarchy.mountPoint), source: p.dir })),
     };
-  return { lastCap, bounding, hasKcore: fs.existsSync('/proc/kcore'), cgroup };
+  return { lastCap, bounding, hasKcore: src.listProc().includes('kcore'), cgroup };
 }
 
 export interface RunOptions {
@@ -106,22 +108,34 @@ export async function runContainer(o: RunOptions): Promise<number> {
   if (hookKinds.length) throw new PlanError(`hooks.${hookKinds[0]![0]}`, 'hooks are not supported by runc-ts run yet');
   if (spec.process?.terminal) throw new PlanError('process.terminal', 'true needs --console-socket, which runc-ts run does not take yet');
   const resources = cgroupResourcesOf(spec.linux.resources, spec.linux.devices);
+  let seccomp: { program: Uint8Array; flags: number } | undefined;
+  if (spec.linux.seccomp) {
+    try {
+      const c = compileSeccomp(spec.linux.seccomp as LinuxSeccomp);
+      for (const w of c.warnings) o.warn?.(`linux.seccomp: ${w}`);
+      seccomp = { program: c.program, flags: c.flags };
+    } catch (e) {
+      if (e instanceof SeccompError) throw new PlanError('linux.seccomp', e.message);
+      throw e;
+    }
+  }
 
+  const src = openSource();
   const store = new StateStore(o.root);
   store.create(o.id);
-  const self = readPidStat(process.pid)!;
+  const self = readPidStat(src, process.pid)!;
   let unlock: (() => void) | undefined;
   let manager: CgroupManager | undefined;
   let proc: StepProcess | undefined;
   try {
-    unlock = store.lock(o.id, (pid, st) => readPidStat(pid)?.startTime === st, { pid: process.pid, startTime: self.startTime });
-    const layout = readCgroupLayout(openSource());
+    unlock = store.lock(o.id, (pid, st) => readPidStat(src, pid)?.startTime === st, { pid: process.pid, startTime: self.startTime });
+    const layout = readCgroupLayout(src);
     manager = new CgroupManager({ fs: new NodeCgroupFs(), layout, cgroupsPath: spec.linux.cgroupsPath ?? `/runc-ts/${o.id}` });
     manager.create();
     manager.apply(resources);
-    const host = hostFacts(manager);
+    const host = hostFacts(src, manager);
     const rootless = process.geteuid!() !== 0;
-    const plan = buildInitPlan({ spec, rootfs, bundle, view: fsPathView(fs), host, noPivot: o.noPivot, rootless });
+    const plan = buildInitPlan({ spec, rootfs, bundle, view: fsPathView(fs), host, noPivot: o.noPivot, rootless, ...(seccomp ? { seccomp } : {}) });
     for (const w of plan.warnings) o.warn?.(w);
     const saved: SavedState = {
       id: o.id,
@@ -147,7 +161,7 @@ export async function runContainer(o: RunOptions): Promise<number> {
         ...(plan.parent.gidMap ? { gidMap: plan.parent.gidMap } : {}),
       },
     });
-    const st = readPidStat(proc.pid);
+    const st = readPidStat(src, proc.pid);
     store.save({ ...saved, pid: proc.pid, pidStartTime: st?.startTime ?? 0, creating: false });
     if (o.pidFile) fs.writeFileSync(o.pidFile, String(proc.pid), { mode: 0o644 });
     unlock();

@@ -1,40 +1,22 @@
 /**
- * The live half of status: what /proc and the cgroup say about a container's init right now.
- * Bounded reads only; a vanished process is an answer ("stopped"), not an error.
+ * The live half of status: what /proc and the cgroup say about a container's init right now,
+ * read through the one door (ProcSource). A vanished process is an answer ("stopped"), not an error.
  */
-import * as fs from 'node:fs';
 import { parseProcStat } from '../parse/proc-stat.js';
+import type { ProcSource } from '../source/source.js';
 import type { InitProbe, SavedState } from './state.js';
 
-function readSmall(path: string, max = 64 * 1024): string | undefined {
-  let fd: number;
+function tryRead(f: () => string): string | undefined {
   try {
-    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
+    return f();
   } catch {
     return undefined;
-  }
-  try {
-    const buf = Buffer.alloc(max);
-    let n = 0;
-    for (;;) {
-      const r = fs.readSync(fd, buf, n, max - n, null);
-      if (r === 0 || n + r >= max) {
-        n += r;
-        break;
-      }
-      n += r;
-    }
-    return buf.subarray(0, n).toString('utf8');
-  } catch {
-    return undefined;
-  } finally {
-    fs.closeSync(fd);
   }
 }
 
 /** start time and state letter of a pid, or undefined if it is gone */
-export function readPidStat(pid: number, procRoot = '/proc'): { startTime: number; state: string } | undefined {
-  const text = readSmall(`${procRoot}/${pid}/stat`);
+export function readPidStat(src: ProcSource, pid: number): { startTime: number; state: string } | undefined {
+  const text = tryRead(() => src.readProcText(`${pid}/stat`));
   if (text === undefined) return undefined;
   try {
     const st = parseProcStat(text, `${pid}/stat`);
@@ -44,25 +26,24 @@ export function readPidStat(pid: number, procRoot = '/proc'): { startTime: numbe
   }
 }
 
+/** a cgroup directory under /sys as ProcSource's sys-relative path */
+function sysRel(dir: string): string | undefined {
+  return dir.startsWith('/sys/') ? dir.slice('/sys/'.length) : undefined;
+}
+
 /** frozen: v1 freezer.state FROZEN/FREEZING, v2 cgroup.events "frozen 1" */
-export function isFrozen(cgroupPaths: Record<string, string>): boolean {
-  const v1 = cgroupPaths.freezer;
+export function isFrozen(src: ProcSource, cgroupPaths: Record<string, string>): boolean {
+  const v1 = cgroupPaths.freezer && sysRel(cgroupPaths.freezer);
   if (v1) {
-    const s = readSmall(`${v1}/freezer.state`)?.trim();
+    const s = tryRead(() => src.readSysText(`${v1}/freezer.state`))?.trim();
     return s === 'FROZEN' || s === 'FREEZING';
   }
-  const v2 = cgroupPaths[''];
-  if (v2) return /^frozen 1$/m.test(readSmall(`${v2}/cgroup.events`) ?? '');
+  const v2 = cgroupPaths[''] && sysRel(cgroupPaths['']);
+  if (v2) return /^frozen 1$/m.test(tryRead(() => src.readSysText(`${v2}/cgroup.events`)) ?? '');
   return false;
 }
 
-export function probeInit(s: SavedState, fifoPath: string): InitProbe {
-  const st = s.pid > 0 ? readPidStat(s.pid) : undefined;
-  let fifoExists = false;
-  try {
-    fifoExists = fs.lstatSync(fifoPath).isFIFO();
-  } catch {
-    /* gone: started */
-  }
-  return { exists: st !== undefined, ...(st ? { startTime: st.startTime, stateLetter: st.state } : {}), frozen: st ? isFrozen(s.cgroupPaths) : false, fifoExists };
+export function probeInit(src: ProcSource, s: SavedState, fifoExists: boolean): InitProbe {
+  const st = s.pid > 0 ? readPidStat(src, s.pid) : undefined;
+  return { exists: st !== undefined, ...(st ? { startTime: st.startTime, stateLetter: st.state } : {}), frozen: st ? isFrozen(src, s.cgroupPaths) : false, fifoExists };
 }

@@ -97,7 +97,11 @@ export function isWithin(root: string, p: string): boolean {
 }
 
 /** the real filesystem, for the parent's plan-time resolution and for tests on a temp dir */
-export function fsPathView(fs: { lstatSync: typeof import('node:fs').lstatSync; readlinkSync: typeof import('node:fs').readlinkSync }): PathView {
+export interface LstatFs {
+  lstatSync(path: string, opts: { throwIfNoEntry: false }): { isSymbolicLink(): boolean; isDirectory(): boolean; isFile(): boolean } | undefined;
+  readlinkSync(path: string, encoding: 'utf8'): string;
+}
+export function fsPathView(fs: LstatFs): PathView {
   return {
     lstat(path) {
       const st = fs.lstatSync(path, { throwIfNoEntry: false });

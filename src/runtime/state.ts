@@ -174,6 +174,14 @@ export class StateStore {
   fifoPath(id: string): string {
     return `${this.dir(id)}/exec.fifo`;
   }
+  /** the exec fifo is there (and is a FIFO): the container is parked, not started */
+  fifoExists(id: string): boolean {
+    try {
+      return this.fs.lstatSync(this.fifoPath(id)).isFIFO();
+    } catch {
+      return false;
+    }
+  }
   lockPath(id: string): string {
     this.dir(id);
     return `${this.root}/.locks/${id}`;

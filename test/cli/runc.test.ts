@@ -8,6 +8,7 @@ import { runcMain } from '../../cli/runc.js';
 import { exampleSpec, renderSpecJson } from '../../src/runtime/spec-default.js';
 import { StateStore, type SavedState } from '../../src/runtime/state.js';
 import { readPidStat } from '../../src/runtime/probe.js';
+import { openSource } from '../../src/source/source.js';
 
 let tmp: string;
 beforeEach(() => {
@@ -39,7 +40,7 @@ describe('runc-ts spec', () => {
 });
 
 describe('runc-ts state and list', () => {
-  const self = readPidStat(process.pid)!;
+  const self = readPidStat(openSource(), process.pid)!;
   const saved = (id: string, over: Partial<SavedState> = {}): SavedState => ({
     id,
     pid: process.pid,

@@ -74,10 +74,12 @@ describe('cinf output is safe and honest', () => {
 });
 
 describe('capdecode golden', () => {
+  // capdecode reads processes only: --proc-root, no --sys-root (issue 6 bug 11)
+  const procRoot = (host: string) => rootArgs(host).slice(0, 2);
   it.each([
-    ['pid-v2-redis', [...rootArgs('v2-docker-systemd'), '--pid', '1234']],
-    ['pid-v1-seed-redis', [...rootArgs('v1-docker-seed'), '--pid', '20892']],
-    ['pid-json', [...rootArgs('v2-docker-systemd'), '--pid', '1300', '--json']],
+    ['pid-v2-redis', [...procRoot('v2-docker-systemd'), '--pid', '1234']],
+    ['pid-v1-seed-redis', [...procRoot('v1-docker-seed'), '--pid', '20892']],
+    ['pid-json', [...procRoot('v2-docker-systemd'), '--pid', '1300', '--json']],
     ['encode', ['--encode', 'cap_chown,kill,10']],
     ['list', ['--list', '--json']],
   ])('%s', async (name, argv) => {

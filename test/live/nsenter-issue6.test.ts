@@ -27,7 +27,8 @@ const LOOK = ['sh', '-c', 'for n in cgroup ipc mnt net pid uts user; do readlink
  * namespace), bug 8 (ambiguous names), bug 16 (ids that wrapped), bug 18 (empty program name,
  * EACCES as nobody) and --version.
  */
-describe.skipIf(!IS_ROOT || !NATIVE || !has('nsenter') || !has('unshare') || !has('setpriv'))('nsenter-ts, issue 6 (live)', () => {
+// each test starts several node processes that scan the whole host: generous on a shared, loaded machine
+describe.skipIf(!IS_ROOT || !NATIVE || !has('nsenter') || !has('unshare') || !has('setpriv'))('nsenter-ts, issue 6 (live)', { timeout: 180_000 }, () => {
   const spawned = new Spawned();
   const tag = `hs-door-${process.pid}`;
   let U = 0; // the `unshare --fork --pid` process: in the host pid namespace
@@ -40,19 +41,19 @@ describe.skipIf(!IS_ROOT || !NATIVE || !has('nsenter') || !has('unshare') || !ha
   beforeAll(async () => {
     const u = spawned.start('unshare', ['--fork', '--pid', '--mount', '--uts', '--ipc', '--mount-proc', 'sh', '-c', `hostname ${tag}; sleep 600 & exec sleep 601`]);
     U = u.pid!;
-    expect(await waitFor(() => childrenOf(U).length === 1 && childrenOf(childrenOf(U)[0]!).length === 1)).toBe(true);
+    expect(await waitFor(() => childrenOf(U).length === 1 && childrenOf(childrenOf(U)[0]!).length === 1, 60_000)).toBe(true);
     C = childrenOf(U)[0]!;
     G = childrenOf(C)[0]!;
-    expect(await waitFor(() => readlinkSync(`/proc/${C}/exe`).endsWith('sleep'))).toBe(true);
+    expect(await waitFor(() => readlinkSync(`/proc/${C}/exe`).endsWith('sleep'), 60_000)).toBe(true);
     // seven net-only containers whose init has the same unique name
     symlinkSync('/bin/sleep', join(dir, uniq));
     for (let i = 0; i < 7; i++) spawned.start('unshare', ['--net', join(dir, uniq), '600']);
-    expect(await waitFor(() => spawned.children.slice(1).every((c) => c.pid !== undefined && readlinkSync(`/proc/${c.pid}/exe`).endsWith('sleep')))).toBe(true);
-  });
+    expect(await waitFor(() => spawned.children.slice(1).every((c) => c.pid !== undefined && readlinkSync(`/proc/${c.pid}/exe`).endsWith('sleep')), 60_000)).toBe(true);
+  }, 180_000);
   afterAll(async () => {
     await spawned.stopAll();
     rmSync(dir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   it('bug 2: --container <the unshare parent> enters the container as nsenter -t <its pid 1> does', () => {
     const b = theirs(['-t', String(C), '-a', ...LOOK]);

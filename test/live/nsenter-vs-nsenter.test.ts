@@ -144,7 +144,15 @@ describe.skipIf(!IS_ROOT || !NATIVE || !has('nsenter') || !has('unshare'))('nsen
   it('signals sent to nsenter-ts reach the program; its status comes back; nothing is left', async () => {
     const child = spawn(process.execPath, [BIN('nsenter-ts'), '-t', String(T), '-a', 'sleep', '30'], { stdio: 'ignore' });
     // the program is the one running `sleep 30` whose parent is nsenter-ts (CLONE_PARENT)
-    expect(await waitFor(() => [...parentMap()].some(([pid, ppid]) => ppid === child.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\x0030\x00'))).toBe(true);
+    // (the intermediate process that forked it exits meanwhile: a cmdline that is gone is no match)
+    const cmdline = (pid: number): string | undefined => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        return undefined;
+      }
+    };
+    expect(await waitFor(() => [...parentMap()].some(([pid, ppid]) => ppid === child.pid && cmdline(pid) === 'sleep\x0030\x00'))).toBe(true);
     child.kill('SIGTERM');
     const [code] = (await once(child, 'exit')) as [number];
     expect(code).toBe(143);

@@ -134,6 +134,7 @@ describe('runSteps protocol (RecordingSyscalls)', () => {
     await expect(runSteps([{ op: 'seccomp', program: new Uint8Array(12), flags: 0 }], { sys })).rejects.toThrow('not 12 bytes');
     await expect(runSteps([{ op: 'seccomp', program: new Uint8Array(8 * 4097), flags: 0 }], { sys })).rejects.toThrow('at most 4096 instructions');
     await expect(runSteps([{ op: 'setsid', when: { step: 0, ok: true } }], { sys })).rejects.toThrow('step 0: condition on step 0');
+    await expect(runSteps([{ op: 'ready' }, { op: 'fork' }, exec], { sys })).rejects.toThrow('step 1: a fork after the ready step 0');
     expect(sys.log).toEqual([]);
     expect(() => validateSteps(Array.from({ length: MAX_STEPS }, (): Step => ({ op: 'setsid' })))).not.toThrow();
   });

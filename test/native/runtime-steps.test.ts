@@ -416,6 +416,13 @@ print(os.waitstatus_to_exitcode(st))
     expect(fdCount()).toBe(fds);
   });
 
+  it('five fork steps (the old runner kept four pids and dropped the fifth): the last process is returned, every intermediate one reaped', async () => {
+    const before = readFileSync('/proc/self/task/' + process.pid + '/children', 'utf8');
+    const r = await runCaptured([{ op: 'fork' }, { op: 'fork' }, { op: 'fork' }, { op: 'fork' }, { op: 'fork' }, sh('echo $$')]);
+    expect(r.out).toBe(`${r.pid}\n`);
+    expect(readFileSync('/proc/self/task/' + process.pid + '/children', 'utf8')).toBe(before);
+  });
+
   it('limits: too many steps and a register out of range are errors before any fork', async () => {
     await expect(runSteps(Array.from({ length: MAX_STEPS + 1 }, (): Step => ({ op: 'setsid' })))).rejects.toThrow(StepListError);
     await expect(runSteps([{ op: 'open', path: '/', flags: 0, reg: 64 }, sh('true')])).rejects.toThrow('register 64 out of range');

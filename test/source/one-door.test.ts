@@ -15,15 +15,22 @@ import { join, relative } from 'node:path';
 const ROOT = join(import.meta.dirname, '../..');
 const SKIP_DIRS = new Set(['node_modules', 'dist', 'build', 'test', 'fixtures', '.git', 'docs', '.ci']);
 const SHIPPED = /^(src|cli|tui)\//;
+/** the door itself: src/source/ reads /proc and /sys (live or a dump), opens fds, asks nsfs */
+const isDoor = (path: string): boolean => path.startsWith('src/source/');
 
 /** path → why it may use node:fs itself. Keep the reasons true; an entry for a file that is gone fails. */
 export const ALLOWED: Record<string, string> = {
-  'src/source/source.ts': 'the door itself: reads /proc and /sys (live or a dump)',
-  'src/source/kernel.ts': "the door's live-only half: opens ns files, cgroup.procs, a pid's root and cwd as fds; stats ns files",
+  'src/cgroup/fs.ts': "the cgroup manager's writable cgroupfs (the runtime's own writer): makes cgroups, writes limits, reads back what it wrote; inspection reads go through the source",
+  'src/native/syscalls.ts': 'the native façade, parent side: writes uid_map, gid_map and setgroups of a child it started (the runtime writing its own process)',
+  'cli/runc.ts': 'runc-ts spec writes config.json into the bundle (O_EXCL); list stats its own state dirs for their owner (names through ProcSource)',
+  'src/runtime/state.ts': "the runtime's own state dir under --root (state.json, the lock files, the exec fifo), never the kernel",
+  'src/runtime/container.ts': 'reads the bundle (config.json, bounded) and writes the pid file; /proc and /sys through ProcSource, cgroups through the cgroup manager',
+  'src/runtime/securejoin.ts': 'fsPathView: lstat/readlink of the rootfs tree to resolve mount destinations inside it (the bundle, not the kernel)',
   'src/util/package-root.ts': "reads hostscope's own package.json (to find the addon and the version), not the kernel",
   'scripts/capture.ts': 'the capture tool copies /proc and /sys byte for byte into a dump, with each errno: it must see what the door would hide',
   'scripts/lib/spawned.ts': 'test and demo helper: watches the processes it started (pid → ppid) on the live /proc',
   'bench/run.ts': 'the benchmark reports the kernel release of the machine it measured',
+  'bench/load.ts': "the benchmark load generator counts the host's pid directories for its READY line (a figure it prints, not a model)",
 };
 
 const READ_APIS = new Set(
@@ -59,7 +66,8 @@ export function fsUse(text: string): FsUse {
       if (WRITE_APIS.has(name)) use.writes.push(name);
     }
   }
-  if (/(import|require)\s*\(\s*['"](node:)?fs(\/promises)?['"]\s*\)/.test(text)) use.whole = true;
+  // (`typeof import('node:fs').statSync` is a type, not a use)
+  if (/(?<!typeof\s+)(import|require)\s*\(\s*['"](node:)?fs(\/promises)?['"]\s*\)/.test(text)) use.whole = true;
   return use;
 }
 
@@ -87,7 +95,7 @@ describe('one door to the kernel: no /proc or /sys read outside src/source/', ()
 
   it('no module outside the allow-list reads files with node:fs', () => {
     expect(files.length).toBeGreaterThan(30);
-    const bad = files.filter((f) => !(f in ALLOWED)).map((f) => violation(f, readFileSync(join(ROOT, f), 'utf8'))).filter((v) => v !== undefined);
+    const bad = files.filter((f) => !isDoor(f) && !(f in ALLOWED)).map((f) => violation(f, readFileSync(join(ROOT, f), 'utf8'))).filter((v) => v !== undefined);
     expect(bad).toEqual([]);
   });
 
@@ -129,6 +137,7 @@ describe('one door to the kernel: no /proc or /sys read outside src/source/', ()
     ['cli/x.ts', "import type { Stats } from 'node:fs';"],
     ['scripts/x.ts', "import { readFileSync } from 'node:fs';\nreadFileSync('package.json');"],
     ['src/x.ts', "// reads /proc/self/status through src.readProcText('self/status')"],
+    ['src/x.ts', "export function view(fs: { lstatSync: typeof import('node:fs').lstatSync }) {}"],
   ])('lets %s pass: %s', (path, text) => {
     expect(violation(path, text)).toBeUndefined();
   });

@@ -102,14 +102,20 @@ static int strtab_add(struct strtab *t, const char *s, size_t len, double *off)
 	return 0;
 }
 
-/* read a file under dfd to EOF into buf (at most cap bytes; -EFBIG past that); returns the length */
-static ssize_t read_bounded(int dfd, const char *name, char *buf, size_t cap)
+/*
+ * read a file under dfd to EOF into buf (at most cap bytes; -EFBIG past that); returns the length.
+ * `enough`, when given, says that what was read so far is all the caller needs: the read stops
+ * there (saves the system call that would only confirm EOF).
+ */
+static ssize_t read_bounded(int dfd, const char *name, char *buf, size_t cap, int (*enough)(const char *, size_t))
 {
 	int fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	size_t len = 0;
 	if (fd < 0)
 		return -errno;
 	for (;;) {
+		if (enough && len > 0 && enough(buf, len))
+			break;
 		if (len == cap) {
 			/* full: one more byte would be too much */
 			char c;
@@ -131,6 +137,19 @@ static ssize_t read_bounded(int dfd, const char *name, char *buf, size_t cap)
 	}
 	close(fd);
 	return (ssize_t)len;
+}
+
+/* status: the Gid line is complete (Uid comes before it) */
+static int status_enough(const char *buf, size_t len)
+{
+	const char *g = memmem(buf, len, "\nGid:", 5);
+	return g && memchr(g + 5, '\n', len - (size_t)(g + 5 - buf)) != NULL;
+}
+
+/* stat: one line, complete once its newline is in */
+static int stat_enough(const char *buf, size_t len)
+{
+	return buf[len - 1] == '\n';
 }
 
 /* "net:[4026531840]" → inode; 0 when it is not of that shape or not of type `type` */
@@ -314,7 +333,7 @@ static void scan_one(struct scan *s, int procfd, int pid, double *r, int32_t *e)
 			e[E_NS + i] = parse_ns_link(link, (size_t)n, ns_entry_type[i], &r[R_NS + i]);
 	}
 	if (s->files & HS_SCAN_IDS) {
-		ssize_t n = derr ? -derr : read_bounded(dfd, "status", s->buf, STATUS_CAP);
+		ssize_t n = derr ? -derr : read_bounded(dfd, "status", s->buf, STATUS_CAP, status_enough);
 		if (n == -EFBIG) /* Uid and Gid come early: what was read is enough */
 			n = STATUS_CAP;
 		if (n < 0)
@@ -323,7 +342,7 @@ static void scan_one(struct scan *s, int procfd, int pid, double *r, int32_t *e)
 			e[E_IDS] = parse_quad(s->buf, (size_t)n, "Uid", &r[R_UID]) ?: parse_quad(s->buf, (size_t)n, "Gid", &r[R_GID]);
 	}
 	if (s->files & HS_SCAN_STAT) {
-		ssize_t n = derr ? -derr : read_bounded(dfd, "stat", s->buf, STAT_CAP);
+		ssize_t n = derr ? -derr : read_bounded(dfd, "stat", s->buf, STAT_CAP, stat_enough);
 		if (n == -EFBIG)
 			e[E_STAT] = HS_E_TOOBIG;
 		else if (n < 0)
@@ -334,7 +353,7 @@ static void scan_one(struct scan *s, int procfd, int pid, double *r, int32_t *e)
 		}
 	}
 	if (s->files & HS_SCAN_CGROUP) {
-		ssize_t n = derr ? -derr : read_bounded(dfd, "cgroup", s->buf, CGROUP_CAP);
+		ssize_t n = derr ? -derr : read_bounded(dfd, "cgroup", s->buf, CGROUP_CAP, NULL);
 		if (n == -EFBIG)
 			e[E_CGROUP] = HS_E_TOOBIG;
 		else if (n < 0)
