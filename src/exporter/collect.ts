@@ -15,7 +15,7 @@
 import type { NsType } from '../parse/ns-link.js';
 import { capNames, formatMaskHex } from '../parse/capabilities.js';
 import { mapIdOut, type IdMapRange } from '../parse/proc-id-map.js';
-import type { NetDevCounters } from '../parse/proc-net-dev.js';
+import type { NetDevDetail } from '../parse/proc-net-dev.js';
 import type { CgroupStats } from '../cgroup/stats.js';
 import type { Container } from '../model/containers.js';
 import type { NamespaceGroup } from '../model/namespaces.js';
@@ -56,7 +56,7 @@ export interface ExporterSample {
   /** container key → the init's figures */
   security: Map<string, ContainerSecurity>;
   /** container key → its network namespace's interfaces (absent: it shares the host's, or unread) */
-  network: Map<string, NetDevCounters[]>;
+  network: Map<string, NetDevDetail[]>;
   processes: number;
   /** processes that exited while they were read */
   vanished: number;
@@ -185,8 +185,8 @@ function cadvisorSeries(f: Families, c: CgroupSample, sample: ExporterSample): v
   const net = k ? sample.network.get(k.key) : undefined;
   if (net) {
     for (const d of net) {
-      if (isIgnoredInterface(d.interface)) continue;
-      const li: Labels = [...l, ['interface', h(d.interface)]];
+      if (isIgnoredInterface(d.iface)) continue;
+      const li: Labels = [...l, ['interface', h(d.iface)]];
       f.add('container_network_receive_bytes', 'counter', 'Cumulative count of bytes received', li, d.rxBytes);
       f.add('container_network_receive_packets', 'counter', 'Cumulative count of packets received', li, d.rxPackets);
       f.add('container_network_receive_packets_dropped', 'counter', 'Cumulative count of packets dropped while receiving', li, d.rxDropped);

@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ProcSource } from '../source/source.js';
 import { isProcError } from '../source/errors.js';
-import { parseProcNetDev, type NetDevCounters } from '../parse/proc-net-dev.js';
+import { parseNetDevDetail, type NetDevDetail } from '../parse/proc-net-dev.js';
 import { parseSingleValue } from '../parse/cgroupfs-format.js';
 import type { CgroupMembership } from '../parse/proc-cgroup.js';
 import { readProcess } from '../proc/process.js';
@@ -107,8 +107,8 @@ export async function sampleFromModel(src: ProcSource, model: HostModel, opts: R
   }
 
   const security = new Map<string, ContainerSecurity>();
-  const network = new Map<string, NetDevCounters[]>();
-  const netByNs = new Map<string, NetDevCounters[] | undefined>();
+  const network = new Map<string, NetDevDetail[]>();
+  const netByNs = new Map<string, NetDevDetail[] | undefined>();
   for (const k of model.containers) {
     await y.maybe();
     const sec = readSecurity(src, k, fail);
@@ -203,14 +203,14 @@ function readSecurity(src: ProcSource, k: Container, fail: (stage: string) => vo
 }
 
 /** net/dev of the container's network namespace, read through its init (then any member still there). */
-function readNetDev(src: ProcSource, k: Container, byPid: Map<number, ProcessInfo>, fail: (stage: string) => void): NetDevCounters[] | undefined {
+function readNetDev(src: ProcSource, k: Container, byPid: Map<number, ProcessInfo>, fail: (stage: string) => void): NetDevDetail[] | undefined {
   const want = k.namespaces.net!;
   const candidates = [k.initPid, ...k.pids.filter((p) => p !== k.initPid)].slice(0, 4);
   for (const pid of candidates) {
     const ns = byPid.get(pid)?.ns?.net;
     if (!ns || ns.inode !== want.inode) continue;
     try {
-      return parseProcNetDev(src.readProcText(`${pid}/net/dev`), `${src.procRoot}/${pid}/net/dev`);
+      return parseNetDevDetail(src.readProcText(`${pid}/net/dev`), `${src.procRoot}/${pid}/net/dev`);
     } catch (e) {
       if (counts(e)) {
         fail('network');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONTENT_TYPES, escapeLabelValue, formatValue, negotiate, writeOpenMetrics, writeText, type MetricFamily } from '../../src/exporter/format.js';
 import { parseExposition } from './exposition-checker.js';
-import { parseProcNetDev } from '../../src/parse/proc-net-dev.js';
+import { parseNetDevDetail } from '../../src/parse/proc-net-dev.js';
 
 const FAMILIES: MetricFamily[] = [
   { name: 'container_cpu_usage_seconds', type: 'counter', help: 'Cumulative cpu time consumed in seconds.', samples: [{ labels: [['cpu', 'total'], ['id', '/a']], value: 1.5 }] },
@@ -105,35 +105,34 @@ describe('content negotiation', () => {
   });
 });
 
-describe('parseProcNetDev (/proc/<pid>/net/dev)', () => {
+describe('parseNetDevDetail (/proc/<pid>/net/dev)', () => {
   const HEAD = 'Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n';
   it('reads each interface, receive and transmit columns in their places', () => {
-    const rows = parseProcNetDev(`${HEAD}    lo:    3193      29    0    0    0     0          0         0     3193      29    0    0    0     0       0          0\n  eth0: 100 2 3 4 0 0 0 0 200 5 6 7 0 0 0 0\n`);
+    const rows = parseNetDevDetail(`${HEAD}    lo:    3193      29    0    0    0     0          0         0     3193      29    0    0    0     0       0          0\n  eth0: 100 2 3 4 0 0 0 0 200 5 6 7 0 0 0 0\n`);
     expect(rows).toEqual([
-      { interface: 'lo', rxBytes: 3193, rxPackets: 29, rxErrors: 0, rxDropped: 0, txBytes: 3193, txPackets: 29, txErrors: 0, txDropped: 0 },
-      { interface: 'eth0', rxBytes: 100, rxPackets: 2, rxErrors: 3, rxDropped: 4, txBytes: 200, txPackets: 5, txErrors: 6, txDropped: 7 },
+      { iface: 'lo', rxBytes: 3193, rxPackets: 29, rxErrors: 0, rxDropped: 0, txBytes: 3193, txPackets: 29, txErrors: 0, txDropped: 0 },
+      { iface: 'eth0', rxBytes: 100, rxPackets: 2, rxErrors: 3, rxDropped: 4, txBytes: 200, txPackets: 5, txErrors: 6, txDropped: 7 },
     ]);
   });
   it('a long name runs into the colon (no space): "verylongname15:123 …"', () => {
-    const rows = parseProcNetDev(`${HEAD}verylongname15:123 1 0 0 0 0 0 0 9 1 0 0 0 0 0 0\n`);
-    expect(rows[0]).toMatchObject({ interface: 'verylongname15', rxBytes: 123, txBytes: 9 });
+    const rows = parseNetDevDetail(`${HEAD}verylongname15:123 1 0 0 0 0 0 0 9 1 0 0 0 0 0 0\n`);
+    expect(rows[0]).toMatchObject({ iface: 'verylongname15', rxBytes: 123, txBytes: 9 });
   });
   it('a u64 counter at its maximum is kept (as the nearest double)', () => {
-    const rows = parseProcNetDev(`${HEAD}  eth0: 18446744073709551615 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`);
+    const rows = parseNetDevDetail(`${HEAD}  eth0: 18446744073709551615 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n`);
     expect(rows[0]!.rxBytes).toBe(2 ** 64);
   });
   it('an empty namespace (only headers) has no interfaces', () => {
-    expect(parseProcNetDev(HEAD)).toEqual([]);
+    expect(parseNetDevDetail(HEAD)).toEqual([]);
   });
   it.each([
-    ['no header', '  eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n', /header/],
     ['15 counters', `${HEAD}  eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15\n`, /16 counters/],
     ['a negative counter', `${HEAD}  eth0: -1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n`, /u64/],
     ['a counter past u64', `${HEAD}  eth0: 18446744073709551616 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n`, /u64/],
     ['no name', `${HEAD}  : 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n`, /interface name/],
     ['the same interface twice', `${HEAD}  eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n  eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n`, /twice/],
   ])('refuses %s with a parse error naming the file', (_case, text, re) => {
-    expect(() => parseProcNetDev(text, '42/net/dev')).toThrow(re);
-    expect(() => parseProcNetDev(text, '42/net/dev')).toThrow(/42\/net\/dev/);
+    expect(() => parseNetDevDetail(text, '42/net/dev')).toThrow(re);
+    expect(() => parseNetDevDetail(text, '42/net/dev')).toThrow(/42\/net\/dev/);
   });
 });
