@@ -10,6 +10,8 @@ export interface Deps {
   columns: number | undefined;
   openSource(opts: { procRoot?: string; sysRoot?: string }): ProcSource;
   euid: number;
+  /** stdin and stdout are both terminals (ctop's interactive view needs them) */
+  isTTY?: boolean;
 }
 
 export function realDeps(): Deps {
@@ -20,6 +22,7 @@ export function realDeps(): Deps {
     columns: tty ? process.stdout.columns || 80 : undefined,
     openSource,
     euid: typeof process.geteuid === 'function' ? process.geteuid() : 0,
+    isTTY: tty && process.stdin.isTTY === true,
   };
 }
 

@@ -2,6 +2,7 @@ import { EXIT_OK, EXIT_USAGE, type Deps } from './common.js';
 
 /** The umbrella: `hostscope <command> …` runs the command's own main with the rest of argv. */
 const COMMANDS: Record<string, { describe: string; load: () => Promise<(argv: string[], deps: Deps) => Promise<number>> }> = {
+  ctop: { describe: 'the live view of containers as processes (interactive; --once/--json for scripts)', load: async () => (await import('./ctop.js')).ctopMain },
   cinf: { describe: 'namespaces, the processes in them, and the whole story of one process', load: async () => (await import('./cinf.js')).cinfMain },
   nsenter: { describe: "run a program in another process's namespaces (util-linux nsenter compatible)", load: async () => (await import('./nsenter.js')).nsenterMain },
   capdecode: { describe: 'decode capability masks like capsh --decode, per process, both ways', load: async () => (await import('./capdecode.js')).capdecodeMain },

@@ -34,10 +34,19 @@ const common = {
   format: 'esm',
   target: 'node20',
   logLevel: 'warning',
+  // Ink imports react-devtools-core only when DEV=true: never bundled
+  external: ['react-devtools-core'],
   // some bundled CommonJS code calls require(): give the ES module bundle one
   banner: { js: "import { createRequire as __hsCreateRequire } from 'node:module'; const require = __hsCreateRequire(import.meta.url);" },
   plugins: [lazySegmenter],
 };
-const split = new Set(['capdecode']);
+// ctop (and hostscope, which runs it) keep Ink and React in a lazy chunk loaded only by the interactive view
+const split = new Set(['capdecode', 'ctop', 'hostscope']);
 await build({ ...common, entryPoints: Object.fromEntries(names.filter((n) => !split.has(n)).map((n) => [n, `cli/bin/${n}.ts`])) });
-await build({ ...common, splitting: true, chunkNames: 'chunks/[name]-[hash]', entryPoints: Object.fromEntries([...split].map((n) => [n, `cli/bin/${n}.ts`])) });
+await build({
+  ...common,
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  // ctop's scan runs in a worker thread: its own entry, beside the bins
+  entryPoints: { ...Object.fromEntries([...split].map((n) => [n, `cli/bin/${n}.ts`])), 'ctop-scan-worker': 'cli/bin/ctop-scan-worker.ts' },
+});

@@ -1,0 +1,330 @@
+/**
+ * Pure: a pair of samples → the rows ctop shows. Rates are Δcounter / Δ(monotonic time) between
+ * the two samples; with no previous sample a rate is undefined (shown "—").
+ */
+import type { NsType } from '../src/parse/ns-link.js';
+import { NS_TYPES } from '../src/parse/ns-link.js';
+import { cgroupRates } from '../src/model/rates.js';
+import { CLOCK_TICKS } from '../src/util/sysconf.js';
+import type { CgroupSample, RawProc, Sample } from './sample.js';
+
+export const GROUP_MODES = ['container', 'ns', 'cgroup', 'pod'] as const;
+export type GroupBy = (typeof GROUP_MODES)[number];
+
+export const HOST_KEY = 'host';
+
+/** One letter per namespace type, for the KIND column of namespace sets (`own:pmnuiU`). */
+export const NS_LETTER: Record<NsType, string> = { pid: 'p', mnt: 'm', net: 'n', uts: 'u', ipc: 'i', user: 'U', cgroup: 'C', time: 'T' };
+
+export interface GroupRow {
+  key: string;
+  name: string;
+  /** runtime, `nsset`, `cgroup`, `pod`, or `host` */
+  kind: string;
+  /** indentation in the cgroup tree */
+  depth: number;
+  pids: number[];
+  initPid: number | undefined;
+  cgroupPath: string | undefined;
+  /** numbers come from the group's own cgroup, or are sums over its processes */
+  source: 'cgroup' | 'procs';
+  cpuPct: number | undefined;
+  /** quota in CPUs, when the cgroup has one */
+  quotaCpus: number | undefined;
+  cpuOfQuotaPct: number | undefined;
+  throttledPeriods: number | undefined;
+  memBytes: number | undefined;
+  memLimit: number | undefined;
+  memPct: number | undefined;
+  oomKills: number | undefined;
+  pidsCur: number | undefined;
+  pidsMax: number | undefined;
+  ioReadBps: number | undefined;
+  ioWriteBps: number | undefined;
+  netRxBps: number | undefined;
+  netTxBps: number | undefined;
+  netns: number | undefined;
+  psi: CgroupSample['psi'];
+  ageSec: number | undefined;
+  /** namespace types in which the group's init shares the host's namespace */
+  sharedWithHost: NsType[];
+}
+
+export interface ProcRow {
+  pid: number;
+  ppid: number;
+  /** tree prefix (`├─ `) for the process tree */
+  prefix: string;
+  nspid: number[] | undefined;
+  comm: string;
+  cmd: string;
+  state: string;
+  uid: number | undefined;
+  cpuPct: number | undefined;
+  rssBytes: number;
+  threads: number;
+  ageSec: number | undefined;
+  group: string | undefined;
+}
+
+function dtSec(prev: Sample | undefined, cur: Sample): number | undefined {
+  if (!prev) return undefined;
+  const dt = (cur.endMs - prev.endMs) / 1000;
+  return dt > 0 ? dt : undefined;
+}
+
+/** CPU % of each process between two samples (100 = one CPU); pid reuse (new start time) gives none. */
+export function procCpu(prev: Sample | undefined, cur: Sample): Map<number, number> {
+  const out = new Map<number, number>();
+  const dt = dtSec(prev, cur);
+  if (!prev || dt === undefined) return out;
+  const before = new Map(prev.procs.map((p) => [p.pid, p]));
+  for (const p of cur.procs) {
+    const o = before.get(p.pid);
+    if (!o || o.start !== p.start) continue;
+    out.set(p.pid, Math.max(0, ((p.ticks - o.ticks) / CLOCK_TICKS / dt) * 100));
+  }
+  return out;
+}
+
+function nsSetKey(p: RawProc): string {
+  return NS_TYPES.map((t) => p.ns[t] ?? '-').join('.');
+}
+
+function isHostProc(p: RawProc, host: Sample['host']): boolean {
+  return NS_TYPES.every((t) => p.ns[t] === undefined || host[t] === undefined || p.ns[t] === host[t]);
+}
+
+interface Bucket {
+  key: string;
+  name: string;
+  kind: string;
+  depth: number;
+  procs: RawProc[];
+  initPid?: number;
+  cgroupPath?: string;
+  /** pids of all descendants (cgroup roll-up) */
+  rollup?: RawProc[];
+}
+
+/** The processes of a sample grouped the given way (no metrics yet). */
+function bucketize(cur: Sample, by: GroupBy): Bucket[] {
+  const procs = cur.procs.filter((p) => !p.kthread);
+  const out = new Map<string, Bucket>();
+  const add = (key: string, init: () => Omit<Bucket, 'procs'>, p: RawProc): void => {
+    let b = out.get(key);
+    if (!b) out.set(key, (b = { ...init(), procs: [] }));
+    b.procs.push(p);
+  };
+  const ctrByKey = new Map(cur.containers.map((c) => [c.key, c]));
+  const hostBucket = (): Omit<Bucket, 'procs'> => ({ key: HOST_KEY, name: 'host', kind: 'host', depth: 0 });
+  if (by === 'container' || by === 'pod') {
+    for (const p of procs) {
+      const c = p.ctr ? ctrByKey.get(p.ctr) : undefined;
+      if (!c) add(HOST_KEY, hostBucket, p);
+      else if (by === 'pod' && c.pod) add(`pod:${c.pod}`, () => ({ key: `pod:${c.pod}`, name: c.pod!, kind: 'pod', depth: 0 }), p);
+      else add(c.key, () => ({ key: c.key, name: c.name, kind: c.runtime, depth: 0, initPid: c.initPid }), p);
+    }
+  } else if (by === 'ns') {
+    const byPid = new Map(cur.procs.map((p) => [p.pid, p]));
+    const ctrByPid = new Map(cur.containers.map((c) => [c.initPid, c]));
+    for (const p of procs) {
+      if (isHostProc(p, cur.host)) {
+        add(HOST_KEY, hostBucket, p);
+        continue;
+      }
+      const k = `ns:${nsSetKey(p)}`;
+      add(k, () => ({ key: k, name: '', kind: 'nsset', depth: 0 }), p);
+    }
+    for (const b of out.values()) {
+      if (b.key === HOST_KEY) continue;
+      // the init: the member whose parent is outside the set
+      const pids = new Set(b.procs.map((p) => p.pid));
+      const init = b.procs.filter((p) => !pids.has(p.ppid)).sort((a, z) => a.pid - z.pid)[0] ?? b.procs[0]!;
+      b.initPid = init.pid;
+      const c = (init.ctr && ctrByKey.get(init.ctr)) || ctrByPid.get(init.pid);
+      b.name = c ? c.name : init.comm;
+      const differ = NS_TYPES.filter((t) => init.ns[t] !== undefined && init.ns[t] !== cur.host[t]);
+      b.kind = `own:${differ.map((t) => NS_LETTER[t]).join('')}`;
+      if (init.cg) b.cgroupPath = init.cg;
+      void byPid;
+    }
+  } else {
+    // cgroup tree: every path with processes and its ancestors, rolled up
+    for (const p of procs) {
+      const path = p.cg ?? '/';
+      add(path, () => ({ key: path, name: path, kind: 'cgroup', depth: 0, cgroupPath: path }), p);
+    }
+    const tree = new Map<string, Bucket>();
+    for (const b of out.values()) {
+      const parts = b.key === '/' ? [] : b.key.split('/').filter(Boolean);
+      for (let i = 0; i <= parts.length; i++) {
+        const path = i === 0 ? '/' : `/${parts.slice(0, i).join('/')}`;
+        let node = tree.get(path);
+        if (!node) tree.set(path, (node = { key: path, name: i === 0 ? '/' : parts[i - 1]!, kind: 'cgroup', depth: i, procs: [], rollup: [], cgroupPath: path }));
+        node.rollup!.push(...b.procs);
+        if (i === parts.length) node.procs.push(...b.procs);
+      }
+    }
+    // depth-first order, children by name
+    const kids = new Map<string, string[]>();
+    for (const path of tree.keys()) {
+      if (path === '/') continue;
+      const parent = path.slice(0, path.lastIndexOf('/')) || '/';
+      if (!kids.has(parent)) kids.set(parent, []);
+      kids.get(parent)!.push(path);
+    }
+    const ordered: Bucket[] = [];
+    const walk = (path: string): void => {
+      const n = tree.get(path);
+      if (!n) return;
+      ordered.push(n);
+      for (const k of (kids.get(path) ?? []).sort()) walk(k);
+    };
+    walk('/');
+    return ordered;
+  }
+  return [...out.values()];
+}
+
+/** Is `path`'s cgroup (with its sub-cgroups) made only of these processes? Then its stats are theirs. */
+function ownsCgroup(path: string | undefined, members: Set<number>, cur: Sample): boolean {
+  if (path === undefined || path === '/') return false;
+  const prefix = `${path}/`;
+  for (const p of cur.procs) {
+    if (p.kthread || p.cg === undefined) continue;
+    if ((p.cg === path || p.cg.startsWith(prefix)) && !members.has(p.pid)) return false;
+  }
+  return true;
+}
+
+/** Group rows of `cur`, rates against `prev`. */
+export function buildGroups(prev: Sample | undefined, cur: Sample, by: GroupBy): GroupRow[] {
+  const cpu = procCpu(prev, cur);
+  const dt = dtSec(prev, cur);
+  const buckets = bucketize(cur, by);
+  const byPid = new Map(cur.procs.map((p) => [p.pid, p]));
+  // a container's cgroup is its init's (the resource cgroup, see sample.ts)
+  for (const b of buckets) if (b.cgroupPath === undefined && b.initPid !== undefined) b.cgroupPath = byPid.get(b.initPid)?.cg;
+  return buckets.map((b) => {
+    const all = b.rollup ?? b.procs;
+    const members = new Set(all.map((p) => p.pid));
+    const init = b.initPid !== undefined ? byPid.get(b.initPid) : undefined;
+    const cgPath = b.cgroupPath;
+    const owned = b.key !== HOST_KEY && (by === 'cgroup' ? cgPath !== '/' : ownsCgroup(cgPath, members, cur));
+    const stats = owned && cgPath !== undefined ? cur.cgroups[cgPath] : undefined;
+    const prevStats = owned && cgPath !== undefined ? prev?.cgroups[cgPath] : undefined;
+    let cpuPct: number | undefined;
+    let cpuOfQuotaPct: number | undefined;
+    let throttled: number | undefined;
+    let ioR: number | undefined;
+    let ioW: number | undefined;
+    let oom: number | undefined;
+    if (stats?.cpu && dt !== undefined) {
+      const r = cgroupRates(prevStats, stats, dt * 1000);
+      cpuPct = r.cpuPercent;
+      cpuOfQuotaPct = r.cpuOfQuotaPercent;
+      throttled = r.throttledPeriods;
+      ioR = r.readBytesPerSec;
+      ioW = r.writeBytesPerSec;
+    } else if (dt !== undefined) {
+      let sum = 0;
+      let any = false;
+      for (const p of all) {
+        const c = cpu.get(p.pid);
+        if (c !== undefined) {
+          sum += c;
+          any = true;
+        }
+      }
+      cpuPct = any ? sum : undefined;
+    }
+    if (stats?.memory) oom = stats.memory.oomKills;
+    const quotaCpus = stats?.cpu?.quotaUsec && stats.cpu.periodUsec ? stats.cpu.quotaUsec / stats.cpu.periodUsec : undefined;
+    const memBytes = stats?.memory ? stats.memory.workingSetBytes : all.reduce((a, p) => a + p.rssBytes, 0);
+    const memLimit = stats?.memory?.limitBytes ?? undefined;
+    const netns = init?.ns.net ?? (b.key !== HOST_KEY ? all[0]?.ns.net : cur.host.net);
+    let netRx: number | undefined;
+    let netTx: number | undefined;
+    if (netns !== undefined && dt !== undefined) {
+      const n1 = cur.net[String(netns)];
+      const n0 = prev?.net[String(netns)];
+      if (n1 && n0 && n1.rx >= n0.rx && n1.tx >= n0.tx) {
+        netRx = (n1.rx - n0.rx) / dt;
+        netTx = (n1.tx - n0.tx) / dt;
+      }
+    }
+    const oldest = init ?? all.reduce<RawProc | undefined>((a, p) => (!a || p.start < a.start ? p : a), undefined);
+    const ageSec = cur.uptimeSec !== undefined && oldest ? Math.max(0, cur.uptimeSec - oldest.start / CLOCK_TICKS) : undefined;
+    const ref = init ?? all[0];
+    return {
+      key: b.key,
+      name: b.name,
+      kind: b.kind,
+      depth: b.depth,
+      pids: all.map((p) => p.pid).sort((x, y) => x - y),
+      initPid: b.initPid,
+      cgroupPath: cgPath,
+      source: stats ? 'cgroup' : 'procs',
+      cpuPct,
+      quotaCpus,
+      cpuOfQuotaPct,
+      throttledPeriods: throttled,
+      memBytes,
+      memLimit,
+      memPct: memLimit ? (memBytes / memLimit) * 100 : undefined,
+      oomKills: oom,
+      pidsCur: stats?.pids?.current ?? all.reduce((a, p) => a + (p.threads || 1), 0),
+      pidsMax: stats?.pids?.max ?? undefined,
+      ioReadBps: ioR,
+      ioWriteBps: ioW,
+      netRxBps: netRx,
+      netTxBps: netTx,
+      netns,
+      psi: stats?.psi,
+      ageSec,
+      sharedWithHost: b.key === HOST_KEY || !ref ? [...NS_TYPES] : NS_TYPES.filter((t) => ref.ns[t] !== undefined && ref.ns[t] === cur.host[t]),
+    } satisfies GroupRow;
+  });
+}
+
+/** The processes of a group as a tree (parents before children), with CPU % against `prev`. */
+export function buildProcRows(prev: Sample | undefined, cur: Sample, pids: ReadonlySet<number> | undefined, groupOf?: Map<number, string>): ProcRow[] {
+  const cpu = procCpu(prev, cur);
+  const procs = cur.procs.filter((p) => (pids ? pids.has(p.pid) : !p.kthread));
+  const inSet = new Set(procs.map((p) => p.pid));
+  const children = new Map<number, RawProc[]>();
+  const roots: RawProc[] = [];
+  for (const p of procs) {
+    if (inSet.has(p.ppid) && p.ppid !== p.pid) {
+      if (!children.has(p.ppid)) children.set(p.ppid, []);
+      children.get(p.ppid)!.push(p);
+    } else roots.push(p);
+  }
+  const out: ProcRow[] = [];
+  const age = (p: RawProc): number | undefined => (cur.uptimeSec !== undefined ? Math.max(0, cur.uptimeSec - p.start / CLOCK_TICKS) : undefined);
+  const visit = (p: RawProc, lead: string, prefix: string): void => {
+    out.push({
+      pid: p.pid,
+      ppid: p.ppid,
+      prefix,
+      nspid: p.nspid,
+      comm: p.comm,
+      cmd: p.cmd,
+      state: p.state,
+      uid: p.uid,
+      cpuPct: cpu.get(p.pid),
+      rssBytes: p.rssBytes,
+      threads: p.threads,
+      ageSec: age(p),
+      group: groupOf?.get(p.pid),
+    });
+    const kids = (children.get(p.pid) ?? []).sort((a, b) => a.pid - b.pid);
+    kids.forEach((k, i) => {
+      const last = i === kids.length - 1;
+      visit(k, lead + (last ? '   ' : '│  '), lead + (last ? '└─ ' : '├─ '));
+    });
+  };
+  for (const r of roots.sort((a, b) => a.pid - b.pid)) visit(r, '', '');
+  return out;
+}

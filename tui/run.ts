@@ -1,0 +1,227 @@
+/**
+ * The interactive ctop: the alternate screen, Ink (loaded only here), the poller, the recorder
+ * or the replay controller, and every exit path restoring the terminal.
+ */
+import { createElement } from 'react';
+import { render, type Instance } from 'ink';
+import { Chalk } from 'chalk';
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ProcSource } from '../src/source/source.js';
+import { packageRoot } from '../src/util/package-root.js';
+import type { Deps } from '../cli/common.js';
+import { App } from './components/App.js';
+import { createStore, shownSamples, type State } from './store.js';
+import { Poller } from './poller.js';
+import { inThreadScan, workerScan } from './scan.js';
+import { hostEffects } from './actions.js';
+import { detailTab, readDetail, recordedOverview, type Detail } from './detail.js';
+import { groupsOf, type DetailProvider } from './frame.js';
+import type { Recording } from './record/replay.js';
+import { HISTORY_MAX } from './store.js';
+
+export interface InteractiveOptions {
+  state: State;
+  src?: ProcSource;
+  replay?: Recording;
+  deps: Deps;
+  args: { record?: string; demo?: boolean; n?: number; 'proc-root'?: string; 'sys-root'?: string };
+}
+
+const ENTER = '\x1b[?1049h\x1b[?25l\x1b[H\x1b[2J';
+const LEAVE = '\x1b[?25h\x1b[?1049l';
+
+function binPath(name: string): string | undefined {
+  const root = packageRoot(import.meta.dirname);
+  const p = root ? join(root, 'dist/bin', `${name}.js`) : undefined;
+  return p && existsSync(p) ? p : undefined;
+}
+
+export async function runInteractive(o: InteractiveOptions): Promise<number> {
+  const out = process.stdout;
+  const store = createStore({ ...o.state, cols: out.columns || 80, rows: out.rows || 24 });
+  const chalk = new Chalk();
+  let onScreen = false;
+  const enterScreen = (): void => {
+    if (!onScreen) writeSync(1, ENTER);
+    onScreen = true;
+  };
+  const leaveScreen = (): void => {
+    if (onScreen) {
+      try {
+        writeSync(1, LEAVE);
+      } catch {
+        /* the terminal went away */
+      }
+    }
+    onScreen = false;
+  };
+
+  const cleanups: (() => void | Promise<void>)[] = [];
+  let instance: Instance | undefined;
+  // one cleanup, however many ways out arrive (q then SIGHUP as tmux closes): each waits for it
+  let finishing: Promise<void> | undefined;
+  const finish = (): Promise<void> => (finishing ??= doFinish());
+  const doFinish = async (): Promise<void> => {
+    try {
+      instance?.unmount();
+    } catch {
+      /* already gone */
+    }
+    instance = undefined;
+    if (process.stdin.isTTY) {
+      try {
+        process.stdin.setRawMode(false);
+      } catch {
+        /* not a tty any more */
+      }
+    }
+    leaveScreen();
+    for (const c of cleanups.reverse()) {
+      try {
+        await c();
+      } catch {
+        /* keep cleaning */
+      }
+    }
+  };
+  // every way out restores the terminal: signals, a crash
+  const onSignal = (code: number) => (): void => {
+    void finish().then(() => process.exit(code));
+  };
+  const handlers: [NodeJS.Signals, () => void][] = [
+    ['SIGTERM', onSignal(143)],
+    ['SIGHUP', onSignal(129)],
+    ['SIGINT', onSignal(130)],
+  ];
+  for (const [s, h] of handlers) process.on(s, h);
+  const onCrash = (e: unknown): void => {
+    void finish().then(() => {
+      process.stderr.write(`ctop: internal error: ${String((e as Error)?.message ?? e).replace(/[\u0000-\u001f]/g, '?')}\n`);
+      if (process.env.HOSTSCOPE_DEBUG === '1') process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
+      process.exit(1);
+    });
+  };
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
+  process.on('exit', leaveScreen);
+  cleanups.push(() => {
+    for (const [s, h] of handlers) process.off(s, h);
+    process.off('uncaughtException', onCrash);
+    process.off('unhandledRejection', onCrash);
+    process.off('exit', leaveScreen);
+  });
+
+  try {
+    let src = o.src;
+    if (o.args.demo) {
+      const { startDemo } = await import('./demo.js');
+      const demo = await startDemo((line: string) => process.stderr.write(`${line}\n`));
+      cleanups.push(() => demo.stop());
+    }
+
+    // detail view: the live process, read once per sample; in a replay, what the sample kept
+    let cache: { key: string; d: Detail | undefined } | undefined;
+    const detail: DetailProvider = (pid, start, tab, showEnv) => {
+      const s = store.getState();
+      const { prev, cur } = shownSamples(s);
+      if (s.replay || !src) {
+        const lines = cur ? recordedOverview(cur, pid) : undefined;
+        if (!lines) return { title: `pid ${pid}`, lines: [], gone: `pid ${pid} is not in this sample` };
+        return { title: `pid ${pid} (recorded)`, lines: tab === 'overview' ? lines : ['(a recording keeps the overview only: namespaces, cgroup, command, ids)'] };
+      }
+      const key = `${pid}:${start}:${cur?.endMs ?? 0}`;
+      if (cache?.key !== key) cache = { key, d: readDetail(src, pid, start) };
+      const d = cache.d;
+      if (!d) return { title: `pid ${pid}`, lines: [], gone: `pid ${pid} has exited` };
+      const groups = cur ? groupsOf(prev, cur, s.groupBy) : [];
+      return { title: `${d.p.stat?.comm ?? pid}`, lines: detailTab(d, tab, { sample: cur, groups, showEnv }) };
+    };
+
+    const nsenter = binPath('nsenter-ts');
+    const effects =
+      src && src.isLive && !o.state.readonly
+        ? hostEffects({
+            src,
+            shell: (pid) => {
+              if (!nsenter) return store.dispatch({ type: 'message', text: 'nsenter-ts is not built (npm run build)' });
+              // suspend Ink, hand the terminal to the shell, come back
+              instance?.unmount();
+              instance = undefined;
+              if (process.stdin.isTTY) process.stdin.setRawMode(false);
+              leaveScreen();
+              process.stdout.write(`ctop: a shell in the namespaces of pid ${pid}; exit it to return to ctop\n`);
+              const r = spawnSync(process.execPath, [nsenter, '-t', String(pid), '-a'], { stdio: 'inherit' });
+              enterScreen();
+              mount();
+              store.dispatch({ type: 'message', text: r.status === 0 ? `shell in pid ${pid} ended` : `shell in pid ${pid} ended with status ${r.status ?? r.signal}` });
+            },
+          })
+        : undefined;
+
+    const mount = (): void => {
+      instance = render(createElement(App, { store, chalk, detail, ...(effects ? { effects } : {}) }), {
+        exitOnCtrlC: false,
+        patchConsole: false,
+        maxFps: 10,
+        incrementalRendering: false,
+      });
+    };
+
+    if (o.replay) {
+      const rec = o.replay;
+      const times = rec.frames.map((f) => f.wallMs);
+      let loaded = -1;
+      const load = (i: number): void => {
+        loaded = i;
+        store.dispatch({ type: 'replaceHistory', history: rec.window(i, HISTORY_MAX), replay: { index: i, total: rec.count, times } });
+      };
+      load(rec.count - 1);
+      if (rec.problem) store.dispatch({ type: 'message', text: rec.problem });
+      const unsub = store.subscribe(() => {
+        const r = store.getState().replay;
+        if (r && r.index !== loaded) load(r.index);
+      });
+      cleanups.push(unsub);
+    } else {
+      if (!src) throw new Error('no source');
+      let scan = inThreadScan(src);
+      const worker = binPath('ctop-scan-worker');
+      const ws = worker ? workerScan(worker, { ...(o.args['proc-root'] ? { procRoot: o.args['proc-root'] } : {}), ...(o.args['sys-root'] ? { sysRoot: o.args['sys-root'] } : {}) }) : undefined;
+      if (ws) {
+        scan = ws.scan;
+        cleanups.push(() => ws.close());
+      }
+      let recorder: { append(s: import('./sample.js').Sample): void; close(): void } | undefined;
+      if (o.args.record) {
+        const { openRecorder } = await import('./record/record.js');
+        recorder = openRecorder(o.args.record);
+        cleanups.push(() => recorder!.close());
+      }
+      const poller = new Poller({
+        scan,
+        dispatch: store.dispatch,
+        intervalMs: () => store.getState().intervalMs,
+        onSample: (s) => recorder?.append(s),
+        ...(o.args.n !== undefined ? { limit: o.args.n, onDone: () => store.dispatch({ type: 'quit' }) } : {}),
+        onError: (e) => store.dispatch({ type: 'message', text: `scan failed: ${(e as Error).message}` }),
+      });
+      poller.start();
+      cleanups.push(() => poller.stop());
+    }
+
+    enterScreen();
+    mount();
+    await new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (store.getState().quit) resolve();
+      };
+      cleanups.push(store.subscribe(check));
+      check();
+    });
+  } finally {
+    await finish();
+  }
+  return 0;
+}

@@ -1,0 +1,250 @@
+/**
+ * One poll of the host as plain, serialisable data: raw counters only (never rates), so that a
+ * recording holds the same thing the live view holds, and rates are computed at view time from a
+ * pair of samples (as below does). Built from inspectHost; the only I/O of ctop's data path.
+ */
+import type { ProcSource } from '../src/source/source.js';
+import { isProcError } from '../src/source/errors.js';
+import { inspectHost, readCgroupLayout, type HostModel } from '../src/inspect/host.js';
+import { NS_TYPES, type NsType } from '../src/parse/ns-link.js';
+import { isKernelThread } from '../src/parse/proc-stat.js';
+import { commandOf, type ProcessInfo } from '../src/model/process.js';
+import { readCgroupStats, type CgroupStats } from '../src/cgroup/stats.js';
+import type { CgroupLayout } from '../src/cgroup/layout.js';
+import { netTotals, parseNetDev } from '../src/parse/proc-net-dev.js';
+import { parsePressure } from '../src/parse/pressure.js';
+import { PAGE_SIZE } from '../src/util/sysconf.js';
+
+export const SAMPLE_VERSION = 1;
+
+export interface RawProc {
+  pid: number;
+  ppid: number;
+  comm: string;
+  /** command line, at most CMD_MAX characters */
+  cmd: string;
+  state: string;
+  /** utime + stime, clock ticks */
+  ticks: number;
+  /** start time, clock ticks after boot (with pid: the process's identity) */
+  start: number;
+  rssBytes: number;
+  threads: number;
+  uid?: number;
+  /** pid in each pid namespace, outermost first (status NSpid) */
+  nspid?: number[];
+  /** namespace inodes by type */
+  ns: Partial<Record<NsType, number>>;
+  /** the cgroup path people mean (v2 path, else the most specific v1 one) */
+  cg?: string;
+  /** key of its container, if in one */
+  ctr?: string;
+  kthread?: boolean;
+  /** files that could not be read, and why (PERMISSION_DENIED, …) */
+  errors?: Record<string, string>;
+}
+
+export interface RawContainer {
+  key: string;
+  name: string;
+  runtime: string;
+  id?: string;
+  pod?: string;
+  initPid: number;
+  cgroupPath?: string;
+}
+
+export interface CgroupSample extends CgroupStats {
+  /** PSI avg10 (% of time some task stalled), v2 only */
+  psi?: { cpu?: number; memory?: number; io?: number };
+}
+
+export interface Sample {
+  v: number;
+  /** monotonic clock (ms) when the scan started and ended: rates use these, never the wall clock */
+  startMs: number;
+  endMs: number;
+  /** wall clock at the end, for display and for jumping in a recording */
+  wallMs: number;
+  /** seconds since boot at the end of the scan (for ages), if readable */
+  uptimeSec?: number;
+  ncpu: number;
+  cgroupMode: string;
+  /** the host's namespace inodes by type (PID 1's / kthreadd's) */
+  host: Partial<Record<NsType, number>>;
+  procs: RawProc[];
+  containers: RawContainer[];
+  /** stats by cgroup path (the `cg` of the processes) */
+  cgroups: Record<string, CgroupSample>;
+  /** received/sent bytes by network namespace inode */
+  net: Record<string, { rx: number; tx: number }>;
+  vanished: number;
+  denied: number;
+  /** an old sample kept in the live history for its sparkline values only: processes dropped */
+  thin?: boolean;
+}
+
+const CMD_MAX = 512;
+
+export interface SampleOptions {
+  /** monotonic clock, ms (injected for tests) */
+  now?: () => number;
+  wallNow?: () => number;
+  ncpu?: number;
+}
+
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint() / 1000n) / 1000;
+}
+
+/** Scan the host (synchronously) into a Sample. */
+export function takeSample(src: ProcSource, opts: SampleOptions = {}): Sample {
+  const now = opts.now ?? monotonicMs;
+  const startMs = now();
+  const model = inspectHost(src, { files: ['stat', 'status', 'cmdline', 'cgroup'], containers: true, excludeSelf: true });
+  const layout = readCgroupLayout(src);
+  const s = sampleFromModel(src, model, layout, startMs, opts);
+  s.endMs = now();
+  return s;
+}
+
+export function sampleFromModel(src: ProcSource, model: HostModel, layout: CgroupLayout, startMs: number, opts: SampleOptions = {}): Sample {
+  const procs: RawProc[] = [];
+  const repOfCg = new Map<string, ProcessInfo>();
+  const repOfNet = new Map<number, number>();
+  for (const p of model.snapshot.processes) {
+    const st = p.stat;
+    const status = p.status;
+    const ns: Partial<Record<NsType, number>> = {};
+    for (const t of NS_TYPES) {
+      const id = p.ns?.[t];
+      if (id) ns[t] = id.inode;
+    }
+    const kthread = (st && isKernelThread(st)) || status?.kthread === true;
+    const cg = resourceCgroupPath(p);
+    const r: RawProc = {
+      pid: p.pid,
+      ppid: st?.ppid ?? status?.ppid ?? 0,
+      comm: st?.comm ?? status?.name ?? '?',
+      cmd: truncate(commandOf(p), CMD_MAX),
+      state: st?.state ?? status?.state ?? '?',
+      ticks: st ? st.utimeTicks + st.stimeTicks : 0,
+      start: st?.startTimeTicks ?? 0,
+      rssBytes: st ? st.rssPages * PAGE_SIZE : 0,
+      threads: st?.numThreads ?? status?.threads ?? 0,
+      ns,
+    };
+    if (status) r.uid = status.uid.real;
+    if (status?.nsPid) r.nspid = status.nsPid;
+    if (cg !== undefined) r.cg = cg;
+    if (kthread) r.kthread = true;
+    const ctr = model.containerOf.get(p.pid);
+    if (ctr) r.ctr = ctr.key;
+    const errs = Object.entries(p.errors).filter(([, c]) => c !== undefined && c !== 'NOT_FOUND');
+    if (errs.length) r.errors = Object.fromEntries(errs) as Record<string, string>;
+    procs.push(r);
+    if (!kthread && cg !== undefined && p.cgroups && !repOfCg.has(cg)) repOfCg.set(cg, p);
+    if (!kthread && ns.net !== undefined && !repOfNet.has(ns.net)) repOfNet.set(ns.net, p.pid);
+  }
+  const cgroups: Record<string, CgroupSample> = {};
+  for (const [path, p] of repOfCg) {
+    try {
+      const stats: CgroupSample = readCgroupStats(src, layout, p.cgroups!);
+      const psi = readPsi(src, stats);
+      if (psi) stats.psi = psi;
+      cgroups[path] = stats;
+    } catch (e) {
+      if (!isProcError(e)) throw e;
+    }
+  }
+  const net: Record<string, { rx: number; tx: number }> = {};
+  for (const [inode, pid] of repOfNet) {
+    try {
+      const t = netTotals(parseNetDev(src.readProcText(`${pid}/net/dev`), `${pid}/net/dev`));
+      net[String(inode)] = { rx: t.rxBytes, tx: t.txBytes };
+    } catch (e) {
+      if (!isProcError(e)) throw e;
+    }
+  }
+  const host: Partial<Record<NsType, number>> = {};
+  for (const t of NS_TYPES) if (model.ref.ns[t]) host[t] = model.ref.ns[t]!.inode;
+  const uptime = readUptime(src);
+  return {
+    v: SAMPLE_VERSION,
+    startMs,
+    endMs: startMs,
+    wallMs: (opts.wallNow ?? Date.now)(),
+    ...(uptime !== undefined ? { uptimeSec: uptime } : {}),
+    ncpu: opts.ncpu ?? countCpus(src),
+    cgroupMode: layout.mode,
+    host,
+    procs,
+    containers: model.containers.map((c) => ({
+      key: c.key,
+      name: c.name,
+      runtime: c.runtime,
+      ...(c.id ? { id: c.id } : {}),
+      ...(c.pod ? { pod: c.pod } : {}),
+      initPid: c.initPid,
+      ...(c.cgroupPath ? { cgroupPath: c.cgroupPath } : {}),
+    })),
+    cgroups,
+    net,
+    vanished: model.snapshot.vanished,
+    denied: model.snapshot.denied,
+  };
+}
+
+/**
+ * The cgroup whose numbers are the process's: the most specific path among the hierarchies that
+ * carry resource controllers (a named v1 hierarchy such as name=systemd has none), else the v2
+ * path. On a hybrid host the systemd path is longer but says nothing about memory or CPU.
+ */
+export function resourceCgroupPath(p: ProcessInfo): string | undefined {
+  if (!p.cgroups || p.cgroups.length === 0) return undefined;
+  const v1 = p.cgroups.filter((c) => c.hierarchyId !== 0 && c.controllers.length > 0 && !c.controllers.some((x) => x.startsWith('name=')));
+  if (v1.length > 0) return [...v1].sort((a, b) => b.path.length - a.path.length)[0]!.path;
+  return p.cgroups.find((c) => c.hierarchyId === 0)?.path ?? p.cgroups[0]!.path;
+}
+
+function truncate(s: string, n: number): string {
+  return s.length <= n ? s : s.slice(0, n);
+}
+
+function readPsi(src: ProcSource, stats: CgroupStats): CgroupSample['psi'] {
+  const out: NonNullable<CgroupSample['psi']> = {};
+  const dirs: [keyof typeof out, string | undefined][] = [
+    ['cpu', stats.cpu?.version === 2 ? stats.cpu.dir : undefined],
+    ['memory', stats.memory?.version === 2 ? stats.memory.dir : undefined],
+    ['io', stats.io?.version === 2 ? stats.io.dir : undefined],
+  ];
+  let any = false;
+  for (const [k, dir] of dirs) {
+    if (dir === undefined) continue;
+    try {
+      out[k] = parsePressure(src.readSysText(`${dir}/${k}.pressure`), `${dir}/${k}.pressure`).some.avg10;
+      any = true;
+    } catch (e) {
+      if (!isProcError(e)) throw e;
+    }
+  }
+  return any ? out : undefined;
+}
+
+function readUptime(src: ProcSource): number | undefined {
+  try {
+    const n = Number(src.readProcText('uptime').trim().split(/\s+/)[0]);
+    return Number.isFinite(n) ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function countCpus(src: ProcSource): number {
+  try {
+    const n = src.readProcText('stat').split('\n').filter((l) => /^cpu\d+\s/.test(l)).length;
+    return n > 0 ? n : 1;
+  } catch {
+    return 1;
+  }
+}
