@@ -25,11 +25,13 @@ export const ALLOWED: Record<string, string> = {
   'cli/runc.ts': 'runc-ts spec writes config.json into the bundle (O_EXCL); list stats its own state dirs for their owner (names through ProcSource)',
   'src/runtime/state.ts': "the runtime's own state dir under --root (state.json, the lock files, the exec fifo), never the kernel",
   'src/runtime/container.ts': 'reads the bundle (config.json, bounded) and writes the pid file; /proc and /sys through ProcSource, cgroups through the cgroup manager',
+  'src/runtime/lifecycle.ts': "start reads the container's exec fifo in its own state dir (O_NONBLOCK), delete removes a state dir; /proc through ProcSource, cgroups through the cgroup manager",
   'src/runtime/securejoin.ts': 'fsPathView: lstat/readlink of the rootfs tree to resolve mount destinations inside it (the bundle, not the kernel)',
   'src/util/package-root.ts': "reads hostscope's own package.json (to find the addon and the version), not the kernel",
   'scripts/capture.ts': 'the capture tool copies /proc and /sys byte for byte into a dump, with each errno: it must see what the door would hide',
   'scripts/lib/spawned.ts': 'test and demo helper: watches the processes it started (pid → ppid) on the live /proc',
   'bench/run.ts': 'the benchmark reports the kernel release of the machine it measured',
+  'bench/runtime.ts': 'the runtime benchmark builds its busybox bundles and removes the cgroup directories it made the runtimes create (rmdir under /sys/fs/cgroup)',
   'bench/load.ts': "the benchmark load generator counts the host's pid directories for its READY line (a figure it prints, not a model)",
 };
 
