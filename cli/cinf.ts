@@ -5,11 +5,14 @@ import { UserNames } from '../src/proc/users.js';
 import { findNamespaces } from '../src/model/namespaces.js';
 import type { Container } from '../src/model/containers.js';
 import { findContainer, lookupMessage } from '../src/model/container-lookup.js';
+import { podMatches } from '../src/model/container-names.js';
 import { hierarchyFor, cgroupSysRel, hierarchyName, resolveCgroupDirectory } from '../src/cgroup/layout.js';
 import type { ProcessInfo } from '../src/model/process.js';
 import { inspectHost, readCgroupLayout } from '../src/inspect/host.js';
 import { scanHost } from '../src/inspect/scan.js';
 import { nsRelationsReader } from '../src/inspect/ns-relations.js';
+import { withUtsNames } from '../src/inspect/uts.js';
+import { monitorOf } from '../src/inspect/names.js';
 import { readControlFiles } from '../src/cgroup/control-files.js';
 import { NS_COLUMNS, NS_DEFAULT, PROC_COLUMNS, PROC_DEFAULT, columnReads, type NsRow, type ProcRow } from '../src/render/columns.js';
 import { renderColumnList, renderJson, renderTable, rowObject, selectColumns, toJson, withTreePrefix, type Column } from '../src/render/table.js';
@@ -51,6 +54,13 @@ export interface CinfArgs extends RootOptions {
   all?: boolean;
   threads?: boolean;
   tree?: string;
+  pod?: string;
+  debug?: boolean;
+  find?: string;
+  exact?: boolean;
+  quiet?: boolean;
+  container?: string;
+  ns?: string;
 }
 
 const PROG = 'cinf';
@@ -76,6 +86,13 @@ const OPTIONS: OptionSpec[] = [
     argName: '[=<mode>]',
     help: 'draw a tree: process (the default here; lsns -T defaults to owner), owner (user namespaces), parent (pid and user nesting)',
   },
+  { long: 'pod', arg: 'required', argName: '<pod>', help: 'only what the containers of this Kubernetes pod (NAME, NAMESPACE/NAME or uid) or compose project (compose:PROJECT) hold' },
+  { long: 'find', arg: 'required', argName: '<regex>', help: 'pgrep-like: the processes whose name or command line matches, with their containers' },
+  { long: 'exact', short: 'x', arg: 'none', help: 'with --find: the whole name or command line must match' },
+  { long: 'quiet', short: 'q', arg: 'none', help: 'with --find: print only the pids, one a line (exit 1 when none)' },
+  { long: 'container', arg: 'required', argName: '<name>', help: "a container (name, id, id prefix, member pid): its init's story and its members; with --tree its process tree; with --find a filter" },
+  { long: 'ns', arg: 'required', argName: '<type:inode>', help: 'with --find: only processes in this namespace (net:4026532160)' },
+  { long: 'debug', arg: 'none', help: "say on stderr why a runtime's file was not used to name a container" },
   PROC_ROOT_OPTION,
   SYS_ROOT_OPTION,
   HELP_OPTION,
@@ -83,6 +100,9 @@ const OPTIONS: OptionSpec[] = [
 ];
 
 const USAGE = [
+  'cinf --find <regex> [-x] [-q]        pgrep-like, with each process\'s container',
+  'cinf --container <name> [--tree]     a container: its init\'s story and members, or its process tree',
+  'cinf --pid <pid> --tree              the process tree of the container pid is in',
   'cinf [options]                      list every namespace',
   'cinf --namespace <inode> [options]  the processes in one namespace',
   'cinf --pid <pid> [--env] [--mounts] the whole story of one process',
@@ -102,15 +122,22 @@ export function parseCinfArgs(argv: string[]): CinfArgs | { help: true } | { ver
   if (flag(p, 'version')) return { version: true };
   if (p.operands.length > 0) throw new UsageError(`unexpected argument '${p.operands[0]}'`);
   const args: CinfArgs = {};
-  for (const k of ['namespace', 'pid', 'cgroup', 'type', 'output', 'tree', 'proc-root', 'sys-root'] as const) {
+  for (const k of ['namespace', 'pid', 'cgroup', 'type', 'output', 'tree', 'pod', 'find', 'container', 'ns', 'proc-root', 'sys-root'] as const) {
     const v = lastString(p, k);
     if (v !== undefined) args[k] = v;
   }
-  for (const k of ['list-columns', 'json', 'raw', 'no-headings', 'env', 'mounts', 'all', 'threads'] as const) if (flag(p, k)) args[k] = true;
+  for (const k of ['list-columns', 'json', 'raw', 'no-headings', 'env', 'mounts', 'all', 'threads', 'debug', 'exact', 'quiet'] as const) if (flag(p, k)) args[k] = true;
+  if (args.find === undefined) {
+    if (args.exact) throw new UsageError('--exact needs --find');
+    if (args.quiet) throw new UsageError('--quiet needs --find');
+    if (args.ns !== undefined) throw new UsageError('--ns needs --find');
+  }
+  if (args.pod !== undefined && (args.pid !== undefined || args.cgroup !== undefined)) throw new UsageError('--pod goes with the namespace list or --namespace');
+  if (args.pod === '') throw new UsageError('--pod needs a pod name');
   if (args.json && args.raw) throw new UsageError('--json and --raw are mutually exclusive');
-  if (args.pid === undefined) {
-    if (args.env) throw new UsageError('--env needs --pid');
-    if (args.mounts) throw new UsageError('--mounts needs --pid');
+  if (args.pid === undefined && args.container === undefined) {
+    if (args.env) throw new UsageError('--env needs --pid or --container');
+    if (args.mounts) throw new UsageError('--mounts needs --pid or --container');
   }
   return args;
 }
@@ -131,8 +158,9 @@ export async function cinfMain(argv: string[], deps: Deps): Promise<number> {
 }
 
 export function handleCinf(args: CinfArgs, deps: Deps): number | Promise<number> {
-  const modes = [args.namespace, args.pid, args.cgroup].filter((x) => x !== undefined);
-  if (modes.length > 1) throw new UsageError('--namespace, --pid and --cgroup are mutually exclusive');
+  const modes = [args.namespace, args.pid, args.cgroup, args.find].filter((x) => x !== undefined);
+  if (modes.length > 1) throw new UsageError('--namespace, --pid, --cgroup and --find are mutually exclusive');
+  if (args.container !== undefined && (args.namespace !== undefined || args.pid !== undefined || args.cgroup !== undefined)) throw new UsageError('--container goes alone, with --tree or with --find');
   const type = parseType(args.type);
   if (args['list-columns']) {
     const cols: Column<never>[] = (args.namespace !== undefined ? PROC_COLUMNS : NS_COLUMNS) as Column<never>[];
@@ -140,6 +168,8 @@ export function handleCinf(args: CinfArgs, deps: Deps): number | Promise<number>
     return EXIT_OK;
   }
   const src = sourceFrom(args, deps);
+  if (args.find !== undefined) return viewFind(src, args, deps);
+  if (args.container !== undefined || (args.pid !== undefined && args.tree !== undefined)) return viewContainer(src, args, deps);
   if (args.namespace !== undefined) return viewNamespace(src, args, deps, type);
   if (args.pid !== undefined) return viewPid(src, args, deps);
   if (args.cgroup !== undefined) return viewCgroup(src, args, deps);
@@ -180,7 +210,11 @@ async function viewList(src: ProcSource, args: CinfArgs, deps: Deps, type: NsTyp
   const reads = columnReads([...cols, ...(tree === 'process' ? [{ files: ['stat'] as ProcFile[] }] : []), ...(tree === 'owner' || tree === 'parent' ? [{ relations: true }] : [])]);
   const scanFiles = args.threads ? [...reads.scanFiles, 'tasks' as const] : reads.scanFiles;
   // the native scan when live with the addon (the same model as inspectHost); a CLI may block, so no slicing
-  const host = await scanHost(src, { files: scanFiles, types: type ? [type] : NS_TYPES, containers: reads.containers, excludeSelf: !args.all, bound: true, sliceMs: Infinity });
+  const wantContainers = reads.containers || args.pod !== undefined || args.debug === true;
+  const scanned = await scanHost(src, { files: scanFiles, types: type ? [type] : NS_TYPES, containers: wantContainers, excludeSelf: !args.all, bound: true, sliceMs: Infinity });
+  // the last name source: the hostname inside an unnamed container's uts namespace (live, native)
+  const host = wantContainers ? await withUtsNames(src, scanned) : scanned;
+  debugNotes(args, deps, host.notes);
   const users = new UserNames(src);
   const relations = reads.relations ? await nsRelationsReader(src) : undefined;
   if ((tree === 'owner' || tree === 'parent') && !relations) {
@@ -191,13 +225,16 @@ async function viewList(src: ProcSource, args: CinfArgs, deps: Deps, type: NsTyp
   const enriched = new Map<number, ProcessInfo>();
   const enrich = (p: ProcessInfo): ProcessInfo => enriched.get(p.pid) ?? enriched.set(p.pid, withRowFiles(src, p, reads.files)).get(p.pid)!;
   const groups = host.namespaces.map((g) => (g.lowest && reads.files.length > 0 ? { ...g, lowest: enrich(g.lowest) } : g));
-  const rows: NsRow[] = groups.map((group) => ({
+  const allRows: NsRow[] = groups.map((group) => ({
     group,
     relations: relations?.(group.lowest ? `${src.procRoot}/${group.lowest.pid}/ns/${group.ns.type}` : group.bindMounts[0]!),
     users: uniqueSorted(group.processes.map((p) => p.ids?.uid.effective)),
     userName: (u) => users.name(u),
     containers: uniqueBy(group.processes.map((p) => host.containerOf.get(p.pid)).filter((c): c is Container => !!c), (c) => c.key),
   }));
+  // --pod: the namespaces its containers are in (not the host's, which every pod shares some of)
+  const rows = args.pod === undefined ? allRows : allRows.filter((r) => !r.group.isHost && r.containers.some((c) => podMatches(c, args.pod!)));
+  if (args.pod !== undefined && rows.length === 0) throw new CliError(`no container of pod ${args.pod}`);
   if (tree) {
     const forest = buildForest(rows, treeParent(rows, tree));
     if (args.json) {
@@ -253,7 +290,8 @@ function viewNamespace(src: ProcSource, args: CinfArgs, deps: Deps, type: NsType
   const cols = columns(PROC_COLUMNS, PROC_DEFAULT, args.output);
   const reads = columnReads(cols);
   // every process's ns links (and cgroups when containers are asked for); the rest only for members
-  const host = inspectHost(src, { containers: reads.containers, excludeSelf: !args.all, bound: true });
+  const host = inspectHost(src, { containers: reads.containers || args.pod !== undefined || args.debug === true, excludeSelf: !args.all, bound: true });
+  debugNotes(args, deps, host.notes);
   const groups = findNamespaces(host.namespaces, inode).filter((g) => !type || g.ns.type === type);
   if (groups.length === 0) throw new CliError(`not found namespace: ${inode}`);
   for (const g of groups.filter((x) => x.processes.length === 0)) {
@@ -263,7 +301,7 @@ function viewNamespace(src: ProcSource, args: CinfArgs, deps: Deps, type: NsType
   const files: ProcFile[] = ['stat', ...reads.files];
   const members = [...new Map(groups.flatMap((g) => g.processes).map((p) => [p.pid, p])).values()].sort((a, b) => a.pid - b.pid).map((p) => withRowFiles(src, p, files));
   const users = new UserNames(src);
-  const live = members.filter((p) => p.stat || p.status);
+  const live = members.filter((p) => (p.stat || p.status) && (args.pod === undefined || podMatchesOpt(host.containerOf.get(p.pid), args.pod)));
   const rows: ProcRow[] = live.map((p) => ({ p, container: host.containerOf.get(p.pid), userName: (u) => users.name(u) }));
   if (args.json) {
     const types = groups.map((g) => g.ns.type);
@@ -379,6 +417,125 @@ function viewCgroup(src: ProcSource, args: CinfArgs, deps: Deps): number {
   }
   deps.stdout.write(parts.join('\n'));
   return EXIT_OK;
+}
+
+/** `cinf --find REGEX [-x] [--container C] [--ns TYPE:INODE] [-q]`: pgrep, with containers. */
+async function viewFind(src: ProcSource, args: CinfArgs, deps: Deps): Promise<number> {
+  const pattern = args.find!;
+  let re: RegExp;
+  try {
+    re = new RegExp(args.exact ? `^(?:${pattern})$` : pattern, 'u');
+  } catch (e) {
+    throw new CliError(`invalid regular expression '${escapeControl(pattern)}': ${escapeControl((e as Error).message.replace(/^Invalid regular expression: /, ''))}`, EXIT_USAGE);
+  }
+  let nsFilter: { type: NsType; inode: number } | undefined;
+  if (args.ns !== undefined) {
+    const m = /^([a-z_]+):(\d{1,20})$/.exec(args.ns.trim());
+    if (!m || !isNsType(m[1]!)) throw new CliError(`invalid --ns argument: '${escapeControl(args.ns)}' (want TYPE:INODE, e.g. net:4026532160)`, EXIT_USAGE);
+    nsFilter = { type: m[1] as NsType, inode: Number(m[2]) };
+  }
+  const host = await withUtsNames(src, inspectHost(src, { files: ['stat', 'cmdline'], containers: true, excludeSelf: !args.all }));
+  debugNotes(args, deps, host.notes);
+  let only: Container | undefined;
+  if (args.container !== undefined) {
+    const r = findContainer(host.containers, args.container);
+    if (!r.ok) throw new CliError(lookupMessage(r));
+    only = r.container;
+  }
+  const hits = host.snapshot.processes.filter((p) => {
+    if (only && !only.pids.includes(p.pid)) return false;
+    if (nsFilter) {
+      const id = p.ns?.[nsFilter.type];
+      if (!id || id.inode !== nsFilter.inode) return false;
+    }
+    const comm = p.stat?.comm ?? p.comm ?? '';
+    const cmd = p.cmdline && p.cmdline.length > 0 ? p.cmdline.join(' ') : '';
+    return re.test(comm) || (cmd !== '' && re.test(cmd));
+  });
+  if (args.quiet) {
+    deps.stdout.write(hits.map((p) => `${p.pid}\n`).join(''));
+    return hits.length > 0 ? EXIT_OK : 1;
+  }
+  const members = hits.map((p) => withRowFiles(src, p, ['status']));
+  const cols = columns(PROC_COLUMNS, ['PID', 'NSPID', 'CONTAINER', 'NAME', 'CMD'], args.output);
+  const users = new UserNames(src);
+  const rows: ProcRow[] = members.map((p) => ({ p, container: host.containerOf.get(p.pid), userName: (u) => users.name(u) }));
+  if (args.json) deps.stdout.write(renderJson('processes', rows, cols));
+  else if (rows.length > 0) deps.stdout.write(renderTable(rows, cols, tableOpts(args, deps)));
+  return hits.length > 0 ? EXIT_OK : 1;
+}
+
+/**
+ * `cinf --container C` (its init's story, then its members), `cinf --container C --tree` and
+ * `cinf --pid P --tree` (the container's process tree, host pid and NSpid side by side, under its
+ * runtime's shim or monitor, as pstree shows it).
+ */
+async function viewContainer(src: ProcSource, args: CinfArgs, deps: Deps): Promise<number> {
+  const host = await withUtsNames(src, inspectHost(src, { files: ['stat', 'cmdline'], containers: true, excludeSelf: !args.all }));
+  debugNotes(args, deps, host.notes);
+  let c: Container | undefined;
+  if (args.container !== undefined) {
+    const r = findContainer(host.containers, args.container);
+    if (!r.ok) throw new CliError(lookupMessage(r));
+    c = r.container;
+  } else {
+    const pid = parsePid(args.pid);
+    c = host.containerOf.get(pid);
+    if (!c) {
+      if (!host.snapshot.processes.some((p) => p.pid === pid)) throw new CliError(`no process with pid ${pid}`);
+      throw new CliError(`pid ${pid} is in no container (its namespaces are the host's)`);
+    }
+  }
+  const byPid = new Map(host.snapshot.processes.map((p) => [p.pid, p]));
+  const users = new UserNames(src);
+  const monitor = monitorOf(c, byPid);
+  const memberSet = new Set(c.pids);
+  const procs = [...(monitor ? [monitor] : []), ...c.pids.map((pid) => byPid.get(pid)).filter((p): p is ProcessInfo => !!p)].map((p) => withRowFiles(src, p, ['status']));
+  const rows: ProcRow[] = procs.map((p) => ({ p, container: memberSet.has(p.pid) ? c : undefined, userName: (u) => users.name(u) }));
+  if (args.tree !== undefined) {
+    const cols = columns(PROC_COLUMNS, ['PID', 'NSPID', 'USER', 'CMD'], args.output);
+    const index = new Map(rows.map((r, i) => [r.p.pid, i]));
+    const forest = buildForest(rows, (r) => index.get(r.p.stat?.ppid ?? r.p.status?.ppid ?? -1));
+    if (args.json) {
+      deps.stdout.write(`${JSON.stringify({ container: containerJson(c), processes: forestToJson(forest, (r) => rowObject(r, cols)) }, null, 2)}\n`);
+      return EXIT_OK;
+    }
+    const flat = flattenForest(forest);
+    const prefixes = new Map(flat.map((f) => [f.row, f.prefix]));
+    deps.stdout.write(`${containerHeadline(c)}\n${renderTable(flat.map((f) => f.row), withTreePrefix(cols, 'CMD', (r) => prefixes.get(r) ?? ''), tableOpts(args, deps))}`);
+    return EXIT_OK;
+  }
+  const story = readStory(src, c.initPid, { env: args.env === true, mounts: args.mounts === true });
+  const cols = columns(PROC_COLUMNS, ['PID', 'PPID', 'NSPID', 'USER', 'STATE', 'CMD'], args.output);
+  const memberRows = rows.filter((r) => memberSet.has(r.p.pid));
+  if (args.json) {
+    deps.stdout.write(`${JSON.stringify({ container: containerJson(c), init: story ? storyJson(story) : null, members: JSON.parse(renderJson('processes', memberRows, cols)).processes as unknown }, null, 2)}\n`);
+    return EXIT_OK;
+  }
+  const parts = [`${containerHeadline(c)}\n`];
+  if (story) parts.push(renderStory(story, { env: args.env === true, mounts: args.mounts === true }));
+  parts.push(`\nmembers (${memberRows.length})\n${renderTable(memberRows, cols, tableOpts(args, deps))}`);
+  deps.stdout.write(parts.join(''));
+  return EXIT_OK;
+}
+
+function containerHeadline(c: Container): string {
+  const bits = [c.runtime, ...(c.id ? [c.id] : []), ...(c.image ? [`image ${c.image}`] : []), ...(c.pod ? [`pod ${c.podNamespace ? `${c.podNamespace}/` : ''}${c.pod}`] : []), ...(c.project ? [`compose project ${c.project}`] : []), `init pid ${c.initPid}`];
+  return escapeControl(`container ${c.name} (${bits.join(', ')})`);
+}
+
+function containerJson(c: Container): Record<string, unknown> {
+  return { name: c.name, runtime: c.runtime, id: c.id ?? null, image: c.image ?? null, pod: c.pod ?? null, podNamespace: c.podNamespace ?? null, project: c.project ?? null, initPid: c.initPid, pids: c.pids, cgroupPath: c.cgroupPath ?? null };
+}
+
+/** --debug: why a runtime's file was not used (escaped: the notes quote host files) */
+function debugNotes(args: CinfArgs, deps: Deps, notes: readonly string[]): void {
+  if (!args.debug) return;
+  for (const n of notes) deps.stderr.write(`${PROG}: debug: ${escapeControl(n)}\n`);
+}
+
+function podMatchesOpt(c: Container | undefined, spec: string): boolean {
+  return c !== undefined && podMatches(c, spec);
 }
 
 function uniqueSorted(xs: (number | undefined)[]): number[] {

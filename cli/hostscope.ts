@@ -1,11 +1,15 @@
 import { EXIT_OK, EXIT_USAGE, type Deps } from './common.js';
+import { CONTAINER_VERBS } from './container-verbs.js';
 
 /** The umbrella: `hostscope <command> …` runs the command's own main with the rest of argv. */
 const COMMANDS: Record<string, { describe: string; load: () => Promise<(argv: string[], deps: Deps) => Promise<number>> }> = {
   ctop: { describe: 'the live view of containers as processes (interactive; --once/--json for scripts)', load: async () => (await import('./ctop.js')).ctopMain },
   cinf: { describe: 'namespaces, the processes in them, and the whole story of one process', load: async () => (await import('./cinf.js')).cinfMain },
   nsenter: { describe: "run a program in another process's namespaces (util-linux nsenter compatible)", load: async () => (await import('./nsenter.js')).nsenterMain },
+  exporter: { describe: "serve this host's containers, namespaces, cgroups and capabilities to Prometheus (cAdvisor-compatible)", load: async () => (await import('./exporter.js')).exporterMain },
   capdecode: { describe: 'decode capability masks like capsh --decode, per process, both ways', load: async () => (await import('./capdecode.js')).capdecodeMain },
+  rootfs: { describe: 'root filesystems: a busybox rootfs, OCI image layouts unpacked', load: async () => (await import('./rootfs.js')).rootfsMain },
+  ...CONTAINER_VERBS,
 };
 
 export async function hostscopeMain(argv: string[], deps: Deps): Promise<number> {

@@ -19,6 +19,7 @@ import { parseMountInfo } from '../src/parse/proc-mountinfo.js';
 import { cgroupSysRel, detectCgroupLayout, hierarchyFor } from '../src/cgroup/layout.js';
 import { errnoOf } from '../src/source/errors.js';
 import { CLEAN_ENV, Spawned, ZOMBIE_MAKER } from './lib/spawned.js';
+import { captureRuntimeFiles } from './lib/runtime-files.js';
 
 const FILES = ['stat', 'status', 'cmdline', 'comm', 'environ', 'cgroup', 'mountinfo', 'uid_map', 'gid_map', 'setgroups'];
 /** environ keys whose values are kept: they name things, they are not secrets */
@@ -35,7 +36,7 @@ const USAGE = `Usage:
  npm run capture -- --out <dir> [--pids <pid,...> | --all] [--make-namespaces] [--description <text>]
  node dist/scripts/capture.js --out <dir> ...
 
-Capture a host dump (proc/, sys/, etc/passwd, MANIFEST.json, errors.json) that every command reads
+Capture a host dump (proc/, sys/, etc/passwd, root/ runtime files, MANIFEST.json, errors.json) that every command reads
 with --proc-root <dir>/proc --sys-root <dir>/sys.
 
 Options:
@@ -248,6 +249,8 @@ async function main(): Promise<void> {
       }
     }
     for (const d of dirs) captureCgroupDir(args.out, d);
+    // what runtimes leave on disk, for container names (env values redacted)
+    for (const n of captureRuntimeFiles(args.out, new Set(pids))) process.stderr.write(`capture: ${n}\n`);
     // user names only (no hashes live in passwd, but keep just name:x:uid:gid)
     const passwd = readFileSync('/etc/passwd', 'utf8').split('\n').filter(Boolean).map((l) => l.split(':').slice(0, 4).join(':') + ':::');
     mkdirSync(join(args.out, 'etc'), { recursive: true });

@@ -7,6 +7,8 @@ import { nsKey, type ProcessInfo } from '../model/process.js';
 import { takeSnapshot, type Snapshot } from '../proc/snapshot.js';
 import { addBoundNamespaces, buildNamespaceIndexSteps, drain, findHostReferenceSteps, type HostReference, type NamespaceGroup } from '../model/namespaces.js';
 import { buildContainersSteps, containerIndex, type Container } from '../model/containers.js';
+import { applyNames } from '../model/container-names.js';
+import { readNameFiles } from './names.js';
 import { detectCgroupLayout, type CgroupLayout } from '../cgroup/layout.js';
 
 /** The host at one moment: processes, the host's reference namespaces, namespaces and containers. */
@@ -17,6 +19,8 @@ export interface HostModel {
   nsByKey: Map<string, NamespaceGroup>;
   containers: Container[];
   containerOf: Map<number, Container>;
+  /** why a runtime's file was not used to name a container (shown by --debug) */
+  notes: string[];
 }
 
 export interface InspectOptions {
@@ -30,6 +34,8 @@ export interface InspectOptions {
   excludeSelf?: boolean;
   /** also the namespaces kept by bind mounts (from the reader's mountinfo) */
   bound?: boolean;
+  /** with containers: the UTS hostname of containers (by key) read beforehand (src/inspect/uts.ts) */
+  utsHostnames?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -68,7 +74,7 @@ export function* modelSteps(src: ProcSource, scanned: Snapshot, opts: InspectOpt
   const ref = yield* findHostReferenceSteps(snapshot);
   let namespaces = yield* buildNamespaceIndexSteps(snapshot, ref, opts.types ?? NS_TYPES);
   if (opts.bound) namespaces = addBoundNamespaces(namespaces, readOwnMounts(src), ref, opts.types ?? NS_TYPES);
-  const containers = opts.containers
+  const found = opts.containers
     ? yield* buildContainersSteps(snapshot, ref, {
         // the init's environ is read aside (not kept in the snapshot)
         hostnameOf: (p: ProcessInfo) => withFiles(src, p, ['environ']).environ?.find((e) => e.key === 'HOSTNAME')?.value,
@@ -76,7 +82,17 @@ export function* modelSteps(src: ProcSource, scanned: Snapshot, opts: InspectOpt
         nsPidOf: (p: ProcessInfo) => p.status?.nsPid ?? readProcess(src, p.pid, ['status'])?.status?.nsPid,
       })
     : [];
+  // names, images, pods and projects from what the runtimes leave on disk (no daemon)
+  const notes: string[] = [];
+  let containers = found;
+  if (found.length > 0) {
+    yield;
+    const read = readNameFiles(src, snapshot.processes, found, opts.utsHostnames ? { utsHostnames: opts.utsHostnames } : {});
+    notes.push(...read.notes);
+    containers = applyNames(found, read.files, notes);
+  }
   return {
+    notes,
     snapshot,
     ref,
     namespaces,

@@ -14,7 +14,22 @@ export interface Container {
   runtime: Runtime | 'unknown';
   /** full runtime id when recognised */
   id: string | undefined;
+  /** the Kubernetes pod's name when a runtime file names it (src/model/container-names.ts), else the pod uid of the cgroup path */
   pod: string | undefined;
+  /** the pod uid of the cgroup path, when `pod` holds the pod's name */
+  podUid?: string | undefined;
+  /** the pod's Kubernetes namespace */
+  podNamespace?: string | undefined;
+  /** the image the runtime says it was made from (docker Config.Image, CRI image-name) */
+  image?: string | undefined;
+  /** the compose project (com.docker.compose.project) */
+  project?: string | undefined;
+  /** the compose service (com.docker.compose.service) */
+  service?: string | undefined;
+  /** docker labels or OCI annotations, as read */
+  labels?: Record<string, string> | undefined;
+  /** where `name` came from when not the cgroup path: docker-config, oci-annotations, conmon, nerdctl, uts-hostname */
+  nameSource?: string | undefined;
   /**
    * pid 1 of the container's own pid namespace (the outermost non-host pid namespace of its
    * members; NSpid ending in 1), never a process outside it — so not the `unshare --fork --pid`

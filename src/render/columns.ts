@@ -48,6 +48,21 @@ export interface NsRow {
 
 const euid = (p: ProcessInfo): number | undefined => p.ids?.uid.effective ?? p.status?.uid.effective;
 
+/** `namespace/pod` for a Kubernetes pod, `compose:project` for a compose project, the pod uid when only the cgroup names it */
+export function podOf(c: Container): string | undefined {
+  if (c.pod !== undefined) return c.podNamespace !== undefined ? `${c.podNamespace}/${c.pod}` : c.pod;
+  if (c.project !== undefined) return `compose:${c.project}`;
+  return undefined;
+}
+
+function uniq(xs: (string | undefined)[]): string[] {
+  return [...new Set(xs.filter((x): x is string => x !== undefined))];
+}
+
+function listText(xs: string[]): string {
+  return xs.length === 0 ? '-' : xs.length > 3 ? `${xs.slice(0, 3).join(',')},+${xs.length - 3}` : xs.join(',');
+}
+
 export const NS_COLUMNS: ReadingColumn<NsRow>[] = [
   { id: 'NS', help: 'namespace identifier (inode number)', align: 'right', json: 'number', value: (r) => r.group.ns.inode },
   { id: 'TYPE', help: 'kind of namespace', json: 'string', value: (r) => r.group.ns.type },
@@ -86,6 +101,22 @@ export const NS_COLUMNS: ReadingColumn<NsRow>[] = [
     json: 'array',
     value: (r) => (r.group.isHost ? [] : r.containers.map((c) => c.name)),
     text: (r) => (r.group.isHost ? '(host)' : r.containers.length === 0 ? '-' : r.containers.length > 3 ? `${r.containers.slice(0, 3).map((c) => c.name).join(',')},+${r.containers.length - 3}` : r.containers.map((c) => c.name).join(',')),
+  },
+  {
+    id: 'POD',
+    containers: true,
+    help: 'Kubernetes pods (namespace/name) or compose projects of its containers',
+    json: 'array',
+    value: (r) => (r.group.isHost ? [] : uniq(r.containers.map(podOf))),
+    text: (r) => listText(r.group.isHost ? [] : uniq(r.containers.map(podOf))),
+  },
+  {
+    id: 'IMAGE',
+    containers: true,
+    help: 'images of its containers (as the runtime recorded them)',
+    json: 'array',
+    value: (r) => (r.group.isHost ? [] : uniq(r.containers.map((c) => c.image))),
+    text: (r) => listText(r.group.isHost ? [] : uniq(r.containers.map((c) => c.image))),
   },
   { id: 'PNS', relations: true, help: 'parent namespace identifier (inode number), 0 when none', align: 'right', json: 'number', value: (r) => r.relations?.parent },
   { id: 'ONS', relations: true, help: 'owner user namespace identifier (inode number), 0 for the initial one', align: 'right', json: 'number', value: (r) => r.relations?.owner },
@@ -150,6 +181,8 @@ export const PROC_COLUMNS: ReadingColumn<ProcRow>[] = [
   { id: 'SECCOMP', files: ['status'], help: 'seccomp mode', json: 'string', value: (r) => (r.p.status ? seccompModeName(r.p.status.seccomp) : undefined) },
   { id: 'NNP', files: ['status'], help: 'no_new_privs set', json: 'boolean', value: (r) => r.p.status?.noNewPrivs, text: (r) => (r.p.status?.noNewPrivs === undefined ? '-' : r.p.status.noNewPrivs ? 'yes' : 'no') },
   { id: 'CONTAINER', containers: true, help: 'container the process belongs to', json: 'string', value: (r) => r.container?.name },
+  { id: 'POD', containers: true, help: "its container's Kubernetes pod (namespace/name) or compose project", json: 'string', value: (r) => (r.container ? podOf(r.container) : undefined) },
+  { id: 'IMAGE', containers: true, help: "its container's image", json: 'string', value: (r) => r.container?.image },
 ];
 
 export const PROC_DEFAULT = ['PID', 'PPID', 'NAME', 'CMD', 'NTHREADS', 'CGROUPS', 'STATE'];

@@ -28,6 +28,10 @@ export const READ_CAPS = {
   etc: 8 * MiB,
   /** a dump's errors.json (one entry per failed file) */
   dumpErrors: 16 * MiB,
+  /** a runtime's container config on the host: docker config.v2.json, an OCI bundle's config.json (env, labels, mounts: KiBs; 4 MiB is far past any real one) */
+  runtimeConfig: 4 * MiB,
+  /** a small runtime state file (nerdctl's name store entry: one container id) */
+  runtimeSmall: 4 * KiB,
   /** a dump's MANIFEST.json */
   dumpManifest: 1 * MiB,
 } as const;

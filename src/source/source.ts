@@ -35,6 +35,15 @@ export interface ProcSource {
   selfPid(): number | undefined;
   /** a file of the host's /etc (passwd, group): the live one, or the dump's etc/ beside proc/ */
   readEtc(rel: string): string | undefined;
+  /**
+   * A file a runtime leaves on the host (an absolute path: `/var/lib/docker/containers/ID/config.v2.json`,
+   * a bundle's `config.json`): live, that path; in a dump, the same path under the dump's `root/`
+   * beside proc/, never leaving it. Bounded by `cap`, a regular file only (no FIFO, no device).
+   * Throws a ProcError (NOT_FOUND, UNSAFE, TOO_BIG…).
+   */
+  readHostFile(path: string, cap: number): Buffer;
+  /** the names in a host directory (live: that path; dump: under root/), [] when absent or unsafe */
+  listHostDir(path: string): string[];
   /** live-only: fds, ns identity and the nsfs ioctls (src/source/kernel.ts); NOT_SUPPORTED on a dump */
   readonly kernel: LiveKernel;
 }
@@ -68,6 +77,8 @@ export class DirectoryProcSource implements ProcSource {
   private readonly realProcRoot: string | undefined;
   private readonly realSysRoot: string;
   private readonly realEtcRoot: string | undefined;
+  private readonly hostFilesRoot: string;
+  private readonly realHostFilesRoot: string | undefined;
   private readonly sysIsLive: boolean;
 
   constructor(opts: SourceOptions = {}) {
@@ -79,6 +90,8 @@ export class DirectoryProcSource implements ProcSource {
     this.realProcRoot = this.isLive ? undefined : realpathOrUndefined(this.procRoot) ?? resolve(this.procRoot);
     this.realSysRoot = realpathOrUndefined(this.sysRoot) ?? resolve(this.sysRoot);
     this.realEtcRoot = this.isLive ? undefined : realpathOrUndefined(join(hostDir, 'etc')) ?? resolve(hostDir, 'etc');
+    this.hostFilesRoot = this.isLive ? '/' : join(hostDir, 'root');
+    this.realHostFilesRoot = this.isLive ? undefined : realpathOrUndefined(this.hostFilesRoot) ?? resolve(this.hostFilesRoot);
     const realHost = this.isLive ? undefined : realpathOrUndefined(hostDir) ?? resolve(hostDir);
     this.errors = this.isLive ? new Map() : readInjectedErrors(join(hostDir, 'errors.json'), realHost);
     this.manifest = this.isLive ? {} : readManifest(join(hostDir, 'MANIFEST.json'), realHost);
@@ -209,6 +222,31 @@ export class DirectoryProcSource implements ProcSource {
       return readBounded(path, { cap: READ_CAPS.etc, root: this.realEtcRoot, regularOnly: true, classify: sysErrnoCode }).toString('utf8');
     } catch {
       return undefined;
+    }
+  }
+
+  /** an absolute host path → the path to open (a dump's under root/), checked lexically */
+  private hostPath(path: string): string {
+    if (!path.startsWith('/')) throw new ProcError('UNSAFE', path, `refusing relative host path ${path}`);
+    return join(this.hostFilesRoot, confineRel(path.replace(/^\/+/, ''), this.isLive ? '/' : this.hostFilesRoot));
+  }
+
+  readHostFile(path: string, cap: number): Buffer {
+    const full = this.hostPath(path);
+    return Buffer.from(readBounded(full, { cap, root: this.realHostFilesRoot, regularOnly: true, classify: sysErrnoCode }));
+  }
+
+  listHostDir(path: string): string[] {
+    try {
+      const full = this.hostPath(path);
+      if (this.realHostFilesRoot !== undefined) {
+        const real = realpathOrUndefined(full);
+        if (real === undefined) return [];
+        assertInside(this.realHostFilesRoot, real, full);
+      }
+      return readdirSync(full).sort();
+    } catch {
+      return [];
     }
   }
 

@@ -12,8 +12,8 @@ veth-a:  10 1 0 0 0 0 0 0  20 2 0 0 0 0 0 0
 describe('/proc/<pid>/net/dev', () => {
   it("parses every interface, the colon touching the first counter (eth0:1234…; names cannot hold ':', see dev_valid_name)", () => {
     const r = parseNetDev(NET_DEV);
-    expect(r.map((i) => i.iface)).toEqual(['lo', 'eth0', 'veth-a']);
-    expect(r[1]).toEqual({ iface: 'eth0', rxBytes: 1234567890, rxPackets: 100, txBytes: 42, txPackets: 1 });
+    expect(r.map((i) => i.interface)).toEqual(['lo', 'eth0', 'veth-a']);
+    expect(r[1]).toEqual({ interface: 'eth0', rxBytes: 1234567890, rxPackets: 100, rxErrors: 0, rxDropped: 0, txBytes: 42, txPackets: 1, txErrors: 0, txDropped: 0 });
   });
   it('totals leave the loopback out, as docker stats does', () => {
     expect(netTotals(parseNetDev(NET_DEV))).toEqual({ rxBytes: 1234567900, txBytes: 62 });
@@ -22,7 +22,7 @@ describe('/proc/<pid>/net/dev', () => {
     expect(netTotals(parseNetDev(NET_DEV.split('\n').slice(0, 3).join('\n')))).toEqual({ rxBytes: 0, txBytes: 0 });
   });
   it('a short line is a parse error naming the line', () => {
-    expect(() => parseNetDev('h\nh\n eth0: 1 2 3\n', '7/net/dev')).toThrow(/line 3 of 7\/net\/dev/);
+    expect(() => parseNetDev('h|\nh|\n eth0: 1 2 3\n', '7/net/dev')).toThrow(/line 3 of 7\/net\/dev/);
   });
 });
 

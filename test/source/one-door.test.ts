@@ -26,6 +26,9 @@ export const ALLOWED: Record<string, string> = {
   'src/runtime/state.ts': "the runtime's own state dir under --root (state.json, the lock files, the exec fifo), never the kernel",
   'src/runtime/container.ts': 'reads the bundle (config.json, bounded) and writes the pid file; /proc and /sys through ProcSource, cgroups through the cgroup manager',
   'src/runtime/lifecycle.ts': "start reads the container's exec fifo in its own state dir (O_NONBLOCK), delete removes a state dir; /proc through ProcSource, cgroups through the cgroup manager",
+  'src/container/store.ts': "hostscope run's own store under /run/hostscope (names, container.json, the monitor's pid, log and exit files), bounded and O_NOFOLLOW; never the kernel",
+  'src/container/engine.ts': "writes the generated bundle (config.json, the busybox rootfs copy) and reads the monitor's log; /proc through ProcSource, cgroups through the cgroup manager",
+  'cli/container.ts': "reads the files the user names (--env-file, --seccomp FILE, bounded) and the container's log; /proc through ProcSource",
   'src/runtime/securejoin.ts': 'fsPathView: lstat/readlink of the rootfs tree to resolve mount destinations inside it (the bundle, not the kernel)',
   'src/util/package-root.ts': "reads hostscope's own package.json (to find the addon and the version), not the kernel",
   'scripts/capture.ts': 'the capture tool copies /proc and /sys byte for byte into a dump, with each errno: it must see what the door would hide',
@@ -33,6 +36,11 @@ export const ALLOWED: Record<string, string> = {
   'bench/run.ts': 'the benchmark reports the kernel release of the machine it measured',
   'bench/runtime.ts': 'the runtime benchmark builds its busybox bundles and removes the cgroup directories it made the runtimes create (rmdir under /sys/fs/cgroup)',
   'bench/load.ts': "the benchmark load generator counts the host's pid directories for its READY line (a figure it prints, not a model)",
+  'src/image/oci.ts': 'reads an OCI image layout (oci-layout, index.json, blobs: bounded, O_NOFOLLOW|O_NONBLOCK, digests checked) and makes the temp dir it unpacks into',
+  'src/image/extract.ts': "unpacks layers into the image's own tree; /proc/self/fd/N/name is its openat(2) (a dir fd it opened), not a kernel read",
+  'src/image/busybox.ts': 'reads the host busybox binary (bounded) and writes the rootfs and its cache',
+  'src/image/layout-builder.ts': 'writes OCI image layouts for the tests and bench/image.ts',
+  'bench/image.ts': 'the image benchmark reads /proc/self/stat for the CPU time of the tools it ran and waited for',
 };
 
 const READ_APIS = new Set(

@@ -1,0 +1,166 @@
+/**
+ * The exporter's cost, beside Debian's prometheus-node-exporter scraped in the same run:
+ *
+ *   npm run build && node dist/bench/exporter.js [sizes…]      (default: 2000 10000)
+ *   EXPORTER_BENCH_STEADY_S=60 EXPORTER_BENCH_SCRAPES=7 node dist/bench/exporter.js
+ *
+ * For each size, a load of sleeping processes in 100 sets of namespaces (bench/run.ts's
+ * makeLoad: each set is a container to hostscope), then:
+ * - one scrape: wall time seen by the client and CPU time of the exporter process (utime+stime
+ *   from /proc/<pid>/stat, 10 ms ticks, so averaged over several scrapes; hostscope also reports
+ *   its own in-process figure, hostscope_scrape_cpu_seconds), median of EXPORTER_BENCH_SCRAPES
+ *   scrapes after a warm-up;
+ * - steady CPU: both exporters scraped every 15 s for EXPORTER_BENCH_STEADY_S seconds (default 60),
+ *   CPU used over that window as a % of one core.
+ * The host's process count and load average are printed: the machine is shared, read the figures
+ * with them.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Spawned } from '../scripts/lib/spawned.js';
+import { makeLoad } from './run.js';
+import { openSource } from '../src/source/source.js';
+
+const src = openSource();
+
+const ROOT = join(import.meta.dirname, '../..');
+const TICK = 100; // USER_HZ
+
+function cpuSecondsOf(pid: number): number {
+  const stat = src.readProcText(`${pid}/stat`);
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / TICK;
+}
+
+function processCount(): number {
+  return src.readProcText('loadavg').split(' ')[3]!.split('/').map(Number)[1]!;
+}
+
+function hostLine(): string {
+  return `host: ${processCount()} tasks, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+interface Target {
+  name: string;
+  proc: ChildProcess;
+  url: string;
+}
+
+async function waitUp(url: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not yet */
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} never answered`);
+}
+
+async function startHostscope(spawned: Spawned): Promise<Target> {
+  const port = await freePort();
+  const proc = spawned.start(process.execPath, [join(ROOT, 'dist/bin/hostscope.js'), 'exporter', '--listen', `127.0.0.1:${port}`, '--interval', '0']);
+  const url = `http://127.0.0.1:${port}/metrics`;
+  await waitUp(url);
+  return { name: 'hostscope exporter', proc, url };
+}
+
+async function startNodeExporter(spawned: Spawned): Promise<Target | undefined> {
+  const port = await freePort();
+  const proc = spawned.start('prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${port}`]);
+  const url = `http://127.0.0.1:${port}/metrics`;
+  try {
+    await waitUp(url);
+  } catch {
+    return undefined;
+  }
+  return { name: 'prometheus-node-exporter', proc, url };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+
+async function scrape(t: Target): Promise<{ wallMs: number; cpuS: number; bytes: number; selfCpuS: number | undefined }> {
+  const c0 = cpuSecondsOf(t.proc.pid!);
+  const t0 = performance.now();
+  const body = await (await fetch(t.url, { headers: { accept: ACCEPT } })).text();
+  const wallMs = performance.now() - t0;
+  const cpuS = cpuSecondsOf(t.proc.pid!) - c0;
+  const m = /^hostscope_scrape_cpu_seconds ([0-9.e+-]+)$/m.exec(body);
+  return { wallMs, cpuS, bytes: body.length, selfCpuS: m ? Number(m[1]) : undefined };
+}
+
+async function oneScrape(t: Target, runs: number): Promise<string> {
+  await scrape(t); // warm-up
+  const r = [];
+  for (let i = 0; i < runs; i++) r.push(await scrape(t));
+  const meanCpu = r.reduce((a, x) => a + x.cpuS, 0) / r.length;
+  const self = r.every((x) => x.selfCpuS !== undefined) ? median(r.map((x) => x.selfCpuS!)) : undefined;
+  return `${t.name.padEnd(26)} wall ${median(r.map((x) => x.wallMs)).toFixed(0).padStart(6)} ms   cpu ${(meanCpu * 1000).toFixed(0).padStart(6)} ms (mean of ${runs}, /proc ticks)${self === undefined ? '' : `   in-process ${(self * 1000).toFixed(0)} ms`}   body ${(r[0]!.bytes / 1024).toFixed(0)} KiB`;
+}
+
+async function steady(targets: Target[], seconds: number): Promise<string[]> {
+  const c0 = targets.map((t) => cpuSecondsOf(t.proc.pid!));
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  while (performance.now() < end) {
+    await Promise.all(targets.map((t) => fetch(t.url, { headers: { accept: ACCEPT } }).then((r) => r.text())));
+    const next = Math.min(end, performance.now() + 15_000);
+    await sleep(Math.max(0, next - performance.now()));
+  }
+  const wall = (performance.now() - t0) / 1000;
+  return targets.map((t, i) => `${t.name.padEnd(26)} ${(((cpuSecondsOf(t.proc.pid!) - c0[i]!) / wall) * 100).toFixed(2)} % of one core over ${wall.toFixed(0)} s (scraped every 15 s)`);
+}
+
+async function main(): Promise<void> {
+  const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+  const runs = Number(process.env.EXPORTER_BENCH_SCRAPES ?? 7);
+  const steadyS = Number(process.env.EXPORTER_BENCH_STEADY_S ?? 60);
+  const out = (s: string): void => void process.stdout.write(`${s}\n`);
+  out(`exporter bench — node ${process.version}; ${hostLine()}`);
+  for (const size of sizes.length ? sizes : [2000, 10000]) {
+    const load = new Spawned();
+    const servers = new Spawned();
+    try {
+      const n = await makeLoad(load, size, 100);
+      await sleep(2000);
+      out(`\n== ${n} load processes in 100 namespace sets; ${hostLine()}`);
+      const targets = [await startHostscope(servers)];
+      const ne = await startNodeExporter(servers);
+      if (ne) targets.push(ne);
+      else out('(prometheus-node-exporter not installed: apt-get install prometheus-node-exporter)');
+      out('one scrape:');
+      for (const t of targets) out(`  ${await oneScrape(t, runs)}`);
+      if (steadyS > 0) {
+        out('steady:');
+        for (const l of await steady(targets, steadyS)) out(`  ${l}`);
+      }
+      out(`after: ${hostLine()}`);
+    } finally {
+      await servers.stopAll(5000);
+      await load.stopAll(15_000);
+    }
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench/exporter: ${(e as Error).message}\n`);
+  process.exitCode = 1;
+});
+

@@ -1,0 +1,573 @@
+/**
+ * `hostscope run|ps|stop|kill|rm|logs|wait|inspect|exec` — docker-like containers on runc-ts,
+ * one native monitor per container (src/container/, src/native/c/monitor.c).
+ *
+ * The store lives under /run/hostscope (HOSTSCOPE_RUN_ROOT moves it: tests use their own).
+ */
+import * as fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { getoptLong } from './getopt.js';
+import { helpText, type OptionSpec } from './options.js';
+import { CliError, EXIT_OK, runHandler, UsageError, type Deps } from './common.js';
+import { RunConfigError } from '../src/container/config.js';
+import { Store, StoreError } from '../src/container/store.js';
+import {
+  ContainerError,
+  defaultEngine,
+  killContainer,
+  parseSignal,
+  psRows,
+  removeContainer,
+  startContainer,
+  status,
+  stopContainer,
+  waitExit,
+  updateContainer,
+  readStats,
+  type EngineOptions,
+  type LogLine,
+} from '../src/container/engine.js';
+import { escapeControl } from '../src/render/escape.js';
+import { openSource } from '../src/source/source.js';
+import { passwdNames, readClock, renderTop, topRows } from '../src/container/top.js';
+
+type Main = (argv: string[], deps: Deps) => Promise<number>;
+
+function engine(): EngineOptions {
+  return defaultEngine(process.env.HOSTSCOPE_RUN_ROOT || undefined);
+}
+function store(): Store {
+  return new Store(process.env.HOSTSCOPE_RUN_ROOT || undefined);
+}
+
+/** parse with getopt_long; `stopAtOperand` (run, exec) leaves the container's command alone */
+function parse(prog: string, argv: string[], specs: OptionSpec[], stopAtOperand: boolean) {
+  let shorts = stopAtOperand ? '+' : '';
+  for (const s of specs) if (s.short) shorts += s.short + (s.arg === 'required' ? ':' : '');
+  const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short!, s.long]));
+  const r = getoptLong(argv, shorts, specs.map((s) => ({ name: s.long, arg: s.arg, key: s.long })));
+  if (!r.ok) throw new UsageError(r.message.replace(/^[^:]*: /, ''));
+  const values = new Map<string, string[]>();
+  for (const o of r.options) {
+    const k = byShort.get(o.key) ?? o.key;
+    values.set(k, [...(values.get(k) ?? []), o.value ?? '']);
+  }
+  return { all: (k: string) => values.get(k) ?? [], last: (k: string) => values.get(k)?.at(-1), has: (k: string) => values.has(k), rest: r.rest, prog };
+}
+
+function wrap(prog: string, fn: (argv: string[], deps: Deps) => Promise<number>): Main {
+  return (argv, deps) =>
+    runHandler(`hostscope ${prog}`, deps, async () => {
+      try {
+        return await fn(argv, deps);
+      } catch (e) {
+        if (e instanceof RunConfigError || e instanceof StoreError || e instanceof ContainerError) throw new CliError(e.message);
+        throw e;
+      }
+    });
+}
+
+const HELP: OptionSpec = { long: 'help', arg: 'none', help: 'display this help' };
+
+// ---------------------------------------------------------------- run
+
+const RUN_OPTS: OptionSpec[] = [
+  { long: 'detach', short: 'd', arg: 'none', help: 'run in the background and print the container id' },
+  { long: 'rm', arg: 'none', help: 'remove the container when it exits' },
+  { long: 'name', arg: 'required', argName: '<name>', help: 'name the container' },
+  { long: 'rootfs', arg: 'required', argName: '<dir>', help: 'use this directory as the root filesystem (in place of IMAGE)' },
+  { long: 'hostname', short: 'h', arg: 'required', argName: '<name>', help: 'container host name (default: the short id)' },
+  { long: 'env', short: 'e', arg: 'required', argName: '<K=V>', help: 'set an environment variable (K alone: take it from here)' },
+  { long: 'env-file', arg: 'required', argName: '<file>', help: 'read variables from a file of K=V lines' },
+  { long: 'workdir', short: 'w', arg: 'required', argName: '<dir>', help: 'working directory inside' },
+  { long: 'user', short: 'u', arg: 'required', argName: '<uid[:gid]>', help: 'user to run as (numbers)' },
+  { long: 'memory', short: 'm', arg: 'required', argName: '<size>', help: 'memory limit (b, k, m, g)' },
+  { long: 'memory-swap', arg: 'required', argName: '<size>', help: 'memory plus swap limit (-1: unlimited)' },
+  { long: 'pids-limit', arg: 'required', argName: '<n>', help: 'process limit (-1: unlimited)' },
+  { long: 'cpus', arg: 'required', argName: '<n>', help: 'CPUs (a decimal: quota over a 100 ms period)' },
+  { long: 'cpu-shares', short: 'c', arg: 'required', argName: '<n>', help: 'CPU weight (2..262144)' },
+  { long: 'cap-add', arg: 'required', argName: '<cap>', help: 'add a capability (ALL, with or without CAP_)' },
+  { long: 'cap-drop', arg: 'required', argName: '<cap>', help: 'drop a capability (ALL, with or without CAP_)' },
+  { long: 'privileged', arg: 'none', help: "all of this host's capabilities, all devices, no seccomp" },
+  { long: 'read-only', arg: 'none', help: 'mount the root filesystem read-only' },
+  { long: 'volume', short: 'v', arg: 'required', argName: '<host:ctr[:ro]>', help: 'bind a host directory' },
+  { long: 'tmpfs', arg: 'required', argName: '<dir[:opts]>', help: 'mount a tmpfs' },
+  { long: 'userns', arg: 'required', argName: '<mode>', help: 'host, auto (100000:65536) or HOSTID:SIZE' },
+  { long: 'net', arg: 'required', argName: '<mode>', help: 'none, host or container:NAME (default: a new empty one)' },
+  { long: 'network', arg: 'required', argName: '<mode>', help: 'same as --net' },
+  { long: 'pid', arg: 'required', argName: '<mode>', help: 'host or container:NAME' },
+  { long: 'ipc', arg: 'required', argName: '<mode>', help: 'host or container:NAME' },
+  { long: 'uts', arg: 'required', argName: '<mode>', help: 'host' },
+  { long: 'seccomp', arg: 'required', argName: '<profile>', help: "default (docker's), unconfined, or a JSON file" },
+  { long: 'security-opt', arg: 'required', argName: '<opt>', help: 'seccomp=PROFILE (docker spelling)' },
+  { long: 'label', short: 'l', arg: 'required', argName: '<K=V>', help: 'set a label' },
+  HELP,
+];
+
+function readFileFor(option: string, path: string): { path: string; text: string } {
+  try {
+    const st = fs.statSync(path);
+    if (!st.isFile()) throw new CliError(`${option} ${path}: not a regular file`);
+    if (st.size > 4 * 1024 * 1024) throw new CliError(`${option} ${path}: larger than 4 MiB`);
+    return { path, text: fs.readFileSync(path, 'utf8') };
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError(`${option} ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`);
+  }
+}
+
+async function runCmd(argv: string[], deps: Deps): Promise<number> {
+  const o = parse('run', argv, RUN_OPTS, true);
+  if (o.has('help')) {
+    deps.stdout.write(helpText(['hostscope run [options] IMAGE [COMMAND [ARG...]]', 'hostscope run [options] --rootfs DIR COMMAND [ARG...]'], RUN_OPTS, ['IMAGE: busybox (built from the host\'s busybox-static).']));
+    return EXIT_OK;
+  }
+  const rest = [...o.rest];
+  const rootfs = o.last('rootfs');
+  let image: string;
+  if (rootfs !== undefined) image = rootfs;
+  else {
+    const img = rest.shift();
+    if (img === undefined) throw new UsageError('"run" needs an IMAGE (busybox) or --rootfs DIR');
+    if (img.startsWith('oci:')) throw new CliError(`${img}: OCI image layouts are not supported yet (src/image is not merged)`);
+    if (img !== 'busybox') throw new CliError(`unknown image '${img}' (busybox, or --rootfs DIR)`);
+    image = img;
+  }
+  let seccomp = o.last('seccomp');
+  for (const so of o.all('security-opt')) {
+    if (so.startsWith('seccomp=')) seccomp = so.slice(8);
+    else throw new CliError(`--security-opt ${so}: only seccomp=PROFILE is supported`);
+  }
+  const seccompFile = seccomp !== undefined && seccomp !== 'default' && seccomp !== 'unconfined' ? readFileFor('--seccomp', seccomp) : undefined;
+  const detach = o.has('detach');
+  const rm = o.has('rm');
+  const e = engine();
+  const name = o.last('name');
+  const id = await startContainer(e, {
+    flags: {
+      ...(name !== undefined ? { name } : {}),
+      image,
+      args: rest,
+      ...(o.last('hostname') !== undefined ? { hostname: o.last('hostname') } : {}),
+      env: o.all('env'),
+      envFiles: o.all('env-file').map((f) => readFileFor('--env-file', f)),
+      ...(o.last('workdir') !== undefined ? { workdir: o.last('workdir') } : {}),
+      ...(o.last('user') !== undefined ? { user: o.last('user') } : {}),
+      ...(o.last('memory') !== undefined ? { memory: o.last('memory') } : {}),
+      ...(o.last('memory-swap') !== undefined ? { memorySwap: o.last('memory-swap') } : {}),
+      ...(o.last('pids-limit') !== undefined ? { pidsLimit: o.last('pids-limit') } : {}),
+      ...(o.last('cpus') !== undefined ? { cpus: o.last('cpus') } : {}),
+      ...(o.last('cpu-shares') !== undefined ? { cpuShares: o.last('cpu-shares') } : {}),
+      capAdd: o.all('cap-add'),
+      capDrop: o.all('cap-drop'),
+      privileged: o.has('privileged'),
+      readOnly: o.has('read-only'),
+      volumes: o.all('volume'),
+      tmpfs: o.all('tmpfs'),
+      ...(o.last('userns') !== undefined ? { userns: o.last('userns') } : {}),
+      ...(o.last('net') ?? o.last('network')) !== undefined ? { net: (o.last('net') ?? o.last('network'))! } : {},
+      ...(o.last('pid') !== undefined ? { pid: o.last('pid') } : {}),
+      ...(o.last('ipc') !== undefined ? { ipc: o.last('ipc') } : {}),
+      ...(o.last('uts') !== undefined ? { uts: o.last('uts') } : {}),
+      ...(seccomp !== undefined ? { seccomp } : {}),
+      ...(seccompFile ? { seccompFile } : {}),
+      labels: o.all('label'),
+    },
+    ...(rootfs !== undefined ? { rootfs } : {}),
+    detach,
+    rm,
+  });
+  if (detach) {
+    deps.stdout.write(`${id}\n`);
+    if (rm) spawnReaper(id);
+    return EXIT_OK;
+  }
+  // foreground: follow the log until the container exits, then its status is ours
+  const s = e.store;
+  const dir = s.dir(id);
+  let off = 0;
+  const pump = () => {
+    const size = fileSize(join(dir, 'ctr.log'));
+    if (size <= off) return;
+    const { lines, next } = readLogFrom(dir, off);
+    off = next;
+    for (const l of lines) (l.stream === 'stdout' ? deps.stdout : deps.stderr).write(l.log);
+  };
+  let exit;
+  for (;;) {
+    pump();
+    const st = status(s, id);
+    if (st.state === 'exited') {
+      exit = st.exit;
+      break;
+    }
+    if (st.state === 'dead') throw new CliError(`container ${id.slice(0, 12)}: its monitor is gone`);
+    await sleep(20);
+  }
+  pump();
+  if (rm) await removeContainer(s, id, true);
+  return exit.exitCode;
+}
+
+/** `run -d --rm`: nobody waits in the foreground; a detached `hostscope rm` after `wait` would need a process; the monitor is native, so --rm with -d removes at the next `ps`/`rm` (see docs/run.md) */
+function spawnReaper(_id: string): void {
+  /* recorded in container.json (rm: true); `hostscope ps` removes exited --rm containers */
+}
+
+function fileSize(p: string): number {
+  try {
+    return fs.statSync(p).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** complete lines from offset: the lines and the offset after the last newline */
+function readLogFrom(dir: string, off: number): { lines: LogLine[]; next: number } {
+  const p = join(dir, 'ctr.log');
+  let fd: number;
+  try {
+    fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch {
+    return { lines: [], next: off };
+  }
+  try {
+    const size = Math.min(fs.fstatSync(fd).size - off, 16 * 1024 * 1024);
+    if (size <= 0) return { lines: [], next: off };
+    const buf = Buffer.alloc(size);
+    const n = fs.readSync(fd, buf, 0, size, off);
+    const nl = buf.subarray(0, n).lastIndexOf(10);
+    if (nl < 0) return { lines: [], next: off };
+    return { lines: readLogText(buf.subarray(0, nl + 1).toString('utf8')), next: off + nl + 1 };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+function readLogText(t: string): LogLine[] {
+  const out: LogLine[] = [];
+  for (const l of t.split('\n'))
+    if (l)
+      try {
+        out.push(JSON.parse(l) as LogLine);
+      } catch {
+        /* not a record */
+      }
+  return out;
+}
+
+// ---------------------------------------------------------------- ps
+
+const PS_OPTS: OptionSpec[] = [
+  { long: 'all', short: 'a', arg: 'none', help: 'show all containers (default: running ones)' },
+  { long: 'quiet', short: 'q', arg: 'none', help: 'only the ids' },
+  { long: 'no-trunc', arg: 'none', help: 'do not shorten ids and commands' },
+  { long: 'format', arg: 'required', argName: '<table|json>', help: 'output format' },
+  HELP,
+];
+
+async function psCmd(argv: string[], deps: Deps): Promise<number> {
+  const o = parse('ps', argv, PS_OPTS, false);
+  if (o.has('help')) return deps.stdout.write(helpText(['hostscope ps [options]'], PS_OPTS)), EXIT_OK;
+  if (o.rest.length) throw new UsageError(`unexpected argument '${o.rest[0]}'`);
+  const fmt = o.last('format') ?? 'table';
+  if (fmt !== 'table' && fmt !== 'json') throw new UsageError(`unknown format '${fmt}' (table or json)`);
+  const s = store();
+  // exited `run -d --rm` containers go now
+  for (const r of psRows(s, true)) if (r.state === 'exited' && s.record(r.id)?.rm) await removeContainer(s, r.id, false).catch(() => undefined);
+  const rows = psRows(s, o.has('all'));
+  const full = o.has('no-trunc');
+  if (o.has('quiet')) {
+    for (const r of rows) deps.stdout.write(`${full ? r.id : r.id.slice(0, 12)}\n`);
+    return EXIT_OK;
+  }
+  if (fmt === 'json') {
+    for (const r of rows) deps.stdout.write(`${JSON.stringify({ ID: r.id, Names: r.name, Image: r.image, Command: r.command, CreatedAt: s.record(r.id)?.created, RunningFor: r.created, Status: r.status, State: r.state, Pid: r.pid ?? 0 })}\n`);
+    return EXIT_OK;
+  }
+  const cols = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NAMES'];
+  const table = rows.map((r) => {
+    const cmd = escapeControl(r.command);
+    return [full ? r.id : r.id.slice(0, 12), escapeControl(r.image), `"${full || cmd.length <= 20 ? cmd : `${cmd.slice(0, 19)}…`}"`, r.created, r.status, escapeControl(r.name)];
+  });
+  // docker's tabwriter: columns padded to the widest cell + 3 spaces
+  const w = cols.map((c, i) => Math.max(c.length, ...table.map((t) => t[i]!.length)));
+  const line = (cells: string[]) => `${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(w[i]! + 3))).join('')}\n`;
+  deps.stdout.write(line(cols));
+  for (const t of table) deps.stdout.write(line(t));
+  return EXIT_OK;
+}
+
+// ---------------------------------------------------------------- stop, kill, rm, wait, logs
+
+async function stopCmd(argv: string[], deps: Deps): Promise<number> {
+  const opts: OptionSpec[] = [{ long: 'time', short: 't', arg: 'required', argName: '<secs>', help: 'seconds to wait before SIGKILL (default 10)' }, HELP];
+  const o = parse('stop', argv, opts, false);
+  if (o.has('help')) return deps.stdout.write(helpText(['hostscope stop [-t SECS] CONTAINER...'], opts)), EXIT_OK;
+  const t = o.last('time') ?? '10';
+  if (!/^\d{1,6}$/.test(t)) throw new UsageError(`invalid value for --time: '${t}'`);
+  if (!o.rest.length) throw new UsageError('"stop" needs a container');
+  const s = store();
+  for (const ref of o.rest) {
+    const id = s.resolve(ref);
+    await stopContainer(s, id, Number(t));
+    deps.stdout.write(`${ref}\n`);
+  }
+  return EXIT_OK;
+}
+
+async function killCmd(argv: string[], deps: Deps): Promise<number> {
+  const opts: OptionSpec[] = [{ long: 'signal', short: 's', arg: 'required', argName: '<sig>', help: 'signal (default KILL)' }, HELP];
+  const o = parse('kill', argv, opts, false);
+  if (o.has('help')) return deps.stdout.write(helpText(['hostscope kill [-s SIG] CONTAINER...'], opts)), EXIT_OK;
+  const sig = parseSignal(o.last('signal') ?? 'KILL');
+  if (!o.rest.length) throw new UsageError('"kill" needs a container');
+  const s = store();
+  for (const ref of o.rest) {
+    killContainer(s, s.resolve(ref), sig);
+    deps.stdout.write(`${ref}\n`);
+  }
+  return EXIT_OK;
+}
+
+async function rmCmd(argv: string[], deps: Deps): Promise<number> {
+  const opts: OptionSpec[] = [{ long: 'force', short: 'f', arg: 'none', help: 'kill a running container first' }, HELP];
+  const o = parse('rm', argv, opts, false);
+  if (o.has('help')) return deps.stdout.write(helpText(['hostscope rm [-f] CONTAINER...'], opts)), EXIT_OK;
+  if (!o.rest.length) throw new UsageError('"rm" needs a container');
+  const s = store();
+  for (const ref of o.rest) {
+    await removeContainer(s, s.resolve(ref), o.has('force'));
+    deps.stdout.write(`${ref}\n`);
+  }
+  return EXIT_OK;
+}
+
+async function waitCmd(argv: string[], deps: Deps): Promise<number> {
+  const o = parse('wait', argv, [HELP], false);
+  if (o.has('help')) return deps.stdout.write('Usage:\n hostscope wait CONTAINER...\n\nBlock until the containers stop; print their exit codes.\n'), EXIT_OK;
+  if (!o.rest.length) throw new UsageError('"wait" needs a container');
+  const s = store();
+  for (const ref of o.rest) deps.stdout.write(`${(await waitExit(s, s.resolve(ref))).exitCode}\n`);
+  return EXIT_OK;
+}
+
+async function logsCmd(argv: string[], deps: Deps): Promise<number> {
+  const opts: OptionSpec[] = [
+    { long: 'follow', short: 'f', arg: 'none', help: 'keep printing until the container exits' },
+    { long: 'tail', short: 'n', arg: 'required', argName: '<n>', help: 'only the last N lines (all)' },
+    { long: 'timestamps', short: 't', arg: 'none', help: 'prefix each line with its RFC 3339 time' },
+    HELP,
+  ];
+  const o = parse('logs', argv, opts, false);
+  if (o.has('help')) return deps.stdout.write(helpText(['hostscope logs [options] CONTAINER'], opts)), EXIT_OK;
+  if (o.rest.length !== 1) throw new UsageError('"logs" needs exactly one container');
+  const tail = o.last('tail');
+  if (tail !== undefined && tail !== 'all' && !/^\d{1,9}$/.test(tail)) throw new UsageError(`invalid value for --tail: '${tail}'`);
+  const s = store();
+  const id = s.resolve(o.rest[0]!);
+  const dir = s.dir(id);
+  const out = (l: LogLine) => (l.stream === 'stdout' ? deps.stdout : deps.stderr).write(`${o.has('timestamps') ? `${l.time} ` : ''}${l.log}`);
+  let { lines, next } = readLogFrom(dir, 0);
+  if (tail !== undefined && tail !== 'all') lines = Number(tail) === 0 ? [] : lines.slice(-Number(tail));
+  lines.forEach(out);
+  if (!o.has('follow')) return EXIT_OK;
+  for (;;) {
+    const done = status(s, id).state !== 'running' && status(s, id).state !== 'created';
+    const r = readLogFrom(dir, next);
+    next = r.next;
+    r.lines.forEach(out);
+    if (done) return EXIT_OK;
+    await sleep(50);
+  }
+}
+
+async function inspectCmd(argv: string[], deps: Deps): Promise<number> {
+  const o = parse('inspect', argv, [HELP], false);
+  if (o.has('help')) return deps.stdout.write('Usage:\n hostscope inspect CONTAINER...\n\nThe container as JSON: what run was asked, its state and the generated config.json.\n'), EXIT_OK;
+  if (!o.rest.length) throw new UsageError('"inspect" needs a container');
+  const s = store();
+  const out = o.rest.map((ref) => {
+    const id = s.resolve(ref);
+    const rec = s.record(id)!;
+    const st = status(s, id);
+    let config: unknown;
+    try {
+      config = JSON.parse(fs.readFileSync(join(s.dir(id), 'config.json'), 'utf8'));
+    } catch {
+      config = null;
+    }
+    return {
+      Id: id,
+      Name: rec.name,
+      Image: rec.image,
+      Created: rec.created,
+      Path: rec.command[0],
+      Args: rec.command.slice(1),
+      State: {
+        Status: st.state,
+        Running: st.state === 'running',
+        Pid: st.state === 'running' ? st.pid : 0,
+        ExitCode: st.state === 'exited' ? st.exit.exitCode : 0,
+        FinishedAt: st.state === 'exited' ? st.exit.finishedAt : null,
+      },
+      Bundle: s.dir(id),
+      LogPath: join(s.dir(id), 'ctr.log'),
+      Config: config,
+    };
+  });
+  deps.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+  return EXIT_OK;
+}
+
+// ---------------------------------------------------------------- exec
+
+async function execCmd(argv: string[], deps: Deps): Promise<number> {
+  const opts: OptionSpec[] = [
+    { long: 'interactive', short: 'i', arg: 'none', help: 'keep stdin open' },
+    { long: 'tty', short: 't', arg: 'none', help: '(accepted; the command runs on this terminal)' },
+    { long: 'user', short: 'u', arg: 'required', argName: '<uid[:gid]>', help: 'user inside' },
+    { long: 'env', short: 'e', arg: 'required', argName: '<K=V>', help: 'set a variable' },
+    { long: 'workdir', short: 'w', arg: 'required', argName: '<dir>', help: 'working directory inside' },
+    HELP,
+  ];
+  const o = parse('exec', argv, opts, true);
+  if (o.has('help')) return deps.stdout.write(helpText(['hostscope exec [options] CONTAINER COMMAND [ARG...]'], opts)), EXIT_OK;
+  const [ref, ...cmd] = o.rest;
+  if (ref === undefined || cmd.length === 0) throw new UsageError('"exec" needs a container and a command');
+  const s = store();
+  const id = s.resolve(ref);
+  const st = status(s, id);
+  if (st.state !== 'running') throw new CliError(`container ${ref} is not running`);
+  // nsenter-ts joins every namespace of the init, its root and cwd; the cgroup join is the runtime's exec (not there yet)
+  const e = engine();
+  const nsenter = join(e.runtime[1]!, '../nsenter-ts.js');
+  const u = o.last('user');
+  const m = u === undefined ? undefined : /^(\d+)(?::(\d+))?$/.exec(u);
+  if (u !== undefined && !m) throw new UsageError(`invalid value for --user: '${u}' (UID[:GID])`);
+  const args = [nsenter, '-t', String(st.pid), '-a', ...(o.last('workdir') ? [`--wdns=${o.last('workdir')}`] : []), ...(m ? ['-S', m[1]!, '-G', m[2] ?? '0'] : [])];
+  const env: Record<string, string> = {};
+  try {
+    for (const kv of openSource().readProcText(`${st.pid}/environ`).split('\0')) {
+      const i = kv.indexOf('=');
+      if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
+    }
+  } catch {
+    /* the init's env unreadable: PATH only */
+  }
+  for (const kv of o.all('env')) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new UsageError(`invalid value for --env: '${kv}' (K=V)`);
+    env[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  env.PATH ??= '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+  const r = spawnSync(process.execPath, [...args, '--', ...cmd], { stdio: [o.has('interactive') ? 'inherit' : 'ignore', 'pipe', 'pipe'], env, maxBuffer: 64 * 1024 * 1024 });
+  if (r.stdout) deps.stdout.write(r.stdout.toString());
+  if (r.stderr) deps.stderr.write(r.stderr.toString());
+  return r.status ?? 128 + 9;
+}
+
+// ---------------------------------------------------------------- top, update, stats
+
+async function topCmd(argv: string[], deps: Deps): Promise<number> {
+  const o = parse('top', argv, [HELP], false);
+  if (o.has('help')) return deps.stdout.write("Usage:\n hostscope top CONTAINER\n\nThe container's processes with host pids, as docker top (ps -ef columns), read by our own model.\n"), EXIT_OK;
+  if (o.rest.length !== 1) throw new UsageError('"top" needs exactly one container');
+  const s = store();
+  const id = s.resolve(o.rest[0]!);
+  if (status(s, id).state !== 'running') throw new CliError(`container ${o.rest[0]} is not running`);
+  const src = openSource();
+  const rows = topRows(src, id);
+  if (!rows) throw new CliError(`container ${o.rest[0]}: no processes found`);
+  deps.stdout.write(renderTop(rows, readClock(src), passwdNames(src)));
+  return EXIT_OK;
+}
+
+const UPDATE_OPTS: OptionSpec[] = [
+  { long: 'memory', short: 'm', arg: 'required', argName: '<size>', help: 'memory limit (b, k, m, g)' },
+  { long: 'memory-swap', arg: 'required', argName: '<size>', help: 'memory plus swap limit (-1: unlimited)' },
+  { long: 'pids-limit', arg: 'required', argName: '<n>', help: 'process limit (-1: unlimited)' },
+  { long: 'cpus', arg: 'required', argName: '<n>', help: 'CPUs (a decimal)' },
+  { long: 'cpu-shares', short: 'c', arg: 'required', argName: '<n>', help: 'CPU weight (2..262144)' },
+  HELP,
+];
+
+async function updateCmd(argv: string[], deps: Deps): Promise<number> {
+  const o = parse('update', argv, UPDATE_OPTS, false);
+  if (o.has('help')) return deps.stdout.write(helpText(['hostscope update [options] CONTAINER...'], UPDATE_OPTS)), EXIT_OK;
+  if (!o.rest.length) throw new UsageError('"update" needs a container');
+  const s = store();
+  const f = {
+    ...(o.last('memory') !== undefined ? { memory: o.last('memory')! } : {}),
+    ...(o.last('memory-swap') !== undefined ? { memorySwap: o.last('memory-swap')! } : {}),
+    ...(o.last('pids-limit') !== undefined ? { pidsLimit: o.last('pids-limit')! } : {}),
+    ...(o.last('cpus') !== undefined ? { cpus: o.last('cpus')! } : {}),
+    ...(o.last('cpu-shares') !== undefined ? { cpuShares: o.last('cpu-shares')! } : {}),
+  };
+  for (const ref of o.rest) {
+    updateContainer(s, s.resolve(ref), f);
+    deps.stdout.write(`${ref}\n`);
+  }
+  return EXIT_OK;
+}
+
+/** docker's units.BytesSize: binary, 4 significant digits (`1.5MiB`, `64MiB`) */
+export function bytesSize(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${Number(v.toPrecision(4))}${units[i]}`;
+}
+
+async function statsCmd(argv: string[], deps: Deps): Promise<number> {
+  const opts: OptionSpec[] = [{ long: 'no-stream', arg: 'none', help: 'one sample, then exit' }, { long: 'all', short: 'a', arg: 'none', help: '(accepted: only running containers have stats)' }, HELP];
+  const o = parse('stats', argv, opts, false);
+  if (o.has('help')) return deps.stdout.write(helpText(['hostscope stats [--no-stream] [CONTAINER...]'], opts)), EXIT_OK;
+  const s = store();
+  const ids = o.rest.length ? o.rest.map((r) => s.resolve(r)) : psRows(s, false).map((r) => r.id);
+  const hostMem = Number(/^MemTotal:\s+(\d+) kB/m.exec(openSource().readProcText('meminfo'))?.[1] ?? 0) * 1024;
+  const ncpu = Math.max(1, (await import('node:os')).availableParallelism());
+  const sample = () => new Map(ids.map((id) => [id, readStats(s, id)] as const));
+  for (;;) {
+    const a = sample();
+    const t0 = process.hrtime.bigint();
+    await sleep(1000);
+    const b = sample();
+    const dt = Number(process.hrtime.bigint() - t0);
+    const head = ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'PIDS'];
+    const rows = ids.map((id) => {
+      const x = a.get(id)!;
+      const y = b.get(id)!;
+      const cpu = x.cpuNs !== undefined && y.cpuNs !== undefined ? `${(((y.cpuNs - x.cpuNs) / dt) * 100).toFixed(2)}%` : '--';
+      const lim = y.memLimit !== undefined && y.memLimit < hostMem ? y.memLimit : hostMem;
+      const mem = y.memUsage !== undefined ? `${bytesSize(y.memUsage)} / ${bytesSize(lim)}` : '--';
+      const memPct = y.memUsage !== undefined && lim ? `${((y.memUsage / lim) * 100).toFixed(2)}%` : '--';
+      return [id.slice(0, 12), escapeControl(y.name), cpu, mem, memPct, y.pids !== undefined ? String(y.pids) : '--'];
+    });
+    void ncpu;
+    const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)) + 3);
+    const line = (c: string[]) => `${c.map((x, i) => (i === c.length - 1 ? x : x.padEnd(w[i]!))).join('')}\n`;
+    deps.stdout.write(line(head) + rows.map(line).join(''));
+    if (o.has('no-stream')) return EXIT_OK;
+  }
+}
+
+export const CONTAINER_COMMANDS: Record<string, { describe: string; main: Main }> = {
+  run: { describe: 'run a command in a new container (docker run on runc-ts, one native monitor each)', main: wrap('run', runCmd) },
+  ps: { describe: 'list containers made by hostscope run', main: wrap('ps', psCmd) },
+  stop: { describe: 'stop containers (SIGTERM, then SIGKILL)', main: wrap('stop', stopCmd) },
+  kill: { describe: 'send a signal to containers', main: wrap('kill', killCmd) },
+  rm: { describe: 'remove containers', main: wrap('rm', rmCmd) },
+  logs: { describe: "print a container's output", main: wrap('logs', logsCmd) },
+  wait: { describe: 'wait for containers to exit, print their exit codes', main: wrap('wait', waitCmd) },
+  inspect: { describe: "a container's record, state and generated config.json", main: wrap('inspect', inspectCmd) },
+  exec: { describe: 'run a command inside a running container', main: wrap('exec', execCmd) },
+  top: { describe: "a container's processes with host pids (docker top)", main: wrap('top', topCmd) },
+  update: { describe: "change a running container's limits", main: wrap('update', updateCmd) },
+  stats: { describe: 'CPU, memory and pids of running containers (docker stats)', main: wrap('stats', statsCmd) },
+};

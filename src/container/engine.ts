@@ -1,0 +1,427 @@
+/**
+ * The orchestration behind `hostscope run/ps/stop/kill/rm/logs/wait`: the store, the generated
+ * bundle, the per-container monitor (build/Release/hostscope-monitor) running the runtime.
+ *
+ * The runtime is `runc-ts run --pid-file` in the foreground, as the monitor's child: `runc-ts
+ * create`/`start` are not there yet. The monitor is the container's subreaper either way.
+ */
+import * as fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { buildRunConfig, parseCpus, parseSize, type ConfigContext, type RunFlags, RunConfigError } from './config.js';
+import { CgroupManager, isCgroupError, type CgroupResources } from '../cgroup/manager.js';
+import { NodeCgroupFs } from '../cgroup/fs.js';
+import { readCgroupLayout } from '../inspect/host.js';
+import { openSource, type ProcSource } from '../source/source.js';
+import { Store, StoreError, newId, type ContainerRecord, type ExitRecord, humanDuration } from './store.js';
+import { packageRoot } from '../util/package-root.js';
+import { CAPABILITIES } from '../parse/capabilities.js';
+
+export class ContainerError extends Error {}
+
+export interface EngineOptions {
+  store: Store;
+  /** [node, runc-ts.js] or a runc-compatible binary */
+  runtime: string[];
+  /** runc-ts --root (default: its own) */
+  runtimeRoot?: string;
+  monitor: string;
+}
+
+export function defaultEngine(storeRoot?: string): EngineOptions {
+  const root = packageRoot(import.meta.dirname);
+  if (!root) throw new ContainerError('cannot find the hostscope package (for the monitor and runc-ts)');
+  const monitor = join(root, 'build/Release/hostscope-monitor');
+  const runcTs = join(root, 'dist/bin/runc-ts.js');
+  if (!fs.existsSync(monitor)) throw new ContainerError(`the monitor is not built (${monitor}): run 'npm run build:native'`);
+  if (!fs.existsSync(runcTs)) throw new ContainerError(`runc-ts is not built (${runcTs}): run 'npm run build'`);
+  return { store: new Store(storeRoot), runtime: [process.execPath, runcTs], monitor };
+}
+
+// ---------------------------------------------------------------- processes
+
+/** /proc/<pid>/stat's state letter, or undefined when gone */
+let procSrc: ProcSource | undefined;
+const proc = (): ProcSource => (procSrc ??= openSource());
+
+function procState(pid: number): string | undefined {
+  try {
+    const t = proc().readProcText(`${pid}/stat`);
+    return t.slice(t.lastIndexOf(')') + 2, t.lastIndexOf(')') + 3);
+  } catch {
+    return undefined;
+  }
+}
+
+/** the pid is alive and in the container's cgroup (pid reuse: a recycled pid is elsewhere) */
+export function isContainerPid(pid: number, id: string): boolean {
+  const st = procState(pid);
+  if (st === undefined || st === 'Z' || st === 'X') return false;
+  try {
+    return proc().readProcText(`${pid}/cgroup`).includes(`/hostscope/${id}`);
+  } catch {
+    return false;
+  }
+}
+
+function monitorAlive(store: Store, id: string): boolean {
+  const p = store.pidFile(id, 'monitor.pid');
+  if (p === undefined) return false;
+  const st = procState(p);
+  if (st === undefined || st === 'Z') return false;
+  try {
+    return proc().readProcText(`${p}/cmdline`).includes(id);
+  } catch {
+    return false;
+  }
+}
+
+export type Status = { state: 'running'; pid: number } | { state: 'exited'; exit: ExitRecord } | { state: 'created' } | { state: 'dead' };
+
+export function status(store: Store, id: string): Status {
+  const exit = store.exit(id);
+  if (exit) return { state: 'exited', exit };
+  const pid = store.pidFile(id, 'init.pid');
+  if (pid !== undefined && isContainerPid(pid, id)) return { state: 'running', pid };
+  if (monitorAlive(store, id)) return { state: 'created' };
+  return { state: 'dead' };
+}
+
+// ---------------------------------------------------------------- rootfs
+
+/** a minimal busybox rootfs (the host's static busybox, applet links, passwd/group) */
+export function makeBusyboxRootfs(dir: string): void {
+  const bb = ['/bin/busybox', '/usr/bin/busybox'].find((p) => fs.existsSync(p));
+  if (!bb) throw new ContainerError('busybox is not installed on this host (apt-get install busybox-static)');
+  const r = spawnSync(bb, ['--list'], { encoding: 'utf8' });
+  const applets = (r.stdout ?? '').split('\n').filter((a) => /^[a-z0-9_.[-]+$/.test(a) && a !== 'busybox');
+  for (const d of ['bin', 'dev', 'proc', 'sys', 'etc', 'tmp', 'root', 'var/log', 'run']) fs.mkdirSync(join(dir, d), { recursive: true, mode: 0o755 });
+  fs.chmodSync(join(dir, 'tmp'), 0o1777);
+  fs.copyFileSync(bb, join(dir, 'bin/busybox'));
+  fs.chmodSync(join(dir, 'bin/busybox'), 0o755);
+  for (const a of applets) fs.symlinkSync('busybox', join(dir, 'bin', a));
+  fs.writeFileSync(join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n');
+  fs.writeFileSync(join(dir, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
+}
+
+// ---------------------------------------------------------------- run
+
+export interface RunRequest {
+  flags: Omit<RunFlags, 'name'> & { name?: string };
+  /** `--rootfs DIR`: used in place, not copied */
+  rootfs?: string;
+  detach: boolean;
+  rm: boolean;
+}
+
+function hostCaps(): string[] {
+  try {
+    const st = proc().readProcText('self/status');
+    const m = /^CapBnd:\s*([0-9a-f]+)/m.exec(st);
+    const mask = BigInt(`0x${m![1]}`);
+    return CAPABILITIES.filter((c) => (mask >> BigInt(c.bit)) & 1n).map((c) => c.name.toUpperCase());
+  } catch {
+    return [];
+  }
+}
+
+function initPidOf(store: Store) {
+  return (ref: string): number | undefined => {
+    try {
+      const s = status(store, store.resolve(ref));
+      return s.state === 'running' ? s.pid : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+/** start a container; resolves once its init runs (or it failed): its id */
+export async function startContainer(e: EngineOptions, req: RunRequest): Promise<string> {
+  const { store } = e;
+  const id = newId();
+  const name = req.flags.name ?? `hs_${id.slice(0, 12)}`;
+  const flags: RunFlags = { ...req.flags, name };
+  const ctx: ConfigContext = { id, hostCaps: hostCaps(), hostEnv: process.env, initPidOf: initPidOf(store) };
+  // the config first: a bad option leaves nothing behind
+  const config = buildRunConfig(flags, ctx);
+  store.reserveName(name, id);
+  let dir: string | undefined;
+  try {
+    const rec: ContainerRecord = { id, name, image: flags.image, command: (config.process as { args: string[] }).args, created: new Date().toISOString(), ownRootfs: !req.rootfs, rm: req.rm };
+    dir = store.create(rec);
+    if (req.rootfs) {
+      if (!fs.statSync(req.rootfs, { throwIfNoEntry: false })?.isDirectory()) throw new ContainerError(`--rootfs ${req.rootfs}: not a directory`);
+      config.root = { path: fs.realpathSync(req.rootfs), readonly: Boolean(flags.readOnly) };
+    } else makeBusyboxRootfs(join(dir, 'rootfs'));
+    fs.writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, '\t'), { mode: 0o600 });
+    const rt = [...e.runtime, ...(e.runtimeRoot ? ['--root', e.runtimeRoot] : []), 'run', '--bundle', dir, '--pid-file', join(dir, 'init.pid'), id];
+    const m = spawnSync(e.monitor, [dir, '--', ...rt], { stdio: 'ignore' });
+    if (m.status !== 0) throw new ContainerError(`the monitor did not start (status ${m.status ?? m.signal})`);
+    // until the init runs or the runtime gave up
+    for (;;) {
+      const s = status(store, id);
+      if (s.state === 'running') return id;
+      if (s.state === 'exited') {
+        if (store.pidFile(id, 'init.pid') !== undefined) return id; // ran and already ended
+        const why = runtimeError(dir);
+        throw new ContainerError(why ?? `the container did not start (exit ${s.exit.exitCode})`);
+      }
+      if (s.state === 'dead' && store.pidFile(id, 'monitor.pid') !== undefined) throw new ContainerError('the monitor died before the container started');
+      await sleep(10);
+    }
+  } catch (err) {
+    if (dir) {
+      await waitExit(store, id, 10000).catch(() => undefined);
+      store.remove(id);
+    } else store.releaseName(name, id);
+    throw err;
+  }
+}
+
+/** the runtime's own last stderr line from the log (its one-line error) */
+function runtimeError(dir: string): string | undefined {
+  const lines = readLog(dir).filter((l) => l.stream === 'stderr');
+  const last = lines.at(-1)?.log.trimEnd();
+  return last ? last.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?') : undefined;
+}
+
+// ---------------------------------------------------------------- logs
+
+export interface LogLine {
+  log: string;
+  stream: 'stdout' | 'stderr';
+  time: string;
+}
+
+export function parseLog(text: string): LogLine[] {
+  const out: LogLine[] = [];
+  for (const l of text.split('\n')) {
+    if (!l) continue;
+    try {
+      const j = JSON.parse(l) as LogLine;
+      if (typeof j.log === 'string' && (j.stream === 'stdout' || j.stream === 'stderr')) out.push(j);
+    } catch {
+      /* a torn last line while the monitor writes */
+    }
+  }
+  return out;
+}
+
+const MAX_LOG = 64 * 1024 * 1024;
+export function readLog(dir: string, from = 0): LogLine[] {
+  try {
+    const fd = fs.openSync(join(dir, 'ctr.log'), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    try {
+      const size = Math.min(fs.fstatSync(fd).size - from, MAX_LOG);
+      if (size <= 0) return [];
+      const buf = Buffer.alloc(size);
+      const n = fs.readSync(fd, buf, 0, size, from);
+      const text = buf.subarray(0, n).toString('utf8');
+      return parseLog(text.slice(0, text.lastIndexOf('\n') + 1));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return [];
+  }
+}
+
+// ---------------------------------------------------------------- wait, stop, kill, rm
+
+export async function waitExit(store: Store, id: string, timeoutMs = Infinity): Promise<ExitRecord> {
+  const t0 = Date.now();
+  for (;;) {
+    const s = status(store, id);
+    if (s.state === 'exited') return s.exit;
+    if (s.state === 'dead') throw new ContainerError(`container ${id.slice(0, 12)}: its monitor is gone and left no exit status`);
+    if (Date.now() - t0 > timeoutMs) throw new ContainerError(`container ${id.slice(0, 12)} did not exit in time`);
+    await sleep(25);
+  }
+}
+
+const SIGNALS: Record<string, number> = { HUP: 1, INT: 2, QUIT: 3, KILL: 9, USR1: 10, USR2: 12, TERM: 15, CONT: 18, STOP: 19 };
+
+export function parseSignal(s: string): number {
+  const u = s.toUpperCase().replace(/^SIG/, '');
+  if (/^\d+$/.test(u) && Number(u) >= 1 && Number(u) <= 64) return Number(u);
+  if (SIGNALS[u] !== undefined) return SIGNALS[u]!;
+  throw new ContainerError(`invalid signal: ${s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')}`);
+}
+
+export function killContainer(store: Store, id: string, sig: number): void {
+  const s = status(store, id);
+  if (s.state !== 'running') throw new ContainerError(`container ${id.slice(0, 12)} is not running`);
+  process.kill(s.pid, sig);
+}
+
+/** SIGTERM, then SIGKILL after `seconds` */
+export async function stopContainer(store: Store, id: string, seconds: number): Promise<ExitRecord | undefined> {
+  const s = status(store, id);
+  if (s.state !== 'running') return store.exit(id);
+  try {
+    process.kill(s.pid, 15);
+  } catch {
+    /* gone meanwhile */
+  }
+  try {
+    return await waitExit(store, id, seconds * 1000);
+  } catch {
+    const s2 = status(store, id);
+    if (s2.state === 'running') process.kill(s2.pid, 9);
+    return await waitExit(store, id, 30000);
+  }
+}
+
+export async function removeContainer(store: Store, id: string, force: boolean): Promise<void> {
+  const s = status(store, id);
+  if (s.state === 'running' || s.state === 'created') {
+    if (!force) throw new ContainerError(`cannot remove container ${store.record(id)?.name ?? id.slice(0, 12)}: it is running: stop it first or use rm -f`);
+    if (s.state === 'running') process.kill(s.pid, 9);
+    await waitExit(store, id, 30000);
+  }
+  // the runtime removes its cgroup when it exits; a leftover (a killed runtime) goes here
+  const manager = new CgroupManager({ fs: new NodeCgroupFs(), layout: readCgroupLayout(proc()), cgroupsPath: `/hostscope/${id}` });
+  if (manager.exists()) await manager.destroy();
+  store.remove(id);
+}
+
+
+// ---------------------------------------------------------------- ps
+
+export interface PsRow {
+  id: string;
+  name: string;
+  image: string;
+  command: string;
+  created: string;
+  status: string;
+  state: Status['state'];
+  pid?: number;
+  exitCode?: number;
+}
+
+export function psRows(store: Store, all: boolean, now = Date.now()): PsRow[] {
+  const rows: (PsRow & { createdMs: number })[] = [];
+  for (const id of store.ids()) {
+    const rec = store.record(id);
+    if (!rec) continue;
+    const s = status(store, id);
+    if (!all && s.state !== 'running') continue;
+    const created = Date.parse(rec.created);
+    let st: string;
+    if (s.state === 'running') {
+      let started = created;
+      try {
+        started = fs.statSync(join(store.dir(id), 'init.pid')).mtimeMs;
+      } catch {
+        /* created time then */
+      }
+      st = `Up ${humanDuration(now - started)}`;
+    } else if (s.state === 'exited') st = `Exited (${s.exit.exitCode}) ${humanDuration(now - Date.parse(s.exit.finishedAt))} ago`;
+    else if (s.state === 'created') st = 'Created';
+    else st = 'Dead';
+    rows.push({
+      id,
+      name: rec.name,
+      image: rec.image,
+      command: rec.command.join(' '),
+      created: `${humanDuration(now - created)} ago`,
+      status: st,
+      state: s.state,
+      createdMs: created,
+      ...(s.state === 'running' ? { pid: s.pid } : {}),
+      ...(s.state === 'exited' ? { exitCode: s.exit.exitCode } : {}),
+    });
+  }
+  // newest first, as docker ps
+  return rows.sort((a, b) => b.createdMs - a.createdMs).map(({ createdMs: _c, ...r }) => r);
+}
+
+export { RunConfigError, StoreError };
+
+// ---------------------------------------------------------------- update
+
+export interface UpdateFlags {
+  memory?: string;
+  memorySwap?: string;
+  pidsLimit?: string;
+  cpus?: string;
+  cpuShares?: string;
+}
+
+/** docker update: the limits parsed as run parses them, written through the cgroup manager, kept in config.json */
+export function updateContainer(store: Store, id: string, f: UpdateFlags, src: ProcSource = proc()): CgroupResources {
+  const s = status(store, id);
+  if (s.state !== 'running') throw new ContainerError(`container ${id.slice(0, 12)} is not running`);
+  const r: CgroupResources = {};
+  if (f.memory !== undefined || f.memorySwap !== undefined) {
+    r.memory = {};
+    if (f.memory !== undefined) {
+      const v = parseSize(f.memory, '--memory');
+      if (v < 6 * 1024 * 1024) throw new RunConfigError(`invalid value for --memory: '${f.memory}' (the minimum is 6m, as docker)`);
+      r.memory.limit = v;
+    }
+    if (f.memorySwap !== undefined) r.memory.swap = f.memorySwap === '-1' ? -1 : parseSize(f.memorySwap, '--memory-swap');
+  }
+  if (f.pidsLimit !== undefined) {
+    if (!/^-?\d{1,8}$/.test(f.pidsLimit) || Number(f.pidsLimit) === 0 || Number(f.pidsLimit) < -1) throw new RunConfigError(`invalid value for --pids-limit: '${f.pidsLimit}' (-1 for unlimited, or at least 1)`);
+    r.pids = { limit: Number(f.pidsLimit) };
+  }
+  if (f.cpus !== undefined || f.cpuShares !== undefined) {
+    r.cpu = {};
+    if (f.cpus !== undefined) Object.assign(r.cpu, parseCpus(f.cpus));
+    if (f.cpuShares !== undefined) {
+      if (!/^\d{1,6}$/.test(f.cpuShares) || Number(f.cpuShares) < 2 || Number(f.cpuShares) > 262144) throw new RunConfigError(`invalid value for --cpu-shares: '${f.cpuShares}' (from 2 to 262144)`);
+      r.cpu.shares = Number(f.cpuShares);
+    }
+  }
+  if (!Object.keys(r).length) throw new ContainerError('nothing to update: give --memory, --memory-swap, --pids-limit, --cpus or --cpu-shares');
+  const manager = new CgroupManager({ fs: new NodeCgroupFs(), layout: readCgroupLayout(src), cgroupsPath: `/hostscope/${id}` });
+  try {
+    manager.apply(r);
+  } catch (e) {
+    if (isCgroupError(e)) throw new ContainerError((e as Error).message);
+    throw e;
+  }
+  // what inspect shows follows
+  const cfgPath = join(store.dir(id), 'config.json');
+  try {
+    const cfg = JSON.parse(fs.readFileSync(cfgPath, 'utf8')) as { linux: { resources: Record<string, Record<string, unknown>> } };
+    const res = cfg.linux.resources;
+    for (const [k, v] of Object.entries(r)) res[k] = { ...(res[k] ?? {}), ...(v as Record<string, unknown>) };
+    fs.writeFileSync(`${cfgPath}.tmp`, JSON.stringify(cfg, null, '\t'), { mode: 0o600 });
+    fs.renameSync(`${cfgPath}.tmp`, cfgPath);
+  } catch {
+    /* the limits are applied; the record is best effort */
+  }
+  return r;
+}
+
+// ---------------------------------------------------------------- stats
+
+export interface StatsRow {
+  id: string;
+  name: string;
+  /** ns of CPU used, for two samples' difference */
+  cpuNs?: number;
+  memUsage?: number;
+  memLimit?: number;
+  pids?: number;
+}
+
+export function readStats(store: Store, id: string, src: ProcSource = proc()): StatsRow {
+  const rec = store.record(id);
+  const manager = new CgroupManager({ fs: new NodeCgroupFs(), layout: readCgroupLayout(src), cgroupsPath: `/hostscope/${id}` });
+  const st = manager.stats(src);
+  const row: StatsRow = { id, name: rec?.name ?? id.slice(0, 12) };
+  // docker stats' MEM USAGE is the working set (usage minus inactive file), its LIMIT the cgroup's or the host's memory
+  if (st.memory) {
+    row.memUsage = st.memory.workingSetBytes;
+    if (st.memory.limitBytes !== null) row.memLimit = st.memory.limitBytes;
+  }
+  if (st.cpu) row.cpuNs = st.cpu.usageUsec * 1000;
+  if (st.pids) row.pids = st.pids.current;
+  return row;
+}

@@ -1,0 +1,284 @@
+/**
+ * What one scan found → metric families (pure: no I/O; src/exporter/read.ts does the reading).
+ *
+ * Two groups:
+ * - cAdvisor's names, types, units and labels (google/cadvisor lib/metrics/prometheus.go), so
+ *   dashboards written for cAdvisor work unchanged: one label set per cgroup
+ *   `{container, id, image, name, namespace, pod}` (id = the cgroup path; the others empty when
+ *   unknown), `cpu="total"` on container_cpu_usage_seconds_total, `interface` on the network series.
+ * - `hostscope_*`: what none of them exports (namespaces, capabilities, seccomp, no_new_privs,
+ *   uid maps, namespaces shared with the host) and the exporter's own cost and errors.
+ *
+ * Every string from the host goes through escapeControl first (a label value reaches terminals
+ * and dashboards): control bytes, bidi overrides and undecodable bytes arrive as `\xNN` text.
+ */
+import type { NsType } from '../parse/ns-link.js';
+import { capNames, formatMaskHex } from '../parse/capabilities.js';
+import { mapIdOut, type IdMapRange } from '../parse/proc-id-map.js';
+import type { NetDevCounters } from '../parse/proc-net-dev.js';
+import type { CgroupStats } from '../cgroup/stats.js';
+import type { Container } from '../model/containers.js';
+import type { NamespaceGroup } from '../model/namespaces.js';
+import { escapeControl } from '../render/escape.js';
+import { checkFamily, type MetricFamily, type MetricType, type Sample } from './format.js';
+
+/** One cgroup's figures: a container's cgroup, or (with --all-cgroups) any cgroup. */
+export interface CgroupSample {
+  /** the cgroup path (cAdvisor's `id`): `/system.slice/docker-….scope`, `/docker/<id>` */
+  id: string;
+  container: Container | undefined;
+  stats: CgroupStats;
+  /** memory.max_usage_in_bytes (v1) or memory.peak (v2), when the kernel has it */
+  maxUsageBytes: number | undefined;
+  /** processes and threads whose cgroup this is */
+  processes: number;
+  threads: number;
+}
+
+/** What the init process of a container shows (its status, uid_map), for the hostscope_* series. */
+export interface ContainerSecurity {
+  capEff: bigint | undefined;
+  capBnd: bigint | undefined;
+  /** 0 disabled, 1 strict, 2 filter */
+  seccomp: number | undefined;
+  noNewPrivs: boolean | undefined;
+  /** the init's uid_map as the host reads it */
+  uidMap: IdMapRange[] | undefined;
+  /** is the init's user namespace the host's */
+  userNsIsHost: boolean | undefined;
+}
+
+/** One scan, everything the families are made of. */
+export interface ExporterSample {
+  cgroups: CgroupSample[];
+  containers: Container[];
+  namespaces: NamespaceGroup[];
+  /** container key → the init's figures */
+  security: Map<string, ContainerSecurity>;
+  /** container key → its network namespace's interfaces (absent: it shares the host's, or unread) */
+  network: Map<string, NetDevCounters[]>;
+  processes: number;
+  /** processes that exited while they were read */
+  vanished: number;
+}
+
+/** The exporter's own figures, kept across scans by the server. */
+export interface ScrapeMeta {
+  /** wall time of the scan being served, seconds */
+  durationSeconds: number;
+  /** CPU time (user + system, every thread) the process spent during that scan, seconds */
+  cpuSeconds: number;
+  /** did that scan complete */
+  success: boolean;
+  /** scans started since the exporter started */
+  scansTotal: number;
+  /** errors since start, by stage (`scan` is a scan that failed whole; others are one file each) */
+  errorsTotal: ReadonlyMap<string, number>;
+}
+
+/** cAdvisor's network series skip these interface prefixes (lib/container/libcontainer/handler.go). */
+export const IGNORED_INTERFACE_PREFIXES = ['lo', 'veth', 'docker', 'nerdctl'];
+
+export function isIgnoredInterface(name: string): boolean {
+  const l = name.toLowerCase();
+  return IGNORED_INTERFACE_PREFIXES.some((p) => l.startsWith(p));
+}
+
+type Labels = (readonly [string, string])[];
+
+class Families {
+  private readonly byName = new Map<string, MetricFamily>();
+  add(name: string, type: MetricType, help: string, labels: Labels, value: number | undefined): void {
+    if (value === undefined || value === null || Number.isNaN(value)) return;
+    let f = this.byName.get(name);
+    if (!f) {
+      f = { name, type, help, samples: [] };
+      this.byName.set(name, f);
+    }
+    // label names in order, as client_golang writes them (cAdvisor's output)
+    const sorted = labels.length > 1 ? [...labels].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)) : labels;
+    f.samples.push({ labels: sorted, value } satisfies Sample);
+  }
+  /** declare a family so it is written (in this order) even before its first sample */
+  declare(name: string, type: MetricType, help: string): void {
+    if (!this.byName.has(name)) this.byName.set(name, { name, type, help, samples: [] });
+  }
+  list(): MetricFamily[] {
+    const out = [...this.byName.values()];
+    for (const f of out) checkFamily(f);
+    return out;
+  }
+}
+
+const h = (s: string): string => escapeControl(s);
+
+/** cAdvisor's label set: container, id, image, name, namespace, pod (sorted, as client_golang writes them). */
+export function cgroupLabels(c: CgroupSample): Labels {
+  const k = c.container;
+  return [
+    ['container', ''],
+    ['id', h(c.id)],
+    ['image', ''],
+    ['name', k ? h(k.name) : ''],
+    ['namespace', ''],
+    ['pod', ''],
+  ];
+}
+
+/**
+ * The labels of a container's own hostscope_* series: its cgroup, name and init pid (sandboxes
+ * made in one cgroup can share a name; the init pid tells them apart).
+ */
+function containerLabels(k: Container): Labels {
+  return [
+    ['id', h(k.cgroupPath ?? '')],
+    ['init_pid', String(k.initPid)],
+    ['name', h(k.name)],
+  ];
+}
+
+/** v2 cpu.weight → v1 shares, the inverse of runc's shares→weight conversion, as cAdvisor reports it. */
+export function weightToShares(weight: number): number {
+  return 2 + Math.floor(((weight - 1) * 262142) / 9999);
+}
+
+const usec = (v: number | undefined): number | undefined => (v === undefined ? undefined : v / 1e6);
+
+/** The families of one scan (sample undefined: the scan failed; only the exporter's own series). */
+export function buildFamilies(sample: ExporterSample | undefined, meta: ScrapeMeta): MetricFamily[] {
+  const f = new Families();
+  if (sample) {
+    for (const c of sample.cgroups) cadvisorSeries(f, c, sample);
+    hostscopeSeries(f, sample);
+  }
+  selfSeries(f, meta, sample);
+  return f.list();
+}
+
+function cadvisorSeries(f: Families, c: CgroupSample, sample: ExporterSample): void {
+  const l = cgroupLabels(c);
+  const { cpu, memory, pids } = c.stats;
+  if (cpu) {
+    f.add('container_cpu_usage_seconds', 'counter', 'Cumulative cpu time consumed in seconds.', [...l, ['cpu', 'total']], usec(cpu.usageUsec));
+    f.add('container_cpu_user_seconds', 'counter', 'Cumulative user cpu time consumed in seconds.', l, usec(cpu.userUsec));
+    f.add('container_cpu_system_seconds', 'counter', 'Cumulative system cpu time consumed in seconds.', l, usec(cpu.systemUsec));
+    f.add('container_cpu_cfs_periods', 'counter', 'Number of elapsed enforcement period intervals.', l, cpu.nrPeriods);
+    f.add('container_cpu_cfs_throttled_periods', 'counter', 'Number of throttled period intervals.', l, cpu.nrThrottled);
+    f.add('container_cpu_cfs_throttled_seconds', 'counter', 'Total time duration the container has been throttled.', l, usec(cpu.throttledUsec));
+    f.add('container_spec_cpu_period', 'gauge', 'CPU period of the container.', l, cpu.periodUsec);
+    if (cpu.quotaUsec !== null) f.add('container_spec_cpu_quota', 'gauge', 'CPU quota of the container.', l, cpu.quotaUsec);
+    f.add('container_spec_cpu_shares', 'gauge', 'CPU share of the container.', l, cpu.shares ?? (cpu.weight === undefined ? undefined : weightToShares(cpu.weight)));
+  }
+  if (memory) {
+    f.add('container_memory_usage_bytes', 'gauge', 'Current memory usage in bytes, including all memory regardless of when it was accessed', l, memory.usageBytes);
+    f.add('container_memory_working_set_bytes', 'gauge', 'Current working set in bytes.', l, memory.workingSetBytes);
+    f.add('container_memory_rss', 'gauge', 'Size of RSS in bytes.', l, memory.anonBytes);
+    f.add('container_memory_cache', 'gauge', 'Number of bytes of page cache memory.', l, memory.fileBytes);
+    f.add('container_memory_swap', 'gauge', 'Container swap usage in bytes.', l, memory.swapBytes);
+    f.add('container_memory_max_usage_bytes', 'gauge', 'Maximum memory usage recorded in bytes', l, c.maxUsageBytes);
+    // cAdvisor writes 0 for "unlimited"
+    f.add('container_spec_memory_limit_bytes', 'gauge', 'Memory limit for the container.', l, memory.limitBytes ?? 0);
+    // the kernel's own count (memory.events oom_kill / memory.oom_control oom_kill): survives a restart of the exporter
+    f.add('container_oom_events', 'counter', 'Count of out of memory events observed for the container', l, memory.oomKills);
+  }
+  const k = c.container;
+  const net = k ? sample.network.get(k.key) : undefined;
+  if (net) {
+    for (const d of net) {
+      if (isIgnoredInterface(d.interface)) continue;
+      const li: Labels = [...l, ['interface', h(d.interface)]];
+      f.add('container_network_receive_bytes', 'counter', 'Cumulative count of bytes received', li, d.rxBytes);
+      f.add('container_network_receive_packets', 'counter', 'Cumulative count of packets received', li, d.rxPackets);
+      f.add('container_network_receive_packets_dropped', 'counter', 'Cumulative count of packets dropped while receiving', li, d.rxDropped);
+      f.add('container_network_receive_errors', 'counter', 'Cumulative count of errors encountered while receiving', li, d.rxErrors);
+      f.add('container_network_transmit_bytes', 'counter', 'Cumulative count of bytes transmitted', li, d.txBytes);
+      f.add('container_network_transmit_packets', 'counter', 'Cumulative count of packets transmitted', li, d.txPackets);
+      f.add('container_network_transmit_packets_dropped', 'counter', 'Cumulative count of packets dropped while transmitting', li, d.txDropped);
+      f.add('container_network_transmit_errors', 'counter', 'Cumulative count of errors encountered while transmitting', li, d.txErrors);
+    }
+  }
+  f.add('container_processes', 'gauge', 'Number of processes running inside the container.', l, c.processes);
+  f.add('container_threads', 'gauge', 'Number of threads running inside the container', l, c.threads);
+  if (pids) f.add('container_threads_max', 'gauge', 'Maximum number of threads allowed inside the container, infinity if value is zero', l, pids.max ?? 0);
+}
+
+const SECCOMP_NAMES = ['disabled', 'strict', 'filter'];
+
+function hostscopeSeries(f: Families, s: ExporterSample): void {
+  // the names of the containers with processes in each namespace
+  const containerOf = new Map<number, Container>();
+  for (const k of s.containers) for (const pid of k.pids) containerOf.set(pid, k);
+  f.declare('hostscope_namespace', 'info', 'A namespace: its type, inode, whether it is the host\'s, and the containers with processes in it (comma-separated).');
+  f.declare('hostscope_namespace_processes', 'gauge', 'Processes in the namespace.');
+  for (const g of s.namespaces) {
+    const names = new Set<string>();
+    for (const pid of g.pids) {
+      const k = containerOf.get(pid);
+      if (k) names.add(k.name);
+    }
+    const base: Labels = [
+      ['inode', String(g.ns.inode)],
+      ['type', g.ns.type],
+    ];
+    f.add('hostscope_namespace', 'info', '', [['container', h([...names].sort().join(','))], ['host', g.isHost ? 'true' : 'false'], ...base], 1);
+    f.add('hostscope_namespace_processes', 'gauge', '', base, g.pids.length);
+  }
+  f.declare('hostscope_container', 'info', 'A container hostscope found: runtime, full id, init pid (pod is the kubernetes pod uid from the cgroup path).');
+  f.declare('hostscope_container_processes', 'gauge', 'Processes in the container.');
+  f.declare('hostscope_container_capabilities', 'info', "The container init's effective and bounding capability sets, as a hex mask and decoded names.");
+  f.declare('hostscope_container_capabilities_held', 'gauge', "Capabilities in the container init's effective and bounding sets.");
+  f.declare('hostscope_container_seccomp_mode', 'gauge', "The container init's seccomp mode: 0 disabled, 1 strict, 2 filter (the mode label names it).");
+  f.declare('hostscope_container_no_new_privs', 'gauge', "1 when the container init has no_new_privs set.");
+  f.declare('hostscope_container_user_namespace', 'info', "The container init's user namespace: its uid_map as the host reads it, and whether the container is rootless.");
+  f.declare('hostscope_container_rootless', 'gauge', '1 when the container has a user namespace of its own and its uid 0 is not the host\'s uid 0 (rootless).');
+  f.declare('hostscope_container_host_namespace', 'gauge', "1 for each namespace type in which the container init shares the host's namespace.");
+  f.declare('hostscope_containers_sharing_host_namespace', 'gauge', "Containers whose init shares the host's namespace of this type.");
+  const sharing = new Map<NsType, number>();
+  for (const k of s.containers) {
+    const l = containerLabels(k);
+    f.add('hostscope_container', 'info', '', [...l, ['container_id', h(k.id ?? '')], ['pod', h(k.pod ?? '')], ['runtime', k.runtime]], 1);
+    f.add('hostscope_container_processes', 'gauge', '', l, k.pids.length);
+    const sec = s.security.get(k.key);
+    if (sec) {
+      for (const [set, mask] of [['effective', sec.capEff], ['bounding', sec.capBnd]] as const) {
+        if (mask === undefined) continue;
+        const names = capNames(mask);
+        f.add('hostscope_container_capabilities', 'info', '', [...l, ['caps', names.join(',')], ['mask', `0x${formatMaskHex(mask)}`], ['set', set]], 1);
+        f.add('hostscope_container_capabilities_held', 'gauge', '', [...l, ['set', set]], names.length);
+      }
+      if (sec.seccomp !== undefined) f.add('hostscope_container_seccomp_mode', 'gauge', '', [...l, ['mode', SECCOMP_NAMES[sec.seccomp] ?? String(sec.seccomp)]], sec.seccomp);
+      if (sec.noNewPrivs !== undefined) f.add('hostscope_container_no_new_privs', 'gauge', '', l, sec.noNewPrivs ? 1 : 0);
+      if (sec.uidMap !== undefined && sec.userNsIsHost !== undefined) {
+        const rootless = isRootless(sec.uidMap, sec.userNsIsHost);
+        const map = sec.uidMap.map((r) => `${r.inside} ${r.outside} ${r.count}`).join(';');
+        f.add('hostscope_container_user_namespace', 'info', '', [...l, ['host_user_namespace', sec.userNsIsHost ? 'true' : 'false'], ['rootless', rootless ? 'true' : 'false'], ['uid_map', map]], 1);
+        f.add('hostscope_container_rootless', 'gauge', '', l, rootless ? 1 : 0);
+      }
+    }
+    for (const t of k.sharedWithHost) {
+      f.add('hostscope_container_host_namespace', 'gauge', '', [...l, ['type', t]], 1);
+      sharing.set(t, (sharing.get(t) ?? 0) + 1);
+    }
+  }
+  for (const [t, n] of [...sharing].sort((a, b) => (a[0] < b[0] ? -1 : 1))) f.add('hostscope_containers_sharing_host_namespace', 'gauge', '', [['type', t]], n);
+}
+
+/** Rootless: a user namespace of its own whose uid 0 is not the host's uid 0 (or is not mapped at all). */
+export function isRootless(uidMap: IdMapRange[], userNsIsHost: boolean): boolean {
+  if (userNsIsHost) return false;
+  return mapIdOut(uidMap, 0) !== 0;
+}
+
+function selfSeries(f: Families, m: ScrapeMeta, s: ExporterSample | undefined): void {
+  f.add('hostscope_scrape_duration_seconds', 'gauge', 'Wall time of the scan these figures come from, in seconds.', [], m.durationSeconds);
+  f.add('hostscope_scrape_cpu_seconds', 'gauge', "CPU time the exporter spent during that scan (every thread), in seconds.", [], m.cpuSeconds);
+  f.add('hostscope_scrape_success', 'gauge', '1 when the scan these figures come from completed.', [], m.success ? 1 : 0);
+  f.add('hostscope_scans', 'counter', 'Scans of the host since the exporter started (concurrent scrapes share one).', [], m.scansTotal);
+  f.declare('hostscope_scrape_errors', 'counter', 'Errors since the exporter started, by stage: scan (a scan that failed whole), cgroup, network, security (one file each).');
+  for (const stage of ['scan', 'cgroup', 'network', 'security']) f.add('hostscope_scrape_errors', 'counter', '', [['stage', stage]], m.errorsTotal.get(stage) ?? 0);
+  if (s) {
+    f.add('hostscope_processes', 'gauge', 'Processes the scan read.', [], s.processes);
+    f.add('hostscope_processes_vanished', 'gauge', 'Processes that exited while the scan read them.', [], s.vanished);
+    f.add('hostscope_containers', 'gauge', 'Containers the scan found.', [], s.containers.length);
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * One scan for the exporter: the host model from scanHost (native on the threadpool when live,
+ * the sliced TypeScript reader on dumps), then, per container, its cgroup's figures
+ * (readCgroupStats), its init's status and uid_map, and its network namespace's net/dev. Every
+ * read goes through the ProcSource (bounded, O_NONBLOCK: a slow or hostile file cannot hold the
+ * scan). The event loop gets a turn every few milliseconds, so /metrics and / keep answering
+ * during a scan. A file that fails is counted by stage, not thrown.
+ */
+import { performance } from 'node:perf_hooks';
+import type { ProcSource } from '../source/source.js';
+import { isProcError } from '../source/errors.js';
+import { parseProcNetDev, type NetDevCounters } from '../parse/proc-net-dev.js';
+import { parseSingleValue } from '../parse/cgroupfs-format.js';
+import type { CgroupMembership } from '../parse/proc-cgroup.js';
+import { readProcess } from '../proc/process.js';
+import { mainCgroupPath, type Container } from '../model/containers.js';
+import { nsKey, type ProcessInfo } from '../model/process.js';
+import { readCgroupStats, type CgroupStats } from '../cgroup/stats.js';
+import { cgroupSysRel, type CgroupHierarchy, type CgroupLayout } from '../cgroup/layout.js';
+import { readCgroupLayout, type HostModel } from '../inspect/host.js';
+import { scanHost, type ScanOptions } from '../inspect/scan.js';
+import type { CgroupSample, ContainerSecurity, ExporterSample } from './collect.js';
+
+export interface ReadOptions {
+  /** every cgroup of the host, not only those holding a container */
+  allCgroups?: boolean;
+  /** at most this many cgroups with --all-cgroups (a runaway tree cannot make a scrape unbounded) */
+  maxCgroups?: number;
+  /** passed to scanHost (path, sliceMs) */
+  scan?: Pick<ScanOptions, 'path' | 'sliceMs'>;
+}
+
+export interface ReadResult {
+  sample: ExporterSample;
+  /** files that failed this scan, by stage */
+  errors: Map<string, number>;
+}
+
+/** Hand the event loop a turn when a slice has run this long (ms). */
+const SLICE_MS = 8;
+
+class Yielder {
+  private start = performance.now();
+  async maybe(): Promise<void> {
+    if (performance.now() - this.start < SLICE_MS) return;
+    await new Promise<void>((r) => setImmediate(r));
+    this.start = performance.now();
+  }
+}
+
+/** Read the host once for the exporter. */
+export async function readExporterSample(src: ProcSource, opts: ReadOptions = {}): Promise<ReadResult> {
+  const model = await scanHost(src, { containers: true, excludeSelf: true, ...(opts.scan ?? {}) });
+  return sampleFromModel(src, model, opts);
+}
+
+/** The per-container reads, on a model already scanned. */
+export async function sampleFromModel(src: ProcSource, model: HostModel, opts: ReadOptions = {}): Promise<ReadResult> {
+  const errors = new Map<string, number>();
+  const fail = (stage: string): void => void errors.set(stage, (errors.get(stage) ?? 0) + 1);
+  const y = new Yielder();
+  const layout = readCgroupLayout(src);
+  const byPid = new Map(model.snapshot.processes.map((p) => [p.pid, p]));
+  const threadsOf = (pids: Iterable<number>): number => {
+    let n = 0;
+    for (const pid of pids) n += byPid.get(pid)?.stat?.numThreads ?? 0;
+    return n;
+  };
+
+  const cgroups: CgroupSample[] = [];
+  const seen = new Set<string>();
+  // one sample per cgroup (cAdvisor's unit): containers that share one (sandboxes made in the same
+  // cgroup) share its series; the name label then lists them all
+  const byCgroup = new Map<string, Container[]>();
+  for (const k of model.containers) {
+    if (k.cgroupPath === undefined || !byPid.get(k.initPid)?.cgroups) continue;
+    const l = byCgroup.get(k.cgroupPath);
+    if (l) l.push(k);
+    else byCgroup.set(k.cgroupPath, [k]);
+  }
+  for (const [path, ks] of byCgroup) {
+    await y.maybe();
+    const stats = readStats(src, layout, membershipsAt(src, layout, path), fail);
+    const pids = ks.flatMap((k) => k.pids);
+    const container = ks.length === 1 ? ks[0]! : { ...ks[0]!, name: [...new Set(ks.map((k) => k.name))].sort().join(',') };
+    cgroups.push({ id: path, container, stats, maxUsageBytes: readMaxUsage(src, stats), processes: pids.length, threads: threadsOf(pids) });
+    seen.add(path);
+  }
+  if (opts.allCgroups) {
+    // processes by the cgroup path people mean (the v2 one, else the most specific v1 one)
+    const members = new Map<string, number[]>();
+    for (const p of model.snapshot.processes) {
+      const path = mainCgroupPath(p);
+      if (path === undefined) continue;
+      const l = members.get(path);
+      if (l) l.push(p.pid);
+      else members.set(path, [p.pid]);
+    }
+    for (const path of walkCgroups(src, layout, opts.maxCgroups ?? 10_000, fail)) {
+      await y.maybe();
+      if (seen.has(path)) continue;
+      seen.add(path);
+      const stats = readStats(src, layout, membershipsAt(src, layout, path), fail);
+      const pids = members.get(path) ?? [];
+      cgroups.push({ id: path, container: undefined, stats, maxUsageBytes: readMaxUsage(src, stats), processes: pids.length, threads: threadsOf(pids) });
+    }
+  }
+
+  const security = new Map<string, ContainerSecurity>();
+  const network = new Map<string, NetDevCounters[]>();
+  const netByNs = new Map<string, NetDevCounters[] | undefined>();
+  for (const k of model.containers) {
+    await y.maybe();
+    const sec = readSecurity(src, k, fail);
+    if (sec) security.set(k.key, sec);
+    const net = k.namespaces.net;
+    if (!net || k.sharedWithHost.includes('net')) continue;
+    const key = nsKey(net);
+    if (!netByNs.has(key)) netByNs.set(key, readNetDev(src, k, byPid, fail));
+    const rows = netByNs.get(key);
+    if (rows) network.set(k.key, rows);
+  }
+
+  return {
+    sample: {
+      cgroups,
+      containers: model.containers,
+      namespaces: model.namespaces,
+      security,
+      network,
+      processes: model.snapshot.processes.length,
+      vanished: model.snapshot.vanished,
+    },
+    errors,
+  };
+}
+
+/** A cgroup path in a hierarchy, as the path under its mount (the hierarchy's root may be a subtree). */
+function inHierarchy(h: CgroupHierarchy, path: string): string {
+  return h.root === '/' ? path : `${h.root.replace(/\/$/, '')}${path === '/' ? '' : path}`;
+}
+
+/**
+ * The cgroup `path` in every hierarchy that has a directory of that name, as cAdvisor reads a
+ * cgroup: a controller whose hierarchy keeps the process elsewhere (cpuacct at `/` beside
+ * memory at `/x`, as on this project's VM) gives no figures for `/x` rather than the root's.
+ */
+function membershipsAt(src: ProcSource, layout: CgroupLayout, path: string): CgroupMembership[] {
+  const out: CgroupMembership[] = [];
+  for (const h of layout.hierarchies) {
+    const p = inHierarchy(h, path);
+    const rel = cgroupSysRel(h, p);
+    if (rel === undefined || !src.sysExists(rel)) continue;
+    out.push({ hierarchyId: h.version === 2 ? 0 : 1, controllers: h.controllers, path: p });
+  }
+  return out;
+}
+
+/** A failed read that means something went wrong (not "the process exited", not "the kernel lacks it"). */
+function counts(e: unknown): boolean {
+  if (!isProcError(e)) throw e;
+  return e.code !== 'PROCESS_GONE' && e.code !== 'NOT_FOUND';
+}
+
+function readStats(src: ProcSource, layout: CgroupLayout, memberships: CgroupMembership[], fail: (stage: string) => void): CgroupStats {
+  try {
+    const stats = readCgroupStats(src, layout, memberships);
+    for (const code of Object.values(stats.errors)) if (code && code !== 'PROCESS_GONE') fail('cgroup');
+    return stats;
+  } catch (e) {
+    if (counts(e)) fail('cgroup');
+    return { errors: {} };
+  }
+}
+
+/** memory.max_usage_in_bytes (v1) or memory.peak (v2, kernel 5.19+) of the memory cgroup the stats came from. */
+function readMaxUsage(src: ProcSource, stats: CgroupStats): number | undefined {
+  const m = stats.memory;
+  if (!m || !m.dir.startsWith('/sys/')) return undefined;
+  const file = m.version === 1 ? 'memory.max_usage_in_bytes' : 'memory.peak';
+  try {
+    return parseSingleValue(src.readSysText(`${m.dir.slice('/sys/'.length)}/${file}`), `${m.dir}/${file}`) ?? undefined;
+  } catch (e) {
+    if (!isProcError(e)) throw e;
+    return undefined;
+  }
+}
+
+function readSecurity(src: ProcSource, k: Container, fail: (stage: string) => void): ContainerSecurity | undefined {
+  const p = readProcess(src, k.initPid, ['status', 'uid_map']);
+  if (!p) return undefined;
+  for (const [file, code] of Object.entries(p.errors)) if (code !== 'PROCESS_GONE' && code !== 'NOT_FOUND' && (file === 'status' || file === 'uid_map')) fail('security');
+  const st = p.status;
+  const userNs = k.namespaces.user;
+  return {
+    capEff: st?.capEff,
+    capBnd: st?.capBnd,
+    seccomp: st?.seccomp,
+    noNewPrivs: st?.noNewPrivs,
+    uidMap: p.uidMap,
+    userNsIsHost: userNs ? k.sharedWithHost.includes('user') : undefined,
+  };
+}
+
+/** net/dev of the container's network namespace, read through its init (then any member still there). */
+function readNetDev(src: ProcSource, k: Container, byPid: Map<number, ProcessInfo>, fail: (stage: string) => void): NetDevCounters[] | undefined {
+  const want = k.namespaces.net!;
+  const candidates = [k.initPid, ...k.pids.filter((p) => p !== k.initPid)].slice(0, 4);
+  for (const pid of candidates) {
+    const ns = byPid.get(pid)?.ns?.net;
+    if (!ns || ns.inode !== want.inode) continue;
+    try {
+      return parseProcNetDev(src.readProcText(`${pid}/net/dev`), `${src.procRoot}/${pid}/net/dev`);
+    } catch (e) {
+      if (counts(e)) {
+        fail('network');
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Every cgroup directory of the primary hierarchy (v2 when the host runs it, else the v1 memory
+ * hierarchy, else the first v1 one), as cgroup paths, breadth first, at most `max`.
+ */
+function walkCgroups(src: ProcSource, layout: CgroupLayout, max: number, fail: (stage: string) => void): string[] {
+  const primary: CgroupHierarchy | undefined =
+    (layout.mode === 'v2' ? layout.hierarchies.find((h) => h.version === 2) : undefined) ??
+    layout.hierarchies.find((h) => h.version === 1 && h.controllers.includes('memory')) ??
+    layout.hierarchies.find((h) => h.version === 1) ??
+    layout.hierarchies[0];
+  if (!primary) return [];
+  const out: string[] = [];
+  const queue = ['/'];
+  while (queue.length > 0 && out.length < max) {
+    const path = queue.shift()!;
+    const rel = cgroupSysRel(primary, inHierarchy(primary, path));
+    if (rel === undefined) continue;
+    out.push(path);
+    let entries;
+    try {
+      entries = src.listSys(rel);
+    } catch (e) {
+      if (counts(e)) fail('cgroup');
+      continue;
+    }
+    for (const d of entries.filter((e) => e.isDir).map((e) => e.name).sort()) queue.push(path === '/' ? `/${d}` : `${path}/${d}`);
+  }
+  return out;
+}

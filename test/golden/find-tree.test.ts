@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { GOLDEN_DIR, HOSTS_DIR, captureDeps, rootArgs } from '../helpers/fixtures.js';
+import { cinfMain } from '../../cli/cinf.js';
+
+/** Issue 10: the seed's pgrep, pstree and "docker inspect" steps as cinf --find, --tree, --container. */
+function golden(name: string, actual: string): void {
+  const file = join(GOLDEN_DIR, name);
+  const text = actual.split(HOSTS_DIR).join('<HOSTS>');
+  if (process.env.UPDATE_GOLDEN === '1') {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  }
+  if (!existsSync(file)) throw new Error(`no golden file ${name}: run UPDATE_GOLDEN=1 npx vitest run test/golden and review the diff`);
+  expect(text).toBe(readFileSync(file, 'utf8'));
+}
+
+async function cinf(host: string, argv: string[]) {
+  const deps = captureDeps();
+  const code = await cinfMain([...rootArgs(host), ...argv], deps);
+  return { code, out: deps.out(), err: deps.err() };
+}
+
+describe('golden: --find, --tree, --container on the seed and the runtimes host', () => {
+  it.each([
+    ['v1-docker-seed', 'find-redis', ['--find', 'redis']],
+    ['v1-docker-seed', 'container-db-tree', ['--container', 'db', '--tree']],
+    ['v1-docker-seed', 'pid-25533-tree', ['--pid', '25533', '--tree']],
+    ['v1-docker-seed', 'container-db', ['--container', 'db']],
+    ['v2-runtimes-names', 'find-nginx', ['--find', 'nginx']],
+    ['v2-runtimes-names', 'container-nginx-tree', ['--container', 'nginx', '--tree']],
+    ['v2-runtimes-names', 'container-redis-tree-json', ['--container', 'redis', '--tree', '--json']],
+  ])('%s %s', async (host, name, argv) => {
+    const r = await cinf(host, argv);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    golden(`${host}/cinf-${name}.txt`, r.out);
+  });
+});
+
+describe('cinf --find', () => {
+  it('matches the name or the command line; -x the whole of either', async () => {
+    expect((await cinf('v1-docker-seed', ['--find', 'moby', '-q'])).out).toBe('20890\n25514\n'); // in the command line only
+    expect((await cinf('v1-docker-seed', ['--find', 'redis', '-x', '-q'])).code).toBe(1); // neither is exactly "redis"
+    expect((await cinf('v1-docker-seed', ['--find', 'redis-server', '-x', '-q'])).out).toBe('20892\n'); // comm exactly
+  });
+  it('--container and --ns filter; -q prints pids only and exits 1 when none match (pgrep)', async () => {
+    expect((await cinf('v2-runtimes-names', ['--find', 'nginx', '--container', 'proxy', '-q'])).out).toBe('3310\n');
+    expect((await cinf('v2-runtimes-names', ['--find', '.', '--ns', 'net:4026532702', '-q'])).out).toBe('3010\n3020\n'); // the pod's shared net
+    expect(await cinf('v2-runtimes-names', ['--find', 'no-such-thing', '-q'])).toMatchObject({ code: 1, out: '', err: '' });
+  });
+  it('an invalid regex, a bad --ns, an unknown container: one line, exit 1', async () => {
+    const bad = await cinf('v1-docker-seed', ['--find', '(']);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/^cinf: invalid regular expression '\(': .*\n$/);
+    expect(bad.err.split('\n').length).toBe(2);
+    expect(await cinf('v1-docker-seed', ['--find', 'x', '--ns', 'bogus'])).toMatchObject({ code: 1, err: "cinf: invalid --ns argument: 'bogus' (want TYPE:INODE, e.g. net:4026532160)\n" });
+    expect((await cinf('v1-docker-seed', ['--find', 'x', '--container', 'nope'])).err).toBe("cinf: no container 'nope' (cinf -o +CONTAINER lists them)\n");
+    expect((await cinf('v1-docker-seed', ['-q'])).err).toMatch(/--quiet needs --find/);
+  });
+  it('a hostile regex source is escaped in the error', async () => {
+    const r = await cinf('v1-docker-seed', ['--find', '\u001b[31m(']);
+    expect(r.err).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+  });
+  it('--pid P --tree of a host process: it is in no container', async () => {
+    expect(await cinf('v1-docker-seed', ['--pid', '1', '--tree'])).toMatchObject({ code: 1, err: "cinf: pid 1 is in no container (its namespaces are the host's)\n" });
+  });
+});
