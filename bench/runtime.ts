@@ -7,7 +7,9 @@
  * - `create ID; start ID; delete ID` (three commands, summed): the same runtimes;
  * - `node -e 0`: Node's own start-up, what runc-ts cannot avoid.
  * The timer is a python3 subreaper: the inits of `create` are orphaned to it and reaped after
- * each sample. Ratios are against runc. Needs root and /bin/busybox. Removes what it made; if crun
+ * each sample. Ratios are against runc. crun 1.8.1 (Debian 12) refuses this VM's hybrid cgroup
+ * layout ("cgroups in hybrid mode not supported, drop all controllers from cgroupv2"): its rows
+ * then show every run failed (the `failed` column) and their times are of that failure. Needs root and /bin/busybox. Removes what it made; if crun
  * ran, checks the host's /dev/null (crun 1.8.1 chowns it with a user namespace; none is used here).
  */
 import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';

@@ -115,7 +115,8 @@ export function parseSignal(raw: string): number {
 export async function killContainer(c: Ctx, id: string, sig: number, all: boolean): Promise<void> {
   const s = c.store.load(id);
   const status = statusOf(c, s);
-  if (status === 'stopped') throw new RuntimeError('container not running');
+  // pid 0 (a create that died before its init existed): never process.kill(0), which is our own process group
+  if (status === 'stopped' || s.pid <= 0) throw new RuntimeError('container not running');
   if (all) {
     await managerOf(c, s).killAll(sig);
     return;
@@ -164,6 +165,7 @@ export async function deleteContainer(c: Ctx, id: string, force: boolean): Promi
     if (status === 'stopped') return destroy(c, s);
     if (status !== 'created' && !force) throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
     const m = managerOf(c, s);
+    if (s.pid <= 0) return destroy(c, s); // a create that died before its init existed: the cgroup is killed and removed
     // a paused container cannot die until thawed: SIGKILL first, then thaw (runc does the same)
     try {
       process.kill(s.pid, 'SIGKILL');
@@ -243,6 +245,7 @@ export async function execInContainer(c: Ctx, o: ExecOptions): Promise<number> {
   const status = statusOf(c, s);
   if (status === 'stopped') throw new RuntimeError('cannot exec in a stopped container');
   if (status === 'paused') throw new RuntimeError('cannot exec in a paused container (use --ignore-paused to override)');
+  if (s.pid <= 0) throw new RuntimeError(`cannot exec in a container in the ${status} state`);
   const { spec } = loadBundle(s.bundle);
   let proc = spec.process!;
   if (o.processJson !== undefined) {

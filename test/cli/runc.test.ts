@@ -57,6 +57,14 @@ describe('runc-ts state and list', () => {
     rootless: false,
     ...over,
   });
+  it('a create that died before its init existed (pid 0): kill refuses, never signalling pid 0 (our own process group)', async () => {
+    const store = new StateStore(tmp);
+    store.create('p0');
+    store.save(saved('p0', { pid: 0, pidStartTime: 0, creating: true }));
+    expect(await run(['--root', tmp, 'kill', 'p0', 'KILL'])).toMatchObject({ code: 1, err: 'runc-ts: container not running\n' });
+    expect(await run(['--root', tmp, 'kill', '--all', 'p0', 'KILL'])).toMatchObject({ code: 1, err: 'runc-ts: container not running\n' });
+    expect(await run(['--root', tmp, 'delete', 'p0'])).toMatchObject({ code: 1, err: 'runc-ts: cannot delete container p0 that is not stopped: creating\n' });
+  });
   it('status from the live process: running; created while the fifo exists; stopped when the pid was reused', async () => {
     const store = new StateStore(tmp);
     store.create('a');
