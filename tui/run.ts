@@ -14,7 +14,7 @@ import type { Deps } from '../cli/common.js';
 import { App } from './components/App.js';
 import { createStore, shownSamples, type State } from './store.js';
 import { Poller } from './poller.js';
-import { inThreadScan, workerScan } from './scan.js';
+import { scanSample, type Sample, type Wanted } from './sample.js';
 import { hostEffects } from './actions.js';
 import { detailTab, readDetail, recordedOverview, type Detail } from './detail.js';
 import { groupsOf, type DetailProvider } from './frame.js';
@@ -186,13 +186,20 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
       cleanups.push(unsub);
     } else {
       if (!src) throw new Error('no source');
-      let scan = inThreadScan(src);
-      const worker = binPath('ctop-scan-worker');
-      const ws = worker ? workerScan(worker, { ...(o.args['proc-root'] ? { procRoot: o.args['proc-root'] } : {}), ...(o.args['sys-root'] ? { sysRoot: o.args['sys-root'] } : {}) }) : undefined;
-      if (ws) {
-        scan = ws.scan;
-        cleanups.push(() => ws.close());
-      }
+      // the poll: scanHost off the event loop; status + cmdline only for what the view shows
+      const liveSrc = src;
+      const wantedNow = (): Wanted => {
+        const s = store.getState();
+        const v = s.views[s.views.length - 1]!;
+        if (v.kind === 'groups') return () => false;
+        if (v.kind === 'detail') return (pid) => pid === v.pid;
+        if (v.groupKey === undefined) return () => true;
+        const { prev, cur } = shownSamples(s);
+        const g = cur ? groupsOf(prev, cur, s.groupBy).find((x) => x.key === v.groupKey) : undefined;
+        const pids = new Set(g?.pids ?? []);
+        return (pid, ppid) => pids.has(pid) || pids.has(ppid);
+      };
+      const scan = (): Promise<Sample> => scanSample(liveSrc, { wanted: wantedNow() });
       let recorder: { append(s: import('./sample.js').Sample): void; close(): void } | undefined;
       if (o.args.record) {
         const { openRecorder } = await import('./record/record.js');
@@ -209,6 +216,17 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
       });
       poller.start();
       cleanups.push(() => poller.stop());
+      // a new view wants other rows' command lines: scan again now rather than in a second
+      let lastView = store.getState().views.at(-1);
+      cleanups.push(
+        store.subscribe(() => {
+          const v = store.getState().views.at(-1);
+          if (v === lastView) return;
+          const same = v && lastView && v.kind === lastView.kind && (v.kind !== 'procs' || (lastView.kind === 'procs' && v.groupKey === lastView.groupKey)) && (v.kind !== 'detail' || (lastView.kind === 'detail' && v.pid === lastView.pid));
+          lastView = v;
+          if (!same) poller.poke();
+        }),
+      );
     }
 
     enterScreen();
