@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProcSource } from '../src/source/source.js';
+import { loadNative } from '../src/native/index.js';
 import { packageRoot } from '../src/util/package-root.js';
 import type { Deps } from '../cli/common.js';
 import { App } from './components/App.js';
@@ -152,7 +153,17 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
               if (process.stdin.isTTY) process.stdin.setRawMode(false);
               leaveScreen();
               process.stdout.write(`ctop: a shell in the namespaces of pid ${pid}; exit it to return to ctop\n`);
+              process.stdin.pause();
               const r = spawnSync(process.execPath, [nsenter, '-t', String(pid), '-a'], { stdio: 'inherit' });
+              // an interactive shell made its own group the terminal's foreground and exited: take
+              // the terminal back, or setRawMode fails with EIO (we would be a background group)
+              if (process.stdin.isTTY) {
+                try {
+                  (loadNative() as unknown as { takeTerminal?: (fd: number) => void } | undefined)?.takeTerminal?.(0);
+                } catch {
+                  /* not our terminal any more: Ink says so below */
+                }
+              }
               enterScreen();
               mount();
               store.dispatch({ type: 'message', text: r.status === 0 ? `shell in pid ${pid} ended` : `shell in pid ${pid} ended with status ${r.status ?? r.signal}` });
