@@ -154,7 +154,10 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
               leaveScreen();
               process.stdout.write(`ctop: a shell in the namespaces of pid ${pid}; exit it to return to ctop\n`);
               process.stdin.pause();
-              const r = spawnSync(process.execPath, [nsenter, '-t', String(pid), '-a'], { stdio: 'inherit' });
+              const env = { ...process.env };
+              if (env.HOSTSCOPE_CTOP_NODE_ENV === '1') delete env.NODE_ENV; // ctop set it for React only
+              delete env.HOSTSCOPE_CTOP_NODE_ENV;
+              const r = spawnSync(process.execPath, [nsenter, '-t', String(pid), '-a'], { stdio: 'inherit', env });
               // an interactive shell made its own group the terminal's foreground and exited: take
               // the terminal back, or setRawMode fails with EIO (we would be a background group)
               if (process.stdin.isTTY) {
