@@ -176,6 +176,7 @@ export async function handleCtop(args: CtopArgs, deps: Deps): Promise<number> {
       }
       return EXIT_OK;
     }
+    productionReact();
     const { runInteractive } = await import('../tui/run.js');
     return runInteractive({ state, replay: rec, deps, args });
   }
@@ -198,8 +199,21 @@ export async function handleCtop(args: CtopArgs, deps: Deps): Promise<number> {
     return EXIT_OK;
   }
   if (!deps.isTTY) throw new CliError('not a terminal: use --once, --json or -n N for output to a pipe or file');
+  productionReact();
   const { runInteractive } = await import('../tui/run.js');
   return runInteractive({ state, src, deps, args });
+}
+
+/**
+ * React checks NODE_ENV when it loads: unset, it runs its development build (checks, fiber
+ * tracing), which the profile showed on every render. Set it before Ink and React load, unless
+ * the user set it; the shell of `S` gets the environment without it (tui/run.ts).
+ */
+function productionReact(): void {
+  if (process.env.NODE_ENV === undefined) {
+    process.env.NODE_ENV = 'production';
+    process.env.HOSTSCOPE_CTOP_NODE_ENV = '1';
+  }
 }
 
 export async function ctopMain(argv: string[], deps: Deps): Promise<number> {

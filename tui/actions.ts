@@ -1,41 +1,36 @@
 /**
  * What ctop's action keys do to the host: signals, freezing a cgroup. The writer is injected so
- * tests record the writes instead of doing them. (src/cgroup/manager.ts's freeze/thaw replaces
- * `freezeFiles` once it is on main.)
+ * tests record the writes instead of doing them. Freeze/thaw goes through CgroupManager (async:
+ * it waits for the kernel to settle).
  */
-import { writeFileSync } from 'node:fs';
 import type { ProcSource } from '../src/source/source.js';
 import { parseProcCgroup } from '../src/parse/proc-cgroup.js';
-import { cgroupSysRel, hierarchyFor, type CgroupLayout } from '../src/cgroup/layout.js';
+import { hierarchyFor, type CgroupLayout } from '../src/cgroup/layout.js';
 import { readCgroupLayout } from '../src/inspect/host.js';
 import type { Effects } from './keymap.js';
+import { CgroupManager } from '../src/cgroup/manager.js';
+import { NodeCgroupFs, type CgroupFs } from '../src/cgroup/fs.js';
 
-export type Writer = (absPath: string, text: string) => void;
 export type Killer = (pid: number, signal: 'SIGTERM' | 'SIGKILL') => void;
 
-/** The file to write to freeze (value) or thaw a process's cgroup: v2 cgroup.freeze, else v1 freezer.state. */
-export function freezeFile(layout: CgroupLayout, cgroupText: string, sysRoot: string, frozen: boolean): { path: string; value: string } | undefined {
+/** The cgroup path to freeze for a process: its v1 freezer path, else its v2 path (not the root). */
+export function freezerPath(layout: CgroupLayout, cgroupText: string): string | undefined {
   const lines = parseProcCgroup(cgroupText);
   for (const line of lines) {
     const h = hierarchyFor(layout, line);
-    if (!h) continue;
-    const dir = cgroupSysRel(h, line.path);
-    if (dir === undefined) continue;
-    if (h.version === 2 && line.path !== '/') return { path: `${sysRoot}/${dir}/cgroup.freeze`, value: frozen ? '1' : '0' };
+    if (h && h.version === 1 && h.controllers.includes('freezer') && line.path !== '/') return line.path;
   }
   for (const line of lines) {
     const h = hierarchyFor(layout, line);
-    if (!h || h.version !== 1 || !h.controllers.includes('freezer')) continue;
-    const dir = cgroupSysRel(h, line.path);
-    if (dir === undefined || line.path === '/') continue;
-    return { path: `${sysRoot}/${dir}/freezer.state`, value: frozen ? 'FROZEN' : 'THAWED' };
+    if (h && h.version === 2 && line.path !== '/') return line.path;
   }
   return undefined;
 }
 
 export interface EffectDeps {
   src: ProcSource;
-  write?: Writer;
+  /** the cgroup filesystem freeze/thaw goes through (tests: a RecordingCgroupFs over a temp dir) */
+  fs?: CgroupFs;
   kill?: Killer;
   shell(pid: number): void;
   /** pids never to touch (ctop itself) */
@@ -43,7 +38,6 @@ export interface EffectDeps {
 }
 
 export function hostEffects(d: EffectDeps): Effects {
-  const write: Writer = d.write ?? ((p, t) => writeFileSync(p, t));
   const kill: Killer = d.kill ?? ((pid, sig) => process.kill(pid, sig));
   const self = d.selfPid ?? process.pid;
   return {
@@ -64,21 +58,25 @@ export function hostEffects(d: EffectDeps): Effects {
       }
       return `${sig} sent to ${ok} process${ok === 1 ? '' : 'es'}${failed.length ? `; not to ${failed.slice(0, 3).join(', ')}${failed.length > 3 ? '…' : ''}` : ''}`;
     },
-    freeze(pids, frozen) {
+    async freeze(pids, frozen) {
       const pid = pids.find((p) => p > 1);
       if (pid === undefined) return 'nothing to freeze';
-      let target: { path: string; value: string } | undefined;
+      let mgr: CgroupManager | undefined;
       try {
-        target = freezeFile(readCgroupLayout(d.src), d.src.readProcText(`${pid}/cgroup`), d.src.sysRoot, frozen);
+        const layout = readCgroupLayout(d.src);
+        const path = freezerPath(layout, d.src.readProcText(`${pid}/cgroup`));
+        if (path === undefined) return `pid ${pid} is in no freezable cgroup of its own (no v2 cgroup, no v1 freezer)`;
+        mgr = new CgroupManager({ fs: d.fs ?? new NodeCgroupFs(), layout, cgroupsPath: path });
       } catch (e) {
         return `cannot read the cgroup of pid ${pid}: ${(e as Error).message}`;
       }
-      if (!target) return `pid ${pid} is in no freezable cgroup of its own (no v2 cgroup, no v1 freezer)`;
       try {
-        write(target.path, target.value);
-        return `${frozen ? 'frozen' : 'thawed'}: wrote ${target.value} to ${target.path}`;
+        // the manager waits until the kernel says FROZEN / THAWED (v1 freezer.state, v2 cgroup.events)
+        if (frozen) await mgr.freeze();
+        else await mgr.thaw();
+        return `${frozen ? 'frozen' : 'thawed'}: ${mgr.freezerState()}`;
       } catch (e) {
-        return `cannot write ${target.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+        return `cannot ${frozen ? 'freeze' : 'thaw'}: ${(e as Error).message}`.replace(/[\u0000-\u001f]/g, '?');
       }
     },
     shell: d.shell,

@@ -12,7 +12,7 @@ import { GROUP_MODES } from './model.js';
 export interface Effects {
   signal(pids: number[], signal: 'SIGTERM' | 'SIGKILL'): string;
   /** freeze or thaw the cgroup (its freezer) that these processes are in */
-  freeze(pids: number[], frozen: boolean): string;
+  freeze(pids: number[], frozen: boolean): string | Promise<string>;
   shell(pid: number): void;
 }
 
@@ -206,10 +206,19 @@ export function handleKey(c: KeyCtx, k: KeyPress): void {
   }
   if (s.mode === 'confirm' && s.confirm) {
     const cf = s.confirm;
-    let msg: string | undefined;
+    let msg: string | Promise<string> | undefined;
     if (cf.what === 'signal' && (k.input === 'y' || k.input === '9')) msg = c.effects?.signal(cf.pids, k.input === '9' ? 'SIGKILL' : 'SIGTERM');
-    else if ((cf.what === 'freeze' || cf.what === 'thaw') && (k.input === 'f' || k.input === 't') ) msg = c.effects?.freeze(cf.pids, k.input === 'f');
+    else if ((cf.what === 'freeze' || cf.what === 'thaw') && (k.input === 'f' || k.input === 't')) msg = c.effects?.freeze(cf.pids, k.input === 'f');
     c.dispatch({ type: 'confirm', confirm: undefined });
+    if (typeof msg === 'object') {
+      // freeze/thaw waits for the kernel: keys keep working meanwhile, the result arrives later
+      c.dispatch({ type: 'message', text: k.input === 'f' ? 'freezing…' : 'thawing…' });
+      void msg.then(
+        (text) => c.dispatch({ type: 'message', text }),
+        (e: unknown) => c.dispatch({ type: 'message', text: `failed: ${String((e as Error)?.message ?? e).replace(/[\u0000-\u001f]/g, '?')}` }),
+      );
+      return;
+    }
     c.dispatch({ type: 'message', text: msg ?? 'cancelled' });
     return;
   }

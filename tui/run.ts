@@ -9,12 +9,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProcSource } from '../src/source/source.js';
+import { loadNative } from '../src/native/index.js';
 import { packageRoot } from '../src/util/package-root.js';
 import type { Deps } from '../cli/common.js';
 import { App } from './components/App.js';
 import { createStore, shownSamples, type State } from './store.js';
 import { Poller } from './poller.js';
-import { inThreadScan, workerScan } from './scan.js';
+import { scanSample, type Sample, type Wanted } from './sample.js';
 import { hostEffects } from './actions.js';
 import { detailTab, readDetail, recordedOverview, type Detail } from './detail.js';
 import { groupsOf, type DetailProvider } from './frame.js';
@@ -152,7 +153,20 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
               if (process.stdin.isTTY) process.stdin.setRawMode(false);
               leaveScreen();
               process.stdout.write(`ctop: a shell in the namespaces of pid ${pid}; exit it to return to ctop\n`);
-              const r = spawnSync(process.execPath, [nsenter, '-t', String(pid), '-a'], { stdio: 'inherit' });
+              process.stdin.pause();
+              const env = { ...process.env };
+              if (env.HOSTSCOPE_CTOP_NODE_ENV === '1') delete env.NODE_ENV; // ctop set it for React only
+              delete env.HOSTSCOPE_CTOP_NODE_ENV;
+              const r = spawnSync(process.execPath, [nsenter, '-t', String(pid), '-a'], { stdio: 'inherit', env });
+              // an interactive shell made its own group the terminal's foreground and exited: take
+              // the terminal back, or setRawMode fails with EIO (we would be a background group)
+              if (process.stdin.isTTY) {
+                try {
+                  (loadNative() as unknown as { takeTerminal?: (fd: number) => void } | undefined)?.takeTerminal?.(0);
+                } catch {
+                  /* not our terminal any more: Ink says so below */
+                }
+              }
               enterScreen();
               mount();
               store.dispatch({ type: 'message', text: r.status === 0 ? `shell in pid ${pid} ended` : `shell in pid ${pid} ended with status ${r.status ?? r.signal}` });
@@ -186,13 +200,20 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
       cleanups.push(unsub);
     } else {
       if (!src) throw new Error('no source');
-      let scan = inThreadScan(src);
-      const worker = binPath('ctop-scan-worker');
-      const ws = worker ? workerScan(worker, { ...(o.args['proc-root'] ? { procRoot: o.args['proc-root'] } : {}), ...(o.args['sys-root'] ? { sysRoot: o.args['sys-root'] } : {}) }) : undefined;
-      if (ws) {
-        scan = ws.scan;
-        cleanups.push(() => ws.close());
-      }
+      // the poll: scanHost off the event loop; status + cmdline only for what the view shows
+      const liveSrc = src;
+      const wantedNow = (): Wanted => {
+        const s = store.getState();
+        const v = s.views[s.views.length - 1]!;
+        if (v.kind === 'groups') return () => false;
+        if (v.kind === 'detail') return (pid) => pid === v.pid;
+        if (v.groupKey === undefined) return () => true;
+        const { prev, cur } = shownSamples(s);
+        const g = cur ? groupsOf(prev, cur, s.groupBy).find((x) => x.key === v.groupKey) : undefined;
+        const pids = new Set(g?.pids ?? []);
+        return (pid, ppid) => pids.has(pid) || pids.has(ppid);
+      };
+      const scan = (): Promise<Sample> => scanSample(liveSrc, { wanted: wantedNow() });
       let recorder: { append(s: import('./sample.js').Sample): void; close(): void } | undefined;
       if (o.args.record) {
         const { openRecorder } = await import('./record/record.js');
@@ -209,6 +230,17 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
       });
       poller.start();
       cleanups.push(() => poller.stop());
+      // a new view wants other rows' command lines: scan again now rather than in a second
+      let lastView = store.getState().views.at(-1);
+      cleanups.push(
+        store.subscribe(() => {
+          const v = store.getState().views.at(-1);
+          if (v === lastView) return;
+          const same = v && lastView && v.kind === lastView.kind && (v.kind !== 'procs' || (lastView.kind === 'procs' && v.groupKey === lastView.groupKey)) && (v.kind !== 'detail' || (lastView.kind === 'detail' && v.pid === lastView.pid));
+          lastView = v;
+          if (!same) poller.poke();
+        }),
+      );
     }
 
     enterScreen();

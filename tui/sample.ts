@@ -5,6 +5,7 @@
  */
 import type { ProcSource } from '../src/source/source.js';
 import { isProcError } from '../src/source/errors.js';
+import { withFiles } from '../src/proc/process.js';
 import { inspectHost, readCgroupLayout, type HostModel } from '../src/inspect/host.js';
 import { NS_TYPES, type NsType } from '../src/parse/ns-link.js';
 import { isKernelThread } from '../src/parse/proc-stat.js';
@@ -108,11 +109,38 @@ export function takeSample(src: ProcSource, opts: SampleOptions = {}): Sample {
   return s;
 }
 
-export function sampleFromModel(src: ProcSource, model: HostModel, layout: CgroupLayout, startMs: number, opts: SampleOptions = {}): Sample {
+/** Which processes are worth their status (NSpid) and cmdline: the ones a view shows. */
+export type Wanted = (pid: number, ppid: number) => boolean;
+
+export interface ScanSampleOptions extends SampleOptions {
+  /** read status + cmdline only for these (default: none; the rest show their comm) */
+  wanted?: Wanted;
+}
+
+/**
+ * The live poll: scanHost (the native scan on the libuv threadpool when available, else the
+ * sliced TypeScript reader) reads ns, ids, stat and cgroup of every process without holding the
+ * event loop; status and cmdline are read only for the processes `wanted` names (rows a view
+ * shows), cgroup stats once per cgroup, /net/dev once per network namespace.
+ */
+export async function scanSample(src: ProcSource, opts: ScanSampleOptions = {}): Promise<Sample> {
+  const now = opts.now ?? monotonicMs;
+  const startMs = now();
+  const { scanHost } = await import('../src/inspect/scan.js');
+  const model = await scanHost(src, { files: ['ids', 'stat', 'cgroup'], containers: true, excludeSelf: true });
+  await new Promise((r) => setImmediate(r));
+  const layout = readCgroupLayout(src);
+  const s = sampleFromModel(src, model, layout, startMs, { ...opts, wanted: opts.wanted ?? (() => false) });
+  s.endMs = now();
+  return s;
+}
+
+export function sampleFromModel(src: ProcSource, model: HostModel, layout: CgroupLayout, startMs: number, opts: ScanSampleOptions = {}): Sample {
   const procs: RawProc[] = [];
   const repOfCg = new Map<string, ProcessInfo>();
   const repOfNet = new Map<number, number>();
-  for (const p of model.snapshot.processes) {
+  for (const q of model.snapshot.processes) {
+    const p = opts.wanted && q.stat && !isKernelThread(q.stat) && opts.wanted(q.pid, q.stat.ppid) ? withFiles(src, q, ['status', 'cmdline']) : q;
     const st = p.stat;
     const status = p.status;
     const ns: Partial<Record<NsType, number>> = {};
@@ -135,6 +163,7 @@ export function sampleFromModel(src: ProcSource, model: HostModel, layout: Cgrou
       ns,
     };
     if (status) r.uid = status.uid.real;
+    else if (p.ids) r.uid = p.ids.uid.real;
     if (status?.nsPid) r.nspid = status.nsPid;
     if (cg !== undefined) r.cg = cg;
     if (kthread) r.kthread = true;

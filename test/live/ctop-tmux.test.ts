@@ -132,9 +132,9 @@ describe.skipIf(!ok)('ctop in tmux against containers made here', () => {
     await until(r, (x) => x.includes('CTOP_EXIT=0'), 'replay exit');
   }, 1_200_000);
 
-  // Known broken (see the ctop report): after the shell that `S` opens (nsenter-ts -t PID -a)
-  // exits, Ink's setRawMode on the terminal fails with EIO. Kept here, skipped, to be fixed.
-  it.skip('S opens a shell in the container and ctop comes back after it', async () => {
+  // S: Ink unmounted, the shell (nsenter-ts -t PID -a, interactive: it takes the terminal's
+  // foreground) runs, ctop takes the foreground back (native takeTerminal) and re-renders.
+  it('S opens a shell in the container and ctop comes back after it', async () => {
     const s = 'shell';
     start(s, '');
     await until(s, (t) => t.includes(A), 'container A');

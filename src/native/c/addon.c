@@ -11,6 +11,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <termios.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -782,6 +785,27 @@ static napi_value js_op_name(napi_env env, napi_callback_info info)
 	return out;
 }
 
+/*
+ * takeTerminal(fd): make the caller's process group the terminal's foreground group again, after a
+ * child with job control (an interactive shell) took it and exited. SIGTTOU is blocked around the
+ * call: a background group may then change the foreground (an orphaned one would get EIO).
+ */
+static napi_value js_take_terminal(napi_env env, napi_callback_info info)
+{
+	int32_t fd;
+	sigset_t ttou, old;
+	int r, e;
+	if (one_i32(env, info, &fd) < 0)
+		return NULL;
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	pthread_sigmask(SIG_BLOCK, &ttou, &old);
+	r = tcsetpgrp(fd, getpgrp());
+	e = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r < 0 ? throw_errno(env, "tcsetpgrp", e) : NULL;
+}
+
 /* scan.c: the host scan on the libuv threadpool */
 napi_value hs_js_scan(napi_env env, napi_callback_info info);
 napi_value hs_js_scan_layout(napi_env env, napi_callback_info info);
@@ -798,6 +822,7 @@ static napi_value init(napi_env env, napi_value exports)
 		{ "nsIoctl", NULL, js_ns_ioctl, NULL, NULL, NULL, napi_default, NULL },
 		{ "opName", NULL, js_op_name, NULL, NULL, NULL, napi_default, NULL },
 		{ "scan", NULL, hs_js_scan, NULL, NULL, NULL, napi_default, NULL },
+		{ "takeTerminal", NULL, js_take_terminal, NULL, NULL, NULL, napi_default, NULL },
 		{ "scanLayout", NULL, hs_js_scan_layout, NULL, NULL, NULL, napi_default, NULL },
 	};
 	napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
