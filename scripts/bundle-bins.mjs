@@ -48,5 +48,5 @@ await build({
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
   // ctop's scan runs in a worker thread: its own entry, beside the bins
-  entryPoints: { ...Object.fromEntries([...split].map((n) => [n, `cli/bin/${n}.ts`])), 'ctop-scan-worker': 'cli/bin/ctop-scan-worker.ts' },
+  entryPoints: { ...Object.fromEntries([...split].map((n) => [n, `cli/bin/${n}.ts`])) },
 });

@@ -115,13 +115,17 @@ const h = (s: string): string => escapeControl(s);
 /** cAdvisor's label set: container, id, image, name, namespace, pod (sorted, as client_golang writes them). */
 export function cgroupLabels(c: CgroupSample): Labels {
   const k = c.container;
+  // as cAdvisor: `container`, `pod` and `namespace` are Kubernetes' (set only for a pod's
+  // containers), `image` what the runtime left on disk; empty when hostscope could not read them
+  // `pod` holds the pod's name only when a runtime file named it (podUid then set), else a uid
+  const podName = k?.podUid !== undefined && k.pod ? k.pod : undefined;
   return [
-    ['container', ''],
+    ['container', podName ? h(k!.name) : ''],
     ['id', h(c.id)],
-    ['image', ''],
+    ['image', k?.image ? h(k.image) : ''],
     ['name', k ? h(k.name) : ''],
-    ['namespace', ''],
-    ['pod', ''],
+    ['namespace', k?.podNamespace ? h(k.podNamespace) : ''],
+    ['pod', podName ? h(podName) : ''],
   ];
 }
 
