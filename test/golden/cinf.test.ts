@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { GOLDEN_DIR, HOSTS_DIR, captureDeps, manifest, rootArgs } from '../helpers/fixtures.js';
+import { captureDeps, manifest, rootArgs } from '../helpers/fixtures.js';
+import { golden } from '../helpers/golden.js';
 import { cinfMain } from '../../cli/cinf.js';
 import { capdecodeMain } from '../../cli/capdecode.js';
 
@@ -10,16 +9,6 @@ import { capdecodeMain } from '../../cli/capdecode.js';
  * reviewed like code. Paths to the fixture are replaced by <HOST> so the files do not depend on
  * where the checkout lives.
  */
-function golden(name: string, actual: string): void {
-  const file = join(GOLDEN_DIR, name);
-  const text = actual.split(HOSTS_DIR).join('<HOSTS>');
-  if (process.env.UPDATE_GOLDEN === '1') {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, text);
-  }
-  if (!existsSync(file)) throw new Error(`no golden file ${name}: run UPDATE_GOLDEN=1 npx vitest run test/golden and review the diff`);
-  expect(text).toBe(readFileSync(file, 'utf8'));
-}
 
 async function run(main: typeof cinfMain, argv: string[], columns?: number) {
   const deps = captureDeps(columns === undefined ? {} : { columns });

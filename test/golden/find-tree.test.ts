@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { GOLDEN_DIR, HOSTS_DIR, captureDeps, rootArgs } from '../helpers/fixtures.js';
+import { captureDeps, rootArgs } from '../helpers/fixtures.js';
+import { golden } from '../helpers/golden.js';
 import { cinfMain } from '../../cli/cinf.js';
 
 /** Issue 10: the seed's pgrep, pstree and "docker inspect" steps as cinf --find, --tree, --container. */
-function golden(name: string, actual: string): void {
-  const file = join(GOLDEN_DIR, name);
-  const text = actual.split(HOSTS_DIR).join('<HOSTS>');
-  if (process.env.UPDATE_GOLDEN === '1') {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, text);
-  }
-  if (!existsSync(file)) throw new Error(`no golden file ${name}: run UPDATE_GOLDEN=1 npx vitest run test/golden and review the diff`);
-  expect(text).toBe(readFileSync(file, 'utf8'));
-}
 
 async function cinf(host: string, argv: string[]) {
   const deps = captureDeps();

@@ -1,9 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { GOLDEN_DIR, HOSTS_DIR, captureDeps, fixtureSource, rootArgs } from '../helpers/fixtures.js';
+import { join } from 'node:path';
+import { HOSTS_DIR, captureDeps, fixtureSource, rootArgs } from '../helpers/fixtures.js';
+import { golden } from '../helpers/golden.js';
 import { cinfMain } from '../../cli/cinf.js';
 import { inspectHost } from '../../src/inspect/host.js';
 import { DirectoryProcSource } from '../../src/source/source.js';
@@ -15,16 +16,6 @@ import { applyNames, fromDockerConfig, fromMonitorArgs, fromOciConfig, podMatche
  * hand-made fixtures v2-runtimes-names (scripts/make-names-fixture.mjs: containerd CRI, CRI-O,
  * podman, nerdctl, systemd-nspawn, LXC, runc-ts, docker compose, hostile configs) and the seed.
  */
-function golden(name: string, actual: string): void {
-  const file = join(GOLDEN_DIR, name);
-  const text = actual.split(HOSTS_DIR).join('<HOSTS>');
-  if (process.env.UPDATE_GOLDEN === '1') {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, text);
-  }
-  if (!existsSync(file)) throw new Error(`no golden file ${name}: run UPDATE_GOLDEN=1 npx vitest run test/golden and review the diff`);
-  expect(text).toBe(readFileSync(file, 'utf8'));
-}
 
 async function cinf(argv: string[]) {
   const deps = captureDeps();
