@@ -193,7 +193,9 @@ describe.skipIf(!IS_ROOT)('scanHost does not hold the event loop', () => {
       const idle = await idleMaxGap(1000);
       console.log(`scan stall (${path}): ${runs.map((r) => `${r.attributed.toFixed(1)} ms own / ${r.rawMaxGap.toFixed(1)} ms raw`).join(', ')} over ${best.processes} processes in ${best.slices.length} slices; no scan: ${idle.toFixed(1)} ms raw`);
       expect(best.processes).toBeGreaterThanOrEqual(2000);
-      expect(best.slices.length).toBeGreaterThan(5);
+      // the TS path reads in slices; the native path reads in C on the threadpool, and only the
+      // model is built in JavaScript, in a few phases (one slice each)
+      expect(best.slices.length).toBeGreaterThan(path === 'ts' ? 5 : 0);
       expect(best.attributed).toBeLessThan(20);
     }, 120_000);
   }
