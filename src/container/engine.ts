@@ -232,10 +232,15 @@ export function readLog(dir: string, from = 0): LogLine[] {
 
 export async function waitExit(store: Store, id: string, timeoutMs = Infinity): Promise<ExitRecord> {
   const t0 = Date.now();
+  let deadSince: number | undefined;
   for (;;) {
     const s = status(store, id);
     if (s.state === 'exited') return s.exit;
-    if (s.state === 'dead') throw new ContainerError(`container ${id.slice(0, 12)}: its monitor is gone and left no exit status`);
+    // "dead" is read from several files that the monitor changes as it ends (its pid, its exit
+    // file): only a state that stays dead for a second is final
+    if (s.state !== 'dead') deadSince = undefined;
+    else if (deadSince === undefined) deadSince = Date.now();
+    else if (Date.now() - deadSince > 1000) throw new ContainerError(`container ${id.slice(0, 12)}: its monitor is gone and left no exit status`);
     if (Date.now() - t0 > timeoutMs) throw new ContainerError(`container ${id.slice(0, 12)} did not exit in time`);
     await sleep(25);
   }
