@@ -177,8 +177,12 @@ function admit(info: ProcessInfo | undefined, counts: { vanished: number; denied
   out.push(info);
 }
 
-function snapshotOf(src: ProcSource, processes: ProcessInfo[], counts: { vanished: number; denied: number }, monoStartMs: number): Snapshot {
-  for (const p of processes) sealProcess(p); // a snapshot is a value
+async function snapshotOf(src: ProcSource, processes: ProcessInfo[], counts: { vanished: number; denied: number }, monoStartMs: number, slicer: Slicer): Promise<Snapshot> {
+  // a snapshot is a value: every process frozen, in slices like the rest (thousands of objects)
+  for (const p of processes) {
+    if (slicer.due()) await slicer.yield();
+    sealProcess(p);
+  }
   const selfPid = src.isLive ? process.pid : src.selfPid();
   return { processes, vanished: counts.vanished, denied: counts.denied, selfPid, takenAtMs: Date.now(), monoStartMs, monoEndMs: performance.now() };
 }
@@ -193,7 +197,7 @@ async function tsSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntries: 
     if (slicer.due()) await slicer.yield();
     admit(readProcess(src, pid, req.files, { nsEntries: req.nsEntries }), counts, processes);
   }
-  return snapshotOf(src, processes, counts, monoStartMs);
+  return snapshotOf(src, processes, counts, monoStartMs, slicer);
 }
 
 /** An error slot of scan.c as the ProcErrorCode the TypeScript reader would have recorded. */
@@ -309,7 +313,7 @@ async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntri
     }
     admit(!readAny && Object.values(info.errors).every((c) => c === 'PROCESS_GONE') ? undefined : info, counts, processes);
   }
-  return snapshotOf(src, processes, counts, monoStartMs);
+  return snapshotOf(src, processes, counts, monoStartMs, slicer);
 }
 
 /** The S_* slots of scan.c, in order */
