@@ -36,7 +36,9 @@ export function defaultEngine(storeRoot?: string): EngineOptions {
   const runcTs = join(root, 'dist/bin/runc-ts.js');
   if (!fs.existsSync(monitor)) throw new ContainerError(`the monitor is not built (${monitor}): run 'npm run build:native'`);
   if (!fs.existsSync(runcTs)) throw new ContainerError(`runc-ts is not built (${runcTs}): run 'npm run build'`);
-  return { store: new Store(storeRoot), runtime: [process.execPath, runcTs], monitor };
+  // a store moved elsewhere (HOSTSCOPE_RUN_ROOT: tests, a second instance) keeps the runtime's
+  // state beside it, so nothing of it lands in the host's /run/runc-ts
+  return { store: new Store(storeRoot), runtime: [process.execPath, runcTs], monitor, ...(storeRoot ? { runtimeRoot: join(storeRoot, 'runc-ts') } : {}) };
 }
 
 // ---------------------------------------------------------------- processes
