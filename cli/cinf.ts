@@ -6,7 +6,7 @@ import { findNamespaces } from '../src/model/namespaces.js';
 import type { Container } from '../src/model/containers.js';
 import { findContainer, lookupMessage } from '../src/model/container-lookup.js';
 import { podMatches } from '../src/model/container-names.js';
-import { hierarchyFor, cgroupSysRel, hierarchyName, resolveCgroupDirectory } from '../src/cgroup/layout.js';
+import { hierarchyFor, cgroupSysRel, hierarchyName, isPlainCgroupPath, resolveCgroupDirectory } from '../src/cgroup/layout.js';
 import type { ProcessInfo } from '../src/model/process.js';
 import { inspectHost, readCgroupLayout } from '../src/inspect/host.js';
 import { scanHost } from '../src/inspect/scan.js';
@@ -15,11 +15,16 @@ import { withUtsNames } from '../src/inspect/uts.js';
 import { monitorOf } from '../src/inspect/names.js';
 import { readControlFiles } from '../src/cgroup/control-files.js';
 import { NS_COLUMNS, NS_DEFAULT, PROC_COLUMNS, PROC_DEFAULT, columnReads, type NsRow, type ProcRow } from '../src/render/columns.js';
-import { renderColumnList, renderJson, renderTable, rowObject, selectColumns, toJson, withTreePrefix, type Column } from '../src/render/table.js';
+import { displayWidth, renderColumnList, renderJson, renderTable, rowObject, selectColumns, shortenMiddle, shortenPath, toJson, withTreePrefix, type Column } from '../src/render/table.js';
 import { buildForest, flattenForest, forestToJson } from '../src/render/tree.js';
 import { renderStory, storyJson } from '../src/render/story.js';
 import { readStory } from '../src/inspect/story.js';
 import { escapeControl } from '../src/render/escape.js';
+import { membersOf, readCgroupTree, type CgroupTreeNode } from '../src/cgroup/tree.js';
+import { CGROUP_COLUMNS, CGROUP_DEFAULT, cgroupTreeJson, renderCgroupTree, type CgroupRow, type CgroupTreeContext } from '../src/render/cgroup-tree.js';
+import { containerFromCgroupPath } from '../src/model/cgroup-names.js';
+import { commandOf } from '../src/model/process.js';
+import type { CgroupHierarchy, CgroupLayout } from '../src/cgroup/layout.js';
 import { isProcError } from '../src/source/errors.js';
 import { parseProcStatus } from '../src/parse/proc-status.js';
 import { parseProcStat } from '../src/parse/proc-stat.js';
@@ -61,6 +66,11 @@ export interface CinfArgs extends RootOptions {
   quiet?: boolean;
   container?: string;
   ns?: string;
+  cgroups?: boolean;
+  /** the operand of --cgroups: a cgroup path, a /sys/fs/cgroup directory or a container */
+  cgroupsPath?: string;
+  hierarchy?: string;
+  depth?: string;
 }
 
 const PROG = 'cinf';
@@ -92,6 +102,9 @@ const OPTIONS: OptionSpec[] = [
   { long: 'quiet', short: 'q', arg: 'none', help: 'with --find: print only the pids, one a line (exit 1 when none)' },
   { long: 'container', arg: 'required', argName: '<name>', help: "a container (name, id, id prefix, member pid): its init's story and its members; with --tree its process tree; with --find a filter" },
   { long: 'ns', arg: 'required', argName: '<type:inode>', help: 'with --find: only processes in this namespace (net:4026532160)' },
+  { long: 'cgroups', arg: 'none', help: 'the cgroup tree (from PATH, a /sys/fs/cgroup directory or a container, if given) with each group\'s processes, container, tasks, limits and usage' },
+  { long: 'hierarchy', arg: 'required', argName: '<ctrl>', help: 'with --cgroups: the hierarchy carrying this controller (memory, cpu, name=systemd, unified) or all; default unified on v2, memory on v1' },
+  { long: 'depth', arg: 'required', argName: '<n>', help: 'with --cgroups: show groups at most this many levels below the start' },
   { long: 'debug', arg: 'none', help: "say on stderr why a runtime's file was not used to name a container" },
   PROC_ROOT_OPTION,
   SYS_ROOT_OPTION,
@@ -107,6 +120,7 @@ const USAGE = [
   'cinf --namespace <inode> [options]  the processes in one namespace',
   'cinf --pid <pid> [--env] [--mounts] the whole story of one process',
   'cinf --cgroup <pid>:<hierarchy>     the control files of a cgroup (also --cgroup <path>)',
+  'cinf --cgroups [<path>] [--hierarchy <ctrl>] [--depth <n>]  the cgroup tree: processes, containers, limits, usage',
 ];
 
 export function cinfHelp(): string {
@@ -120,9 +134,14 @@ export function parseCinfArgs(argv: string[]): CinfArgs | { help: true } | { ver
   const p = r.parsed;
   if (flag(p, 'help')) return { help: true };
   if (flag(p, 'version')) return { version: true };
-  if (p.operands.length > 0) throw new UsageError(`unexpected argument '${p.operands[0]}'`);
+  const cgroups = flag(p, 'cgroups');
+  if (p.operands.length > (cgroups ? 1 : 0)) throw new UsageError(`unexpected argument '${p.operands[cgroups ? 1 : 0]}'`);
   const args: CinfArgs = {};
-  for (const k of ['namespace', 'pid', 'cgroup', 'type', 'output', 'tree', 'pod', 'find', 'container', 'ns', 'proc-root', 'sys-root'] as const) {
+  if (cgroups) {
+    args.cgroups = true;
+    if (p.operands[0] !== undefined) args.cgroupsPath = p.operands[0];
+  }
+  for (const k of ['namespace', 'pid', 'cgroup', 'type', 'output', 'tree', 'pod', 'find', 'container', 'ns', 'hierarchy', 'depth', 'proc-root', 'sys-root'] as const) {
     const v = lastString(p, k);
     if (v !== undefined) args[k] = v;
   }
@@ -131,6 +150,10 @@ export function parseCinfArgs(argv: string[]): CinfArgs | { help: true } | { ver
     if (args.exact) throw new UsageError('--exact needs --find');
     if (args.quiet) throw new UsageError('--quiet needs --find');
     if (args.ns !== undefined) throw new UsageError('--ns needs --find');
+  }
+  if (!args.cgroups) {
+    if (args.hierarchy !== undefined) throw new UsageError('--hierarchy needs --cgroups');
+    if (args.depth !== undefined) throw new UsageError('--depth needs --cgroups');
   }
   if (args.pod !== undefined && (args.pid !== undefined || args.cgroup !== undefined)) throw new UsageError('--pod goes with the namespace list or --namespace');
   if (args.pod === '') throw new UsageError('--pod needs a pod name');
@@ -158,16 +181,22 @@ export async function cinfMain(argv: string[], deps: Deps): Promise<number> {
 }
 
 export function handleCinf(args: CinfArgs, deps: Deps): number | Promise<number> {
-  const modes = [args.namespace, args.pid, args.cgroup, args.find].filter((x) => x !== undefined);
-  if (modes.length > 1) throw new UsageError('--namespace, --pid, --cgroup and --find are mutually exclusive');
+  const modes = [args.namespace, args.pid, args.cgroup, args.find, args.cgroups].filter((x) => x !== undefined);
+  if (modes.length > 1) throw new UsageError('--namespace, --pid, --cgroup, --cgroups and --find are mutually exclusive');
+  if (args.cgroups && (args.container !== undefined || args.tree !== undefined || args.pod !== undefined)) throw new UsageError('--cgroups takes a path or a container name, not --container, --tree or --pod');
   if (args.container !== undefined && (args.namespace !== undefined || args.pid !== undefined || args.cgroup !== undefined)) throw new UsageError('--container goes alone, with --tree or with --find');
   const type = parseType(args.type);
+  if (args['list-columns'] && args.cgroups) {
+    deps.stdout.write(renderColumnList(CGROUP_COLUMNS));
+    return EXIT_OK;
+  }
   if (args['list-columns']) {
     const cols: Column<never>[] = (args.namespace !== undefined ? PROC_COLUMNS : NS_COLUMNS) as Column<never>[];
     deps.stdout.write(renderColumnList(cols));
     return EXIT_OK;
   }
   const src = sourceFrom(args, deps);
+  if (args.cgroups) return viewCgroups(src, args, deps);
   if (args.find !== undefined) return viewFind(src, args, deps);
   if (args.container !== undefined || (args.pid !== undefined && args.tree !== undefined)) return viewContainer(src, args, deps);
   if (args.namespace !== undefined) return viewNamespace(src, args, deps, type);
@@ -545,4 +574,107 @@ function uniqueSorted(xs: (number | undefined)[]): number[] {
 function uniqueBy<T>(xs: T[], key: (x: T) => string): T[] {
   const seen = new Set<string>();
   return xs.filter((x) => (seen.has(key(x)) ? false : (seen.add(key(x)), true)));
+}
+
+/** The hierarchy `cinf --cgroups` shows without --hierarchy: unified on v2, else memory (where `ls /sys/fs/cgroup/memory/docker` looks), else name=systemd, else the first. */
+function defaultHierarchy(layout: CgroupLayout): CgroupHierarchy {
+  const hs = layout.hierarchies;
+  if (layout.mode === 'v2') return hs.find((h) => h.version === 2)!;
+  return hs.find((h) => h.version === 1 && h.controllers.includes('memory')) ?? hs.find((h) => h.controllers.includes('name=systemd')) ?? hs[0]!;
+}
+
+/** `--hierarchy CTRL`: the hierarchy carrying CTRL (`memory`, `cpu,cpuacct`, `name=systemd` or `systemd`, `unified`), or all of them. */
+function chooseHierarchies(layout: CgroupLayout, want: string | undefined): CgroupHierarchy[] {
+  if (want === undefined) return [defaultHierarchy(layout)];
+  if (want === 'all') return layout.hierarchies;
+  const w = want.trim();
+  const found = layout.hierarchies.find((h) =>
+    w === 'unified' || w === '0' ? h.version === 2 : h.version === 1 && (h.controllers.join(',') === [...w.split(',')].sort().join(',') || h.controllers.includes(w) || h.controllers.includes(`name=${w}`)),
+  );
+  if (!found) throw new CliError(`no cgroup hierarchy '${escapeControl(w)}' is mounted (mounted: ${layout.hierarchies.map(hierarchyName).join('; ')})`);
+  return [found];
+}
+
+/**
+ * `cinf --cgroups [PATH] [--hierarchy CTRL] [--depth N]`: the cgroup tree of a hierarchy with each
+ * group's processes and container (systemd-cgls), its tasks, limits and usage (systemd-cgtop, one
+ * sample). PATH is a cgroup path, a /sys/fs/cgroup directory (which names its hierarchy) or a
+ * container (its init's cgroup in the hierarchy).
+ */
+async function viewCgroups(src: ProcSource, args: CinfArgs, deps: Deps): Promise<number> {
+  let depth: number | undefined;
+  if (args.depth !== undefined) {
+    if (!/^\d{1,4}$/.test(args.depth.trim())) throw new CliError(`invalid --depth argument: '${escapeControl(args.depth)}' (want 0 to 9999)`, EXIT_USAGE);
+    depth = Number(args.depth.trim());
+  }
+  const cols = columns(CGROUP_COLUMNS, CGROUP_DEFAULT, args.output);
+  const layout = readCgroupLayout(src);
+  if (layout.mode === 'none') throw new CliError('no cgroup filesystem is mounted (nothing of type cgroup or cgroup2 in self/mountinfo)');
+  let hierarchies = chooseHierarchies(layout, args.hierarchy);
+  const spec = args.cgroupsPath;
+  let start: string | ((h: CgroupHierarchy) => string | undefined) = '/';
+  if (spec !== undefined && spec.startsWith('/sys/')) {
+    const found = resolveCgroupDirectory(layout, spec);
+    if (!found) throw new CliError(`not a directory of a mounted cgroup hierarchy: ${escapeControl(spec)}`);
+    if (args.hierarchy !== undefined && !hierarchies.includes(found.h)) throw new CliError(`${escapeControl(spec)} is in the ${hierarchyName(found.h)} hierarchy, not --hierarchy ${escapeControl(args.hierarchy)}`, EXIT_USAGE);
+    hierarchies = [found.h];
+    const below = found.rel.slice(found.h.mountPoint.length - '/sys/'.length).replace(/^\/+/, '');
+    start = found.h.root === '/' ? `/${below}` : below === '' ? found.h.root : `${found.h.root}/${below}`;
+  } else if (spec !== undefined && spec.startsWith('/')) {
+    if (!isPlainCgroupPath(spec)) throw new CliError(`invalid cgroup path: '${escapeControl(spec)}' (no . or .. components)`, EXIT_USAGE);
+    start = spec;
+  }
+  const host = await withUtsNames(src, inspectHost(src, { files: ['stat', 'cmdline'], containers: true, excludeSelf: !args.all }));
+  debugNotes(args, deps, host.notes);
+  const byPid = new Map(host.snapshot.processes.map((p) => [p.pid, p]));
+  if (spec !== undefined && !spec.startsWith('/')) {
+    // a container: where its init is in each hierarchy
+    const r = findContainer(host.containers, spec);
+    if (!r.ok) throw new CliError(lookupMessage(r));
+    const init = byPid.get(r.container.initPid);
+    start = (h) => init && membersOf(layout, h, [init]).get(init.pid);
+  }
+  const byId = new Map(host.containers.filter((c) => c.id !== undefined).map((c) => [c.id!, c.name]));
+  const ctx: CgroupTreeContext = {
+    // the container the path names (docker-ID.scope, /docker/ID, machine-NAME.scope …); else the
+    // one container every process of the group is in (an unshare sandbox), never a mix (the root)
+    containerOf: (n: CgroupTreeNode) => {
+      const ref = containerFromCgroupPath(n.path);
+      if (ref) return byId.get(ref.id) ?? ref.name;
+      const names = new Set(n.pids.map((pid) => host.containerOf.get(pid)?.name));
+      const [only] = names;
+      return names.size === 1 && only !== undefined ? only : undefined;
+    },
+    processOf: (pid: number) => {
+      const p = byPid.get(pid);
+      return { pid, command: p ? commandOf(p) : '?' };
+    },
+  };
+  const sections: { h: CgroupHierarchy; root: CgroupTreeNode }[] = [];
+  for (const h of hierarchies) {
+    const from = typeof start === 'string' ? start : start(h);
+    if (from === undefined) continue;
+    const root = readCgroupTree(src, layout, h, from, membersOf(layout, h, host.snapshot.processes), { depth });
+    if (root) sections.push({ h, root });
+  }
+  if (sections.length === 0) {
+    const where = hierarchies.length === 1 ? `the ${hierarchyName(hierarchies[0]!)} hierarchy` : 'any mounted hierarchy';
+    throw new CliError(`no cgroup ${escapeControl(typeof start === 'string' ? start : spec ?? '/')} in ${where}`);
+  }
+  if (args.json) {
+    const out = sections.map(({ h, root }) => ({ hierarchy: hierarchyName(h), version: h.version, mountPoint: h.mountPoint, tree: cgroupTreeJson(root, ctx) }));
+    deps.stdout.write(`${JSON.stringify(toJson({ cgroupMode: layout.mode, cgroups: out }), null, 2)}\n`);
+    return EXIT_OK;
+  }
+  const parts = sections.map(({ h, root }) => {
+    const dir = root.rel === undefined ? `${h.mountPoint}${root.path === '/' ? '' : root.path} (not in this dump)` : `/sys/${root.rel}`;
+    const title = `# ${escapeControl(dir)} (${hierarchyName(h)} v${h.version})`;
+    // on a terminal the header fits too: the directory gives up its middle
+    const fitted = deps.columns !== undefined && displayWidth(title) > deps.columns ? `# ${shortenPath(escapeControl(dir), Math.max(8, deps.columns - displayWidth(title) + displayWidth(escapeControl(dir))))} (${hierarchyName(h)} v${h.version})` : title;
+    const head = args['no-headings'] ? '' : `${deps.columns !== undefined && displayWidth(fitted) > deps.columns ? shortenMiddle(fitted, deps.columns) : fitted}\n`;
+    return `${head}${renderCgroupTree(root, ctx, cols as Column<CgroupRow>[], tableOpts(args, deps))}`;
+  });
+  deps.stdout.write(parts.join('\n'));
+  hint(deps, host.snapshot.denied);
+  return EXIT_OK;
 }
