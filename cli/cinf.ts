@@ -485,8 +485,9 @@ async function viewFind(src: ProcSource, args: CinfArgs, deps: Deps): Promise<nu
     deps.stdout.write(hits.map((p) => `${p.pid}\n`).join(''));
     return hits.length > 0 ? EXIT_OK : 1;
   }
-  const members = hits.map((p) => withRowFiles(src, p, ['status']));
   const cols = columns(PROC_COLUMNS, ['PID', 'NSPID', 'CONTAINER', 'NAME', 'CMD'], args.output);
+  // what the chosen columns read, for the rows shown only
+  const members = hits.map((p) => withRowFiles(src, p, ['status', ...columnReads(cols).files]));
   const users = new UserNames(src);
   const rows: ProcRow[] = members.map((p) => ({ p, container: host.containerOf.get(p.pid), userName: (u) => users.name(u) }));
   if (args.json) deps.stdout.write(renderJson('processes', rows, cols));
@@ -519,10 +520,10 @@ async function viewContainer(src: ProcSource, args: CinfArgs, deps: Deps): Promi
   const users = new UserNames(src);
   const monitor = monitorOf(c, byPid);
   const memberSet = new Set(c.pids);
-  const procs = [...(monitor ? [monitor] : []), ...c.pids.map((pid) => byPid.get(pid)).filter((p): p is ProcessInfo => !!p)].map((p) => withRowFiles(src, p, ['status']));
+  const cols = columns(PROC_COLUMNS, args.tree !== undefined ? ['PID', 'NSPID', 'USER', 'CMD'] : ['PID', 'PPID', 'NSPID', 'USER', 'STATE', 'CMD'], args.output);
+  const procs = [...(monitor ? [monitor] : []), ...c.pids.map((pid) => byPid.get(pid)).filter((p): p is ProcessInfo => !!p)].map((p) => withRowFiles(src, p, ['status', ...columnReads(cols).files]));
   const rows: ProcRow[] = procs.map((p) => ({ p, container: memberSet.has(p.pid) ? c : undefined, userName: (u) => users.name(u) }));
   if (args.tree !== undefined) {
-    const cols = columns(PROC_COLUMNS, ['PID', 'NSPID', 'USER', 'CMD'], args.output);
     const index = new Map(rows.map((r, i) => [r.p.pid, i]));
     const forest = buildForest(rows, (r) => index.get(r.p.stat?.ppid ?? r.p.status?.ppid ?? -1));
     if (args.json) {
@@ -535,7 +536,6 @@ async function viewContainer(src: ProcSource, args: CinfArgs, deps: Deps): Promi
     return EXIT_OK;
   }
   const story = readStory(src, c.initPid, { env: args.env === true, mounts: args.mounts === true });
-  const cols = columns(PROC_COLUMNS, ['PID', 'PPID', 'NSPID', 'USER', 'STATE', 'CMD'], args.output);
   const memberRows = rows.filter((r) => memberSet.has(r.p.pid));
   if (args.json) {
     deps.stdout.write(`${JSON.stringify({ container: containerJson(c), init: story ? storyJson(story) : null, members: JSON.parse(renderJson('processes', memberRows, cols)).processes as unknown }, null, 2)}\n`);

@@ -131,6 +131,16 @@ function capturePid(out: string, pid: number, keepCmdline: boolean, ownProcess: 
     const transform = f === 'environ' ? redactEnviron : f === 'cmdline' && !keepCmdline ? redactCmdline : undefined;
     copyFile(`/proc/${pid}/${f}`, join(base, f), `proc/${pid}/${f}`, transform);
   }
+  // the LSM labels; where the read fails (EINVAL: no LSM keeps one) an empty file stands for it,
+  // so the dump shows the file exists and errors.json says what reading it gave
+  for (const f of ['attr/current', 'attr/apparmor/current']) {
+    if (!existsSync(`/proc/${pid}/${f}`)) continue;
+    copyFile(`/proc/${pid}/${f}`, join(base, f), `proc/${pid}/${f}`);
+    if (errors[`proc/${pid}/${f}`] !== undefined) {
+      mkdirSync(dirname(join(base, f)), { recursive: true });
+      writeFileSync(join(base, f), '');
+    }
+  }
   for (const e of NS_ENTRIES) {
     try {
       symlinkSync(readlinkSync(`/proc/${pid}/ns/${e}`), join(base, 'ns', e));

@@ -27,7 +27,7 @@ import {
   type UserNamespaceSection,
   type WithAbsDir,
 } from '../model/story.js';
-import { isProcError } from '../source/errors.js';
+import type { LsmState } from '../parse/lsm-attr.js';
 import { NS_ENTRIES, entryType, type NsType } from '../parse/ns-link.js';
 import { CAP_SETS, capNames, fullMask, type CapSet } from '../parse/capabilities.js';
 import { seccompModeName } from '../parse/proc-status.js';
@@ -75,23 +75,10 @@ export function readStory(src: ProcSource, pid: number, opts: StoryOptions = {})
     containerOf: host.containerOf,
     layout,
     stats: p.cgroups ? readCgroupStats(src, layout, p.cgroups) : { errors: {} },
-    lsm: readLsmLabel(src, pid),
     userName: (u) => users.name(u),
     env: opts.env === true,
     mounts: opts.mounts === true,
   });
-}
-
-/** /proc/PID/attr/current: the LSM label, when there is an LSM and it is readable. */
-function readLsmLabel(src: ProcSource, pid: number): { label: string } | Unknown {
-  try {
-    const text = src.readProcText(`${pid}/attr/current`).replace(/\0/g, '').trim();
-    if (text === '') return { reason: 'absent', because: 'no LSM label' };
-    return { label: text };
-  } catch (e) {
-    if (!isProcError(e)) throw e;
-    return unknownFromCode(e.code);
-  }
 }
 
 export interface StoryInputs {
@@ -100,7 +87,6 @@ export interface StoryInputs {
   containerOf: Map<number, Container>;
   layout: CgroupLayout;
   stats: CgroupStats;
-  lsm: { label: string } | Unknown;
   userName(uid: number): string | undefined;
   env: boolean;
   mounts: boolean;
@@ -114,7 +100,7 @@ export function buildStory(p: ProcessInfo, i: StoryInputs): ProcessStory {
     cgroups(p, i),
     resources(p, i),
     capabilities(p),
-    security(p, i),
+    security(p),
     userNamespace(p),
   ];
   if (i.env) sections.push({ id: 'environment', title: 'ENVIRONMENT', vars: p.environ, unknown: fileUnknown(p, 'environ') });
@@ -306,7 +292,7 @@ function capabilities(p: ProcessInfo): CapabilitiesSection {
   return { id: 'capabilities', title: 'CAPABILITIES', sets, unknown: orNotRead(fileUnknown(p, 'status'), st !== undefined) };
 }
 
-function security(p: ProcessInfo, i: StoryInputs): SecuritySection {
+function security(p: ProcessInfo): SecuritySection {
   const st = p.status;
   return {
     id: 'security',
@@ -314,9 +300,19 @@ function security(p: ProcessInfo, i: StoryInputs): SecuritySection {
     seccomp: st ? { mode: seccompModeName(st.seccomp), filters: st.seccompFilters } : undefined,
     noNewPrivs: st ? (st.noNewPrivs === undefined ? 'unsupported' : st.noNewPrivs) : undefined,
     unknown: orNotRead(fileUnknown(p, 'status'), st !== undefined),
-    lsm: 'label' in i.lsm ? i.lsm : undefined,
-    lsmUnknown: 'label' in i.lsm ? undefined : i.lsm,
+    lsm: p.lsm && 'label' in p.lsm.current ? p.lsm.current : undefined,
+    lsmUnknown: lsmUnknown(p, p.lsm?.current),
+    apparmor: p.lsm && 'label' in p.lsm.apparmor ? p.lsm.apparmor : undefined,
+    apparmorUnknown: lsmUnknown(p, p.lsm?.apparmor),
   };
+}
+
+/** why an attr file gave no label: no LSM (EINVAL), not there, or its read error */
+function lsmUnknown(p: ProcessInfo, st: LsmState | undefined): Unknown | undefined {
+  if (!st) return orNotRead(fileUnknown(p, 'lsm'), false);
+  if ('label' in st) return undefined;
+  if ('none' in st) return st.none === 'no-lsm' ? { reason: 'absent', because: 'no LSM keeps a label: the kernel answers EINVAL' } : { reason: 'absent', because: 'not present' };
+  return unknownFromCode(st.error);
 }
 
 function userNamespace(p: ProcessInfo): UserNamespaceSection {

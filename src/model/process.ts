@@ -3,6 +3,7 @@
  * and the TUI use on it. No I/O here: src/proc/process.ts fills these in.
  */
 import type { ProcErrorCode } from '../source/errors.js';
+import type { LsmLabels } from '../parse/lsm-attr.js';
 import type { ProcStat } from '../parse/proc-stat.js';
 import type { IdQuad, ProcStatus } from '../parse/proc-status.js';
 import type { EnvEntry } from '../parse/proc-environ.js';
@@ -41,6 +42,8 @@ export interface ProcessInfo {
   setgroups?: 'allow' | 'deny';
   /** threads whose namespaces differ from the process's (setns/unshare in one thread) */
   threads?: { tid: number; ns: Partial<Record<NsType, NsId>> }[];
+  /** the LSM labels (attr/current, attr/apparmor/current), when read */
+  lsm?: LsmLabels;
   /** why a file (or one ns entry: `ns/net`) is missing */
   errors: Partial<Record<string, ProcErrorCode>>;
 }

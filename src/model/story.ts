@@ -188,7 +188,11 @@ export interface SecuritySection {
   unknown: Unknown | undefined;
   /** the LSM label (/proc/PID/attr/current): AppArmor profile, SELinux context */
   lsm: { label: string } | undefined;
+  /** why there is no label: `absent` with "no LSM …" when the kernel answers EINVAL, else the read's reason */
   lsmUnknown: Unknown | undefined;
+  /** AppArmor's own label (/proc/PID/attr/apparmor/current), on kernels with AppArmor built in */
+  apparmor?: { label: string } | undefined;
+  apparmorUnknown?: Unknown | undefined;
 }
 
 export interface UserNamespaceSection {

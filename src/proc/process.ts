@@ -9,6 +9,7 @@ import { parseMountInfo } from '../parse/proc-mountinfo.js';
 import { parseIdMap, parseSetgroups } from '../parse/proc-id-map.js';
 import { namespacesOf, type NsId, type ProcessInfo } from '../model/process.js';
 import { parsePidName } from '../parse/numbers.js';
+import { readLsmLabels } from './lsm.js';
 
 /** The per-process files a reader can be asked for. */
 export const PROC_FILES = [
@@ -26,6 +27,8 @@ export const PROC_FILES = [
   'setgroups',
   /** the namespaces of threads other than the main one, where they differ (only with --threads) */
   'tasks',
+  /** the LSM labels: attr/current and attr/apparmor/current (src/proc/lsm.ts) */
+  'lsm',
 ] as const;
 export type ProcFile = (typeof PROC_FILES)[number];
 
@@ -68,6 +71,9 @@ const READERS: Record<Exclude<ProcFile, 'ns'>, Reader> = {
   },
   tasks: (src, pid, info) => {
     info.threads = readThreadNamespaces(src, pid, info);
+  },
+  lsm: (src, pid, info) => {
+    info.lsm = readLsmLabels(src, pid);
   },
 };
 
@@ -204,6 +210,7 @@ const FIELD_OF: Record<ProcFile, keyof ProcessInfo> = {
   gid_map: 'gidMap',
   setgroups: 'setgroups',
   tasks: 'threads',
+  lsm: 'lsm',
 };
 
 /** Make a built process read-only: snapshots are values (a second look is a new object). */

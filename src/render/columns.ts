@@ -6,6 +6,7 @@ import { capNames, formatMaskHex } from '../parse/capabilities.js';
 import { seccompModeName } from '../parse/proc-status.js';
 import type { CgroupMembership } from '../parse/proc-cgroup.js';
 import type { ProcFile } from '../proc/process.js';
+import { lsmLabelOf, type LsmLabels, type LsmState } from '../parse/lsm-attr.js';
 
 /**
  * What a column needs read. The views read exactly the union of their chosen columns' needs;
@@ -63,6 +64,14 @@ function listText(xs: string[]): string {
   return xs.length === 0 ? '-' : xs.length > 3 ? `${xs.slice(0, 3).join(',')},+${xs.length - 3}` : xs.join(',');
 }
 
+/** a label; `-` when there is none (no LSM, not present, denied, gone); `?` when it could not be read as text */
+function lsmText(l: LsmLabels | undefined): string {
+  const label = lsmLabelOf(l);
+  if (label !== undefined) return label;
+  const bad = (st: LsmState | undefined) => st !== undefined && 'error' in st && (st.error === 'PARSE' || st.error === 'TOO_BIG' || st.error === 'UNSAFE' || st.error === 'IO');
+  return l && (bad(l.current) || bad(l.apparmor)) ? '?' : '-';
+}
+
 export const NS_COLUMNS: ReadingColumn<NsRow>[] = [
   { id: 'NS', help: 'namespace identifier (inode number)', align: 'right', json: 'number', value: (r) => r.group.ns.inode },
   { id: 'TYPE', help: 'kind of namespace', json: 'string', value: (r) => r.group.ns.type },
@@ -118,6 +127,7 @@ export const NS_COLUMNS: ReadingColumn<NsRow>[] = [
     value: (r) => (r.group.isHost ? [] : uniq(r.containers.map((c) => c.image))),
     text: (r) => listText(r.group.isHost ? [] : uniq(r.containers.map((c) => c.image))),
   },
+  { id: 'LABEL', files: ['lsm'], help: 'LSM label of the PID (attr/current, else attr/apparmor/current)', json: 'string', value: (r) => lsmLabelOf(r.group.lowest?.lsm), text: (r) => lsmText(r.group.lowest?.lsm) },
   { id: 'PNS', relations: true, help: 'parent namespace identifier (inode number), 0 when none', align: 'right', json: 'number', value: (r) => r.relations?.parent },
   { id: 'ONS', relations: true, help: 'owner user namespace identifier (inode number), 0 for the initial one', align: 'right', json: 'number', value: (r) => r.relations?.owner },
   { id: 'CMD', files: ['cmdline'], help: 'command line of the PID', json: 'string', trunc: true, value: (r) => (r.group.lowest ? commandOf(r.group.lowest) : undefined) },
@@ -180,6 +190,7 @@ export const PROC_COLUMNS: ReadingColumn<ProcRow>[] = [
   { id: 'CAPS', files: ['status'], help: 'effective capabilities (names)', json: 'array', value: (r) => (r.p.status ? capNames(r.p.status.capEff) : undefined) },
   { id: 'SECCOMP', files: ['status'], help: 'seccomp mode', json: 'string', value: (r) => (r.p.status ? seccompModeName(r.p.status.seccomp) : undefined) },
   { id: 'NNP', files: ['status'], help: 'no_new_privs set', json: 'boolean', value: (r) => r.p.status?.noNewPrivs, text: (r) => (r.p.status?.noNewPrivs === undefined ? '-' : r.p.status.noNewPrivs ? 'yes' : 'no') },
+  { id: 'LABEL', files: ['lsm'], help: 'LSM label: /proc/PID/attr/current (SELinux, AppArmor, Smack), else attr/apparmor/current', json: 'string', value: (r) => lsmLabelOf(r.p.lsm), text: (r) => lsmText(r.p.lsm) },
   { id: 'CONTAINER', containers: true, help: 'container the process belongs to', json: 'string', value: (r) => r.container?.name },
   { id: 'POD', containers: true, help: "its container's Kubernetes pod (namespace/name) or compose project", json: 'string', value: (r) => (r.container ? podOf(r.container) : undefined) },
   { id: 'IMAGE', containers: true, help: "its container's image", json: 'string', value: (r) => r.container?.image },

@@ -220,9 +220,13 @@ export function renderStorySection(section: StorySection, _opts: StoryRenderOpti
             ],
             ['no_new_privs', section.noNewPrivs === 'unsupported' ? 'unsupported' : section.noNewPrivs === undefined ? DASH : section.noNewPrivs ? 'yes' : 'no'],
           ];
-      // the LSM line only where there is something to say: a label, or a label we may not read
+      // attr/current: the label, or why there is none (no LSM on this kernel: `- (no LSM …)`)
       if (section.lsm) rows.push(['lsm label', section.lsm.label]);
-      else if (section.lsmUnknown?.reason === 'denied') rows.push(['lsm label', unknownText(section.lsmUnknown)]);
+      else if (section.lsmUnknown?.reason === 'absent' && section.lsmUnknown.because.startsWith('no LSM')) rows.push(['lsm label', `- (${section.lsmUnknown.because})`]);
+      else if (section.lsmUnknown && section.lsmUnknown.reason !== 'absent') rows.push(['lsm label', unknownText(section.lsmUnknown)]);
+      // AppArmor's own label only where the kernel has AppArmor and it says something attr/current did not
+      if (section.apparmor && section.apparmor.label !== section.lsm?.label) rows.push(['apparmor', section.apparmor.label]);
+      else if (section.apparmorUnknown && section.apparmorUnknown.reason !== 'absent') rows.push(['apparmor', unknownText(section.apparmorUnknown)]);
       return block(section.title, kv(rows.map(([k, v]) => [k, escapeControl(v)])));
     }
     case 'user-namespace':
@@ -296,6 +300,7 @@ export function storyJson(story: ProcessStory): unknown {
     seccomp: sec.seccomp ? { mode: sec.seccomp.mode, filters: sec.seccomp.filters ?? null } : null,
     noNewPrivs: typeof sec.noNewPrivs === 'boolean' ? sec.noNewPrivs : null,
     ...(sec.lsm ? { lsm: sec.lsm.label } : {}),
+    lsmLabels: { current: sec.lsm?.label ?? null, apparmor: sec.apparmor?.label ?? null },
     uidMap: userns.uidMap ?? null,
     gidMap: userns.gidMap ?? null,
     setgroups: userns.setgroups ?? null,

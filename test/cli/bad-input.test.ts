@@ -20,7 +20,7 @@ describe('bad input', () => {
     ['cinf', ['--proc-root', '/etc'], 1, 'cinf: /etc holds no process directories: not a proc dump'],
     ['cinf', ['--cgroup', '1:bogus'], 1, undefined],
     ['cinf', ['--cgroup', 'nonsense'], 1, "cinf: invalid cgroup argument: 'nonsense' (want PID:HIERARCHY, a cgroup path or a /sys/fs/cgroup directory)"],
-    ['cinf', ['--pid', '1', '--namespace', '2'], 1, 'cinf: --namespace, --pid, --cgroup and --find are mutually exclusive'],
+    ['cinf', ['--pid', '1', '--namespace', '2'], 1, 'cinf: --namespace, --pid, --cgroup, --cgroups and --find are mutually exclusive'],
     ['capdecode', ['zz'], 1, "capdecode: invalid capability mask 'zz'"],
     ['capdecode', [], 1, 'capdecode: no mask given (try capdecode 00000000a80425fb, --pid, --encode or --list)'],
     ['capdecode', ['--encode', 'cap_chown,cap_foo'], 1, "capdecode: unknown capability 'cap_foo'"],
