@@ -1,5 +1,8 @@
-import { CAPABILITIES, CAP_SETS, capNames, encodeCaps, formatCapshDecode, formatMaskHex, parseCapMask } from '../src/parse/capabilities.js';
+import { CAPABILITIES, CAP_SETS, LAST_KNOWN_CAP, capNames, encodeCaps, formatCapshDecode, formatMaskHex, parseCapMask } from '../src/parse/capabilities.js';
 import { readProcess } from '../src/proc/process.js';
+import { GroupNames, UserNames } from '../src/proc/users.js';
+import { capshPrintJson, formatCapshPrint, type CapshState } from '../src/render/capsh.js';
+import type { ProcSource } from '../src/source/source.js';
 import { CliError, EXIT_OK, PROC_ROOT_OPTION, UsageError, parsePid, runHandler, sourceFrom, type Deps, type RootOptions } from './common.js';
 import { HELP_OPTION, VERSION_OPTION, flag, helpText, lastString, parseOptions, versionLine, type OptionSpec } from './options.js';
 
@@ -10,6 +13,7 @@ export interface CapdecodeArgs extends RootOptions {
   json?: boolean;
   encode?: string;
   list?: boolean;
+  print?: boolean;
 }
 
 const PROG = 'capdecode';
@@ -19,6 +23,7 @@ const OPTIONS: OptionSpec[] = [
   { long: 'encode', short: 'e', arg: 'required', argName: '<caps>', help: 'comma-separated capability names or numbers to encode' },
   { long: 'list', short: 'l', arg: 'none', help: 'list every capability' },
   { long: 'decode', arg: 'required', argName: '<hex>', help: "capsh's spelling: --decode=HEX is the same as capdecode HEX" },
+  { long: 'print', arg: 'none', help: "with --pid: the process's capability state laid out as capsh --print shows its own (see docs/capdecode.md for what differs)" },
   { long: 'json', short: 'J', arg: 'none', help: 'JSON output' },
   PROC_ROOT_OPTION,
   HELP_OPTION,
@@ -30,6 +35,7 @@ export function capdecodeHelp(): string {
     [
       'capdecode <hex-mask>...          decode masks exactly as capsh --decode prints them',
       'capdecode --pid <pid>            decode the five capability sets of a process',
+      'capdecode --pid <pid> --print    its capability state as capsh --print shows it',
       'capdecode --encode <cap,cap...>  names (or bit numbers) to a mask',
       'capdecode --list                 every capability, its bit and what it allows',
     ],
@@ -54,6 +60,10 @@ export function parseCapdecodeArgs(argv: string[]): CapdecodeArgs | { help: true
   if (p.operands.length) args.masks = p.operands;
   if (flag(p, 'list')) args.list = true;
   if (flag(p, 'json')) args.json = true;
+  if (flag(p, 'print')) {
+    if (args.pid === undefined) throw new UsageError('--print needs --pid');
+    args.print = true;
+  }
   return args;
 }
 
@@ -120,6 +130,27 @@ export function handleCapdecode(args: CapdecodeArgs, deps: Deps): number {
       throw new CliError(`no process with pid ${pid}`);
     }
     const st = p.status;
+    if (args.print) {
+      if (st.capInh === undefined || st.capPrm === undefined || st.capEff === undefined || st.capBnd === undefined) throw new CliError(`${pid}/status has no capability sets`);
+      const users = new UserNames(src);
+      const groups = new GroupNames(src);
+      const state: CapshState = {
+        maxBits: capMaxBits(src, st.capBnd),
+        effective: st.capEff,
+        inheritable: st.capInh,
+        permitted: st.capPrm,
+        bounding: st.capBnd,
+        ambient: st.capAmb,
+        noNewPrivs: st.noNewPrivs,
+        uid: { real: st.uid.real, effective: st.uid.effective },
+        gid: st.gid.real,
+        groups: st.groups,
+        userName: (u) => users.lookup(u),
+        groupName: (g) => groups.lookup(g),
+      };
+      deps.stdout.write(args.json ? `${JSON.stringify({ pid, ...capshPrintJson(state) }, null, 2)}\n` : formatCapshPrint(state));
+      return EXIT_OK;
+    }
     const sets: [string, string, bigint | undefined][] = [
       ['CapInh', CAP_SETS[0], st.capInh],
       ['CapPrm', CAP_SETS[1], st.capPrm],
@@ -143,4 +174,19 @@ export function handleCapdecode(args: CapdecodeArgs, deps: Deps): number {
   if (args.json) deps.stdout.write(`${JSON.stringify({ masks: values.map(decoded) }, null, 2)}\n`);
   else for (const v of values) deps.stdout.write(`${formatCapshDecode(v)}\n`);
   return EXIT_OK;
+}
+
+/**
+ * libcap's cap_max_bits(): the kernel's cap_last_cap + 1 (a dump's proc/sys/kernel/cap_last_cap);
+ * without that file, one past the highest bit of the bounding set, which the kernel fills up to
+ * its last capability for any process that has not dropped the top one.
+ */
+function capMaxBits(src: ProcSource, bounding: bigint): number {
+  try {
+    const t = src.readProcText('sys/kernel/cap_last_cap').trim();
+    if (/^\d{1,2}$/.test(t) && Number(t) < 64) return Number(t) + 1;
+  } catch {
+    /* a dump without it */
+  }
+  return Math.max(LAST_KNOWN_CAP + 1, bounding.toString(2).length);
 }

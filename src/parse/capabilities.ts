@@ -114,3 +114,91 @@ export function encodeCaps(names: string[]): { mask: bigint } | { unknown: strin
 /** Set names of /proc/<pid>/status, in the order the kernel prints them. */
 export const CAP_SETS = ['inheritable', 'permitted', 'effective', 'bounding', 'ambient'] as const;
 export type CapSet = (typeof CAP_SETS)[number];
+
+/** libcap's name of a capability bit: its name when libcap 2.66 knows it (bits 0..40), else the number. */
+function libcapName(bit: number): string {
+  return CAPABILITIES[bit]?.name ?? String(bit);
+}
+
+const EFF = 1;
+const INH = 2;
+const PER = 4;
+
+function flagLetters(f: number): string {
+  return `${f & EFF ? 'e' : ''}${f & INH ? 'i' : ''}${f & PER ? 'p' : ''}`;
+}
+
+/**
+ * A process's effective, inheritable and permitted sets as libcap's cap_to_text() (2.66) writes
+ * them, the text of `capsh --print`'s "Current:" line: the most common combination of set flags
+ * over the kernel's capabilities (`maxBits` = cap_last_cap + 1) becomes the `=…` default, every
+ * other combination lists its names with `+`/`-` flags, `= a,b+ep` is shortened to `a,b=ep`, and
+ * bits above the kernel's are given by number with `+`.
+ */
+export function capToText(sets: { effective: bigint; inheritable: bigint; permitted: bigint }, maxBits: number): string {
+  const flags = (n: number): number => {
+    const b = BigInt(n);
+    return ((sets.effective >> b) & 1n ? EFF : 0) | ((sets.inheritable >> b) & 1n ? INH : 0) | ((sets.permitted >> b) & 1n ? PER : 0);
+  };
+  const cmb = Math.max(0, Math.min(64, maxBits));
+  const histo = new Array<number>(8).fill(0);
+  for (let n = 0; n < cmb; n++) histo[flags(n)]!++;
+  // the prevailing state: ties go to the lower combination (libcap's >= bias towards "not set")
+  let m = 7;
+  for (let t = 6; t >= 0; t--) if (histo[t]! >= histo[m]!) m = t;
+  let buf = `=${flagLetters(m)}`;
+  let base = 0;
+  for (let t = 7; t >= 0; t--) {
+    if (t === m || histo[t] === 0) continue;
+    const names: string[] = [];
+    for (let n = 0; n < cmb; n++) if (flags(n) === t) names.push(libcapName(n));
+    buf += ` ${names.join(',')}`;
+    const raise = t & ~m;
+    if (raise) {
+      let op = '+';
+      if (buf[base] === '=' && buf[base + 1] === ' ') {
+        // "= foo,...+eip" is written "foo,...=eip"
+        base += 2;
+        op = '=';
+      }
+      buf += `${op}${flagLetters(raise)}`;
+    }
+    const lower = ~t & m & 7;
+    if (lower) buf += `-${flagLetters(lower)}`;
+  }
+  const rest = new Array<number>(8).fill(0);
+  for (let n = cmb; n < 64; n++) rest[flags(n)]!++;
+  for (let t = 7; t >= 1; t--) {
+    if (rest[t] === 0) continue;
+    const names: string[] = [];
+    for (let n = cmb; n < 64; n++) if (flags(n) === t) names.push(libcapName(n));
+    buf += ` ${names.join(',')}+${flagLetters(t)}`;
+  }
+  return buf.slice(base);
+}
+
+/**
+ * The IAB tuple as libcap's cap_iab_to_text() (2.66) writes it, `capsh --print`'s "Current IAB:"
+ * line: per capability below `maxBits`, `!` when dropped from the bounding set, `^` when ambient
+ * (which implies inheritable), `%` when inheritable but not in the bounding set, the bare name
+ * when only inheritable; comma-separated, empty when nothing is set.
+ */
+export function iabToText(sets: { inheritable: bigint; ambient: bigint; bounding: bigint }, maxBits: number): string {
+  const out: string[] = [];
+  for (let c = 0; c < Math.min(64, maxBits); c++) {
+    const b = BigInt(c);
+    const ib = ((sets.inheritable >> b) & 1n) === 1n;
+    const ab = ((sets.ambient >> b) & 1n) === 1n;
+    const nbb = ((sets.bounding >> b) & 1n) === 0n;
+    if (!(nbb || ab || ib)) continue;
+    out.push(`${nbb ? '!' : ''}${ab ? '^' : nbb && ib ? '%' : ''}${libcapName(c)}`);
+  }
+  return out.join(',');
+}
+
+/** The names of a set's bits below `maxBits`, comma-separated: capsh's "Bounding set =…" list. */
+export function capListText(mask: bigint, maxBits: number): string {
+  const out: string[] = [];
+  for (let c = 0; c < Math.min(64, maxBits); c++) if ((mask >> BigInt(c)) & 1n) out.push(libcapName(c));
+  return out.join(',');
+}
