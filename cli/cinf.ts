@@ -96,7 +96,7 @@ const OPTIONS: OptionSpec[] = [
     argName: '[=<mode>]',
     help: 'draw a tree: process (the default here; lsns -T defaults to owner), owner (user namespaces), parent (pid and user nesting)',
   },
-  { long: 'pod', arg: 'required', argName: '<pod>', help: 'only what the containers of this Kubernetes pod (NAME, NAMESPACE/NAME or uid) or compose project (compose:PROJECT) hold' },
+  { long: 'pod', arg: 'required', argName: '<pod>', help: 'only what the containers of this Kubernetes pod (NAME, NAMESPACE/NAME or uid) or compose project (compose:PROJECT) hold (namespace list, --namespace, --find)' },
   { long: 'find', arg: 'required', argName: '<regex>', help: 'pgrep-like: the processes whose name or command line matches, with their containers' },
   { long: 'exact', short: 'x', arg: 'none', help: 'with --find: the whole name or command line must match' },
   { long: 'quiet', short: 'q', arg: 'none', help: 'with --find: print only the pids, one a line (exit 1 when none)' },
@@ -471,8 +471,11 @@ async function viewFind(src: ProcSource, args: CinfArgs, deps: Deps): Promise<nu
     if (!r.ok) throw new CliError(lookupMessage(r));
     only = r.container;
   }
+  // --pod: only the processes of that pod's (or compose project's) containers
+  if (args.pod !== undefined && !host.containers.some((c) => podMatches(c, args.pod!))) throw new CliError(`no container of pod ${escapeControl(args.pod)}`);
   const hits = host.snapshot.processes.filter((p) => {
     if (only && !only.pids.includes(p.pid)) return false;
+    if (args.pod !== undefined && !podMatchesOpt(host.containerOf.get(p.pid), args.pod)) return false;
     if (nsFilter) {
       const id = p.ns?.[nsFilter.type];
       if (!id || id.inode !== nsFilter.inode) return false;

@@ -20,6 +20,7 @@ describe('golden: --find, --tree, --container on the seed and the runtimes host'
     ['v2-runtimes-names', 'find-nginx', ['--find', 'nginx']],
     ['v2-runtimes-names', 'container-nginx-tree', ['--container', 'nginx', '--tree']],
     ['v2-runtimes-names', 'container-redis-tree-json', ['--container', 'redis', '--tree', '--json']],
+    ['v2-runtimes-names', 'find-pod-shop', ['--find', '.', '--pod', 'shop/web-7d9f4', '-o', '+POD']],
   ])('%s %s', async (host, name, argv) => {
     const r = await cinf(host, argv);
     expect(r.err).toBe('');
@@ -39,6 +40,15 @@ describe('cinf --find', () => {
     expect((await cinf('v2-runtimes-names', ['--find', '.', '--ns', 'net:4026532702', '-q'])).out).toBe('3010\n3020\n'); // the pod's shared net
     expect(await cinf('v2-runtimes-names', ['--find', 'no-such-thing', '-q'])).toMatchObject({ code: 1, out: '', err: '' });
   });
+  it('--pod: only the processes of that pod\'s containers (sandbox and app), or of a compose project; a pod no container is in: one line, exit 1', async () => {
+    expect((await cinf('v2-runtimes-names', ['--find', '.', '--pod', 'shop/web-7d9f4', '-q'])).out).toBe('3010\n3020\n');
+    expect((await cinf('v2-runtimes-names', ['--find', '.', '--pod', 'web-7d9f4', '-q'])).out).toBe('3010\n3020\n'); // NAME alone
+    expect((await cinf('v2-runtimes-names', ['--find', 'nginx', '--pod', 'shop/web-7d9f4', '-q'])).out).toBe('3020\n'); // with the regex
+    expect((await cinf('v2-runtimes-names', ['--find', '.', '--pod', 'compose:shop', '-q'])).out).toBe('3710\n');
+    expect(await cinf('v2-runtimes-names', ['--find', 'redis', '--pod', 'shop/web-7d9f4', '-q'])).toMatchObject({ code: 1, out: '' }); // the pod has no redis
+    expect(await cinf('v2-runtimes-names', ['--find', '.', '--pod', 'nope'])).toMatchObject({ code: 1, out: '', err: 'cinf: no container of pod nope\n' });
+  });
+
   it('an invalid regex, a bad --ns, an unknown container: one line, exit 1', async () => {
     const bad = await cinf('v1-docker-seed', ['--find', '(']);
     expect(bad.code).toBe(1);
