@@ -6,6 +6,7 @@
 import type { ProcSource } from '../source/source.js';
 import { inspectHost } from '../inspect/host.js';
 import { escapeControl } from '../render/escape.js';
+import { parsePasswd } from '../parse/passwd.js';
 
 export interface TopRow {
   uid: number;
@@ -105,10 +106,6 @@ export function renderTop(rows: TopRow[], clock: { btime: number; uptime: number
 
 /** uid → name from the host's /etc/passwd (as ps does), else the number */
 export function passwdNames(src: ProcSource): (uid: number) => string {
-  const names = new Map<number, string>();
-  for (const l of (src.readEtc('passwd') ?? '').split('\n')) {
-    const f = l.split(':');
-    if (f.length >= 3 && /^\d+$/.test(f[2]!)) if (!names.has(Number(f[2]))) names.set(Number(f[2]), f[0]!);
-  }
+  const names = parsePasswd(src.readEtc('passwd') ?? '');
   return (uid) => (uid < 0 ? '?' : escapeControl(names.get(uid) ?? String(uid)));
 }
