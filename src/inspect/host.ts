@@ -89,6 +89,7 @@ export function* modelSteps(src: ProcSource, scanned: Snapshot, opts: InspectOpt
     yield;
     const read = readNameFiles(src, snapshot.processes, found, opts.utsHostnames ? { utsHostnames: opts.utsHostnames } : {});
     notes.push(...read.notes);
+    yield;
     containers = applyNames(found, read.files, notes);
   }
   return {

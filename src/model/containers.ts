@@ -129,6 +129,8 @@ export function* buildContainersSteps(snapshot: Snapshot, ref: HostReference, op
 
   const out: Container[] = [];
   for (const [key, procs] of members) {
+    // each container reads its init's files (environ, status): a step of its own
+    yield;
     const pids = procs.map((p) => p.pid).sort((a, b) => a - b);
     const init = pickInit(procs, byPid, ref, nsPidOf);
     const m = meta.get(key)!;
