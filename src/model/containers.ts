@@ -182,6 +182,8 @@ function pickInit(procs: ProcessInfo[], byPid: Map<number, ProcessInfo>, ref: Ho
       const roots = rootsOf(k);
       return roots.length > 0 ? roots : inNs.get(k)!;
     });
+    // one candidate (the usual case): it is the init whatever its NSpid says, so no status is read
+    if (candidates.length === 1) return candidates[0]!;
     const one = candidates.filter((p) => nsPidOf(p)?.at(-1) === 1).sort(earliest)[0];
     return one ?? candidates.sort(earliest)[0]!;
   }
