@@ -110,22 +110,37 @@ export function* buildNamespaceIndexSteps(snapshot: Snapshot, ref: HostReference
   const order = NS_TYPES.filter((t) => wanted.has(t));
   // by inode first (a number: no key string per process and namespace), then type and dev
   const byInode = new Map<number, NamespaceGroup[]>();
+  // the native scan shares one NsId object per namespace: the group of the last one seen of each
+  // type is found again without a lookup (neighbouring pids are mostly in the same namespaces)
+  const lastId: (NsId | undefined)[] = [];
+  const lastGroup: (NamespaceGroup | undefined)[] = [];
   let i = 0;
   for (const p of snapshot.processes) {
     if (++i % STEP_PROCESSES === 0) yield;
     const ns = p.ns;
     if (!ns) continue;
-    for (const t of order) {
-      const id = ns[t];
+    for (let ti = 0; ti < order.length; ti++) {
+      const id = ns[order[ti]!];
       if (!id) continue;
-      const same = byInode.get(id.inode);
-      let g = same?.find((x) => x.ns.type === id.type && x.ns.dev === id.dev);
+      let g: NamespaceGroup | undefined;
+      if (lastId[ti] === id) g = lastGroup[ti];
+      else {
+        const same = byInode.get(id.inode);
+        g = same?.find((x) => x.ns.type === id.type && x.ns.dev === id.dev);
+        if (g) {
+          lastId[ti] = id;
+          lastGroup[ti] = g;
+        }
+      }
       if (!g) {
         const key = nsKey(id);
         g = { ns: id, key, pids: [], processes: [], lowest: p, bindMounts: [], threads: [], isHost: isHostNs(ref, id) };
         groups.set(key, g);
+        const same = byInode.get(id.inode);
         if (same) same.push(g);
         else byInode.set(id.inode, [g]);
+        lastId[ti] = id;
+        lastGroup[ti] = g;
       }
       g.pids.push(p.pid);
       g.processes.push(p);
