@@ -30,7 +30,7 @@ export interface ScanOptions extends InspectOptions {
    * it. Without this option, HOSTSCOPE_SCAN=ts in the environment means 'ts'.
    */
   path?: 'auto' | 'native' | 'ts';
-  /** longest slice of JavaScript work between two yields to the event loop, ms (default 8) */
+  /** longest slice of JavaScript work between two yields to the event loop, ms (default 5) */
   sliceMs?: number;
 }
 
@@ -134,7 +134,7 @@ class Slicer {
 }
 
 /**
- * The host model, read without blocking the event loop for more than a slice (~8 ms) at a time.
+ * The host model, read without blocking the event loop for more than a slice (~5 ms) at a time.
  * Same options and same result as inspectHost.
  */
 export async function scanHost(src: ProcSource, opts: ScanOptions = {}): Promise<HostModel> {
@@ -147,7 +147,7 @@ export async function scanHostWithStats(src: ProcSource, opts: ScanOptions = {})
   const path = opts.path ?? (process.env.HOSTSCOPE_SCAN === 'ts' ? 'ts' : 'auto');
   const useNative = path === 'native' || (path !== 'ts' && nativeScanAvailable(src));
   if (useNative && !nativeScanAvailable(src)) throw new Error('scan: the native scan needs the live /proc and the native addon');
-  const slicer = new Slicer(opts.sliceMs ?? 8);
+  const slicer = new Slicer(opts.sliceMs ?? 5);
   const snapshot = useNative ? await nativeSnapshot(src, req, slicer) : await tsSnapshot(src, req, slicer);
   // the model's phases (host reference, namespace index, containers) with a yield between each
   const steps = modelSteps(src, snapshot, opts);

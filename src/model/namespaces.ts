@@ -44,7 +44,7 @@ export function findHostReference(snapshot: Snapshot): HostReference {
 }
 
 /** How many processes a *Steps generator handles between two yields. */
-export const STEP_PROCESSES = 128;
+export const STEP_PROCESSES = 32;
 
 /** Run a *Steps generator to its end (the synchronous callers). */
 export function drain<T>(steps: Generator<void, T>): T {
