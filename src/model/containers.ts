@@ -81,7 +81,13 @@ export function buildContainers(snapshot: Snapshot, ref: HostReference, opts: Co
 export function* buildContainersSteps(snapshot: Snapshot, ref: HostReference, opts: ContainerOptions = {}): Generator<void, Container[]> {
   const hostnameOf = opts.hostnameOf ?? ((p: ProcessInfo) => envValue(p, 'HOSTNAME'));
   const nsPidOf = opts.nsPidOf ?? ((p: ProcessInfo) => p.status?.nsPid);
-  const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]));
+  // pid → process, made in steps too (10,000 entries are a slice of their own)
+  const byPid = new Map<number, ProcessInfo>();
+  let n = 0;
+  for (const p of snapshot.processes) {
+    if (++n % (STEP_PROCESSES * 8) === 0) yield;
+    byPid.set(p.pid, p);
+  }
   const members = new Map<string, ProcessInfo[]>();
   const meta = new Map<string, { runtime: Runtime | 'unknown'; id?: string; name?: string; pod?: string; path?: string }>();
 
