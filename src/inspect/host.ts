@@ -6,7 +6,7 @@ import { readProcess, withFiles, type ProcFile } from '../proc/process.js';
 import { nsKey, type ProcessInfo } from '../model/process.js';
 import { takeSnapshot, type Snapshot } from '../proc/snapshot.js';
 import { addBoundNamespaces, buildNamespaceIndexSteps, drain, findHostReferenceSteps, type HostReference, type NamespaceGroup } from '../model/namespaces.js';
-import { buildContainersSteps, containerIndex, type Container } from '../model/containers.js';
+import { buildContainersSteps, type Container } from '../model/containers.js';
 import { applyNames } from '../model/container-names.js';
 import { readNameFiles } from './names.js';
 import { detectCgroupLayout, type CgroupLayout } from '../cgroup/layout.js';
@@ -87,19 +87,42 @@ export function* modelSteps(src: ProcSource, scanned: Snapshot, opts: InspectOpt
   let containers = found;
   if (found.length > 0) {
     yield;
-    const read = readNameFiles(src, snapshot.processes, found, opts.utsHostnames ? { utsHostnames: opts.utsHostnames } : {});
+    // readNameFiles looks processes up only along each container's init → parent chain (its
+    // monitor, names.ts monitorOf: at most 64 hops): handing it those chains, not all 10,000
+    // processes, keeps its pid index small (the whole list was the longest step of a scan)
+    const byPid = new Map<number, ProcessInfo>();
+    let n = 0;
+    for (const p of snapshot.processes) {
+      if (++n % 1024 === 0) yield;
+      byPid.set(p.pid, p);
+    }
+    const chains = new Map<number, ProcessInfo>();
+    for (const c of found) {
+      let p = byPid.get(c.initPid);
+      for (let hops = 0; p && hops <= 65; hops++) {
+        chains.set(p.pid, p);
+        const ppid = p.stat?.ppid ?? p.status?.ppid;
+        p = ppid === undefined ? undefined : byPid.get(ppid);
+      }
+    }
+    yield;
+    const read = readNameFiles(src, [...chains.values()], found, opts.utsHostnames ? { utsHostnames: opts.utsHostnames } : {});
     notes.push(...read.notes);
+    yield;
     containers = applyNames(found, read.files, notes);
   }
-  return {
-    notes,
-    snapshot,
-    ref,
-    namespaces,
-    nsByKey: new Map(namespaces.map((g) => [nsKey(g.ns), g])),
-    containers,
-    containerOf: containerIndex(containers),
-  };
+  yield;
+  const nsByKey = new Map(namespaces.map((g) => [nsKey(g.ns), g]));
+  // containerIndex(containers), in steps: one entry per containerised process
+  const containerOf = new Map<number, Container>();
+  let n = 0;
+  for (const c of containers) {
+    for (const pid of c.pids) {
+      if (++n % 1024 === 0) yield;
+      containerOf.set(pid, c);
+    }
+  }
+  return { notes, snapshot, ref, namespaces, nsByKey, containers, containerOf };
 }
 
 /** The reader's own mount table (a dump's proc/self is the capturing process): [] if unreadable. */

@@ -30,7 +30,7 @@ export interface ScanOptions extends InspectOptions {
    * it. Without this option, HOSTSCOPE_SCAN=ts in the environment means 'ts'.
    */
   path?: 'auto' | 'native' | 'ts';
-  /** longest slice of JavaScript work between two yields to the event loop, ms (default 8) */
+  /** longest slice of JavaScript work between two yields to the event loop, ms (default 5) */
   sliceMs?: number;
 }
 
@@ -134,7 +134,7 @@ class Slicer {
 }
 
 /**
- * The host model, read without blocking the event loop for more than a slice (~8 ms) at a time.
+ * The host model, read without blocking the event loop for more than a slice (~5 ms) at a time.
  * Same options and same result as inspectHost.
  */
 export async function scanHost(src: ProcSource, opts: ScanOptions = {}): Promise<HostModel> {
@@ -147,7 +147,7 @@ export async function scanHostWithStats(src: ProcSource, opts: ScanOptions = {})
   const path = opts.path ?? (process.env.HOSTSCOPE_SCAN === 'ts' ? 'ts' : 'auto');
   const useNative = path === 'native' || (path !== 'ts' && nativeScanAvailable(src));
   if (useNative && !nativeScanAvailable(src)) throw new Error('scan: the native scan needs the live /proc and the native addon');
-  const slicer = new Slicer(opts.sliceMs ?? 8);
+  const slicer = new Slicer(opts.sliceMs ?? 5);
   const snapshot = useNative ? await nativeSnapshot(src, req, slicer) : await tsSnapshot(src, req, slicer);
   // the model's phases (host reference, namespace index, containers) with a yield between each
   const steps = modelSteps(src, snapshot, opts);
@@ -167,6 +167,10 @@ function admit(info: ProcessInfo | undefined, counts: { vanished: number; denied
     counts.vanished++;
     return;
   }
+  if (isEmpty(info.errors)) {
+    out.push(info);
+    return;
+  }
   const codes = Object.values(info.errors) as ProcErrorCode[];
   const state = info.status?.state ?? info.stat?.state;
   if (codes.includes('PROCESS_GONE') && state !== 'Z' && state !== 'X') {
@@ -175,6 +179,17 @@ function admit(info: ProcessInfo | undefined, counts: { vanished: number; denied
   }
   if (codes.includes('PERMISSION_DENIED')) counts.denied++;
   out.push(info);
+}
+
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
+}
+
+/** every recorded error is PROCESS_GONE (or there is none) */
+function allGoneOrNone(errors: ProcessInfo['errors']): boolean {
+  for (const k in errors) if (errors[k] !== 'PROCESS_GONE') return false;
+  return true;
 }
 
 async function snapshotOf(src: ProcSource, processes: ProcessInfo[], counts: { vanished: number; denied: number }, monoStartMs: number, slicer: Slicer): Promise<Snapshot> {
@@ -244,10 +259,24 @@ async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntri
     return id;
   };
   const idSets = new Map<string, { uid: IdQuad; gid: IdQuad }>();
+  // the usual process has one uid and one gid in all four slots: those sets are found by number
+  // (no key string per process); any other set by its eight numbers
+  const uniformIds = new Map<number, Map<number, { uid: IdQuad; gid: IdQuad }>>();
+  const newIds = (ur: number, ue: number, us: number, uf: number, gr: number, ge: number, gs: number, gf: number) => ({
+    uid: { real: ur, effective: ue, saved: us, fs: uf },
+    gid: { real: gr, effective: ge, saved: gs, fs: gf },
+  });
   const idsOf = (ur: number, ue: number, us: number, uf: number, gr: number, ge: number, gs: number, gf: number): { uid: IdQuad; gid: IdQuad } => {
+    if (ur === ue && ur === us && ur === uf && gr === ge && gr === gs && gr === gf) {
+      let byGid = uniformIds.get(ur);
+      if (!byGid) uniformIds.set(ur, (byGid = new Map()));
+      let v = byGid.get(gr);
+      if (!v) byGid.set(gr, (v = newIds(ur, ue, us, uf, gr, ge, gs, gf)));
+      return v;
+    }
     const key = `${ur} ${ue} ${us} ${uf} ${gr} ${ge} ${gs} ${gf}`;
     let v = idSets.get(key);
-    if (!v) idSets.set(key, (v = { uid: { real: ur, effective: ue, saved: us, fs: uf }, gid: { real: gr, effective: ge, saved: gs, fs: gf } }));
+    if (!v) idSets.set(key, (v = newIds(ur, ue, us, uf, gr, ge, gs, gf)));
     return v;
   };
   const entries = req.nsEntries.map((e) => ({ entry: e, type: entryType(e), slot: NS_ENTRIES.indexOf(e), key: `ns/${e}` }));
@@ -311,7 +340,7 @@ async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntri
       }
       readAny = true;
     }
-    admit(!readAny && Object.values(info.errors).every((c) => c === 'PROCESS_GONE') ? undefined : info, counts, processes);
+    admit(!readAny && allGoneOrNone(info.errors) ? undefined : info, counts, processes);
   }
   return snapshotOf(src, processes, counts, monoStartMs, slicer);
 }

@@ -34,6 +34,19 @@ function unescapeUnit(s: string): string {
  * lxc `/lxc/<name>`, `lxc.payload.<name>`; hostscope `/hostscope/<id>`.
  */
 export function containerFromCgroupPath(path: string): CgroupContainerRef | undefined {
+  // a pure function of the path, and thousands of processes share a few hundred paths: remembered
+  // (bounded; callers never mutate what it returns)
+  if (pathCache.has(path)) return pathCache.get(path);
+  const ref = parseCgroupPath(path);
+  if (pathCache.size >= PATH_CACHE_MAX) pathCache.clear();
+  pathCache.set(path, ref);
+  return ref;
+}
+
+const PATH_CACHE_MAX = 4096;
+const pathCache = new Map<string, CgroupContainerRef | undefined>();
+
+function parseCgroupPath(path: string): CgroupContainerRef | undefined {
   const segs = path.split('/').filter((s) => s !== '');
   const pod = segs.map((s) => /pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})/.exec(s)?.[1]).find((x) => x);
   const inKube = segs.some((s) => s.startsWith('kubepods'));
@@ -70,6 +83,16 @@ export function containerFromCgroupPath(path: string): CgroupContainerRef | unde
 /** The container a process's cgroups name, trying the v2 line first, then name=systemd, then the rest. */
 export function containerFromCgroups(lines: CgroupMembership[] | undefined): CgroupContainerRef | undefined {
   if (!lines) return undefined;
+  // the native scan hands processes with the same cgroup file one shared (unmutated) list
+  if (linesCache.has(lines)) return linesCache.get(lines) ?? undefined;
+  const ref = fromLines(lines);
+  linesCache.set(lines, ref ?? null);
+  return ref;
+}
+
+const linesCache = new WeakMap<CgroupMembership[], CgroupContainerRef | null>();
+
+function fromLines(lines: CgroupMembership[]): CgroupContainerRef | undefined {
   const order = [...lines].sort((a, b) => weight(a) - weight(b));
   for (const l of order) {
     const ref = containerFromCgroupPath(l.path);

@@ -1,4 +1,4 @@
-import { NS_TYPES, type NsType } from '../parse/ns-link.js';
+import { NS_TYPES, type NsEntry, type NsType } from '../parse/ns-link.js';
 import { namespacesOf, nsKey, type NsId, type ProcessInfo } from '../model/process.js';
 import type { Snapshot } from '../proc/snapshot.js';
 import { containerFromCgroups, type Runtime } from './cgroup-names.js';
@@ -47,7 +47,18 @@ export interface Container {
 }
 
 /** Namespace types whose sharing makes two processes one container (user ns is often shared by many). */
-const JOINING: readonly string[] = ['pid', 'mnt', 'net', 'uts', 'ipc', 'pid_for_children'];
+const JOINING: readonly NsEntry[] = ['pid', 'mnt', 'net', 'uts', 'ipc', 'pid_for_children'];
+
+/**
+ * The union-find key of a namespace. The native scan shares one NsId per namespace among all its
+ * processes, so the string is made once per namespace, not once per process and entry.
+ */
+const joinKeys = new WeakMap<NsId, string>();
+function joinKey(id: NsId): string {
+  let k = joinKeys.get(id);
+  if (k === undefined) joinKeys.set(id, (k = `ns:${id.type}:${id.inode}`));
+  return k;
+}
 
 /**
  * Group every process whose namespaces differ from the host's into containers: first by the
@@ -70,7 +81,13 @@ export function buildContainers(snapshot: Snapshot, ref: HostReference, opts: Co
 export function* buildContainersSteps(snapshot: Snapshot, ref: HostReference, opts: ContainerOptions = {}): Generator<void, Container[]> {
   const hostnameOf = opts.hostnameOf ?? ((p: ProcessInfo) => envValue(p, 'HOSTNAME'));
   const nsPidOf = opts.nsPidOf ?? ((p: ProcessInfo) => p.status?.nsPid);
-  const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]));
+  // pid → process, made in steps too (10,000 entries are a slice of their own)
+  const byPid = new Map<number, ProcessInfo>();
+  let n = 0;
+  for (const p of snapshot.processes) {
+    if (++n % (STEP_PROCESSES * 8) === 0) yield;
+    byPid.set(p.pid, p);
+  }
   const members = new Map<string, ProcessInfo[]>();
   const meta = new Map<string, { runtime: Runtime | 'unknown'; id?: string; name?: string; pod?: string; path?: string }>();
 
@@ -95,9 +112,18 @@ export function* buildContainersSteps(snapshot: Snapshot, ref: HostReference, op
     if (p.pid === snapshot.selfPid) continue;
     // kernel threads are never containers (kdevtmpfs has a mount namespace of its own)
     if ((p.stat && isKernelThread(p.stat)) || p.status?.kthread) continue;
-    const own = namespacesOf(p);
-    const differs = Object.values(own).some((id) => !isHostNs(ref, id));
-    if (!differs) continue;
+    // (no object per process here: at 10,000 processes this loop is most of a scan's model)
+    const ns = p.ns;
+    if (!ns) continue;
+    let firstOwn: NsId | undefined;
+    for (const t of NS_TYPES) {
+      const id = ns[t];
+      if (id && !isHostNs(ref, id)) {
+        firstOwn = id;
+        break;
+      }
+    }
+    if (!firstOwn) continue;
     const cg = containerFromCgroups(p.cgroups);
     if (cg) {
       const key = `${cg.runtime}:${cg.id}`;
@@ -106,15 +132,16 @@ export function* buildContainersSteps(snapshot: Snapshot, ref: HostReference, op
       continue;
     }
     const keys: string[] = [];
-    for (const [entry, id] of Object.entries(p.ns ?? {})) {
-      if (!JOINING.includes(entry) || !id || isHostNs(ref, id)) continue;
-      const k = `ns:${id.type}:${id.inode}`;
+    for (const entry of JOINING) {
+      const id = ns[entry];
+      if (!id || isHostNs(ref, id)) continue;
+      const k = joinKey(id);
       if (!parent.has(k)) parent.set(k, k);
       keys.push(k);
     }
     if (keys.length === 0) {
       // only user/cgroup/time namespaces differ: a sandboxed process on its own
-      const k = `ns:${Object.values(own).find((id) => !isHostNs(ref, id))!.type}:${p.pid}`;
+      const k = `ns:${firstOwn.type}:${p.pid}`;
       parent.set(k, k);
       keys.push(k);
     }
@@ -129,6 +156,8 @@ export function* buildContainersSteps(snapshot: Snapshot, ref: HostReference, op
 
   const out: Container[] = [];
   for (const [key, procs] of members) {
+    // each container reads its init's files (environ, status): a step of its own
+    yield;
     const pids = procs.map((p) => p.pid).sort((a, b) => a - b);
     const init = pickInit(procs, byPid, ref, nsPidOf);
     const m = meta.get(key)!;
@@ -180,6 +209,8 @@ function pickInit(procs: ProcessInfo[], byPid: Map<number, ProcessInfo>, ref: Ho
       const roots = rootsOf(k);
       return roots.length > 0 ? roots : inNs.get(k)!;
     });
+    // one candidate (the usual case): it is the init whatever its NSpid says, so no status is read
+    if (candidates.length === 1) return candidates[0]!;
     const one = candidates.filter((p) => nsPidOf(p)?.at(-1) === 1).sort(earliest)[0];
     return one ?? candidates.sort(earliest)[0]!;
   }

@@ -44,7 +44,7 @@ export function findHostReference(snapshot: Snapshot): HostReference {
 }
 
 /** How many processes a *Steps generator handles between two yields. */
-export const STEP_PROCESSES = 128;
+export const STEP_PROCESSES = 32;
 
 /** Run a *Steps generator to its end (the synchronous callers). */
 export function drain<T>(steps: Generator<void, T>): T {
@@ -110,22 +110,37 @@ export function* buildNamespaceIndexSteps(snapshot: Snapshot, ref: HostReference
   const order = NS_TYPES.filter((t) => wanted.has(t));
   // by inode first (a number: no key string per process and namespace), then type and dev
   const byInode = new Map<number, NamespaceGroup[]>();
+  // the native scan shares one NsId object per namespace: the group of the last one seen of each
+  // type is found again without a lookup (neighbouring pids are mostly in the same namespaces)
+  const lastId: (NsId | undefined)[] = [];
+  const lastGroup: (NamespaceGroup | undefined)[] = [];
   let i = 0;
   for (const p of snapshot.processes) {
     if (++i % STEP_PROCESSES === 0) yield;
     const ns = p.ns;
     if (!ns) continue;
-    for (const t of order) {
-      const id = ns[t];
+    for (let ti = 0; ti < order.length; ti++) {
+      const id = ns[order[ti]!];
       if (!id) continue;
-      const same = byInode.get(id.inode);
-      let g = same?.find((x) => x.ns.type === id.type && x.ns.dev === id.dev);
+      let g: NamespaceGroup | undefined;
+      if (lastId[ti] === id) g = lastGroup[ti];
+      else {
+        const same = byInode.get(id.inode);
+        g = same?.find((x) => x.ns.type === id.type && x.ns.dev === id.dev);
+        if (g) {
+          lastId[ti] = id;
+          lastGroup[ti] = g;
+        }
+      }
       if (!g) {
         const key = nsKey(id);
         g = { ns: id, key, pids: [], processes: [], lowest: p, bindMounts: [], threads: [], isHost: isHostNs(ref, id) };
         groups.set(key, g);
+        const same = byInode.get(id.inode);
         if (same) same.push(g);
         else byInode.set(id.inode, [g]);
+        lastId[ti] = id;
+        lastGroup[ti] = g;
       }
       g.pids.push(p.pid);
       g.processes.push(p);
@@ -149,9 +164,24 @@ export function* buildNamespaceIndexSteps(snapshot: Snapshot, ref: HostReference
     }
   }
   const out = [...groups.values()];
-  for (const g of out) g.pids.sort((a, b) => a - b);
+  // processes come in pid order from both readers: a group's pids are then sorted already (the
+  // host's user namespace holds 10,000 of them); sort only those that are not
+  let n = 0;
+  for (const g of out) {
+    n += g.pids.length;
+    if (n >= STEP_PROCESSES * 32) {
+      n = 0;
+      yield;
+    }
+    if (!ascending(g.pids)) g.pids.sort((a, b) => a - b);
+  }
   // lsns order: by inode, then type
   return sortGroups(out);
+}
+
+function ascending(xs: readonly number[]): boolean {
+  for (let i = 1; i < xs.length; i++) if (xs[i - 1]! > xs[i]!) return false;
+  return true;
 }
 
 /**
