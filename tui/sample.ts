@@ -7,6 +7,7 @@ import type { ProcSource } from '../src/source/source.js';
 import { isProcError } from '../src/source/errors.js';
 import { withFiles } from '../src/proc/process.js';
 import { inspectHost, readCgroupLayout, type HostModel } from '../src/inspect/host.js';
+import type { HostReference } from '../src/model/namespaces.js';
 import { NS_TYPES, type NsType } from '../src/parse/ns-link.js';
 import { isKernelThread } from '../src/parse/proc-stat.js';
 import { commandOf, type ProcessInfo } from '../src/model/process.js';
@@ -73,6 +74,8 @@ export interface Sample {
   cgroupMode: string;
   /** the host's namespace inodes by type (PID 1's / kthreadd's) */
   host: Partial<Record<NsType, number>>;
+  /** where `host` came from (the story's "host = pid 1") and the nsfs device of its inodes */
+  hostRef?: { pid?: number; how: HostReference['how']; initialPidNs: boolean; nsDev?: number };
   procs: RawProc[];
   containers: RawContainer[];
   /** stats by cgroup path (the `cg` of the processes) */
@@ -197,6 +200,10 @@ export function sampleFromModel(src: ProcSource, model: HostModel, layout: Cgrou
   }
   const host: Partial<Record<NsType, number>> = {};
   for (const t of NS_TYPES) if (model.ref.ns[t]) host[t] = model.ref.ns[t]!.inode;
+  const nsDev = Object.values(model.ref.ns)[0]?.dev;
+  const hostRef: NonNullable<Sample['hostRef']> = { how: model.ref.how, initialPidNs: model.ref.initialPidNs };
+  if (model.ref.pid !== undefined) hostRef.pid = model.ref.pid;
+  if (nsDev !== undefined) hostRef.nsDev = nsDev;
   const uptime = readUptime(src);
   return {
     v: SAMPLE_VERSION,
@@ -207,6 +214,7 @@ export function sampleFromModel(src: ProcSource, model: HostModel, layout: Cgrou
     ncpu: opts.ncpu ?? countCpus(src),
     cgroupMode: layout.mode,
     host,
+    hostRef,
     procs,
     containers: model.containers.map((c) => ({
       key: c.key,
