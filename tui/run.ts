@@ -118,8 +118,8 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
     let src = o.src;
     if (o.args.demo) {
       const { startDemo } = await import('./demo.js');
-      const demo = await startDemo((line: string) => process.stderr.write(`${line}\n`));
-      cleanups.push(() => demo.stop());
+      // the removal is registered before the first container starts: a signal during the start removes them too
+      await startDemo((line: string) => process.stderr.write(`${line}\n`), { onStop: (stop) => cleanups.push(stop) });
     }
 
     // detail view: the live process's story, read once per sample; in a replay, what the sample kept
