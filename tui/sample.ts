@@ -138,46 +138,84 @@ export async function scanSample(src: ProcSource, opts: ScanSampleOptions = {}):
   return s;
 }
 
+/**
+ * The RawProc of each pid in the last sample of a source: a process whose figures did not change
+ * (most of them: sleepers) keeps the same object, so the history's samples share it instead of
+ * holding thousands of copies, and the poll allocates (and later collects) far less.
+ */
+const lastRaw = new WeakMap<ProcSource, Map<number, RawProc>>();
+
+function sameRaw(o: RawProc, p: ProcessInfo, cmd: string | undefined, cg: string | undefined, ctr: string | undefined, uid: number | undefined, nspid: number[] | undefined, hasErrors: boolean): boolean {
+  const st = p.stat;
+  if (!st || o.errors || hasErrors) return false;
+  if (o.start !== st.startTimeTicks || o.ticks !== st.utimeTicks + st.stimeTicks || o.rssBytes !== st.rssPages * PAGE_SIZE || o.state !== st.state || o.threads !== st.numThreads || o.ppid !== st.ppid || o.comm !== st.comm) return false;
+  if (o.cg !== cg || o.ctr !== ctr || o.uid !== uid) return false;
+  // status and cmdline were read for this one (a shown row): its command and NSpid are fresh
+  if (cmd !== undefined && o.cmd !== cmd) return false;
+  if (nspid !== undefined && (o.nspid === undefined || o.nspid.length !== nspid.length || o.nspid.some((x, i) => x !== nspid[i]))) return false;
+  for (const t of NS_TYPES) if (o.ns[t] !== p.ns?.[t]?.inode) return false;
+  return true;
+}
+
 export function sampleFromModel(src: ProcSource, model: HostModel, layout: CgroupLayout, startMs: number, opts: ScanSampleOptions = {}): Sample {
   const procs: RawProc[] = [];
   const repOfCg = new Map<string, ProcessInfo>();
   const repOfNet = new Map<number, number>();
+  const before = lastRaw.get(src);
+  const now = new Map<number, RawProc>();
   for (const q of model.snapshot.processes) {
-    const p = opts.wanted && q.stat && !isKernelThread(q.stat) && opts.wanted(q.pid, q.stat.ppid) ? withFiles(src, q, ['status', 'cmdline']) : q;
+    const wanted = opts.wanted && q.stat && !isKernelThread(q.stat) && opts.wanted(q.pid, q.stat.ppid);
+    const p = wanted ? withFiles(src, q, ['status', 'cmdline']) : q;
     const st = p.stat;
     const status = p.status;
-    const ns: Partial<Record<NsType, number>> = {};
-    for (const t of NS_TYPES) {
-      const id = p.ns?.[t];
-      if (id) ns[t] = id.inode;
-    }
     const kthread = (st && isKernelThread(st)) || status?.kthread === true;
     const cg = resourceCgroupPath(p);
-    const r: RawProc = {
-      pid: p.pid,
-      ppid: st?.ppid ?? status?.ppid ?? 0,
-      comm: st?.comm ?? status?.name ?? '?',
-      cmd: truncate(commandOf(p), CMD_MAX),
-      state: st?.state ?? status?.state ?? '?',
-      ticks: st ? st.utimeTicks + st.stimeTicks : 0,
-      start: st?.startTimeTicks ?? 0,
-      rssBytes: st ? st.rssPages * PAGE_SIZE : 0,
-      threads: st?.numThreads ?? status?.threads ?? 0,
-      ns,
-    };
-    if (status) r.uid = status.uid.real;
-    else if (p.ids) r.uid = p.ids.uid.real;
-    if (status?.nsPid) r.nspid = status.nsPid;
-    if (cg !== undefined) r.cg = cg;
-    if (kthread) r.kthread = true;
-    const ctr = model.containerOf.get(p.pid);
-    if (ctr) r.ctr = ctr.key;
-    const errs = Object.entries(p.errors).filter(([, c]) => c !== undefined && c !== 'NOT_FOUND');
-    if (errs.length) r.errors = Object.fromEntries(errs) as Record<string, string>;
+    const ctr = model.containerOf.get(p.pid)?.key;
+    const uid = status ? status.uid.real : p.ids ? p.ids.uid.real : undefined;
+    let hasErrors = false;
+    for (const k in p.errors) {
+      const c = p.errors[k];
+      if (c !== undefined && c !== 'NOT_FOUND') hasErrors = true;
+    }
+    const old = before?.get(p.pid);
+    const cmd = wanted || !old ? truncate(commandOf(p), CMD_MAX) : undefined;
+    let r: RawProc;
+    if (old && sameRaw(old, p, cmd, cg, ctr, uid, status?.nsPid, hasErrors) && (wanted || !old.nspid)) r = old;
+    else {
+      const ns: Partial<Record<NsType, number>> = {};
+      for (const t of NS_TYPES) {
+        const id = p.ns?.[t];
+        if (id) ns[t] = id.inode;
+      }
+      r = {
+        pid: p.pid,
+        ppid: st?.ppid ?? status?.ppid ?? 0,
+        comm: st?.comm ?? status?.name ?? '?',
+        cmd: cmd ?? truncate(commandOf(p), CMD_MAX),
+        state: st?.state ?? status?.state ?? '?',
+        ticks: st ? st.utimeTicks + st.stimeTicks : 0,
+        start: st?.startTimeTicks ?? 0,
+        rssBytes: st ? st.rssPages * PAGE_SIZE : 0,
+        threads: st?.numThreads ?? status?.threads ?? 0,
+        ns,
+      };
+      if (uid !== undefined) r.uid = uid;
+      if (status?.nsPid) r.nspid = status.nsPid;
+      if (cg !== undefined) r.cg = cg;
+      if (kthread) r.kthread = true;
+      if (ctr !== undefined) r.ctr = ctr;
+      if (hasErrors) {
+        const errs = Object.entries(p.errors).filter(([, c]) => c !== undefined && c !== 'NOT_FOUND');
+        r.errors = Object.fromEntries(errs) as Record<string, string>;
+      }
+    }
+    now.set(p.pid, r);
     procs.push(r);
     if (!kthread && cg !== undefined && p.cgroups && !repOfCg.has(cg)) repOfCg.set(cg, p);
-    if (!kthread && ns.net !== undefined && !repOfNet.has(ns.net)) repOfNet.set(ns.net, p.pid);
+    const net = r.ns.net;
+    if (!kthread && net !== undefined && !repOfNet.has(net)) repOfNet.set(net, p.pid);
   }
+  lastRaw.set(src, now);
   const cgroups: Record<string, CgroupSample> = {};
   for (const [path, p] of repOfCg) {
     try {
