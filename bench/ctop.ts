@@ -1,16 +1,23 @@
 /**
- * ctop's benchmark, callable from `npm run bench` (bench/run.ts, owned by the speed engineer) or
- * alone: `node dist/bench/ctop.js [--secs 20] [--load 2000] [--sets 100]`.
+ * ctop's benchmark, run by `npm run bench` or alone:
+ * `node dist/bench/ctop.js [--loads 2000,10000] [--sets 100] [--secs 20] [--record-secs 120]`.
  *
- * Each tool runs in its own tmux pane (a real terminal: Ink draws nothing without one) on the same
- * load: ctop at a 1 s interval, `htop -d 10` and `systemd-cgtop -d 1` when installed. Measured:
+ * For each load (that many extra processes — `sleep`s — in `--sets` namespace sets, i.e. that many
+ * containers, made by bench/run.ts's makeLoad and removed after), each tool runs in its own tmux
+ * pane (a real terminal: Ink draws nothing without one; htop renders in it too) on the same load:
+ * ctop at a 1 s interval, `htop -d 10` (1 s) and `systemd-cgtop -d 1` when installed. Measured:
  * CPU seconds used per wall second over the steady window (utime + stime of the process and its
  * threads, from /proc/PID/stat, after a warm-up), its RSS at the end (VmRSS), and for ctop the
- * time from start to the first frame with the group table and to the first frame with rates.
- * Prints one table; returns the figures for a caller.
+ * time from start to the first full frame (the group table) and to the first frame with rates,
+ * and how long a key takes to show on screen while refreshes run (`?` opens the help, any key
+ * closes it; measured by polling tmux, so an upper bound), max and median of 10.
+ * Then the recording: `ctop --record FILE -d 5` on the first load for `--record-secs`, the
+ * file's growth after its first frame extrapolated to an hour (printed as an extrapolation).
+ * Prints one table per load and the recording line, with the load average and process counts.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Spawned } from '../scripts/lib/spawned.js';
@@ -25,7 +32,81 @@ export interface ToolFigures {
   rssMiB: number | undefined;
   firstFrameMs?: number;
   firstRatesMs?: number;
+  /** a key to the screen showing it, while refreshes run (tmux polling included) */
+  keyMaxMs?: number;
+  keyMedianMs?: number;
   note?: string;
+}
+
+/** `?` then any key, `n` times at uneven moments (so some land on a refresh): ms until the screen shows each. */
+async function keyLatency(p: Pane, n: number): Promise<{ max: number; median: number } | undefined> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    for (const [key, shows] of [
+      ['?', (t: string) => t.includes('any key closes') || /lines 1-\d+ of/.test(t)],
+      ['x', (t: string) => /procs, \d+ containers/.test(t) && !t.includes('any key closes') && !/lines 1-\d+ of/.test(t)],
+    ] as const) {
+      const t0 = performance.now();
+      p.keys(key);
+      let ok = false;
+      while (performance.now() - t0 < 10_000) {
+        if (shows(p.text())) {
+          ok = true;
+          break;
+        }
+      }
+      if (!ok) return undefined;
+      times.push(performance.now() - t0);
+    }
+    await sleep(137 + ((i * 211) % 500));
+  }
+  times.sort((a, b) => a - b);
+  return { max: times[times.length - 1]!, median: times[Math.floor(times.length / 2)]! };
+}
+
+/** ctop --record at `intervalSec` for `secs`: bytes per hour, extrapolated from the growth after the first frame. */
+export async function benchRecording(secs: number, intervalSec = 5): Promise<{ bytes: number; secs: number; frames: number; perHourMiB: number } | undefined> {
+  const sock = `ctop-rec-${process.pid}`;
+  const file = join(tmpdir(), `ctop-bench-${process.pid}.ctop`);
+  rmSync(file, { force: true });
+  try {
+    const p = Pane.start(sock, 'rec', `env -u CI ${process.execPath} ${CTOP} -d ${intervalSec} --readonly --record ${file}`);
+    // the clock starts at the first frame written (the header and first sample are a one-off)
+    const t0 = Date.now();
+    let base: number | undefined;
+    let baseAt = 0;
+    while (Date.now() - t0 < 300_000 && base === undefined) {
+      const sz = sizeOf(file);
+      if (sz !== undefined && sz > 200) {
+        base = sz;
+        baseAt = Date.now();
+      } else await sleep(100);
+    }
+    if (base === undefined) return undefined;
+    await sleep(secs * 1000);
+    const end = sizeOf(file)!;
+    const took = (Date.now() - baseAt) / 1000;
+    p.keys('q');
+    await sleep(1000);
+    const { openRecording } = await import('../tui/record/replay.js');
+    const frames = openRecording(file).count;
+    return { bytes: end - base, secs: took, frames, perHourMiB: ((end - base) / took) * 3600 / 1048576 };
+  } finally {
+    try {
+      execFileSync('tmux', ['-L', sock, 'kill-server'], { stdio: 'ignore' });
+    } catch {
+      /* gone */
+    }
+    rmSync(file, { force: true });
+  }
+}
+
+function sizeOf(f: string): number | undefined {
+  try {
+    return statSync(f).size;
+  } catch {
+    return undefined;
+  }
 }
 
 function has(cmd: string): boolean {
@@ -106,7 +187,15 @@ export async function benchCtop(opts: { secs?: number; warmupSecs?: number } = {
     }
     await sleep(warm * 1000);
     const c = await steady(p.pid(), secs);
-    out.push({ tool: 'ctop -d 1', cpuPercent: c.cpu, rssMiB: c.rss, ...(firstFrame !== undefined ? { firstFrameMs: firstFrame } : {}), ...(firstRates !== undefined ? { firstRatesMs: firstRates } : {}) });
+    const keys = await keyLatency(p, 10);
+    out.push({
+      tool: 'ctop -d 1',
+      cpuPercent: c.cpu,
+      rssMiB: c.rss,
+      ...(firstFrame !== undefined ? { firstFrameMs: firstFrame } : {}),
+      ...(firstRates !== undefined ? { firstRatesMs: firstRates } : {}),
+      ...(keys ? { keyMaxMs: keys.max, keyMedianMs: keys.median } : {}),
+    });
     p.keys('q');
 
     if (has('htop')) {
@@ -134,11 +223,22 @@ export async function benchCtop(opts: { secs?: number; warmupSecs?: number } = {
   return out;
 }
 
-export function formatCtopBench(rows: ToolFigures[], procs: number): string {
+export function formatCtopBench(rows: ToolFigures[], procs: number, context = ''): string {
   const f = (v: number | undefined, d = 1): string => (v === undefined ? '-' : v.toFixed(d));
-  const lines = [`ctop vs htop vs systemd-cgtop, ${procs} processes on the host`, 'tool                 cpu%   rss MiB   first frame ms   first rates ms'];
-  for (const r of rows) lines.push(`${r.tool.padEnd(20)} ${f(r.cpuPercent).padStart(5)} ${f(r.rssMiB).padStart(9)} ${String(r.firstFrameMs ?? '-').padStart(16)} ${String(r.firstRatesMs ?? '-').padStart(16)}${r.note ? `  (${r.note})` : ''}`);
+  const lines = [`ctop vs htop vs systemd-cgtop, ${procs} processes on the host${context}`, 'tool                 cpu%   rss MiB   first frame ms   first rates ms   key max/median ms'];
+  for (const r of rows) {
+    const keys = r.keyMaxMs === undefined ? '-' : `${r.keyMaxMs.toFixed(0)}/${r.keyMedianMs!.toFixed(0)}`;
+    lines.push(`${r.tool.padEnd(20)} ${f(r.cpuPercent).padStart(5)} ${f(r.rssMiB).padStart(9)} ${String(r.firstFrameMs ?? '-').padStart(16)} ${String(r.firstRatesMs ?? '-').padStart(16)} ${keys.padStart(19)}${r.note ? `  (${r.note})` : ''}`);
+  }
   return `${lines.join('\n')}\n`;
+}
+
+function procCount(): number {
+  return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
+}
+
+function loadAvg(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
 
 if (process.argv[1]?.endsWith('ctop.js') && process.argv[1].includes('bench')) {
@@ -146,17 +246,28 @@ if (process.argv[1]?.endsWith('ctop.js') && process.argv[1].includes('bench')) {
     const i = process.argv.indexOf(n);
     return i > 0 ? process.argv[i + 1] : undefined;
   };
-  const spawned = new Spawned();
-  try {
-    const load = Number(arg('--load') ?? 0);
-    if (load > 0) {
-      const { makeLoad } = await import('./run.js');
-      await makeLoad(spawned, load, Number(arg('--sets') ?? 100));
+  const loads = (arg('--loads') ?? arg('--load') ?? '2000,10000').split(',').map(Number).filter((n) => n >= 0);
+  const sets = Number(arg('--sets') ?? 100);
+  const secs = Number(arg('--secs') ?? 20);
+  const recSecs = Number(arg('--record-secs') ?? 120);
+  const { makeLoad } = await import('./run.js');
+  for (const [i, load] of loads.entries()) {
+    const spawned = new Spawned();
+    try {
+      const made = load > 0 ? await makeLoad(spawned, load, sets) : 0;
+      const before = loadAvg();
+      const rows = await benchCtop({ secs });
+      process.stdout.write(formatCtopBench(rows, procCount(), `: ${made} of them the load's, in ${load > 0 ? sets : 0} containers; load average ${before} before, ${loadAvg()} after`));
+      if (i === 0 && recSecs > 0) {
+        const r = await benchRecording(recSecs, 5);
+        process.stdout.write(
+          r
+            ? `recording at -d 5, ${procCount()} processes (${made} in ${sets} containers): ${r.bytes} bytes in ${r.secs.toFixed(0)} s after the first frame (${r.frames} frames in the file) → ${r.perHourMiB.toFixed(2)} MiB per hour (extrapolated from ${r.secs.toFixed(0)} s, not measured over an hour)\n`
+            : 'recording: no frame written within 300 s\n',
+        );
+      }
+    } finally {
+      await spawned.stopAll(20_000);
     }
-    const procs = spawnSync('sh', ['-c', 'ls /proc | grep -c "^[0-9]"'], { encoding: 'utf8' }).stdout.trim();
-    const rows = await benchCtop({ secs: Number(arg('--secs') ?? 20) });
-    process.stdout.write(formatCtopBench(rows, Number(procs)));
-  } finally {
-    await spawned.stopAll(10_000);
   }
 }

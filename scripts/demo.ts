@@ -1,12 +1,13 @@
 /**
- * npm run demo: what a container is, shown on this host. Starts a few demo "containers" made of
- * plain namespaces (unless --no-make), shows them with cinf, tells the story of one with
- * cinf --pid, and stops them all again.
+ * npm run demo: what a container is, shown on this host. Starts the demo containers of
+ * `ctop --demo` (tui/demo.ts: `hostscope run` busybox containers with memory and pid limits, one
+ * with only lo in its network namespace, one sharing another's; plain namespaces where hostscope
+ * run cannot work), shows them with cinf, tells the story of one with cinf --pid, steps into it
+ * with nsenter-ts, and removes them all again — also on Ctrl-C, SIGTERM, a closed pipe.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Spawned, waitFor, parentMap } from './lib/spawned.js';
+import { startDemo } from '../tui/demo.js';
 
 const BIN = (n: string): string => join(import.meta.dirname, '../bin', `${n}.js`);
 const run = (title: string, bin: string, args: string[]): void => {
@@ -15,27 +16,26 @@ const run = (title: string, bin: string, args: string[]): void => {
   spawnSync(process.execPath, [BIN(bin), ...args], { stdio: 'inherit' });
 };
 
-const spawned = new Spawned();
+const stops: (() => Promise<void>)[] = [];
 const stop = async (): Promise<void> => {
-  await spawned.stopAll();
+  for (const s of stops.splice(0)) await s();
 };
-// a closed pipe (`npm run demo | head`) or a signal must still stop the demo containers first
+// a closed pipe (`npm run demo | head`) or a signal must still remove the demo containers first
 process.stdout.on('error', () => undefined);
 for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129], ['SIGPIPE', 141]] as const) {
   process.on(sig, () => void stop().then(() => process.exit(code)));
 }
 try {
-  if (process.geteuid?.() !== 0) process.stdout.write('(not root: the demo containers need unshare as root; showing the host only)\n');
+  if (process.geteuid?.() !== 0) process.stdout.write('(not root: the demo containers need root; showing the host only)\n');
   else {
-    const web = spawned.start('unshare', ['--user', '--map-root-user', '--mount', '--uts', '--ipc', '--net', '--pid', '--fork', '--mount-proc', 'sh', '-c', 'hostname demo-web; exec sleep 300']);
-    spawned.start('unshare', ['--net', '--uts', 'sleep', '300']);
-    await waitFor(() => [...parentMap().values()].includes(web.pid!));
-    await sleep(200);
-    const init = [...parentMap()].find(([, ppid]) => ppid === web.pid)?.[0];
+    const demo = await startDemo((line) => process.stdout.write(`${line.replace(/^ctop: /, '')}\n`), { onStop: (s) => stops.push(s) });
+    const webName = demo.names.find((n) => n.startsWith('demo-web')) ?? demo.names[0]!;
+    const init = demo.inits.get(webName) ?? demo.inits.get('web');
+    if (demo.via === 'hostscope run') run('the containers, as docker ps shows them', 'hostscope', ['ps']);
     run('every namespace, and which container holds it', 'cinf', ['-o', 'NS,TYPE,NPROCS,PID,CONTAINER,CMD']);
     if (init) {
       run('the whole story of one container process', 'cinf', ['--pid', String(init)]);
-      run("step into it, like docker exec: the container's hostname and processes", 'nsenter-ts', ['-t', String(init), '-a', 'sh', '-c', 'hostname; ps -e']);
+      run("step into it, like docker exec: the container's hostname and processes", 'nsenter-ts', ['-t', String(init), '-a', 'sh', '-c', 'hostname; ps']);
     }
   }
   run('what capabilities a docker container gets by default', 'capdecode', ['00000000a80425fb']);

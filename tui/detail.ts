@@ -1,221 +1,220 @@
 /**
- * The detail tabs of one process. `readDetail` reads it (I/O, one pid, small); `detailTab` turns
- * it into lines (pure). A process that is gone, or whose pid now belongs to a new process (start
- * time changed), is reported as gone; unreadable files show `-` with the reason.
+ * The detail tabs of one process, rendered from the foundation's story (src/inspect/story.ts reads
+ * it, src/render/story.ts's storySectionLines turns each section into escaped, width-bounded lines):
+ * one source for `cinf --pid` and ctop. `readDetail` reads the story (I/O, one pid, small) with the
+ * host facts taken from ctop's last sample rather than a second scan of the host; `detailTab`
+ * picks the sections of one tab (pure). A process that is gone, or whose pid now belongs to a new
+ * process (start time changed), is reported as gone; unreadable files show `-` with the reason.
+ * In a replay, `recordedStory` makes the overview and namespaces sections from what the sample kept.
  */
 import type { ProcSource } from '../src/source/source.js';
-import { readProcess } from '../src/proc/process.js';
-import { commandOf, type ProcessInfo } from '../src/model/process.js';
-import { readCgroupStats, type CgroupStats } from '../src/cgroup/stats.js';
+import { readStory, storySection, type StoryHostFacts, type ProcessStory, type StorySection, type StorySectionId, type NsEntryFact } from '../src/inspect/story.js';
 import { readCgroupLayout } from '../src/inspect/host.js';
-import { cgroupSysRel, hierarchyFor, hierarchyName, type CgroupLayout } from '../src/cgroup/layout.js';
-import { NS_ENTRIES, NS_TYPES } from '../src/parse/ns-link.js';
-import { CAP_SETS, capNames, formatMaskHex, fullMask } from '../src/parse/capabilities.js';
-import { seccompModeName } from '../src/parse/proc-status.js';
-import { isIdentityMap, type IdMapRange } from '../src/parse/proc-id-map.js';
-import { propagationText } from '../src/parse/proc-mountinfo.js';
-import { describeCapSet, limitLines } from '../src/render/story.js';
-import { unknownFromCode, type ResourcesSection } from '../src/model/story.js';
-import { escapeControl } from '../src/render/escape.js';
+import { storyHeadline, storySectionLines, storySectionTitle } from '../src/render/story.js';
+import type { Container } from '../src/model/containers.js';
+import type { Runtime } from '../src/model/cgroup-names.js';
+import type { HostReference, NamespaceGroup } from '../src/model/namespaces.js';
+import type { NsId } from '../src/model/process.js';
+import { NS_ENTRIES, NS_TYPES, entryType, type NsType } from '../src/parse/ns-link.js';
 import type { Sample } from './sample.js';
-import type { GroupRow } from './model.js';
 import type { DetailTab } from './store.js';
 
-/** The capabilities docker (and containerd, podman) give a container by default. */
-export const DOCKER_DEFAULT_CAPS = 0x00000000a80425fbn;
+export { DOCKER_DEFAULT_CAPS } from '../src/render/story.js';
 
 export interface Detail {
-  p: ProcessInfo;
-  layout: CgroupLayout | undefined;
-  stats: CgroupStats | undefined;
+  story: ProcessStory;
   /** read at this wall time */
   readAtMs: number;
+  /** from a recording: only what a sample keeps */
+  recorded?: boolean;
 }
 
-const FILES = ['stat', 'status', 'cmdline', 'environ', 'ns', 'cgroup', 'mountinfo', 'uid_map', 'gid_map', 'setgroups'] as const;
+/** Which story sections each tab shows, in order. */
+export const TAB_SECTIONS: Record<DetailTab, StorySectionId[]> = {
+  overview: ['overview'],
+  namespaces: ['namespaces'],
+  cgroups: ['cgroups', 'resources'],
+  capabilities: ['capabilities'],
+  security: ['security'],
+  idmaps: ['user-namespace'],
+  environment: ['environment'],
+  mounts: ['mounts'],
+};
 
-/** Read a process for the detail view; undefined when it is gone or its pid was reused (start ≠). */
-export function readDetail(src: ProcSource, pid: number, start: number): Detail | undefined {
-  const p = readProcess(src, pid, FILES);
-  if (!p || (p.stat && start >= 0 && p.stat.startTimeTicks !== start)) return undefined;
-  if (!p.stat && p.errors.stat === 'PROCESS_GONE') return undefined;
-  let layout: CgroupLayout | undefined;
-  let stats: CgroupStats | undefined;
+/**
+ * The story's host facts from a sample: the host reference it recorded, "who is in this
+ * namespace" and "which container is this pid in" as lookups over its processes (computed only for
+ * the keys the story asks about: one process's namespaces and their members).
+ */
+export function hostFactsFromSample(sample: Sample): StoryHostFacts {
+  const dev = sample.hostRef?.nsDev ?? 0;
+  const refNs: Partial<Record<NsType, NsId>> = {};
+  for (const t of NS_TYPES) {
+    const inode = sample.host[t];
+    if (inode !== undefined) refNs[t] = { type: t, inode, dev };
+  }
+  const ref: HostReference = {
+    ns: refNs,
+    pid: sample.hostRef?.pid,
+    how: sample.hostRef?.how ?? 'pid 1',
+    initialPidNs: sample.hostRef?.initialPidNs ?? true,
+  };
+  let byCtr: Map<string, Container> | undefined;
+  let ctrOfPid: Map<number, string> | undefined;
+  const containers = (): void => {
+    if (byCtr) return;
+    byCtr = new Map();
+    ctrOfPid = new Map();
+    const members = new Map<string, number[]>();
+    for (const p of sample.procs) {
+      if (p.ctr === undefined) continue;
+      ctrOfPid.set(p.pid, p.ctr);
+      let m = members.get(p.ctr);
+      if (!m) members.set(p.ctr, (m = []));
+      m.push(p.pid);
+    }
+    for (const c of sample.containers) {
+      byCtr.set(c.key, {
+        key: c.key,
+        name: c.name,
+        runtime: c.runtime as Runtime | 'unknown',
+        id: c.id,
+        pod: c.pod,
+        initPid: c.initPid,
+        pids: members.get(c.key) ?? [c.initPid],
+        cgroupPath: c.cgroupPath,
+        hostname: undefined,
+        namespaces: {},
+        sharedWithHost: [],
+      });
+    }
+  };
+  const groups = new Map<string, NamespaceGroup | undefined>();
+  return {
+    ref,
+    containerOf: {
+      get(pid: number): Container | undefined {
+        containers();
+        const k = ctrOfPid!.get(pid);
+        return k === undefined ? undefined : byCtr!.get(k);
+      },
+    },
+    nsByKey: {
+      get(key: string): NamespaceGroup | undefined {
+        if (groups.has(key)) return groups.get(key);
+        const m = /^([a-z_]+):(\d+):(\d+)$/.exec(key);
+        let g: NamespaceGroup | undefined;
+        if (m && (NS_TYPES as readonly string[]).includes(m[1]!)) {
+          const type = m[1] as NsType;
+          const inode = Number(m[3]);
+          const pids = sample.procs.filter((p) => p.ns[type] === inode).map((p) => p.pid).sort((a, b) => a - b);
+          const ns = { type, inode, dev: Number(m[2]) };
+          g = { ns, key, pids, processes: [], lowest: undefined, bindMounts: [], threads: [], isHost: ref.ns[type]?.inode === inode };
+        }
+        groups.set(key, g);
+        return g;
+      },
+    },
+  };
+}
+
+/** Read a process's story for the detail view; undefined when it is gone or its pid was reused (start ≠). */
+export function readDetail(src: ProcSource, pid: number, start: number, sample: Sample | undefined): Detail | undefined {
+  let layout;
   try {
     layout = readCgroupLayout(src);
-    if (p.cgroups) stats = readCgroupStats(src, layout, p.cgroups);
   } catch {
-    /* shown as unreadable */
+    /* the story reads it again and says what failed */
   }
-  return { p, layout, stats, readAtMs: Date.now() };
+  const story = readStory(src, pid, {
+    env: true,
+    mounts: true,
+    ...(sample && !sample.thin ? { host: hostFactsFromSample(sample) } : {}),
+    ...(layout ? { layout } : {}),
+    ...(start >= 0 ? { expectStart: start } : {}),
+  });
+  return story ? { story, readAtMs: Date.now() } : undefined;
 }
 
-const D = '-';
-
-function why(p: ProcessInfo, file: string): string {
-  const e = p.errors[file];
-  if (e === 'PERMISSION_DENIED') return `${D} (permission denied reading ${file})`;
-  if (e === 'PROCESS_GONE') return `${D} (process exited)`;
-  if (e === 'PARSE') return `? (unexpected format in ${file})`;
-  if (e === 'NOT_FOUND') return `${D} (this kernel has no ${file})`;
-  return `${D} (not read)`;
+/** The story of a process as a recording kept it: the overview and namespaces sections only. */
+export function recordedStory(sample: Sample, pid: number): Detail | undefined {
+  const p = sample.procs.find((q) => q.pid === pid);
+  if (!p) return undefined;
+  const facts = hostFactsFromSample(sample);
+  const dev = sample.hostRef?.nsDev ?? 0;
+  const c = facts.containerOf.get(pid);
+  const notKept = { reason: 'not-read' as const, because: 'not kept in a recording' };
+  const own: NsType[] = NS_TYPES.filter((t) => p.ns[t] !== undefined && sample.host[t] !== undefined && p.ns[t] !== sample.host[t]);
+  const overview: StorySection = {
+    id: 'overview',
+    title: 'PROCESS',
+    pid,
+    name: p.comm,
+    command: p.cmd || `[${p.comm}]`,
+    cmdline: undefined,
+    state: { code: p.state, name: undefined },
+    ppid: p.ppid,
+    threads: p.threads,
+    nsPid: p.nspid,
+    uid: undefined,
+    gid: undefined,
+    groups: undefined,
+    kernelThread: p.kthread === true,
+    container: c
+      ? { kind: 'container', name: c.name, runtime: c.runtime, id: c.id, initPid: c.initPid, processes: c.pids.length }
+      : own.length
+        ? { kind: 'none', ownTypes: own }
+        : { kind: 'host' },
+    status: notKept,
+  };
+  const entries: NsEntryFact[] = [];
+  for (const entry of NS_ENTRIES) {
+    if (entry.endsWith('_for_children')) continue;
+    const type = entryType(entry);
+    const inode = p.ns[type];
+    if (inode === undefined) continue;
+    const g = facts.nsByKey.get(`${type}:${dev}:${inode}`);
+    const isHost = sample.host[type] === inode;
+    const others = new Set<string>();
+    if (!isHost) for (const q of g?.pids ?? []) {
+      const oc = facts.containerOf.get(q);
+      if (oc && oc.key !== c?.key) others.add(oc.name);
+    }
+    entries.push({ entry, type, inode, dev, sharing: isHost ? 'host' : 'own', isHost, processes: g?.pids.length ?? 1, otherContainers: [...others].sort(), unknown: undefined });
+  }
+  const namespaces: StorySection = { id: 'namespaces', title: 'NAMESPACES', reference: { pid: facts.ref.pid, how: facts.ref.how, initialPidNs: facts.ref.initialPidNs }, entries, unknown: undefined };
+  return { story: { pid, sections: [overview, namespaces], cgroupMode: sample.cgroupMode as ProcessStory['cgroupMode'], errors: {} }, readAtMs: sample.wallMs, recorded: true };
 }
 
-function kv(pairs: [string, string][]): string[] {
-  const w = Math.max(0, ...pairs.map(([k]) => k.length));
-  return pairs.map(([k, v]) => `${k.padEnd(w)}  ${escapeControl(v)}`);
-}
-
-function mapText(map: IdMapRange[] | undefined): string[] {
-  if (!map) return [D];
-  if (map.length === 0) return ['(empty: nothing mapped yet)'];
-  if (isIdentityMap(map)) return ['0 0 4294967295  (identity: the initial user namespace)'];
-  return map.map((r) => `inside ${r.inside} → outside ${r.outside}, ${r.count} id${r.count === 1 ? '' : 's'}`);
-}
-
-export interface TabContext {
-  sample: Sample | undefined;
-  groups: GroupRow[];
+export interface TabOptions {
+  /** columns available */
+  width: number;
+  /** environment values shown (`e`), else masked */
   showEnv: boolean;
 }
 
-/** The lines of one tab. */
-export function detailTab(d: Detail, tab: DetailTab, ctx: TabContext): string[] {
-  const { p } = d;
-  const st = p.status;
-  switch (tab) {
-    case 'overview': {
-      const group = ctx.groups.find((g) => g.key !== 'host' && g.pids.includes(p.pid));
-      const pairs: [string, string][] = [
-        ['pid', String(p.pid)],
-        ['pid in its namespaces', st?.nsPid ? st.nsPid.join(' → ') : why(p, 'status')],
-        ['command', commandOf(p) || why(p, 'cmdline')],
-        ['name', p.stat?.comm ?? st?.name ?? D],
-        ['state', st ? `${st.state} (${st.stateName})` : p.stat?.state ?? why(p, 'stat')],
-        ['parent', String(p.stat?.ppid ?? st?.ppid ?? D)],
-        ['threads', String(st?.threads ?? p.stat?.numThreads ?? D)],
-        ['uid (real eff saved fs)', st ? [st.uid.real, st.uid.effective, st.uid.saved, st.uid.fs].join(' ') : why(p, 'status')],
-        ['gid (real eff saved fs)', st ? [st.gid.real, st.gid.effective, st.gid.saved, st.gid.fs].join(' ') : why(p, 'status')],
-        ['memory (VmRSS)', st?.memoryBytes.vmRssBytes !== undefined ? `${Math.round(st.memoryBytes.vmRssBytes / 1024)} KiB` : D],
-        ['group', group ? `${group.name} (${group.kind}, ${group.pids.length} processes)` : 'host: all its namespaces are the host’s'],
-      ];
-      return kv(pairs);
+/** The lines of one tab: each section's title line, then its body, at most `width` columns each. */
+export function detailTab(d: Detail, tab: DetailTab, o: TabOptions): string[] {
+  const out: string[] = [];
+  const overview = storySection(d.story, 'overview');
+  if (tab === 'overview' && overview) out.push(cutLine(storyHeadline(overview), o.width));
+  if (d.recorded) out.push('(from the recording: the overview and namespaces that each sample keeps)');
+  for (const id of TAB_SECTIONS[tab]) {
+    const s = d.story.sections.find((x) => x.id === id);
+    if (!s) {
+      if (!d.recorded) out.push(`${id}: not read`);
+      else if (out.length <= 1) out.push(`(a recording does not keep the ${tab})`);
+      continue;
     }
-    case 'namespaces': {
-      if (!p.ns) return [why(p, 'ns')];
-      const out = ['TYPE               INODE        SHARED WITH'];
-      for (const e of NS_ENTRIES) {
-        const id = p.ns[e];
-        if (!id) {
-          if (p.errors[`ns/${e}`]) out.push(`${e.padEnd(18)} ${D.padStart(11)}  ${why(p, `ns/${e}`)}`);
-          continue;
-        }
-        let shared: string;
-        if (e.endsWith('_for_children')) shared = p.ns[id.type]?.inode === id.inode ? 'same as its own' : 'children get a new one';
-        else {
-          const host = ctx.sample?.host[id.type] === id.inode;
-          const others = ctx.sample ? groupsHolding(ctx, id.type, id.inode, p.pid) : [];
-          shared = host ? 'host' : others.length ? `own; also ${others.join(', ')}` : 'own';
-          if (host && others.length) shared = `host (and ${others.length} group${others.length === 1 ? '' : 's'})`;
-        }
-        out.push(`${e.padEnd(18)} ${String(id.inode).padStart(11)}  ${shared}`);
-      }
-      return out;
-    }
-    case 'cgroups': {
-      const out: string[] = [];
-      if (p.cgroups && d.layout) {
-        out.push(`cgroup layout: ${d.layout.mode === 'hybrid' ? 'v1 + v2 hybrid' : d.layout.mode}`);
-        for (const line of p.cgroups) {
-          const h = hierarchyFor(d.layout, line);
-          const dir = h ? cgroupSysRel(h, line.path) : undefined;
-          out.push(`  ${escapeControl((h ? hierarchyName(h) : line.controllers.join(',') || `hierarchy ${line.hierarchyId}`).padEnd(18))} ${escapeControl(line.path)}${dir ? `  (/sys/${escapeControl(dir)})` : ''}`);
-        }
-      } else out.push(why(p, 'cgroup'));
-      out.push('', 'limits and usage:');
-      out.push(...(d.stats ? limitLines(resourcesOf(d.stats)).map((l) => `  ${l}`) : [`  ${D} (no cgroup stats readable)`]));
-      return out;
-    }
-    case 'capabilities': {
-      if (!st) return [why(p, 'status')];
-      const full = fullMask();
-      const masks: Record<string, bigint | undefined> = { inheritable: st.capInh, permitted: st.capPrm, effective: st.capEff, bounding: st.capBnd, ambient: st.capAmb };
-      const out: string[] = [];
-      for (const set of CAP_SETS) {
-        const m = masks[set];
-        if (m === undefined) continue;
-        out.push(`${set.padEnd(11)} ${formatMaskHex(m)}  ${describeCapSet(m, full)}`);
-      }
-      const eff = st.capEff;
-      const extra = capNames(eff & ~DOCKER_DEFAULT_CAPS);
-      const missing = capNames(DOCKER_DEFAULT_CAPS & ~eff);
-      out.push('', `against docker's default set (${formatMaskHex(DOCKER_DEFAULT_CAPS)}):`);
-      out.push(`  more:  ${extra.length ? extra.join(',') : '(none)'}`);
-      out.push(`  fewer: ${missing.length ? missing.join(',') : '(none)'}`);
-      return out;
-    }
-    case 'security':
-      if (!st) return [why(p, 'status')];
-      return kv([
-        ['seccomp', `${seccompModeName(st.seccomp)}${st.seccompFilters ? ` (${st.seccompFilters} filter${st.seccompFilters === 1 ? '' : 's'})` : ''}`],
-        ['no_new_privs', st.noNewPrivs === undefined ? 'unsupported' : st.noNewPrivs ? 'yes' : 'no'],
-        ['tracer pid', String(st.tracerPid)],
-      ]);
-    case 'idmaps':
-      return [
-        'uid_map',
-        ...(p.uidMap ? mapText(p.uidMap) : [why(p, 'uid_map')]).map((l) => `  ${l}`),
-        'gid_map',
-        ...(p.gidMap ? mapText(p.gidMap) : [why(p, 'gid_map')]).map((l) => `  ${l}`),
-        `setgroups  ${p.setgroups ?? why(p, 'setgroups')}`,
-      ];
-    case 'environment': {
-      if (!p.environ) return [why(p, 'environ')];
-      if (p.environ.length === 0) return ['(empty)'];
-      const head = ctx.showEnv ? '(values shown: e hides them)' : '(values hidden: e shows them)';
-      return [head, ...p.environ.map((e) => escapeControl(e.value === undefined ? e.key : `${e.key}=${ctx.showEnv ? e.value : '•••'}`))];
-    }
-    case 'mounts': {
-      if (!p.mounts) return [why(p, 'mountinfo')];
-      return [`${p.mounts.length} mounts  (MOUNTPOINT  FSTYPE  SOURCE  OPTIONS  PROPAGATION)`, ...p.mounts.map((m) => escapeControl(`${m.mountPoint}  ${m.fsType}  ${m.source || D}  ${m.mountOptions.join(',')}  ${propagationText(m.propagation)}`))];
-    }
+    if (out.length > 0 && out[out.length - 1] !== '') out.push('');
+    out.push(cutLine(storySectionTitle(s), o.width));
+    if (id === 'environment') out.push(o.showEnv ? '(values shown: e hides them)' : '(values hidden: e shows them)');
+    out.push(...storySectionLines(s, { width: o.width, maskEnv: !o.showEnv, dockerDefault: true }));
   }
+  return out;
 }
 
-/** The story's resources section from stats read here (dirs made absolute, as the story shows them). */
-function resourcesOf(st: CgroupStats): ResourcesSection {
-  const abs = <T extends { dir: string }>(x: T | undefined): T | undefined => (x ? { ...x, dir: `/sys/${x.dir}` } : undefined);
-  const unknown: ResourcesSection['unknown'] = {};
-  for (const [k, code] of Object.entries(st.errors)) if (code) unknown[k as keyof typeof unknown] = unknownFromCode(code);
-  return { id: 'resources', title: 'LIMITS AND USAGE', memory: abs(st.memory), cpu: abs(st.cpu), pids: abs(st.pids), io: abs(st.io), unknown, cgroupUnknown: undefined };
-}
-
-function groupsHolding(ctx: TabContext, type: (typeof NS_TYPES)[number], inode: number, self: number): string[] {
-  const byPid = new Map(ctx.sample!.procs.map((q) => [q.pid, q]));
-  const names: string[] = [];
-  for (const g of ctx.groups) {
-    if (g.key === 'host' || g.pids.includes(self)) continue;
-    if (g.pids.some((pid) => byPid.get(pid)?.ns[type] === inode)) names.push(g.name);
-  }
-  return names;
-}
-
-/** The detail as recorded in a sample (replay: the live process is not read). */
-export function recordedOverview(sample: Sample, pid: number): string[] | undefined {
-  const p = sample.procs.find((q) => q.pid === pid);
-  if (!p) return undefined;
-  return [
-    '(from the recording: only what each sample keeps)',
-    ...kv([
-      ['pid', String(p.pid)],
-      ['pid in its namespaces', p.nspid ? p.nspid.join(' → ') : D],
-      ['command', p.cmd || `[${p.comm}]`],
-      ['state', p.state],
-      ['parent', String(p.ppid)],
-      ['threads', String(p.threads)],
-      ['uid', p.uid === undefined ? D : String(p.uid)],
-      ['cgroup', p.cg ?? D],
-      ...NS_TYPES.filter((t) => p.ns[t] !== undefined).map((t): [string, string] => [`ns ${t}`, `${p.ns[t]}${sample.host[t] === p.ns[t] ? ' (host)' : ''}`]),
-    ]),
-  ];
+function cutLine(s: string, w: number): string {
+  const chars = [...s];
+  return chars.length > w ? `${chars.slice(0, Math.max(0, w - 1)).join('')}…` : s;
 }

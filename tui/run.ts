@@ -17,7 +17,7 @@ import { createStore, shownSamples, type State } from './store.js';
 import { Poller } from './poller.js';
 import { scanSample, type Sample, type Wanted } from './sample.js';
 import { hostEffects } from './actions.js';
-import { detailTab, readDetail, recordedOverview, type Detail } from './detail.js';
+import { detailTab, readDetail, recordedStory, type Detail } from './detail.js';
 import { groupsOf, type DetailProvider } from './frame.js';
 import type { Recording } from './record/replay.js';
 import { HISTORY_MAX } from './store.js';
@@ -118,26 +118,22 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
     let src = o.src;
     if (o.args.demo) {
       const { startDemo } = await import('./demo.js');
-      const demo = await startDemo((line: string) => process.stderr.write(`${line}\n`));
-      cleanups.push(() => demo.stop());
+      // the removal is registered before the first container starts: a signal during the start removes them too
+      await startDemo((line: string) => process.stderr.write(`${line}\n`), { onStop: (stop) => cleanups.push(stop) });
     }
 
-    // detail view: the live process, read once per sample; in a replay, what the sample kept
+    // detail view: the live process's story, read once per sample; in a replay, what the sample kept
     let cache: { key: string; d: Detail | undefined } | undefined;
-    const detail: DetailProvider = (pid, start, tab, showEnv) => {
+    const detail: DetailProvider = (pid, start, tab, showEnv, cols) => {
       const s = store.getState();
-      const { prev, cur } = shownSamples(s);
-      if (s.replay || !src) {
-        const lines = cur ? recordedOverview(cur, pid) : undefined;
-        if (!lines) return { title: `pid ${pid}`, lines: [], gone: `pid ${pid} is not in this sample` };
-        return { title: `pid ${pid} (recorded)`, lines: tab === 'overview' ? lines : ['(a recording keeps the overview only: namespaces, cgroup, command, ids)'] };
-      }
-      const key = `${pid}:${start}:${cur?.endMs ?? 0}`;
-      if (cache?.key !== key) cache = { key, d: readDetail(src, pid, start) };
+      const { cur } = shownSamples(s);
+      const key = `${s.replay || !src ? 'rec' : 'live'}:${pid}:${start}:${cur?.endMs ?? 0}`;
+      if (cache?.key !== key) cache = { key, d: s.replay || !src ? (cur ? recordedStory(cur, pid) : undefined) : readDetail(src, pid, start, cur) };
       const d = cache.d;
-      if (!d) return { title: `pid ${pid}`, lines: [], gone: `pid ${pid} has exited` };
-      const groups = cur ? groupsOf(prev, cur, s.groupBy) : [];
-      return { title: `${d.p.stat?.comm ?? pid}`, lines: detailTab(d, tab, { sample: cur, groups, showEnv }) };
+      if (!d) return { title: `pid ${pid}`, lines: [], gone: s.replay || !src ? `pid ${pid} is not in this sample` : `pid ${pid} has exited` };
+      const o = d.story.sections.find((x) => x.id === 'overview');
+      const name = o && o.id === 'overview' ? o.name ?? String(pid) : String(pid);
+      return { title: d.recorded ? `${name} (recorded)` : name, lines: detailTab(d, tab, { width: cols, showEnv }) };
     };
 
     const nsenter = binPath('nsenter-ts');

@@ -7,6 +7,7 @@ import type { ProcSource } from '../src/source/source.js';
 import { isProcError } from '../src/source/errors.js';
 import { withFiles } from '../src/proc/process.js';
 import { inspectHost, readCgroupLayout, type HostModel } from '../src/inspect/host.js';
+import type { HostReference } from '../src/model/namespaces.js';
 import { NS_TYPES, type NsType } from '../src/parse/ns-link.js';
 import { isKernelThread } from '../src/parse/proc-stat.js';
 import { commandOf, type ProcessInfo } from '../src/model/process.js';
@@ -73,6 +74,8 @@ export interface Sample {
   cgroupMode: string;
   /** the host's namespace inodes by type (PID 1's / kthreadd's) */
   host: Partial<Record<NsType, number>>;
+  /** where `host` came from (the story's "host = pid 1") and the nsfs device of its inodes */
+  hostRef?: { pid?: number; how: HostReference['how']; initialPidNs: boolean; nsDev?: number };
   procs: RawProc[];
   containers: RawContainer[];
   /** stats by cgroup path (the `cg` of the processes) */
@@ -135,46 +138,84 @@ export async function scanSample(src: ProcSource, opts: ScanSampleOptions = {}):
   return s;
 }
 
+/**
+ * The RawProc of each pid in the last sample of a source: a process whose figures did not change
+ * (most of them: sleepers) keeps the same object, so the history's samples share it instead of
+ * holding thousands of copies, and the poll allocates (and later collects) far less.
+ */
+const lastRaw = new WeakMap<ProcSource, Map<number, RawProc>>();
+
+function sameRaw(o: RawProc, p: ProcessInfo, cmd: string | undefined, cg: string | undefined, ctr: string | undefined, uid: number | undefined, nspid: number[] | undefined, hasErrors: boolean): boolean {
+  const st = p.stat;
+  if (!st || o.errors || hasErrors) return false;
+  if (o.start !== st.startTimeTicks || o.ticks !== st.utimeTicks + st.stimeTicks || o.rssBytes !== st.rssPages * PAGE_SIZE || o.state !== st.state || o.threads !== st.numThreads || o.ppid !== st.ppid || o.comm !== st.comm) return false;
+  if (o.cg !== cg || o.ctr !== ctr || o.uid !== uid) return false;
+  // status and cmdline were read for this one (a shown row): its command and NSpid are fresh
+  if (cmd !== undefined && o.cmd !== cmd) return false;
+  if (nspid !== undefined && (o.nspid === undefined || o.nspid.length !== nspid.length || o.nspid.some((x, i) => x !== nspid[i]))) return false;
+  for (const t of NS_TYPES) if (o.ns[t] !== p.ns?.[t]?.inode) return false;
+  return true;
+}
+
 export function sampleFromModel(src: ProcSource, model: HostModel, layout: CgroupLayout, startMs: number, opts: ScanSampleOptions = {}): Sample {
   const procs: RawProc[] = [];
   const repOfCg = new Map<string, ProcessInfo>();
   const repOfNet = new Map<number, number>();
+  const before = lastRaw.get(src);
+  const now = new Map<number, RawProc>();
   for (const q of model.snapshot.processes) {
-    const p = opts.wanted && q.stat && !isKernelThread(q.stat) && opts.wanted(q.pid, q.stat.ppid) ? withFiles(src, q, ['status', 'cmdline']) : q;
+    const wanted = opts.wanted && q.stat && !isKernelThread(q.stat) && opts.wanted(q.pid, q.stat.ppid);
+    const p = wanted ? withFiles(src, q, ['status', 'cmdline']) : q;
     const st = p.stat;
     const status = p.status;
-    const ns: Partial<Record<NsType, number>> = {};
-    for (const t of NS_TYPES) {
-      const id = p.ns?.[t];
-      if (id) ns[t] = id.inode;
-    }
     const kthread = (st && isKernelThread(st)) || status?.kthread === true;
     const cg = resourceCgroupPath(p);
-    const r: RawProc = {
-      pid: p.pid,
-      ppid: st?.ppid ?? status?.ppid ?? 0,
-      comm: st?.comm ?? status?.name ?? '?',
-      cmd: truncate(commandOf(p), CMD_MAX),
-      state: st?.state ?? status?.state ?? '?',
-      ticks: st ? st.utimeTicks + st.stimeTicks : 0,
-      start: st?.startTimeTicks ?? 0,
-      rssBytes: st ? st.rssPages * PAGE_SIZE : 0,
-      threads: st?.numThreads ?? status?.threads ?? 0,
-      ns,
-    };
-    if (status) r.uid = status.uid.real;
-    else if (p.ids) r.uid = p.ids.uid.real;
-    if (status?.nsPid) r.nspid = status.nsPid;
-    if (cg !== undefined) r.cg = cg;
-    if (kthread) r.kthread = true;
-    const ctr = model.containerOf.get(p.pid);
-    if (ctr) r.ctr = ctr.key;
-    const errs = Object.entries(p.errors).filter(([, c]) => c !== undefined && c !== 'NOT_FOUND');
-    if (errs.length) r.errors = Object.fromEntries(errs) as Record<string, string>;
+    const ctr = model.containerOf.get(p.pid)?.key;
+    const uid = status ? status.uid.real : p.ids ? p.ids.uid.real : undefined;
+    let hasErrors = false;
+    for (const k in p.errors) {
+      const c = p.errors[k];
+      if (c !== undefined && c !== 'NOT_FOUND') hasErrors = true;
+    }
+    const old = before?.get(p.pid);
+    const cmd = wanted || !old ? truncate(commandOf(p), CMD_MAX) : undefined;
+    let r: RawProc;
+    if (old && sameRaw(old, p, cmd, cg, ctr, uid, status?.nsPid, hasErrors) && (wanted || !old.nspid)) r = old;
+    else {
+      const ns: Partial<Record<NsType, number>> = {};
+      for (const t of NS_TYPES) {
+        const id = p.ns?.[t];
+        if (id) ns[t] = id.inode;
+      }
+      r = {
+        pid: p.pid,
+        ppid: st?.ppid ?? status?.ppid ?? 0,
+        comm: st?.comm ?? status?.name ?? '?',
+        cmd: cmd ?? truncate(commandOf(p), CMD_MAX),
+        state: st?.state ?? status?.state ?? '?',
+        ticks: st ? st.utimeTicks + st.stimeTicks : 0,
+        start: st?.startTimeTicks ?? 0,
+        rssBytes: st ? st.rssPages * PAGE_SIZE : 0,
+        threads: st?.numThreads ?? status?.threads ?? 0,
+        ns,
+      };
+      if (uid !== undefined) r.uid = uid;
+      if (status?.nsPid) r.nspid = status.nsPid;
+      if (cg !== undefined) r.cg = cg;
+      if (kthread) r.kthread = true;
+      if (ctr !== undefined) r.ctr = ctr;
+      if (hasErrors) {
+        const errs = Object.entries(p.errors).filter(([, c]) => c !== undefined && c !== 'NOT_FOUND');
+        r.errors = Object.fromEntries(errs) as Record<string, string>;
+      }
+    }
+    now.set(p.pid, r);
     procs.push(r);
     if (!kthread && cg !== undefined && p.cgroups && !repOfCg.has(cg)) repOfCg.set(cg, p);
-    if (!kthread && ns.net !== undefined && !repOfNet.has(ns.net)) repOfNet.set(ns.net, p.pid);
+    const net = r.ns.net;
+    if (!kthread && net !== undefined && !repOfNet.has(net)) repOfNet.set(net, p.pid);
   }
+  lastRaw.set(src, now);
   const cgroups: Record<string, CgroupSample> = {};
   for (const [path, p] of repOfCg) {
     try {
@@ -197,6 +238,10 @@ export function sampleFromModel(src: ProcSource, model: HostModel, layout: Cgrou
   }
   const host: Partial<Record<NsType, number>> = {};
   for (const t of NS_TYPES) if (model.ref.ns[t]) host[t] = model.ref.ns[t]!.inode;
+  const nsDev = Object.values(model.ref.ns)[0]?.dev;
+  const hostRef: NonNullable<Sample['hostRef']> = { how: model.ref.how, initialPidNs: model.ref.initialPidNs };
+  if (model.ref.pid !== undefined) hostRef.pid = model.ref.pid;
+  if (nsDev !== undefined) hostRef.nsDev = nsDev;
   const uptime = readUptime(src);
   return {
     v: SAMPLE_VERSION,
@@ -207,6 +252,7 @@ export function sampleFromModel(src: ProcSource, model: HostModel, layout: Cgrou
     ncpu: opts.ncpu ?? countCpus(src),
     cgroupMode: layout.mode,
     host,
+    hostRef,
     procs,
     containers: model.containers.map((c) => ({
       key: c.key,

@@ -38,7 +38,7 @@ import { cgroupSysRel, hierarchyFor, hierarchyName, type CgroupLayout } from '..
 import { readCgroupStats, type CgroupStats } from '../cgroup/stats.js';
 import { readProcess, PROC_FILES } from '../proc/process.js';
 import { UserNames } from '../proc/users.js';
-import { inspectHost, readCgroupLayout, type HostModel } from './host.js';
+import { inspectHost, readCgroupLayout } from './host.js';
 
 /** The story's data types live in model/ (pure); re-exported so one import serves a consumer. */
 export * from '../model/story.js';
@@ -51,8 +51,14 @@ export interface StoryOptions {
   env?: boolean;
   /** read and tell the mount table */
   mounts?: boolean;
-  /** a host model already read (ctop has one): else the host is read here */
-  host?: HostModel;
+  /**
+   * what the story needs of the host — the reference, who is in each namespace, each pid's
+   * container — already known (a HostModel, or ctop's facts from its last sample): else the host
+   * is read here
+   */
+  host?: StoryHostFacts;
+  /** the process's start time (clock ticks after boot) the caller saw: a pid reused since is "no such process" */
+  expectStart?: number;
   /** the cgroup layout, when already known */
   layout?: CgroupLayout;
 }
@@ -65,6 +71,7 @@ export function readStory(src: ProcSource, pid: number, opts: StoryOptions = {})
   const files = PROC_FILES.filter((f) => (f !== 'environ' || opts.env) && (f !== 'mountinfo' || opts.mounts));
   const p = readProcess(src, pid, files, { verifyIdentity: true });
   if (!p || (!p.stat && !p.status)) return undefined;
+  if (opts.expectStart !== undefined && opts.expectStart >= 0 && p.stat && p.stat.startTimeTicks !== opts.expectStart) return undefined;
   // the host reference, "who else shares it" and the container need every process's namespaces
   const host = opts.host ?? inspectHost(src, { containers: true });
   const layout = opts.layout ?? readCgroupLayout(src);
@@ -81,10 +88,17 @@ export function readStory(src: ProcSource, pid: number, opts: StoryOptions = {})
   });
 }
 
+/** The host facts a story reads: a HostModel has them; ctop builds them from a sample (lookups only). */
+export interface StoryHostFacts {
+  ref: HostReference;
+  nsByKey: Pick<ReadonlyMap<string, NamespaceGroup>, 'get'>;
+  containerOf: Pick<ReadonlyMap<number, Container>, 'get'>;
+}
+
 export interface StoryInputs {
   ref: HostReference;
-  nsGroups: Map<string, NamespaceGroup>;
-  containerOf: Map<number, Container>;
+  nsGroups: Pick<ReadonlyMap<string, NamespaceGroup>, 'get'>;
+  containerOf: Pick<ReadonlyMap<number, Container>, 'get'>;
   layout: CgroupLayout;
   stats: CgroupStats;
   userName(uid: number): string | undefined;

@@ -18,7 +18,8 @@ import {
   type Unknown,
 } from '../model/story.js';
 import { escapeControl } from './escape.js';
-import { renderTable, toJson, type Column } from './table.js';
+import { capNames } from '../parse/capabilities.js';
+import { displayWidth, renderTable, sliceWidth, toJson, type Column } from './table.js';
 
 export { describeCapSet } from '../model/story.js';
 
@@ -27,7 +28,19 @@ export interface StoryRenderOptions {
   env?: boolean;
   /** tell the mounts section (when the story has one) */
   mounts?: boolean;
+  /**
+   * storySectionLines: no line wider than this many terminal columns (tables give up their
+   * path columns' middles first, other lines are cut with `…`). For a screen (ctop's detail tabs).
+   */
+  width?: number;
+  /** environment: print `KEY=•••` until asked (ctop's `e`) */
+  maskEnv?: boolean;
+  /** capabilities: also what the effective set has more or fewer than docker's default set */
+  dockerDefault?: boolean;
 }
+
+/** The capabilities docker (and containerd, podman) give a container by default. */
+export const DOCKER_DEFAULT_CAPS = 0x00000000a80425fbn;
 
 const DASH = '-';
 
@@ -49,13 +62,19 @@ function block(title: string, body: string[]): string {
   return `${title}\n${body.map((l) => (l === '' ? '' : `  ${l}`)).join('\n')}\n`;
 }
 
+/** A line cut to `width` terminal columns (`…` at the cut); as is without a width. */
+function cut(line: string, width: number | undefined): string {
+  if (width === undefined || displayWidth(line) <= width) return line;
+  return width <= 1 ? '…'.slice(0, width) : `${sliceWidth(line, width - 1)}…`;
+}
+
 function kv(pairs: [string, string][]): string[] {
   const w = Math.max(...pairs.map(([k]) => k.length));
   return pairs.map(([k, v]) => `${k.padEnd(w)}  ${v}`);
 }
 
-function tableLines<R>(rows: R[], cols: Column<R>[]): string[] {
-  return renderTable(rows, cols).trimEnd().split('\n');
+function tableLines<R>(rows: R[], cols: Column<R>[], width?: number): string[] {
+  return renderTable(rows, cols, width === undefined ? {} : { width }).trimEnd().split('\n');
 }
 
 /** The first line: `PID 1234  redis-server  redis-server *:6379`. */
@@ -77,7 +96,7 @@ function containerText(o: OverviewSection): string {
   }
 }
 
-function renderOverview(o: OverviewSection): string {
+function overviewLines(o: OverviewSection): string[] {
   const rows: [string, string][] = [
     ['state', o.state ? (o.state.name !== undefined ? `${o.state.code} (${o.state.name})` : o.state.code) : DASH],
     ['parent', String(o.ppid ?? DASH)],
@@ -93,7 +112,7 @@ function renderOverview(o: OverviewSection): string {
   } else rows.push(['status', unknownText(o.status)]);
   if (o.kernelThread) rows.push(['kernel thread', 'yes']);
   rows.push(['container', containerText(o)]);
-  return block(o.title, kv(rows.map(([k, v]) => [k, escapeControl(v)])));
+  return kv(rows.map(([k, v]) => [k, escapeControl(v)]));
 }
 
 function referenceText(s: NamespacesSection): string {
@@ -106,7 +125,7 @@ function referenceText(s: NamespacesSection): string {
 
 const SHARING_TEXT = { host: 'host', own: 'own', 'same-as-own': 'same as own', 'new-for-children': 'children get a new one', unknown: '?' } as const;
 
-function renderNamespaces(s: NamespacesSection): string {
+function namespaceLines(s: NamespacesSection, width: number | undefined): string[] {
   type Row = { entry: string; inode: string; shared: string; nprocs: string };
   const rows: Row[] = s.entries.map((e) => {
     if (e.unknown) {
@@ -114,7 +133,9 @@ function renderNamespaces(s: NamespacesSection): string {
       return { entry: e.entry, inode: mark, shared: e.unknown.because, nprocs: mark };
     }
     if (e.tid !== undefined) return { entry: `${e.type} (thread ${e.tid})`, inode: String(e.inode), shared: SHARING_TEXT[e.sharing], nprocs: '' };
-    return { entry: e.entry, inode: String(e.inode), shared: SHARING_TEXT[e.sharing], nprocs: e.processes === undefined ? '' : String(e.processes) };
+    // a namespace of its own that other containers are in too (a pod's network, --net container:X)
+    const also = e.sharing === 'own' && e.otherContainers.length > 0 ? ` (also ${e.otherContainers.join(', ')})` : '';
+    return { entry: e.entry, inode: String(e.inode), shared: SHARING_TEXT[e.sharing] + also, nprocs: e.processes === undefined ? '' : String(e.processes) };
   });
   if (s.unknown && s.entries.length === 0) rows.push({ entry: 'all', inode: unknownMark(s.unknown), shared: s.unknown.because, nprocs: unknownMark(s.unknown) });
   const cols: Column<Row>[] = [
@@ -123,22 +144,22 @@ function renderNamespaces(s: NamespacesSection): string {
     { id: 'SHARED', help: '', json: 'string', value: (r) => r.shared },
     { id: 'NPROCS', help: '', json: 'number', align: 'right', value: (r) => r.nprocs },
   ];
-  return block(`${s.title} (${referenceText(s)})`, tableLines(rows, cols));
+  // NPROCS before SHARED would keep the numbers aligned; cinf's order is kept for its goldens
+  return tableLines(rows, cols, width);
 }
 
-function renderCgroups(s: Extract<StorySection, { id: 'cgroups' }>): string {
-  const mode = s.mode === 'hybrid' ? 'v1 + v2 hybrid' : s.mode;
+function cgroupLines(s: Extract<StorySection, { id: 'cgroups' }>, width: number | undefined): string[] {
   let body: string[];
   if (s.unknown) body = [unknownText(s.unknown)];
   else {
     const cols: Column<CgroupMembershipFact>[] = [
       { id: 'HIERARCHY', help: '', json: 'string', value: (r) => r.hierarchy },
-      { id: 'PATH', help: '', json: 'string', value: (r) => r.path },
-      { id: 'DIRECTORY', help: '', json: 'string', value: (r) => r.dir ?? '(not mounted here)' },
+      { id: 'PATH', help: '', json: 'string', trunc: 'middle', value: (r) => r.path },
+      { id: 'DIRECTORY', help: '', json: 'string', trunc: 'middle', value: (r) => r.dir ?? '(not mounted here)' },
     ];
-    body = tableLines(s.memberships, cols);
+    body = tableLines(s.memberships, cols, width);
   }
-  return block(`${s.title} (${mode})`, body);
+  return body;
 }
 
 function limit(n: number | null | undefined, fmt: (n: number) => string): string {
@@ -181,35 +202,57 @@ export function limitLines(s: ResourcesSection): string[] {
   return lines.map(escapeControl);
 }
 
-function renderMounts(mounts: MountInfo[]): string[] {
+function mountLines(mounts: MountInfo[], width: number | undefined): string[] {
   const cols: Column<MountInfo>[] = [
     { id: 'ID', help: '', json: 'number', align: 'right', value: (m) => m.mountId },
-    { id: 'MOUNTPOINT', help: '', json: 'string', value: (m) => m.mountPoint },
+    { id: 'MOUNTPOINT', help: '', json: 'string', trunc: 'middle', value: (m) => m.mountPoint },
     { id: 'FSTYPE', help: '', json: 'string', value: (m) => m.fsType },
-    { id: 'SOURCE', help: '', json: 'string', value: (m) => (m.source === '' ? '-' : m.source) },
-    { id: 'ROOT', help: '', json: 'string', value: (m) => m.root },
-    { id: 'OPTIONS', help: '', json: 'string', value: (m) => m.mountOptions.join(',') },
+    { id: 'SOURCE', help: '', json: 'string', trunc: 'middle', value: (m) => (m.source === '' ? '-' : m.source) },
+    { id: 'ROOT', help: '', json: 'string', trunc: 'middle', value: (m) => m.root },
+    { id: 'OPTIONS', help: '', json: 'string', trunc: true, value: (m) => m.mountOptions.join(',') },
     { id: 'PROPAGATION', help: '', json: 'string', value: (m) => propagationText(m.propagation) },
   ];
-  return tableLines(mounts, cols);
+  return tableLines(mounts, cols, width);
 }
 
-/** One section as text: its title line and its indented body, ending in a newline. */
-export function renderStorySection(section: StorySection, _opts: StoryRenderOptions = {}): string {
+/** The title line of a section as cinf prints it: `NAMESPACES (host = pid 1)`, `CGROUPS (v2)`. */
+export function storySectionTitle(section: StorySection): string {
+  if (section.id === 'namespaces') return `${section.title} (${referenceText(section)})`;
+  if (section.id === 'cgroups') return `${section.title} (${section.mode === 'hybrid' ? 'v1 + v2 hybrid' : section.mode})`;
+  return section.title;
+}
+
+/**
+ * The body of one section as lines: escaped (no host byte reaches the terminal raw), without the
+ * title and without indentation, each at most `opts.width` columns when given. cinf indents
+ * these under the title (renderStorySection); ctop shows them as a detail tab, one <Text> each.
+ */
+export function storySectionLines(section: StorySection, opts: StoryRenderOptions = {}): string[] {
+  const w = opts.width;
+  let lines: string[];
   switch (section.id) {
     case 'overview':
-      return renderOverview(section);
+      lines = overviewLines(section);
+      break;
     case 'namespaces':
-      return renderNamespaces(section);
+      return namespaceLines(section, w);
     case 'cgroups':
-      return renderCgroups(section);
+      return cgroupLines(section, w);
     case 'resources':
-      return block(section.title, limitLines(section));
+      lines = limitLines(section);
+      break;
     case 'capabilities':
-      return block(
-        section.title,
-        section.unknown ? [unknownText(section.unknown)] : section.sets.map((c) => `${c.set.padEnd(11)} ${formatMaskHex(c.mask)}  ${c.summary}`),
-      );
+      lines = section.unknown ? [unknownText(section.unknown)] : section.sets.map((c) => `${c.set.padEnd(11)} ${formatMaskHex(c.mask)}  ${c.summary}`);
+      if (opts.dockerDefault && !section.unknown) {
+        const eff = section.sets.find((c) => c.set === 'effective')?.mask;
+        if (eff !== undefined) {
+          const more = capNames(eff & ~DOCKER_DEFAULT_CAPS);
+          const fewer = capNames(DOCKER_DEFAULT_CAPS & ~eff);
+          lines.push('', `effective against docker's default set (${formatMaskHex(DOCKER_DEFAULT_CAPS)}):`);
+          lines.push(`  more:  ${more.length ? more.join(',') : '(none)'}`, `  fewer: ${fewer.length ? fewer.join(',') : '(none)'}`);
+        }
+      }
+      break;
     case 'security': {
       const rows: [string, string][] = section.unknown
         ? [['seccomp', unknownText(section.unknown)]]
@@ -227,29 +270,32 @@ export function renderStorySection(section: StorySection, _opts: StoryRenderOpti
       // AppArmor's own label only where the kernel has AppArmor and it says something attr/current did not
       if (section.apparmor && section.apparmor.label !== section.lsm?.label) rows.push(['apparmor', section.apparmor.label]);
       else if (section.apparmorUnknown && section.apparmorUnknown.reason !== 'absent') rows.push(['apparmor', unknownText(section.apparmorUnknown)]);
-      return block(section.title, kv(rows.map(([k, v]) => [k, escapeControl(v)])));
+      lines = kv(rows.map(([k, v]) => [k, escapeControl(v)]));
+      break;
     }
     case 'user-namespace':
-      return block(
-        section.title,
-        kv([
-          ['uid_map', section.unknown.uidMap ? unknownText(section.unknown.uidMap) : mapText(section.uidMap)],
-          ['gid_map', section.unknown.gidMap ? unknownText(section.unknown.gidMap) : mapText(section.gidMap)],
-          ['setgroups', section.unknown.setgroups ? unknownText(section.unknown.setgroups) : section.setgroups ?? DASH],
-        ]),
-      );
+      lines = kv([
+        ['uid_map', section.unknown.uidMap ? unknownText(section.unknown.uidMap) : mapText(section.uidMap)],
+        ['gid_map', section.unknown.gidMap ? unknownText(section.unknown.gidMap) : mapText(section.gidMap)],
+        ['setgroups', section.unknown.setgroups ? unknownText(section.unknown.setgroups) : section.setgroups ?? DASH],
+      ]);
+      break;
     case 'environment':
-      return block(
-        section.title,
-        section.vars
-          ? section.vars.length === 0
-            ? ['(empty)']
-            : section.vars.map((e) => escapeControl(e.value === undefined ? e.key : `${e.key}=${e.value}`))
-          : [unknownText(section.unknown)],
-      );
+      lines = section.vars
+        ? section.vars.length === 0
+          ? ['(empty)']
+          : section.vars.map((e) => escapeControl(e.value === undefined ? e.key : `${e.key}=${opts.maskEnv ? '•••' : e.value}`))
+        : [unknownText(section.unknown)];
+      break;
     case 'mounts':
-      return block(section.title, section.mounts ? renderMounts(section.mounts) : [unknownText(section.unknown)]);
+      return section.mounts ? mountLines(section.mounts, w) : [cut(unknownText(section.unknown), w)];
   }
+  return w === undefined ? lines : lines.map((l) => cut(l, w));
+}
+
+/** One section as text: its title line and its indented body, ending in a newline. */
+export function renderStorySection(section: StorySection, opts: StoryRenderOptions = {}): string {
+  return block(storySectionTitle(section), storySectionLines(section, { ...opts, width: undefined }));
 }
 
 /** The whole story as text: the headline, then each section (environment and mounts only when asked). */

@@ -227,7 +227,7 @@ function charWidth(c: number): number {
 }
 
 /** The longest prefix that fits in n columns. */
-function sliceWidth(s: string, n: number): string {
+export function sliceWidth(s: string, n: number): string {
   let w = 0;
   let out = '';
   for (const ch of s) {

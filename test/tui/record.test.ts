@@ -2,9 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliDecompressSync } from 'node:zlib';
 import { openRecorder } from '../../tui/record/record.js';
 import { openRecording, recordingFrom } from '../../tui/record/replay.js';
-import { FILE_MAGIC, FRAME_HEADER } from '../../tui/record/format.js';
+import { FILE_MAGIC, FRAME_HEADER, KEY_EVERY } from '../../tui/record/format.js';
 import { initialState, reduce } from '../../tui/store.js';
 import { buildFrame } from '../../tui/frame.js';
 import { Chalk } from 'chalk';
@@ -95,5 +96,81 @@ describe('ctop record → replay', () => {
   it('starts with the file header', () => {
     const { file } = record(1);
     expect(readFileSync(file).subarray(0, FILE_MAGIC.length).toString('latin1')).toBe(FILE_MAGIC);
+  });
+});
+
+/** `n` samples of a quiet host: the fixture's, with one process's counters moving each time */
+function recordQuiet(n: number): { file: string; samples: Sample[]; sizes: number[] } {
+  const dir = mkdtempSync(join(tmpdir(), `ctop-recq-${process.pid}-`));
+  dirs.push(dir);
+  const file = join(dir, 'rec.ctop');
+  const { cur } = fixtureSamples('v2-docker-systemd');
+  const samples: Sample[] = [];
+  const rec = openRecorder(file);
+  const sizes: number[] = [rec.bytes];
+  let last = structuredClone(cur);
+  last.procs.sort((a, b) => a.pid - b.pid);
+  for (let i = 0; i < n; i++) {
+    // unchanged processes keep their objects (as sampleFromModel does); one changes; one comes and goes
+    const s: Sample = { ...structuredClone({ ...last, procs: [] }), procs: last.procs.map((p) => p) };
+    const k = 1;
+    s.procs[k] = { ...s.procs[k]!, ticks: s.procs[k]!.ticks + 7 * (i + 1) };
+    if (i % 3 === 1) s.procs = s.procs.filter((p) => p.pid !== 99_999);
+    else if (!s.procs.some((p) => p.pid === 99_999)) s.procs = [...s.procs, { ...s.procs[0]!, pid: 99_999, start: 123 }];
+    s.endMs = 1000 * (i + 1);
+    s.wallMs = 5000 * (i + 1);
+    samples.push(s);
+    rec.append(s);
+    sizes.push(rec.bytes);
+    last = s;
+  }
+  rec.close();
+  return { file, samples, sizes };
+}
+
+describe('ctop recording: delta frames against a key frame', () => {
+  it('a quiet host is recorded as deltas and replays exactly (processes in pid order)', () => {
+    const { file, samples } = recordQuiet(8);
+    const buf = readFileSync(file);
+    const r = recordingFrom(buf, 'q');
+    expect(r.problem).toBeUndefined();
+    expect(r.count).toBe(8);
+    expect(r.frames.filter((f) => f.keyIndex !== undefined).length).toBe(7);
+    for (let i = 0; i < 8; i++) expect(r.get(i), `frame ${i}`).toEqual({ ...samples[i]!, procs: [...samples[i]!.procs].sort((a, b) => a.pid - b.pid) });
+    // every delta holds only what moved (the changed process, the one that came), so it is smaller
+    const key = r.frames[0]!.length;
+    for (const f of r.frames.slice(1)) expect(f.length).toBeLessThan(key);
+    const raw = (i: number) => JSON.parse(brotliDecompressSync(buf.subarray(r.frames[i]!.offset, r.frames[i]!.offset + r.frames[i]!.length)).toString()) as { procs: unknown[]; base: number };
+    expect(raw(3).procs.length).toBeLessThanOrEqual(2);
+    expect(raw(3).base).toBe(samples[0]!.wallMs);
+  });
+
+  it(`a key frame at least every ${KEY_EVERY} frames`, () => {
+    const { file } = recordQuiet(KEY_EVERY + 3);
+    const r = openRecording(file);
+    expect(r.frames.map((f, i) => (f.keyIndex === undefined ? i : -1)).filter((i) => i >= 0)).toEqual([0, KEY_EVERY]);
+  });
+
+  it('a damaged key frame takes its deltas with it and says so; the next key frame and its deltas replay', () => {
+    const { file, samples, sizes } = recordQuiet(KEY_EVERY + 3);
+    const buf = readFileSync(file);
+    buf[sizes[0]! + FRAME_HEADER + 9] ^= 0xff;
+    const r = recordingFrom(buf, 'rec.ctop');
+    expect(r.count).toBe(3);
+    expect(r.problem).toBe(`rec.ctop: 1 damaged frame skipped (first at byte ${sizes[0]}); ${KEY_EVERY - 1} frames skipped with their damaged key frame`);
+    expect(r.get(0).wallMs).toBe(samples[KEY_EVERY]!.wallMs);
+    expect(r.get(2).procs.length).toBe(samples[KEY_EVERY + 2]!.procs.length);
+  });
+
+  it('a damaged delta costs that frame only; a torn delta at the end only itself', () => {
+    const { file, sizes } = recordQuiet(5);
+    const buf = readFileSync(file);
+    buf[sizes[2]! + 30] ^= 0xff;
+    const r = recordingFrom(buf, 'x');
+    expect(r.count).toBe(4);
+    expect(r.problem).toBe(`x: 1 damaged frame skipped (first at byte ${sizes[2]})`);
+    const torn = recordingFrom(readFileSync(file).subarray(0, sizes[4]! + 25), 'y');
+    expect(torn.count).toBe(4);
+    expect(torn.problem).toBe(`y: truncated at byte ${sizes[4]}: replaying the 4 intact samples before it`);
   });
 });

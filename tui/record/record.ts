@@ -1,7 +1,8 @@
 /** `ctop --record FILE`: append each sample as one frame (see format.ts). */
 import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import type { Sample } from '../sample.js';
-import { encodeFrame, FILE_MAGIC } from './format.js';
+import type { RawProc } from '../sample.js';
+import { encodeDelta, encodeFrame, FILE_MAGIC, KEY_EVERY } from './format.js';
 
 export interface Recorder {
   append(s: Sample): void;
@@ -15,11 +16,21 @@ export function openRecorder(path: string): Recorder {
   let bytes = fstatSync(fd).size;
   if (bytes === 0) bytes += writeSync(fd, FILE_MAGIC);
   let open = true;
+  // the last key frame (a continued file starts with one of its own) and how many deltas since
+  let key: { s: Sample; byPid: Map<number, RawProc> } | undefined;
+  let sinceKey = 0;
   return {
     append(s) {
       if (!open) return;
+      let frame = key && sinceKey < KEY_EVERY - 1 ? encodeDelta(s, key.s, key.byPid) : undefined;
+      if (frame) sinceKey++;
+      else {
+        frame = encodeFrame(s);
+        key = { s, byPid: new Map(s.procs.map((p) => [p.pid, p])) };
+        sinceKey = 0;
+      }
       // one write per frame: a crash tears at most this frame
-      bytes += writeSync(fd, encodeFrame(s));
+      bytes += writeSync(fd, frame);
     },
     close() {
       if (open) closeSync(fd);

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { strerror } from '../../src/util/strerror.js';
 import type { Sample } from '../sample.js';
-import { decodeFrame, scanFrames, type FrameRef } from './format.js';
+import { applyDelta, decodeFrame, scanFrames, type DeltaPayload, type FrameRef } from './format.js';
 
 /** A recording that cannot be opened at all. */
 export class RecordingError extends Error {}
@@ -34,7 +34,9 @@ export function recordingFrom(buf: Buffer, name: string): Recording {
   const get = (i: number): Sample => {
     let s = cache.get(i);
     if (!s) {
-      s = decodeFrame(buf, frames[i]!);
+      const f = frames[i]!;
+      s = decodeFrame(buf, f);
+      if (f.keyIndex !== undefined) s = applyDelta(get(f.keyIndex), s as DeltaPayload);
       cache.set(i, s);
       if (cache.size > 64) cache.delete(cache.keys().next().value!);
     }
