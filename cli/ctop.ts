@@ -33,7 +33,7 @@ const OPTIONS: OptionSpec[] = [
   { long: 'readonly', arg: 'none', help: 'no signals, freezing or shells' },
   { long: 'record', arg: 'required', argName: '<file>', help: 'write every sample to FILE' },
   { long: 'replay', arg: 'required', argName: '<file>', help: 'show the samples of a recording instead of the host' },
-  { long: 'demo', arg: 'none', help: 'start demo containers (root) and remove them on exit' },
+  { long: 'demo', arg: 'none', help: 'start three hostscope run demo containers (root) and remove them on exit' },
   PROC_ROOT_OPTION,
   SYS_ROOT_OPTION,
   HELP_OPTION,

@@ -133,9 +133,15 @@ export async function scanSample(src: ProcSource, opts: ScanSampleOptions = {}):
   const model = await scanHost(src, { files: ['ids', 'stat', 'cgroup'], containers: true, excludeSelf: true });
   await new Promise((r) => setImmediate(r));
   const layout = readCgroupLayout(src);
-  const s = sampleFromModel(src, model, layout, startMs, { ...opts, wanted: opts.wanted ?? (() => false) });
-  s.endMs = now();
-  return s;
+  const it = sampleSteps(src, model, layout, startMs, { ...opts, wanted: opts.wanted ?? (() => false) });
+  for (;;) {
+    const r = it.next();
+    if (r.done) {
+      r.value.endMs = now();
+      return r.value;
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 /**
@@ -157,13 +163,33 @@ function sameRaw(o: RawProc, p: ProcessInfo, cmd: string | undefined, cg: string
   return true;
 }
 
+/** Build the sample from a host model in one go (takeSample, tests). */
 export function sampleFromModel(src: ProcSource, model: HostModel, layout: CgroupLayout, startMs: number, opts: ScanSampleOptions = {}): Sample {
+  const it = sampleSteps(src, model, layout, startMs, opts);
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** processes (or cgroups, net namespaces) handled between two yields of sampleSteps */
+const STEP = 400;
+const STEP_IO = 16;
+
+/**
+ * sampleFromModel in steps: it yields every STEP processes and every STEP_IO cgroups or network
+ * namespaces read, so the live poll (scanSample) lets keys through in between — on 10,000
+ * processes one go held the event loop for hundreds of milliseconds.
+ */
+export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLayout, startMs: number, opts: ScanSampleOptions = {}): Generator<void, Sample> {
   const procs: RawProc[] = [];
   const repOfCg = new Map<string, ProcessInfo>();
   const repOfNet = new Map<number, number>();
   const before = lastRaw.get(src);
   const now = new Map<number, RawProc>();
+  let n = 0;
   for (const q of model.snapshot.processes) {
+    if (++n % STEP === 0) yield;
     const wanted = opts.wanted && q.stat && !isKernelThread(q.stat) && opts.wanted(q.pid, q.stat.ppid);
     const p = wanted ? withFiles(src, q, ['status', 'cmdline']) : q;
     const st = p.stat;
@@ -178,9 +204,10 @@ export function sampleFromModel(src: ProcSource, model: HostModel, layout: Cgrou
       if (c !== undefined && c !== 'NOT_FOUND') hasErrors = true;
     }
     const old = before?.get(p.pid);
-    const cmd = wanted || !old ? truncate(commandOf(p), CMD_MAX) : undefined;
+    // the command line and NSpid were read this time (a shown row, or takeSample): compare them
+    const cmd = wanted || p.cmdline !== undefined || !old ? truncate(commandOf(p), CMD_MAX) : undefined;
     let r: RawProc;
-    if (old && sameRaw(old, p, cmd, cg, ctr, uid, status?.nsPid, hasErrors) && (wanted || !old.nspid)) r = old;
+    if (old && sameRaw(old, p, cmd, cg, ctr, uid, status?.nsPid, hasErrors) && (status !== undefined || !old.nspid)) r = old;
     else {
       const ns: Partial<Record<NsType, number>> = {};
       for (const t of NS_TYPES) {
@@ -217,7 +244,9 @@ export function sampleFromModel(src: ProcSource, model: HostModel, layout: Cgrou
   }
   lastRaw.set(src, now);
   const cgroups: Record<string, CgroupSample> = {};
+  n = 0;
   for (const [path, p] of repOfCg) {
+    if (++n % STEP_IO === 0) yield;
     try {
       const stats: CgroupSample = readCgroupStats(src, layout, p.cgroups!);
       const psi = readPsi(src, stats);
@@ -228,7 +257,9 @@ export function sampleFromModel(src: ProcSource, model: HostModel, layout: Cgrou
     }
   }
   const net: Record<string, { rx: number; tx: number }> = {};
+  n = 0;
   for (const [inode, pid] of repOfNet) {
+    if (++n % STEP_IO === 0) yield;
     try {
       const t = netTotals(parseNetDev(src.readProcText(`${pid}/net/dev`), `${pid}/net/dev`));
       net[String(inode)] = { rx: t.rxBytes, tx: t.txBytes };
