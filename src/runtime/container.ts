@@ -309,7 +309,9 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
           killInit();
           return;
         }
-        fs.closeSync(fs.openSync(p.goPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW));
+        // kept open until create is done: the init's blocking open for writing returns whenever it gets
+        // there (a reader that opened and closed before it blocked would leave it waiting for the next one)
+        pauseFds.push(fs.openSync(p.goPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW));
       }
     })().catch((e) => {
       hookError ??= e;

@@ -458,7 +458,8 @@ export function buildInitPlan(inp: InitInput): InitPlan {
   const hooks = spec.hooks;
   if ((hooks.prestart?.length || hooks.createRuntime?.length) && !inp.hookPauses?.createRuntime) throw new PlanError('hooks.createRuntime', 'hooks given but no pause for them');
   if (hooks.createContainer?.length && !inp.hookPauses?.createContainer) throw new PlanError('hooks.createContainer', 'hooks given but no pause for them');
-  if (hooks.startContainer?.length && !inp.hookPauses?.startContainer) throw new PlanError('hooks.startContainer', 'hooks given but no pause for them');
+  // startContainer: a pause of its own, or the exec fifo (start runs them while the init is parked on it)
+  if (hooks.startContainer?.length && !inp.hookPauses?.startContainer && inp.execFifoFd === undefined) throw new PlanError('hooks.startContainer', 'hooks given but no pause for them');
   pause('createRuntime');
   pause('createContainer');
 
