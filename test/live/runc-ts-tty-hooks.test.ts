@@ -235,9 +235,12 @@ describe.skipIf(!ready && !process.env.CI)('runc-ts terminals: the pty comes fro
       `$R create --bundle ${t.dir} ${t.id}; echo a=$?
        $R run -d --bundle ${t.dir} ${t.id}; echo b=$?
        $R create --bundle ${f.dir} --console-socket ${tmp}/nobody.sock ${f.id}; echo c=$?
-       $R run --bundle ${f.dir} --console-socket ${tmp}/nobody.sock ${f.id}; echo d=$?`,
+       $R run --bundle ${f.dir} --console-socket ${tmp}/nobody.sock ${f.id}; echo d=$?
+       $R create --bundle ${t.dir} --console-socket ${tmp}/nobody.sock ${t.id} 2>${tmp}/refused.err; echo e=$?`,
     );
-    expect(r.out).toBe('a=1\nb=1\nc=1\nd=1\n');
+    expect(r.out).toBe('a=1\nb=1\nc=1\nd=1\ne=1\n');
+    // nobody listens: the init's connect step fails with its errno, and create cleans up
+    expect(fs.readFileSync(`${tmp}/refused.err`, 'utf8')).toContain(`runc-ts: container init: connect(console socket): No such file or directory (${tmp}/nobody.sock)\n`);
     expect(r.err.split('\n').filter((l) => !l.includes('warning'))).toEqual([
       'runc-ts: cannot allocate tty if runc will detach without setting console socket',
       'runc-ts: cannot allocate tty if runc will detach without setting console socket',
