@@ -311,6 +311,7 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
         }
         // kept open until create is done: the init's blocking open for writing returns whenever it gets
         // there (a reader that opened and closed before it blocked would leave it waiting for the next one)
+        if (settled) return;
         pauseFds.push(fs.openSync(p.goPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW));
       }
     })().catch((e) => {
@@ -379,7 +380,9 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
     if (e instanceof HookError) throw new RuntimeError(started ? e.message : `error during container init: ${e.message}`);
     throw e;
   } finally {
-    for (const fd of pauseFds) fs.closeSync(fd);
+    // a hook driver still polling (an error before runSteps settled) stops at its next look
+    settled = true;
+    for (const fd of pauseFds.splice(0)) fs.closeSync(fd);
     if (fifoFd !== undefined) fs.closeSync(fifoFd);
     if (created) return 0; // eslint-disable-line no-unsafe-finally
     if (proc) await proc.exited.catch(() => undefined);
