@@ -1,6 +1,7 @@
 /**
  * runc-ts: an OCI runtime with runc's command line. Global options come before the verb, as in
- * runc (urfave/cli). Implemented: spec, state, list, run [-d], create, start, kill, delete, ps, pause, resume, update, events --stats, features, exec; checkpoint/restore and the console socket answer that they are
+ * runc (urfave/cli). Implemented: spec, state, list, run [-d], create, start, kill, delete, ps, pause, resume, update, events --stats, features, exec,
+ * with terminals (--console-socket, exec -t, run's foreground terminal) and hooks; checkpoint/restore answer that they are
  * not implemented yet (exit 1) — see docs/runtime.md for what exists underneath.
  */
 import * as fs from 'node:fs';
@@ -44,7 +45,6 @@ Commands:
    events   display container events (--stats: one stats object)
    features show the enabled features
    exec     execute new process inside the container
-   (-t/--console-socket: not implemented yet)
 
 Global options:
    --root value        root directory for storage of container state (default: "${DEFAULT_ROOT}")
@@ -262,6 +262,7 @@ export async function handleRun(argv: string[], g: RuncGlobals, deps: Deps): Pro
   let keep = false;
   let noPivot = false;
   let detach = false;
+  let consoleSocket: string | undefined;
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -271,9 +272,9 @@ export async function handleRun(argv: string[], g: RuncGlobals, deps: Deps): Pro
     else if (name === '--keep') keep = true;
     else if (name === '--no-pivot') noPivot = true;
     else if (name === '-d' || name === '--detach') detach = true;
-    else if (name === '--console-socket' || name === '-t' || name === '--tty') throw new CliError(`run ${name}: not implemented yet`);
+    else if (name === '--console-socket') [consoleSocket, i] = takeValue(argv, i, 'console-socket');
     else if (name === '-h' || name === '--help') {
-      deps.stdout.write('Usage: runc-ts run [-d] [--bundle DIR] [--pid-file FILE] [--keep] [--no-pivot] <container-id>\n\nCreate and run a container: in the foreground (exit with its exit code), or with -d create and start it and return.\n');
+      deps.stdout.write(RUN_HELP);
       return EXIT_OK;
     } else if (a.startsWith('-')) throw new CliError(`flag provided but not defined: ${a}`);
     else args.push(a);
@@ -283,18 +284,55 @@ export async function handleRun(argv: string[], g: RuncGlobals, deps: Deps): Pro
   if (detach && keep) throw new CliError('--detach and --keep cannot both be set');
   if (detach)
     return runtimeErrors(async () => {
-      await createContainer({ root: g.root, id: args[0]!, bundle, pidFile, noPivot, warn: warner(deps) });
+      await createContainer({ root: g.root, id: args[0]!, bundle, pidFile, noPivot, consoleSocket: absSocket(consoleSocket), detach: true, warn: warner(deps) });
       const { ctxOf, startContainer } = await import('../src/runtime/lifecycle.js');
-      await startContainer(ctxOf(g.root), args[0]!);
+      try {
+        await startContainer(ctxOf(g.root), args[0]!);
+      } catch (e) {
+        // runc run -d: a container that failed to start is destroyed
+        await deleteQuietly(g.root, args[0]!, deps);
+        throw e;
+      }
       return EXIT_OK;
     });
+  return runtimeErrors(() => runContainer({ root: g.root, id: args[0]!, bundle, pidFile, keep, noPivot, consoleSocket: absSocket(consoleSocket), warn: warner(deps) }));
+}
+
+async function deleteQuietly(root: string, id: string, deps: Deps): Promise<void> {
+  const L = await import('../src/runtime/lifecycle.js');
   try {
-    return await runContainer({ root: g.root, id: args[0]!, bundle, pidFile, keep, noPivot, warn: (m) => deps.stderr.write(`runc-ts: warning: ${escapeControl(m)}\n`) });
-  } catch (e) {
-    if (e instanceof StateError || e instanceof SpecError || (e as Error).name === 'RuntimeError' || (e as Error).name === 'CgroupError') throw new CliError((e as Error).message);
-    throw e;
+    await L.deleteContainer(L.ctxOf(root), id, true, warner(deps));
+  } catch {
+    /* what is left is reported by the next command */
   }
 }
+
+/** runc takes the socket path as given; the init connects to it from its own cwd, so make it absolute here */
+function absSocket(p: string | undefined): string | undefined {
+  if (p === undefined) return undefined;
+  if (p === '') throw new CliError('--console-socket: empty path');
+  return p.startsWith('/') ? p : `${process.cwd()}/${p}`;
+}
+
+const TERMINAL_HELP = `Terminal: with "terminal": true in config.json the container's init allocates a pty from its own
+/dev/pts and sends the master over --console-socket (a unix socket the caller listens on; SCM_RIGHTS,
+message "/dev/ptmx", as runc). Detached (create, run -d) without --console-socket is an error; run in
+the foreground without one attaches the pty to runc-ts's own terminal (raw mode, resized on SIGWINCH).
+`;
+
+const HOOKS_HELP = `Hooks (config.json "hooks"): prestart and createRuntime (runtime namespaces) and createContainer
+(container namespaces) run during create before pivot_root; startContainer (container namespaces and
+root) during start before the program; poststart after it started; poststop after delete. Each gets
+the state JSON on stdin; a failing one fails the command and the container is removed (poststop: a
+warning only).
+`;
+
+const RUN_HELP = `Usage: runc-ts run [-d] [--bundle DIR] [--pid-file FILE] [--console-socket PATH] [--keep] [--no-pivot] <container-id>
+
+Create and run a container: in the foreground (exit with its exit code), or with -d create and start it and return.
+
+${TERMINAL_HELP}
+${HOOKS_HELP}`;
 
 function warner(deps: Deps) {
   return (m: string) => void deps.stderr.write(`runc-ts: warning: ${escapeControl(m)}\n`);
@@ -306,7 +344,7 @@ async function runtimeErrors<T>(fn: () => Promise<T> | T): Promise<T> {
     return await fn();
   } catch (e) {
     const n = (e as Error).name;
-    if (e instanceof StateError || e instanceof SpecError || n === 'RuntimeError' || n === 'CgroupError' || n === 'NativeError' || n === 'PlanError') throw new CliError((e as Error).message);
+    if (e instanceof StateError || e instanceof SpecError || n === 'RuntimeError' || n === 'CgroupError' || n === 'NativeError' || n === 'PlanError' || n === 'HookError') throw new CliError((e as Error).message);
     throw e;
   }
 }
@@ -322,6 +360,7 @@ export async function handleCreate(argv: string[], g: RuncGlobals, deps: Deps): 
   let bundle = '.';
   let pidFile: string | undefined;
   let noPivot = false;
+  let consoleSocket: string | undefined;
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -329,20 +368,22 @@ export async function handleCreate(argv: string[], g: RuncGlobals, deps: Deps): 
     if (name === '--bundle' || name === '-b') [bundle, i] = takeValue(argv, i, 'bundle');
     else if (name === '--pid-file') [pidFile, i] = takeValue(argv, i, 'pid-file');
     else if (name === '--no-pivot') noPivot = true;
-    else if (name === '--console-socket') throw new CliError(`create ${name}: not implemented yet`);
+    else if (name === '--console-socket') [consoleSocket, i] = takeValue(argv, i, 'console-socket');
     else if (name === '-h' || name === '--help') {
-      deps.stdout.write('Usage: runc-ts create [--bundle DIR] [--pid-file FILE] [--no-pivot] <container-id>\n\nCreate a container: returns once its init is parked on its exec fifo (status "created"); "start" runs the process.\nThe init keeps runc-ts\'s stdio and outlives it: run it under a subreaper that reaps it.\n');
+      deps.stdout.write(
+        `Usage: runc-ts create [--bundle DIR] [--pid-file FILE] [--console-socket PATH] [--no-pivot] <container-id>\n\nCreate a container: returns once its init is parked on its exec fifo (status "created"); "start" runs the process.\nThe init keeps runc-ts's stdio and outlives it: run it under a subreaper that reaps it.\n\n${TERMINAL_HELP}\n${HOOKS_HELP}`,
+      );
       return EXIT_OK;
     } else if (a.startsWith('-')) throw new CliError(`flag provided but not defined: ${a}`);
     else args.push(a);
   }
   exactArgs('create', args, 1);
   const { createContainer } = await import('../src/runtime/container.js');
-  return runtimeErrors(() => createContainer({ root: g.root, id: args[0]!, bundle, pidFile, noPivot, warn: warner(deps) }));
+  return runtimeErrors(() => createContainer({ root: g.root, id: args[0]!, bundle, pidFile, noPivot, consoleSocket: absSocket(consoleSocket), warn: warner(deps) }));
 }
 
 const SIMPLE_HELP: Record<string, string> = {
-  start: 'Usage: runc-ts start <container-id>\n\nRelease a created container\'s init: it executes the process of config.json.\n',
+  start: 'Usage: runc-ts start <container-id>\n\nRelease a created container\'s init: it executes the process of config.json.\nstartContainer hooks run first (in the container), poststart hooks after; a failing one kills the container.\n',
   pause: 'Usage: runc-ts pause <container-id>\n\nFreeze every process of the container (the cgroup freezer).\n',
   resume: 'Usage: runc-ts resume <container-id>\n\nThaw a paused container.\n',
 };
@@ -382,7 +423,7 @@ export async function handleKill(argv: string[], g: RuncGlobals, deps: Deps): Pr
 
 /** runc delete [--force|-f] ID */
 export async function handleDelete(argv: string[], g: RuncGlobals, deps: Deps): Promise<number> {
-  if (helpWanted(argv, deps, 'Usage: runc-ts delete [--force] <container-id>\n\nDelete a stopped (or created) container: its state and cgroup. --force kills a running one first.\n')) return EXIT_OK;
+  if (helpWanted(argv, deps, 'Usage: runc-ts delete [--force] <container-id>\n\nDelete a stopped (or created) container: its state and cgroup. --force kills a running one first.\nThen the poststop hooks run; a failing one is a warning.\n')) return EXIT_OK;
   let force = false;
   const args: string[] = [];
   for (const a of argv) {
@@ -396,7 +437,7 @@ export async function handleDelete(argv: string[], g: RuncGlobals, deps: Deps): 
   let failed = false;
   for (const id of args) {
     try {
-      await runtimeErrors(() => L.deleteContainer(c, id, force));
+      await runtimeErrors(() => L.deleteContainer(c, id, force, warner(deps)));
     } catch (e) {
       if (!(e instanceof CliError) || args.length === 1) throw e;
       deps.stderr.write(`runc-ts: ${escapeControl(e.message)}\n`);
@@ -517,7 +558,7 @@ export async function handleFeatures(argv: string[], deps: Deps): Promise<number
 
 /** runc exec [-d] [--user U[:G]] [--env K=V] [--cwd D] [--cap C] [--process F] [--pid-file F] ID CMD… */
 export async function handleExec(argv: string[], g: RuncGlobals, deps: Deps): Promise<number> {
-  const o: { detach: boolean; user?: string; env: string[]; cwd?: string; caps: string[]; process?: string; pidFile?: string } = { detach: false, env: [], caps: [] };
+  const o: { detach: boolean; user?: string; env: string[]; cwd?: string; caps: string[]; process?: string; pidFile?: string; tty?: boolean; consoleSocket?: string } = { detach: false, env: [], caps: [] };
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i]!;
@@ -537,9 +578,15 @@ export async function handleExec(argv: string[], g: RuncGlobals, deps: Deps): Pr
       o.caps.push(v);
     } else if (name === '-p' || name === '--process') [o.process, i] = takeValue(argv, i, 'process');
     else if (name === '--pid-file') [o.pidFile, i] = takeValue(argv, i, 'pid-file');
-    else if (name === '-t' || name === '--tty' || name === '--console-socket') throw new CliError(`exec ${name}: not implemented yet`);
+    else if (name === '-t' || name === '--tty') {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : 'true';
+      if (v !== 'true' && v !== 'false') throw new CliError(`invalid boolean value ${JSON.stringify(v)} for -tty`);
+      o.tty = v === 'true';
+    } else if (name === '--console-socket') [o.consoleSocket, i] = takeValue(argv, i, 'console-socket');
     else if (name === '-h' || name === '--help') {
-      deps.stdout.write('Usage: runc-ts exec [-d] [--user UID[:GID]] [--env K=V] [--cwd DIR] [--cap CAP] [--process FILE] [--pid-file FILE] <container-id> <command> [args...]\n\nRun a process in a running container (its namespaces and cgroup); exit with its status, 255 when it cannot be started.\n');
+      deps.stdout.write(
+        'Usage: runc-ts exec [-d] [-t] [--console-socket PATH] [--user UID[:GID]] [--env K=V] [--cwd DIR] [--cap CAP] [--process FILE] [--pid-file FILE] <container-id> <command> [args...]\n\nRun a process in a running container (its namespaces and cgroup); exit with its status, 255 when it cannot be started.\n-t: allocate a pty in the container (default: the process\'s "terminal"); its master goes over --console-socket, or without -d and a socket it is attached to runc-ts\'s own terminal. -d with a terminal needs --console-socket.\n',
+      );
       return EXIT_OK;
     } else throw new CliError(`flag provided but not defined: ${a}`);
   }
@@ -549,11 +596,11 @@ export async function handleExec(argv: string[], g: RuncGlobals, deps: Deps): Pr
   if (args.length === 0 && o.process === undefined) throw new CliError('"exec" requires a minimum of 2 argument(s)');
   const L = await import('../src/runtime/lifecycle.js');
   try {
-    return await L.execInContainer(L.ctxOf(g.root), { id, args, detach: o.detach, user: o.user, env: o.env, cwd: o.cwd, caps: o.caps, processJson: o.process === undefined ? undefined : readSmall(o.process), pidFile: o.pidFile, warn: warner(deps) });
+    return await L.execInContainer(L.ctxOf(g.root), { id, args, detach: o.detach, user: o.user, env: o.env, cwd: o.cwd, caps: o.caps, processJson: o.process === undefined ? undefined : readSmall(o.process), pidFile: o.pidFile, tty: o.tty, consoleSocket: absSocket(o.consoleSocket), warn: warner(deps) });
   } catch (e) {
     const n = (e as Error).name;
     if (n === 'NativeError') throw new CliError(`exec failed: ${(e as Error).message}`, L.EXEC_START_FAILED);
-    if (e instanceof StateError || e instanceof SpecError || n === 'RuntimeError' || n === 'CgroupError' || n === 'PlanError' || n === 'SeccompError') throw new CliError((e as Error).message);
+    if (e instanceof StateError || e instanceof SpecError || n === 'RuntimeError' || n === 'CgroupError' || n === 'PlanError' || n === 'SeccompError' || n === 'HookError') throw new CliError((e as Error).message);
     throw e;
   }
 }

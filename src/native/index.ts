@@ -18,7 +18,9 @@ interface Binding extends NativeBinding {
   nsIoctl(fd: number, op: number): number;
   opName(op: number): string;
   listenUnix(path: string): number;
-  recvFd(listenFd: number, timeoutMs: number, cb: (err: Error | null, fd: number, name: string) => void): void;
+  recvFd(listenFd: number, timeoutMs: number, cb: (err: Error | null, fd: number, name: string) => void, connected?: boolean): void;
+  socketPair(): [number, number];
+  ttyOp(fd: number, op: number, rows: number, cols: number): void;
   maxSteps: number;
   nregs: number;
 }
@@ -122,6 +124,8 @@ export interface RunOptions {
   parent?: ParentWork;
   /** inject a failure (EIO) at this step index: for tests of the error path */
   failAt?: number;
+  /** called with the pid of each process a `fork` step makes (as the parent's pid namespace sees it), as soon as it is reported */
+  onPid?: (pid: number) => void;
   /** the kernel as seen by the runner (default LinuxSyscalls over the addon; RecordingSyscalls in unit tests) */
   sys?: Syscalls;
 }
@@ -241,6 +245,11 @@ export async function runSteps(steps: Step[], opts: RunOptions = {}): Promise<St
           } catch (e) {
             parentError ??= e;
           }
+          try {
+            opts.onPid?.(m.pid);
+          } catch (e) {
+            parentError ??= e;
+          }
           return;
         }
         case 'error':
@@ -316,16 +325,40 @@ export function listenUnix(path: string): number {
  * the message bytes that came with it (runc's console socket protocol), without blocking the
  * event loop. Fails with ETIMEDOUT after timeoutMs.
  */
-export function recvFd(listenFd: number, timeoutMs = 10_000): Promise<{ fd: number; name: string }> {
+export function recvFd(listenFd: number, timeoutMs = 10_000, connected = false): Promise<{ fd: number; name: string }> {
   const b = native();
   return new Promise((resolve, reject) => {
-    b.recvFd(listenFd, timeoutMs, (err, fd, name) => {
-      if (err) {
-        const x = err as Error & { syscall?: string; errno?: number };
-        reject(typeof x.errno === 'number' ? new NativeError(x.syscall ?? 'recvmsg', x.errno) : err);
-      } else resolve({ fd, name });
-    });
+    b.recvFd(
+      listenFd,
+      timeoutMs,
+      (err, fd, name) => {
+        if (err) {
+          const x = err as Error & { syscall?: string; errno?: number };
+          reject(typeof x.errno === 'number' ? new NativeError(x.syscall ?? 'recvmsg', x.errno) : err);
+        } else resolve({ fd, name });
+      },
+      connected,
+    );
   });
+}
+
+/**
+ * A connected unix stream socket pair, both close-on-exec (runc's console socket pair for a
+ * foreground `run` with a terminal): a runner's child keeps its end across fork; recvFd(a, t, true)
+ * receives on the other end without accept. Close both with closeFd.
+ */
+export function socketPair(): [number, number] {
+  return call(() => native().socketPair());
+}
+
+/** clear ONLCR on a pty (runc does so on the console master it receives) */
+export function ttyClearOnlcr(fd: number): void {
+  call(() => native().ttyOp(fd, 1, 0, 0));
+}
+
+/** TIOCSWINSZ: set a pty's window size */
+export function ttySetWinsize(fd: number, rows: number, cols: number): void {
+  call(() => native().ttyOp(fd, 2, rows, cols));
 }
 
 /** close an fd the addon gave out */

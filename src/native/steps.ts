@@ -148,8 +148,9 @@ export type Step = Common &
      * allocate a pty: open ptmx (default /dev/ptmx: after pivot_root, the container's own devpts),
      * unlockpt, open its peer (TIOCGPTPEER, O_NOCTTY) — master in register `master`, slave in
      * `slave`, both close-on-exec: dup2 the slave to 0–2, setsid, tiocsctty, sendFd the master.
+     * rows and cols (both > 0): its window size (process.consoleSize), set with TIOCSWINSZ.
      */
-    | { op: 'openPty'; master: number; slave: number; ptmx?: string }
+    | { op: 'openPty'; master: number; slave: number; ptmx?: string; rows?: number; cols?: number }
     /** connect a unix stream socket to path (before pivot_root: a host path) into register reg */
     | { op: 'connect'; path: string; reg: number }
     /**
@@ -291,7 +292,7 @@ export function encodeStep(st: Step): EncodedStep {
     case 'close':
       return { ...base, op: OP.close, a: [fdArg(st.fd)] };
     case 'openPty':
-      return { ...base, op: OP.openPty, s: [st.ptmx ?? '/dev/ptmx'], a: [st.master, st.slave] };
+      return { ...base, op: OP.openPty, s: [st.ptmx ?? '/dev/ptmx'], a: st.rows && st.cols ? [st.master, st.slave, st.rows, st.cols] : [st.master, st.slave] };
     case 'connect':
       return { ...base, op: OP.connect, s: [st.path], a: [st.reg] };
     case 'sendFd': {

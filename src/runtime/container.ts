@@ -5,18 +5,22 @@
  * while the child waits), wait for the container's exit, and remove everything — on every path,
  * success or failure. Node is the parent of the init (CLONE_PARENT) and reaps it.
  *
- * create/start (the init parked on its exec fifo across two commands) is not built yet.
+ * create returns with the init parked on its exec fifo (start releases it). Hooks run at their
+ * points (src/runtime/hooks.ts); a terminal goes to --console-socket, or in the foreground to the
+ * caller's terminal (src/runtime/console.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runSteps, NativeError, type StepProcess } from '../native/index.js';
+import { runSteps, NativeError, pidfdOpen, closeFd, type StepProcess } from '../native/index.js';
 import { NodeCgroupFs } from '../cgroup/fs.js';
 import { CgroupManager } from '../cgroup/manager.js';
 import { readCgroupLayout } from '../inspect/host.js';
 import { openSource, type ProcSource } from '../source/source.js';
 import { parseCapMask } from '../parse/capabilities.js';
-import { parseSpecText, SpecError, MAX_CONFIG_BYTES, type Spec } from './spec.js';
-import { buildInitPlan, PlanError, type CgroupMountPlan, type HostFacts } from './plan.js';
+import { parseSpecText, SpecError, MAX_CONFIG_BYTES, type Spec, type NamespaceType } from './spec.js';
+import { buildInitPlan, PlanError, type CgroupMountPlan, type HostFacts, type PauseFds } from './plan.js';
+import { HookError, runHooks, runPoststop, saveHooks, type HookState } from './hooks.js';
+import { ForegroundConsole } from './console.js';
 import { cgroupResourcesOf } from './resources.js';
 import { fsPathView } from './securejoin.js';
 import { StateStore, rfc3339Nano, type SavedState } from './state.js';
@@ -98,6 +102,10 @@ export interface RunOptions {
   /** keep the state dir after exit (runc run --keep) */
   keep?: boolean;
   pidFile?: string;
+  /** --console-socket: the pty master of a `process.terminal` container is sent there */
+  consoleSocket?: string;
+  /** run -d (create + start): for runc's terminal checks */
+  detach?: boolean;
   warn?: (msg: string) => void;
 }
 
@@ -117,12 +125,69 @@ export async function createContainer(o: CreateOptions): Promise<number> {
   return (await launch(o, 'create')) as number;
 }
 
+/** runc's checkTerminal (utils_linux.go), word for word */
+export function checkTerminal(terminal: boolean, detach: boolean, consoleSocket: string | undefined): void {
+  if (detach && terminal && consoleSocket === undefined) throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
+  if ((!detach || !terminal) && consoleSocket !== undefined) throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
+}
+
+type PausePoint = 'createRuntime' | 'createContainer';
+
+/**
+ * Read the exec fifo (runc start): opened O_NONBLOCK and polled, so an init that died never leaves
+ * us blocked; its "0" releases it to exec. stopped(): is the init gone.
+ */
+export async function readExecFifo(fifo: string, stopped: () => boolean): Promise<void> {
+  const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
+  try {
+    const buf = Buffer.alloc(1);
+    for (let i = 0; ; i++) {
+      let n: number;
+      try {
+        n = fs.readSync(fd, buf, 0, 1, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        // nothing yet: the init is between its open and its write, or gone
+        if (stopped()) throw new RuntimeError('cannot start a container that has stopped');
+        await sleep(i < 20 ? 1 : 10);
+        continue;
+      }
+      if (n === 1 && buf[0] === 0x30) return;
+      // EOF with no byte: the init closed its end without writing (it died)
+      throw new RuntimeError('cannot start container: the init exited before it was released');
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** the hook state of this container now */
+function hookState(id: string, bundle: string, spec: Spec, status: HookState['status'], pid?: number): HookState {
+  return { id, status, ...(pid ? { pid } : {}), bundle, annotations: spec.annotations };
+}
+
+/** run the container's hooks in its namespaces (createContainer, startContainer) through a pidfd of the init */
+export async function runContainerHooks(kind: 'createContainer' | 'startContainer', hooks: Spec['hooks'], state: HookState, pid: number, startTime: number, types: NamespaceType[]): Promise<void> {
+  const list = hooks[kind];
+  if (!list?.length) return;
+  const pidfd = pidfdOpen(pid);
+  try {
+    // the pidfd names the process we checked: same start time after opening, or the pid was reused
+    if (readPidStat(openSource(), pid)?.startTime !== startTime) throw new RuntimeError('container init exited');
+    await runHooks(kind, list, state, { ns: { pidfd, types } });
+  } finally {
+    closeFd(pidfd);
+  }
+}
+
 async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
   const { bundle, spec, warnings, rootfs } = loadBundle(o.bundle);
   for (const w of warnings) o.warn?.(w);
-  const hookKinds = Object.entries(spec.hooks).filter(([, v]) => v && v.length > 0);
-  if (hookKinds.length) throw new PlanError(`hooks.${hookKinds[0]![0]}`, 'hooks are not supported by runc-ts yet');
-  if (spec.process?.terminal) throw new PlanError('process.terminal', 'true needs --console-socket, which runc-ts run does not take yet');
+  checkTerminal(!!spec.process?.terminal, mode === 'create' || !!o.detach, o.consoleSocket);
+  const hooks = spec.hooks;
+  const has = (k: keyof Spec['hooks']) => (hooks[k]?.length ?? 0) > 0;
   const resources = cgroupResourcesOf(spec.linux.resources, spec.linux.devices);
   let seccomp: { program: Uint8Array; flags: number } | undefined;
   if (spec.linux.seccomp) {
@@ -135,6 +200,7 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
       throw e;
     }
   }
+  const nsTypes = spec.linux.namespaces.map((n) => n.type);
 
   const src = openSource();
   const store = new StateStore(o.root);
@@ -145,20 +211,51 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
   let proc: StepProcess | undefined;
   let fifoFd: number | undefined;
   let created = false;
+  let initPid = 0;
+  let initStart = 0;
+  let hookError: unknown;
+  let settled = false;
+  let fg: ForegroundConsole | undefined;
+  let started = false;
+  const pauseFds: number[] = [];
+  const pauses: { name: PausePoint; reachedRd: number; goPath: string }[] = [];
   try {
     unlock = store.lock(o.id, (pid, st) => readPidStat(src, pid)?.startTime === st, { pid: process.pid, startTime: self.startTime });
+    saveHooks(store.dir(o.id), hooks);
     const layout = readCgroupLayout(src);
     manager = new CgroupManager({ fs: new NodeCgroupFs(), layout, cgroupsPath: spec.linux.cgroupsPath ?? `/runc-ts/${o.id}` });
     manager.create();
     manager.apply(resources);
     const host = hostFacts(src, manager);
-    if (mode === 'create') {
+    // run with startContainer hooks parks the init on the fifo too: the hooks run before it is released
+    const useFifo = mode === 'create' || has('startContainer');
+    if (useFifo) {
       await makeFifo(store.fifoPath(o.id));
       // O_PATH: never blocks; the init reopens it for writing through /proc/self/fd/N (a forked child keeps our fds)
       fifoFd = fs.openSync(store.fifoPath(o.id), O_PATH);
     }
+    // hook pauses before pivot_root: two FIFOs each, the init writes a byte on `reached`, then blocks opening `go`
+    const hookPauses: Partial<Record<PausePoint, PauseFds>> = {};
+    for (const name of ['createRuntime', 'createContainer'] as const) {
+      if (!(name === 'createRuntime' ? has('prestart') || has('createRuntime') : has('createContainer'))) continue;
+      const reached = `${store.dir(o.id)}/${name}.reached`;
+      const go = `${store.dir(o.id)}/${name}.go`;
+      await makeFifo(reached, 0o600);
+      await makeFifo(go, 0o600);
+      // our reader first: the init's open for writing then never blocks, and its byte tells us it is there
+      const reachedRd = fs.openSync(reached, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
+      pauseFds.push(reachedRd);
+      const r = fs.openSync(reached, O_PATH);
+      pauseFds.push(r);
+      const g = fs.openSync(go, O_PATH);
+      pauseFds.push(g);
+      hookPauses[name] = { reached: r, go: g };
+      pauses.push({ name, reachedRd, goPath: go });
+    }
+    if (mode === 'run' && spec.process?.terminal && o.consoleSocket === undefined) fg = await ForegroundConsole.open();
     const rootless = process.geteuid!() !== 0;
-    const plan = buildInitPlan({ spec, rootfs, bundle, view: fsPathView(fs), host, noPivot: o.noPivot, rootless, ...(seccomp ? { seccomp } : {}), ...(fifoFd !== undefined ? { execFifoFd: fifoFd } : {}) });
+    const consoleSocket = fg ? { fd: fg.childFd } : o.consoleSocket;
+    const plan = buildInitPlan({ spec, rootfs, bundle, view: fsPathView(fs), host, noPivot: o.noPivot, rootless, hookPauses, ...(consoleSocket !== undefined ? { consoleSocket } : {}), ...(seccomp ? { seccomp } : {}), ...(fifoFd !== undefined ? { execFifoFd: fifoFd } : {}) });
     for (const w of plan.warnings) o.warn?.(w);
     const saved: SavedState = {
       id: o.id,
@@ -171,21 +268,81 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
       annotations: spec.annotations,
       creating: true,
       cgroupPaths: Object.fromEntries(manager.placements.map((p) => [p.hierarchy.version === 2 ? '' : p.hierarchy.controllers.join(','), p.dir])),
-      namespaces: spec.linux.namespaces.map((n) => n.type),
+      namespaces: nsTypes,
       configPath: `${bundle}/config.json`,
       rootless,
     };
     store.save(saved);
-    proc = await runSteps(plan.steps, {
+    const killInit = () => {
+      if (initPid > 0) {
+        try {
+          process.kill(initPid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    };
+    // the hook points: each waits for the init's byte, runs its hooks, opens `go` (or kills the init)
+    const driver = (async () => {
+      for (const p of pauses) {
+        const buf = Buffer.alloc(1);
+        for (let i = 0; ; i++) {
+          if (settled) return;
+          let n = 0;
+          try {
+            n = fs.readSync(p.reachedRd, buf, 0, 1, null);
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+          }
+          if (n === 1) break;
+          await sleep(i < 20 ? 1 : 10);
+        }
+        try {
+          initStart = readPidStat(src, initPid)?.startTime ?? 0;
+          const state = hookState(o.id, bundle, spec, 'creating', initPid);
+          if (p.name === 'createRuntime') {
+            await runHooks('prestart', hooks.prestart, state);
+            await runHooks('createRuntime', hooks.createRuntime, state);
+          } else await runContainerHooks('createContainer', hooks, state, initPid, initStart, nsTypes);
+        } catch (e) {
+          hookError = e;
+          killInit();
+          return;
+        }
+        // kept open until create is done: the init's blocking open for writing returns whenever it gets
+        // there (a reader that opened and closed before it blocked would leave it waiting for the next one)
+        if (settled) return;
+        pauseFds.push(fs.openSync(p.goPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW));
+      }
+    })().catch((e) => {
+      hookError ??= e;
+      killInit();
+    });
+    const running = runSteps(plan.steps, {
       parent: {
         cgroupProcs: manager.placements.map((p) => `${p.dir}/cgroup.procs`),
         ...(plan.parent.setgroups ? { setgroups: plan.parent.setgroups } : {}),
         ...(plan.parent.uidMap ? { uidMap: plan.parent.uidMap } : {}),
         ...(plan.parent.gidMap ? { gidMap: plan.parent.gidMap } : {}),
       },
+      beforeRelease: (pid) => {
+        initPid ||= pid;
+      },
+      onPid: (pid) => {
+        initPid = pid;
+      },
     });
+    fg?.afterSpawn();
+    try {
+      proc = await running;
+    } finally {
+      settled = true;
+      await driver;
+    }
+    if (hookError) throw hookError;
     const st = readPidStat(src, proc.pid);
-    store.save({ ...saved, pid: proc.pid, pidStartTime: st?.startTime ?? 0, creating: false });
+    initStart = st?.startTime ?? 0;
+    store.save({ ...saved, pid: proc.pid, pidStartTime: initStart, creating: false });
     if (o.pidFile) writePidFile(o.pidFile, proc.pid);
     unlock();
     unlock = undefined;
@@ -195,16 +352,41 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
       created = true;
       return 0;
     }
+    if (useFifo) {
+      if (!proc.ready) throw new RuntimeError('container init exited before it was ready');
+      const p = proc;
+      await runContainerHooks('startContainer', hooks, hookState(o.id, bundle, spec, 'created', p.pid), p.pid, initStart, nsTypes);
+      await readExecFifo(store.fifoPath(o.id), () => readPidStat(src, p.pid)?.startTime !== initStart);
+      fs.rmSync(store.fifoPath(o.id), { force: true });
+      const err = await p.finished;
+      if (err) throw err;
+    }
+    started = true;
+    if (fg) await fg.attach();
+    if (has('poststart')) await runHooks('poststart', hooks.poststart, hookState(o.id, bundle, spec, 'running', proc.pid));
     const exit = await proc.exited;
+    await fg?.drain();
     return exit.code ?? 128 + (exit.signal ?? 0);
   } catch (e) {
     if (proc) proc.signal(9);
+    else if (initPid > 0) {
+      try {
+        process.kill(initPid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
     if (e instanceof NativeError) throw new RuntimeError(`container init: ${e.message}${e.path ? ` (${e.path})` : ''}`);
+    if (e instanceof HookError) throw new RuntimeError(started ? e.message : `error during container init: ${e.message}`);
     throw e;
   } finally {
+    // a hook driver still polling (an error before runSteps settled) stops at its next look
+    settled = true;
+    for (const fd of pauseFds.splice(0)) fs.closeSync(fd);
     if (fifoFd !== undefined) fs.closeSync(fifoFd);
     if (created) return 0; // eslint-disable-line no-unsafe-finally
     if (proc) await proc.exited.catch(() => undefined);
+    await fg?.close();
     if (manager) {
       try {
         await manager.killAll('SIGKILL');
@@ -219,6 +401,8 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
     }
     unlock?.();
     if (!o.keep) store.remove(o.id);
+    // runc's destroy runs poststop after the container is removed, after a run and after a failed create alike
+    if (has('poststop')) await runPoststop(hooks.poststop, hookState(o.id, bundle, spec, 'stopped'), (m) => o.warn?.(m));
   }
 }
 
@@ -233,10 +417,10 @@ export function writePidFile(p: string, pid: number): void {
 }
 
 /** mkfifo(path, 0622) as runc makes exec.fifo: Node has no mkfifo, a one-step native child does it */
-async function makeFifo(p: string): Promise<void> {
+async function makeFifo(p: string, mode = 0o622): Promise<void> {
   const old = process.umask(0);
   try {
-    const child = await runSteps([{ op: 'mknod', path: p, mode: S_IFIFO | 0o622, major: 0, minor: 0 }]);
+    const child = await runSteps([{ op: 'mknod', path: p, mode: S_IFIFO | mode, major: 0, minor: 0 }]);
     await child.exited;
     const err = await child.finished;
     if (err) throw err;

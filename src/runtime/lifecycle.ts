@@ -12,6 +12,7 @@ import { openSource, type ProcSource } from '../source/source.js';
 import { deriveStatus, StateStore, type SavedState, type Status } from './state.js';
 import { probeInit, readPidStat } from './probe.js';
 import { RuntimeError } from './container.js';
+import type { NamespaceType } from './spec.js';
 
 export interface Ctx {
   src: ProcSource;
@@ -62,38 +63,43 @@ export function managerOf(c: Ctx, s: SavedState): CgroupManager {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * runc start: read the exec fifo (the parked init's blocking open returns and it writes "0"),
- * then remove it. Opened O_NONBLOCK and polled, so an init that died never leaves us blocked.
+ * runc start: the startContainer hooks (in the container's namespaces, the init parked after
+ * pivot_root), then read the exec fifo (the parked init's blocking open returns and it writes "0"),
+ * remove it, and run the poststart hooks. A failing startContainer or poststart hook kills the
+ * init (runc's postStart does the same) and start fails.
  */
 export async function startContainer(c: Ctx, id: string): Promise<void> {
+  const { readExecFifo, runContainerHooks } = await import('./container.js');
+  const { loadHooks, runHooks } = await import('./hooks.js');
   await withLock(c, id, async (s) => {
     const status = statusOf(c, s);
     if (status === 'stopped') throw new RuntimeError('cannot start a container that has stopped');
     if (status === 'running') throw new RuntimeError('cannot start an already running container');
     if (status !== 'created') throw new RuntimeError(`cannot start a container in the ${status} state`);
-    const fifo = c.store.fifoPath(id);
-    const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
-    try {
-      const buf = Buffer.alloc(1);
-      for (let i = 0; ; i++) {
-        let n: number;
-        try {
-          n = fs.readSync(fd, buf, 0, 1, null);
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-          // nothing yet: the init is between its open and its write, or gone
-          if (statusOf(c, s) === 'stopped') throw new RuntimeError('cannot start a container that has stopped');
-          await sleep(i < 20 ? 1 : 10);
-          continue;
-        }
-        if (n === 1 && buf[0] === 0x30) break;
-        // EOF with no byte: the init closed its end without writing (it died)
-        throw new RuntimeError('cannot start container: the init exited before it was released');
+    const hooks = await loadHooks(c.store.dir(id));
+    const state = (st: 'created' | 'running') => ({ id, status: st, pid: s.pid, bundle: s.bundle, annotations: s.annotations });
+    const kill = () => {
+      try {
+        process.kill(s.pid, 'SIGKILL');
+      } catch {
+        /* gone */
       }
-    } finally {
-      fs.closeSync(fd);
+    };
+    try {
+      await runContainerHooks('startContainer', hooks, state('created'), s.pid, s.pidStartTime, s.namespaces as NamespaceType[]);
+    } catch (e) {
+      kill();
+      throw e;
     }
+    const fifo = c.store.fifoPath(id);
+    await readExecFifo(fifo, () => statusOf(c, s) === 'stopped');
     fs.rmSync(fifo, { force: true });
+    try {
+      await runHooks('poststart', hooks.poststart, state('running'));
+    } catch (e) {
+      kill();
+      throw e;
+    }
   });
 }
 
@@ -138,15 +144,24 @@ async function waitStopped(c: Ctx, s: SavedState): Promise<void> {
   throw new RuntimeError(`container ${s.id}: init did not stop after SIGKILL`);
 }
 
-async function destroy(c: Ctx, s: SavedState): Promise<void> {
+/** kill what is left, remove the cgroup and the state dir, then the poststop hooks (runc's destroy; a failing one only warns) */
+async function destroy(c: Ctx, s: SavedState, warn: (m: string) => void): Promise<void> {
+  const { loadHooks, runPoststop } = await import('./hooks.js');
+  let hooks: Awaited<ReturnType<typeof loadHooks>> = {};
+  try {
+    hooks = await loadHooks(c.store.dir(s.id));
+  } catch (e) {
+    warn(`poststop hooks not run: ${(e as Error).message}`);
+  }
   const m = managerOf(c, s);
   await m.killAll('SIGKILL');
   await m.destroy();
   c.store.remove(s.id);
+  await runPoststop(hooks.poststop, { id: s.id, status: 'stopped', bundle: s.bundle, annotations: s.annotations }, warn);
 }
 
 /** runc delete [--force] ID */
-export async function deleteContainer(c: Ctx, id: string, force: boolean): Promise<void> {
+export async function deleteContainer(c: Ctx, id: string, force: boolean, warn: (m: string) => void = () => {}): Promise<void> {
   let exists = true;
   try {
     c.store.load(id);
@@ -162,10 +177,10 @@ export async function deleteContainer(c: Ctx, id: string, force: boolean): Promi
   }
   await withLock(c, id, async (s) => {
     const status = statusOf(c, s);
-    if (status === 'stopped') return destroy(c, s);
+    if (status === 'stopped') return destroy(c, s, warn);
     if (status !== 'created' && !force) throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
     const m = managerOf(c, s);
-    if (s.pid <= 0) return destroy(c, s); // a create that died before its init existed: the cgroup is killed and removed
+    if (s.pid <= 0) return destroy(c, s, warn); // a create that died before its init existed: the cgroup is killed and removed
     // a paused container cannot die until thawed: SIGKILL first, then thaw (runc does the same)
     try {
       process.kill(s.pid, 'SIGKILL');
@@ -174,7 +189,7 @@ export async function deleteContainer(c: Ctx, id: string, force: boolean): Promi
     }
     if (status === 'paused') await m.thaw();
     await waitStopped(c, s);
-    await destroy(c, s);
+    await destroy(c, s, warn);
   });
 }
 
@@ -224,6 +239,9 @@ export interface ExecOptions {
   /** the text of a process JSON (runc exec --process) */
   processJson?: string;
   pidFile?: string;
+  /** -t / --tty given: true or false overrides the process's terminal */
+  tty?: boolean;
+  consoleSocket?: string;
   warn?: (m: string) => void;
 }
 
@@ -236,7 +254,8 @@ export const EXEC_START_FAILED = 255;
  * parent before it enters. Resolves with the process's exit status, or 0 with detach.
  */
 export async function execInContainer(c: Ctx, o: ExecOptions): Promise<number> {
-  const { loadBundle, hostFacts, writePidFile } = await import('./container.js');
+  const { loadBundle, hostFacts, writePidFile, checkTerminal } = await import('./container.js');
+  const { ForegroundConsole } = await import('./console.js');
   const { parseSpecText } = await import('./spec.js');
   const { buildExecPlan } = await import('./plan.js');
   const { runSteps, pidfdOpen, closeFd } = await import('../native/index.js');
@@ -253,8 +272,11 @@ export async function execInContainer(c: Ctx, o: ExecOptions): Promise<number> {
     proc = parseSpecText(wrapped, { apparmor: false, selinux: false }).spec.process!;
   } else {
     if (o.args.length === 0) throw new RuntimeError('exec: no command given');
-    proc = { ...proc, args: o.args, terminal: false };
+    proc = { ...proc, args: o.args };
   }
+  // runc exec: the config's (or --process file's) terminal unless -t was given
+  if (o.tty !== undefined) proc = { ...proc, terminal: o.tty };
+  checkTerminal(proc.terminal, !!o.detach, o.consoleSocket);
   if (o.cwd !== undefined) {
     if (!o.cwd.startsWith('/')) throw new RuntimeError(`cwd ${JSON.stringify(o.cwd)} is not an absolute path`);
     proc = { ...proc, cwd: o.cwd };
@@ -285,29 +307,40 @@ export async function execInContainer(c: Ctx, o: ExecOptions): Promise<number> {
     seccomp = { program: cs.program, flags: cs.flags };
   }
   const m = managerOf(c, s);
-  const pidfd = pidfdOpen(s.pid);
+  const fg = proc.terminal && o.consoleSocket === undefined ? await ForegroundConsole.open() : undefined;
+  const consoleSocket = fg ? { fd: fg.childFd } : o.consoleSocket;
   let child;
   try {
-    // the pidfd names the process we checked: same start time after opening, or the pid was reused
-    if (readPidStat(c.src, s.pid)?.startTime !== s.pidStartTime) throw new RuntimeError('cannot exec in a stopped container');
-    const plan = buildExecPlan({
-      process: proc,
-      namespaces: spec.linux.namespaces.map((n) => n.type),
-      initPidfd: pidfd,
-      host: hostFacts(c.src, m),
-      ...(seccomp ? { seccomp } : {}),
-      setgroupsDenied: s.rootless,
-    });
-    for (const w of plan.warnings) o.warn?.(w);
-    child = await runSteps(plan.steps, { parent: { cgroupProcs: m.placements.map((p) => `${p.dir}/cgroup.procs`) } });
+    const pidfd = pidfdOpen(s.pid);
+    try {
+      // the pidfd names the process we checked: same start time after opening, or the pid was reused
+      if (readPidStat(c.src, s.pid)?.startTime !== s.pidStartTime) throw new RuntimeError('cannot exec in a stopped container');
+      const plan = buildExecPlan({
+        process: proc,
+        namespaces: spec.linux.namespaces.map((n) => n.type),
+        initPidfd: pidfd,
+        host: hostFacts(c.src, m),
+        ...(consoleSocket !== undefined ? { consoleSocket } : {}),
+        ...(seccomp ? { seccomp } : {}),
+        setgroupsDenied: s.rootless,
+      });
+      for (const w of plan.warnings) o.warn?.(w);
+      const running = runSteps(plan.steps, { parent: { cgroupProcs: m.placements.map((p) => `${p.dir}/cgroup.procs`) } });
+      fg?.afterSpawn();
+      child = await running;
+    } finally {
+      closeFd(pidfd);
+    }
+    if (o.pidFile) writePidFile(o.pidFile, child.pid);
+    if (o.detach) {
+      child.unref();
+      return 0;
+    }
+    if (fg) await fg.attach();
+    const exit = await child.exited;
+    await fg?.drain();
+    return exit.code ?? 128 + (exit.signal ?? 0);
   } finally {
-    closeFd(pidfd);
+    await fg?.close();
   }
-  if (o.pidFile) writePidFile(o.pidFile, child.pid);
-  if (o.detach) {
-    child.unref();
-    return 0;
-  }
-  const exit = await child.exited;
-  return exit.code ?? 128 + (exit.signal ?? 0);
 }

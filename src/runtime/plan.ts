@@ -27,7 +27,7 @@
 import { NS_CLONE_FLAG } from '../parse/ns-link.js';
 import { SpecError, CAP_BITS, MOUNT_FLAG_OPTIONS, PROPAGATION_OPTIONS, MS, RLIMITS, cleanPath, type Spec, type Mount, type NamespaceType, type Process, type IdMapping } from './spec.js';
 import { secureJoin, SecureJoinError, type NodeKind, type PathView } from './securejoin.js';
-import { O, PR, RESOLVE, MNT_DETACH, S_IFCHR, S_IFBLK, S_IFIFO, type PlanStep } from './plan-steps.js';
+import { O, PR, RESOLVE, MNT_DETACH, S_IFCHR, S_IFBLK, S_IFIFO, type PlanStep, type FdRef } from './plan-steps.js';
 
 export const NS_FLAG: Record<NamespaceType, number> = {
   pid: NS_CLONE_FLAG.pid,
@@ -94,7 +94,8 @@ export interface InitInput {
   view: PathView;
   host: HostFacts;
   noPivot?: boolean;
-  consoleSocket?: string;
+  /** --console-socket (a host path, connected before pivot_root), or an fd the init inherits (run's own socket pair) */
+  consoleSocket?: string | { fd: number };
   /** O_PATH fd of <state dir>/exec.fifo: the init blocks writing it until `start` reads */
   execFifoFd?: number;
   /** one pair per hook point that has hooks: createRuntime (with prestart), createContainer, startContainer */
@@ -302,7 +303,7 @@ export function buildInitPlan(inp: InitInput): InitPlan {
   // a pid namespace (new or joined) applies to children: fork the init into it (CLONE_PARENT)
   if (ns.some((n) => n.type === 'pid')) add({ op: 'fork', label: 'fork (init)' });
   add({ op: 'setsid' });
-  if (inp.consoleSocket !== undefined) add({ op: 'connect', path: inp.consoleSocket, reg: REG.CONSOLE, label: 'connect(console socket)' });
+  if (typeof inp.consoleSocket === 'string') add({ op: 'connect', path: inp.consoleSocket, reg: REG.CONSOLE, label: 'connect(console socket)' });
 
   // ---- rootfs (prepareRoot)
   const rp = spec.linux.rootfsPropagation ? PROPAGATION_OPTIONS[spec.linux.rootfsPropagation]! : MS.SLAVE | MS.REC;
@@ -446,18 +447,19 @@ export function buildInitPlan(inp: InitInput): InitPlan {
     const p = inp.hookPauses?.[name];
     if (!p) return;
     pauses.push(name);
-    for (const [fd, what] of [
-      [p.reached, 'reached'],
-      [p.go, 'go'],
-    ] as const) {
-      add({ op: 'open', path: `/proc/self/fd/${fd}`, flags: O.WRONLY, reg: REG.B, label: `open(${name} ${what})` });
-      add({ op: 'close', fd: { reg: REG.B } });
-    }
+    // `reached` gets a byte: the parent reads it O_NONBLOCK and never blocks on an init that died
+    add({ op: 'open', path: `/proc/self/fd/${p.reached}`, flags: O.WRONLY, reg: REG.B, label: `open(${name} reached)` });
+    add({ op: 'writeFd', fd: { reg: REG.B }, data: '1', label: `write(${name} reached)` });
+    add({ op: 'close', fd: { reg: REG.B } });
+    // a blocking open for writing: returns once the parent, its hooks done, opens `go` for reading
+    add({ op: 'open', path: `/proc/self/fd/${p.go}`, flags: O.WRONLY, reg: REG.B, label: `open(${name} go)` });
+    add({ op: 'close', fd: { reg: REG.B } });
   };
   const hooks = spec.hooks;
   if ((hooks.prestart?.length || hooks.createRuntime?.length) && !inp.hookPauses?.createRuntime) throw new PlanError('hooks.createRuntime', 'hooks given but no pause for them');
   if (hooks.createContainer?.length && !inp.hookPauses?.createContainer) throw new PlanError('hooks.createContainer', 'hooks given but no pause for them');
-  if (hooks.startContainer?.length && !inp.hookPauses?.startContainer) throw new PlanError('hooks.startContainer', 'hooks given but no pause for them');
+  // startContainer: a pause of its own, or the exec fifo (start runs them while the init is parked on it)
+  if (hooks.startContainer?.length && !inp.hookPauses?.startContainer && inp.execFifoFd === undefined) throw new PlanError('hooks.startContainer', 'hooks given but no pause for them');
   pause('createRuntime');
   pause('createContainer');
 
@@ -489,17 +491,13 @@ export function buildInitPlan(inp: InitInput): InitPlan {
   // ---- console: a pty from the container's devpts, its master sent over the socket
   if (proc.terminal) {
     if (inp.consoleSocket === undefined) throw new PlanError('process.terminal', 'true needs --console-socket');
-    add({ op: 'openPty', master: REG.PTY_MASTER, slave: REG.PTY_SLAVE, ptmx: '/dev/ptmx' });
+    add({ op: 'openPty', master: REG.PTY_MASTER, slave: REG.PTY_SLAVE, ptmx: '/dev/ptmx', ...ptySize(proc) });
     add({ op: 'open', path: '/dev/console', flags: O.CREAT | O.WRONLY | O.NOFOLLOW, mode: 0o600, reg: REG.B, label: 'create(/dev/console)' });
     add({ op: 'close', fd: { reg: REG.B } });
     add({ op: 'mount', source: { fd: { reg: REG.PTY_SLAVE } }, target: '/dev/console', fstype: null, flags: MS.BIND, data: null, label: 'mount(/dev/console, bind)' });
-    for (const fd of [0, 1, 2]) add({ op: 'dup2', from: { reg: REG.PTY_SLAVE }, to: fd });
-    add({ op: 'tiocsctty', fd: 0 });
-    add({ op: 'sendFd', socket: { reg: REG.CONSOLE }, fd: { reg: REG.PTY_MASTER }, label: 'sendmsg(console socket)' });
-    add({ op: 'close', fd: { reg: REG.PTY_MASTER } });
-    add({ op: 'close', fd: { reg: REG.PTY_SLAVE } });
+    addConsole(steps, proc, consoleSocketRef(inp.consoleSocket));
   }
-  if (inp.consoleSocket !== undefined) add({ op: 'close', fd: { reg: REG.CONSOLE } });
+  if (typeof inp.consoleSocket === 'string') add({ op: 'close', fd: { reg: REG.CONSOLE } });
 
   // ---- finalizeRootfs: deferred read-only mounts, the root read-only, umask
   for (const r of deferredRo) add({ op: 'mount', source: null, target: `/${r}`, fstype: null, flags: MS.REMOUNT | MS.BIND | MS.RDONLY, data: null, label: `remount(/${r}, ro)` });
@@ -562,6 +560,30 @@ export function buildInitPlan(inp: InitInput): InitPlan {
   return { steps, parent, pauses, warnings };
 }
 
+/** the socket the master goes over: a connected register (a path given) or an inherited fd (a socket pair) */
+function consoleSocketRef(c: string | { fd: number }): FdRef {
+  return typeof c === 'string' ? { reg: REG.CONSOLE } : c.fd;
+}
+
+function ptySize(proc: Process): { rows?: number; cols?: number } {
+  const c = proc.consoleSize;
+  return c && c.height > 0 && c.width > 0 ? { rows: c.height, cols: c.width } : {};
+}
+
+/**
+ * The pty's slave becomes stdio and the controlling terminal, owned by the process's user (runc
+ * fixStdioPermissions: a non-root process must be able to reopen its own /dev/pts/N), and the
+ * master goes over the console socket with the message "/dev/ptmx" (runc's SendRawFd(pty.Name())).
+ */
+function addConsole(steps: PlanStep[], proc: Process, socket: FdRef): void {
+  for (const fd of [0, 1, 2]) steps.push({ op: 'dup2', from: { reg: REG.PTY_SLAVE }, to: fd });
+  steps.push({ op: 'tiocsctty', fd: 0 });
+  if (proc.user.uid !== 0 || proc.user.gid !== 0) steps.push({ op: 'chown', path: '/proc/self/fd/0', uid: proc.user.uid, gid: proc.user.gid, label: 'chown(console)' });
+  steps.push({ op: 'sendFd', socket, fd: { reg: REG.PTY_MASTER }, label: 'sendmsg(console socket)' });
+  steps.push({ op: 'close', fd: { reg: REG.PTY_MASTER } });
+  steps.push({ op: 'close', fd: { reg: REG.PTY_SLAVE } });
+}
+
 function toMap(m: IdMapping) {
   return { inside: m.containerID, outside: m.hostID, count: m.size };
 }
@@ -603,7 +625,7 @@ export interface ExecInput {
   /** pidfd of the container's init, opened after checking its start time (no pid reuse) */
   initPidfd: number;
   host: HostFacts;
-  consoleSocket?: string;
+  consoleSocket?: string | { fd: number };
   seccomp?: { program: Uint8Array; flags: number };
   preserveFds?: number;
   /** the container's user namespace was made rootless (setgroups denied) */
@@ -636,7 +658,7 @@ export function buildExecPlan(inp: ExecInput): { steps: PlanStep[]; parent: Pare
 
   add({ op: 'prctl', option: PR.SET_DUMPABLE, arg: 0, label: 'prctl(PR_SET_DUMPABLE, 0)' });
   for (const r of proc.rlimits) add({ op: 'setrlimit', resource: RLIMITS[r.type], soft: r.soft, hard: r.hard, label: `setrlimit(${r.type})` });
-  if (inp.consoleSocket !== undefined) add({ op: 'connect', path: inp.consoleSocket, reg: REG.CONSOLE, label: 'connect(console socket)' });
+  if (typeof inp.consoleSocket === 'string') add({ op: 'connect', path: inp.consoleSocket, reg: REG.CONSOLE, label: 'connect(console socket)' });
   add({ op: 'waitParent', label: 'wait for parent (cgroup)' });
   let mask = 0;
   for (const t of inp.namespaces) mask |= NS_FLAG[t];
@@ -644,14 +666,10 @@ export function buildExecPlan(inp: ExecInput): { steps: PlanStep[]; parent: Pare
   if (inp.namespaces.includes('pid')) add({ op: 'fork', label: 'fork (into the pid namespace)' });
   add({ op: 'setsid' });
   if (proc.terminal) {
-    add({ op: 'openPty', master: REG.PTY_MASTER, slave: REG.PTY_SLAVE, ptmx: '/dev/ptmx' });
-    for (const fd of [0, 1, 2]) add({ op: 'dup2', from: { reg: REG.PTY_SLAVE }, to: fd });
-    add({ op: 'tiocsctty', fd: 0 });
-    add({ op: 'sendFd', socket: { reg: REG.CONSOLE }, fd: { reg: REG.PTY_MASTER }, label: 'sendmsg(console socket)' });
-    add({ op: 'close', fd: { reg: REG.PTY_MASTER } });
-    add({ op: 'close', fd: { reg: REG.PTY_SLAVE } });
+    add({ op: 'openPty', master: REG.PTY_MASTER, slave: REG.PTY_SLAVE, ptmx: '/dev/ptmx', ...ptySize(proc) });
+    addConsole(steps, proc, consoleSocketRef(inp.consoleSocket!));
   }
-  if (inp.consoleSocket !== undefined) add({ op: 'close', fd: { reg: REG.CONSOLE } });
+  if (typeof inp.consoleSocket === 'string') add({ op: 'close', fd: { reg: REG.CONSOLE } });
   if (proc.noNewPrivileges) add({ op: 'prctl', option: PR.SET_NO_NEW_PRIVS, arg: 1, label: 'prctl(PR_SET_NO_NEW_PRIVS)' });
   if (inp.seccomp && !proc.noNewPrivileges) add({ op: 'seccomp', program: inp.seccomp.program, flags: inp.seccomp.flags, label: 'seccomp (before dropping CAP_SYS_ADMIN)' });
   add({ op: 'chdir', path: proc.cwd, label: `chdir(${proc.cwd})` });

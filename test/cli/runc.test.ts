@@ -105,7 +105,10 @@ describe('runc-ts state and list', () => {
   });
   it('verbs not built yet say so (exit 1), unknown verbs too', async () => {
     expect(await run(['checkpoint', 'x'])).toMatchObject({ code: 1, err: 'runc-ts: checkpoint: not implemented yet\n' });
-    expect(await run(['create', '--console-socket', '/s', 'x'])).toMatchObject({ code: 1, err: 'runc-ts: create --console-socket: not implemented yet\n' });
+    // --console-socket is taken now: without a bundle, create fails on the bundle, not on the flag
+    expect((await run(['--root', tmp, 'create', '--console-socket', '/s', '--bundle', `${tmp}/none`, 'x'])).err).toMatch(/^runc-ts: cannot read .*\/none\/config\.json: no such file or directory\n$/);
+    expect(await run(['run', '-t', 'x'])).toMatchObject({ code: 1, err: 'runc-ts: flag provided but not defined: -t\n' });
+    expect(await run(['exec', '--tty=maybe', 'x', 'sh'])).toMatchObject({ code: 1, err: 'runc-ts: invalid boolean value "maybe" for -tty\n' });
     expect(await run(['frobnicate'])).toMatchObject({ code: 1, err: 'runc-ts: no such command: frobnicate\n' });
     expect((await run(['--version'])).out).toMatch(/^runc-ts version \S+\nspec: 1\.0\.2-dev\n$/);
   });

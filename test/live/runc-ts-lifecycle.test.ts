@@ -314,6 +314,6 @@ describe.skipIf(!ready && !process.env.CI)('runc-ts create/start/kill/delete: re
     expect(f.ociVersionMin).toBe('1.0.0');
     expect(f.linux.namespaces).toContain('pid');
     expect(f.linux.cgroup.v1).toBe(true);
-    expect(f.hooks).toEqual([]);
+    expect(f.hooks).toEqual(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
   });
 });

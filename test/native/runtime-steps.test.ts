@@ -2,13 +2,13 @@
 // and failing with the errno the kernel gives; READY with the child parked on an exec fifo while
 // the event loop runs; a pty master over SCM_RIGHTS; no runner fd crossing into another child.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, writeSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NATIVE, ENV, runCaptured, sh } from '../helpers/native.js';
 import { IS_ROOT, ROOT_DIR } from '../helpers/live.js';
-import { NativeError, closeFd, listenUnix, recvFd, runSteps } from '../../src/native/index.js';
+import { NativeError, closeFd, listenUnix, recvFd, runSteps, socketPair, ttyClearOnlcr, ttySetWinsize } from '../../src/native/index.js';
 import { MAX_STEPS, PR, RESOLVE, SECCOMP_FLAG, StepListError, type Step } from '../../src/native/steps.js';
 
 const NEWNS = 0x20000;
@@ -259,6 +259,57 @@ describe.skipIf(!NATIVE || !IS_ROOT)('runtime steps (live)', () => {
     expect((await failure([{ op: 'openPty', master: 0, slave: 1, ptmx: join(dir, 'no-ptmx') }, sh('true')])).code).toBe('ENOENT');
     const nf = await failure([{ op: 'sendFd', socket: 1, fd: 0 }, sh('true')]);
     expect(nf.code).toBe('ENOTSOCK');
+  });
+
+  it('console socket pair (run in the foreground): the child sends on its inherited end, recvFd takes it without accept; the pty is sized by openPty, resized and ONLCR cleared by ttyOp', async () => {
+    const fds = fdCount();
+    const [a, b] = socketPair();
+    try {
+      const got = recvFd(a, 30_000, true);
+      const p = await runSteps([
+        { op: 'openPty', master: 0, slave: 1, rows: 33, cols: 101 },
+        { op: 'setsid' },
+        { op: 'dup2', from: { reg: 1 }, to: 0 },
+        { op: 'dup2', from: { reg: 1 }, to: 1 },
+        { op: 'dup2', from: { reg: 1 }, to: 2 },
+        { op: 'tiocsctty', fd: 0 },
+        { op: 'sendFd', socket: b, fd: { reg: 0 } },
+        { op: 'close', fd: { reg: 0 } },
+        sh('stty size; read x; stty size; stty -a | grep -o -- "-\\?onlcr"'),
+      ]);
+      closeFd(b);
+      const { fd, name } = await got;
+      expect(name).toBe('/dev/ptmx');
+      // the size openPty set, as the program saw it, before we change anything
+      let first = '';
+      const b1 = Buffer.alloc(256);
+      while (!first.includes('\n')) first += b1.toString('utf8', 0, readSync(fd, b1));
+      expect(first).toBe('33 101\r\n');
+      ttySetWinsize(fd, 40, 120);
+      ttyClearOnlcr(fd);
+      // (never through /proc/self/fd/N: reopening a master's path is a new pty)
+      writeSync(fd, 'go\n');
+      expect(await p.exited).toEqual({ code: 0, signal: null });
+      let out = '';
+      const buf = Buffer.alloc(4096);
+      for (;;) {
+        let n = 0;
+        try {
+          n = readSync(fd, buf);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'EIO') break;
+          throw e;
+        }
+        if (n === 0) break;
+        out += buf.toString('utf8', 0, n);
+      }
+      closeSync(fd);
+      // before ONLCR was cleared the pty wrote \r\n; after, \n
+      expect(out).toMatch(/^go\r?\n40 120\n-onlcr\n$/);
+    } finally {
+      closeFd(a);
+    }
+    expect(fdCount()).toBe(fds);
   });
 
   it('READY: runSteps returns while the child is parked on its exec fifo; timers keep firing; opening the fifo (start) releases it once', async () => {

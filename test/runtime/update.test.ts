@@ -36,9 +36,9 @@ describe('events --stats and features shapes', () => {
     const d = runcStatsData({ errors: {}, pids: { version: 1, dir: '/x', current: 3, max: 10 }, cpu: { version: 1, dir: '/x', usageFrom: { version: 1, dir: '/x' }, usageUsec: 5, userUsec: 2, systemUsec: 3, weight: undefined, shares: 1024, quotaUsec: null, periodUsec: 100000, nrPeriods: 1, nrThrottled: 0, throttledUsec: 0 } });
     expect(d).toEqual({ pids: { current: 3, limit: 10 }, cpu: { usage: { total: 5000, user: 2000, kernel: 3000 }, throttling: { periods: 1, throttledPeriods: 0, throttledTime: 0 } } });
   });
-  it('features lists no hooks (they are refused) and both cgroup versions', () => {
+  it('features lists the six hook kinds (configs.KnownHookNames, as runc) and both cgroup versions', () => {
     const f = featuresDocument() as { hooks: string[]; linux: { cgroup: { v1: boolean; v2: boolean } } };
-    expect(f.hooks).toEqual([]);
+    expect(f.hooks).toEqual(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
     expect(f.linux.cgroup).toMatchObject({ v1: true, v2: true });
   });
 });

@@ -30,6 +30,8 @@ export const ALLOWED: Record<string, string> = {
   'cli/runc.ts': 'runc-ts spec writes config.json into the bundle (O_EXCL); list stats its own state dirs for their owner (names through ProcSource)',
   'src/runtime/state.ts': "the runtime's own state dir under --root (state.json, the lock files, the exec fifo), never the kernel",
   'src/runtime/container.ts': 'reads the bundle (config.json, bounded) and writes the pid file; /proc and /sys through ProcSource, cgroups through the cgroup manager',
+  'src/runtime/hooks.ts': "a hook's stdin (the state JSON) and captured stdout/stderr in a private temp dir, and hooks.json in the container's own state dir (bounded, O_NOFOLLOW); never the kernel",
+  'src/runtime/console.ts': "opens /dev/tty (runc's fallback for the caller's terminal) and closes the pty master it received; no file is read",
   'src/runtime/lifecycle.ts': "start reads the container's exec fifo in its own state dir (O_NONBLOCK), delete removes a state dir; /proc through ProcSource, cgroups through the cgroup manager",
   'src/container/store.ts': "hostscope run's own store under /run/hostscope (names, container.json, the monitor's pid, log and exit files), bounded and O_NOFOLLOW; never the kernel",
   'src/container/engine.ts': "writes the generated bundle (config.json, the busybox rootfs copy) and reads the monitor's log; /proc through ProcSource, cgroups through the cgroup manager",

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -592,12 +593,28 @@ static napi_value js_listen_unix(napi_env env, napi_callback_info info)
 	return int_value(env, fd);
 }
 
-/* recvFd(listenFd, timeoutMs, cb): in the thread pool, accept one connection and recvmsg one
+/* socketPair() → [a, b]: a connected unix stream pair, both close-on-exec (runc's console socket for
+ * `run` in the foreground: the init, a fork, keeps b across its steps and sends the pty master on it) */
+static napi_value js_socket_pair(napi_env env, napi_callback_info info)
+{
+	int sv[2];
+	napi_value out;
+	(void)info;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return throw_errno(env, "socketpair", errno);
+	napi_create_array_with_length(env, 2, &out);
+	napi_set_element(env, out, 0, int_value(env, sv[0]));
+	napi_set_element(env, out, 1, int_value(env, sv[1]));
+	return out;
+}
+
+/* recvFd(listenFd, timeoutMs, cb, connected?): in the thread pool, accept one connection and recvmsg one
  * SCM_RIGHTS fd and its message bytes; cb(err, fd, name). Never blocks the event loop. */
 struct recv_work {
 	napi_async_work work;
 	napi_ref cb;
 	int listen_fd, timeout_ms;
+	int connected; /* listen_fd is already a connected socket (one end of socketPair): no accept, not closed */
 	int err, fd;
 	char name[256];
 	const char *syscall;
@@ -624,7 +641,7 @@ static void recv_execute(napi_env env, void *data)
 		r->syscall = "poll";
 		return;
 	}
-	conn = accept4(r->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	conn = r->connected ? r->listen_fd : accept4(r->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (conn < 0) {
 		r->err = errno;
 		r->syscall = "accept";
@@ -636,7 +653,8 @@ static void recv_execute(napi_env env, void *data)
 	if (pr <= 0) {
 		r->err = pr == 0 ? ETIMEDOUT : errno;
 		r->syscall = "poll";
-		close(conn);
+		if (!r->connected)
+			close(conn);
 		return;
 	}
 	memset(&u, 0, sizeof(u));
@@ -645,7 +663,8 @@ static void recv_execute(napi_env env, void *data)
 	if (n < 0) {
 		r->err = errno;
 		r->syscall = "recvmsg";
-		close(conn);
+		if (!r->connected)
+			close(conn);
 		return;
 	}
 	r->name[n] = '\0';
@@ -665,7 +684,8 @@ static void recv_execute(napi_env env, void *data)
 		r->err = (msg.msg_flags & MSG_CTRUNC) ? EMSGSIZE : ENOMSG;
 		r->syscall = "recvmsg";
 	}
-	close(conn);
+	if (!r->connected)
+		close(conn);
 }
 
 static void recv_complete(napi_env env, napi_status status, void *data)
@@ -696,13 +716,18 @@ static void recv_complete(napi_env env, napi_status status, void *data)
 
 static napi_value js_recv_fd(napi_env env, napi_callback_info info)
 {
-	napi_value argv[3], name;
+	napi_value argv[4], name;
+	size_t argc = 4;
+	bool connected = false;
 	struct recv_work *r;
-	if (get_args(env, info, 3, argv) < 0)
-		return NULL;
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3)
+		return throw_errno(env, "recvmsg", EINVAL);
+	if (argc > 3)
+		napi_get_value_bool(env, argv[3], &connected);
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return throw_errno(env, "malloc", ENOMEM);
+	r->connected = connected;
 	r->listen_fd = get_i32(env, argv[0]);
 	r->timeout_ms = get_i32(env, argv[1]);
 	napi_create_reference(env, argv[2], 1, &r->cb);
@@ -724,6 +749,7 @@ static void register_runner(napi_env env, napi_value exports)
 		{ "closeFd", NULL, js_close_fd, NULL, NULL, NULL, napi_default, NULL },
 		{ "listenUnix", NULL, js_listen_unix, NULL, NULL, NULL, napi_default, NULL },
 		{ "recvFd", NULL, js_recv_fd, NULL, NULL, NULL, napi_default, NULL },
+		{ "socketPair", NULL, js_socket_pair, NULL, NULL, NULL, napi_default, NULL },
 	};
 	napi_value max, nregs;
 	napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
@@ -806,6 +832,40 @@ static napi_value js_take_terminal(napi_env env, napi_callback_info info)
 	return r < 0 ? throw_errno(env, "tcsetpgrp", e) : NULL;
 }
 
+/*
+ * ttyOp(fd, op, rows, cols): 1 = clear ONLCR on a pty (runc's console.ClearONLCR on the master it
+ * receives), 2 = TIOCSWINSZ rows x cols (the container's pty sized like the caller's terminal).
+ */
+static napi_value js_tty_op(napi_env env, napi_callback_info info)
+{
+	napi_value argv[4];
+	int32_t fd, op, rows, cols;
+	if (get_args(env, info, 4, argv) < 0)
+		return NULL;
+	fd = get_i32(env, argv[0]);
+	op = get_i32(env, argv[1]);
+	rows = get_i32(env, argv[2]);
+	cols = get_i32(env, argv[3]);
+	if (op == 1) {
+		struct termios t;
+		if (tcgetattr(fd, &t) < 0)
+			return throw_errno(env, "tcgetattr", errno);
+		t.c_oflag &= ~(tcflag_t)ONLCR;
+		if (tcsetattr(fd, TCSANOW, &t) < 0)
+			return throw_errno(env, "tcsetattr", errno);
+		return NULL;
+	}
+	if (op == 2) {
+		struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+		if (rows < 0 || rows > 0xffff || cols < 0 || cols > 0xffff)
+			return throw_errno(env, "ioctl(TIOCSWINSZ)", EINVAL);
+		if (ioctl(fd, TIOCSWINSZ, &ws) < 0)
+			return throw_errno(env, "ioctl(TIOCSWINSZ)", errno);
+		return NULL;
+	}
+	return throw_errno(env, "ttyOp", EINVAL);
+}
+
 /* scan.c: the host scan on the libuv threadpool */
 napi_value hs_js_scan(napi_env env, napi_callback_info info);
 napi_value hs_js_scan_layout(napi_env env, napi_callback_info info);
@@ -823,6 +883,7 @@ static napi_value init(napi_env env, napi_value exports)
 		{ "opName", NULL, js_op_name, NULL, NULL, NULL, napi_default, NULL },
 		{ "scan", NULL, hs_js_scan, NULL, NULL, NULL, napi_default, NULL },
 		{ "takeTerminal", NULL, js_take_terminal, NULL, NULL, NULL, napi_default, NULL },
+		{ "ttyOp", NULL, js_tty_op, NULL, NULL, NULL, napi_default, NULL },
 		{ "scanLayout", NULL, hs_js_scan_layout, NULL, NULL, NULL, napi_default, NULL },
 	};
 	napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

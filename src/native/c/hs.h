@@ -52,7 +52,7 @@ enum hs_op {
 	HS_WRITE_FD,         /* a0 fd (or register), b data */
 	HS_SETDOMAINNAME,    /* s0 name */
 	HS_BOUNDING_SET,     /* a0 mask to keep: PR_CAPBSET_DROP every other capability the kernel has */
-	HS_OPEN_PTY,         /* s0 ptmx path, a0 register for the master, a1 register for the slave */
+	HS_OPEN_PTY,         /* s0 ptmx path, a0 register for the master, a1 register for the slave, a2 a3 rows, cols (0: unchanged) */
 	HS_CONNECT,          /* s0 unix socket path, a0 register */
 	HS_SEND_FD,          /* s0 socket path (or NULL: a0 socket fd/register), a1 fd to send, s1 message bytes */
 	HS_CHMOD,            /* s0 path, a0 mode */

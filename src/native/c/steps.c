@@ -264,6 +264,16 @@ static int do_open_pty(const struct hs_step *s)
 		close(master);
 		return r;
 	}
+	/* process.consoleSize (runc setupConsole: pty.Resize when both are set) */
+	if (s->a[2] > 0 && s->a[3] > 0) {
+		struct winsize ws = { .ws_row = (unsigned short)s->a[2], .ws_col = (unsigned short)s->a[3] };
+		if (ioctl(master, TIOCSWINSZ, &ws) < 0) {
+			r = -errno;
+			close(slave);
+			close(master);
+			return r;
+		}
+	}
 	if ((r = set_reg(s->a[0], master)) < 0) {
 		close(slave);
 		return r;
