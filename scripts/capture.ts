@@ -18,7 +18,7 @@ import { parseProcCgroup } from '../src/parse/proc-cgroup.js';
 import { parseMountInfo } from '../src/parse/proc-mountinfo.js';
 import { cgroupSysRel, detectCgroupLayout, hierarchyFor } from '../src/cgroup/layout.js';
 import { errnoOf } from '../src/source/errors.js';
-import { CLEAN_ENV, Spawned, ZOMBIE_MAKER } from './lib/spawned.js';
+import { CLEAN_ENV, Spawned, ZOMBIE_MAKER, descendants, waitFor } from './lib/spawned.js';
 import { captureRuntimeFiles } from './lib/runtime-files.js';
 
 const FILES = ['stat', 'status', 'cmdline', 'comm', 'environ', 'cgroup', 'mountinfo', 'uid_map', 'gid_map', 'setgroups'];
@@ -168,7 +168,7 @@ async function makeNamespaces(): Promise<{ spawned: Spawned; cleanup: () => Prom
   const spawned = new Spawned();
   const env = { ...CLEAN_ENV, SECRET_TOKEN: 'not-a-real-secret' };
   // a container-like set: user (mapped root), mnt, uts, ipc, net, pid with its own /proc, cgroup
-  spawned.start('unshare', ['--user', '--map-root-user', '--mount', '--uts', '--ipc', '--net', '--pid', '--cgroup', '--fork', '--mount-proc', 'sh', '-c', 'hostname capture-box; sleep 600 & sleep 600'], { env });
+  const box = spawned.start('unshare', ['--user', '--map-root-user', '--mount', '--uts', '--ipc', '--net', '--pid', '--cgroup', '--fork', '--mount-proc', 'sh', '-c', 'hostname capture-box; sleep 600 & sleep 600'], { env });
   // only a network namespace (the "ip netns" kind of sandbox)
   spawned.start('unshare', ['--net', 'sleep', '600'], { env });
   // a zombie: the parent does not wait for its child (until told to stop)
@@ -198,6 +198,22 @@ async function makeNamespaces(): Promise<{ spawned: Spawned; cleanup: () => Prom
   if (existsSync('/sys/fs/cgroup/pids')) put('pids', { 'pids.max': '50' });
   if (existsSync('/sys/fs/cgroup/cpu')) put('cpu', { 'cpu.cfs_quota_us': '50000', 'cpu.cfs_period_us': '100000', 'cpu.shares': '512' });
   await sleep(500);
+  // on a loaded host 0.8 s is not enough for the box to be whole: wait until unshare's child has
+  // become sh with its two sleeps (what the capture test and a dump's reader expect to see)
+  const boxReady = (): boolean => {
+    if (box.pid === undefined) return true;
+    const inBox = [...descendants([box.pid])].filter((p) => p !== box.pid);
+    if (inBox.length < 3) return false;
+    const comms = inBox.map((p) => {
+      try {
+        return readFileSync(`/proc/${p}/comm`, 'utf8').trim();
+      } catch {
+        return '';
+      }
+    });
+    return comms.filter((c) => c === 'sh').length === 1 && comms.filter((c) => c === 'sleep').length === 2;
+  };
+  if (!(await waitFor(boxReady, 30000, 50))) process.stderr.write('capture: the unshare box did not become sh + 2 sleeps in 30 s; capturing as it is\n');
   const cleanup = async (): Promise<void> => {
     await spawned.stopAll();
     rmSync(tmp, { recursive: true, force: true });
