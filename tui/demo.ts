@@ -184,15 +184,31 @@ async function startNamespaceDemo(say: (line: string) => void, tag: string, opts
   const inits = new Map<string, number>();
   const stop = async (): Promise<void> => {
     await spawned.stopAll();
-    // a cgroup can be removed once its processes are gone (they may take a moment to be reaped)
+    // a cgroup can be removed once its processes are gone. The busy loop's `sleep 0.5` outlives its
+    // killed shell (orphaned to PID 1, which reaps late): kill what is still in our own cgroups, then
+    // wait for it to be reaped (up to 10 s) rather than leave the directory behind
+    for (const d of allDirs) {
+      try {
+        for (const pid of readFileSync(`${d}/cgroup.procs`, 'utf8').split('\n').filter(Boolean)) {
+          try {
+            process.kill(Number(pid), 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
+      } catch {
+        /* already removed */
+      }
+    }
     for (const d of allDirs.reverse()) {
-      for (let i = 0; i < 50 && existsSync(d); i++) {
+      for (let i = 0; i < 500 && existsSync(d); i++) {
         try {
           rmdirSync(d);
         } catch {
           await sleep(20);
         }
       }
+      if (existsSync(d)) say(`ctop: demo: could not remove ${d} (a process in it was not reaped in 10 s)`);
     }
   };
   opts.onStop?.(stop);
