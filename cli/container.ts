@@ -180,8 +180,8 @@ async function runCmd(argv: string[], deps: Deps): Promise<number> {
     rm,
   });
   if (detach) {
+    // with --rm the monitor runs `hostscope rm ID` once the container has exited
     deps.stdout.write(`${id}\n`);
-    if (rm) spawnReaper(id);
     return EXIT_OK;
   }
   // foreground: follow the log until the container exits, then its status is ours
@@ -207,13 +207,8 @@ async function runCmd(argv: string[], deps: Deps): Promise<number> {
     await sleep(20);
   }
   pump();
-  if (rm) await removeContainer(s, id, true);
+  if (rm) await removeContainer(s, id, true, e);
   return exit.exitCode;
-}
-
-/** `run -d --rm`: nobody waits in the foreground; a detached `hostscope rm` after `wait` would need a process; the monitor is native, so --rm with -d removes at the next `ps`/`rm` (see docs/run.md) */
-function spawnReaper(_id: string): void {
-  /* recorded in container.json (rm: true); `hostscope ps` removes exited --rm containers */
 }
 
 function fileSize(p: string): number {
@@ -275,7 +270,7 @@ async function psCmd(argv: string[], deps: Deps): Promise<number> {
   if (fmt !== 'table' && fmt !== 'json') throw new UsageError(`unknown format '${fmt}' (table or json)`);
   const s = store();
   // exited `run -d --rm` containers go now
-  for (const r of psRows(s, true)) if (r.state === 'exited' && s.record(r.id)?.rm) await removeContainer(s, r.id, false).catch(() => undefined);
+  for (const r of psRows(s, true)) if (r.state === 'exited' && s.record(r.id)?.rm) await removeContainer(s, r.id, false, engine()).catch(() => undefined);
   const rows = psRows(s, o.has('all'));
   const full = o.has('no-trunc');
   if (o.has('quiet')) {
@@ -338,7 +333,7 @@ async function rmCmd(argv: string[], deps: Deps): Promise<number> {
   if (!o.rest.length) throw new UsageError('"rm" needs a container');
   const s = store();
   for (const ref of o.rest) {
-    await removeContainer(s, s.resolve(ref), o.has('force'));
+    await removeContainer(s, s.resolve(ref), o.has('force'), engine());
     deps.stdout.write(`${ref}\n`);
   }
   return EXIT_OK;
@@ -426,7 +421,7 @@ async function inspectCmd(argv: string[], deps: Deps): Promise<number> {
 async function execCmd(argv: string[], deps: Deps): Promise<number> {
   const opts: OptionSpec[] = [
     { long: 'interactive', short: 'i', arg: 'none', help: 'keep stdin open' },
-    { long: 'tty', short: 't', arg: 'none', help: '(accepted; the command runs on this terminal)' },
+    { long: 'tty', short: 't', arg: 'none', help: 'give the command this terminal (pass-through, no new pty)' },
     { long: 'user', short: 'u', arg: 'required', argName: '<uid[:gid]>', help: 'user inside' },
     { long: 'env', short: 'e', arg: 'required', argName: '<K=V>', help: 'set a variable' },
     { long: 'workdir', short: 'w', arg: 'required', argName: '<dir>', help: 'working directory inside' },
@@ -440,29 +435,27 @@ async function execCmd(argv: string[], deps: Deps): Promise<number> {
   const id = s.resolve(ref);
   const st = status(s, id);
   if (st.state !== 'running') throw new CliError(`container ${ref} is not running`);
-  // nsenter-ts joins every namespace of the init, its root and cwd; the cgroup join is the runtime's exec (not there yet)
+  // runc-ts exec: the init's namespaces and cgroup, and the container's process settings
+  // (capabilities, seccomp filter, no_new_privs, user, env, cwd) as runc applies them
   const e = engine();
-  const nsenter = join(e.runtime[1]!, '../nsenter-ts.js');
   const u = o.last('user');
-  const m = u === undefined ? undefined : /^(\d+)(?::(\d+))?$/.exec(u);
-  if (u !== undefined && !m) throw new UsageError(`invalid value for --user: '${u}' (UID[:GID])`);
-  const args = [nsenter, '-t', String(st.pid), '-a', ...(o.last('workdir') ? [`--wdns=${o.last('workdir')}`] : []), ...(m ? ['-S', m[1]!, '-G', m[2] ?? '0'] : [])];
-  const env: Record<string, string> = {};
-  try {
-    for (const kv of openSource().readProcText(`${st.pid}/environ`).split('\0')) {
-      const i = kv.indexOf('=');
-      if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
-    }
-  } catch {
-    /* the init's env unreadable: PATH only */
-  }
-  for (const kv of o.all('env')) {
-    const i = kv.indexOf('=');
-    if (i <= 0) throw new UsageError(`invalid value for --env: '${kv}' (K=V)`);
-    env[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  env.PATH ??= '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-  const r = spawnSync(process.execPath, [...args, '--', ...cmd], { stdio: [o.has('interactive') ? 'inherit' : 'ignore', 'pipe', 'pipe'], env, maxBuffer: 64 * 1024 * 1024 });
+  if (u !== undefined && !/^\d{1,10}(?::\d{1,10})?$/.test(u)) throw new UsageError(`invalid value for --user: '${u}' (UID[:GID], numbers)`);
+  const w = o.last('workdir');
+  if (w !== undefined && !w.startsWith('/')) throw new UsageError(`invalid value for --workdir: '${w}' (an absolute path)`);
+  for (const kv of o.all('env')) if (kv.indexOf('=') <= 0) throw new UsageError(`invalid value for --env: '${kv}' (K=V)`);
+  const args = [
+    ...e.runtime.slice(1),
+    ...(e.runtimeRoot ? ['--root', e.runtimeRoot] : []),
+    'exec',
+    ...(u !== undefined ? ['--user', u] : []),
+    ...(w !== undefined ? ['--cwd', w] : []),
+    ...o.all('env').flatMap((kv) => ['--env', kv]),
+    id,
+    ...cmd,
+  ];
+  // -t: the command gets this terminal as it is (runc's pass-through mode); -i: this stdin
+  const tty = o.has('tty');
+  const r = spawnSync(e.runtime[0]!, args, { stdio: tty ? 'inherit' : [o.has('interactive') ? 'inherit' : 'ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
   if (r.stdout) deps.stdout.write(r.stdout.toString());
   if (r.stderr) deps.stderr.write(r.stderr.toString());
   return r.status ?? 128 + 9;

@@ -2,8 +2,9 @@
  * The orchestration behind `hostscope run/ps/stop/kill/rm/logs/wait`: the store, the generated
  * bundle, the per-container monitor (build/Release/hostscope-monitor) running the runtime.
  *
- * The runtime is `runc-ts run --pid-file` in the foreground, as the monitor's child: `runc-ts
- * create`/`start` are not there yet. The monitor is the container's subreaper either way.
+ * The monitor drives the runtime as conmon drives runc: `create` (the init parked, its pid known,
+ * reparented to the monitor, its subreaper), an optional hook with that pid (the network), `start`,
+ * and `delete --force` once the init has exited.
  */
 import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -17,6 +18,7 @@ import { openSource, type ProcSource } from '../source/source.js';
 import { Store, StoreError, newId, type ContainerRecord, type ExitRecord, humanDuration } from './store.js';
 import { packageRoot } from '../util/package-root.js';
 import { CAPABILITIES } from '../parse/capabilities.js';
+import { DEFAULT_ROOT as RUNTIME_DEFAULT_ROOT } from '../runtime/state.js';
 
 export class ContainerError extends Error {}
 
@@ -27,6 +29,8 @@ export interface EngineOptions {
   /** runc-ts --root (default: its own) */
   runtimeRoot?: string;
   monitor: string;
+  /** [node, hostscope.js]: the monitor's exit command (`rm` for `run -d --rm`) and hooks */
+  hostscope?: string[];
 }
 
 export function defaultEngine(storeRoot?: string): EngineOptions {
@@ -38,7 +42,7 @@ export function defaultEngine(storeRoot?: string): EngineOptions {
   if (!fs.existsSync(runcTs)) throw new ContainerError(`runc-ts is not built (${runcTs}): run 'npm run build'`);
   // a store moved elsewhere (HOSTSCOPE_RUN_ROOT: tests, a second instance) keeps the runtime's
   // state beside it, so nothing of it lands in the host's /run/runc-ts
-  return { store: new Store(storeRoot), runtime: [process.execPath, runcTs], monitor, ...(storeRoot ? { runtimeRoot: join(storeRoot, 'runc-ts') } : {}) };
+  return { store: new Store(storeRoot), runtime: [process.execPath, runcTs], monitor, hostscope: [process.execPath, join(root, 'dist/bin/hostscope.js')], ...(storeRoot ? { runtimeRoot: join(storeRoot, 'runc-ts') } : {}) };
 }
 
 // ---------------------------------------------------------------- processes
@@ -87,6 +91,10 @@ export function status(store: Store, id: string): Status {
   const pid = store.pidFile(id, 'init.pid');
   if (pid !== undefined && isContainerPid(pid, id)) return { state: 'running', pid };
   if (monitorAlive(store, id)) return { state: 'created' };
+  // the monitor writes `exit` before it ends: read once more, or a monitor that ended between the
+  // first read and now looks dead
+  const late = store.exit(id);
+  if (late) return { state: 'exited', exit: late };
   return { state: 'dead' };
 }
 
@@ -115,6 +123,10 @@ export interface RunRequest {
   rootfs?: string;
   detach: boolean;
   rm: boolean;
+  /** -i: the container's stdin is fed from the FIFO DIR/stdin (the front end writes it) */
+  interactive?: boolean;
+  /** -t: a pty of this size held by the monitor is the container's stdio */
+  tty?: { rows: number; cols: number };
 }
 
 function hostCaps(): string[] {
@@ -158,8 +170,13 @@ export async function startContainer(e: EngineOptions, req: RunRequest): Promise
       config.root = { path: fs.realpathSync(req.rootfs), readonly: Boolean(flags.readOnly) };
     } else makeBusyboxRootfs(join(dir, 'rootfs'));
     fs.writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, '\t'), { mode: 0o600 });
-    const rt = [...e.runtime, ...(e.runtimeRoot ? ['--root', e.runtimeRoot] : []), 'run', '--bundle', dir, '--pid-file', join(dir, 'init.pid'), id];
-    const m = spawnSync(e.monitor, [dir, '--', ...rt], { stdio: 'ignore' });
+    const rt = [...e.runtime, ...(e.runtimeRoot ? ['--root', e.runtimeRoot] : [])];
+    const mflags: string[] = [];
+    if (req.interactive) mflags.push('-i');
+    if (req.tty) mflags.push('-t', `${req.tty.rows}x${req.tty.cols}`);
+    // run -d --rm: the monitor runs `hostscope rm ID` once the container has exited
+    if (req.rm && req.detach && e.hostscope) for (const a of [...e.hostscope, 'rm', id]) mflags.push('-x', a);
+    const m = spawnSync(e.monitor, [...mflags, dir, id, '--', ...rt], { stdio: 'ignore' });
     if (m.status !== 0) throw new ContainerError(`the monitor did not start (status ${m.status ?? m.signal})`);
     // until the init runs or the runtime gave up
     for (;;) {
@@ -182,9 +199,11 @@ export async function startContainer(e: EngineOptions, req: RunRequest): Promise
   }
 }
 
-/** the runtime's own last stderr line from the log (its one-line error) */
+/** the runtime's own last stderr line from the log (its one-line error; with a pty it is on "stdout") */
 function runtimeError(dir: string): string | undefined {
-  const lines = readLog(dir).filter((l) => l.stream === 'stderr');
+  const all = readLog(dir);
+  const err = all.filter((l) => l.stream === 'stderr');
+  const lines = err.length ? err : all;
   const last = lines.at(-1)?.log.trimEnd();
   return last ? last.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?') : undefined;
 }
@@ -281,14 +300,16 @@ export async function stopContainer(store: Store, id: string, seconds: number): 
   }
 }
 
-export async function removeContainer(store: Store, id: string, force: boolean): Promise<void> {
+export async function removeContainer(store: Store, id: string, force: boolean, e?: EngineOptions): Promise<void> {
   const s = status(store, id);
   if (s.state === 'running' || s.state === 'created') {
     if (!force) throw new ContainerError(`cannot remove container ${store.record(id)?.name ?? id.slice(0, 12)}: it is running: stop it first or use rm -f`);
     if (s.state === 'running') process.kill(s.pid, 9);
     await waitExit(store, id, 30000);
   }
-  // the runtime removes its cgroup when it exits; a leftover (a killed runtime) goes here
+  // the monitor deletes the runtime's state and cgroup when the init exits; a leftover (a killed
+  // monitor) goes here
+  if (e && fs.existsSync(join(e.runtimeRoot ?? RUNTIME_DEFAULT_ROOT, id))) spawnSync(e.runtime[0]!, [...e.runtime.slice(1), ...(e.runtimeRoot ? ['--root', e.runtimeRoot] : []), 'delete', '--force', id], { stdio: 'ignore' });
   const manager = new CgroupManager({ fs: new NodeCgroupFs(), layout: readCgroupLayout(proc()), cgroupsPath: `/hostscope/${id}` });
   if (manager.exists()) await manager.destroy();
   store.remove(id);
