@@ -78,6 +78,7 @@ const RUN_OPTS: OptionSpec[] = [
   { long: 'rm', arg: 'none', help: 'remove the container when it exits' },
   { long: 'name', arg: 'required', argName: '<name>', help: 'name the container' },
   { long: 'rootfs', arg: 'required', argName: '<dir>', help: 'use this directory as the root filesystem (in place of IMAGE)' },
+  { long: 'entrypoint', arg: 'required', argName: '<cmd>', help: "replace the image's entrypoint (and drop its default command)" },
   { long: 'hostname', short: 'h', arg: 'required', argName: '<name>', help: 'container host name (default: the short id)' },
   { long: 'env', short: 'e', arg: 'required', argName: '<K=V>', help: 'set an environment variable (K alone: take it from here)' },
   { long: 'env-file', arg: 'required', argName: '<file>', help: 'read variables from a file of K=V lines' },
@@ -121,7 +122,7 @@ function readFileFor(option: string, path: string): { path: string; text: string
 async function runCmd(argv: string[], deps: Deps): Promise<number> {
   const o = parse('run', argv, RUN_OPTS, true);
   if (o.has('help')) {
-    deps.stdout.write(helpText(['hostscope run [options] IMAGE [COMMAND [ARG...]]', 'hostscope run [options] --rootfs DIR COMMAND [ARG...]'], RUN_OPTS, ['IMAGE: busybox (built from the host\'s busybox-static).']));
+    deps.stdout.write(helpText(['hostscope run [options] IMAGE [COMMAND [ARG...]]', 'hostscope run [options] --rootfs DIR COMMAND [ARG...]'], RUN_OPTS, ["IMAGE: busybox (built from the host's busybox-static), or oci:DIR[:TAG] (an OCI image layout, unpacked; its Env, Cmd, Entrypoint, WorkingDir and User are the defaults)."]));
     return EXIT_OK;
   }
   const rest = [...o.rest];
@@ -130,9 +131,8 @@ async function runCmd(argv: string[], deps: Deps): Promise<number> {
   if (rootfs !== undefined) image = rootfs;
   else {
     const img = rest.shift();
-    if (img === undefined) throw new UsageError('"run" needs an IMAGE (busybox) or --rootfs DIR');
-    if (img.startsWith('oci:')) throw new CliError(`${img}: OCI image layouts are not supported yet (src/image is not merged)`);
-    if (img !== 'busybox') throw new CliError(`unknown image '${img}' (busybox, or --rootfs DIR)`);
+    if (img === undefined) throw new UsageError('"run" needs an IMAGE (busybox, oci:DIR[:TAG]) or --rootfs DIR');
+    if (img !== 'busybox' && !img.startsWith('oci:')) throw new CliError(`unknown image '${img}' (busybox, oci:DIR[:TAG], or --rootfs DIR)`);
     image = img;
   }
   let seccomp = o.last('seccomp');
@@ -176,6 +176,8 @@ async function runCmd(argv: string[], deps: Deps): Promise<number> {
       labels: o.all('label'),
     },
     ...(rootfs !== undefined ? { rootfs } : {}),
+    ...(image.startsWith('oci:') ? { ociImage: image } : {}),
+    ...(o.last('entrypoint') !== undefined ? { entrypoint: o.last('entrypoint') } : {}),
     detach,
     rm,
   });

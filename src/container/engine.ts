@@ -19,6 +19,8 @@ import { Store, StoreError, newId, type ContainerRecord, type ExitRecord, humanD
 import { packageRoot } from '../util/package-root.js';
 import { CAPABILITIES } from '../parse/capabilities.js';
 import { DEFAULT_ROOT as RUNTIME_DEFAULT_ROOT } from '../runtime/state.js';
+import { parseOciImageRef, readImageConfig, unpackImage, isImageError, type ImageConfig } from '../image/index.js';
+import type { ImageDefaults } from './config.js';
 
 export class ContainerError extends Error {}
 
@@ -121,6 +123,10 @@ export interface RunRequest {
   flags: Omit<RunFlags, 'name'> & { name?: string };
   /** `--rootfs DIR`: used in place, not copied */
   rootfs?: string;
+  /** `oci:DIR[:TAG]`: unpacked into the container's own rootfs; its config gives the defaults */
+  ociImage?: string;
+  /** `--entrypoint` (docker: replaces the image's, and drops the image's Cmd; '' clears it) */
+  entrypoint?: string;
   detach: boolean;
   rm: boolean;
   /** -i: the container's stdin is fed from the FIFO DIR/stdin (the front end writes it) */
@@ -157,7 +163,20 @@ export async function startContainer(e: EngineOptions, req: RunRequest): Promise
   const id = newId();
   const name = req.flags.name ?? `hs_${id.slice(0, 12)}`;
   const flags: RunFlags = { ...req.flags, name };
-  const ctx: ConfigContext = { id, hostCaps: hostCaps(), hostEnv: process.env, initPidOf: initPidOf(store) };
+  // the image's config is read (and its manifest and blobs' presence checked) before anything is made
+  let image: { layout: string; ref: string | undefined; config: ImageConfig } | undefined;
+  if (req.ociImage !== undefined) {
+    try {
+      const { layout, ref } = parseOciImageRef(req.ociImage);
+      if (!fs.statSync(layout, { throwIfNoEntry: false })?.isDirectory()) throw new ContainerError(`${req.ociImage}: no such image layout directory`);
+      image = { layout, ref, config: readImageConfig(layout, ref).config };
+    } catch (err) {
+      if (isImageError(err)) throw new ContainerError((err as Error).message);
+      throw err;
+    }
+  }
+  const defaults = imageDefaults(image?.config, req.entrypoint);
+  const ctx: ConfigContext = { id, hostCaps: hostCaps(), hostEnv: process.env, initPidOf: initPidOf(store), image: defaults.image };
   // the config first: a bad option leaves nothing behind
   const config = buildRunConfig(flags, ctx);
   store.reserveName(name, id);
@@ -168,6 +187,17 @@ export async function startContainer(e: EngineOptions, req: RunRequest): Promise
     if (req.rootfs) {
       if (!fs.statSync(req.rootfs, { throwIfNoEntry: false })?.isDirectory()) throw new ContainerError(`--rootfs ${req.rootfs}: not a directory`);
       config.root = { path: fs.realpathSync(req.rootfs), readonly: Boolean(flags.readOnly) };
+    } else if (image) {
+      const l = (config.linux ?? {}) as { uidMappings?: IdMappingJson[]; gidMappings?: IdMappingJson[] };
+      try {
+        // into a temp dir beside rootfs/, renamed at the end: a failed unpack leaves no half rootfs
+        await unpackImage(image.layout, image.ref, join(dir, 'rootfs'), { ...(l.uidMappings ? { uidMappings: l.uidMappings } : {}), ...(l.gidMappings ? { gidMappings: l.gidMappings } : {}) });
+      } catch (err) {
+        if (isImageError(err)) throw new ContainerError((err as Error).message);
+        throw err;
+      }
+      // a user name (image User `nobody`, `www:www`) resolved in the image's own /etc/passwd and /etc/group
+      if (flags.user === undefined && defaults.userName !== undefined) (config.process as { user: unknown }).user = resolveUserName(join(dir, 'rootfs'), defaults.userName);
     } else makeBusyboxRootfs(join(dir, 'rootfs'));
     fs.writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, '\t'), { mode: 0o600 });
     const rt = [...e.runtime, ...(e.runtimeRoot ? ['--root', e.runtimeRoot] : [])];
@@ -197,6 +227,77 @@ export async function startContainer(e: EngineOptions, req: RunRequest): Promise
     } else store.releaseName(name, id);
     throw err;
   }
+}
+
+type IdMappingJson = { containerID: number; hostID: number; size: number };
+
+/**
+ * The image config as `run`'s defaults, with docker's rules: `--entrypoint` replaces the image's
+ * Entrypoint and drops its Cmd (`--entrypoint ''` leaves none); the command line's args replace
+ * Cmd (config.ts). A User that is not numeric is resolved in the rootfs once unpacked.
+ */
+export function imageDefaults(c: ImageConfig | undefined, entrypoint: string | undefined): { image: ImageDefaults; userName?: string } {
+  const image: ImageDefaults = {};
+  let userName: string | undefined;
+  if (c) {
+    image.Env = c.env;
+    if (c.cmd) image.Cmd = c.cmd;
+    if (c.entrypoint) image.Entrypoint = c.entrypoint;
+    if (c.workingDir) image.WorkingDir = c.workingDir;
+    if (c.user) {
+      if (/^\d+(:\d+)?$/.test(c.user)) image.User = c.user;
+      else userName = c.user;
+    }
+  }
+  if (entrypoint !== undefined) {
+    image.Entrypoint = entrypoint === '' ? [] : [entrypoint];
+    delete image.Cmd;
+  }
+  return { image, ...(userName !== undefined ? { userName } : {}) };
+}
+
+function readEtc(rootfs: string, file: string): string {
+  // no symlink followed (a rootfs' /etc/passwd could point at the host's), bounded
+  for (const p of [join(rootfs, 'etc'), join(rootfs, 'etc', file)]) {
+    const st = fs.lstatSync(p, { throwIfNoEntry: false });
+    if (!st || st.isSymbolicLink()) return '';
+  }
+  const fd = fs.openSync(join(rootfs, 'etc', file), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  try {
+    if (!fs.fstatSync(fd).isFile()) return '';
+    const buf = Buffer.alloc(1024 * 1024);
+    return buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0)).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** `USER[:GROUP]` (names or numbers) → ids from the image's /etc/passwd and /etc/group, as docker does */
+export function resolveUserName(rootfs: string, spec: string): { uid: number; gid: number } {
+  const [u, g] = spec.split(':', 2) as [string, string | undefined];
+  const passwd = readEtc(rootfs, 'passwd').split('\n').map((l) => l.split(':'));
+  let uid: number;
+  let gid = 0;
+  if (/^\d+$/.test(u)) {
+    uid = Number(u);
+    const e = passwd.find((f) => f[2] === u);
+    if (e && /^\d+$/.test(e[3] ?? '')) gid = Number(e[3]);
+  } else {
+    const e = passwd.find((f) => f[0] === u && /^\d+$/.test(f[2] ?? '') && /^\d+$/.test(f[3] ?? ''));
+    if (!e) throw new ContainerError(`image User '${u.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')}': no such user in the image's /etc/passwd`);
+    uid = Number(e[2]);
+    gid = Number(e[3]);
+  }
+  if (g !== undefined) {
+    if (/^\d+$/.test(g)) gid = Number(g);
+    else {
+      const e = readEtc(rootfs, 'group').split('\n').map((l) => l.split(':')).find((f) => f[0] === g && /^\d+$/.test(f[2] ?? ''));
+      if (!e) throw new ContainerError(`image User group '${g.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')}': no such group in the image's /etc/group`);
+      gid = Number(e[2]);
+    }
+  }
+  if (uid > 4294967294 || gid > 4294967294) throw new ContainerError(`image User '${spec}': id out of range`);
+  return { uid, gid };
 }
 
 /** the runtime's own last stderr line from the log (its one-line error; with a pty it is on "stdout") */

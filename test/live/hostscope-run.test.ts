@@ -212,7 +212,7 @@ describe.skipIf(!ready && !process.env.CI)('hostscope run: the seeds’ walk on 
     const a = hs('run', '--memory', '64x', 'busybox', 'true');
     expect([a.code, a.err]).toEqual([1, "hostscope run: invalid size for --memory: '64x' (a number with an optional unit b, k, m, g, e.g. 64m)\n"]);
     const b = hs('run', 'nosuchimage', 'true');
-    expect([b.code, b.err]).toEqual([1, "hostscope run: unknown image 'nosuchimage' (busybox, or --rootfs DIR)\n"]);
+    expect([b.code, b.err]).toEqual([1, "hostscope run: unknown image 'nosuchimage' (busybox, oci:DIR[:TAG], or --rootfs DIR)\n"]);
     // a capability this host's bounding set lacks: refused before anything is made
     const c = hs('run', '--name', `${name}-c`, '--cap-add', 'ALL', '--cap-add', 'CAP_SYS_RESOURCE', 'busybox', 'true');
     expect(c.code).toBe(1);
