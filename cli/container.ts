@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import * as net from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getoptLong } from './getopt.js';
@@ -30,6 +31,7 @@ import {
   type LogLine,
 } from '../src/container/engine.js';
 import { escapeControl } from '../src/render/escape.js';
+import { connectContainer, ensureBridge, NetworkError, parseSubnet, readNetRecord } from '../src/container/network.js';
 import { openSource } from '../src/source/source.js';
 import { passwdNames, readClock, renderTop, topRows } from '../src/container/top.js';
 
@@ -63,7 +65,8 @@ function wrap(prog: string, fn: (argv: string[], deps: Deps) => Promise<number>)
       try {
         return await fn(argv, deps);
       } catch (e) {
-        if (e instanceof RunConfigError || e instanceof StoreError || e instanceof ContainerError) throw new CliError(e.message);
+        if (e instanceof ContainerError) throw new CliError(e.message, e.exitCode);
+        if (e instanceof RunConfigError || e instanceof StoreError) throw new CliError(e.message);
         throw e;
       }
     });
@@ -76,6 +79,8 @@ const HELP: OptionSpec = { long: 'help', arg: 'none', help: 'display this help' 
 const RUN_OPTS: OptionSpec[] = [
   { long: 'detach', short: 'd', arg: 'none', help: 'run in the background and print the container id' },
   { long: 'rm', arg: 'none', help: 'remove the container when it exits' },
+  { long: 'interactive', short: 'i', arg: 'none', help: "keep the container's stdin open and feed it this one" },
+  { long: 'tty', short: 't', arg: 'none', help: 'give the container a terminal (a pty held by its monitor)' },
   { long: 'name', arg: 'required', argName: '<name>', help: 'name the container' },
   { long: 'rootfs', arg: 'required', argName: '<dir>', help: 'use this directory as the root filesystem (in place of IMAGE)' },
   { long: 'entrypoint', arg: 'required', argName: '<cmd>', help: "replace the image's entrypoint (and drop its default command)" },
@@ -96,8 +101,9 @@ const RUN_OPTS: OptionSpec[] = [
   { long: 'volume', short: 'v', arg: 'required', argName: '<host:ctr[:ro]>', help: 'bind a host directory' },
   { long: 'tmpfs', arg: 'required', argName: '<dir[:opts]>', help: 'mount a tmpfs' },
   { long: 'userns', arg: 'required', argName: '<mode>', help: 'host, auto (100000:65536) or HOSTID:SIZE' },
-  { long: 'net', arg: 'required', argName: '<mode>', help: 'none, host or container:NAME (default: a new empty one)' },
+  { long: 'net', arg: 'required', argName: '<mode>', help: 'bridge, none, host or container:NAME (default: a new empty one)' },
   { long: 'network', arg: 'required', argName: '<mode>', help: 'same as --net' },
+  { long: 'subnet', arg: 'required', argName: '<cidr>', help: 'with --net bridge: the bridge\'s subnet (default $HOSTSCOPE_SUBNET or 10.88.0.0/16)' },
   { long: 'pid', arg: 'required', argName: '<mode>', help: 'host or container:NAME' },
   { long: 'ipc', arg: 'required', argName: '<mode>', help: 'host or container:NAME' },
   { long: 'uts', arg: 'required', argName: '<mode>', help: 'host' },
@@ -174,12 +180,16 @@ async function runCmd(argv: string[], deps: Deps): Promise<number> {
       ...(seccomp !== undefined ? { seccomp } : {}),
       ...(seccompFile ? { seccompFile } : {}),
       labels: o.all('label'),
+      ...(o.has('tty') ? { tty: true } : {}),
+      ...(o.last('subnet') !== undefined ? { subnet: o.last('subnet') } : {}),
     },
     ...(rootfs !== undefined ? { rootfs } : {}),
     ...(image.startsWith('oci:') ? { ociImage: image } : {}),
     ...(o.last('entrypoint') !== undefined ? { entrypoint: o.last('entrypoint') } : {}),
     detach,
     rm,
+    ...(o.has('interactive') ? { interactive: true } : {}),
+    ...(o.has('tty') ? { tty: { rows: process.stdout.isTTY ? process.stdout.rows || 24 : 24, cols: process.stdout.isTTY ? process.stdout.columns || 80 : 80 } } : {}),
   });
   if (detach) {
     // with --rm the monitor runs `hostscope rm ID` once the container has exited
@@ -197,20 +207,62 @@ async function runCmd(argv: string[], deps: Deps): Promise<number> {
     off = next;
     for (const l of lines) (l.stream === 'stdout' ? deps.stdout : deps.stderr).write(l.log);
   };
+  const input = o.has('interactive') ? attachStdin(join(dir, 'stdin'), o.has('tty')) : undefined;
   let exit;
-  for (;;) {
-    pump();
-    const st = status(s, id);
-    if (st.state === 'exited') {
-      exit = st.exit;
-      break;
-    }
-    if (st.state === 'dead') throw new CliError(`container ${id.slice(0, 12)}: its monitor is gone`);
-    await sleep(20);
+  try {
+    exit = await follow();
+  } finally {
+    input?.close();
   }
-  pump();
   if (rm) await removeContainer(s, id, true, e);
   return exit.exitCode;
+
+  async function follow() {
+    for (;;) {
+      pump();
+      const st = status(s, id);
+      if (st.state === 'exited') {
+        pump();
+        return st.exit;
+      }
+      if (st.state === 'dead') throw new CliError(`container ${id.slice(0, 12)}: its monitor is gone`);
+      await sleep(20);
+    }
+  }
+}
+
+/**
+ * -i: this process's stdin into the monitor's FIFO (DIR/stdin), as docker's attach does; with -t
+ * and a terminal here, raw mode (the container's pty does the line editing and echo). Returns
+ * what undoes it.
+ */
+function attachStdin(fifo: string, tty: boolean): { close: () => void } {
+  let fd: number;
+  try {
+    // non-blocking: a container that has already ended (no reader) must not hang us
+    fd = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
+  } catch {
+    return { close: () => undefined };
+  }
+  const sock = new net.Socket({ fd, readable: false, writable: true });
+  sock.on('error', () => undefined); // the container closed its stdin: the rest is dropped, as docker does
+  const stdin = process.stdin;
+  const raw = tty && stdin.isTTY;
+  if (raw) {
+    stdin.setRawMode(true);
+    // libuv's raw mode keeps ONLCR: the container's pty already sent \r\n (setRawMode(false)
+    // restores the whole saved termios)
+    spawnSync('stty', ['-onlcr'], { stdio: ['inherit', 'ignore', 'ignore'] });
+  }
+  stdin.pipe(sock);
+  return {
+    close: () => {
+      stdin.unpipe(sock);
+      if (raw) stdin.setRawMode(false);
+      stdin.destroy();
+      sock.destroy();
+    },
+  };
 }
 
 function fileSize(p: string): number {
@@ -409,12 +461,38 @@ async function inspectCmd(argv: string[], deps: Deps): Promise<number> {
         ExitCode: st.state === 'exited' ? st.exit.exitCode : 0,
         FinishedAt: st.state === 'exited' ? st.exit.finishedAt : null,
       },
+      NetworkSettings: netSettings(s.dir(id)),
       Bundle: s.dir(id),
       LogPath: join(s.dir(id), 'ctr.log'),
       Config: config,
     };
   });
   deps.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+  return EXIT_OK;
+}
+
+function netSettings(dir: string) {
+  const n = readNetRecord(dir);
+  return n ? { Bridge: n.bridge, IPAddress: n.ip, IPPrefixLen: n.prefix, Gateway: n.gateway, HostVeth: n.hostVeth, Subnet: n.subnet } : null;
+}
+
+// ---------------------------------------------------------------- net-hook (the monitor's, not for people)
+
+/** `hostscope net-hook ID PID`: run by the monitor between create and start for `--net bridge` */
+async function netHookCmd(argv: string[], _deps: Deps): Promise<number> {
+  const [ref, pidText] = argv;
+  if (ref === undefined || pidText === undefined || !/^[1-9]\d{0,9}$/.test(pidText)) throw new UsageError('usage: hostscope net-hook ID INIT-PID (run by the monitor)');
+  const s = store();
+  const id = s.resolve(ref);
+  const rec = readNetRecord(s.dir(id));
+  if (!rec) throw new CliError(`container ${id.slice(0, 12)}: no network record (net.json)`);
+  try {
+    ensureBridge(s.root, rec.bridge, parseSubnet(rec.subnet));
+    connectContainer(rec, Number(pidText));
+  } catch (e) {
+    if (e instanceof NetworkError) throw new CliError(e.message);
+    throw e;
+  }
   return EXIT_OK;
 }
 
@@ -565,4 +643,5 @@ export const CONTAINER_COMMANDS: Record<string, { describe: string; main: Main }
   top: { describe: "a container's processes with host pids (docker top)", main: wrap('top', topCmd) },
   update: { describe: "change a running container's limits", main: wrap('update', updateCmd) },
   stats: { describe: 'CPU, memory and pids of running containers (docker stats)', main: wrap('stats', statsCmd) },
+  'net-hook': { describe: "the monitor's --net bridge hook (not for people)", main: wrap('net-hook', netHookCmd) },
 };

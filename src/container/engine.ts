@@ -19,10 +19,20 @@ import { Store, StoreError, newId, type ContainerRecord, type ExitRecord, humanD
 import { packageRoot } from '../util/package-root.js';
 import { CAPABILITIES } from '../parse/capabilities.js';
 import { DEFAULT_ROOT as RUNTIME_DEFAULT_ROOT } from '../runtime/state.js';
+import { fsPathView, secureJoin } from '../runtime/securejoin.js';
 import { parseOciImageRef, readImageConfig, unpackImage, isImageError, type ImageConfig } from '../image/index.js';
 import type { ImageDefaults } from './config.js';
+import { allocateAddress, checkBridgeName, DEFAULT_BRIDGE, DEFAULT_SUBNET, disconnectContainer, hostVethName, ipToString, NetworkError, parseSubnet, readNetRecord, releaseAddress, type NetRecord } from './network.js';
 
-export class ContainerError extends Error {}
+export class ContainerError extends Error {
+  /** the CLI's exit status (docker run: 127 for a command not found, 126 for one that cannot be run) */
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
 
 export interface EngineOptions {
   store: Store;
@@ -175,6 +185,20 @@ export async function startContainer(e: EngineOptions, req: RunRequest): Promise
       throw err;
     }
   }
+  // --net bridge: the subnet and bridge checked now; the address is taken once the store entry exists
+  let net: Omit<NetRecord, 'ip'> & { sub: ReturnType<typeof parseSubnet> } | undefined;
+  if (req.flags.net === 'bridge') {
+    try {
+      const subnet = req.flags.subnet ?? (process.env.HOSTSCOPE_SUBNET || DEFAULT_SUBNET);
+      const sub = parseSubnet(subnet);
+      const bridge = process.env.HOSTSCOPE_BRIDGE || DEFAULT_BRIDGE;
+      checkBridgeName(bridge);
+      net = { mode: 'bridge', bridge, subnet, prefix: sub.prefix, gateway: ipToString(sub.gateway), hostVeth: hostVethName(id), sub };
+    } catch (err) {
+      if (err instanceof NetworkError) throw new ContainerError(err.message);
+      throw err;
+    }
+  }
   const defaults = imageDefaults(image?.config, req.entrypoint);
   const ctx: ConfigContext = { id, hostCaps: hostCaps(), hostEnv: process.env, initPidOf: initPidOf(store), image: defaults.image };
   // the config first: a bad option leaves nothing behind
@@ -199,13 +223,38 @@ export async function startContainer(e: EngineOptions, req: RunRequest): Promise
       // a user name (image User `nobody`, `www:www`) resolved in the image's own /etc/passwd and /etc/group
       if (flags.user === undefined && defaults.userName !== undefined) (config.process as { user: unknown }).user = resolveUserName(join(dir, 'rootfs'), defaults.userName);
     } else makeBusyboxRootfs(join(dir, 'rootfs'));
+    // -t: the container's /dev/pts is the devpts instance the monitor mounts at DIR/pts and takes
+    // the pty from (so `tty` inside names /dev/pts/0)
+    if (req.tty)
+      config.mounts = (config.mounts as { destination: string }[]).map((m) =>
+        m.destination === '/dev/pts' ? { destination: '/dev/pts', type: 'bind', source: join(dir!, 'pts'), options: ['rbind', 'nosuid', 'noexec'] } : m,
+      );
     fs.writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, '\t'), { mode: 0o600 });
+    // as runc's init does before it parks: a command that is not there is an error now, not a
+    // silent 125 from an init whose runtime has gone (mounts may add it: then it is not checked)
+    if (!flags.volumes?.length && !flags.tmpfs?.length) checkExecutable(String((config.root as { path: string }).path).startsWith('/') ? (config.root as { path: string }).path : join(dir, 'rootfs'), config.process as ProcessLike);
+    let hook: string[] = [];
+    if (net) {
+      if (!e.hostscope) throw new ContainerError('--net bridge needs the hostscope bin for its hook');
+      const { sub, ...rest } = net;
+      let ip: string;
+      try {
+        ip = allocateAddress(store.root, id, sub);
+      } catch (err) {
+        if (err instanceof NetworkError) throw new ContainerError(err.message);
+        throw err;
+      }
+      fs.writeFileSync(join(dir, 'net.json'), `${JSON.stringify({ ...rest, ip })}\n`, { mode: 0o600 });
+      // between create and start, with the init's pid: the veth, the address, the route
+      hook = [...e.hostscope, 'net-hook', id];
+    }
     const rt = [...e.runtime, ...(e.runtimeRoot ? ['--root', e.runtimeRoot] : [])];
     const mflags: string[] = [];
     if (req.interactive) mflags.push('-i');
     if (req.tty) mflags.push('-t', `${req.tty.rows}x${req.tty.cols}`);
     // run -d --rm: the monitor runs `hostscope rm ID` once the container has exited
     if (req.rm && req.detach && e.hostscope) for (const a of [...e.hostscope, 'rm', id]) mflags.push('-x', a);
+    for (const a of hook) mflags.push('-k', a);
     const m = spawnSync(e.monitor, [...mflags, dir, id, '--', ...rt], { stdio: 'ignore' });
     if (m.status !== 0) throw new ContainerError(`the monitor did not start (status ${m.status ?? m.signal})`);
     // until the init runs or the runtime gave up
@@ -223,10 +272,40 @@ export async function startContainer(e: EngineOptions, req: RunRequest): Promise
   } catch (err) {
     if (dir) {
       await waitExit(store, id, 10000).catch(() => undefined);
+      releaseNetwork(store, id);
       store.remove(id);
     } else store.releaseName(name, id);
     throw err;
   }
+}
+
+type ProcessLike = { args: string[]; env: string[]; cwd: string };
+
+/** the command resolved in the rootfs (PATH of its env, symlinks kept inside); docker's messages and codes */
+export function checkExecutable(rootfs: string, p: ProcessLike): void {
+  const cmd = p.args[0] ?? '';
+  const view = fsPathView(fs);
+  const shown = cmd.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  const isExe = (path: string): 'ok' | 'missing' | 'noexec' => {
+    let real: string;
+    try {
+      real = secureJoin(rootfs, path, view);
+    } catch {
+      return 'missing';
+    }
+    const st = fs.statSync(real, { throwIfNoEntry: false });
+    if (!st) return 'missing';
+    return st.isFile() && (st.mode & 0o111) !== 0 ? 'ok' : 'noexec';
+  };
+  if (cmd.includes('/')) {
+    const r = isExe(cmd.startsWith('/') ? cmd : join(p.cwd, cmd));
+    if (r === 'missing') throw new ContainerError(`exec: "${shown}": stat ${shown}: no such file or directory`, 127);
+    if (r === 'noexec') throw new ContainerError(`exec: "${shown}": permission denied (not an executable file)`, 126);
+    return;
+  }
+  const path = p.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+  for (const d of path.split(':')) if (d.startsWith('/') && isExe(join(d, cmd)) === 'ok') return;
+  throw new ContainerError(`exec: "${shown}": executable file not found in $PATH`, 127);
 }
 
 type IdMappingJson = { containerID: number; hostID: number; size: number };
@@ -306,7 +385,8 @@ function runtimeError(dir: string): string | undefined {
   const err = all.filter((l) => l.stream === 'stderr');
   const lines = err.length ? err : all;
   const last = lines.at(-1)?.log.trimEnd();
-  return last ? last.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?') : undefined;
+  // the network hook's own prefix: the front end says `hostscope run:` already
+  return last ? last.replace(/^hostscope net-hook: /, '').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?') : undefined;
 }
 
 // ---------------------------------------------------------------- logs
@@ -413,7 +493,28 @@ export async function removeContainer(store: Store, id: string, force: boolean, 
   if (e && fs.existsSync(join(e.runtimeRoot ?? RUNTIME_DEFAULT_ROOT, id))) spawnSync(e.runtime[0]!, [...e.runtime.slice(1), ...(e.runtimeRoot ? ['--root', e.runtimeRoot] : []), 'delete', '--force', id], { stdio: 'ignore' });
   const manager = new CgroupManager({ fs: new NodeCgroupFs(), layout: readCgroupLayout(proc()), cgroupsPath: `/hostscope/${id}` });
   if (manager.exists()) await manager.destroy();
+  releaseNetwork(store, id);
+  unmountPts(store.dir(id));
   store.remove(id);
+}
+
+/** a -t container's devpts at DIR/pts, left mounted by a monitor that was killed */
+function unmountPts(dir: string): void {
+  const pts = join(dir, 'pts');
+  if (!fs.existsSync(pts)) return;
+  try {
+    if (proc().readProcText('self/mountinfo').split('\n').some((l) => l.split(' ')[4] === pts)) spawnSync('umount', ['-l', pts], { stdio: 'ignore' });
+  } catch {
+    /* no mountinfo: nothing we can check */
+  }
+}
+
+/** the veth (if its namespace still holds it) and the address */
+function releaseNetwork(store: Store, id: string): void {
+  const rec = readNetRecord(store.dir(id));
+  if (!rec) return;
+  disconnectContainer(rec);
+  releaseAddress(store.root, id, rec.ip);
 }
 
 

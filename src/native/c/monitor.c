@@ -19,7 +19,9 @@
  *                         `run -d --rm`)
  * The container's stdio is ours: stdin /dev/null, or (-i) a pipe fed from the FIFO DIR/stdin that
  * the front end writes; stdout/stderr pipes, or (-t) one pty whose master we hold (runc's
- * pass-through mode: the init inherits the slave from `create`), its size ROWSxCOLS.
+ * pass-through mode: the init inherits the slave from `create`), its size ROWSxCOLS, allocated
+ * from a devpts instance mounted at DIR/pts (the config binds it at the container's /dev/pts;
+ * unmounted at the end).
  *   DIR/monitor.pid  its own pid (written before the runtime starts)
  *   DIR/ctr.log      docker json-file lines {"log":"…\n","stream":"stdout","time":"RFC3339Nano"}
  *   DIR/init.pid     the container's init, once started
@@ -38,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -266,9 +269,22 @@ int main(int argc, char **argv) {
   /* the container's stdio: [0] its stdin, [1] stdout, [2] stderr (child ends); ours to read/write */
   int c_in = devnull, c_out, c_err;
   int out_r = -1, err_r = -1, master = -1, in_w = -1, fifo = -1;
+  char ptsdir[4096];
+  int pts_mounted = 0;
+  snprintf(ptsdir, sizeof ptsdir, "%s/pts", dir);
   if (tty) {
-    master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0) _exit(1);
+    /* the pty comes from a devpts instance of the container's own, mounted at DIR/pts, which the
+       config binds at the container's /dev/pts: inside, the slave is /dev/pts/0 and ttyname()
+       finds it. Where that mount is refused, the host's /dev/ptmx (then `tty` inside cannot name it). */
+    if (mkdir(ptsdir, 0755) == 0 || errno == EEXIST)
+      pts_mounted = mount("devpts", ptsdir, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5") == 0;
+    if (pts_mounted) {
+      char ptmx[4200];
+      snprintf(ptmx, sizeof ptmx, "%s/ptmx", ptsdir);
+      master = open(ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    } else
+      master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0 || unlockpt(master) < 0) _exit(1);
     struct winsize ws = {.ws_row = rows, .ws_col = cols};
     ioctl(master, TIOCSWINSZ, &ws);
     int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -560,6 +576,10 @@ int main(int argc, char **argv) {
   write_file_atomic(dir, "exit", text);
   if (fifo >= 0) close(fifo);
   if (master >= 0) close(master);
+  if (pts_mounted) {
+    umount2(ptsdir, MNT_DETACH);
+    rmdir(ptsdir);
+  }
   close(log_fd);
 
   if (nexit > 0) {
