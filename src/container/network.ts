@@ -84,6 +84,15 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** ROOT/net/lock, O_EXCL with our pid; a holder that died is taken over */
 export function withNetLock<T>(root: string, fn: () => T): T {
   const dir = join(root, 'net');
@@ -103,7 +112,7 @@ export function withNetLock<T>(root: string, fn: () => T): T {
       } catch {
         continue; // released meanwhile
       }
-      if (holder > 0 && !fs.existsSync(`/proc/${holder}`)) {
+      if (holder > 0 && !alive(holder)) {
         fs.rmSync(lock, { force: true });
         continue;
       }
