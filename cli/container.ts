@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import * as net from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getoptLong } from './getopt.js';
@@ -30,6 +31,7 @@ import {
   type LogLine,
 } from '../src/container/engine.js';
 import { escapeControl } from '../src/render/escape.js';
+import { connectContainer, ensureBridge, NetworkError, parseSubnet, readNetRecord } from '../src/container/network.js';
 import { openSource } from '../src/source/source.js';
 import { passwdNames, readClock, renderTop, topRows } from '../src/container/top.js';
 
@@ -63,7 +65,8 @@ function wrap(prog: string, fn: (argv: string[], deps: Deps) => Promise<number>)
       try {
         return await fn(argv, deps);
       } catch (e) {
-        if (e instanceof RunConfigError || e instanceof StoreError || e instanceof ContainerError) throw new CliError(e.message);
+        if (e instanceof ContainerError) throw new CliError(e.message, e.exitCode);
+        if (e instanceof RunConfigError || e instanceof StoreError) throw new CliError(e.message);
         throw e;
       }
     });
@@ -76,8 +79,11 @@ const HELP: OptionSpec = { long: 'help', arg: 'none', help: 'display this help' 
 const RUN_OPTS: OptionSpec[] = [
   { long: 'detach', short: 'd', arg: 'none', help: 'run in the background and print the container id' },
   { long: 'rm', arg: 'none', help: 'remove the container when it exits' },
+  { long: 'interactive', short: 'i', arg: 'none', help: "keep the container's stdin open and feed it this one" },
+  { long: 'tty', short: 't', arg: 'none', help: 'give the container a terminal (a pty held by its monitor)' },
   { long: 'name', arg: 'required', argName: '<name>', help: 'name the container' },
   { long: 'rootfs', arg: 'required', argName: '<dir>', help: 'use this directory as the root filesystem (in place of IMAGE)' },
+  { long: 'entrypoint', arg: 'required', argName: '<cmd>', help: "replace the image's entrypoint (and drop its default command)" },
   { long: 'hostname', short: 'h', arg: 'required', argName: '<name>', help: 'container host name (default: the short id)' },
   { long: 'env', short: 'e', arg: 'required', argName: '<K=V>', help: 'set an environment variable (K alone: take it from here)' },
   { long: 'env-file', arg: 'required', argName: '<file>', help: 'read variables from a file of K=V lines' },
@@ -95,8 +101,9 @@ const RUN_OPTS: OptionSpec[] = [
   { long: 'volume', short: 'v', arg: 'required', argName: '<host:ctr[:ro]>', help: 'bind a host directory' },
   { long: 'tmpfs', arg: 'required', argName: '<dir[:opts]>', help: 'mount a tmpfs' },
   { long: 'userns', arg: 'required', argName: '<mode>', help: 'host, auto (100000:65536) or HOSTID:SIZE' },
-  { long: 'net', arg: 'required', argName: '<mode>', help: 'none, host or container:NAME (default: a new empty one)' },
+  { long: 'net', arg: 'required', argName: '<mode>', help: 'bridge, none, host or container:NAME (default: a new empty one)' },
   { long: 'network', arg: 'required', argName: '<mode>', help: 'same as --net' },
+  { long: 'subnet', arg: 'required', argName: '<cidr>', help: 'with --net bridge: the bridge\'s subnet (default $HOSTSCOPE_SUBNET or 10.88.0.0/16)' },
   { long: 'pid', arg: 'required', argName: '<mode>', help: 'host or container:NAME' },
   { long: 'ipc', arg: 'required', argName: '<mode>', help: 'host or container:NAME' },
   { long: 'uts', arg: 'required', argName: '<mode>', help: 'host' },
@@ -121,7 +128,7 @@ function readFileFor(option: string, path: string): { path: string; text: string
 async function runCmd(argv: string[], deps: Deps): Promise<number> {
   const o = parse('run', argv, RUN_OPTS, true);
   if (o.has('help')) {
-    deps.stdout.write(helpText(['hostscope run [options] IMAGE [COMMAND [ARG...]]', 'hostscope run [options] --rootfs DIR COMMAND [ARG...]'], RUN_OPTS, ['IMAGE: busybox (built from the host\'s busybox-static).']));
+    deps.stdout.write(helpText(['hostscope run [options] IMAGE [COMMAND [ARG...]]', 'hostscope run [options] --rootfs DIR COMMAND [ARG...]'], RUN_OPTS, ["IMAGE: busybox (built from the host's busybox-static), or oci:DIR[:TAG] (an OCI image layout, unpacked; its Env, Cmd, Entrypoint, WorkingDir and User are the defaults)."]));
     return EXIT_OK;
   }
   const rest = [...o.rest];
@@ -130,9 +137,8 @@ async function runCmd(argv: string[], deps: Deps): Promise<number> {
   if (rootfs !== undefined) image = rootfs;
   else {
     const img = rest.shift();
-    if (img === undefined) throw new UsageError('"run" needs an IMAGE (busybox) or --rootfs DIR');
-    if (img.startsWith('oci:')) throw new CliError(`${img}: OCI image layouts are not supported yet (src/image is not merged)`);
-    if (img !== 'busybox') throw new CliError(`unknown image '${img}' (busybox, or --rootfs DIR)`);
+    if (img === undefined) throw new UsageError('"run" needs an IMAGE (busybox, oci:DIR[:TAG]) or --rootfs DIR');
+    if (img !== 'busybox' && !img.startsWith('oci:')) throw new CliError(`unknown image '${img}' (busybox, oci:DIR[:TAG], or --rootfs DIR)`);
     image = img;
   }
   let seccomp = o.last('seccomp');
@@ -174,14 +180,20 @@ async function runCmd(argv: string[], deps: Deps): Promise<number> {
       ...(seccomp !== undefined ? { seccomp } : {}),
       ...(seccompFile ? { seccompFile } : {}),
       labels: o.all('label'),
+      ...(o.has('tty') ? { tty: true } : {}),
+      ...(o.last('subnet') !== undefined ? { subnet: o.last('subnet') } : {}),
     },
     ...(rootfs !== undefined ? { rootfs } : {}),
+    ...(image.startsWith('oci:') ? { ociImage: image } : {}),
+    ...(o.last('entrypoint') !== undefined ? { entrypoint: o.last('entrypoint') } : {}),
     detach,
     rm,
+    ...(o.has('interactive') ? { interactive: true } : {}),
+    ...(o.has('tty') ? { tty: { rows: process.stdout.isTTY ? process.stdout.rows || 24 : 24, cols: process.stdout.isTTY ? process.stdout.columns || 80 : 80 } } : {}),
   });
   if (detach) {
+    // with --rm the monitor runs `hostscope rm ID` once the container has exited
     deps.stdout.write(`${id}\n`);
-    if (rm) spawnReaper(id);
     return EXIT_OK;
   }
   // foreground: follow the log until the container exits, then its status is ours
@@ -195,25 +207,62 @@ async function runCmd(argv: string[], deps: Deps): Promise<number> {
     off = next;
     for (const l of lines) (l.stream === 'stdout' ? deps.stdout : deps.stderr).write(l.log);
   };
+  const input = o.has('interactive') ? attachStdin(join(dir, 'stdin'), o.has('tty')) : undefined;
   let exit;
-  for (;;) {
-    pump();
-    const st = status(s, id);
-    if (st.state === 'exited') {
-      exit = st.exit;
-      break;
-    }
-    if (st.state === 'dead') throw new CliError(`container ${id.slice(0, 12)}: its monitor is gone`);
-    await sleep(20);
+  try {
+    exit = await follow();
+  } finally {
+    input?.close();
   }
-  pump();
-  if (rm) await removeContainer(s, id, true);
+  if (rm) await removeContainer(s, id, true, e);
   return exit.exitCode;
+
+  async function follow() {
+    for (;;) {
+      pump();
+      const st = status(s, id);
+      if (st.state === 'exited') {
+        pump();
+        return st.exit;
+      }
+      if (st.state === 'dead') throw new CliError(`container ${id.slice(0, 12)}: its monitor is gone`);
+      await sleep(20);
+    }
+  }
 }
 
-/** `run -d --rm`: nobody waits in the foreground; a detached `hostscope rm` after `wait` would need a process; the monitor is native, so --rm with -d removes at the next `ps`/`rm` (see docs/run.md) */
-function spawnReaper(_id: string): void {
-  /* recorded in container.json (rm: true); `hostscope ps` removes exited --rm containers */
+/**
+ * -i: this process's stdin into the monitor's FIFO (DIR/stdin), as docker's attach does; with -t
+ * and a terminal here, raw mode (the container's pty does the line editing and echo). Returns
+ * what undoes it.
+ */
+function attachStdin(fifo: string, tty: boolean): { close: () => void } {
+  let fd: number;
+  try {
+    // non-blocking: a container that has already ended (no reader) must not hang us
+    fd = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
+  } catch {
+    return { close: () => undefined };
+  }
+  const sock = new net.Socket({ fd, readable: false, writable: true });
+  sock.on('error', () => undefined); // the container closed its stdin: the rest is dropped, as docker does
+  const stdin = process.stdin;
+  const raw = tty && stdin.isTTY;
+  if (raw) {
+    stdin.setRawMode(true);
+    // libuv's raw mode keeps ONLCR: the container's pty already sent \r\n (setRawMode(false)
+    // restores the whole saved termios)
+    spawnSync('stty', ['-onlcr'], { stdio: ['inherit', 'ignore', 'ignore'] });
+  }
+  stdin.pipe(sock);
+  return {
+    close: () => {
+      stdin.unpipe(sock);
+      if (raw) stdin.setRawMode(false);
+      stdin.destroy();
+      sock.destroy();
+    },
+  };
 }
 
 function fileSize(p: string): number {
@@ -275,7 +324,7 @@ async function psCmd(argv: string[], deps: Deps): Promise<number> {
   if (fmt !== 'table' && fmt !== 'json') throw new UsageError(`unknown format '${fmt}' (table or json)`);
   const s = store();
   // exited `run -d --rm` containers go now
-  for (const r of psRows(s, true)) if (r.state === 'exited' && s.record(r.id)?.rm) await removeContainer(s, r.id, false).catch(() => undefined);
+  for (const r of psRows(s, true)) if (r.state === 'exited' && s.record(r.id)?.rm) await removeContainer(s, r.id, false, engine()).catch(() => undefined);
   const rows = psRows(s, o.has('all'));
   const full = o.has('no-trunc');
   if (o.has('quiet')) {
@@ -338,7 +387,7 @@ async function rmCmd(argv: string[], deps: Deps): Promise<number> {
   if (!o.rest.length) throw new UsageError('"rm" needs a container');
   const s = store();
   for (const ref of o.rest) {
-    await removeContainer(s, s.resolve(ref), o.has('force'));
+    await removeContainer(s, s.resolve(ref), o.has('force'), engine());
     deps.stdout.write(`${ref}\n`);
   }
   return EXIT_OK;
@@ -412,6 +461,7 @@ async function inspectCmd(argv: string[], deps: Deps): Promise<number> {
         ExitCode: st.state === 'exited' ? st.exit.exitCode : 0,
         FinishedAt: st.state === 'exited' ? st.exit.finishedAt : null,
       },
+      NetworkSettings: netSettings(s.dir(id)),
       Bundle: s.dir(id),
       LogPath: join(s.dir(id), 'ctr.log'),
       Config: config,
@@ -421,12 +471,37 @@ async function inspectCmd(argv: string[], deps: Deps): Promise<number> {
   return EXIT_OK;
 }
 
+function netSettings(dir: string) {
+  const n = readNetRecord(dir);
+  return n ? { Bridge: n.bridge, IPAddress: n.ip, IPPrefixLen: n.prefix, Gateway: n.gateway, HostVeth: n.hostVeth, Subnet: n.subnet } : null;
+}
+
+// ---------------------------------------------------------------- net-hook (the monitor's, not for people)
+
+/** `hostscope net-hook ID PID`: run by the monitor between create and start for `--net bridge` */
+async function netHookCmd(argv: string[], _deps: Deps): Promise<number> {
+  const [ref, pidText] = argv;
+  if (ref === undefined || pidText === undefined || !/^[1-9]\d{0,9}$/.test(pidText)) throw new UsageError('usage: hostscope net-hook ID INIT-PID (run by the monitor)');
+  const s = store();
+  const id = s.resolve(ref);
+  const rec = readNetRecord(s.dir(id));
+  if (!rec) throw new CliError(`container ${id.slice(0, 12)}: no network record (net.json)`);
+  try {
+    ensureBridge(s.root, rec.bridge, parseSubnet(rec.subnet));
+    connectContainer(rec, Number(pidText));
+  } catch (e) {
+    if (e instanceof NetworkError) throw new CliError(e.message);
+    throw e;
+  }
+  return EXIT_OK;
+}
+
 // ---------------------------------------------------------------- exec
 
 async function execCmd(argv: string[], deps: Deps): Promise<number> {
   const opts: OptionSpec[] = [
     { long: 'interactive', short: 'i', arg: 'none', help: 'keep stdin open' },
-    { long: 'tty', short: 't', arg: 'none', help: '(accepted; the command runs on this terminal)' },
+    { long: 'tty', short: 't', arg: 'none', help: 'give the command this terminal (pass-through, no new pty)' },
     { long: 'user', short: 'u', arg: 'required', argName: '<uid[:gid]>', help: 'user inside' },
     { long: 'env', short: 'e', arg: 'required', argName: '<K=V>', help: 'set a variable' },
     { long: 'workdir', short: 'w', arg: 'required', argName: '<dir>', help: 'working directory inside' },
@@ -440,29 +515,27 @@ async function execCmd(argv: string[], deps: Deps): Promise<number> {
   const id = s.resolve(ref);
   const st = status(s, id);
   if (st.state !== 'running') throw new CliError(`container ${ref} is not running`);
-  // nsenter-ts joins every namespace of the init, its root and cwd; the cgroup join is the runtime's exec (not there yet)
+  // runc-ts exec: the init's namespaces and cgroup, and the container's process settings
+  // (capabilities, seccomp filter, no_new_privs, user, env, cwd) as runc applies them
   const e = engine();
-  const nsenter = join(e.runtime[1]!, '../nsenter-ts.js');
   const u = o.last('user');
-  const m = u === undefined ? undefined : /^(\d+)(?::(\d+))?$/.exec(u);
-  if (u !== undefined && !m) throw new UsageError(`invalid value for --user: '${u}' (UID[:GID])`);
-  const args = [nsenter, '-t', String(st.pid), '-a', ...(o.last('workdir') ? [`--wdns=${o.last('workdir')}`] : []), ...(m ? ['-S', m[1]!, '-G', m[2] ?? '0'] : [])];
-  const env: Record<string, string> = {};
-  try {
-    for (const kv of openSource().readProcText(`${st.pid}/environ`).split('\0')) {
-      const i = kv.indexOf('=');
-      if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
-    }
-  } catch {
-    /* the init's env unreadable: PATH only */
-  }
-  for (const kv of o.all('env')) {
-    const i = kv.indexOf('=');
-    if (i <= 0) throw new UsageError(`invalid value for --env: '${kv}' (K=V)`);
-    env[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  env.PATH ??= '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-  const r = spawnSync(process.execPath, [...args, '--', ...cmd], { stdio: [o.has('interactive') ? 'inherit' : 'ignore', 'pipe', 'pipe'], env, maxBuffer: 64 * 1024 * 1024 });
+  if (u !== undefined && !/^\d{1,10}(?::\d{1,10})?$/.test(u)) throw new UsageError(`invalid value for --user: '${u}' (UID[:GID], numbers)`);
+  const w = o.last('workdir');
+  if (w !== undefined && !w.startsWith('/')) throw new UsageError(`invalid value for --workdir: '${w}' (an absolute path)`);
+  for (const kv of o.all('env')) if (kv.indexOf('=') <= 0) throw new UsageError(`invalid value for --env: '${kv}' (K=V)`);
+  const args = [
+    ...e.runtime.slice(1),
+    ...(e.runtimeRoot ? ['--root', e.runtimeRoot] : []),
+    'exec',
+    ...(u !== undefined ? ['--user', u] : []),
+    ...(w !== undefined ? ['--cwd', w] : []),
+    ...o.all('env').flatMap((kv) => ['--env', kv]),
+    id,
+    ...cmd,
+  ];
+  // -t: the command gets this terminal as it is (runc's pass-through mode); -i: this stdin
+  const tty = o.has('tty');
+  const r = spawnSync(e.runtime[0]!, args, { stdio: tty ? 'inherit' : [o.has('interactive') ? 'inherit' : 'ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
   if (r.stdout) deps.stdout.write(r.stdout.toString());
   if (r.stderr) deps.stderr.write(r.stderr.toString());
   return r.status ?? 128 + 9;
@@ -570,4 +643,5 @@ export const CONTAINER_COMMANDS: Record<string, { describe: string; main: Main }
   top: { describe: "a container's processes with host pids (docker top)", main: wrap('top', topCmd) },
   update: { describe: "change a running container's limits", main: wrap('update', updateCmd) },
   stats: { describe: 'CPU, memory and pids of running containers (docker stats)', main: wrap('stats', statsCmd) },
+  'net-hook': { describe: "the monitor's --net bridge hook (not for people)", main: wrap('net-hook', netHookCmd) },
 };

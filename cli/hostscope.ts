@@ -32,6 +32,8 @@ export async function hostscopeMain(argv: string[], deps: Deps): Promise<number>
     deps.stdout.write(versionLine('hostscope'));
     return EXIT_OK;
   }
+  // the monitor's hook for --net bridge: not a command for people, so not in the list
+  if (cmd === 'net-hook') return (await import('./container.js')).CONTAINER_COMMANDS['net-hook']!.main(rest, deps);
   const entry = COMMANDS[cmd];
   if (!entry) {
     deps.stderr.write(`hostscope: ${cmd.startsWith('-') ? `unrecognized option '${cmd}'` : `unknown command '${cmd}'`}\nTry 'hostscope --help' for more information.\n`);

@@ -95,6 +95,8 @@ export interface RunFlags {
   labels?: string[];
   /** -t */
   tty?: boolean;
+  /** `--subnet` (checked by network.ts; here only that it goes with --net bridge) */
+  subnet?: string;
 }
 
 export interface ConfigContext {
@@ -295,10 +297,8 @@ export function parseUserns(s: string): { hostID: number; size: number } | undef
 type NsMode = { kind: 'private' } | { kind: 'host' } | { kind: 'none' } | { kind: 'container'; name: string };
 
 function parseNsMode(s: string | undefined, option: string, allowed: readonly string[]): NsMode {
-  if (s === undefined || s === '' || s === 'private' || (option === '--net' && (s === 'bridge' || s === 'default'))) {
-    if (option === '--net' && (s === 'bridge' || s === 'default')) fail(`--net bridge is not supported yet (use none, host or container:NAME)`);
-    return { kind: 'private' };
-  }
+  // bridge: a new network namespace that the monitor's hook connects (src/container/network.ts)
+  if (s === undefined || s === '' || s === 'private' || (option === '--net' && s === 'bridge')) return { kind: 'private' };
   if (s.startsWith('container:')) {
     if (!allowed.includes('container')) fail(`invalid value for ${option}: '${show(s)}' (${allowed.join(', ')})`);
     const name = s.slice('container:'.length);
@@ -334,7 +334,8 @@ export function buildRunConfig(f: RunFlags, ctx: ConfigContext): Obj {
   const args = [...(img.Entrypoint ?? []), ...(f.args.length ? f.args : (img.Cmd ?? []))];
   if (args.length === 0) fail(`no command given and the image has no default command`);
   proc.args = args;
-  proc.terminal = Boolean(f.tty);
+  // -t: the monitor's pty is the container's stdio (runc's pass-through mode), not a console socket
+  proc.terminal = false;
   const cliEnv: string[] = [];
   for (const ef of f.envFiles ?? []) cliEnv.push(...parseEnvFile(ef.text, ef.path, ctx.hostEnv));
   for (const e of f.env ?? []) {
@@ -370,13 +371,14 @@ export function buildRunConfig(f: RunFlags, ctx: ConfigContext): Obj {
   }
 
   // namespaces
-  const net = parseNsMode(f.net, '--net', ['none', 'host', 'container']);
+  const net = parseNsMode(f.net, '--net', ['none', 'host', 'bridge', 'container']);
   const pid = parseNsMode(f.pid, '--pid', ['host', 'container']);
   const ipc = parseNsMode(f.ipc, '--ipc', ['host', 'container']);
   const uts = parseNsMode(f.uts, '--uts', ['host']);
   const userns = f.userns !== undefined ? parseUserns(f.userns) : undefined;
   if (uts.kind === 'host' && f.hostname !== undefined) fail(`--hostname cannot be used with --uts host`);
   if (f.privileged && userns) fail(`--privileged cannot be used with --userns`);
+  if (f.subnet !== undefined && f.net !== 'bridge') fail(`--subnet needs --net bridge`);
   const nsPath = (m: NsMode & { kind: 'container' }, type: string, option: string): string => {
     const p = ctx.initPidOf(m.name);
     if (p === undefined) fail(`${option} container:${show(m.name)}: no such running container`);

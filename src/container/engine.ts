@@ -2,8 +2,9 @@
  * The orchestration behind `hostscope run/ps/stop/kill/rm/logs/wait`: the store, the generated
  * bundle, the per-container monitor (build/Release/hostscope-monitor) running the runtime.
  *
- * The runtime is `runc-ts run --pid-file` in the foreground, as the monitor's child: `runc-ts
- * create`/`start` are not there yet. The monitor is the container's subreaper either way.
+ * The monitor drives the runtime as conmon drives runc: `create` (the init parked, its pid known,
+ * reparented to the monitor, its subreaper), an optional hook with that pid (the network), `start`,
+ * and `delete --force` once the init has exited.
  */
 import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -17,8 +18,21 @@ import { openSource, type ProcSource } from '../source/source.js';
 import { Store, StoreError, newId, type ContainerRecord, type ExitRecord, humanDuration } from './store.js';
 import { packageRoot } from '../util/package-root.js';
 import { CAPABILITIES } from '../parse/capabilities.js';
+import { DEFAULT_ROOT as RUNTIME_DEFAULT_ROOT } from '../runtime/state.js';
+import { fsPathView, secureJoin } from '../runtime/securejoin.js';
+import { parseOciImageRef, readImageConfig, unpackImage, isImageError, type ImageConfig } from '../image/index.js';
+import type { ImageDefaults } from './config.js';
+import { allocateAddress, checkBridgeName, DEFAULT_BRIDGE, DEFAULT_SUBNET, disconnectContainer, hostVethName, ipToString, NetworkError, parseSubnet, readNetRecord, releaseAddress, type NetRecord } from './network.js';
 
-export class ContainerError extends Error {}
+export class ContainerError extends Error {
+  /** the CLI's exit status (docker run: 127 for a command not found, 126 for one that cannot be run) */
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
 
 export interface EngineOptions {
   store: Store;
@@ -27,6 +41,8 @@ export interface EngineOptions {
   /** runc-ts --root (default: its own) */
   runtimeRoot?: string;
   monitor: string;
+  /** [node, hostscope.js]: the monitor's exit command (`rm` for `run -d --rm`) and hooks */
+  hostscope?: string[];
 }
 
 export function defaultEngine(storeRoot?: string): EngineOptions {
@@ -38,7 +54,7 @@ export function defaultEngine(storeRoot?: string): EngineOptions {
   if (!fs.existsSync(runcTs)) throw new ContainerError(`runc-ts is not built (${runcTs}): run 'npm run build'`);
   // a store moved elsewhere (HOSTSCOPE_RUN_ROOT: tests, a second instance) keeps the runtime's
   // state beside it, so nothing of it lands in the host's /run/runc-ts
-  return { store: new Store(storeRoot), runtime: [process.execPath, runcTs], monitor, ...(storeRoot ? { runtimeRoot: join(storeRoot, 'runc-ts') } : {}) };
+  return { store: new Store(storeRoot), runtime: [process.execPath, runcTs], monitor, hostscope: [process.execPath, join(root, 'dist/bin/hostscope.js')], ...(storeRoot ? { runtimeRoot: join(storeRoot, 'runc-ts') } : {}) };
 }
 
 // ---------------------------------------------------------------- processes
@@ -87,6 +103,10 @@ export function status(store: Store, id: string): Status {
   const pid = store.pidFile(id, 'init.pid');
   if (pid !== undefined && isContainerPid(pid, id)) return { state: 'running', pid };
   if (monitorAlive(store, id)) return { state: 'created' };
+  // the monitor writes `exit` before it ends: read once more, or a monitor that ended between the
+  // first read and now looks dead
+  const late = store.exit(id);
+  if (late) return { state: 'exited', exit: late };
   return { state: 'dead' };
 }
 
@@ -113,8 +133,16 @@ export interface RunRequest {
   flags: Omit<RunFlags, 'name'> & { name?: string };
   /** `--rootfs DIR`: used in place, not copied */
   rootfs?: string;
+  /** `oci:DIR[:TAG]`: unpacked into the container's own rootfs; its config gives the defaults */
+  ociImage?: string;
+  /** `--entrypoint` (docker: replaces the image's, and drops the image's Cmd; '' clears it) */
+  entrypoint?: string;
   detach: boolean;
   rm: boolean;
+  /** -i: the container's stdin is fed from the FIFO DIR/stdin (the front end writes it) */
+  interactive?: boolean;
+  /** -t: a pty of this size held by the monitor is the container's stdio */
+  tty?: { rows: number; cols: number };
 }
 
 function hostCaps(): string[] {
@@ -145,7 +173,34 @@ export async function startContainer(e: EngineOptions, req: RunRequest): Promise
   const id = newId();
   const name = req.flags.name ?? `hs_${id.slice(0, 12)}`;
   const flags: RunFlags = { ...req.flags, name };
-  const ctx: ConfigContext = { id, hostCaps: hostCaps(), hostEnv: process.env, initPidOf: initPidOf(store) };
+  // the image's config is read (and its manifest and blobs' presence checked) before anything is made
+  let image: { layout: string; ref: string | undefined; config: ImageConfig } | undefined;
+  if (req.ociImage !== undefined) {
+    try {
+      const { layout, ref } = parseOciImageRef(req.ociImage);
+      if (!fs.statSync(layout, { throwIfNoEntry: false })?.isDirectory()) throw new ContainerError(`${req.ociImage}: no such image layout directory`);
+      image = { layout, ref, config: readImageConfig(layout, ref).config };
+    } catch (err) {
+      if (isImageError(err)) throw new ContainerError((err as Error).message);
+      throw err;
+    }
+  }
+  // --net bridge: the subnet and bridge checked now; the address is taken once the store entry exists
+  let net: Omit<NetRecord, 'ip'> & { sub: ReturnType<typeof parseSubnet> } | undefined;
+  if (req.flags.net === 'bridge') {
+    try {
+      const subnet = req.flags.subnet ?? (process.env.HOSTSCOPE_SUBNET || DEFAULT_SUBNET);
+      const sub = parseSubnet(subnet);
+      const bridge = process.env.HOSTSCOPE_BRIDGE || DEFAULT_BRIDGE;
+      checkBridgeName(bridge);
+      net = { mode: 'bridge', bridge, subnet, prefix: sub.prefix, gateway: ipToString(sub.gateway), hostVeth: hostVethName(id), sub };
+    } catch (err) {
+      if (err instanceof NetworkError) throw new ContainerError(err.message);
+      throw err;
+    }
+  }
+  const defaults = imageDefaults(image?.config, req.entrypoint);
+  const ctx: ConfigContext = { id, hostCaps: hostCaps(), hostEnv: process.env, initPidOf: initPidOf(store), image: defaults.image };
   // the config first: a bad option leaves nothing behind
   const config = buildRunConfig(flags, ctx);
   store.reserveName(name, id);
@@ -156,10 +211,51 @@ export async function startContainer(e: EngineOptions, req: RunRequest): Promise
     if (req.rootfs) {
       if (!fs.statSync(req.rootfs, { throwIfNoEntry: false })?.isDirectory()) throw new ContainerError(`--rootfs ${req.rootfs}: not a directory`);
       config.root = { path: fs.realpathSync(req.rootfs), readonly: Boolean(flags.readOnly) };
+    } else if (image) {
+      const l = (config.linux ?? {}) as { uidMappings?: IdMappingJson[]; gidMappings?: IdMappingJson[] };
+      try {
+        // into a temp dir beside rootfs/, renamed at the end: a failed unpack leaves no half rootfs
+        await unpackImage(image.layout, image.ref, join(dir, 'rootfs'), { ...(l.uidMappings ? { uidMappings: l.uidMappings } : {}), ...(l.gidMappings ? { gidMappings: l.gidMappings } : {}) });
+      } catch (err) {
+        if (isImageError(err)) throw new ContainerError((err as Error).message);
+        throw err;
+      }
+      // a user name (image User `nobody`, `www:www`) resolved in the image's own /etc/passwd and /etc/group
+      if (flags.user === undefined && defaults.userName !== undefined) (config.process as { user: unknown }).user = resolveUserName(join(dir, 'rootfs'), defaults.userName);
     } else makeBusyboxRootfs(join(dir, 'rootfs'));
+    // -t: the container's /dev/pts is the devpts instance the monitor mounts at DIR/pts and takes
+    // the pty from (so `tty` inside names /dev/pts/0)
+    if (req.tty)
+      config.mounts = (config.mounts as { destination: string }[]).map((m) =>
+        m.destination === '/dev/pts' ? { destination: '/dev/pts', type: 'bind', source: join(dir!, 'pts'), options: ['rbind', 'nosuid', 'noexec'] } : m,
+      );
     fs.writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, '\t'), { mode: 0o600 });
-    const rt = [...e.runtime, ...(e.runtimeRoot ? ['--root', e.runtimeRoot] : []), 'run', '--bundle', dir, '--pid-file', join(dir, 'init.pid'), id];
-    const m = spawnSync(e.monitor, [dir, '--', ...rt], { stdio: 'ignore' });
+    // as runc's init does before it parks: a command that is not there is an error now, not a
+    // silent 125 from an init whose runtime has gone (mounts may add it: then it is not checked)
+    if (!flags.volumes?.length && !flags.tmpfs?.length) checkExecutable(String((config.root as { path: string }).path).startsWith('/') ? (config.root as { path: string }).path : join(dir, 'rootfs'), config.process as ProcessLike);
+    let hook: string[] = [];
+    if (net) {
+      if (!e.hostscope) throw new ContainerError('--net bridge needs the hostscope bin for its hook');
+      const { sub, ...rest } = net;
+      let ip: string;
+      try {
+        ip = allocateAddress(store.root, id, sub);
+      } catch (err) {
+        if (err instanceof NetworkError) throw new ContainerError(err.message);
+        throw err;
+      }
+      fs.writeFileSync(join(dir, 'net.json'), `${JSON.stringify({ ...rest, ip })}\n`, { mode: 0o600 });
+      // between create and start, with the init's pid: the veth, the address, the route
+      hook = [...e.hostscope, 'net-hook', id];
+    }
+    const rt = [...e.runtime, ...(e.runtimeRoot ? ['--root', e.runtimeRoot] : [])];
+    const mflags: string[] = [];
+    if (req.interactive) mflags.push('-i');
+    if (req.tty) mflags.push('-t', `${req.tty.rows}x${req.tty.cols}`);
+    // run -d --rm: the monitor runs `hostscope rm ID` once the container has exited
+    if (req.rm && req.detach && e.hostscope) for (const a of [...e.hostscope, 'rm', id]) mflags.push('-x', a);
+    for (const a of hook) mflags.push('-k', a);
+    const m = spawnSync(e.monitor, [...mflags, dir, id, '--', ...rt], { stdio: 'ignore' });
     if (m.status !== 0) throw new ContainerError(`the monitor did not start (status ${m.status ?? m.signal})`);
     // until the init runs or the runtime gave up
     for (;;) {
@@ -176,17 +272,121 @@ export async function startContainer(e: EngineOptions, req: RunRequest): Promise
   } catch (err) {
     if (dir) {
       await waitExit(store, id, 10000).catch(() => undefined);
+      releaseNetwork(store, id);
       store.remove(id);
     } else store.releaseName(name, id);
     throw err;
   }
 }
 
-/** the runtime's own last stderr line from the log (its one-line error) */
+type ProcessLike = { args: string[]; env: string[]; cwd: string };
+
+/** the command resolved in the rootfs (PATH of its env, symlinks kept inside); docker's messages and codes */
+export function checkExecutable(rootfs: string, p: ProcessLike): void {
+  const cmd = p.args[0] ?? '';
+  const view = fsPathView(fs);
+  const shown = cmd.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  const isExe = (path: string): 'ok' | 'missing' | 'noexec' => {
+    let real: string;
+    try {
+      real = secureJoin(rootfs, path, view);
+    } catch {
+      return 'missing';
+    }
+    const st = fs.statSync(real, { throwIfNoEntry: false });
+    if (!st) return 'missing';
+    return st.isFile() && (st.mode & 0o111) !== 0 ? 'ok' : 'noexec';
+  };
+  if (cmd.includes('/')) {
+    const r = isExe(cmd.startsWith('/') ? cmd : join(p.cwd, cmd));
+    if (r === 'missing') throw new ContainerError(`exec: "${shown}": stat ${shown}: no such file or directory`, 127);
+    if (r === 'noexec') throw new ContainerError(`exec: "${shown}": permission denied (not an executable file)`, 126);
+    return;
+  }
+  const path = p.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+  for (const d of path.split(':')) if (d.startsWith('/') && isExe(join(d, cmd)) === 'ok') return;
+  throw new ContainerError(`exec: "${shown}": executable file not found in $PATH`, 127);
+}
+
+type IdMappingJson = { containerID: number; hostID: number; size: number };
+
+/**
+ * The image config as `run`'s defaults, with docker's rules: `--entrypoint` replaces the image's
+ * Entrypoint and drops its Cmd (`--entrypoint ''` leaves none); the command line's args replace
+ * Cmd (config.ts). A User that is not numeric is resolved in the rootfs once unpacked.
+ */
+export function imageDefaults(c: ImageConfig | undefined, entrypoint: string | undefined): { image: ImageDefaults; userName?: string } {
+  const image: ImageDefaults = {};
+  let userName: string | undefined;
+  if (c) {
+    image.Env = c.env;
+    if (c.cmd) image.Cmd = c.cmd;
+    if (c.entrypoint) image.Entrypoint = c.entrypoint;
+    if (c.workingDir) image.WorkingDir = c.workingDir;
+    if (c.user) {
+      if (/^\d+(:\d+)?$/.test(c.user)) image.User = c.user;
+      else userName = c.user;
+    }
+  }
+  if (entrypoint !== undefined) {
+    image.Entrypoint = entrypoint === '' ? [] : [entrypoint];
+    delete image.Cmd;
+  }
+  return { image, ...(userName !== undefined ? { userName } : {}) };
+}
+
+function readEtc(rootfs: string, file: string): string {
+  // no symlink followed (a rootfs' /etc/passwd could point at the host's), bounded
+  for (const p of [join(rootfs, 'etc'), join(rootfs, 'etc', file)]) {
+    const st = fs.lstatSync(p, { throwIfNoEntry: false });
+    if (!st || st.isSymbolicLink()) return '';
+  }
+  const fd = fs.openSync(join(rootfs, 'etc', file), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  try {
+    if (!fs.fstatSync(fd).isFile()) return '';
+    const buf = Buffer.alloc(1024 * 1024);
+    return buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0)).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** `USER[:GROUP]` (names or numbers) → ids from the image's /etc/passwd and /etc/group, as docker does */
+export function resolveUserName(rootfs: string, spec: string): { uid: number; gid: number } {
+  const [u, g] = spec.split(':', 2) as [string, string | undefined];
+  const passwd = readEtc(rootfs, 'passwd').split('\n').map((l) => l.split(':'));
+  let uid: number;
+  let gid = 0;
+  if (/^\d+$/.test(u)) {
+    uid = Number(u);
+    const e = passwd.find((f) => f[2] === u);
+    if (e && /^\d+$/.test(e[3] ?? '')) gid = Number(e[3]);
+  } else {
+    const e = passwd.find((f) => f[0] === u && /^\d+$/.test(f[2] ?? '') && /^\d+$/.test(f[3] ?? ''));
+    if (!e) throw new ContainerError(`image User '${u.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')}': no such user in the image's /etc/passwd`);
+    uid = Number(e[2]);
+    gid = Number(e[3]);
+  }
+  if (g !== undefined) {
+    if (/^\d+$/.test(g)) gid = Number(g);
+    else {
+      const e = readEtc(rootfs, 'group').split('\n').map((l) => l.split(':')).find((f) => f[0] === g && /^\d+$/.test(f[2] ?? ''));
+      if (!e) throw new ContainerError(`image User group '${g.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')}': no such group in the image's /etc/group`);
+      gid = Number(e[2]);
+    }
+  }
+  if (uid > 4294967294 || gid > 4294967294) throw new ContainerError(`image User '${spec}': id out of range`);
+  return { uid, gid };
+}
+
+/** the runtime's own last stderr line from the log (its one-line error; with a pty it is on "stdout") */
 function runtimeError(dir: string): string | undefined {
-  const lines = readLog(dir).filter((l) => l.stream === 'stderr');
+  const all = readLog(dir);
+  const err = all.filter((l) => l.stream === 'stderr');
+  const lines = err.length ? err : all;
   const last = lines.at(-1)?.log.trimEnd();
-  return last ? last.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?') : undefined;
+  // the network hook's own prefix: the front end says `hostscope run:` already
+  return last ? last.replace(/^hostscope net-hook: /, '').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?') : undefined;
 }
 
 // ---------------------------------------------------------------- logs
@@ -281,17 +481,40 @@ export async function stopContainer(store: Store, id: string, seconds: number): 
   }
 }
 
-export async function removeContainer(store: Store, id: string, force: boolean): Promise<void> {
+export async function removeContainer(store: Store, id: string, force: boolean, e?: EngineOptions): Promise<void> {
   const s = status(store, id);
   if (s.state === 'running' || s.state === 'created') {
     if (!force) throw new ContainerError(`cannot remove container ${store.record(id)?.name ?? id.slice(0, 12)}: it is running: stop it first or use rm -f`);
     if (s.state === 'running') process.kill(s.pid, 9);
     await waitExit(store, id, 30000);
   }
-  // the runtime removes its cgroup when it exits; a leftover (a killed runtime) goes here
+  // the monitor deletes the runtime's state and cgroup when the init exits; a leftover (a killed
+  // monitor) goes here
+  if (e && fs.existsSync(join(e.runtimeRoot ?? RUNTIME_DEFAULT_ROOT, id))) spawnSync(e.runtime[0]!, [...e.runtime.slice(1), ...(e.runtimeRoot ? ['--root', e.runtimeRoot] : []), 'delete', '--force', id], { stdio: 'ignore' });
   const manager = new CgroupManager({ fs: new NodeCgroupFs(), layout: readCgroupLayout(proc()), cgroupsPath: `/hostscope/${id}` });
   if (manager.exists()) await manager.destroy();
+  releaseNetwork(store, id);
+  unmountPts(store.dir(id));
   store.remove(id);
+}
+
+/** a -t container's devpts at DIR/pts, left mounted by a monitor that was killed */
+function unmountPts(dir: string): void {
+  const pts = join(dir, 'pts');
+  if (!fs.existsSync(pts)) return;
+  try {
+    if (proc().readProcText('self/mountinfo').split('\n').some((l) => l.split(' ')[4] === pts)) spawnSync('umount', ['-l', pts], { stdio: 'ignore' });
+  } catch {
+    /* no mountinfo: nothing we can check */
+  }
+}
+
+/** the veth (if its namespace still holds it) and the address */
+function releaseNetwork(store: Store, id: string): void {
+  const rec = readNetRecord(store.dir(id));
+  if (!rec) return;
+  disconnectContainer(rec);
+  releaseAddress(store.root, id, rec.ip);
 }
 
 

@@ -165,9 +165,10 @@ export class Store {
 
   /** the container's directory and name gone (the cgroup and the processes are the caller's) */
   remove(id: string): void {
+    // the name first: the directory's going is the last step, so whoever sees it gone sees all gone
     const rec = this.record(id);
-    fs.rmSync(this.dir(id), { recursive: true, force: true });
     if (rec) this.releaseName(rec.name, id);
+    fs.rmSync(this.dir(id), { recursive: true, force: true });
   }
 }
 

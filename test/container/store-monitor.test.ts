@@ -75,12 +75,38 @@ describe('humanDuration: go-units as docker ps prints it', () => {
   for (const [ms, text] of cases) it(`${ms} ms → ${text}`, () => expect(humanDuration(ms)).toBe(text));
 });
 
-describe.skipIf(!fs.existsSync(MONITOR))('the monitor (build/Release/hostscope-monitor), with sh as the runtime', () => {
-  function monitor(script: string): { dir: string; store: Store; id: string } {
+/**
+ * A runtime in sh with runc's verbs, for the monitor alone: `create` parks the "init" (sh reading a
+ * FIFO, then running the script in DIR/script) in the background with create's stdio and writes
+ * its pid (the init's cwd is DIR); `start` writes the FIFO; `delete` records that it ran. FAIL_CREATE in DIR makes create
+ * fail with a message.
+ */
+const FAKE_RUNTIME = `
+dir=$1; verb=$2; shift 2
+case $verb in
+create)
+  if [ -e "$dir/FAIL_CREATE" ]; then echo "create: boom from the runtime" >&2; exit 4; fi
+  mkfifo "$dir/go"
+  cd "$dir"
+  exec 3<&0
+  sh -c 'read x < "$1"; exec sh -c "$(cat "$2")" <&3' init "$dir/go" "$dir/script" <&3 &
+  echo $! > "$4"; exit 0;;
+start) echo go > "$dir/go";;
+delete) echo "$@" > "$dir/deleted";;
+*) exit 9;;
+esac
+`;
+
+describe.skipIf(!fs.existsSync(MONITOR))('the monitor (build/Release/hostscope-monitor), with a runtime in sh', () => {
+  fs.mkdirSync(tmp, { recursive: true });
+  fs.writeFileSync(`${tmp}/fake-runtime.sh`, FAKE_RUNTIME);
+  function monitor(script: string, flags: string[] | ((dir: string) => string[]) = [], setup?: (dir: string) => void): { dir: string; store: Store; id: string } {
     const store = new Store(`${tmp}/m`);
     const id = newId();
     const dir = store.create({ id, name: `m${id.slice(0, 6)}`, image: 'x', command: ['sh'], created: new Date().toISOString(), ownRootfs: false, rm: false });
-    const r = spawnSync(MONITOR, [dir, '--', 'sh', '-c', script], { stdio: 'ignore' });
+    fs.writeFileSync(`${dir}/script`, script);
+    setup?.(dir);
+    const r = spawnSync(MONITOR, [...(typeof flags === 'function' ? flags(dir) : flags), dir, id, '--', 'sh', `${tmp}/fake-runtime.sh`, dir], { stdio: 'ignore' });
     expect(r.status).toBe(0);
     return { dir, store, id };
   }
@@ -103,6 +129,18 @@ describe.skipIf(!fs.existsSync(MONITOR))('the monitor (build/Release/hostscope-m
     for (const l of lines) expect(l.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
     expect(psRows(store, true).find((r) => r.id === id)?.status).toMatch(/^Exited \(3\) .* ago$/);
   });
+  it('create, start, delete in that order: init.pid is the parked init, whose parent is the monitor (its subreaper); delete --force ID ran', async () => {
+    const { dir, store, id } = monitor('echo started; read x < script.gate; exit 0', [], (d) => spawnSync('mkfifo', [`${d}/script.gate`]));
+    for (let k = 0; k < 400 && store.pidFile(id, 'init.pid') === undefined; k++) await new Promise((r) => setTimeout(r, 25));
+    const init = store.pidFile(id, 'init.pid')!;
+    expect(init).toBe(Number(fs.readFileSync(`${dir}/create.pid`, 'utf8')));
+    const ppid = Number(/^PPid:\s+(\d+)$/m.exec(fs.readFileSync(`/proc/${init}/status`, 'utf8'))![1]);
+    expect(ppid).toBe(store.pidFile(id, 'monitor.pid'));
+    fs.writeFileSync(`${dir}/script.gate`, 'x\n');
+    expect((await waitExit(store, id, 20000)).exitCode).toBe(0);
+    expect(fs.readFileSync(`${dir}/deleted`, 'utf8')).toBe(`--force ${id}\n`);
+    expect(fs.existsSync(`/proc/${init}`)).toBe(false);
+  });
   it('a line longer than 16 KiB is cut into records, as docker does; nothing is lost', async () => {
     const { dir, store, id } = monitor(`head -c 40000 /dev/zero | tr '\\0' x; echo`);
     await waitExit(store, id, 20000);
@@ -110,20 +148,63 @@ describe.skipIf(!fs.existsSync(MONITOR))('the monitor (build/Release/hostscope-m
     expect(lines.length).toBe(3);
     expect(lines.map((l) => l.log).join('')).toBe('x'.repeat(40000) + '\n');
   });
-  it('a runtime killed by a signal: 128+N and the signal', async () => {
+  it('an init killed by a signal: 128+N and the signal', async () => {
     const { store, id } = monitor('kill -TERM $$');
     const exit = await waitExit(store, id, 20000);
     expect([exit.exitCode, exit.signal]).toEqual([143, 15]);
   });
-  it('a runtime that cannot be run: 127 and the reason in the log', async () => {
+  it('a runtime that cannot be run: 127 and the reason in the log, no init.pid', async () => {
     const store = new Store(`${tmp}/m`);
     const id = newId();
     const dir = store.create({ id, name: `m${id.slice(0, 6)}`, image: 'x', command: ['x'], created: new Date().toISOString(), ownRootfs: false, rm: false });
-    spawnSync(MONITOR, [dir, '--', `${tmp}/no-such-runtime`], { stdio: 'ignore' });
+    spawnSync(MONITOR, [dir, id, '--', `${tmp}/no-such-runtime`], { stdio: 'ignore' });
     expect((await waitExit(store, id, 20000)).exitCode).toBe(127);
     expect(fs.readFileSync(`${dir}/ctr.log`, 'utf8')).toContain('cannot run');
+    expect(store.pidFile(id, 'init.pid')).toBeUndefined();
+  });
+  it('create failing: its status, its message logged as stderr, no start, no delete', async () => {
+    const { dir, store, id } = monitor('echo never', [], (d) => fs.writeFileSync(`${d}/FAIL_CREATE`, ''));
+    expect((await waitExit(store, id, 20000)).exitCode).toBe(4);
+    expect(parseLog(fs.readFileSync(`${dir}/ctr.log`, 'utf8')).map((l) => [l.stream, l.log])).toEqual([['stderr', 'create: boom from the runtime\n']]);
+    expect(fs.existsSync(`${dir}/deleted`)).toBe(false);
+  });
+  it('-k: the hook gets the init pid before start; a failing hook kills the parked init, its status is the exit code', async () => {
+    const { dir, store, id } = monitor('echo should-not-run', ['-k', 'sh', '-k', '-c', '-k', `echo "$0" > ${tmp}/hook-pid; echo hook says no >&2; exit 5`]);
+    expect((await waitExit(store, id, 20000)).exitCode).toBe(5);
+    const hookPid = Number(fs.readFileSync(`${tmp}/hook-pid`, 'utf8'));
+    expect(hookPid).toBe(Number(fs.readFileSync(`${dir}/create.pid`, 'utf8')));
+    expect(fs.existsSync(`/proc/${hookPid}`)).toBe(false);
+    const log = parseLog(fs.readFileSync(`${dir}/ctr.log`, 'utf8')).map((l) => l.log);
+    expect(log).toEqual(['hook says no\n']);
+    expect(store.pidFile(id, 'init.pid')).toBeUndefined();
+  });
+  it('-i: what is written to DIR/stdin reaches the container; closing it ends the container’s stdin', async () => {
+    const { dir, store, id } = monitor('cat; echo after-eof', ['-i']);
+    const fd = fs.openSync(`${dir}/stdin`, 'w');
+    fs.writeSync(fd, 'line one\nline two\n');
+    fs.closeSync(fd);
+    expect((await waitExit(store, id, 20000)).exitCode).toBe(0);
+    expect(parseLog(fs.readFileSync(`${dir}/ctr.log`, 'utf8')).map((l) => l.log)).toEqual(['line one\n', 'line two\n', 'after-eof\n']);
+  });
+  it('-t ROWSxCOLS: the container’s stdio is a pty of that size, typed input is echoed, output logged as stdout', async () => {
+    const { dir, store, id } = monitor('tty; stty size; read x; echo "got:$x"', ['-i', '-t', '30x100']);
+    const fd = fs.openSync(`${dir}/stdin`, 'w');
+    fs.writeSync(fd, 'hello\n');
+    expect((await waitExit(store, id, 20000)).exitCode).toBe(0);
+    fs.closeSync(fd);
+    const text = parseLog(fs.readFileSync(`${dir}/ctr.log`, 'utf8')).map((l) => l.log).join('');
+    expect(text).toMatch(/\/pts\/\d+\r\n30 100\r\n/); // DIR/pts/0 (its own devpts) seen from here
+    expect(text).toMatch(/^hello\r\n|\r\nhello\r\n/); // the echo of the line discipline (typed before or after the prompt)
+    expect(text).toContain('got:hello\r\n');
+  });
+  it('-x: the exit command runs once the exit file exists (what `run -d --rm` uses)', async () => {
+    const { dir, store, id } = monitor('exit 7', (d) => ['-x', 'sh', '-x', '-c', '-x', `cat ${d}/exit > ${d}/x-saw`]);
+    await waitExit(store, id, 20000);
+    for (let k = 0; k < 400 && !fs.readFileSync(`${dir}/x-saw`, { flag: 'a+' }).toString().endsWith('\n'); k++) await new Promise((r) => setTimeout(r, 25));
+    expect(JSON.parse(fs.readFileSync(`${dir}/x-saw`, 'utf8'))).toMatchObject({ exitCode: 7 });
   });
   it('bad usage: exit 1, nothing started', () => {
     expect(spawnSync(MONITOR, ['only-a-dir'], { stdio: 'ignore' }).status).toBe(1);
+    expect(spawnSync(MONITOR, ['-t', '0x0', 'd', 'i', '--', 'x'], { stdio: 'ignore' }).status).toBe(1);
   });
 });

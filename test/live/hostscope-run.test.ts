@@ -118,6 +118,35 @@ describe.skipIf(!ready && !process.env.CI)('hostscope run: the seeds’ walk on 
     expect(r.out).toBe(`${id.slice(0, 12)}\n`);
   });
 
+  it('the monitor drove runc-ts create + start: the init’s parent is the monitor (its subreaper), no runtime process is left', () => {
+    const mon = Number(fs.readFileSync(`${store}/containers/${id}/monitor.pid`, 'utf8'));
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    expect(Number(/^PPid:\s+(\d+)$/m.exec(status)![1])).toBe(mon);
+    expect(fs.readFileSync(`/proc/${mon}/cmdline`, 'utf8').split('\0')).toContain(id);
+    // runc-ts create and start have exited: the monitor's only child is the init
+    expect(spawnSync('pgrep', ['-P', String(mon)], { encoding: 'utf8' }).stdout.trim()).toBe(String(pid));
+  });
+
+  it('exec goes through runc-ts exec: the container’s capabilities, seccomp filter, no_new_privs and cgroup apply to it as to the init', () => {
+    const field = (text: string, k: string) => new RegExp(`^${k}:\\s+(\\S+)$`, 'm').exec(text)?.[1];
+    const initStatus = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const r = hs('exec', name, 'cat', '/proc/self/status', '/proc/self/cgroup');
+    expect(r.code, r.err).toBe(0);
+    for (const k of ['CapEff', 'CapPrm', 'CapBnd', 'NoNewPrivs', 'Seccomp']) expect(field(r.out, k), k).toBe(field(initStatus, k));
+    expect(field(r.out, 'Seccomp')).toBe('2');
+    expect(field(r.out, 'NoNewPrivs')).toBe('1');
+    // the cgroup lines as the init sees them (cgroup namespace: both at its root)
+    const cg = r.out.split('\n').filter((l) => /^\d+:[^:]*:\//.test(l));
+    const initCg = spawnSync('nsenter', ['-t', String(pid), '-C', 'cat', `/proc/${pid}/cgroup`], { encoding: 'utf8' }).stdout;
+    expect(cg.length).toBeGreaterThan(0);
+    for (const l of cg) expect(initCg).toContain(l);
+    // user, env and cwd as runc exec takes them
+    const u = hs('exec', '-u', '65534:65534', '-e', 'X=1', '-w', '/tmp', name, 'sh', '-c', 'id -u; id -g; echo $X; pwd');
+    expect([u.code, u.out]).toEqual([0, '65534\n65534\n1\n/tmp\n']);
+    const bad = hs('exec', '-u', 'nobody', name, 'true');
+    expect([bad.code, bad.err]).toEqual([1, "hostscope exec: invalid value for --user: 'nobody' (UID[:GID], numbers)\nTry 'hostscope exec --help' for more information.\n"]);
+  });
+
   it('--net container:NAME shares the network namespace only', () => {
     const r = hs('run', '-d', '--name', `${name}-b`, '--net', `container:${name}`, 'busybox', 'sleep', '300');
     expect(r.code, r.err).toBe(0);
@@ -164,12 +193,26 @@ describe.skipIf(!ready && !process.env.CI)('hostscope run: the seeds’ walk on 
     expect(ids().length).toBe(before);
   });
 
+  it('run -d --rm: the monitor removes the container when it exits (no ps needed): no state, name, cgroup or runtime state left', async () => {
+    const n = `${name}-rm`;
+    const r = hs('run', '-d', '--rm', '--name', n, 'busybox', 'sh', '-c', 'sleep 1; exit 4');
+    expect(r.code, r.err).toBe(0);
+    const rid = r.out.trim();
+    for (let k = 0; k < 1200 && fs.existsSync(`${store}/containers/${rid}`); k++) await new Promise((res) => setTimeout(res, 50));
+    expect(fs.existsSync(`${store}/containers/${rid}`)).toBe(false);
+    expect(fs.existsSync(`${store}/names/${n}`)).toBe(false);
+    expect(fs.existsSync(`${store}/runc-ts/${rid}`)).toBe(false);
+    expect(cgroupDirs(rid)).toEqual([]);
+    for (let k = 0; k < 200 && spawnSync('pgrep', ['-f', rid]).status === 0; k++) await new Promise((res) => setTimeout(res, 50));
+    expect(spawnSync('pgrep', ['-f', rid]).status).toBe(1);
+  });
+
   it('bad input: one line, nothing left (bad size, missing image, a runtime failure)', () => {
     const before = ids().length;
     const a = hs('run', '--memory', '64x', 'busybox', 'true');
     expect([a.code, a.err]).toEqual([1, "hostscope run: invalid size for --memory: '64x' (a number with an optional unit b, k, m, g, e.g. 64m)\n"]);
     const b = hs('run', 'nosuchimage', 'true');
-    expect([b.code, b.err]).toEqual([1, "hostscope run: unknown image 'nosuchimage' (busybox, or --rootfs DIR)\n"]);
+    expect([b.code, b.err]).toEqual([1, "hostscope run: unknown image 'nosuchimage' (busybox, oci:DIR[:TAG], or --rootfs DIR)\n"]);
     // a capability this host's bounding set lacks: refused before anything is made
     const c = hs('run', '--name', `${name}-c`, '--cap-add', 'ALL', '--cap-add', 'CAP_SYS_RESOURCE', 'busybox', 'true');
     expect(c.code).toBe(1);

@@ -1,0 +1,82 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { BIN, IS_ROOT, has } from '../helpers/live.js';
+
+/**
+ * `run -i` and `-t` on real busybox containers: a terminal made by python3's pty module plays
+ * the user (test/helpers/pty-run.py), pipes play scripts. The store is this test's own.
+ */
+const ready = IS_ROOT && has('python3') && fs.existsSync('/bin/busybox') && fs.existsSync(path.join(BIN('hostscope'), '../../../build/Release/hostscope-monitor'));
+const store = fs.mkdtempSync(path.join(os.tmpdir(), `hs-run-tty-${process.pid}-`));
+const env = { ...process.env, HOSTSCOPE_RUN_ROOT: store, FORCE_COLOR: '0' };
+const parentsBefore = new Set(fs.readdirSync('/sys/fs/cgroup').filter((h) => fs.existsSync(`/sys/fs/cgroup/${h}/hostscope`)));
+const ids = () => (fs.existsSync(`${store}/containers`) ? fs.readdirSync(`${store}/containers`) : []);
+const mountsOfStore = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(store));
+
+function hsWithInput(input: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN('hostscope'), ...args], { encoding: 'utf8', env, input, timeout: 120000 });
+  return { code: r.status ?? 128, out: r.stdout, err: r.stderr };
+}
+
+afterAll(() => {
+  for (const id of ids()) spawnSync(process.execPath, [BIN('hostscope'), 'rm', '-f', id], { env });
+  fs.rmSync(store, { recursive: true, force: true });
+  for (const h of fs.readdirSync('/sys/fs/cgroup')) {
+    if (parentsBefore.has(h)) continue;
+    try {
+      fs.rmdirSync(`/sys/fs/cgroup/${h}/hostscope`);
+    } catch {
+      /* absent, or in use */
+    }
+  }
+}, 120_000);
+
+describe.skipIf(!ready && !process.env.CI)('hostscope run -i / -t', { timeout: 240_000 }, () => {
+  it('-it on a terminal: `tty` inside is /dev/pts/N, the size is the terminal’s, typed input reaches the container, its status is ours, no \\r\\r\\n', () => {
+    const r = spawnSync('python3', [path.join(import.meta.dirname, '../helpers/pty-run.py'), '30', '100', process.execPath, BIN('hostscope'), 'run', '-it', '--rm', 'busybox', 'sh', '-c', 'tty; stty size; echo READY; read x; echo "got:$x"; exit 5'], { encoding: 'utf8', env, timeout: 180000 });
+    expect(r.status, r.stderr).toBe(0);
+    const [raw, st] = r.stdout.trim().split('\n');
+    expect(st).toBe('status 5');
+    expect(raw).toMatch(/^b'\/dev\/pts\/\d+\\r\\n30 100\\r\\nREADY\\r\\n/);
+    expect(raw).toContain('got:typed-line\\r\\n');
+    expect(raw).not.toContain('\\r\\r\\n');
+    expect(ids()).toEqual([]);
+    expect(mountsOfStore()).toEqual([]);
+  });
+
+  it('-i with a pipe: every line reaches the container, EOF ends its stdin', () => {
+    const r = hsWithInput('one\ntwo\n', 'run', '-i', '--rm', 'busybox', 'sh', '-c', 'cat; echo done');
+    expect([r.code, r.out, r.err]).toEqual([0, 'one\ntwo\ndone\n', '']);
+  });
+
+  it('-i with more input than the container reads: it exits, we do not hang on our stdin', () => {
+    const r = hsWithInput('y\n'.repeat(200000), 'run', '-i', '--rm', 'busybox', 'head', '-n', '2');
+    expect([r.code, r.out]).toEqual([0, 'y\ny\n']);
+  });
+
+  it('without -i the container’s stdin is empty (/dev/null), as docker’s', () => {
+    const r = hsWithInput('ignored\n', 'run', '--rm', 'busybox', 'sh', '-c', 'cat; echo end');
+    expect([r.code, r.out]).toEqual([0, 'end\n']);
+  });
+
+  it('-t with no terminal here: the container still gets a pty (24x80), TERM=xterm; -d -t keeps it, logs hold what it printed', () => {
+    const r = hsWithInput('', 'run', '-t', '--rm', 'busybox', 'sh', '-c', 'tty; stty size; echo $TERM');
+    expect([r.code, r.out]).toEqual([0, '/dev/pts/0\r\n24 80\r\nxterm\r\n']);
+    const d = hsWithInput('', 'run', '-d', '-t', 'busybox', 'sh', '-c', 'tty; exec sleep 60');
+    expect(d.code, d.err).toBe(0);
+    const id = d.out.trim();
+    let logs = '';
+    for (let k = 0; k < 200 && !logs.includes('\n'); k++) {
+      logs = hsWithInput('', 'logs', id).out;
+      spawnSync('sleep', ['0.1']);
+    }
+    expect(logs).toBe('/dev/pts/0\r\n');
+    expect(mountsOfStore().length).toBe(1); // its devpts at DIR/pts while it runs
+    expect(hsWithInput('', 'rm', '-f', id).code).toBe(0);
+    expect(mountsOfStore()).toEqual([]);
+    expect(ids()).toEqual([]);
+  });
+});
