@@ -87,7 +87,7 @@ export function hostFacts(src: ProcSource, manager: CgroupManager): HostFacts {
       mode: 'v1',
       hierarchies: manager.placements.map((p) => ({ dir: path.basename(p.hierarchy.mountPoint), source: p.dir })),
     };
-  return { lastCap, bounding, hasKcore: src.listProc().includes('kcore'), cgroup };
+  return { lastCap, bounding, hasKcore: fs.existsSync(`${src.procRoot}/kcore`) /* not listProc(): that reads every pid's entry */, cgroup };
 }
 
 export interface RunOptions {

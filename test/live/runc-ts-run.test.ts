@@ -73,6 +73,15 @@ describe.skipIf(!ready && !process.env.CI)('runc-ts run: real busybox containers
     expect(out.NoNewPrivs).toBe('1');
     nothingLeft(b.id);
   });
+  it('the stdout pipe runc-ts shares with the container stays blocking (a Node stream on it would set O_NONBLOCK on the shared file description while runc-ts waits)', () => {
+    const b = bundle('grep ^flags: /proc/self/fdinfo/1');
+    const r = run(b);
+    expect(r.code, r.err).toBe(0);
+    const flags = /^flags:\s+([0-7]+)$/m.exec(r.out)?.[1];
+    expect(flags, r.out).toBeDefined();
+    expect(Number.parseInt(flags!, 8) & 0o4000).toBe(0);
+    nothingLeft(b.id);
+  });
   it('masked paths unreadable, read-only paths read-only, the root read-only', () => {
     const b = bundle('cat /proc/timer_list | wc -c; ls /sys/firmware | wc -l; echo x > /proc/sys/kernel/domainname && echo WROTE; touch /x 2>/dev/null && echo TOUCHED; echo done', (c) => {
       c.process.args = ['sh', '-c', c.process.args[2]];
