@@ -16,7 +16,7 @@ import { readCgroupLayout } from '../inspect/host.js';
 import { openSource, type ProcSource } from '../source/source.js';
 import { parseCapMask } from '../parse/capabilities.js';
 import { parseSpecText, SpecError, MAX_CONFIG_BYTES, type Spec } from './spec.js';
-import { buildInitPlan, PlanError, type CgroupMountPlan, type HostFacts } from './plan.js';
+import { buildInitPlan, PlanError, rootfsParentMount, type CgroupMountPlan, type HostFacts } from './plan.js';
 import { cgroupResourcesOf } from './resources.js';
 import { fsPathView } from './securejoin.js';
 import { StateStore, rfc3339Nano, type SavedState } from './state.js';
@@ -75,7 +75,7 @@ export function loadBundle(bundleArg: string): { bundle: string; spec: Spec; war
   return { bundle, spec, warnings, rootfs };
 }
 
-export function hostFacts(src: ProcSource, manager: CgroupManager): HostFacts {
+export function hostFacts(src: ProcSource, manager: CgroupManager, rootfs?: string): HostFacts {
   const lastCap = Number(src.readProcText('sys/kernel/cap_last_cap').trim());
   const status = src.readProcText('self/status');
   const bnd = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1];
@@ -87,7 +87,23 @@ export function hostFacts(src: ProcSource, manager: CgroupManager): HostFacts {
       mode: 'v1',
       hierarchies: manager.placements.map((p) => ({ dir: path.basename(p.hierarchy.mountPoint), source: p.dir })),
     };
-  return { lastCap, bounding, hasKcore: fs.existsSync(`${src.procRoot}/kcore`) /* not listProc(): that reads every pid's entry */, cgroup };
+  let rootfsParent: HostFacts['rootfsParent'];
+  if (rootfs !== undefined) {
+    let real = rootfs;
+    try {
+      real = fs.realpathSync(rootfs);
+    } catch {
+      /* missing: the plan says so */
+    }
+    rootfsParent = rootfsParentMount(src.readProcText('self/mountinfo'), real);
+  }
+  return {
+    lastCap,
+    bounding,
+    hasKcore: fs.existsSync(`${src.procRoot}/kcore`) /* not listProc(): that reads every pid's entry */,
+    cgroup,
+    ...(rootfsParent ? { rootfsParent } : {}),
+  };
 }
 
 export interface RunOptions {
@@ -151,7 +167,7 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
     manager = new CgroupManager({ fs: new NodeCgroupFs(), layout, cgroupsPath: spec.linux.cgroupsPath ?? `/runc-ts/${o.id}` });
     manager.create();
     manager.apply(resources);
-    const host = hostFacts(src, manager);
+    const host = hostFacts(src, manager, rootfs);
     if (mode === 'create') {
       await makeFifo(store.fifoPath(o.id));
       // O_PATH: never blocks; the init reopens it for writing through /proc/self/fd/N (a forked child keeps our fds)

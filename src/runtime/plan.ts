@@ -25,6 +25,7 @@
  * Errors name the config.json field: `config.json: process.capabilities.bounding[1]: CAP_SYS_RESOURCE is not in the host's bounding set`.
  */
 import { NS_CLONE_FLAG } from '../parse/ns-link.js';
+import { parseMountInfo, type MountInfo } from '../parse/proc-mountinfo.js';
 import { SpecError, CAP_BITS, MOUNT_FLAG_OPTIONS, PROPAGATION_OPTIONS, MS, RLIMITS, cleanPath, type Spec, type Mount, type NamespaceType, type Process, type IdMapping } from './spec.js';
 import { secureJoin, SecureJoinError, type NodeKind, type PathView } from './securejoin.js';
 import { O, PR, RESOLVE, MNT_DETACH, S_IFCHR, S_IFBLK, S_IFIFO, type PlanStep } from './plan-steps.js';
@@ -75,6 +76,30 @@ export interface HostFacts {
   /** /proc/kcore exists (runc then adds /dev/core) */
   hasKcore: boolean;
   cgroup: CgroupMountPlan;
+  /**
+   * The mount the rootfs lives on, as the runtime's /proc/self/mountinfo shows it: its mount point
+   * and whether it is shared. pivot_root(2) refuses a new root whose parent mount is shared, so
+   * when the root propagation leaves it shared it is made private first (runc's
+   * rootfsParentMountPrivate). Absent: not known (no such step).
+   */
+  rootfsParent?: { mountPoint: string; shared: boolean };
+}
+
+/** the mount `rootfs` lives on (the last, topmost, of the longest mount point above it) and whether it is shared */
+export function rootfsParentMount(mountinfo: string, rootfs: string): { mountPoint: string; shared: boolean } | undefined {
+  let best: MountInfo | undefined;
+  for (const m of parseMountInfo(mountinfo)) {
+    const mp = m.mountPoint;
+    const above = mp === '/' || rootfs === mp || rootfs.startsWith(`${mp}/`);
+    if (above && (!best || mp.length >= best.mountPoint.length)) best = m;
+  }
+  return best && { mountPoint: best.mountPoint, shared: best.propagation.some((p) => p.kind === 'shared') };
+}
+
+/** is the rootfs's parent mount shared once `mount("", "/", rp)` has been applied? */
+export function rootfsParentShared(rp: number, parent: { mountPoint: string; shared: boolean }): boolean {
+  if (parent.mountPoint === '/' || rp & MS.REC) return (rp & MS.SHARED) !== 0;
+  return parent.shared;
 }
 
 /** fds the orchestrator opened (O_PATH) and the child inherits across fork; reopened through /proc/self/fd/N */
@@ -307,6 +332,9 @@ export function buildInitPlan(inp: InitInput): InitPlan {
   // ---- rootfs (prepareRoot)
   const rp = spec.linux.rootfsPropagation ? PROPAGATION_OPTIONS[spec.linux.rootfsPropagation]! : MS.SLAVE | MS.REC;
   add({ op: 'mount', source: null, target: '/', fstype: null, flags: rp, data: null, label: `mount(/, ${spec.linux.rootfsPropagation || 'rslave'})` });
+  const parentMount = inp.host.rootfsParent;
+  if (!inp.noPivot && parentMount && rootfsParentShared(rp, parentMount))
+    add({ op: 'mount', source: null, target: parentMount.mountPoint, fstype: null, flags: MS.PRIVATE, data: null, label: `mount(${parentMount.mountPoint}, private): the rootfs's parent mount, shared, would fail pivot_root` });
   add({ op: 'mount', source: rootfs, target: rootfs, fstype: null, flags: MS.BIND | MS.REC, data: null, label: 'mount(rootfs, rootfs, rbind)' });
   add({ op: 'open', path: rootfs, flags: O.PATH | O.DIRECTORY, reg: REG.ROOT, label: 'open(rootfs)' });
 

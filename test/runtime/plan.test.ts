@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildExecPlan, buildInitPlan, parseMountOptions, type HostFacts, type InitInput } from '../../src/runtime/plan.js';
+import { buildExecPlan, buildInitPlan, parseMountOptions, rootfsParentMount, rootfsParentShared, type HostFacts, type InitInput } from '../../src/runtime/plan.js';
 import { validateSpec, MS, type Spec } from '../../src/runtime/spec.js';
 import { exampleSpec, renderSpecJson, rootlessSpec } from '../../src/runtime/spec-default.js';
 import { RESOLVE, type PlanStep } from '../../src/runtime/plan-steps.js';
@@ -246,5 +246,41 @@ describe('mount options (runc parseMountOptions)', () => {
       propagation: [MS.PRIVATE | MS.REC],
       data: ['mode=755', 'size=65536k'],
     });
+  });
+});
+
+describe('rootfs parent mount (runc rootfsParentMountPrivate): pivot_root refuses a new root under a shared mount', () => {
+  const MI = [
+    '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda rw',
+    '30 22 0:30 / /tmp rw shared:7 - tmpfs tmpfs rw',
+    '31 22 0:31 / /srv rw - tmpfs tmpfs rw',
+    '32 30 0:32 / /tmp/b rw master:9 - tmpfs tmpfs rw',
+  ].join('\n');
+  it('finds the longest mount point above the rootfs (not a sibling sharing a prefix) and its shared flag', () => {
+    expect(rootfsParentMount(MI, '/tmp/b/rootfs')).toEqual({ mountPoint: '/tmp/b', shared: false });
+    expect(rootfsParentMount(MI, '/tmp/bundle/rootfs')).toEqual({ mountPoint: '/tmp', shared: true });
+    expect(rootfsParentMount(MI, '/srv/rootfs')).toEqual({ mountPoint: '/srv', shared: false });
+    expect(rootfsParentMount(MI, '/var/rootfs')).toEqual({ mountPoint: '/', shared: true });
+  });
+  it('shared after the root propagation: rshared always, rslave/rprivate never, a non-recursive one leaves a parent other than / as the host has it', () => {
+    const sharedTmp = { mountPoint: '/tmp', shared: true };
+    expect(rootfsParentShared(MS.SHARED | MS.REC, { mountPoint: '/srv', shared: false })).toBe(true);
+    expect(rootfsParentShared(MS.SLAVE | MS.REC, sharedTmp)).toBe(false);
+    expect(rootfsParentShared(MS.PRIVATE | MS.REC, sharedTmp)).toBe(false);
+    expect(rootfsParentShared(MS.SHARED, { mountPoint: '/', shared: false })).toBe(true);
+    expect(rootfsParentShared(MS.SLAVE, { mountPoint: '/', shared: true })).toBe(false);
+    expect(rootfsParentShared(MS.SLAVE, sharedTmp)).toBe(true);
+    expect(rootfsParentShared(MS.PRIVATE, { mountPoint: '/srv', shared: false })).toBe(false);
+  });
+  it('rootfsPropagation "shared" with the rootfs on /: / made private before the rootfs bind (the validation suite\'s config_updates_without_affect failed pivot_root with EINVAL); the default rslave adds nothing; --no-pivot needs none', () => {
+    const label = "mount(/, private): the rootfs's parent mount, shared, would fail pivot_root";
+    const shared = buildInitPlan(input(specOf((c) => (c.linux.rootfsPropagation = 'shared')), { host: { ...host, rootfsParent: { mountPoint: '/', shared: true } } })).steps;
+    expect(idx(shared, 'mount(/, shared)')).toBeLessThan(idx(shared, label));
+    expect(idx(shared, label)).toBeLessThan(idx(shared, 'mount(rootfs, rootfs, rbind)'));
+    expect(shared[idx(shared, label)]).toMatchObject({ op: 'mount', source: null, target: '/', flags: MS.PRIVATE });
+    const dflt = buildInitPlan(input(specOf(), { host: { ...host, rootfsParent: { mountPoint: '/', shared: true } } })).steps;
+    expect(names(dflt).filter((n) => n.includes('private'))).toEqual([]);
+    const noPivot = buildInitPlan(input(specOf((c) => (c.linux.rootfsPropagation = 'shared')), { noPivot: true, host: { ...host, rootfsParent: { mountPoint: '/', shared: true } } })).steps;
+    expect(names(noPivot)).not.toContain(label);
   });
 });
