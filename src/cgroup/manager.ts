@@ -612,6 +612,8 @@ export class CgroupManager {
   async killAll(signal: NodeJS.Signals | number = 'SIGKILL'): Promise<void> {
     // nothing to kill in a cgroup that is not there (a half-made or already destroyed container)
     if (!this.placements.some((p) => this.fs.exists(p.dir))) return;
+    // nor in an empty one (every `run` ends so): no freeze/thaw round trip, no cgroup.kill write
+    if (this.pids().length === 0) return;
     const isKill = signal === 'SIGKILL' || signal === 9;
     const v2 = this.v2();
     if (isKill && v2 && this.fs.exists(`${v2.dir}/cgroup.kill`)) {

@@ -281,6 +281,18 @@ describe('cgroup v1 (this machine\'s layout) in a temp dir', () => {
     expect(m.pids()).toEqual([]);
   });
 
+  it('killAll of an empty cgroup (a container that exited) writes nothing: no freeze/thaw, no signal', async () => {
+    for (const mode of ['v1', 'v2'] as const) {
+      const { m, ops, host } = setup(mode);
+      m.create();
+      ops();
+      await m.killAll();
+      await m.killAll('SIGTERM');
+      expect(ops(), mode).toEqual([]);
+      expect(host.fs.signals, mode).toEqual([]);
+    }
+  });
+
   it('destroy removes sub-cgroups leaf first in every hierarchy and leaves the parents', async () => {
     const { m, ops, host } = setup('v1');
     m.create();
