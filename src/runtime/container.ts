@@ -161,10 +161,15 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
   let proc: StepProcess | undefined;
   let fifoFd: number | undefined;
   let created = false;
+  let shared = false;
   try {
     unlock = store.lock(o.id, (pid, st) => readPidStat(src, pid)?.startTime === st, { pid: process.pid, startTime: self.startTime });
     const layout = readCgroupLayout(src);
     manager = new CgroupManager({ fs: new NodeCgroupFs(), layout, cgroupsPath: spec.linux.cgroupsPath ?? `/runc-ts/${o.id}` });
+    // a cgroupsPath that already holds processes is shared with something runc-ts did not start
+    // (two containers given one relative cgroupsPath): those are never killed and the cgroup is
+    // left to them (runc's cleanup only tries rmdir, which fails while they are there)
+    shared = manager.pids().length > 0;
     manager.create();
     manager.apply(resources);
     const host = hostFacts(src, manager, rootfs);
@@ -221,7 +226,8 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
     if (fifoFd !== undefined) fs.closeSync(fifoFd);
     if (created) return 0; // eslint-disable-line no-unsafe-finally
     if (proc) await proc.exited.catch(() => undefined);
-    if (manager) {
+    if (manager && shared) o.warn?.(`cgroup ${spec.linux.cgroupsPath} holds processes runc-ts did not start: not killed, not removed`);
+    else if (manager) {
       try {
         await manager.killAll('SIGKILL');
       } catch {
