@@ -17,15 +17,27 @@ export async function runMain(main: (argv: string[], deps: Deps) => Promise<numb
  * descriptions), write the few lines we print straight to fds 1 and 2.
  */
 export async function runMainPlain(main: (argv: string[], deps: Deps) => Promise<number>, argv = process.argv.slice(2)): Promise<void> {
-  const write = (fd: number) => ({
-    write: (s: string) => {
-      try {
-        writeSync(fd, s);
-      } catch {
-        /* a closed pipe: nothing more to say */
-      }
-    },
-  });
+  const write = (fd: number) => ({ write: (s: string) => writeAllSync(fd, s) });
   const deps: Deps = { stdout: write(1), stderr: write(2), columns: undefined, openSource, euid: process.geteuid?.() ?? 0 };
   process.exitCode = await main(argv, deps);
+}
+
+/**
+ * Write all of `s` to `fd`: partial writes continued; EAGAIN (a pipe the reader made
+ * non-blocking — the file description is shared) waited out in 1 ms steps, up to 10 s; a closed
+ * pipe or any other error ends the output quietly.
+ */
+export function writeAllSync(fd: number, s: string): void {
+  let buf = Buffer.from(s, 'utf8');
+  let waited = 0;
+  while (buf.length > 0) {
+    try {
+      const n = writeSync(fd, buf);
+      buf = buf.subarray(n);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN' || waited >= 10_000) return;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      waited++;
+    }
+  }
 }

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
-const { runMain } = await import('../run.js');
+// runMainPlain: process.stdout/stderr are never made (the container shares runc-ts's stdio; a pipe
+// made a Node stream would be switched to O_NONBLOCK under it, and the streams cost start-up time)
+const { runMainPlain } = await import('../run.js');
 const { runcMain } = await import('../runc.js');
-await runMain(runcMain);
+await runMainPlain(runcMain);

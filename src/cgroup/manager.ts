@@ -46,6 +46,8 @@ export interface CgroupResources {
     /** 0..100 (v1 only) */
     swappiness?: Int64;
     disableOOMKiller?: boolean;
+    /** v1 only: memory.kmem.tcp.limit_in_bytes (bytes; -1 unlimited), as runc 1.1 writes it */
+    kernelTCP?: Int64;
   };
   pids?: { limit?: Int64 };
   cpu?: {
@@ -391,7 +393,7 @@ export class CgroupManager {
   }
 
   private applyMemoryV1(m: NonNullable<CgroupResources['memory']>): void {
-    const wantsAny = given(m.limit) || given(m.swap) || given(m.reservation) || m.swappiness !== undefined || m.disableOOMKiller;
+    const wantsAny = given(m.limit) || given(m.swap) || given(m.reservation) || m.swappiness !== undefined || m.disableOOMKiller || given(m.kernelTCP);
     if (!wantsAny) return;
     const p = this.need('memory', 'memory limits');
     const limit = given(m.limit) ? int64(m.limit, 'memory limit', 1n) : 0n;
@@ -414,6 +416,8 @@ export class CgroupManager {
       setMem();
       setSwap();
     }
+    // after the memory limits, before the reservation (runc 1.1's fs/memory.go order)
+    if (given(m.kernelTCP)) this.write(p.dir, 'memory.kmem.tcp.limit_in_bytes', String(int64(m.kernelTCP, 'kernel TCP memory limit', 1n)));
     if (given(m.reservation)) this.write(p.dir, 'memory.soft_limit_in_bytes', String(int64(m.reservation, 'memory reservation', 1n)));
     if (m.swappiness !== undefined && m.swappiness !== -1 && m.swappiness !== -1n) {
       const s = int64(m.swappiness, 'memory swappiness');
@@ -468,6 +472,7 @@ export class CgroupManager {
       if (limit !== 0n) this.write(p.dir, 'memory.max', maxOr(limit));
       if (given(m.reservation)) this.write(p.dir, 'memory.low', maxOr(int64(m.reservation, 'memory reservation', 1n)));
       if (m.disableOOMKiller) throw new CgroupError('memory.disableOOMKiller is not supported on cgroup v2', undefined, undefined, 'ENOTSUP');
+      if (given(m.kernelTCP)) throw new CgroupError('memory.kernelTCP is not supported on cgroup v2 (no such limit)', undefined, undefined, 'ENOTSUP');
     }
     if (r.blockIO?.weight) {
       const w = checkRange(r.blockIO.weight, 'blockIO weight', 10, 1000);
@@ -607,6 +612,8 @@ export class CgroupManager {
   async killAll(signal: NodeJS.Signals | number = 'SIGKILL'): Promise<void> {
     // nothing to kill in a cgroup that is not there (a half-made or already destroyed container)
     if (!this.placements.some((p) => this.fs.exists(p.dir))) return;
+    // nor in an empty one (every `run` ends so): no freeze/thaw round trip, no cgroup.kill write
+    if (this.pids().length === 0) return;
     const isKill = signal === 'SIGKILL' || signal === 9;
     const v2 = this.v2();
     if (isKill && v2 && this.fs.exists(`${v2.dir}/cgroup.kill`)) {

@@ -18,7 +18,7 @@ import { readCgroupLayout } from '../inspect/host.js';
 import { openSource, type ProcSource } from '../source/source.js';
 import { parseCapMask } from '../parse/capabilities.js';
 import { parseSpecText, SpecError, MAX_CONFIG_BYTES, type Spec, type NamespaceType } from './spec.js';
-import { buildInitPlan, PlanError, type CgroupMountPlan, type HostFacts, type PauseFds } from './plan.js';
+import { buildInitPlan, PlanError, rootfsParentMount, type CgroupMountPlan, type HostFacts, type PauseFds } from './plan.js';
 import { HookError, runHooks, runPoststop, saveHooks, type HookState } from './hooks.js';
 import { ForegroundConsole } from './console.js';
 import { cgroupResourcesOf } from './resources.js';
@@ -79,7 +79,7 @@ export function loadBundle(bundleArg: string): { bundle: string; spec: Spec; war
   return { bundle, spec, warnings, rootfs };
 }
 
-export function hostFacts(src: ProcSource, manager: CgroupManager): HostFacts {
+export function hostFacts(src: ProcSource, manager: CgroupManager, rootfs?: string): HostFacts {
   const lastCap = Number(src.readProcText('sys/kernel/cap_last_cap').trim());
   const status = src.readProcText('self/status');
   const bnd = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1];
@@ -91,7 +91,23 @@ export function hostFacts(src: ProcSource, manager: CgroupManager): HostFacts {
       mode: 'v1',
       hierarchies: manager.placements.map((p) => ({ dir: path.basename(p.hierarchy.mountPoint), source: p.dir })),
     };
-  return { lastCap, bounding, hasKcore: src.listProc().includes('kcore'), cgroup };
+  let rootfsParent: HostFacts['rootfsParent'];
+  if (rootfs !== undefined) {
+    let real = rootfs;
+    try {
+      real = fs.realpathSync(rootfs);
+    } catch {
+      /* missing: the plan says so */
+    }
+    rootfsParent = rootfsParentMount(src.readProcText('self/mountinfo'), real);
+  }
+  return {
+    lastCap,
+    bounding,
+    hasKcore: fs.existsSync(`${src.procRoot}/kcore`) /* not listProc(): that reads every pid's entry */,
+    cgroup,
+    ...(rootfsParent ? { rootfsParent } : {}),
+  };
 }
 
 export interface RunOptions {
@@ -219,14 +235,19 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
   let started = false;
   const pauseFds: number[] = [];
   const pauses: { name: PausePoint; reachedRd: number; goPath: string }[] = [];
+  let shared = false;
   try {
     unlock = store.lock(o.id, (pid, st) => readPidStat(src, pid)?.startTime === st, { pid: process.pid, startTime: self.startTime });
     saveHooks(store.dir(o.id), hooks);
     const layout = readCgroupLayout(src);
     manager = new CgroupManager({ fs: new NodeCgroupFs(), layout, cgroupsPath: spec.linux.cgroupsPath ?? `/runc-ts/${o.id}` });
+    // a cgroupsPath that already holds processes is shared with something runc-ts did not start
+    // (two containers given one relative cgroupsPath): those are never killed and the cgroup is
+    // left to them (runc's cleanup only tries rmdir, which fails while they are there)
+    shared = manager.pids().length > 0;
     manager.create();
     manager.apply(resources);
-    const host = hostFacts(src, manager);
+    const host = hostFacts(src, manager, rootfs);
     // run with startContainer hooks parks the init on the fifo too: the hooks run before it is released
     const useFifo = mode === 'create' || has('startContainer');
     if (useFifo) {
@@ -387,7 +408,8 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
     if (created) return 0; // eslint-disable-line no-unsafe-finally
     if (proc) await proc.exited.catch(() => undefined);
     await fg?.close();
-    if (manager) {
+    if (manager && shared) o.warn?.(`cgroup ${spec.linux.cgroupsPath} holds processes runc-ts did not start: not killed, not removed`);
+    else if (manager) {
       try {
         await manager.killAll('SIGKILL');
       } catch {

@@ -25,6 +25,7 @@
  * Errors name the config.json field: `config.json: process.capabilities.bounding[1]: CAP_SYS_RESOURCE is not in the host's bounding set`.
  */
 import { NS_CLONE_FLAG } from '../parse/ns-link.js';
+import { parseMountInfo, type MountInfo } from '../parse/proc-mountinfo.js';
 import { SpecError, CAP_BITS, MOUNT_FLAG_OPTIONS, PROPAGATION_OPTIONS, MS, RLIMITS, cleanPath, type Spec, type Mount, type NamespaceType, type Process, type IdMapping } from './spec.js';
 import { secureJoin, SecureJoinError, type NodeKind, type PathView } from './securejoin.js';
 import { O, PR, RESOLVE, MNT_DETACH, S_IFCHR, S_IFBLK, S_IFIFO, type PlanStep, type FdRef } from './plan-steps.js';
@@ -75,6 +76,35 @@ export interface HostFacts {
   /** /proc/kcore exists (runc then adds /dev/core) */
   hasKcore: boolean;
   cgroup: CgroupMountPlan;
+  /**
+   * The mount the rootfs lives on, as the runtime's /proc/self/mountinfo shows it: its mount point
+   * and whether it is shared. pivot_root(2) refuses a new root whose parent mount is shared, so
+   * when the root propagation leaves it shared it is made private first (runc's
+   * rootfsParentMountPrivate). Absent: not known (no such step).
+   */
+  rootfsParent?: { mountPoint: string; shared: boolean; unbindable?: boolean };
+}
+
+/** the mount `rootfs` lives on (the last, topmost, of the longest mount point above it) and whether it is shared */
+export function rootfsParentMount(mountinfo: string, rootfs: string): { mountPoint: string; shared: boolean; unbindable: boolean } | undefined {
+  let best: MountInfo | undefined;
+  for (const m of parseMountInfo(mountinfo)) {
+    const mp = m.mountPoint;
+    const above = mp === '/' || rootfs === mp || rootfs.startsWith(`${mp}/`);
+    if (above && (!best || mp.length >= best.mountPoint.length)) best = m;
+  }
+  return best && { mountPoint: best.mountPoint, shared: best.propagation.some((p) => p.kind === 'shared'), unbindable: best.propagation.some((p) => p.kind === 'unbindable') };
+}
+
+/**
+ * Must the rootfs's parent mount be made private before the rootfs bind, once `mount("", "/", rp)`
+ * has been applied? When it is shared (pivot_root refuses it: runc's rootfsParentMountPrivate) or
+ * unbindable (the rbind of the rootfs fails with EINVAL — runc 1.1 fails so; rootfsPropagation
+ * "unbindable" is then applied to the new root after pivot_root).
+ */
+export function rootfsParentNeedsPrivate(rp: number, parent: { mountPoint: string; shared: boolean; unbindable?: boolean }): boolean {
+  if (parent.mountPoint === '/' || rp & MS.REC) return (rp & (MS.SHARED | MS.UNBINDABLE)) !== 0;
+  return parent.shared || parent.unbindable === true;
 }
 
 /** fds the orchestrator opened (O_PATH) and the child inherits across fork; reopened through /proc/self/fd/N */
@@ -234,7 +264,7 @@ export function buildInitPlan(inp: InitInput): InitPlan {
   const inUserns = ns.some((n) => n.type === 'user');
 
   if (!ns.some((n) => n.type === 'mount')) throw new PlanError('linux.namespaces', 'runc-ts needs a mount namespace for the rootfs');
-  if (nsJoin.some((n) => n.type === 'mount')) throw new PlanError('linux.namespaces', 'joining a mount namespace by path is not supported (the rootfs is set up in a new one)');
+  // a mount namespace joined by path: the rootfs is set up in it, as runc does (its other members see the mounts and the pivot)
   const rootKind = inp.view.lstat(rootfs);
   if (rootKind !== 'dir') throw new PlanError('root.path', `${JSON.stringify(rootfs)} is ${rootKind === 'symlink' ? 'a symlink' : rootKind === 'missing' ? 'missing' : 'not a directory'}`);
 
@@ -308,6 +338,9 @@ export function buildInitPlan(inp: InitInput): InitPlan {
   // ---- rootfs (prepareRoot)
   const rp = spec.linux.rootfsPropagation ? PROPAGATION_OPTIONS[spec.linux.rootfsPropagation]! : MS.SLAVE | MS.REC;
   add({ op: 'mount', source: null, target: '/', fstype: null, flags: rp, data: null, label: `mount(/, ${spec.linux.rootfsPropagation || 'rslave'})` });
+  const parentMount = inp.host.rootfsParent;
+  if (!inp.noPivot && parentMount && rootfsParentNeedsPrivate(rp, parentMount))
+    add({ op: 'mount', source: null, target: parentMount.mountPoint, fstype: null, flags: MS.PRIVATE, data: null, label: `mount(${parentMount.mountPoint}, private): the rootfs's parent mount, shared or unbindable, would fail pivot_root or the bind` });
   add({ op: 'mount', source: rootfs, target: rootfs, fstype: null, flags: MS.BIND | MS.REC, data: null, label: 'mount(rootfs, rootfs, rbind)' });
   add({ op: 'open', path: rootfs, flags: O.PATH | O.DIRECTORY, reg: REG.ROOT, label: 'open(rootfs)' });
 
@@ -417,6 +450,9 @@ export function buildInitPlan(inp: InitInput): InitPlan {
     spec.linux.devices.forEach((d, i) => {
       if (DEFAULT_DEVICES.some((x) => x.path === d.path)) warnings.push(`linux.devices[${i}]: ${d.path} is one of the default devices; the default is kept`);
     });
+    // the umask must not trim a device's fileMode (runc's createDevices sets it to 0 too); the
+    // process's own umask is set later (finalizeRootfs)
+    if (!inUserns) add({ op: 'umask', mask: 0, label: 'umask(0) for the device nodes' });
     devices.forEach((d) => {
       const dest = resolveIn(rootfs, d.path, view, 'linux.devices');
       if (inUserns) {

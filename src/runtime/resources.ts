@@ -44,7 +44,6 @@ export function cgroupResourcesOf(r: Resources | undefined, devices: Device[] = 
   };
   if (r.memory) {
     const { limit, reservation, swap, swappiness, disableOOMKiller, kernel: _kernel, kernelTCP, useHierarchy: _uh, checkBeforeUpdate } = r.memory;
-    if (kernelTCP !== undefined) refuse('memory.kernelTCP');
     if (checkBeforeUpdate) refuse('memory.checkBeforeUpdate');
     out.memory = {};
     if (limit !== undefined) out.memory.limit = limit;
@@ -52,6 +51,7 @@ export function cgroupResourcesOf(r: Resources | undefined, devices: Device[] = 
     if (swap !== undefined) out.memory.swap = swap;
     if (swappiness !== undefined) out.memory.swappiness = swappiness;
     if (disableOOMKiller !== undefined) out.memory.disableOOMKiller = disableOOMKiller;
+    if (kernelTCP !== undefined) out.memory.kernelTCP = kernelTCP;
   }
   if (r.pids) out.pids = { limit: r.pids.limit };
   if (r.cpu) {

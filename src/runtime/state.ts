@@ -20,7 +20,7 @@
  * between it is linked back. See docs/runtime.md for the residual race.
  */
 import * as nodeFs from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../util/random.js';
 import { parseJson, isJsonObject, type JsonObject, JsonError } from './json.js';
 
 /** `runc state` shape, in runc's field order (utils_linux.go containerState) */
@@ -202,7 +202,7 @@ export class StateStore {
 
   save(s: SavedState): void {
     const p = this.statePath(s.id);
-    const tmp = `${p}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const tmp = `${p}.${process.pid}.${randomHex(4)}.tmp`;
     this.fs.writeFileSync(tmp, JSON.stringify(s), { mode: 0o600, flag: 'wx' });
     this.fs.renameSync(tmp, p);
   }
@@ -242,7 +242,7 @@ export class StateStore {
   lock(id: string, alive: Liveness, self: { pid: number; startTime: number }, attempts = 5): () => void {
     const path = this.lockPath(id);
     this.fs.mkdirSync(`${this.root}/.locks`, { recursive: true, mode: 0o700 });
-    const mine = `${self.pid} ${self.startTime} ${randomBytes(8).toString('hex')}\n`;
+    const mine = `${self.pid} ${self.startTime} ${randomHex(8)}\n`;
     for (let i = 0; i < attempts; i++) {
       try {
         const fd = this.fs.openSync(path, 'wx', 0o600);
@@ -273,7 +273,7 @@ export class StateStore {
   }
 
   private breakStale(path: string, stale: string): void {
-    const aside = `${path}.stale.${process.pid}.${randomBytes(4).toString('hex')}`;
+    const aside = `${path}.stale.${process.pid}.${randomHex(4)}`;
     try {
       this.fs.renameSync(path, aside);
     } catch (e) {

@@ -125,7 +125,7 @@ describe('cgroup v1 (this machine\'s layout) in a temp dir', () => {
     m.create();
     ops();
     m.apply({
-      memory: { limit: 64 * MiB, swap: 128 * MiB, reservation: 32 * MiB, swappiness: 0, disableOOMKiller: true },
+      memory: { limit: 64 * MiB, swap: 128 * MiB, reservation: 32 * MiB, swappiness: 0, disableOOMKiller: true, kernelTCP: 16 * MiB },
       pids: { limit: 20 },
       cpu: { shares: 512, quota: 50000, period: 100000, cpus: '0', mems: '0' },
       blockIO: { weight: 200 },
@@ -145,6 +145,7 @@ describe('cgroup v1 (this machine\'s layout) in a temp dir', () => {
       // current limit (unlimited) is above the new memsw: memory first, then memsw
       w(d('memory', 'memory.limit_in_bytes'), String(64 * MiB)),
       w(d('memory', 'memory.memsw.limit_in_bytes'), String(128 * MiB)),
+      w(d('memory', 'memory.kmem.tcp.limit_in_bytes'), String(16 * MiB)),
       w(d('memory', 'memory.soft_limit_in_bytes'), String(32 * MiB)),
       w(d('memory', 'memory.swappiness'), '0'),
       w(d('memory', 'memory.oom_control'), '1'),
@@ -278,6 +279,18 @@ describe('cgroup v1 (this machine\'s layout) in a temp dir', () => {
       { pid: 102, signal: 'SIGKILL' },
     ]);
     expect(m.pids()).toEqual([]);
+  });
+
+  it('killAll of an empty cgroup (a container that exited) writes nothing: no freeze/thaw, no signal', async () => {
+    for (const mode of ['v1', 'v2'] as const) {
+      const { m, ops, host } = setup(mode);
+      m.create();
+      ops();
+      await m.killAll();
+      await m.killAll('SIGTERM');
+      expect(ops(), mode).toEqual([]);
+      expect(host.fs.signals, mode).toEqual([]);
+    }
   });
 
   it('destroy removes sub-cgroups leaf first in every hierarchy and leaves the parents', async () => {
@@ -496,6 +509,8 @@ describe('cgroup v2 in a temp dir', () => {
     const { m } = setup('v2');
     m.create();
     expect(() => m.apply({ memory: { disableOOMKiller: true } })).toThrow(/not supported on cgroup v2/);
+    // v2 has no kernel TCP limit either: refused by name, not dropped
+    expect(() => m.apply({ memory: { kernelTCP: 1024 } })).toThrow('memory.kernelTCP is not supported on cgroup v2 (no such limit)');
   });
 });
 

@@ -27,6 +27,7 @@ const V1_FILES: Record<string, Record<string, string>> = {
     'memory.usage_in_bytes': '0',
     'memory.stat': 'cache 0\nrss 0\ninactive_file 0\ntotal_inactive_file 0\n',
     'memory.swappiness': '60',
+    'memory.kmem.tcp.limit_in_bytes': '9223372036854771712',
     'memory.oom_control': 'oom_kill_disable 0\nunder_oom 0\noom_kill 0\n',
     'memory.failcnt': '0',
   },

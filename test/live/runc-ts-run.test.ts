@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
 import { IS_ROOT, runBin } from '../helpers/live.js';
 import { exampleSpec, renderSpecJson, rootlessSpec } from '../../src/runtime/spec-default.js';
 
@@ -22,6 +23,11 @@ type J = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
   for (const h of fs.readdirSync('/sys/fs/cgroup')) {
+    try {
+      for (const sub of fs.readdirSync(`/sys/fs/cgroup/${h}${cgParent}`, { withFileTypes: true }).filter((e) => e.isDirectory())) fs.rmdirSync(`/sys/fs/cgroup/${h}${cgParent}/${sub.name}`);
+    } catch {
+      /* none */
+    }
     try {
       fs.rmdirSync(`/sys/fs/cgroup/${h}${cgParent}`);
     } catch {
@@ -72,6 +78,39 @@ describe.skipIf(!ready && !process.env.CI)('runc-ts run: real busybox containers
     expect(out.CapBnd).toBe('0000000020000420');
     expect(out.NoNewPrivs).toBe('1');
     nothingLeft(b.id);
+  });
+  it('the stdout pipe runc-ts shares with the container stays blocking (a Node stream on it would set O_NONBLOCK on the shared file description while runc-ts waits)', () => {
+    const b = bundle('grep ^flags: /proc/self/fdinfo/1');
+    const r = run(b);
+    expect(r.code, r.err).toBe(0);
+    const flags = /^flags:\s+([0-7]+)$/m.exec(r.out)?.[1];
+    expect(flags, r.out).toBeDefined();
+    expect(Number.parseInt(flags!, 8) & 0o4000).toBe(0);
+    nothingLeft(b.id);
+  });
+  it('a failed run in a cgroupsPath shared with a process runc-ts did not start: that process survives and the cgroup stays (the suite\'s parallel relative-cgroup tests saw one container\'s cleanup SIGKILL another\'s init)', () => {
+    const b = bundle('true', (c) => {
+      c.process.args = ['/no/such/binary'];
+    });
+    const cg = `${cgParent}/${b.id}`;
+    const dirs = ['freezer', 'pids'].map((h) => `/sys/fs/cgroup/${h}${cg}`);
+    const other = spawn('sleep', ['120'], { stdio: 'ignore' });
+    try {
+      for (const d of dirs) {
+        fs.mkdirSync(d, { recursive: true });
+        fs.writeFileSync(`${d}/cgroup.procs`, String(other.pid));
+      }
+      const r = run(b);
+      expect(r.code).not.toBe(0);
+      expect(r.err).toMatch(/holds processes runc-ts did not start: not killed, not removed/);
+      expect(fs.readFileSync(`/proc/${other.pid}/stat`, 'utf8')).toMatch(/^\d+ \(sleep\) S /);
+      expect(fs.readFileSync(`${dirs[0]}/cgroup.procs`, 'utf8').trim().split('\n')).toEqual([String(other.pid)]);
+      expect(fs.existsSync(`${root}/${b.id}`)).toBe(false);
+      expect(fs.existsSync(`${root}/.locks/${b.id}`)).toBe(false);
+    } finally {
+      other.kill('SIGKILL');
+      spawnSync('sh', ['-c', `while [ -e /proc/${other.pid} ] && ! grep -q ') Z' /proc/${other.pid}/stat; do sleep 0.05; done`]);
+    }
   });
   it('masked paths unreadable, read-only paths read-only, the root read-only', () => {
     const b = bundle('cat /proc/timer_list | wc -c; ls /sys/firmware | wc -l; echo x > /proc/sys/kernel/domainname && echo WROTE; touch /x 2>/dev/null && echo TOUCHED; echo done', (c) => {

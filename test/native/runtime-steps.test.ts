@@ -53,6 +53,7 @@ const ALLOW = 0x7fff0000;
 const ERRNO_EPERM = 0x00050000 | 1;
 const AUDIT_ARCH_X86_64 = 0xc000003e;
 const NR_UNAME = 63; // x86_64
+const NR_CLOSE_RANGE = 436; // x86_64
 /** uname(2) fails with EPERM, everything else allowed (x86_64; other arches allowed through) */
 const DENY_UNAME = bpf([
   [LD_ABS, 0, 0, 4],
@@ -186,6 +187,26 @@ describe.skipIf(!NATIVE || !IS_ROOT)('runtime steps (live)', () => {
     const e = await failure([{ op: 'closeRange', first: 3, last: 0xffffffff, cloexec: false }, { op: 'chdir', path: '/nonexistent' }, sh('true')]);
     expect([e.code, e.step, e.syscall]).toEqual(['ENOENT', SKIP + 1, 'chdir']);
     expect((await failure([{ op: 'closeRange', first: 10, last: 3, cloexec: false }, sh('true')])).code).toBe('EINVAL');
+  });
+
+  it('closeRange(CLOEXEC) refused by a seccomp filter installed before it (EPERM, as the OCI validation suite\'s default profile does) falls back to marking each fd close-on-exec: still only stdio reaches the program', async () => {
+    const denyCloseRange = bpf([
+      [LD_ABS, 0, 0, 4],
+      [JEQ, 1, 0, AUDIT_ARCH_X86_64],
+      [RET, 0, 0, ALLOW],
+      [LD_ABS, 0, 0, 0],
+      [JEQ, 0, 1, NR_CLOSE_RANGE],
+      [RET, 0, 0, ERRNO_EPERM],
+      [RET, 0, 0, ALLOW],
+    ]);
+    const r = await runCaptured([
+      { op: 'open', path: '/etc/hostname', flags: 0, reg: 0, keepOnExec: true },
+      { op: 'open', path: '/etc/passwd', flags: 0, reg: 1, keepOnExec: true },
+      { op: 'seccomp', program: denyCloseRange, flags: 0 },
+      { op: 'closeRange', first: 3, last: 0xffffffff, cloexec: true },
+      sh('ls /proc/$$/fd | tr "\\n" " "; grep ^Seccomp: /proc/self/status'),
+    ]);
+    expect(r.out).toBe('0 1 2 Seccomp:\t2\n');
   });
 
   it('setdomainname in a new uts namespace; too long is EINVAL', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildExecPlan, buildInitPlan, parseMountOptions, type HostFacts, type InitInput } from '../../src/runtime/plan.js';
+import { buildExecPlan, buildInitPlan, parseMountOptions, rootfsParentMount, rootfsParentNeedsPrivate, type HostFacts, type InitInput } from '../../src/runtime/plan.js';
 import { validateSpec, MS, type Spec } from '../../src/runtime/spec.js';
 import { exampleSpec, renderSpecJson, rootlessSpec } from '../../src/runtime/spec-default.js';
 import { RESOLVE, type PlanStep } from '../../src/runtime/plan-steps.js';
@@ -218,10 +218,16 @@ describe('init plan: one test per security rule', () => {
     expect(s[6]).toMatchObject({ when: { step: 4, ok: false } });
     expect(s[5]).not.toHaveProperty('when');
   });
-  it('refusals: terminal without a console socket, hooks without a pause, joining a mount namespace', () => {
+  it('a mount namespace joined by path (runc does it; validation suite linux_ns_path): setns before the rootfs is prepared in it', () => {
+    const s = buildInitPlan(input(specOf((c) => (c.linux.namespaces[4] = { type: 'mount', path: '/proc/7/ns/mnt' })))).steps;
+    expect(idx(s, 'open(/proc/7/ns/mnt)')).toBeLessThan(idx(s, 'setns(mount)'));
+    expect(idx(s, 'setns(mount)')).toBeLessThan(idx(s, 'mount(/, rslave)'));
+    expect(names(s).find((n) => n.startsWith('unshare('))).not.toMatch(/mnt|mount/);
+    expect(names(s)).toContain('pivotRoot');
+  });
+  it('refusals: terminal without a console socket, hooks without a pause', () => {
     expect(() => buildInitPlan(input(specOf((c) => (c.process.terminal = true))))).toThrow('config.json: process.terminal: true needs --console-socket');
     expect(() => buildInitPlan(input(specOf((c) => (c.hooks = { createContainer: [{ path: '/x' }] }))))).toThrow('config.json: hooks.createContainer: hooks given but no pause for them');
-    expect(() => buildInitPlan(input(specOf((c) => (c.linux.namespaces[4] = { type: 'mount', path: '/proc/1/ns/mnt' }))))).toThrow(/joining a mount namespace/);
   });
   it('additional groups are refused when setgroups is denied (rootless user namespace)', () => {
     expect(() => buildInitPlan(input(specOf((c) => (c.process.user.additionalGids = [0]), () => rootlessSpec(1000, 1000)), { rootless: true }))).toThrow('config.json: process.user.additionalGids: cannot be set: setgroups is denied in a rootless user namespace');
@@ -246,5 +252,53 @@ describe('mount options (runc parseMountOptions)', () => {
       propagation: [MS.PRIVATE | MS.REC],
       data: ['mode=755', 'size=65536k'],
     });
+  });
+});
+
+describe('rootfs parent mount (runc rootfsParentMountPrivate): pivot_root refuses a new root under a shared mount', () => {
+  const MI = [
+    '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda rw',
+    '30 22 0:30 / /tmp rw shared:7 - tmpfs tmpfs rw',
+    '31 22 0:31 / /srv rw unbindable - tmpfs tmpfs rw',
+    '32 30 0:32 / /tmp/b rw master:9 - tmpfs tmpfs rw',
+  ].join('\n');
+  it('finds the longest mount point above the rootfs (not a sibling sharing a prefix) and its shared flag', () => {
+    expect(rootfsParentMount(MI, '/tmp/b/rootfs')).toEqual({ mountPoint: '/tmp/b', shared: false, unbindable: false });
+    expect(rootfsParentMount(MI, '/tmp/bundle/rootfs')).toEqual({ mountPoint: '/tmp', shared: true, unbindable: false });
+    expect(rootfsParentMount(MI, '/srv/rootfs')).toEqual({ mountPoint: '/srv', shared: false, unbindable: true });
+    expect(rootfsParentMount(MI, '/var/rootfs')).toEqual({ mountPoint: '/', shared: true, unbindable: false });
+  });
+  it('made private after the root propagation: rshared/runbindable always, rslave/rprivate never, a non-recursive one leaves a parent other than / as the host has it', () => {
+    const sharedTmp = { mountPoint: '/tmp', shared: true };
+    expect(rootfsParentNeedsPrivate(MS.SHARED | MS.REC, { mountPoint: '/srv', shared: false })).toBe(true);
+    expect(rootfsParentNeedsPrivate(MS.SLAVE | MS.REC, sharedTmp)).toBe(false);
+    expect(rootfsParentNeedsPrivate(MS.PRIVATE | MS.REC, sharedTmp)).toBe(false);
+    expect(rootfsParentNeedsPrivate(MS.SHARED, { mountPoint: '/', shared: false })).toBe(true);
+    expect(rootfsParentNeedsPrivate(MS.SLAVE, { mountPoint: '/', shared: true })).toBe(false);
+    expect(rootfsParentNeedsPrivate(MS.SLAVE, sharedTmp)).toBe(true);
+    expect(rootfsParentNeedsPrivate(MS.PRIVATE, { mountPoint: '/srv', shared: false })).toBe(false);
+    // unbindable: the rbind of the rootfs would fail with EINVAL (runc 1.1.5 fails the suite's linux_rootfs_propagation so)
+    expect(rootfsParentNeedsPrivate(MS.UNBINDABLE, { mountPoint: '/', shared: false })).toBe(true);
+    expect(rootfsParentNeedsPrivate(MS.UNBINDABLE | MS.REC, { mountPoint: '/srv', shared: false })).toBe(true);
+    expect(rootfsParentNeedsPrivate(MS.SLAVE, { mountPoint: '/srv', shared: false, unbindable: true })).toBe(true);
+  });
+  it('rootfsPropagation "shared" with the rootfs on /: / made private before the rootfs bind (the validation suite\'s config_updates_without_affect failed pivot_root with EINVAL); the default rslave adds nothing; --no-pivot needs none', () => {
+    const label = "mount(/, private): the rootfs's parent mount, shared or unbindable, would fail pivot_root or the bind";
+    const shared = buildInitPlan(input(specOf((c) => (c.linux.rootfsPropagation = 'shared')), { host: { ...host, rootfsParent: { mountPoint: '/', shared: true } } })).steps;
+    expect(idx(shared, 'mount(/, shared)')).toBeLessThan(idx(shared, label));
+    expect(idx(shared, label)).toBeLessThan(idx(shared, 'mount(rootfs, rootfs, rbind)'));
+    expect(shared[idx(shared, label)]).toMatchObject({ op: 'mount', source: null, target: '/', flags: MS.PRIVATE });
+    const dflt = buildInitPlan(input(specOf(), { host: { ...host, rootfsParent: { mountPoint: '/', shared: true } } })).steps;
+    expect(names(dflt).filter((n) => n.includes('private'))).toEqual([]);
+    const noPivot = buildInitPlan(input(specOf((c) => (c.linux.rootfsPropagation = 'shared')), { noPivot: true, host: { ...host, rootfsParent: { mountPoint: '/', shared: true } } })).steps;
+    expect(names(noPivot)).not.toContain(label);
+  });
+  it('device nodes are made with umask 0 (fileMode 0660 stays 0660, as runc; validation suite linux_devices), the process umask set after; none in a user namespace (bound, not made)', () => {
+    const s = buildInitPlan(input(specOf((c) => (c.linux.devices = [{ type: 'c', path: '/dev/test1', major: 10, minor: 666, fileMode: 0o660 }])))).steps;
+    expect(idx(s, 'umask(0) for the device nodes')).toBeLessThan(idx(s, 'mknod(/dev/null)'));
+    expect(s[idx(s, 'mknod(/dev/test1)')]).toMatchObject({ mode: 0o020000 | 0o660 });
+    expect(idx(s, 'mknod(/dev/test1)')).toBeLessThan(names(s).lastIndexOf('umask'));
+    const userns = buildInitPlan(input(specOf(() => {}, () => rootlessSpec(1000, 1000)), { rootless: true })).steps;
+    expect(names(userns)).not.toContain('umask(0) for the device nodes');
   });
 });

@@ -22,6 +22,9 @@ describe('linux.resources → cgroup manager', () => {
   it('a limit the manager would not write is refused by name, never dropped', () => {
     expect(() => cgroupResourcesOf({ blockIO: { throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1 }] } })).toThrow('config.json: linux.resources.blockIO.throttleReadBpsDevice is not supported');
     expect(() => cgroupResourcesOf({ cpu: { realtimeRuntime: 1 } })).toThrow('config.json: linux.resources.cpu.realtimeRuntime is not supported');
-    expect(() => cgroupResourcesOf({ memory: { kernelTCP: 1 } })).toThrow('config.json: linux.resources.memory.kernelTCP is not supported');
+    expect(() => cgroupResourcesOf({ memory: { checkBeforeUpdate: true } })).toThrow('config.json: linux.resources.memory.checkBeforeUpdate is not supported');
+  });
+  it('memory.kernelTCP is passed to the manager (v1 memory.kmem.tcp.limit_in_bytes, as runc 1.1; validation suite linux_cgroups_memory was refused whole)', () => {
+    expect(cgroupResourcesOf({ memory: { limit: 50 * 1024 * 1024, kernelTCP: 50 * 1024 * 1024 } }).memory).toEqual({ limit: 50 * 1024 * 1024, kernelTCP: 50 * 1024 * 1024 });
   });
 });

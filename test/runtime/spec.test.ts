@@ -150,6 +150,14 @@ describe('config.json validation: one line naming the JSON path', () => {
     expect(() => parseSpecText(dup, host)).toThrow(/duplicate key "readonly"/);
   });
 
+  it('a fifo device (type p) may carry major/minor, as runc accepts (validation suite linux_devices): checked for range, ignored', () => {
+    const c = base();
+    c.linux.devices = [{ type: 'p', path: '/dev/test3', major: 8, minor: 666, fileMode: 0o644 }];
+    const { spec } = validateSpec(c, host);
+    expect(spec.linux.devices).toEqual([{ type: 'p', path: '/dev/test3', major: 0, minor: 0, fileMode: 0o644 }]);
+    expect(errOf((cc) => (cc.linux.devices = [{ type: 'p', path: '/dev/f', major: 4096, minor: 0 }]))).toBe('config.json: linux.devices[0].major: 4096 is out of range 0..4095');
+  });
+
   it('annotations are kept as strings in an object without prototype', () => {
     const c = base();
     c.annotations = { constructor: 'x', 'org.example': 'y' };

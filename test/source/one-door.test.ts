@@ -27,6 +27,7 @@ export const ALLOWED: Record<string, string> = {
   'bench/ctop.ts': "the ctop benchmark samples the CPU time and RSS of the tools it measures from their /proc/PID/stat and status (the bench's own instrument)",
   'src/cgroup/fs.ts': "the cgroup manager's writable cgroupfs (the runtime's own writer): makes cgroups, writes limits, reads back what it wrote; inspection reads go through the source",
   'src/native/syscalls.ts': 'the native façade, parent side: writes uid_map, gid_map and setgroups of a child it started (the runtime writing its own process)',
+  'src/util/random.ts': 'reads a few bytes of /dev/urandom for unique temp names and lock nonces (not the kernel state the source reads; node:crypto costs start-up time)',
   'cli/runc.ts': 'runc-ts spec writes config.json into the bundle (O_EXCL); list stats its own state dirs for their owner (names through ProcSource)',
   'src/runtime/state.ts': "the runtime's own state dir under --root (state.json, the lock files, the exec fifo), never the kernel",
   'src/runtime/container.ts': 'reads the bundle (config.json, bounded) and writes the pid file; /proc and /sys through ProcSource, cgroups through the cgroup manager',

@@ -194,12 +194,74 @@ static int do_mount(const struct hs_step *s)
 	return neg(mount(src, tgt, s->s[2], (unsigned long)s->a[0], s->s[3]));
 }
 
+/*
+ * close_range(CLOEXEC) refused — a seccomp profile installed earlier that does not list it (the
+ * OCI validation suite's default profile), or a kernel before 5.11 — falls back to marking each
+ * open fd close-on-exec, as runc's CloseExecFrom does. The fds are listed from /proc/self/fd with
+ * getdents64 into a stack buffer (no opendir: no heap after fork).
+ */
+struct hs_dirent64 {
+	uint64_t ino;
+	int64_t off;
+	unsigned short reclen;
+	unsigned char type;
+	char name[];
+};
+
+static int cloexec_walk(unsigned first, unsigned last)
+{
+	int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	char buf[2048] __attribute__((aligned(8)));
+	for (;;) {
+		long n = syscall(SYS_getdents64, dfd, buf, sizeof(buf));
+		if (n < 0) {
+			int e = -errno;
+			close(dfd);
+			return e;
+		}
+		if (n == 0)
+			break;
+		for (long off = 0; off < n;) {
+			struct hs_dirent64 *d = (struct hs_dirent64 *)(buf + off);
+			off += d->reclen;
+			unsigned long fd = 0;
+			const char *c = d->name;
+			if (*c < '0' || *c > '9')
+				continue; /* "." and ".." */
+			for (; *c >= '0' && *c <= '9' && fd <= UINT_MAX; c++)
+				fd = fd * 10 + (unsigned long)(*c - '0');
+			if (*c || fd > UINT_MAX || (int)fd == dfd || fd < first || fd > last)
+				continue;
+			int fl = fcntl((int)fd, F_GETFD);
+			if (fl < 0 || (fl & FD_CLOEXEC))
+				continue;
+			if (fcntl((int)fd, F_SETFD, fl | FD_CLOEXEC) < 0) {
+				int e = -errno;
+				close(dfd);
+				return e;
+			}
+		}
+	}
+	close(dfd);
+	return 0;
+}
+
 /* close_range over [first, last] but around the runner's own pipes */
 static int do_close_range(unsigned first, unsigned last, unsigned flags)
 {
 	int skip[2] = { own_report, own_sync };
 	if (first > last)
 		return -EINVAL;
+	if (flags & CLOSE_RANGE_CLOEXEC) {
+		/* CLOEXEC leaves the runner's pipes working until exec, where they close anyway */
+		if (syscall(SYS_close_range, first, last, flags) == 0)
+			return 0;
+		if (errno == EPERM || errno == ENOSYS || errno == EINVAL || errno == EACCES)
+			return cloexec_walk(first, last);
+		return -errno;
+	}
 	if (skip[0] > skip[1]) {
 		int t = skip[0];
 		skip[0] = skip[1];
