@@ -5,7 +5,10 @@
  * wall and CPU time (user + sys of the commands and their waited-for children, from wait4(2)):
  * - `run ID` of a busybox `/bin/true` container, foreground: runc-ts, runc, crun (when installed);
  * - `create ID; start ID; delete ID` (three commands, summed): the same runtimes;
- * - `node -e 0`: Node's own start-up, what runc-ts cannot avoid.
+ * - `node -e 0`: Node's own start-up, what runc-ts cannot avoid;
+ * - `hostscope run --rm busybox true` (issue 9: the front end, its monitor and its removal) against
+ *   `runc-ts run` and against `unshare` of the same namespaces as the floor (a store of its own
+ *   under the bench's temp dir; the busybox rootfs is made by the warm-up, as a user's first run).
  * The timer is a python3 subreaper: the inits of `create` are orphaned to it and reaped after
  * each sample. Ratios are against runc. crun 1.8.1 (Debian 12) refuses this VM's hybrid cgroup
  * layout ("cgroups in hybrid mode not supported, drop all controllers from cgroupv2"): its rows
@@ -22,6 +25,7 @@ import { exampleSpec, renderSpecJson } from '../src/runtime/spec-default.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const RUNC_TS = join(ROOT, 'dist/bin/runc-ts.js');
+const HOSTSCOPE = join(ROOT, 'dist/bin/hostscope.js');
 const NODE = process.execPath;
 
 const TIMER_PY = `
@@ -121,6 +125,8 @@ async function main(): Promise<void> {
     cases.push({ label: `${rt.name} run`, seq: [[...rt.argv, 'run', '--bundle', b, id]] });
     cases.push({ label: `${rt.name} create+start+delete`, seq: [[...rt.argv, 'create', '--bundle', b, id], [...rt.argv, 'start', id], [...rt.argv, 'delete', '--force', id]] });
   }
+  cases.push({ label: 'hostscope run --rm busybox', seq: [['env', `HOSTSCOPE_RUN_ROOT=${tmp}/hs-store`, NODE, HOSTSCOPE, 'run', '--rm', 'busybox', 'true']] });
+  cases.push({ label: 'unshare (floor)', seq: [['unshare', '--fork', '--pid', '--mount', '--uts', '--ipc', '--net', '--mount-proc', 'true']] });
   const timer = new Timer();
   const samples = cases.map(() => ({ wall: [] as number[], cpu: [] as number[], failed: 0 }));
   try {
@@ -159,6 +165,10 @@ async function main(): Promise<void> {
     console.log(`${c.label.padEnd(30)} ${m.wall.toFixed(1).padStart(9)} ${m.cpu.toFixed(1).padStart(9)} ${ratio.padStart(10)} ${overNode.padStart(10)} ${m.failed}`);
   }
   console.log('wall-node: runc-ts wall minus node -e 0 per Node start (1 for run, 3 for create+start+delete)');
+  const hs = byLabel.get('hostscope run --rm busybox')!;
+  const rts = byLabel.get('runc-ts run')!;
+  const floor = byLabel.get('unshare (floor)')!;
+  console.log(`hostscope run --rm busybox true: ${(hs.wall / rts.wall).toFixed(2)}× runc-ts run wall (${(hs.cpu / rts.cpu).toFixed(2)}× CPU), ${(hs.wall / floor.wall).toFixed(2)}× unshare wall (${(hs.cpu / floor.cpu).toFixed(2)}× CPU)`);
   if (runtimes.some((r) => r.name === 'crun')) {
     const st = fs.statSync('/dev/null');
     if (st.uid !== 0 || st.gid !== 0 || (st.mode & 0o7777) !== 0o666) console.log('WARNING: /dev/null changed after crun ran: restore with chown root:root /dev/null; chmod 0666 /dev/null');

@@ -74,7 +74,7 @@ export function readNameFiles(src: ProcSource, processes: readonly ProcessInfo[]
       candidates.push(`/run/containers/storage/overlay-containers/${id}/userdata/config.json`);
       candidates.push(`/var/lib/containers/storage/overlay-containers/${id}/userdata/config.json`);
     }
-    const bundle = monitorInfo?.cmdline ? bundleArg(monitorInfo.cmdline) : undefined;
+    const bundle = monitorInfo?.cmdline ? bundleArg(monitorInfo.cmdline) ?? hostscopeMonitorDir(monitorInfo.cmdline, id) : undefined;
     if (bundle !== undefined) candidates.push(`${bundle.replace(/\/+$/, '')}/config.json`);
     else if (monitor && MONITORS.test(monitor.stat?.comm ?? monitor.comm ?? '')) {
       const cwd = readCwd(src, monitor.pid, notes);
@@ -120,6 +120,20 @@ export function bundleArg(argv: readonly string[]): string | undefined {
     if (v !== undefined && v.startsWith('/') && !v.includes('\0')) return v;
   }
   return undefined;
+}
+
+/**
+ * hostscope run's native monitor: `hostscope-monitor [-i] [-t RxC] [-k ARG]… [-x ARG]… DIR ID --
+ * RUNTIME…`, DIR being the container's directory that holds its config.json (the bundle runc-ts
+ * was given). Only when ID is this container's id, so another monitor's arguments name nothing.
+ */
+export function hostscopeMonitorDir(argv: readonly string[], id: string | undefined): string | undefined {
+  if (id === undefined || !/(^|\/)hostscope-monitor$/.test(argv[0] ?? '')) return undefined;
+  let i = 1;
+  while (i < argv.length && argv[i]!.startsWith('-') && argv[i] !== '--') i += argv[i] === '-i' ? 1 : 2;
+  const dir = argv[i];
+  if (dir === undefined || argv[i + 1] !== id || argv[i + 2] !== '--') return undefined;
+  return dir.startsWith('/') && !dir.includes('\0') ? dir : undefined;
 }
 
 function readCwd(src: ProcSource, pid: number, notes: string[]): string | undefined {
