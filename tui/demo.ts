@@ -83,13 +83,17 @@ export async function startDemo(say: (line: string) => void, opts: DemoOptions =
     if (!problem) {
       const made = await startRunDemo(say, tag, opts);
       if (!('problem' in made)) return made;
+      // stopped (q, a signal) while the containers were being made: nothing more to make — the
+      // stand-ins made now would outlive the stop that was already called (seen: a SIGTERM during
+      // the start left hostscope-demo-<pid>-web behind)
+      if (made.stopped) return { names: [], inits: new Map(), via: 'hostscope run', stop: made.stop };
       say(`ctop: demo: hostscope run failed (${made.problem}); using plain namespaces instead`);
     } else say(`ctop: demo: ${problem}; using plain namespaces instead of hostscope run`);
   }
   return startNamespaceDemo(say, `hostscope-demo-${tag}`, opts);
 }
 
-async function startRunDemo(say: (line: string) => void, tag: string, opts: DemoOptions): Promise<Demo | { problem: string }> {
+async function startRunDemo(say: (line: string) => void, tag: string, opts: DemoOptions): Promise<Demo | { problem: string; stopped: boolean; stop: () => Promise<void> }> {
   const started: string[] = [];
   const inflight = new Set<Promise<Hs>>();
   let stopping: Promise<void> | undefined;
@@ -132,8 +136,9 @@ async function startRunDemo(say: (line: string) => void, tag: string, opts: Demo
     say(`ctop: demo containers started with hostscope run (${Object.values(names).join(', ')}); they are removed when ctop exits`);
     return { names: Object.values(names), inits, via: 'hostscope run', stop };
   } catch (e) {
+    const stopped = stopping !== undefined;
     await stop();
-    return { problem: (e as Error).message };
+    return { problem: (e as Error).message, stopped, stop };
   }
 }
 

@@ -102,5 +102,15 @@ describe.skipIf(!ready)('ctop --demo with hostscope run containers', { timeout: 
     await until('term', (x) => x.includes('CTOP_EXIT=143'), 'exit status 143');
     expect(ids()).toEqual([]);
     expect(hs('ps', '-a').out.trim().split('\n').length).toBe(1);
+    // and no stand-in made after the stop (the fallback used to start once the runs were cut short)
+    await sleep(1000);
+    const standIns = fs.readdirSync('/sys/fs/cgroup').flatMap((h) => {
+      try {
+        return fs.readdirSync(`/sys/fs/cgroup/${h}`).filter((d) => d.startsWith(`hostscope-demo-${ctop}-`));
+      } catch {
+        return [];
+      }
+    });
+    expect(standIns).toEqual([]);
   });
 });
