@@ -12,10 +12,10 @@ import { exampleSpec, renderSpecJson } from '../../src/runtime/spec-default.js';
  * bundle, under a python3 subreaper this test owns. Afterwards: no state dir, no lock, no cgroup,
  * no mount naming our temp dir or tag, no process in our cgroups or rooted in our rootfs, every
  * lifecycle completed exactly once, /dev/null untouched.
- * RUNC_TS_SOAK_SEQ / RUNC_TS_SOAK_PAR (default 50 / 10; issue 8 asks 200 / 20).
+ * RUNC_TS_SOAK_SEQ / RUNC_TS_SOAK_PAR (default 200 / 20, what issue 8 asks: 198 s on a quiet VM).
  */
-const SEQ = Number(process.env.RUNC_TS_SOAK_SEQ ?? 50);
-const PAR = Number(process.env.RUNC_TS_SOAK_PAR ?? 10);
+const SEQ = Number(process.env.RUNC_TS_SOAK_SEQ ?? 200);
+const PAR = Number(process.env.RUNC_TS_SOAK_PAR ?? 20);
 const ready = IS_ROOT && fs.existsSync('/bin/busybox') && has('python3');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `hs-runcts-soak-${process.pid}-`));
 const root = `${tmp}/root`;
