@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BIN, IS_ROOT, has, nsInode } from '../helpers/live.js';
 import { parentMap } from '../../scripts/lib/spawned.js';
+import { HostscopeParents } from '../helpers/run-parents.js';
 
 /**
  * `ctop --demo` makes its containers with `hostscope run` (busybox) and removes them on every way
@@ -18,7 +19,7 @@ const ready = IS_ROOT && has('tmux') && fs.existsSync('/bin/busybox') && fs.exis
 const SOCK = `ctop-demo-${process.pid}`;
 const store = fs.mkdtempSync(path.join(os.tmpdir(), `ctop-demo-${process.pid}-`));
 const env = { ...process.env, HOSTSCOPE_RUN_ROOT: store, FORCE_COLOR: '0' };
-const parentsBefore = new Set(fs.readdirSync('/sys/fs/cgroup').filter((h) => fs.existsSync(`/sys/fs/cgroup/${h}/hostscope`)));
+const parents = new HostscopeParents();
 
 function tmux(...args: string[]): string {
   return execFileSync('tmux', ['-L', SOCK, ...args], { encoding: 'utf8' });
@@ -53,14 +54,7 @@ afterAll(() => {
   }
   for (const id of ids()) hs('rm', '-f', id);
   fs.rmSync(store, { recursive: true, force: true });
-  for (const h of fs.readdirSync('/sys/fs/cgroup')) {
-    if (parentsBefore.has(h)) continue;
-    try {
-      fs.rmdirSync(`/sys/fs/cgroup/${h}/hostscope`);
-    } catch {
-      /* absent, or someone else's container in it */
-    }
-  }
+  parents.removeMade();
 }, 300_000);
 
 describe.skipIf(!ready)('ctop --demo with hostscope run containers', { timeout: 900_000 }, () => {

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { BIN, IS_ROOT, has } from '../helpers/live.js';
+import { HostscopeParents } from '../helpers/run-parents.js';
 
 /**
  * `--net bridge` inside a network namespace this test makes to play the host (`ip netns add`):
@@ -17,7 +18,7 @@ const NS = `hs-br-${process.pid}`;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `hs-run-br-${process.pid}-`));
 const store = `${tmp}/store`;
 const env = { ...process.env, HOSTSCOPE_RUN_ROOT: store, FORCE_COLOR: '0' };
-const parentsBefore = new Set(fs.readdirSync('/sys/fs/cgroup').filter((h) => fs.existsSync(`/sys/fs/cgroup/${h}/hostscope`)));
+const parents = new HostscopeParents();
 
 function inNs(argv: string[], extraEnv: Record<string, string> = {}): { code: number; out: string; err: string } {
   const r = spawnSync('nsenter', [`--net=/run/netns/${NS}`, '--', ...argv], { encoding: 'utf8', env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120000 });
@@ -32,14 +33,7 @@ afterAll(() => {
   if (fs.existsSync(`/run/netns/${NS}`)) for (const id of ids()) hs('rm', '-f', id);
   spawnSync('ip', ['netns', 'del', NS]);
   fs.rmSync(tmp, { recursive: true, force: true });
-  for (const h of fs.readdirSync('/sys/fs/cgroup')) {
-    if (parentsBefore.has(h)) continue;
-    try {
-      fs.rmdirSync(`/sys/fs/cgroup/${h}/hostscope`);
-    } catch {
-      /* absent, or in use */
-    }
-  }
+  parents.removeMade();
 }, 180_000);
 
 describe.skipIf(!ready && !process.env.CI)('hostscope run --net bridge, in a network namespace playing the host', { timeout: 240_000 }, () => {

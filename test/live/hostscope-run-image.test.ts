@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { BIN, IS_ROOT } from '../helpers/live.js';
 import { LayoutBuilder, type BuildEntry } from '../../src/image/layout-builder.js';
+import { HostscopeParents } from '../helpers/run-parents.js';
 
 /**
  * `hostscope run oci:DIR[:TAG]` on layouts this test builds: a busybox layer with passwd (user
@@ -15,7 +16,7 @@ const ready = IS_ROOT && fs.existsSync('/bin/busybox') && fs.existsSync(path.joi
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `hs-run-img-${process.pid}-`));
 const store = `${tmp}/store`;
 const env = { ...process.env, HOSTSCOPE_RUN_ROOT: store, FORCE_COLOR: '0' };
-const parentsBefore = new Set(fs.readdirSync('/sys/fs/cgroup').filter((h) => fs.existsSync(`/sys/fs/cgroup/${h}/hostscope`)));
+const parents = new HostscopeParents();
 
 function hs(...args: string[]): { code: number; out: string; err: string } {
   const r = spawnSync(process.execPath, [BIN('hostscope'), ...args], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120000 });
@@ -26,14 +27,7 @@ const ids = () => (fs.existsSync(`${store}/containers`) ? fs.readdirSync(`${stor
 afterAll(() => {
   for (const id of ids()) hs('rm', '-f', id);
   fs.rmSync(tmp, { recursive: true, force: true });
-  for (const h of fs.readdirSync('/sys/fs/cgroup')) {
-    if (parentsBefore.has(h)) continue;
-    try {
-      fs.rmdirSync(`/sys/fs/cgroup/${h}/hostscope`);
-    } catch {
-      /* absent, or in use */
-    }
-  }
+  parents.removeMade();
 }, 120_000);
 
 function busyboxLayer(): BuildEntry[] {

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { BIN, IS_ROOT, has } from '../helpers/live.js';
+import { HostscopeParents } from '../helpers/run-parents.js';
 
 /**
  * `run -i` and `-t` on real busybox containers: a terminal made by python3's pty module plays
@@ -12,7 +13,7 @@ import { BIN, IS_ROOT, has } from '../helpers/live.js';
 const ready = IS_ROOT && has('python3') && fs.existsSync('/bin/busybox') && fs.existsSync(path.join(BIN('hostscope'), '../../../build/Release/hostscope-monitor'));
 const store = fs.mkdtempSync(path.join(os.tmpdir(), `hs-run-tty-${process.pid}-`));
 const env = { ...process.env, HOSTSCOPE_RUN_ROOT: store, FORCE_COLOR: '0' };
-const parentsBefore = new Set(fs.readdirSync('/sys/fs/cgroup').filter((h) => fs.existsSync(`/sys/fs/cgroup/${h}/hostscope`)));
+const parents = new HostscopeParents();
 const ids = () => (fs.existsSync(`${store}/containers`) ? fs.readdirSync(`${store}/containers`) : []);
 const mountsOfStore = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(store));
 
@@ -24,14 +25,7 @@ function hsWithInput(input: string, ...args: string[]) {
 afterAll(() => {
   for (const id of ids()) spawnSync(process.execPath, [BIN('hostscope'), 'rm', '-f', id], { env });
   fs.rmSync(store, { recursive: true, force: true });
-  for (const h of fs.readdirSync('/sys/fs/cgroup')) {
-    if (parentsBefore.has(h)) continue;
-    try {
-      fs.rmdirSync(`/sys/fs/cgroup/${h}/hostscope`);
-    } catch {
-      /* absent, or in use */
-    }
-  }
+  parents.removeMade();
 }, 120_000);
 
 describe.skipIf(!ready && !process.env.CI)('hostscope run -i / -t', { timeout: 240_000 }, () => {

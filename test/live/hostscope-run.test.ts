@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { BIN, IS_ROOT, nsInode } from '../helpers/live.js';
+import { HostscopeParents } from '../helpers/run-parents.js';
 
 /**
  * The seeds' walk with hostscope alone, on real busybox containers this test makes: run -d with a
@@ -15,8 +16,7 @@ const ready = IS_ROOT && fs.existsSync('/bin/busybox') && fs.existsSync(path.joi
 const store = fs.mkdtempSync(path.join(os.tmpdir(), `hs-run-live-${process.pid}-`));
 const env = { ...process.env, HOSTSCOPE_RUN_ROOT: store, FORCE_COLOR: '0' };
 const name = `t-${process.pid}`;
-// the `/hostscope` parent cgroups are made by the first container; remove those this test made
-const parentsBefore = new Set(fs.readdirSync('/sys/fs/cgroup').filter((h) => fs.existsSync(`/sys/fs/cgroup/${h}/hostscope`)));
+const parents = new HostscopeParents();
 
 function hs(...args: string[]): { code: number; out: string; err: string } {
   const r = spawnSync(process.execPath, [BIN('hostscope'), ...args], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120000 });
@@ -42,14 +42,7 @@ afterAll(() => {
   // (a loaded machine: the removal of every container may take a while)
   for (const id of ids()) hs('rm', '-f', id);
   fs.rmSync(store, { recursive: true, force: true });
-  for (const h of fs.readdirSync('/sys/fs/cgroup')) {
-    if (parentsBefore.has(h)) continue;
-    try {
-      fs.rmdirSync(`/sys/fs/cgroup/${h}/hostscope`); // only when empty: a container of someone else's stays
-    } catch {
-      /* absent, or in use */
-    }
-  }
+  parents.removeMade();
 }, 240_000);
 
 describe.skipIf(!ready && !process.env.CI)('hostscope run: the seeds’ walk on real busybox containers', { timeout: 240_000 }, () => {

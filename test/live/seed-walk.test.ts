@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { BIN, IS_ROOT } from '../helpers/live.js';
+import { HostscopeParents } from '../helpers/run-parents.js';
 
 /**
  * Issue 9's Done-when, step by step with hostscope's own commands only (no cat of /proc, no docker):
@@ -18,7 +19,7 @@ const store = fs.mkdtempSync(path.join(os.tmpdir(), `hs-seed-walk-${process.pid}
 const env = { ...process.env, HOSTSCOPE_RUN_ROOT: store, FORCE_COLOR: '0' };
 const db = `walk-db-${process.pid}`;
 const web = `walk-web-${process.pid}`;
-const parentsBefore = new Set(fs.readdirSync('/sys/fs/cgroup').filter((h) => fs.existsSync(`/sys/fs/cgroup/${h}/hostscope`)));
+const parents = new HostscopeParents();
 
 function tool(bin: string, ...args: string[]): { code: number; out: string; err: string } {
   const r = spawnSync(process.execPath, [BIN(bin), ...args], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
@@ -40,14 +41,7 @@ function nsRows(story: string): Map<string, [string, string]> {
 afterAll(() => {
   for (const id of ids()) hs('rm', '-f', id);
   fs.rmSync(store, { recursive: true, force: true });
-  for (const h of fs.readdirSync('/sys/fs/cgroup')) {
-    if (parentsBefore.has(h)) continue;
-    try {
-      fs.rmdirSync(`/sys/fs/cgroup/${h}/hostscope`);
-    } catch {
-      /* absent, or in use */
-    }
-  }
+  parents.removeMade();
 }, 240_000);
 
 describe.skipIf(!ready && !process.env.CI)('the seeds’ walk with hostscope alone', { timeout: 240_000 }, () => {
