@@ -3,25 +3,39 @@ import * as fs from 'node:fs';
 /**
  * `hostscope run` puts every container under a `/hostscope` parent cgroup in each hierarchy, made
  * by the first container (as docker's `/docker`). A live test with a store of its own removes the
- * parents it made — only when empty (another's container may be in one) — and never one that was
- * there before it started.
+ * parents this test run made — only when empty (another's container may be in one) — and never one
+ * that was there before the run started.
+ *
+ * Several such test files run at once: one may start after another made the parents, and end
+ * while the other's containers still hold them. So a parent absent when a file starts is claimed
+ * in a file shared by the whole run (keyed by the vitest process, the workers' parent), and every
+ * file, when it ends, removes each claimed parent that is empty.
  */
 export class HostscopeParents {
-  private readonly before = new Set(HostscopeParents.present());
+  private readonly claims = `/tmp/hostscope-test-parents-${process.ppid}`;
 
-  private static present(): string[] {
-    return fs.readdirSync('/sys/fs/cgroup').filter((h) => fs.existsSync(`/sys/fs/cgroup/${h}/hostscope`));
+  constructor() {
+    const absent = fs.readdirSync('/sys/fs/cgroup').filter((h) => fs.existsSync(`/sys/fs/cgroup/${h}/cgroup.procs`) && !fs.existsSync(`/sys/fs/cgroup/${h}/hostscope`));
+    if (absent.length > 0) fs.appendFileSync(this.claims, absent.map((h) => `${h}\n`).join(''));
   }
 
-  /** rmdir the `/hostscope` parents made since this object was (those still empty). */
+  /** rmdir each `/hostscope` parent this test run claimed, where it is empty now. */
   removeMade(): void {
-    for (const h of HostscopeParents.present()) {
-      if (this.before.has(h)) continue;
+    let claimed: string[];
+    try {
+      claimed = [...new Set(fs.readFileSync(this.claims, 'utf8').split('\n').filter(Boolean))];
+    } catch {
+      return;
+    }
+    let left = 0;
+    for (const h of claimed) {
+      if (!/^[\w.=-]+$/.test(h) || !fs.existsSync(`/sys/fs/cgroup/${h}/hostscope`)) continue;
       try {
         fs.rmdirSync(`/sys/fs/cgroup/${h}/hostscope`);
       } catch {
-        /* in use: someone else's container is in it */
+        left++; // in use: a container of another file still running
       }
     }
+    if (left === 0) fs.rmSync(this.claims, { force: true });
   }
 }
