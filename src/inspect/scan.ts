@@ -71,6 +71,7 @@ interface Layout {
   statLength: number;
   cgroupOffset: number;
   mode: number;
+  commHash: number;
   errIds: number;
   errStat: number;
   errCgroup: number;
@@ -240,19 +241,32 @@ function errnoNameOf(err: number): string | undefined {
  */
 export class NativeInterner {
   readonly cgroups = new Map<string, CgroupMembership[]>();
+  private readonly nsSets = new Map<string, Partial<Record<NsEntry, NsId>>>();
   private readonly nsIds = new Map<number, NsId>();
   private readonly idSets = new Map<string, { uid: IdQuad; gid: IdQuad }>();
   private readonly uniformIds = new Map<number, Map<number, { uid: IdQuad; gid: IdQuad }>>();
   constructor(private readonly dev: number) {}
   /** entries kept (a long-lived interner is cleared by its owner past a bound) */
   get size(): number {
-    return this.cgroups.size + this.nsIds.size + this.idSets.size + this.uniformIds.size;
+    return this.cgroups.size + this.nsSets.size + this.nsIds.size + this.idSets.size + this.uniformIds.size;
   }
   clear(): void {
     this.cgroups.clear();
+    this.nsSets.clear();
     this.nsIds.clear();
     this.idSets.clear();
     this.uniformIds.clear();
+  }
+  /**
+   * One frozen namespace record per set of namespaces (a container's processes share theirs):
+   * the record is looked up by its inodes in `entries` order.
+   */
+  nsSet(ns: Partial<Record<NsEntry, NsId>>, entries: readonly { entry: NsEntry }[]): Partial<Record<NsEntry, NsId>> {
+    let key = '';
+    for (const x of entries) key += `${ns[x.entry]!.inode},`;
+    let v = this.nsSets.get(key);
+    if (!v) this.nsSets.set(key, (v = Object.freeze(ns)));
+    return v;
   }
   nsId(type: NsType, inode: number): NsId {
     let id = this.nsIds.get(inode);
@@ -292,46 +306,60 @@ export interface NativeKnown {
   phase: number;
 }
 
-/** One record of the native scan: a process read whole (undefined: it vanished), or a known one's stat. */
-export type NativeRecord =
-  | { full: true; pid: number; info: ProcessInfo | undefined }
-  | { full: false; pid: number; stat: ProcStat | undefined; error: ProcErrorCode | undefined };
-
-/** The native scan, decoded record by record in pid order (sliced too: 10,000 processes take a while). */
-export async function readNative(
-  src: ProcSource,
-  req: { files: ProcFile[]; nsEntries: NsEntry[] },
-  slicer: Slicer,
-  interner: NativeInterner,
-  known: NativeKnown | undefined,
-  onRecord: (r: NativeRecord) => void,
-): Promise<void> {
-  const b = nativeScan()!;
-  const l = layout!;
-  let nsMask = 0;
-  for (const e of req.nsEntries) nsMask |= 1 << NS_ENTRIES.indexOf(e);
-  let fileMask = 0;
-  for (const f of req.files) fileMask |= NATIVE_FILES[f] ?? 0;
-  slicer.pause(); // the scan itself runs on the threadpool: the event loop is free meanwhile
-  const ns = req.files.includes('ns') ? nsMask : 0;
-  const raw = known ? await b.scan(ns, fileMask, known.pids, known.starts, known.every, known.phase) : await b.scan(ns, fileMask);
-  slicer.resume();
-  const rec = new Float64Array(raw.records);
-  const errs = new Int32Array(raw.errors);
-  const strings = Buffer.from(raw.strings);
-  const cgroupCache = interner.cgroups;
-  const entries = req.nsEntries.map((e) => ({ entry: e, type: entryType(e), slot: NS_ENTRIES.indexOf(e), key: `ns/${e}` }));
-  for (let i = 0; i < raw.count; i++) {
-    if ((i & 15) === 0 && slicer.due()) await slicer.yield();
+/**
+ * One native scan's records, in pid order, decoded on demand: a process read whole (full), or a
+ * known process of which only stat was read (statOnly; its figures read straight from the record).
+ */
+export class NativeRecords {
+  readonly count: number;
+  private readonly rec: Float64Array;
+  private readonly errs: Int32Array;
+  private readonly strings: Buffer;
+  private readonly l: Layout;
+  private readonly entries: { entry: NsEntry; type: NsType; slot: number; key: string }[];
+  /** cgroup text offset → its parse (or why it failed) */
+  private readonly cgroupAt = new Map<number, CgroupMembership[] | ProcErrorCode>();
+  constructor(
+    raw: { count: number; records: ArrayBuffer; errors: ArrayBuffer; strings: ArrayBuffer },
+    private readonly src: ProcSource,
+    private readonly req: { files: ProcFile[]; nsEntries: NsEntry[] },
+    private readonly interner: NativeInterner,
+  ) {
+    this.count = raw.count;
+    this.rec = new Float64Array(raw.records);
+    this.errs = new Int32Array(raw.errors);
+    this.strings = Buffer.from(raw.strings);
+    this.l = layout!;
+    this.entries = req.nsEntries.map((e) => ({ entry: e, type: entryType(e), slot: NS_ENTRIES.indexOf(e), key: `ns/${e}` }));
+  }
+  pid(i: number): number {
+    return this.rec[i * this.l.recordLength]! | 0;
+  }
+  /** a known process of which only stat was read */
+  statOnly(i: number): boolean {
+    return this.rec[i * this.l.recordLength + this.l.mode] === 1;
+  }
+  /** why stat could not be read (undefined: it was) */
+  statError(i: number): ProcErrorCode | undefined {
+    const err = this.errs[i * this.l.errorLength + this.l.errStat]!;
+    return err === 0 || err === this.l.errNotAsked ? undefined : codeOf(this.l, err);
+  }
+  /** stat fields by their S_* slot (valid when stat was read) */
+  statField(i: number, slot: number): number {
+    return this.rec[i * this.l.recordLength + this.l.stat + slot]!;
+  }
+  commHash(i: number): number {
+    return this.rec[i * this.l.recordLength + this.l.commHash]!;
+  }
+  stat(i: number): ProcStat {
+    return decodeStat(this.rec, i * this.l.recordLength + this.l.stat, this.strings);
+  }
+  /** a process read whole, as the TypeScript reader makes it (undefined: it vanished) */
+  full(i: number): ProcessInfo | undefined {
+    const { rec, errs, strings, l, req, interner } = this;
     const r = i * l.recordLength;
     const e = i * l.errorLength;
-    const pid = rec[r]! | 0;
-    if (rec[r + l.mode] === 1) {
-      const err = errs[e + l.errStat]!;
-      onRecord(err === 0 ? { full: false, pid, stat: decodeStat(rec, r + l.stat, strings), error: undefined } : { full: false, pid, stat: undefined, error: codeOf(l, err) });
-      continue;
-    }
-    const info: ProcessInfo = { pid, errors: {} };
+    const info: ProcessInfo = { pid: rec[r]! | 0, errors: {} };
     let readAny = false;
     for (const file of req.files) {
       if (file === 'ns') {
@@ -339,7 +367,7 @@ export async function readNative(
         const ns: Partial<Record<NsEntry, NsId>> = {};
         let got = 0;
         let allGone = true;
-        for (const x of entries) {
+        for (const x of this.entries) {
           const err = errs[e + x.slot]!;
           if (err === 0) {
             ns[x.entry] = interner.nsId(x.type, rec[r + l.ns + x.slot]!);
@@ -352,12 +380,12 @@ export async function readNative(
           if (c !== 'NOT_FOUND' && c !== 'PROCESS_GONE') allGone = false;
         }
         if (got === 0 && allGone) info.errors.ns = 'PROCESS_GONE';
-        else info.ns = ns;
+        else info.ns = got === this.entries.length ? interner.nsSet(ns, this.entries) : ns;
         readAny ||= got > 0;
         continue;
       }
       if (NATIVE_FILES[file] === undefined) {
-        readAny = readInto(src, info, [file], { nsEntries: req.nsEntries }) || readAny;
+        readAny = readInto(this.src, info, [file], { nsEntries: req.nsEntries }) || readAny;
         continue;
       }
       const slot = file === 'ids' ? l.errIds : file === 'stat' ? l.errStat : l.errCgroup;
@@ -372,35 +400,77 @@ export async function readNative(
         info.ids = interner.ids(rec[u]!, rec[u + 1]!, rec[u + 2]!, rec[u + 3]!, rec[g]!, rec[g + 1]!, rec[g + 2]!, rec[g + 3]!);
       } else if (file === 'stat') info.stat = decodeStat(rec, r + l.stat, strings);
       else {
+        // scan.c stores each distinct cgroup text once: one string and one parse per text, not per
+        // process (10,000 strings of ~1 KiB each were most of what the garbage collector copied)
         const off = rec[r + l.cgroupOffset]!;
-        const text = strings.toString('utf8', off, off + rec[r + l.cgroupOffset + 1]!);
-        try {
-          // most processes share their cgroup file's text: parse each text once (values are not mutated)
-          let parsed = cgroupCache.get(text);
-          if (!parsed) cgroupCache.set(text, (parsed = parseProcCgroup(text, `${info.pid}/cgroup`)));
-          info.cgroups = parsed;
-        } catch (x) {
-          if (!isProcError(x)) throw x;
-          info.errors.cgroup = x.code;
+        let parsed = this.cgroupAt.get(off);
+        if (parsed === undefined) {
+          const text = strings.toString('utf8', off, off + rec[r + l.cgroupOffset + 1]!);
+          parsed = interner.cgroups.get(text);
+          if (!parsed) {
+            try {
+              // values are not mutated: shared by every process with this text
+              parsed = parseProcCgroup(text, `${info.pid}/cgroup`);
+            } catch (x) {
+              if (!isProcError(x)) throw x;
+              parsed = x.code;
+            }
+            if (typeof parsed !== 'string') interner.cgroups.set(text, parsed);
+          }
+          this.cgroupAt.set(off, parsed);
+        }
+        if (typeof parsed === 'string') {
+          info.errors.cgroup = parsed;
           continue;
         }
+        info.cgroups = parsed;
       }
       readAny = true;
     }
-    onRecord({ full: true, pid, info: !readAny && allGoneOrNone(info.errors) ? undefined : info });
+    if (!readAny && allGoneOrNone(info.errors)) return undefined;
+    // most processes have no error: they share one frozen empty record (one object fewer each)
+    if (isEmpty(info.errors)) info.errors = NO_ERRORS;
+    return info;
   }
 }
 
-/** The native scan, decoded into ProcessInfo values. */
+const NO_ERRORS: ProcessInfo['errors'] = Object.freeze({});
+
+/** The native scan on the threadpool (the event loop is free meanwhile). */
+export async function readNative(
+  src: ProcSource,
+  req: { files: ProcFile[]; nsEntries: NsEntry[] },
+  slicer: Slicer,
+  interner: NativeInterner,
+  known: NativeKnown | undefined,
+): Promise<NativeRecords> {
+  const b = nativeScan()!;
+  let nsMask = 0;
+  for (const e of req.nsEntries) nsMask |= 1 << NS_ENTRIES.indexOf(e);
+  let fileMask = 0;
+  for (const f of req.files) fileMask |= NATIVE_FILES[f] ?? 0;
+  const ns = req.files.includes('ns') ? nsMask : 0;
+  slicer.pause();
+  const raw = known ? await b.scan(ns, fileMask, known.pids, known.starts, known.every, known.phase) : await b.scan(ns, fileMask);
+  slicer.resume();
+  return new NativeRecords(raw, src, req, interner);
+}
+
+/** The native scan, decoded into ProcessInfo values (sliced: 10,000 processes take a while). */
 async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntries: NsEntry[] }, slicer: Slicer): Promise<Snapshot> {
   const monoStartMs = performance.now();
   const processes: ProcessInfo[] = [];
   const counts = { vanished: 0, denied: 0 };
-  await readNative(src, req, slicer, new NativeInterner(src.nsfsDevice()), undefined, (r) => {
-    if (r.full) admit(r.info, counts, processes);
-  });
+  const recs = await readNative(src, req, slicer, new NativeInterner(src.nsfsDevice()), undefined);
+  for (let i = 0; i < recs.count; i++) {
+    if ((i & 15) === 0 && slicer.due()) await slicer.yield();
+    admit(recs.full(i), counts, processes);
+  }
   return snapshotOf(src, processes, counts, monoStartMs, slicer);
 }
+
+/** S_* slots of scan.c's stat fields that callers read straight from a record */
+export const STAT_SLOT = { state: 1, ppid: 2, numThreads: 14, startTimeTicks: 15 } as const;
 
 /** The S_* slots of scan.c, in order */
 function decodeStat(rec: Float64Array, s: number, strings: Buffer): ProcStat {

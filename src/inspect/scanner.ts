@@ -15,9 +15,11 @@
  *   seen at the next scan.
  * - the last model: when no pid came or went, no process read whole changed and no process
  *   changed comm, ppid or zombie state, the previous model (grouping, containers, names) is
- *   returned as it was, with no model step run at all (`stats.modelReused`). Its snapshot then
- *   holds the stat of the scan that built it; `stat` holds this scan's fresh stat of every
- *   process, for what needs current figures (CPU rates, RSS, threads).
+ *   returned as it was, with no model step run at all (`stats.modelReused`).
+ * - `stat`: this scan's stat of every process (decoded when asked for), for what needs current
+ *   figures (CPU rates, RSS, threads). In model.snapshot a known process keeps the value of its
+ *   last whole read (its stat then: ppid, comm and start time are checked every scan, the rest
+ *   of that stat is as old as the read), so take current figures from `stat`, not the snapshot.
  *
  * Files other than ns, status's Uid/Gid, stat and cgroup (opts.files) are read only when a
  * process is read whole. Concurrent scan() calls share one scan in flight. Off the native path
@@ -40,6 +42,8 @@ import {
   scanHostWithStats,
   Slicer,
   snapshotOf,
+  STAT_SLOT,
+  type NativeRecords,
   type ScanOptions,
   type ScanStats,
 } from './scan.js';
@@ -66,9 +70,13 @@ export interface ScannerResult {
 }
 
 interface Known {
-  /** the process as last read whole (its stat is from the scan that last rebuilt the model) */
+  /** the process as the model holds it (read whole; its stat from then, or from when its comm, ppid or state last moved) */
   info: ProcessInfo;
   start: number;
+  ppid: number;
+  /** FNV-1a of comm, as scan.c computes it */
+  commHash: number;
+  zombie: boolean;
 }
 
 export const DEFAULT_REVALIDATE_EVERY = 10;
@@ -135,114 +143,150 @@ export class HostScanner {
     this.interner ??= new NativeInterner(src.nsfsDevice());
     const interner = this.interner;
     // the known pids with a start time, ascending (the map is kept in scan order)
-    const pids: number[] = [];
-    const starts: number[] = [];
+    const pids = new Int32Array(this.known.size);
+    const starts = new Float64Array(this.known.size);
+    let nk = 0;
     for (const [pid, k] of this.known) {
-      if (this.forceFull.has(pid)) continue;
-      pids.push(pid);
-      starts.push(k.start);
+      if (this.forceFull.has(pid) || Number.isNaN(k.start)) continue;
+      pids[nk] = pid;
+      starts[nk++] = k.start;
     }
     const phase = this.scans % this.every;
     this.forceFull = new Set();
+    const recs = await readNative(src, req, slicer, interner, nk > 0 ? { pids: pids.subarray(0, nk), starts: starts.subarray(0, nk), every: this.every, phase } : undefined);
 
     let changed = this.last === undefined;
     let fullReads = 0;
     let statOnly = 0;
     let seenKnown = 0;
     const counts = { vanished: 0, denied: 0 };
-    const stat = new Map<number, ProcStat>();
-    /** this scan's processes in pid order: a fresh ProcessInfo (read whole) or a known one with its new stat */
-    const found: (ProcessInfo | { old: ProcessInfo; stat: ProcStat })[] = [];
+    /** this scan's processes in pid order (a known one as last read whole, unless what the model uses of its stat moved) */
+    const processes: ProcessInfo[] = [];
     const next = new Map<number, Known>();
-    const full: ProcessInfo[] = [];
-
-    await readNative(
-      src,
-      req,
-      slicer,
-      interner,
-      pids.length > 0 ? { pids: Int32Array.from(pids), starts: Float64Array.from(starts), every: this.every, phase } : undefined,
-      (r) => {
-        const old = this.known.get(r.pid);
-        if (old) seenKnown++;
-        if (r.full) {
-          fullReads++;
-          const before = full.length;
-          admit(r.info, counts, full);
-          if (full.length === before) {
-            // vanished while read
-            if (old) changed = true;
-            return;
-          }
-          const info = full[before]!;
-          found.push(info);
-          if (info.stat) stat.set(info.pid, info.stat);
-          if (!old || !sameProcess(old.info, info)) changed = true;
-          if (info.stat && (info.stat.state === 'Z' || info.stat.state === 'X')) this.forceFull.add(info.pid);
-          if (info.stat) next.set(info.pid, { info, start: info.stat.startTimeTicks });
-          else {
-            // no start time: read whole again next scan (kept for the model meanwhile)
-            next.set(info.pid, { info, start: Number.NaN });
-            this.forceFull.add(info.pid);
-          }
-          return;
-        }
+    /** pid → record, for the stat of this scan */
+    const index = new Map<number, number>();
+    for (let i = 0; i < recs.count; i++) {
+      if ((i & 255) === 0 && slicer.due()) await slicer.yield();
+      const pid = recs.pid(i);
+      const old = this.known.get(pid);
+      if (old) seenKnown++;
+      if (recs.statOnly(i)) {
         statOnly++;
         if (!old) {
           changed = true; // cannot happen: scan.c reads only known pids this way
-          return;
+          continue;
         }
-        if (!r.stat) {
-          if (r.error === 'PROCESS_GONE') {
+        const err = recs.statError(i);
+        if (err !== undefined) {
+          changed = true;
+          if (err === 'PROCESS_GONE') {
             counts.vanished++;
-            changed = true;
-            return;
+            continue;
           }
           // stat unreadable now (denied?): keep what was read whole, read it whole next scan
-          changed = true;
-          found.push(old.info);
-          next.set(r.pid, old);
-          this.forceFull.add(r.pid);
-          return;
+          processes.push(old.info);
+          next.set(pid, old);
+          this.forceFull.add(pid);
+          continue;
         }
-        stat.set(r.pid, r.stat);
-        const was = old.info.stat;
-        if (!was || was.ppid !== r.stat.ppid || was.comm !== r.stat.comm || (was.state === 'Z') !== (r.stat.state === 'Z')) changed = true;
-        if (r.stat.state === 'Z' || r.stat.state === 'X') this.forceFull.add(r.pid);
-        found.push({ old: old.info, stat: r.stat });
-        next.set(r.pid, old);
-      },
-    );
+        index.set(pid, i);
+        const state = recs.statField(i, STAT_SLOT.state);
+        const zombie = state === Z || state === X;
+        if (zombie) this.forceFull.add(pid);
+        if (recs.statField(i, STAT_SLOT.ppid) === old.ppid && recs.commHash(i) === old.commHash && zombie === old.zombie) {
+          processes.push(old.info);
+          next.set(pid, old);
+          continue;
+        }
+        // an exec (comm), a new parent or a zombie: the model uses those; take this stat
+        changed = true;
+        const info = withStat(old.info, recs.stat(i));
+        processes.push(info);
+        next.set(pid, knownOf(info, recs.commHash(i)));
+        continue;
+      }
+      fullReads++;
+      const before = processes.length;
+      admit(recs.full(i), counts, processes);
+      if (processes.length === before) {
+        if (old) changed = true; // vanished while read
+        continue;
+      }
+      const info = processes[before]!;
+      if (info.stat) index.set(pid, i);
+      if (old && sameProcess(old.info, info)) {
+        // revalidated, unchanged: the model keeps its value
+        processes[before] = old.info;
+        next.set(pid, old);
+      } else {
+        changed = true;
+        next.set(pid, knownOf(info, info.stat ? recs.commHash(i) : 0));
+      }
+      if (!info.stat || info.stat.state === 'Z' || info.stat.state === 'X') this.forceFull.add(pid);
+    }
     // a known process not found this time has exited
     if (seenKnown !== this.known.size) changed = true;
     this.scans++;
+    this.known = next;
 
     let model: HostModel;
-    if (!changed && this.last) {
-      model = this.last;
-      // the identities stay those of the model's processes
-      this.known = next;
-    } else {
-      // the model's processes: fresh stat on what was known; the cache then holds exactly these
-      const processes: ProcessInfo[] = [];
-      const cache = new Map<number, Known>();
-      for (let i = 0; i < found.length; i++) {
-        if ((i & 255) === 0 && slicer.due()) await slicer.yield();
-        const f = found[i]!;
-        const p = 'old' in f ? withStat(f.old, f.stat) : f;
-        processes.push(p);
-        const k = next.get(p.pid)!;
-        cache.set(p.pid, { info: p, start: k.start });
-      }
+    if (!changed && this.last) model = this.last;
+    else {
       const snapshot: Snapshot = await snapshotOf(src, processes, counts, monoStartMs, slicer);
       model = await modelSliced(src, snapshot, this.opts, slicer);
       this.last = model;
-      this.known = cache;
       // shared values of processes long gone would pile up: start afresh past a bound
       if (interner.size > 4 * processes.length + 4096) this.interner = undefined;
     }
     slicer.pause();
-    return { model, stats: { ...slicer.stats('native'), fullReads, statOnly, modelReused: !changed }, stat };
+    return { model, stats: { ...slicer.stats('native'), fullReads, statOnly, modelReused: !changed }, stat: new StatView(index, recs) };
+  }
+}
+
+const Z = 'Z'.charCodeAt(0);
+const X = 'X'.charCodeAt(0);
+
+function knownOf(info: ProcessInfo, commHash: number): Known {
+  const st = info.stat;
+  return { info, start: st ? st.startTimeTicks : Number.NaN, ppid: st ? st.ppid : -1, commHash, zombie: st ? st.state === 'Z' || st.state === 'X' : false };
+}
+
+/** This scan's stat of every process, decoded from the scan's records when asked for. */
+class StatView implements ReadonlyMap<number, ProcStat> {
+  private readonly decoded = new Map<number, ProcStat>();
+  constructor(
+    private readonly index: ReadonlyMap<number, number>,
+    private readonly recs: NativeRecords,
+  ) {}
+  get size(): number {
+    return this.index.size;
+  }
+  has(pid: number): boolean {
+    return this.index.has(pid);
+  }
+  get(pid: number): ProcStat | undefined {
+    let v = this.decoded.get(pid);
+    if (v) return v;
+    const i = this.index.get(pid);
+    if (i === undefined) return undefined;
+    v = Object.freeze(this.recs.stat(i));
+    this.decoded.set(pid, v);
+    return v;
+  }
+  *entries(): MapIterator<[number, ProcStat]> {
+    for (const pid of this.index.keys()) yield [pid, this.get(pid)!];
+  }
+  keys(): MapIterator<number> {
+    return this.index.keys();
+  }
+  *values(): MapIterator<ProcStat> {
+    for (const pid of this.index.keys()) yield this.get(pid)!;
+  }
+  [Symbol.iterator](): MapIterator<[number, ProcStat]> {
+    return this.entries();
+  }
+  forEach(cb: (value: ProcStat, key: number, map: ReadonlyMap<number, ProcStat>) => void, thisArg?: unknown): void {
+    for (const pid of this.index.keys()) cb.call(thisArg, this.get(pid)!, pid, this);
   }
 }
 

@@ -53,6 +53,7 @@ enum {
 	R_CG_OFF = R_STAT + S_N,
 	R_CG_LEN,
 	R_MODE, /* 0: read whole; 1: a known pid (same start time) of which only stat was read */
+	R_COMM_HASH, /* FNV-1a (32 bits) of comm's bytes: the caller sees an exec without decoding comm */
 	R_N
 };
 
@@ -69,6 +70,19 @@ enum { E_NS = 0, E_IDS = E_NS + NNS, E_STAT, E_CGROUP, E_N };
 struct strtab {
 	char *p;
 	size_t len, cap;
+};
+
+/*
+ * cgroup file texts already in a string table: most processes share theirs with many others (a
+ * container's), so each text is stored once and its records point at the same offset; the
+ * TypeScript side then makes one string (and one parse) per text, not one per process
+ */
+#define DEDUP_SLOTS 4096
+struct dedup {
+	uint32_t hash[DEDUP_SLOTS];
+	uint32_t len[DEDUP_SLOTS];
+	double off[DEDUP_SLOTS];
+	unsigned char used[DEDUP_SLOTS];
 };
 
 struct scan {
@@ -90,6 +104,7 @@ struct scan {
 	double *rec;
 	int32_t *errs;
 	struct strtab str;
+	struct dedup *cg; /* this thread's cgroup texts already in str (NULL: none kept) */
 	char *buf; /* scratch, CGROUP_CAP bytes */
 	/* N-API */
 	napi_async_work work;
@@ -112,6 +127,33 @@ static int strtab_add(struct strtab *t, const char *s, size_t len, double *off)
 	*off = (double)t->len;
 	t->len += len;
 	return 0;
+}
+
+/* strtab_add, or the offset of the same bytes added before (when the table has a slot for them) */
+static int strtab_add_dedup(struct strtab *t, struct dedup *d, const char *s, size_t len, double *off)
+{
+	if (!d)
+		return strtab_add(t, s, len, off);
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	for (size_t k = 0, j = h % DEDUP_SLOTS; k < 8; k++, j = (j + 1) % DEDUP_SLOTS) {
+		if (!d->used[j]) {
+			int r = strtab_add(t, s, len, off);
+			if (r == 0) {
+				d->used[j] = 1;
+				d->hash[j] = h;
+				d->len[j] = (uint32_t)len;
+				d->off[j] = *off;
+			}
+			return r;
+		}
+		if (d->hash[j] == h && d->len[j] == len && memcmp(t->p + (size_t)d->off[j], s, len) == 0) {
+			*off = d->off[j];
+			return 0;
+		}
+	}
+	return strtab_add(t, s, len, off);
 }
 
 /*
@@ -294,6 +336,10 @@ static int parse_stat(const char *text, size_t len, double *r, struct strtab *st
 	if (field < 24)
 		return HS_E_PARSE;
 	r[S_COMM_LEN] = (double)(close - open - 1);
+	uint32_t h = 2166136261u;
+	for (const char *q = open + 1; q < close; q++)
+		h = (h ^ (unsigned char)*q) * 16777619u;
+	r[R_COMM_HASH - R_STAT] = (double)h;
 	return strtab_add(st, open + 1, (size_t)(close - open - 1), &r[S_COMM_OFF]);
 }
 
@@ -411,7 +457,7 @@ static void scan_one(struct scan *s, int procfd, int pid, double *r, int32_t *e)
 			e[E_CGROUP] = (int32_t)-n;
 		else {
 			r[R_CG_LEN] = (double)n;
-			e[E_CGROUP] = strtab_add(&s->str, s->buf, (size_t)n, &r[R_CG_OFF]) ? ENOMEM : 0;
+			e[E_CGROUP] = strtab_add_dedup(&s->str, s->cg, s->buf, (size_t)n, &r[R_CG_OFF]) ? ENOMEM : 0;
 		}
 	}
 }
@@ -434,9 +480,11 @@ static void *scan_part(void *arg)
 	struct scan local = *pt->s;
 	local.buf = pt->buf;
 	local.str = pt->str;
+	local.cg = calloc(1, sizeof(struct dedup)); /* NULL: every text stored, as before */
 	for (size_t i = pt->from; i < pt->to; i++)
 		scan_one(&local, pt->procfd, pt->pids[i], local.rec + i * R_N, local.errs + i * E_N);
 	pt->str = local.str;
+	free(local.cg);
 	return NULL;
 }
 
@@ -701,6 +749,7 @@ napi_value hs_js_scan_layout(napi_env env, napi_callback_info info)
 	PUT("statLength", S_N);
 	PUT("cgroupOffset", R_CG_OFF);
 	PUT("mode", R_MODE);
+	PUT("commHash", R_COMM_HASH);
 	PUT("errIds", E_IDS);
 	PUT("errStat", E_STAT);
 	PUT("errCgroup", E_CGROUP);
