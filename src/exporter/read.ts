@@ -19,9 +19,9 @@ import { readCgroupStats, type CgroupStats } from '../cgroup/stats.js';
 import { cgroupSysRel, type CgroupHierarchy, type CgroupLayout } from '../cgroup/layout.js';
 import { readCgroupLayout, type HostModel } from '../inspect/host.js';
 import { scanHost } from '../inspect/scan.js';
-import { HostScanner, type ScannerOptions } from '../inspect/scanner.js';
-import type { ProcStat } from '../parse/proc-stat.js';
-import type { CgroupSample, ContainerSecurity, ExporterSample } from './collect.js';
+import { HostScanner, type ScanStatMap, type ScannerOptions } from '../inspect/scanner.js';
+import { namespaceContainerNames, type CgroupSample, type ContainerSecurity, type ExporterSample } from './collect.js';
+import type { NamespaceGroup } from '../model/namespaces.js';
 
 export interface ReadOptions {
   /** every cgroup of the host, not only those holding a container */
@@ -72,12 +72,14 @@ export function exporterReader(src: ProcSource, opts: ReadOptions = {}): () => P
 
 /** pid → process of a model (a HostScanner hands the same model back while nothing changed: made once per model) */
 const byPidOf = new WeakMap<HostModel, Map<number, ProcessInfo>>();
+/** each namespace's `container` label, once per model too */
+const nsNamesOf = new WeakMap<HostModel, Map<NamespaceGroup, string>>();
 
 /**
  * The per-container reads, on a model already scanned. `stat`: this scan's stat by pid when
  * fresher than the model's (HostScanner's), for the thread counts.
  */
-export async function sampleFromModel(src: ProcSource, model: HostModel, opts: ReadOptions = {}, stat?: ReadonlyMap<number, ProcStat>): Promise<ReadResult> {
+export async function sampleFromModel(src: ProcSource, model: HostModel, opts: ReadOptions = {}, stat?: ScanStatMap): Promise<ReadResult> {
   const errors = new Map<string, number>();
   const fail = (stage: string): void => void errors.set(stage, (errors.get(stage) ?? 0) + 1);
   const y = new Yielder();
@@ -86,7 +88,7 @@ export async function sampleFromModel(src: ProcSource, model: HostModel, opts: R
   if (!byPid) byPidOf.set(model, (byPid = new Map(model.snapshot.processes.map((p) => [p.pid, p]))));
   const threadsOf = (pids: Iterable<number>): number => {
     let n = 0;
-    if (stat) for (const pid of pids) n += stat.get(pid)?.numThreads ?? 0;
+    if (stat) for (const pid of pids) n += stat.numThreads(pid) ?? 0;
     else for (const pid of pids) n += byPid.get(pid)?.stat?.numThreads ?? 0;
     return n;
   };
@@ -130,6 +132,9 @@ export async function sampleFromModel(src: ProcSource, model: HostModel, opts: R
     }
   }
 
+  let nsNames = nsNamesOf.get(model);
+  if (!nsNames) nsNamesOf.set(model, (nsNames = namespaceContainerNames(model.namespaces, model.containers)));
+  await y.maybe();
   const security = new Map<string, ContainerSecurity>();
   const network = new Map<string, NetDevDetail[]>();
   const netByNs = new Map<string, NetDevDetail[] | undefined>();
@@ -154,6 +159,7 @@ export async function sampleFromModel(src: ProcSource, model: HostModel, opts: R
       network,
       processes: model.snapshot.processes.length,
       vanished: model.snapshot.vanished,
+      namespaceContainers: nsNames,
     },
     errors,
   };

@@ -65,8 +65,8 @@ export interface ScannerStats extends ScanStats {
 export interface ScannerResult {
   model: HostModel;
   stats: ScannerStats;
-  /** this scan's stat of every process it found (by pid); fresher than model.snapshot's when modelReused */
-  stat: ReadonlyMap<number, ProcStat>;
+  /** this scan's stat of every process it found (by pid); fresher than model.snapshot's (see above) */
+  stat: ScanStatMap;
 }
 
 interface Known {
@@ -80,6 +80,18 @@ interface Known {
 }
 
 export const DEFAULT_REVALIDATE_EVERY = 10;
+
+/** pid → this scan's stat; numThreads(pid) reads that one figure without decoding the rest */
+export interface ScanStatMap extends ReadonlyMap<number, ProcStat> {
+  numThreads(pid: number): number | undefined;
+}
+
+/** A ScanStatMap over stat values already decoded (the TypeScript path). */
+class DecodedStats extends Map<number, ProcStat> implements ScanStatMap {
+  numThreads(pid: number): number | undefined {
+    return this.get(pid)?.numThreads;
+  }
+}
 
 export class HostScanner {
   private readonly every: number;
@@ -127,7 +139,7 @@ export class HostScanner {
     if (this.path === 'ts') {
       const { model, stats } = await scanHostWithStats(this.src, { ...this.opts, path: 'ts' });
       this.scans++;
-      const stat = new Map<number, ProcStat>();
+      const stat = new DecodedStats();
       for (const p of model.snapshot.processes) if (p.stat) stat.set(p.pid, p.stat);
       return { model, stats: { ...stats, fullReads: model.snapshot.processes.length, statOnly: 0, modelReused: false }, stat };
     }
@@ -252,7 +264,7 @@ function knownOf(info: ProcessInfo, commHash: number): Known {
 }
 
 /** This scan's stat of every process, decoded from the scan's records when asked for. */
-class StatView implements ReadonlyMap<number, ProcStat> {
+class StatView implements ScanStatMap {
   private readonly decoded = new Map<number, ProcStat>();
   constructor(
     private readonly index: ReadonlyMap<number, number>,
@@ -263,6 +275,11 @@ class StatView implements ReadonlyMap<number, ProcStat> {
   }
   has(pid: number): boolean {
     return this.index.has(pid);
+  }
+  /** one figure straight from the record, without decoding the whole stat (the exporter's thread counts) */
+  numThreads(pid: number): number | undefined {
+    const i = this.index.get(pid);
+    return i === undefined ? undefined : this.recs.statField(i, STAT_SLOT.numThreads);
   }
   get(pid: number): ProcStat | undefined {
     let v = this.decoded.get(pid);
