@@ -22,12 +22,14 @@
  *   of that stat is as old as the read), so take current figures from `stat`, not the snapshot.
  *
  * Files other than ns, status's Uid/Gid, stat and cgroup (opts.files) are read only when a
- * process is read whole. Concurrent scan() calls share one scan in flight. Off the native path
+ * process is read whole. With `bound`, a change of the reader's mountinfo rebuilds the model.
+ * Names from the runtimes' files (and a container's hostname) are read when the model is
+ * rebuilt: a rename with no process change shows at the next rebuild. Concurrent scan() calls share one scan in flight. Off the native path
  * (dumps, no addon, HOSTSCOPE_SCAN=ts) every scan is scanHost's full scan.
  */
 import { performance } from 'node:perf_hooks';
 import type { ProcSource } from '../source/source.js';
-import type { ProcErrorCode } from '../source/errors.js';
+import { isProcError, type ProcErrorCode } from '../source/errors.js';
 import type { ProcStat } from '../parse/proc-stat.js';
 import type { CgroupMembership } from '../parse/proc-cgroup.js';
 import type { ProcessInfo } from '../model/process.js';
@@ -103,6 +105,8 @@ export class HostScanner {
   private last: HostModel | undefined;
   private scans = 0;
   private interner: NativeInterner | undefined;
+  /** with opts.bound: the reader's mountinfo as of the last scan */
+  private mounts: string | undefined;
 
   constructor(
     private readonly src: ProcSource,
@@ -238,6 +242,13 @@ export class HostScanner {
     }
     // a known process not found this time has exited
     if (seenKnown !== this.known.size) changed = true;
+    // with `bound`, the model also holds namespaces kept by bind mounts (no process in them): a
+    // mount or unmount (ip netns add/delete) changes the model without any process changing
+    if (this.opts.bound) {
+      const mounts = ownMountsText(src);
+      if (mounts !== this.mounts) changed = true;
+      this.mounts = mounts;
+    }
     this.scans++;
     this.known = next;
 
@@ -304,6 +315,15 @@ class StatView implements ScanStatMap {
   }
   forEach(cb: (value: ProcStat, key: number, map: ReadonlyMap<number, ProcStat>) => void, thisArg?: unknown): void {
     for (const pid of this.index.keys()) cb.call(thisArg, this.get(pid)!, pid, this);
+  }
+}
+
+function ownMountsText(src: ProcSource): string | undefined {
+  try {
+    return src.readProcText('self/mountinfo');
+  } catch (e) {
+    if (isProcError(e)) return undefined;
+    throw e;
   }
 }
 

@@ -3,7 +3,10 @@
  * cgroup here is the test's own; nothing asserts on host-wide counts (others run tests meanwhile).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, rmdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Spawned, waitFor } from '../../scripts/lib/spawned.js';
@@ -175,6 +178,32 @@ describe.skipIf(!IS_ROOT || !NATIVE || !has('unshare'))('HostScanner on the live
       }
     } finally {
       await stop(churn);
+    }
+  });
+
+  it.skipIf(!has('mount') || !has('umount'))('with `bound`, a namespace kept only by a bind mount is in the model, and gone at the scan after the unmount (no process of ours changed)', { timeout: 60_000 }, async () => {
+    const s = new HostScanner(openSource(), { ...OPTS, bound: true, revalidateEvery: 1000 });
+    const holder = spawned.start('unshare', ['--net', 'sleep', '600']);
+    const file = join(tmpdir(), `hostscope-scanner-bound-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+    let mounted = false;
+    try {
+      expect(await waitFor(() => nsInode(holder.pid!, 'net') !== undefined && nsInode(holder.pid!, 'net') !== nsInode(process.pid, 'net'), 30_000)).toBe(true);
+      const inode = nsInode(holder.pid!, 'net')!;
+      writeFileSync(file, '');
+      execFileSync('mount', ['--bind', `/proc/${holder.pid}/ns/net`, file]);
+      mounted = true;
+      await stop(holder);
+      // the holder's exit rebuilds the model; the unmount below is then the only change of ours
+      const kept = await s.scan();
+      expect(kept.model.namespaces.some((g) => g.ns.type === 'net' && g.ns.inode === inode)).toBe(true);
+      execFileSync('umount', [file]);
+      mounted = false;
+      const gone = await s.scan();
+      expect(gone.model.namespaces.some((g) => g.ns.type === 'net' && g.ns.inode === inode)).toBe(false);
+    } finally {
+      if (mounted) execFileSync('umount', ['-l', file]);
+      await stop(holder);
+      rmSync(file, { force: true });
     }
   });
 
