@@ -9,7 +9,9 @@
  * - rolling revalidation: a process can change its namespaces (setns, unshare), cgroup (a write to
  *   cgroup.procs) or ids (setuid) without a new pid. Each scan also reads whole the known pids with
  *   pid % N === scan number % N (N = `revalidateEvery`, default 10): every process is read whole at
- *   least once every N scans. Such a change is therefore seen within N scans (10 s at a 1 s
+ *   least once every N scans. A new pid is read whole at the scan that finds it and again at the
+ *   next one (a process found half way through its set-up — `unshare` before its fork, a
+ *   runtime's init before its setns — would otherwise keep its first namespaces for N scans). Such a change is therefore seen within N scans (10 s at a 1 s
  *   interval, 150 s at the exporter's 15 s scrape interval), not at once: that is the price of
  *   the cheap scan. A new pid, an exit, a reused pid, an exec (comm) or a new parent (ppid) is
  *   seen at the next scan.
@@ -22,7 +24,7 @@
  *   of that stat is as old as the read), so take current figures from `stat`, not the snapshot.
  *
  * Files other than ns, status's Uid/Gid, stat and cgroup (opts.files) are read only when a
- * process is read whole. With `bound`, a change of the reader's mountinfo rebuilds the model.
+ * process is read whole (every N scans, and at the scan after an exec is seen). With `bound`, a change of the reader's mountinfo rebuilds the model.
  * Names from the runtimes' files (and a container's hostname) are read when the model is
  * rebuilt: a rename with no process change shows at the next rebuild. Concurrent scan() calls share one scan in flight. Off the native path
  * (dumps, no addon, HOSTSCOPE_SCAN=ts) every scan is scanHost's full scan.
@@ -209,13 +211,19 @@ export class HostScanner {
         const state = recs.statField(i, STAT_SLOT.state);
         const zombie = state === Z || state === X;
         if (zombie) this.forceFull.add(pid);
-        if (recs.statField(i, STAT_SLOT.ppid) === old.ppid && recs.commHash(i) === old.commHash && zombie === old.zombie) {
+        // a kernel thread's comm names the work it does now (kworker/0:3-events, …-mm_percpu_wq): it
+        // changes all the time and never moves a process in the model, so it is not watched
+        const ppid = recs.statField(i, STAT_SLOT.ppid);
+        const kthread = ppid === 2 || pid === 2;
+        if (ppid === old.ppid && (kthread || recs.commHash(i) === old.commHash) && zombie === old.zombie) {
           processes.push(old.info);
           next.set(pid, old);
           continue;
         }
-        // an exec (comm), a new parent or a zombie: the model uses those; take this stat
+        // an exec (comm), a new parent or a zombie: the model uses those; take this stat, and read
+        // the process whole next scan (an exec changes its cmdline and other files asked for)
         changed = true;
+        if (!kthread && recs.commHash(i) !== old.commHash) this.forceFull.add(pid);
         const info = withStat(old.info, recs.stat(i));
         processes.push(info);
         next.set(pid, knownOf(info, recs.commHash(i)));
@@ -239,6 +247,9 @@ export class HostScanner {
         next.set(pid, knownOf(info, info.stat ? recs.commHash(i) : 0));
       }
       if (!info.stat || info.stat.state === 'Z' || info.stat.state === 'X') this.forceFull.add(pid);
+      // a process seen for the first time may be half way through setting itself up (`unshare`
+      // before its fork, a runtime's init before its setns): read it whole once more next scan
+      if (!old || old.start !== next.get(pid)!.start) this.forceFull.add(pid);
     }
     // a known process not found this time has exited
     if (seenKnown !== this.known.size) changed = true;
@@ -334,7 +345,10 @@ function withStat(p: ProcessInfo, stat: ProcStat): ProcessInfo {
 
 /** Did a process read whole again keep what the model groups by (namespaces, ids, cgroups, errors, start, parent, comm)? */
 export function sameProcess(a: ProcessInfo, b: ProcessInfo): boolean {
-  if (a.stat?.startTimeTicks !== b.stat?.startTimeTicks || a.stat?.ppid !== b.stat?.ppid || a.stat?.comm !== b.stat?.comm) return false;
+  if (a.stat?.startTimeTicks !== b.stat?.startTimeTicks || a.stat?.ppid !== b.stat?.ppid) return false;
+  // a kernel thread's comm is the work it does now (see above): not a change
+  const kthread = a.pid === 2 || a.stat?.ppid === 2;
+  if (!kthread && a.stat?.comm !== b.stat?.comm) return false;
   if ((a.stat?.state === 'Z') !== (b.stat?.state === 'Z')) return false;
   if (!sameRecord(a.errors, b.errors)) return false;
   if ((a.ns === undefined) !== (b.ns === undefined)) return false;

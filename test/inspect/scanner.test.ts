@@ -89,6 +89,11 @@ describe('sameProcess: what makes a process read whole again count as changed', 
       expect(sameProcess(p, q), JSON.stringify(change)).toBe(false);
     }
   });
+  it("a kernel thread's comm moving (kworker/0:3-events → …-mm_percpu_wq) is not a change; a user process's is", () => {
+    const k = { ...clone(p), pid: 4242, stat: { ...p.stat!, pid: 4242, ppid: 2, comm: 'kworker/0:3-events' } };
+    expect(sameProcess(k, { ...clone(k), stat: { ...k.stat, comm: 'kworker/0:3-mm_percpu_wq' } })).toBe(true);
+    expect(sameProcess(p, { ...clone(p), stat: { ...p.stat!, comm: 'kworker/0:3-mm_percpu_wq' } })).toBe(false);
+  });
   it('CPU times, RSS and faults moving is not a change', () => {
     const q = clone(p);
     q.stat = { ...q.stat!, utimeTicks: q.stat!.utimeTicks + 100, stimeTicks: q.stat!.stimeTicks + 5, rssPages: q.stat!.rssPages + 7, minflt: q.stat!.minflt + 1 };
