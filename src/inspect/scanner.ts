@@ -249,7 +249,8 @@ export class HostScanner {
       if (!info.stat || info.stat.state === 'Z' || info.stat.state === 'X') this.forceFull.add(pid);
       // a process seen for the first time may be half way through setting itself up (`unshare`
       // before its fork, a runtime's init before its setns): read it whole once more next scan
-      if (!old || old.start !== next.get(pid)!.start) this.forceFull.add(pid);
+      // (not after the first scan: every process is new to it, nearly all long set up)
+      if (this.last !== undefined && (!old || old.start !== next.get(pid)!.start)) this.forceFull.add(pid);
     }
     // a known process not found this time has exited
     if (seenKnown !== this.known.size) changed = true;
