@@ -4,7 +4,7 @@
  * a cron job writing to node_exporter's textfile directory).
  */
 import type { AddressInfo } from 'node:net';
-import { readExporterSample } from '../src/exporter/read.js';
+import { exporterReader, readExporterSample } from '../src/exporter/read.js';
 import { createExporter } from '../src/exporter/server.js';
 import { buildFamilies } from '../src/exporter/collect.js';
 import { writeFormat } from '../src/exporter/format.js';
@@ -111,13 +111,15 @@ export async function exporterMain(argv: string[], deps: Deps, ctl: ExporterCont
 
 export async function handleExporter(args: ExporterArgs, deps: Deps, ctl: ExporterControl = {}): Promise<number> {
   const src = sourceFrom(args, deps);
-  const scan = () => readExporterSample(src, { allCgroups: args.allCgroups });
   if (args.once) {
+    const scan = () => readExporterSample(src, { allCgroups: args.allCgroups });
     const { sample, errors } = await scan();
     const meta = { durationSeconds: 0, cpuSeconds: 0, success: true, scansTotal: 1, errorsTotal: errors };
     deps.stdout.write(writeFormat(args.openmetrics ? 'openmetrics' : 'text', buildFamilies(sample, meta)));
     return EXIT_OK;
   }
+  // one long-lived scanner: a scrape re-reads only what can have changed
+  const scan = exporterReader(src, { allCgroups: args.allCgroups });
   let lastError = '';
   const exp = createExporter({
     scan,

@@ -60,6 +60,8 @@ export interface ExporterSample {
   processes: number;
   /** processes that exited while they were read */
   vanished: number;
+  /** namespaceContainerNames(namespaces, containers), when the reader kept it from an earlier scan of the same model */
+  namespaceContainers?: ReadonlyMap<NamespaceGroup, string>;
 }
 
 /** The exporter's own figures, kept across scans by the server. */
@@ -208,23 +210,36 @@ function cadvisorSeries(f: Families, c: CgroupSample, sample: ExporterSample): v
 
 const SECCOMP_NAMES = ['disabled', 'strict', 'filter'];
 
-function hostscopeSeries(f: Families, s: ExporterSample): void {
-  // the names of the containers with processes in each namespace
+/**
+ * The `container` label of each namespace: the names of the containers with processes in it,
+ * sorted, comma-separated, escaped. It depends on the model only: the exporter keeps it while
+ * its scanner hands back the same model.
+ */
+export function namespaceContainerNames(namespaces: readonly NamespaceGroup[], containers: readonly Container[]): Map<NamespaceGroup, string> {
   const containerOf = new Map<number, Container>();
-  for (const k of s.containers) for (const pid of k.pids) containerOf.set(pid, k);
-  f.declare('hostscope_namespace', 'info', 'A namespace: its type, inode, whether it is the host\'s, and the containers with processes in it (comma-separated).');
-  f.declare('hostscope_namespace_processes', 'gauge', 'Processes in the namespace.');
-  for (const g of s.namespaces) {
+  for (const k of containers) for (const pid of k.pids) containerOf.set(pid, k);
+  const out = new Map<NamespaceGroup, string>();
+  for (const g of namespaces) {
     const names = new Set<string>();
     for (const pid of g.pids) {
       const k = containerOf.get(pid);
       if (k) names.add(k.name);
     }
+    out.set(g, h([...names].sort().join(',')));
+  }
+  return out;
+}
+
+function hostscopeSeries(f: Families, s: ExporterSample): void {
+  const nsNames = s.namespaceContainers ?? namespaceContainerNames(s.namespaces, s.containers);
+  f.declare('hostscope_namespace', 'info', 'A namespace: its type, inode, whether it is the host\'s, and the containers with processes in it (comma-separated).');
+  f.declare('hostscope_namespace_processes', 'gauge', 'Processes in the namespace.');
+  for (const g of s.namespaces) {
     const base: Labels = [
       ['inode', String(g.ns.inode)],
       ['type', g.ns.type],
     ];
-    f.add('hostscope_namespace', 'info', '', [['container', h([...names].sort().join(','))], ['host', g.isHost ? 'true' : 'false'], ...base], 1);
+    f.add('hostscope_namespace', 'info', '', [['container', nsNames.get(g) ?? ''], ['host', g.isHost ? 'true' : 'false'], ...base], 1);
     f.add('hostscope_namespace_processes', 'gauge', '', base, g.pids.length);
   }
   f.declare('hostscope_container', 'info', 'A container hostscope found: runtime, full id, init pid (pod is the kubernetes pod uid from the cgroup path).');

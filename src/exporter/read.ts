@@ -18,16 +18,18 @@ import { nsKey, type ProcessInfo } from '../model/process.js';
 import { readCgroupStats, type CgroupStats } from '../cgroup/stats.js';
 import { cgroupSysRel, type CgroupHierarchy, type CgroupLayout } from '../cgroup/layout.js';
 import { readCgroupLayout, type HostModel } from '../inspect/host.js';
-import { scanHost, type ScanOptions } from '../inspect/scan.js';
-import type { CgroupSample, ContainerSecurity, ExporterSample } from './collect.js';
+import { scanHost } from '../inspect/scan.js';
+import { HostScanner, type ScanStatMap, type ScannerOptions } from '../inspect/scanner.js';
+import { namespaceContainerNames, type CgroupSample, type ContainerSecurity, type ExporterSample } from './collect.js';
+import type { NamespaceGroup } from '../model/namespaces.js';
 
 export interface ReadOptions {
   /** every cgroup of the host, not only those holding a container */
   allCgroups?: boolean;
   /** at most this many cgroups with --all-cgroups (a runaway tree cannot make a scrape unbounded) */
   maxCgroups?: number;
-  /** passed to scanHost (path, sliceMs) */
-  scan?: Pick<ScanOptions, 'path' | 'sliceMs'>;
+  /** passed to scanHost / HostScanner (path, sliceMs, revalidateEvery) */
+  scan?: Pick<ScannerOptions, 'path' | 'sliceMs' | 'revalidateEvery'>;
 }
 
 export interface ReadResult {
@@ -48,22 +50,46 @@ class Yielder {
   }
 }
 
-/** Read the host once for the exporter. */
+/** Read the host once for the exporter (a one-shot scan; the server uses exporterReader). */
 export async function readExporterSample(src: ProcSource, opts: ReadOptions = {}): Promise<ReadResult> {
   const model = await scanHost(src, { containers: true, excludeSelf: true, ...(opts.scan ?? {}) });
   return sampleFromModel(src, model, opts);
 }
 
-/** The per-container reads, on a model already scanned. */
-export async function sampleFromModel(src: ProcSource, model: HostModel, opts: ReadOptions = {}): Promise<ReadResult> {
+/**
+ * The exporter's scan: one long-lived HostScanner, so a scrape on a steady host reads /proc,
+ * each process's stat and the containers' cgroup files, not every process's namespaces and
+ * cgroup (see src/inspect/scanner.ts for what that costs in freshness: a process that changes
+ * namespaces or cgroup without a new pid is seen within `revalidateEvery` scans).
+ */
+export function exporterReader(src: ProcSource, opts: ReadOptions = {}): () => Promise<ReadResult> {
+  const scanner = new HostScanner(src, { containers: true, excludeSelf: true, ...(opts.scan ?? {}) });
+  return async () => {
+    const { model, stat } = await scanner.scan();
+    return sampleFromModel(src, model, opts, stat);
+  };
+}
+
+/** pid → process of a model (a HostScanner hands the same model back while nothing changed: made once per model) */
+const byPidOf = new WeakMap<HostModel, Map<number, ProcessInfo>>();
+/** each namespace's `container` label, once per model too */
+const nsNamesOf = new WeakMap<HostModel, Map<NamespaceGroup, string>>();
+
+/**
+ * The per-container reads, on a model already scanned. `stat`: this scan's stat by pid when
+ * fresher than the model's (HostScanner's), for the thread counts.
+ */
+export async function sampleFromModel(src: ProcSource, model: HostModel, opts: ReadOptions = {}, stat?: ScanStatMap): Promise<ReadResult> {
   const errors = new Map<string, number>();
   const fail = (stage: string): void => void errors.set(stage, (errors.get(stage) ?? 0) + 1);
   const y = new Yielder();
   const layout = readCgroupLayout(src);
-  const byPid = new Map(model.snapshot.processes.map((p) => [p.pid, p]));
+  let byPid = byPidOf.get(model);
+  if (!byPid) byPidOf.set(model, (byPid = new Map(model.snapshot.processes.map((p) => [p.pid, p]))));
   const threadsOf = (pids: Iterable<number>): number => {
     let n = 0;
-    for (const pid of pids) n += byPid.get(pid)?.stat?.numThreads ?? 0;
+    if (stat) for (const pid of pids) n += stat.numThreads(pid) ?? 0;
+    else for (const pid of pids) n += byPid.get(pid)?.stat?.numThreads ?? 0;
     return n;
   };
 
@@ -106,6 +132,9 @@ export async function sampleFromModel(src: ProcSource, model: HostModel, opts: R
     }
   }
 
+  let nsNames = nsNamesOf.get(model);
+  if (!nsNames) nsNamesOf.set(model, (nsNames = namespaceContainerNames(model.namespaces, model.containers)));
+  await y.maybe();
   const security = new Map<string, ContainerSecurity>();
   const network = new Map<string, NetDevDetail[]>();
   const netByNs = new Map<string, NetDevDetail[] | undefined>();
@@ -130,6 +159,7 @@ export async function sampleFromModel(src: ProcSource, model: HostModel, opts: R
       network,
       processes: model.snapshot.processes.length,
       vanished: model.snapshot.vanished,
+      namespaceContainers: nsNames,
     },
     errors,
   };

@@ -7,8 +7,11 @@ import { nsKey, type ProcessInfo } from '../model/process.js';
 import { takeSnapshot, type Snapshot } from '../proc/snapshot.js';
 import { addBoundNamespaces, buildNamespaceIndexSteps, drain, findHostReferenceSteps, type HostReference, type NamespaceGroup } from '../model/namespaces.js';
 import { buildContainersSteps, type Container } from '../model/containers.js';
-import { applyNames } from '../model/container-names.js';
+import { applyNames, type NameFiles } from '../model/container-names.js';
 import { readNameFiles } from './names.js';
+
+/** containers whose runtime files one step of modelSteps reads */
+const NAME_CHUNK = 20;
 import { detectCgroupLayout, type CgroupLayout } from '../cgroup/layout.js';
 
 /** The host at one moment: processes, the host's reference namespaces, namespaces and containers. */
@@ -106,10 +109,17 @@ export function* modelSteps(src: ProcSource, scanned: Snapshot, opts: InspectOpt
       }
     }
     yield;
-    const read = readNameFiles(src, [...chains.values()], found, opts.utsHostnames ? { utsHostnames: opts.utsHostnames } : {});
-    notes.push(...read.notes);
-    yield;
-    containers = applyNames(found, read.files, notes);
+    // the runtimes' files of NAME_CHUNK containers per step (100 containers' reads were one step
+    // of ~15 ms: a scan must not hold the event loop that long)
+    const chainList = [...chains.values()];
+    const files = new Map<string, NameFiles>();
+    for (let i = 0; i < found.length; i += NAME_CHUNK) {
+      const read = readNameFiles(src, chainList, found.slice(i, i + NAME_CHUNK), opts.utsHostnames ? { utsHostnames: opts.utsHostnames } : {});
+      for (const [k, v] of read.files) files.set(k, v);
+      notes.push(...read.notes);
+      yield;
+    }
+    containers = applyNames(found, files, notes);
   }
   yield;
   const nsByKey = new Map(namespaces.map((g) => [nsKey(g.ns), g]));

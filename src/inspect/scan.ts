@@ -56,7 +56,7 @@ export interface ScanSlice {
 const NATIVE_FILES: Partial<Record<ProcFile, number>> = { ids: 1, stat: 2, cgroup: 4 };
 
 interface ScanBinding {
-  scan(nsMask: number, files: number): Promise<{ count: number; records: ArrayBuffer; errors: ArrayBuffer; strings: ArrayBuffer }>;
+  scan(nsMask: number, files: number, knownPids?: Int32Array, knownStarts?: Float64Array, every?: number, phase?: number): Promise<{ count: number; records: ArrayBuffer; errors: ArrayBuffer; strings: ArrayBuffer }>;
   scanLayout(): Layout;
 }
 
@@ -70,6 +70,8 @@ interface Layout {
   stat: number;
   statLength: number;
   cgroupOffset: number;
+  mode: number;
+  commHash: number;
   errIds: number;
   errStat: number;
   errCgroup: number;
@@ -78,7 +80,7 @@ interface Layout {
   errTooBig: number;
 }
 
-const LAYOUT_VERSION = 1;
+const LAYOUT_VERSION = 2;
 
 let scanBinding: ScanBinding | null | undefined;
 let layout: Layout | undefined;
@@ -105,7 +107,7 @@ export function nativeScanAvailable(src: ProcSource): boolean {
 }
 
 /** Yield to the event loop once a slice of work has run for `sliceMs`. */
-class Slicer {
+export class Slicer {
   private start = performance.now();
   private cpu = process.cpuUsage();
   readonly slices: ScanSlice[] = [];
@@ -150,19 +152,24 @@ export async function scanHostWithStats(src: ProcSource, opts: ScanOptions = {})
   const slicer = new Slicer(opts.sliceMs ?? 5);
   const snapshot = useNative ? await nativeSnapshot(src, req, slicer) : await tsSnapshot(src, req, slicer);
   // the model's phases (host reference, namespace index, containers) with a yield between each
+  const model = await modelSliced(src, snapshot, opts, slicer);
+  slicer.pause();
+  return { model, stats: slicer.stats(useNative ? 'native' : 'ts') };
+}
+
+/** scanHost's steps after the snapshot: the model's phases with a yield between each. */
+export async function modelSliced(src: ProcSource, snapshot: Snapshot, opts: InspectOptions, slicer: Slicer): Promise<HostModel> {
   const steps = modelSteps(src, snapshot, opts);
   let step = steps.next();
   while (!step.done) {
     if (slicer.due()) await slicer.yield();
     step = steps.next();
   }
-  const model = step.value;
-  slicer.pause();
-  return { model, stats: slicer.stats(useNative ? 'native' : 'ts') };
+  return step.value;
 }
 
 /** takeSnapshot's rule: a process gone between two of its files is skipped whole, a zombie kept. */
-function admit(info: ProcessInfo | undefined, counts: { vanished: number; denied: number }, out: ProcessInfo[]): void {
+export function admit(info: ProcessInfo | undefined, counts: { vanished: number; denied: number }, out: ProcessInfo[]): void {
   if (!info) {
     counts.vanished++;
     return;
@@ -192,7 +199,7 @@ function allGoneOrNone(errors: ProcessInfo['errors']): boolean {
   return true;
 }
 
-async function snapshotOf(src: ProcSource, processes: ProcessInfo[], counts: { vanished: number; denied: number }, monoStartMs: number, slicer: Slicer): Promise<Snapshot> {
+export async function snapshotOf(src: ProcSource, processes: ProcessInfo[], counts: { vanished: number; denied: number }, monoStartMs: number, slicer: Slicer): Promise<Snapshot> {
   // a snapshot is a value: every process frozen, in slices like the rest (thousands of objects)
   for (const p of processes) {
     if (slicer.due()) await slicer.yield();
@@ -203,7 +210,7 @@ async function snapshotOf(src: ProcSource, processes: ProcessInfo[], counts: { v
 }
 
 /** The TypeScript reader, sliced. */
-async function tsSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntries: NsEntry[] }, slicer: Slicer): Promise<Snapshot> {
+export async function tsSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntries: NsEntry[] }, slicer: Slicer): Promise<Snapshot> {
   const monoStartMs = performance.now();
   const pids = listPids(src);
   const processes: ProcessInfo[] = [];
@@ -226,62 +233,130 @@ function errnoNameOf(err: number): string | undefined {
   return err > 0 ? errnoName(err) : undefined;
 }
 
-/** The native scan, decoded into ProcessInfo values (sliced too: 10,000 processes take a while). */
-async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntries: NsEntry[] }, slicer: Slicer): Promise<Snapshot> {
-  const monoStartMs = performance.now();
-  const b = nativeScan()!;
-  const l = layout!;
-  let nsMask = 0;
-  for (const e of req.nsEntries) nsMask |= 1 << NS_ENTRIES.indexOf(e);
-  let fileMask = 0;
-  for (const f of req.files) fileMask |= NATIVE_FILES[f] ?? 0;
-  slicer.pause(); // the scan itself runs on the threadpool: the event loop is free meanwhile
-  const raw = await b.scan(req.files.includes('ns') ? nsMask : 0, fileMask);
-  slicer.resume();
-  const rec = new Float64Array(raw.records);
-  const errs = new Int32Array(raw.errors);
-  const strings = Buffer.from(raw.strings);
-  const dev = src.nsfsDevice();
-  const processes: ProcessInfo[] = [];
-  const counts = { vanished: 0, denied: 0 };
-  // Values many processes share are made once per scan and shared (nothing mutates them): one
-  // NsId per namespace, one ids record per set of ids, one cgroup list per cgroup file text. At
-  // 10,000 processes that is ~100,000 fewer objects for the garbage collector.
-  const cgroupCache = new Map<string, CgroupMembership[]>();
-  const nsIds = new Map<number, NsId>();
-  const nsIdOf = (type: NsType, inode: number): NsId => {
-    let id = nsIds.get(inode);
+/**
+ * Values many processes share, made once and shared (nothing mutates them): one NsId per
+ * namespace, one ids record per set of ids, one cgroup list per cgroup file text. At 10,000
+ * processes that is ~100,000 fewer objects for the garbage collector. A HostScanner keeps one
+ * across scans (so an unchanged process's values are the same objects scan after scan).
+ */
+export class NativeInterner {
+  readonly cgroups = new Map<string, CgroupMembership[]>();
+  private readonly nsSets = new Map<string, Partial<Record<NsEntry, NsId>>>();
+  private readonly nsIds = new Map<number, NsId>();
+  private readonly idSets = new Map<string, { uid: IdQuad; gid: IdQuad }>();
+  private readonly uniformIds = new Map<number, Map<number, { uid: IdQuad; gid: IdQuad }>>();
+  constructor(private readonly dev: number) {}
+  /** entries kept (a long-lived interner is cleared by its owner past a bound) */
+  get size(): number {
+    return this.cgroups.size + this.nsSets.size + this.nsIds.size + this.idSets.size + this.uniformIds.size;
+  }
+  clear(): void {
+    this.cgroups.clear();
+    this.nsSets.clear();
+    this.nsIds.clear();
+    this.idSets.clear();
+    this.uniformIds.clear();
+  }
+  /**
+   * One frozen namespace record per set of namespaces (a container's processes share theirs):
+   * the record is looked up by its inodes in `entries` order.
+   */
+  nsSet(ns: Partial<Record<NsEntry, NsId>>, entries: readonly { entry: NsEntry }[]): Partial<Record<NsEntry, NsId>> {
+    let key = '';
+    for (const x of entries) key += `${ns[x.entry]!.inode},`;
+    let v = this.nsSets.get(key);
+    if (!v) this.nsSets.set(key, (v = Object.freeze(ns)));
+    return v;
+  }
+  nsId(type: NsType, inode: number): NsId {
+    let id = this.nsIds.get(inode);
     // an inode is one namespace on nsfs; a type mismatch (never seen live) gets its own value
     if (id === undefined || id.type !== type) {
-      id = { type, inode, dev };
-      if (!nsIds.has(inode)) nsIds.set(inode, id);
+      id = { type, inode, dev: this.dev };
+      if (!this.nsIds.has(inode)) this.nsIds.set(inode, id);
     }
     return id;
-  };
-  const idSets = new Map<string, { uid: IdQuad; gid: IdQuad }>();
+  }
   // the usual process has one uid and one gid in all four slots: those sets are found by number
   // (no key string per process); any other set by its eight numbers
-  const uniformIds = new Map<number, Map<number, { uid: IdQuad; gid: IdQuad }>>();
-  const newIds = (ur: number, ue: number, us: number, uf: number, gr: number, ge: number, gs: number, gf: number) => ({
-    uid: { real: ur, effective: ue, saved: us, fs: uf },
-    gid: { real: gr, effective: ge, saved: gs, fs: gf },
-  });
-  const idsOf = (ur: number, ue: number, us: number, uf: number, gr: number, ge: number, gs: number, gf: number): { uid: IdQuad; gid: IdQuad } => {
+  ids(ur: number, ue: number, us: number, uf: number, gr: number, ge: number, gs: number, gf: number): { uid: IdQuad; gid: IdQuad } {
+    const make = () => ({ uid: { real: ur, effective: ue, saved: us, fs: uf }, gid: { real: gr, effective: ge, saved: gs, fs: gf } });
     if (ur === ue && ur === us && ur === uf && gr === ge && gr === gs && gr === gf) {
-      let byGid = uniformIds.get(ur);
-      if (!byGid) uniformIds.set(ur, (byGid = new Map()));
+      let byGid = this.uniformIds.get(ur);
+      if (!byGid) this.uniformIds.set(ur, (byGid = new Map()));
       let v = byGid.get(gr);
-      if (!v) byGid.set(gr, (v = newIds(ur, ue, us, uf, gr, ge, gs, gf)));
+      if (!v) byGid.set(gr, (v = make()));
       return v;
     }
     const key = `${ur} ${ue} ${us} ${uf} ${gr} ${ge} ${gs} ${gf}`;
-    let v = idSets.get(key);
-    if (!v) idSets.set(key, (v = newIds(ur, ue, us, uf, gr, ge, gs, gf)));
+    let v = this.idSets.get(key);
+    if (!v) this.idSets.set(key, (v = make()));
     return v;
-  };
-  const entries = req.nsEntries.map((e) => ({ entry: e, type: entryType(e), slot: NS_ENTRIES.indexOf(e), key: `ns/${e}` }));
-  for (let i = 0; i < raw.count; i++) {
-    if (slicer.due()) await slicer.yield();
+  }
+}
+
+/** What the caller of readNative already knows: those pids get only their stat read (scan.c). */
+export interface NativeKnown {
+  /** ascending */
+  pids: Int32Array;
+  /** each pid's start time (stat field 22, ticks) */
+  starts: Float64Array;
+  /** a known pid with pid % every === phase is read whole anyway (rolling revalidation; 0: never) */
+  every: number;
+  phase: number;
+}
+
+/**
+ * One native scan's records, in pid order, decoded on demand: a process read whole (full), or a
+ * known process of which only stat was read (statOnly; its figures read straight from the record).
+ */
+export class NativeRecords {
+  readonly count: number;
+  private readonly rec: Float64Array;
+  private readonly errs: Int32Array;
+  private readonly strings: Buffer;
+  private readonly l: Layout;
+  private readonly entries: { entry: NsEntry; type: NsType; slot: number; key: string }[];
+  /** cgroup text offset → its parse (or why it failed) */
+  private readonly cgroupAt = new Map<number, CgroupMembership[] | ProcErrorCode>();
+  constructor(
+    raw: { count: number; records: ArrayBuffer; errors: ArrayBuffer; strings: ArrayBuffer },
+    private readonly src: ProcSource,
+    private readonly req: { files: ProcFile[]; nsEntries: NsEntry[] },
+    private readonly interner: NativeInterner,
+  ) {
+    this.count = raw.count;
+    this.rec = new Float64Array(raw.records);
+    this.errs = new Int32Array(raw.errors);
+    this.strings = Buffer.from(raw.strings);
+    this.l = layout!;
+    this.entries = req.nsEntries.map((e) => ({ entry: e, type: entryType(e), slot: NS_ENTRIES.indexOf(e), key: `ns/${e}` }));
+  }
+  pid(i: number): number {
+    return this.rec[i * this.l.recordLength]! | 0;
+  }
+  /** a known process of which only stat was read */
+  statOnly(i: number): boolean {
+    return this.rec[i * this.l.recordLength + this.l.mode] === 1;
+  }
+  /** why stat could not be read (undefined: it was) */
+  statError(i: number): ProcErrorCode | undefined {
+    const err = this.errs[i * this.l.errorLength + this.l.errStat]!;
+    return err === 0 || err === this.l.errNotAsked ? undefined : codeOf(this.l, err);
+  }
+  /** stat fields by their S_* slot (valid when stat was read) */
+  statField(i: number, slot: number): number {
+    return this.rec[i * this.l.recordLength + this.l.stat + slot]!;
+  }
+  commHash(i: number): number {
+    return this.rec[i * this.l.recordLength + this.l.commHash]!;
+  }
+  stat(i: number): ProcStat {
+    return decodeStat(this.rec, i * this.l.recordLength + this.l.stat, this.strings);
+  }
+  /** a process read whole, as the TypeScript reader makes it (undefined: it vanished) */
+  full(i: number): ProcessInfo | undefined {
+    const { rec, errs, strings, l, req, interner } = this;
     const r = i * l.recordLength;
     const e = i * l.errorLength;
     const info: ProcessInfo = { pid: rec[r]! | 0, errors: {} };
@@ -292,10 +367,10 @@ async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntri
         const ns: Partial<Record<NsEntry, NsId>> = {};
         let got = 0;
         let allGone = true;
-        for (const x of entries) {
+        for (const x of this.entries) {
           const err = errs[e + x.slot]!;
           if (err === 0) {
-            ns[x.entry] = nsIdOf(x.type, rec[r + l.ns + x.slot]!);
+            ns[x.entry] = interner.nsId(x.type, rec[r + l.ns + x.slot]!);
             got++;
             continue;
           }
@@ -305,12 +380,12 @@ async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntri
           if (c !== 'NOT_FOUND' && c !== 'PROCESS_GONE') allGone = false;
         }
         if (got === 0 && allGone) info.errors.ns = 'PROCESS_GONE';
-        else info.ns = ns;
+        else info.ns = got === this.entries.length ? interner.nsSet(ns, this.entries) : ns;
         readAny ||= got > 0;
         continue;
       }
       if (NATIVE_FILES[file] === undefined) {
-        readAny = readInto(src, info, [file], { nsEntries: req.nsEntries }) || readAny;
+        readAny = readInto(this.src, info, [file], { nsEntries: req.nsEntries }) || readAny;
         continue;
       }
       const slot = file === 'ids' ? l.errIds : file === 'stat' ? l.errStat : l.errCgroup;
@@ -322,28 +397,80 @@ async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntri
       if (file === 'ids') {
         const u = r + l.uid;
         const g = r + l.gid;
-        info.ids = idsOf(rec[u]!, rec[u + 1]!, rec[u + 2]!, rec[u + 3]!, rec[g]!, rec[g + 1]!, rec[g + 2]!, rec[g + 3]!);
+        info.ids = interner.ids(rec[u]!, rec[u + 1]!, rec[u + 2]!, rec[u + 3]!, rec[g]!, rec[g + 1]!, rec[g + 2]!, rec[g + 3]!);
       } else if (file === 'stat') info.stat = decodeStat(rec, r + l.stat, strings);
       else {
+        // scan.c stores each distinct cgroup text once: one string and one parse per text, not per
+        // process (10,000 strings of ~1 KiB each were most of what the garbage collector copied)
         const off = rec[r + l.cgroupOffset]!;
-        const text = strings.toString('utf8', off, off + rec[r + l.cgroupOffset + 1]!);
-        try {
-          // most processes share their cgroup file's text: parse each text once (values are not mutated)
-          let parsed = cgroupCache.get(text);
-          if (!parsed) cgroupCache.set(text, (parsed = parseProcCgroup(text, `${info.pid}/cgroup`)));
-          info.cgroups = parsed;
-        } catch (x) {
-          if (!isProcError(x)) throw x;
-          info.errors.cgroup = x.code;
+        let parsed = this.cgroupAt.get(off);
+        if (parsed === undefined) {
+          const text = strings.toString('utf8', off, off + rec[r + l.cgroupOffset + 1]!);
+          parsed = interner.cgroups.get(text);
+          if (!parsed) {
+            try {
+              // values are not mutated: shared by every process with this text
+              parsed = parseProcCgroup(text, `${info.pid}/cgroup`);
+            } catch (x) {
+              if (!isProcError(x)) throw x;
+              parsed = x.code;
+            }
+            if (typeof parsed !== 'string') interner.cgroups.set(text, parsed);
+          }
+          this.cgroupAt.set(off, parsed);
+        }
+        if (typeof parsed === 'string') {
+          info.errors.cgroup = parsed;
           continue;
         }
+        info.cgroups = parsed;
       }
       readAny = true;
     }
-    admit(!readAny && allGoneOrNone(info.errors) ? undefined : info, counts, processes);
+    if (!readAny && allGoneOrNone(info.errors)) return undefined;
+    // most processes have no error: they share one frozen empty record (one object fewer each)
+    if (isEmpty(info.errors)) info.errors = NO_ERRORS;
+    return info;
+  }
+}
+
+const NO_ERRORS: ProcessInfo['errors'] = Object.freeze({});
+
+/** The native scan on the threadpool (the event loop is free meanwhile). */
+export async function readNative(
+  src: ProcSource,
+  req: { files: ProcFile[]; nsEntries: NsEntry[] },
+  slicer: Slicer,
+  interner: NativeInterner,
+  known: NativeKnown | undefined,
+): Promise<NativeRecords> {
+  const b = nativeScan()!;
+  let nsMask = 0;
+  for (const e of req.nsEntries) nsMask |= 1 << NS_ENTRIES.indexOf(e);
+  let fileMask = 0;
+  for (const f of req.files) fileMask |= NATIVE_FILES[f] ?? 0;
+  const ns = req.files.includes('ns') ? nsMask : 0;
+  slicer.pause();
+  const raw = known ? await b.scan(ns, fileMask, known.pids, known.starts, known.every, known.phase) : await b.scan(ns, fileMask);
+  slicer.resume();
+  return new NativeRecords(raw, src, req, interner);
+}
+
+/** The native scan, decoded into ProcessInfo values (sliced: 10,000 processes take a while). */
+async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntries: NsEntry[] }, slicer: Slicer): Promise<Snapshot> {
+  const monoStartMs = performance.now();
+  const processes: ProcessInfo[] = [];
+  const counts = { vanished: 0, denied: 0 };
+  const recs = await readNative(src, req, slicer, new NativeInterner(src.nsfsDevice()), undefined);
+  for (let i = 0; i < recs.count; i++) {
+    if ((i & 15) === 0 && slicer.due()) await slicer.yield();
+    admit(recs.full(i), counts, processes);
   }
   return snapshotOf(src, processes, counts, monoStartMs, slicer);
 }
+
+/** S_* slots of scan.c's stat fields that callers read straight from a record */
+export const STAT_SLOT = { state: 1, ppid: 2, numThreads: 14, startTimeTicks: 15 } as const;
 
 /** The S_* slots of scan.c, in order */
 function decodeStat(rec: Float64Array, s: number, strings: Buffer): ProcStat {

@@ -1,0 +1,393 @@
+/**
+ * HostScanner: scanHost for a caller that scans again and again (the exporter on every scrape,
+ * ctop every second). It keeps what it read between scans:
+ *
+ * - a cache of every process read whole, keyed by pid and checked by start time. The native scan
+ *   (src/native/c/scan.c) is handed the known (pid, start time) pairs: a known pid gets only its
+ *   /proc/PID/stat read (fresh CPU, RSS, state: ~3 system calls instead of ~16); a new pid, or a
+ *   known pid whose start time differs (the pid was reused), is read whole as scanHost reads it.
+ * - rolling revalidation: a process can change its namespaces (setns, unshare), cgroup (a write to
+ *   cgroup.procs) or ids (setuid) without a new pid. Each scan also reads whole the known pids with
+ *   pid % N === scan number % N (N = `revalidateEvery`, default 10): every process is read whole at
+ *   least once every N scans. A new pid is read whole at the scan that finds it and again at the
+ *   next one (a process found half way through its set-up — `unshare` before its fork, a
+ *   runtime's init before its setns — would otherwise keep its first namespaces for N scans). Such a change is therefore seen within N scans (10 s at a 1 s
+ *   interval, 150 s at the exporter's 15 s scrape interval), not at once: that is the price of
+ *   the cheap scan. A new pid, an exit, a reused pid, an exec (comm) or a new parent (ppid) is
+ *   seen at the next scan.
+ * - the last model: when no pid came or went, no process read whole changed and no process
+ *   changed comm, ppid or zombie state, the previous model (grouping, containers, names) is
+ *   returned as it was, with no model step run at all (`stats.modelReused`).
+ * - `stat`: this scan's stat of every process (decoded when asked for), for what needs current
+ *   figures (CPU rates, RSS, threads). In model.snapshot a known process keeps the value of its
+ *   last whole read (its stat then: ppid, comm and start time are checked every scan, the rest
+ *   of that stat is as old as the read), so take current figures from `stat`, not the snapshot.
+ *
+ * Files other than ns, status's Uid/Gid, stat and cgroup (opts.files) are read only when a
+ * process is read whole (every N scans, and at the scan after an exec is seen). With `bound`, a change of the reader's mountinfo rebuilds the model.
+ * Names from the runtimes' files (and a container's hostname) are read when the model is
+ * rebuilt: a rename with no process change shows at the next rebuild. Concurrent scan() calls share one scan in flight. Off the native path
+ * (dumps, no addon, HOSTSCOPE_SCAN=ts) every scan is scanHost's full scan.
+ */
+import { performance } from 'node:perf_hooks';
+import type { ProcSource } from '../source/source.js';
+import { isProcError, type ProcErrorCode } from '../source/errors.js';
+import type { ProcStat } from '../parse/proc-stat.js';
+import type { CgroupMembership } from '../parse/proc-cgroup.js';
+import type { ProcessInfo } from '../model/process.js';
+import type { Snapshot } from '../proc/snapshot.js';
+import { snapshotRequest, type HostModel } from './host.js';
+import {
+  admit,
+  modelSliced,
+  NativeInterner,
+  nativeScanAvailable,
+  readNative,
+  scanHostWithStats,
+  Slicer,
+  snapshotOf,
+  STAT_SLOT,
+  type NativeRecords,
+  type ScanOptions,
+  type ScanStats,
+} from './scan.js';
+
+export interface ScannerOptions extends ScanOptions {
+  /** every known process is read whole at least once every this many scans (default 10; 1: every scan) */
+  revalidateEvery?: number;
+}
+
+export interface ScannerStats extends ScanStats {
+  /** processes read whole this scan (new, reused pids, revalidated; every one off the native path) */
+  fullReads: number;
+  /** known processes of which only stat was read */
+  statOnly: number;
+  /** the previous model was returned unchanged (no model step ran) */
+  modelReused: boolean;
+}
+
+export interface ScannerResult {
+  model: HostModel;
+  stats: ScannerStats;
+  /** this scan's stat of every process it found (by pid); fresher than model.snapshot's (see above) */
+  stat: ScanStatMap;
+}
+
+interface Known {
+  /** the process as the model holds it (read whole; its stat from then, or from when its comm, ppid or state last moved) */
+  info: ProcessInfo;
+  start: number;
+  ppid: number;
+  /** FNV-1a of comm, as scan.c computes it */
+  commHash: number;
+  zombie: boolean;
+}
+
+export const DEFAULT_REVALIDATE_EVERY = 10;
+
+/** pid → this scan's stat; numThreads(pid) reads that one figure without decoding the rest */
+export interface ScanStatMap extends ReadonlyMap<number, ProcStat> {
+  numThreads(pid: number): number | undefined;
+}
+
+/** A ScanStatMap over stat values already decoded (the TypeScript path). */
+class DecodedStats extends Map<number, ProcStat> implements ScanStatMap {
+  numThreads(pid: number): number | undefined {
+    return this.get(pid)?.numThreads;
+  }
+}
+
+export class HostScanner {
+  private readonly every: number;
+  private inflight: Promise<ScannerResult> | undefined;
+  /** pid → what was read whole; ascending pid order (the scan's order) */
+  private known = new Map<number, Known>();
+  /** pids to read whole next scan whatever their start time (turned zombie, stat unreadable) */
+  private forceFull = new Set<number>();
+  private last: HostModel | undefined;
+  private scans = 0;
+  private interner: NativeInterner | undefined;
+  /** with opts.bound: the reader's mountinfo as of the last scan */
+  private mounts: string | undefined;
+
+  constructor(
+    private readonly src: ProcSource,
+    private readonly opts: ScannerOptions = {},
+  ) {
+    const n = opts.revalidateEvery ?? DEFAULT_REVALIDATE_EVERY;
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`revalidateEvery must be a positive integer, not ${n}`);
+    this.every = n;
+  }
+
+  /** Which path scans take: native (incremental) or ts (a full scan each time). */
+  get path(): 'native' | 'ts' {
+    const p = this.opts.path ?? (process.env.HOSTSCOPE_SCAN === 'ts' ? 'ts' : 'auto');
+    if (p === 'native') return 'native';
+    return p !== 'ts' && nativeScanAvailable(this.src) ? 'native' : 'ts';
+  }
+
+  /** Scans completed so far. */
+  get scansDone(): number {
+    return this.scans;
+  }
+
+  /** One scan; a call while one runs gets that scan's result. */
+  scan(): Promise<ScannerResult> {
+    if (!this.inflight) {
+      this.inflight = this.run().finally(() => {
+        this.inflight = undefined;
+      });
+    }
+    return this.inflight;
+  }
+
+  private async run(): Promise<ScannerResult> {
+    if (this.path === 'ts') {
+      const { model, stats } = await scanHostWithStats(this.src, { ...this.opts, path: 'ts' });
+      this.scans++;
+      const stat = new DecodedStats();
+      for (const p of model.snapshot.processes) if (p.stat) stat.set(p.pid, p.stat);
+      return { model, stats: { ...stats, fullReads: model.snapshot.processes.length, statOnly: 0, modelReused: false }, stat };
+    }
+    if (!nativeScanAvailable(this.src)) throw new Error('scan: the native scan needs the live /proc and the native addon');
+    return this.runNative();
+  }
+
+  private async runNative(): Promise<ScannerResult> {
+    const src = this.src;
+    const req = snapshotRequest(this.opts);
+    const slicer = new Slicer(this.opts.sliceMs ?? 5);
+    const monoStartMs = performance.now();
+    this.interner ??= new NativeInterner(src.nsfsDevice());
+    const interner = this.interner;
+    // the known pids with a start time, ascending (the map is kept in scan order)
+    const pids = new Int32Array(this.known.size);
+    const starts = new Float64Array(this.known.size);
+    let nk = 0;
+    for (const [pid, k] of this.known) {
+      if (this.forceFull.has(pid) || Number.isNaN(k.start)) continue;
+      pids[nk] = pid;
+      starts[nk++] = k.start;
+    }
+    const phase = this.scans % this.every;
+    this.forceFull = new Set();
+    const recs = await readNative(src, req, slicer, interner, nk > 0 ? { pids: pids.subarray(0, nk), starts: starts.subarray(0, nk), every: this.every, phase } : undefined);
+
+    let changed = this.last === undefined;
+    let fullReads = 0;
+    let statOnly = 0;
+    let seenKnown = 0;
+    const counts = { vanished: 0, denied: 0 };
+    /** this scan's processes in pid order (a known one as last read whole, unless what the model uses of its stat moved) */
+    const processes: ProcessInfo[] = [];
+    const next = new Map<number, Known>();
+    /** pid → record, for the stat of this scan */
+    const index = new Map<number, number>();
+    for (let i = 0; i < recs.count; i++) {
+      if ((i & 255) === 0 && slicer.due()) await slicer.yield();
+      const pid = recs.pid(i);
+      const old = this.known.get(pid);
+      if (old) seenKnown++;
+      if (recs.statOnly(i)) {
+        statOnly++;
+        if (!old) {
+          changed = true; // cannot happen: scan.c reads only known pids this way
+          continue;
+        }
+        const err = recs.statError(i);
+        if (err !== undefined) {
+          changed = true;
+          if (err === 'PROCESS_GONE') {
+            counts.vanished++;
+            continue;
+          }
+          // stat unreadable now (denied?): keep what was read whole, read it whole next scan
+          processes.push(old.info);
+          next.set(pid, old);
+          this.forceFull.add(pid);
+          continue;
+        }
+        index.set(pid, i);
+        const state = recs.statField(i, STAT_SLOT.state);
+        const zombie = state === Z || state === X;
+        if (zombie) this.forceFull.add(pid);
+        // a kernel thread's comm names the work it does now (kworker/0:3-events, …-mm_percpu_wq): it
+        // changes all the time and never moves a process in the model, so it is not watched
+        const ppid = recs.statField(i, STAT_SLOT.ppid);
+        const kthread = ppid === 2 || pid === 2;
+        if (ppid === old.ppid && (kthread || recs.commHash(i) === old.commHash) && zombie === old.zombie) {
+          processes.push(old.info);
+          next.set(pid, old);
+          continue;
+        }
+        // an exec (comm), a new parent or a zombie: the model uses those; take this stat, and read
+        // the process whole next scan (an exec changes its cmdline and other files asked for)
+        changed = true;
+        if (!kthread && recs.commHash(i) !== old.commHash) this.forceFull.add(pid);
+        const info = withStat(old.info, recs.stat(i));
+        processes.push(info);
+        next.set(pid, knownOf(info, recs.commHash(i)));
+        continue;
+      }
+      fullReads++;
+      const before = processes.length;
+      admit(recs.full(i), counts, processes);
+      if (processes.length === before) {
+        if (old) changed = true; // vanished while read
+        continue;
+      }
+      const info = processes[before]!;
+      if (info.stat) index.set(pid, i);
+      if (old && sameProcess(old.info, info)) {
+        // revalidated, unchanged: the model keeps its value
+        processes[before] = old.info;
+        next.set(pid, old);
+      } else {
+        changed = true;
+        next.set(pid, knownOf(info, info.stat ? recs.commHash(i) : 0));
+      }
+      if (!info.stat || info.stat.state === 'Z' || info.stat.state === 'X') this.forceFull.add(pid);
+      // a process seen for the first time may be half way through setting itself up (`unshare`
+      // before its fork, a runtime's init before its setns): read it whole once more next scan
+      // (not after the first scan: every process is new to it, nearly all long set up)
+      if (this.last !== undefined && (!old || old.start !== next.get(pid)!.start)) this.forceFull.add(pid);
+    }
+    // a known process not found this time has exited
+    if (seenKnown !== this.known.size) changed = true;
+    // with `bound`, the model also holds namespaces kept by bind mounts (no process in them): a
+    // mount or unmount (ip netns add/delete) changes the model without any process changing
+    if (this.opts.bound) {
+      const mounts = ownMountsText(src);
+      if (mounts !== this.mounts) changed = true;
+      this.mounts = mounts;
+    }
+    this.scans++;
+    this.known = next;
+
+    let model: HostModel;
+    if (!changed && this.last) model = this.last;
+    else {
+      const snapshot: Snapshot = await snapshotOf(src, processes, counts, monoStartMs, slicer);
+      model = await modelSliced(src, snapshot, this.opts, slicer);
+      this.last = model;
+      // shared values of processes long gone would pile up: start afresh past a bound
+      if (interner.size > 4 * processes.length + 4096) this.interner = undefined;
+    }
+    slicer.pause();
+    return { model, stats: { ...slicer.stats('native'), fullReads, statOnly, modelReused: !changed }, stat: new StatView(index, recs) };
+  }
+}
+
+const Z = 'Z'.charCodeAt(0);
+const X = 'X'.charCodeAt(0);
+
+function knownOf(info: ProcessInfo, commHash: number): Known {
+  const st = info.stat;
+  return { info, start: st ? st.startTimeTicks : Number.NaN, ppid: st ? st.ppid : -1, commHash, zombie: st ? st.state === 'Z' || st.state === 'X' : false };
+}
+
+/** This scan's stat of every process, decoded from the scan's records when asked for. */
+class StatView implements ScanStatMap {
+  private readonly decoded = new Map<number, ProcStat>();
+  constructor(
+    private readonly index: ReadonlyMap<number, number>,
+    private readonly recs: NativeRecords,
+  ) {}
+  get size(): number {
+    return this.index.size;
+  }
+  has(pid: number): boolean {
+    return this.index.has(pid);
+  }
+  /** one figure straight from the record, without decoding the whole stat (the exporter's thread counts) */
+  numThreads(pid: number): number | undefined {
+    const i = this.index.get(pid);
+    return i === undefined ? undefined : this.recs.statField(i, STAT_SLOT.numThreads);
+  }
+  get(pid: number): ProcStat | undefined {
+    let v = this.decoded.get(pid);
+    if (v) return v;
+    const i = this.index.get(pid);
+    if (i === undefined) return undefined;
+    v = Object.freeze(this.recs.stat(i));
+    this.decoded.set(pid, v);
+    return v;
+  }
+  *entries(): MapIterator<[number, ProcStat]> {
+    for (const pid of this.index.keys()) yield [pid, this.get(pid)!];
+  }
+  keys(): MapIterator<number> {
+    return this.index.keys();
+  }
+  *values(): MapIterator<ProcStat> {
+    for (const pid of this.index.keys()) yield this.get(pid)!;
+  }
+  [Symbol.iterator](): MapIterator<[number, ProcStat]> {
+    return this.entries();
+  }
+  forEach(cb: (value: ProcStat, key: number, map: ReadonlyMap<number, ProcStat>) => void, thisArg?: unknown): void {
+    for (const pid of this.index.keys()) cb.call(thisArg, this.get(pid)!, pid, this);
+  }
+}
+
+function ownMountsText(src: ProcSource): string | undefined {
+  try {
+    return src.readProcText('self/mountinfo');
+  } catch (e) {
+    if (isProcError(e)) return undefined;
+    throw e;
+  }
+}
+
+/** The known process with a fresh stat (a new frozen value; the old one is left as it was). */
+function withStat(p: ProcessInfo, stat: ProcStat): ProcessInfo {
+  return Object.freeze({ ...p, stat });
+}
+
+/** Did a process read whole again keep what the model groups by (namespaces, ids, cgroups, errors, start, parent, comm)? */
+export function sameProcess(a: ProcessInfo, b: ProcessInfo): boolean {
+  if (a.stat?.startTimeTicks !== b.stat?.startTimeTicks || a.stat?.ppid !== b.stat?.ppid) return false;
+  // a kernel thread's comm is the work it does now (see above): not a change
+  const kthread = a.pid === 2 || a.stat?.ppid === 2;
+  if (!kthread && a.stat?.comm !== b.stat?.comm) return false;
+  if ((a.stat?.state === 'Z') !== (b.stat?.state === 'Z')) return false;
+  if (!sameRecord(a.errors, b.errors)) return false;
+  if ((a.ns === undefined) !== (b.ns === undefined)) return false;
+  if (a.ns && b.ns) {
+    const ka = Object.keys(a.ns);
+    if (ka.length !== Object.keys(b.ns).length) return false;
+    for (const k of ka) {
+      const x = a.ns[k as keyof typeof a.ns];
+      const y = b.ns[k as keyof typeof b.ns];
+      if (!x || !y || x.inode !== y.inode || x.type !== y.type || x.dev !== y.dev) return false;
+    }
+  }
+  if (a.ids !== b.ids) {
+    if (!a.ids || !b.ids) return false;
+    for (const w of ['uid', 'gid'] as const)
+      for (const s of ['real', 'effective', 'saved', 'fs'] as const) if (a.ids[w][s] !== b.ids[w][s]) return false;
+  }
+  return sameCgroups(a.cgroups, b.cgroups);
+}
+
+function sameRecord(a: Readonly<Record<string, ProcErrorCode | undefined>>, b: Readonly<Record<string, ProcErrorCode | undefined>>): boolean {
+  let n = 0;
+  for (const k in a) {
+    n++;
+    if (a[k] !== b[k]) return false;
+  }
+  for (const _ in b) n--;
+  return n === 0;
+}
+
+function sameCgroups(a: readonly CgroupMembership[] | undefined, b: readonly CgroupMembership[] | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.hierarchyId !== y.hierarchyId || x.path !== y.path || x.controllers.length !== y.controllers.length) return false;
+    for (let j = 0; j < x.controllers.length; j++) if (x.controllers[j] !== y.controllers[j]) return false;
+  }
+  return true;
+}
