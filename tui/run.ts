@@ -18,7 +18,7 @@ import { Poller } from './poller.js';
 import { scanSample, type Sample, type Wanted } from './sample.js';
 import { hostEffects } from './actions.js';
 import { detailTab, readDetail, recordedStory, type Detail } from './detail.js';
-import { groupsOf, type DetailProvider } from './frame.js';
+import { groupsOf, prepareGroups, type DetailProvider } from './frame.js';
 import type { Recording } from './record/replay.js';
 import { HISTORY_MAX } from './store.js';
 
@@ -221,6 +221,11 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
         dispatch: store.dispatch,
         intervalMs: () => store.getState().intervalMs,
         onSample: (s) => recorder?.append(s),
+        // the new sample's group rows, in steps with keys handled between them (not in the reducer)
+        prepare: async (s) => {
+          const st = store.getState();
+          await prepareGroups(st.history[st.history.length - 1], s, st.groupBy, () => new Promise((r) => setImmediate(r)));
+        },
         ...(o.args.n !== undefined ? { limit: o.args.n, onDone: () => store.dispatch({ type: 'quit' }) } : {}),
         onError: (e) => store.dispatch({ type: 'message', text: `scan failed: ${(e as Error).message}` }),
       });
