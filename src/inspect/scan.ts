@@ -56,7 +56,7 @@ export interface ScanSlice {
 const NATIVE_FILES: Partial<Record<ProcFile, number>> = { ids: 1, stat: 2, cgroup: 4 };
 
 interface ScanBinding {
-  scan(nsMask: number, files: number): Promise<{ count: number; records: ArrayBuffer; errors: ArrayBuffer; strings: ArrayBuffer }>;
+  scan(nsMask: number, files: number, knownPids?: Int32Array, knownStarts?: Float64Array, every?: number, phase?: number): Promise<{ count: number; records: ArrayBuffer; errors: ArrayBuffer; strings: ArrayBuffer }>;
   scanLayout(): Layout;
 }
 
@@ -70,6 +70,7 @@ interface Layout {
   stat: number;
   statLength: number;
   cgroupOffset: number;
+  mode: number;
   errIds: number;
   errStat: number;
   errCgroup: number;
@@ -78,7 +79,7 @@ interface Layout {
   errTooBig: number;
 }
 
-const LAYOUT_VERSION = 1;
+const LAYOUT_VERSION = 2;
 
 let scanBinding: ScanBinding | null | undefined;
 let layout: Layout | undefined;
@@ -105,7 +106,7 @@ export function nativeScanAvailable(src: ProcSource): boolean {
 }
 
 /** Yield to the event loop once a slice of work has run for `sliceMs`. */
-class Slicer {
+export class Slicer {
   private start = performance.now();
   private cpu = process.cpuUsage();
   readonly slices: ScanSlice[] = [];
@@ -150,19 +151,24 @@ export async function scanHostWithStats(src: ProcSource, opts: ScanOptions = {})
   const slicer = new Slicer(opts.sliceMs ?? 5);
   const snapshot = useNative ? await nativeSnapshot(src, req, slicer) : await tsSnapshot(src, req, slicer);
   // the model's phases (host reference, namespace index, containers) with a yield between each
+  const model = await modelSliced(src, snapshot, opts, slicer);
+  slicer.pause();
+  return { model, stats: slicer.stats(useNative ? 'native' : 'ts') };
+}
+
+/** scanHost's steps after the snapshot: the model's phases with a yield between each. */
+export async function modelSliced(src: ProcSource, snapshot: Snapshot, opts: InspectOptions, slicer: Slicer): Promise<HostModel> {
   const steps = modelSteps(src, snapshot, opts);
   let step = steps.next();
   while (!step.done) {
     if (slicer.due()) await slicer.yield();
     step = steps.next();
   }
-  const model = step.value;
-  slicer.pause();
-  return { model, stats: slicer.stats(useNative ? 'native' : 'ts') };
+  return step.value;
 }
 
 /** takeSnapshot's rule: a process gone between two of its files is skipped whole, a zombie kept. */
-function admit(info: ProcessInfo | undefined, counts: { vanished: number; denied: number }, out: ProcessInfo[]): void {
+export function admit(info: ProcessInfo | undefined, counts: { vanished: number; denied: number }, out: ProcessInfo[]): void {
   if (!info) {
     counts.vanished++;
     return;
@@ -192,7 +198,7 @@ function allGoneOrNone(errors: ProcessInfo['errors']): boolean {
   return true;
 }
 
-async function snapshotOf(src: ProcSource, processes: ProcessInfo[], counts: { vanished: number; denied: number }, monoStartMs: number, slicer: Slicer): Promise<Snapshot> {
+export async function snapshotOf(src: ProcSource, processes: ProcessInfo[], counts: { vanished: number; denied: number }, monoStartMs: number, slicer: Slicer): Promise<Snapshot> {
   // a snapshot is a value: every process frozen, in slices like the rest (thousands of objects)
   for (const p of processes) {
     if (slicer.due()) await slicer.yield();
@@ -203,7 +209,7 @@ async function snapshotOf(src: ProcSource, processes: ProcessInfo[], counts: { v
 }
 
 /** The TypeScript reader, sliced. */
-async function tsSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntries: NsEntry[] }, slicer: Slicer): Promise<Snapshot> {
+export async function tsSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntries: NsEntry[] }, slicer: Slicer): Promise<Snapshot> {
   const monoStartMs = performance.now();
   const pids = listPids(src);
   const processes: ProcessInfo[] = [];
@@ -226,9 +232,80 @@ function errnoNameOf(err: number): string | undefined {
   return err > 0 ? errnoName(err) : undefined;
 }
 
-/** The native scan, decoded into ProcessInfo values (sliced too: 10,000 processes take a while). */
-async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntries: NsEntry[] }, slicer: Slicer): Promise<Snapshot> {
-  const monoStartMs = performance.now();
+/**
+ * Values many processes share, made once and shared (nothing mutates them): one NsId per
+ * namespace, one ids record per set of ids, one cgroup list per cgroup file text. At 10,000
+ * processes that is ~100,000 fewer objects for the garbage collector. A HostScanner keeps one
+ * across scans (so an unchanged process's values are the same objects scan after scan).
+ */
+export class NativeInterner {
+  readonly cgroups = new Map<string, CgroupMembership[]>();
+  private readonly nsIds = new Map<number, NsId>();
+  private readonly idSets = new Map<string, { uid: IdQuad; gid: IdQuad }>();
+  private readonly uniformIds = new Map<number, Map<number, { uid: IdQuad; gid: IdQuad }>>();
+  constructor(private readonly dev: number) {}
+  /** entries kept (a long-lived interner is cleared by its owner past a bound) */
+  get size(): number {
+    return this.cgroups.size + this.nsIds.size + this.idSets.size + this.uniformIds.size;
+  }
+  clear(): void {
+    this.cgroups.clear();
+    this.nsIds.clear();
+    this.idSets.clear();
+    this.uniformIds.clear();
+  }
+  nsId(type: NsType, inode: number): NsId {
+    let id = this.nsIds.get(inode);
+    // an inode is one namespace on nsfs; a type mismatch (never seen live) gets its own value
+    if (id === undefined || id.type !== type) {
+      id = { type, inode, dev: this.dev };
+      if (!this.nsIds.has(inode)) this.nsIds.set(inode, id);
+    }
+    return id;
+  }
+  // the usual process has one uid and one gid in all four slots: those sets are found by number
+  // (no key string per process); any other set by its eight numbers
+  ids(ur: number, ue: number, us: number, uf: number, gr: number, ge: number, gs: number, gf: number): { uid: IdQuad; gid: IdQuad } {
+    const make = () => ({ uid: { real: ur, effective: ue, saved: us, fs: uf }, gid: { real: gr, effective: ge, saved: gs, fs: gf } });
+    if (ur === ue && ur === us && ur === uf && gr === ge && gr === gs && gr === gf) {
+      let byGid = this.uniformIds.get(ur);
+      if (!byGid) this.uniformIds.set(ur, (byGid = new Map()));
+      let v = byGid.get(gr);
+      if (!v) byGid.set(gr, (v = make()));
+      return v;
+    }
+    const key = `${ur} ${ue} ${us} ${uf} ${gr} ${ge} ${gs} ${gf}`;
+    let v = this.idSets.get(key);
+    if (!v) this.idSets.set(key, (v = make()));
+    return v;
+  }
+}
+
+/** What the caller of readNative already knows: those pids get only their stat read (scan.c). */
+export interface NativeKnown {
+  /** ascending */
+  pids: Int32Array;
+  /** each pid's start time (stat field 22, ticks) */
+  starts: Float64Array;
+  /** a known pid with pid % every === phase is read whole anyway (rolling revalidation; 0: never) */
+  every: number;
+  phase: number;
+}
+
+/** One record of the native scan: a process read whole (undefined: it vanished), or a known one's stat. */
+export type NativeRecord =
+  | { full: true; pid: number; info: ProcessInfo | undefined }
+  | { full: false; pid: number; stat: ProcStat | undefined; error: ProcErrorCode | undefined };
+
+/** The native scan, decoded record by record in pid order (sliced too: 10,000 processes take a while). */
+export async function readNative(
+  src: ProcSource,
+  req: { files: ProcFile[]; nsEntries: NsEntry[] },
+  slicer: Slicer,
+  interner: NativeInterner,
+  known: NativeKnown | undefined,
+  onRecord: (r: NativeRecord) => void,
+): Promise<void> {
   const b = nativeScan()!;
   const l = layout!;
   let nsMask = 0;
@@ -236,55 +313,25 @@ async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntri
   let fileMask = 0;
   for (const f of req.files) fileMask |= NATIVE_FILES[f] ?? 0;
   slicer.pause(); // the scan itself runs on the threadpool: the event loop is free meanwhile
-  const raw = await b.scan(req.files.includes('ns') ? nsMask : 0, fileMask);
+  const ns = req.files.includes('ns') ? nsMask : 0;
+  const raw = known ? await b.scan(ns, fileMask, known.pids, known.starts, known.every, known.phase) : await b.scan(ns, fileMask);
   slicer.resume();
   const rec = new Float64Array(raw.records);
   const errs = new Int32Array(raw.errors);
   const strings = Buffer.from(raw.strings);
-  const dev = src.nsfsDevice();
-  const processes: ProcessInfo[] = [];
-  const counts = { vanished: 0, denied: 0 };
-  // Values many processes share are made once per scan and shared (nothing mutates them): one
-  // NsId per namespace, one ids record per set of ids, one cgroup list per cgroup file text. At
-  // 10,000 processes that is ~100,000 fewer objects for the garbage collector.
-  const cgroupCache = new Map<string, CgroupMembership[]>();
-  const nsIds = new Map<number, NsId>();
-  const nsIdOf = (type: NsType, inode: number): NsId => {
-    let id = nsIds.get(inode);
-    // an inode is one namespace on nsfs; a type mismatch (never seen live) gets its own value
-    if (id === undefined || id.type !== type) {
-      id = { type, inode, dev };
-      if (!nsIds.has(inode)) nsIds.set(inode, id);
-    }
-    return id;
-  };
-  const idSets = new Map<string, { uid: IdQuad; gid: IdQuad }>();
-  // the usual process has one uid and one gid in all four slots: those sets are found by number
-  // (no key string per process); any other set by its eight numbers
-  const uniformIds = new Map<number, Map<number, { uid: IdQuad; gid: IdQuad }>>();
-  const newIds = (ur: number, ue: number, us: number, uf: number, gr: number, ge: number, gs: number, gf: number) => ({
-    uid: { real: ur, effective: ue, saved: us, fs: uf },
-    gid: { real: gr, effective: ge, saved: gs, fs: gf },
-  });
-  const idsOf = (ur: number, ue: number, us: number, uf: number, gr: number, ge: number, gs: number, gf: number): { uid: IdQuad; gid: IdQuad } => {
-    if (ur === ue && ur === us && ur === uf && gr === ge && gr === gs && gr === gf) {
-      let byGid = uniformIds.get(ur);
-      if (!byGid) uniformIds.set(ur, (byGid = new Map()));
-      let v = byGid.get(gr);
-      if (!v) byGid.set(gr, (v = newIds(ur, ue, us, uf, gr, ge, gs, gf)));
-      return v;
-    }
-    const key = `${ur} ${ue} ${us} ${uf} ${gr} ${ge} ${gs} ${gf}`;
-    let v = idSets.get(key);
-    if (!v) idSets.set(key, (v = newIds(ur, ue, us, uf, gr, ge, gs, gf)));
-    return v;
-  };
+  const cgroupCache = interner.cgroups;
   const entries = req.nsEntries.map((e) => ({ entry: e, type: entryType(e), slot: NS_ENTRIES.indexOf(e), key: `ns/${e}` }));
   for (let i = 0; i < raw.count; i++) {
-    if (slicer.due()) await slicer.yield();
+    if ((i & 15) === 0 && slicer.due()) await slicer.yield();
     const r = i * l.recordLength;
     const e = i * l.errorLength;
-    const info: ProcessInfo = { pid: rec[r]! | 0, errors: {} };
+    const pid = rec[r]! | 0;
+    if (rec[r + l.mode] === 1) {
+      const err = errs[e + l.errStat]!;
+      onRecord(err === 0 ? { full: false, pid, stat: decodeStat(rec, r + l.stat, strings), error: undefined } : { full: false, pid, stat: undefined, error: codeOf(l, err) });
+      continue;
+    }
+    const info: ProcessInfo = { pid, errors: {} };
     let readAny = false;
     for (const file of req.files) {
       if (file === 'ns') {
@@ -295,7 +342,7 @@ async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntri
         for (const x of entries) {
           const err = errs[e + x.slot]!;
           if (err === 0) {
-            ns[x.entry] = nsIdOf(x.type, rec[r + l.ns + x.slot]!);
+            ns[x.entry] = interner.nsId(x.type, rec[r + l.ns + x.slot]!);
             got++;
             continue;
           }
@@ -322,7 +369,7 @@ async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntri
       if (file === 'ids') {
         const u = r + l.uid;
         const g = r + l.gid;
-        info.ids = idsOf(rec[u]!, rec[u + 1]!, rec[u + 2]!, rec[u + 3]!, rec[g]!, rec[g + 1]!, rec[g + 2]!, rec[g + 3]!);
+        info.ids = interner.ids(rec[u]!, rec[u + 1]!, rec[u + 2]!, rec[u + 3]!, rec[g]!, rec[g + 1]!, rec[g + 2]!, rec[g + 3]!);
       } else if (file === 'stat') info.stat = decodeStat(rec, r + l.stat, strings);
       else {
         const off = rec[r + l.cgroupOffset]!;
@@ -340,8 +387,18 @@ async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntri
       }
       readAny = true;
     }
-    admit(!readAny && allGoneOrNone(info.errors) ? undefined : info, counts, processes);
+    onRecord({ full: true, pid, info: !readAny && allGoneOrNone(info.errors) ? undefined : info });
   }
+}
+
+/** The native scan, decoded into ProcessInfo values. */
+async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntries: NsEntry[] }, slicer: Slicer): Promise<Snapshot> {
+  const monoStartMs = performance.now();
+  const processes: ProcessInfo[] = [];
+  const counts = { vanished: 0, denied: 0 };
+  await readNative(src, req, slicer, new NativeInterner(src.nsfsDevice()), undefined, (r) => {
+    if (r.full) admit(r.info, counts, processes);
+  });
   return snapshotOf(src, processes, counts, monoStartMs, slicer);
 }
 

@@ -23,12 +23,13 @@
 #include <limits.h>
 #include <pthread.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define HS_SCAN_LAYOUT 1
+#define HS_SCAN_LAYOUT 2
 
 /* entries of /proc/<pid>/ns, in the order of NS_ENTRIES (src/parse/ns-link.ts) */
 static const char *const ns_entries[] = { "mnt", "net", "time", "cgroup", "pid", "user", "uts", "ipc", "pid_for_children", "time_for_children" };
@@ -51,6 +52,7 @@ enum {
 	S_PRIORITY, S_NICE, S_THREADS, S_START, S_VSIZE, S_RSS, S_PROCESSOR, S_COMM_OFF, S_COMM_LEN, S_N,
 	R_CG_OFF = R_STAT + S_N,
 	R_CG_LEN,
+	R_MODE, /* 0: read whole; 1: a known pid (same start time) of which only stat was read */
 	R_N
 };
 
@@ -73,6 +75,15 @@ struct scan {
 	/* in */
 	unsigned ns_mask;
 	unsigned files;
+	/*
+	 * pids the caller already knows (sorted ascending) with their start times: such a pid gets
+	 * only its stat read, unless its start time differs (a reused pid) or pid % every == phase
+	 * (the rolling revalidation: every known pid is read whole once every `every` scans)
+	 */
+	int *known;
+	double *known_start;
+	size_t nknown;
+	unsigned every, phase;
 	/* out */
 	int err; /* -errno of the scan as a whole (opening /proc) */
 	size_t n, cap;
@@ -306,6 +317,24 @@ static int cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* is pid one the caller knows; its start time then in *start */
+static int known_start_of(const struct scan *s, int pid, double *start)
+{
+	size_t lo = 0, hi = s->nknown;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->known[mid] < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < s->nknown && s->known[lo] == pid) {
+		*start = s->known_start[lo];
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * One process. Every path is relative to /proc ("<pid>/ns/net", "<pid>/stat"), as the TypeScript
  * reader's are: no directory descriptor is opened and closed per process (two system calls of
@@ -319,6 +348,26 @@ static void scan_one(struct scan *s, int procfd, int pid, double *r, int32_t *e)
 	r[R_PID] = pid;
 	for (int i = 0; i < E_N; i++)
 		e[i] = HS_E_NOTASKED;
+	double start;
+	if (known_start_of(s, pid, &start) && (s->every == 0 || (unsigned)pid % s->every != s->phase)) {
+		/* a known process: its stat (fresh CPU, RSS, state) is all that is read, when it is the same process */
+		snprintf(path + plen, sizeof(path) - (size_t)plen, "stat");
+		ssize_t n = read_bounded(procfd, path, s->buf, STAT_CAP, stat_enough);
+		if (n == -EFBIG)
+			e[E_STAT] = HS_E_TOOBIG;
+		else if (n < 0)
+			e[E_STAT] = (int32_t)-n;
+		else {
+			int pe = parse_stat(s->buf, (size_t)n, &r[R_STAT], &s->str);
+			e[E_STAT] = pe == -ENOMEM ? ENOMEM : pe;
+		}
+		if (e[E_STAT] != 0 || r[R_STAT + S_START] == start) {
+			r[R_MODE] = 1;
+			return;
+		}
+		/* a new process under a reused pid: read whole below */
+		e[E_STAT] = HS_E_NOTASKED;
+	}
 	for (int i = 0; i < NNS; i++) {
 		if (!(s->ns_mask & (1u << i)))
 			continue;
@@ -476,6 +525,8 @@ static int hs_scan(struct scan *s)
 
 static void scan_free(struct scan *s)
 {
+	free(s->known);
+	free(s->known_start);
 	free(s->rec);
 	free(s->errs);
 	free(s->str.p);
@@ -555,15 +606,40 @@ static void scan_complete(napi_env env, napi_status status, void *data)
 	scan_free(s);
 }
 
-/* scan(nsMask, files) → Promise<{count, records: ArrayBuffer, errors: ArrayBuffer, strings: ArrayBuffer}> */
+/* a typed array's elements (type and length checked); NULL with *n = 0 when v is undefined */
+static int typed_arg(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *n)
+{
+	napi_valuetype t;
+	*data = NULL;
+	*n = 0;
+	if (napi_typeof(env, v, &t) != napi_ok)
+		return -1;
+	if (t == napi_undefined)
+		return 0;
+	bool is;
+	napi_typedarray_type type;
+	if (napi_is_typedarray(env, v, &is) != napi_ok || !is ||
+	    napi_get_typedarray_info(env, v, &type, n, data, NULL, NULL) != napi_ok || type != want)
+		return -1;
+	return 0;
+}
+
+/*
+ * scan(nsMask, files[, knownPids: Int32Array (ascending), knownStarts: Float64Array, every, phase])
+ * → Promise<{count, records: ArrayBuffer, errors: ArrayBuffer, strings: ArrayBuffer}>
+ */
 napi_value hs_js_scan(napi_env env, napi_callback_info info)
 {
-	size_t argc = 2;
-	napi_value argv[2], promise, name;
-	uint32_t ns_mask = 0, files = 0;
+	size_t argc = 6;
+	napi_value argv[6], promise, name;
+	uint32_t ns_mask = 0, files = 0, every = 0, phase = 0;
+	void *kp = NULL, *ks = NULL;
+	size_t nkp = 0, nks = 0;
 	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
-	    napi_get_value_uint32(env, argv[0], &ns_mask) != napi_ok || napi_get_value_uint32(env, argv[1], &files) != napi_ok) {
-		napi_throw_type_error(env, NULL, "hostscope native: scan(nsMask, files) wants two integers");
+	    napi_get_value_uint32(env, argv[0], &ns_mask) != napi_ok || napi_get_value_uint32(env, argv[1], &files) != napi_ok ||
+	    (argc >= 4 && (typed_arg(env, argv[2], napi_int32_array, &kp, &nkp) != 0 || typed_arg(env, argv[3], napi_float64_array, &ks, &nks) != 0 || nkp != nks)) ||
+	    (argc >= 6 && (napi_get_value_uint32(env, argv[4], &every) != napi_ok || napi_get_value_uint32(env, argv[5], &phase) != napi_ok))) {
+		napi_throw_type_error(env, NULL, "hostscope native: scan(nsMask, files[, knownPids Int32Array, knownStarts Float64Array, every, phase])");
 		return NULL;
 	}
 	struct scan *s = calloc(1, sizeof(*s));
@@ -573,11 +649,32 @@ napi_value hs_js_scan(napi_env env, napi_callback_info info)
 	}
 	s->ns_mask = ns_mask & ((1u << NNS) - 1);
 	s->files = files;
+	s->every = every;
+	s->phase = every ? phase % every : 0;
+	if (nkp > 0) {
+		/* copies: the caller's arrays may change while the scan runs on another thread */
+		s->known = malloc(nkp * sizeof(int));
+		s->known_start = malloc(nkp * sizeof(double));
+		if (!s->known || !s->known_start) {
+			scan_free(s);
+			napi_throw_error(env, NULL, "hostscope native: out of memory");
+			return NULL;
+		}
+		memcpy(s->known, kp, nkp * sizeof(int));
+		memcpy(s->known_start, ks, nkp * sizeof(double));
+		s->nknown = nkp;
+		for (size_t i = 1; i < nkp; i++)
+			if (s->known[i - 1] >= s->known[i]) {
+				scan_free(s);
+				napi_throw_range_error(env, NULL, "hostscope native: scan's known pids must be ascending");
+				return NULL;
+			}
+	}
 	if (napi_create_promise(env, &s->deferred, &promise) != napi_ok ||
 	    napi_create_string_utf8(env, "hostscope.scan", NAPI_AUTO_LENGTH, &name) != napi_ok ||
 	    napi_create_async_work(env, NULL, name, scan_execute, scan_complete, s, &s->work) != napi_ok ||
 	    napi_queue_async_work(env, s->work) != napi_ok) {
-		free(s);
+		scan_free(s);
 		napi_throw_error(env, NULL, "hostscope native: cannot queue the scan");
 		return NULL;
 	}
@@ -603,6 +700,7 @@ napi_value hs_js_scan_layout(napi_env env, napi_callback_info info)
 	PUT("stat", R_STAT);
 	PUT("statLength", S_N);
 	PUT("cgroupOffset", R_CG_OFF);
+	PUT("mode", R_MODE);
 	PUT("errIds", E_IDS);
 	PUT("errStat", E_STAT);
 	PUT("errCgroup", E_CGROUP);
