@@ -6,7 +6,7 @@ import type { NsType } from '../src/parse/ns-link.js';
 import { NS_TYPES } from '../src/parse/ns-link.js';
 import { cgroupRates } from '../src/model/rates.js';
 import { CLOCK_TICKS } from '../src/util/sysconf.js';
-import type { CgroupSample, RawProc, Sample } from './sample.js';
+import { procIndex, type CgroupSample, type RawProc, type Sample } from './sample.js';
 
 export const GROUP_MODES = ['container', 'ns', 'cgroup', 'pod'] as const;
 export type GroupBy = (typeof GROUP_MODES)[number];
@@ -74,31 +74,23 @@ function dtSec(prev: Sample | undefined, cur: Sample): number | undefined {
 }
 
 /** CPU % of each process between two samples (100 = one CPU); pid reuse (new start time) gives none. */
-export function procCpu(prev: Sample | undefined, cur: Sample): Map<number, number> {
-  const it = procCpuSteps(prev, cur);
-  for (;;) {
-    const r = it.next();
-    if (r.done) return r.value;
-  }
-}
-
-function* procCpuSteps(prev: Sample | undefined, cur: Sample): Generator<void, Map<number, number>> {
+export function procCpu(prev: Sample | undefined, cur: Sample, only?: ReadonlySet<number>): Map<number, number> {
   const out = new Map<number, number>();
   const dt = dtSec(prev, cur);
   if (!prev || dt === undefined) return out;
-  const before = new Map<number, RawProc>();
-  let n = 0;
-  for (const p of prev.procs) {
-    if (++n % GROUP_STEP === 0) yield;
-    before.set(p.pid, p);
-  }
+  const before = procIndex(prev);
   for (const p of cur.procs) {
-    if (++n % GROUP_STEP === 0) yield;
-    const o = before.get(p.pid);
-    if (!o || o.start !== p.start) continue;
-    out.set(p.pid, Math.max(0, ((p.ticks - o.ticks) / CLOCK_TICKS / dt) * 100));
+    if (only && !only.has(p.pid)) continue;
+    const c = cpuOf(before.get(p.pid), p, dt);
+    if (c !== undefined) out.set(p.pid, c);
   }
   return out;
+}
+
+/** one process's CPU % from its previous figures (none when the pid was reused) */
+function cpuOf(o: RawProc | undefined, p: RawProc, dt: number): number | undefined {
+  if (!o || o.start !== p.start) return undefined;
+  return Math.max(0, ((p.ticks - o.ticks) / CLOCK_TICKS / dt) * 100);
 }
 
 function nsSetKey(p: RawProc): string {
@@ -244,12 +236,12 @@ export function buildGroups(prev: Sample | undefined, cur: Sample, by: GroupBy):
  * poll builds the rows of a new sample between keys instead of in one stretch of the main thread.
  */
 export function* buildGroupsSteps(prev: Sample | undefined, cur: Sample, by: GroupBy): Generator<void, GroupRow[]> {
-  const cpu = yield* procCpuSteps(prev, cur);
   const dt = dtSec(prev, cur);
   const buckets = yield* bucketize(cur, by);
   yield;
-  const byPid = new Map<number, RawProc>();
-  for (const p of cur.procs) byPid.set(p.pid, p);
+  const byPid = procIndex(cur);
+  const before = prev ? procIndex(prev) : undefined;
+  yield;
   const perPath = by === 'cgroup' ? new Map<string, number>() : countByCgroup(cur);
   yield;
   // a container's cgroup is its init's (the resource cgroup, see sample.ts)
@@ -262,12 +254,12 @@ export function* buildGroupsSteps(prev: Sample | undefined, cur: Sample, by: Gro
       done = 0;
       yield;
     }
-    rows.push(groupRow(b, by, cur, prev, cpu, dt, byPid, perPath));
+    rows.push(groupRow(b, by, cur, prev, before, dt, byPid, perPath));
   }
   return rows;
 }
 
-function groupRow(b: Bucket, by: GroupBy, cur: Sample, prev: Sample | undefined, cpu: Map<number, number>, dt: number | undefined, byPid: Map<number, RawProc>, perPath: Map<string, number>): GroupRow {
+function groupRow(b: Bucket, by: GroupBy, cur: Sample, prev: Sample | undefined, before: Map<number, RawProc> | undefined, dt: number | undefined, byPid: Map<number, RawProc>, perPath: Map<string, number>): GroupRow {
   {
     const all = b.rollup ?? b.procs;
     const init = b.initPid !== undefined ? byPid.get(b.initPid) : undefined;
@@ -292,7 +284,7 @@ function groupRow(b: Bucket, by: GroupBy, cur: Sample, prev: Sample | undefined,
       let sum = 0;
       let any = false;
       for (const p of all) {
-        const c = cpu.get(p.pid);
+        const c = before ? cpuOf(before.get(p.pid), p, dt) : undefined;
         if (c !== undefined) {
           sum += c;
           any = true;
@@ -351,7 +343,7 @@ function groupRow(b: Bucket, by: GroupBy, cur: Sample, prev: Sample | undefined,
 
 /** The processes of a group as a tree (parents before children), with CPU % against `prev`. */
 export function buildProcRows(prev: Sample | undefined, cur: Sample, pids: ReadonlySet<number> | undefined, groupOf?: Map<number, string>): ProcRow[] {
-  const cpu = procCpu(prev, cur);
+  const cpu = procCpu(prev, cur, pids);
   const procs = cur.procs.filter((p) => (pids ? pids.has(p.pid) : !p.kthread));
   const inSet = new Set(procs.map((p) => p.pid));
   const children = new Map<number, RawProc[]>();
