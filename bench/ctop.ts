@@ -65,7 +65,7 @@ async function keyLatency(p: Pane, n: number): Promise<{ max: number; median: nu
 }
 
 /** ctop --record at `intervalSec` for `secs`: bytes per hour, extrapolated from the growth after the first frame. */
-export async function benchRecording(secs: number, intervalSec = 5): Promise<{ bytes: number; secs: number; frames: number; perHourMiB: number } | undefined> {
+export async function benchRecording(secs: number, intervalSec = 5): Promise<{ bytes: number; secs: number; frames: number; keyBytes: number; perHourMiB: number } | undefined> {
   const sock = `ctop-rec-${process.pid}`;
   const file = join(tmpdir(), `ctop-bench-${process.pid}.ctop`);
   rmSync(file, { force: true });
@@ -89,8 +89,13 @@ export async function benchRecording(secs: number, intervalSec = 5): Promise<{ b
     p.keys('q');
     await sleep(1000);
     const { openRecording } = await import('../tui/record/replay.js');
+    const { FILE_MAGIC, KEY_EVERY } = await import('../tui/record/format.js');
     const frames = openRecording(file).count;
-    return { bytes: end - base, secs: took, frames, perHourMiB: ((end - base) / took) * 3600 / 1048576 };
+    // a key frame (a whole sample) every KEY_EVERY frames: a window shorter than that may hold
+    // none, so their share is added from the first frame's size (a key frame)
+    const keyBytes = base - FILE_MAGIC.length;
+    const keysPerHour = 3600 / (intervalSec * KEY_EVERY);
+    return { bytes: end - base, secs: took, frames, keyBytes, perHourMiB: (((end - base) / took) * 3600 + keyBytes * keysPerHour) / 1048576 };
   } finally {
     try {
       execFileSync('tmux', ['-L', sock, 'kill-server'], { stdio: 'ignore' });
@@ -262,7 +267,7 @@ if (process.argv[1]?.endsWith('ctop.js') && process.argv[1].includes('bench')) {
         const r = await benchRecording(recSecs, 5);
         process.stdout.write(
           r
-            ? `recording at -d 5, ${procCount()} processes (${made} in ${sets} containers): ${r.bytes} bytes in ${r.secs.toFixed(0)} s after the first frame (${r.frames} frames in the file) → ${r.perHourMiB.toFixed(2)} MiB per hour (extrapolated from ${r.secs.toFixed(0)} s, not measured over an hour)\n`
+            ? `recording at -d 5, ${procCount()} processes (${made} in ${sets} containers): ${r.bytes} bytes in ${r.secs.toFixed(0)} s after the first frame (${r.frames} frames in the file), key frame ${r.keyBytes} bytes → ${r.perHourMiB.toFixed(2)} MiB per hour (extrapolated from ${r.secs.toFixed(0)} s plus a key frame every 5 min, not measured over an hour)\n`
             : 'recording: no frame written within 300 s\n',
         );
       }
