@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliDecompressSync } from 'node:zlib';
 import { openRecorder } from '../../tui/record/record.js';
+import { ctopMain } from '../../cli/ctop.js';
+import { captureDeps, rootArgs } from '../helpers/fixtures.js';
 import { openRecording, recordingFrom } from '../../tui/record/replay.js';
 import { applyDiff, diffOf, FILE_MAGIC, FILE_MAGIC_V1, FRAME_HEADER, KEY_EVERY, type DeltaV2 } from '../../tui/record/format.js';
 import { brotliCompressSync, crc32 } from 'node:zlib';
@@ -249,5 +251,21 @@ describe('ctop recording formats', () => {
     expect(d).toEqual({ s: { x: 2, w: 'new' }, n: { y: { s: { q: [1, 3] } } }, x: ['z'] });
     expect(JSON.parse(JSON.stringify(applyDiff(a, d)))).toEqual(JSON.parse(JSON.stringify(b)));
     expect(diffOf(b, { ...b })).toBeUndefined();
+  });
+});
+
+describe('ctop --record FILE of an older recording (the command)', () => {
+  it('exits 1 with one line naming the file and the format, and leaves the file as it was', async () => {
+    const dir = mkdtempSync(join(tmpdir(), `ctop-recc-${process.pid}-`));
+    dirs.push(dir);
+    const old = join(dir, 'old.ctop');
+    const v1 = v1Recording(recordQuiet(2).samples);
+    writeFileSync(old, v1);
+    const deps = captureDeps();
+    const code = await ctopMain(['--once', '--record', old, ...rootArgs('v2-docker-systemd')], deps);
+    expect(code).toBe(1);
+    expect(deps.err()).toBe(`ctop: ${old}: a recording in the older format (CTOPREC1): ctop replays it but does not add to it; record to a new file\n`);
+    expect(deps.out()).toBe('');
+    expect(readFileSync(old).equals(v1)).toBe(true);
   });
 });
