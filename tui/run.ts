@@ -174,7 +174,10 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
       instance = render(createElement(App, { store, chalk, detail, ...(effects ? { effects } : {}) }), {
         exitOnCtrlC: false,
         patchConsole: false,
-        maxFps: 10,
+        // Ink throttles renders: a key that lands just after a render waits out the window (at 10
+        // fps up to 100 ms, the whole budget for answering a key). ctop renders only on a change
+        // (a sample, a key), so the cap costs CPU only while a key repeats.
+        maxFps: 20,
         incrementalRendering: false,
       });
     };
