@@ -34,6 +34,11 @@ export interface ToolFigures {
   firstRatesMs?: number;
   /** a key to the screen showing it, while refreshes run (tmux polling included) */
   keyMaxMs?: number;
+  /** the same keys timed inside ctop (HOSTSCOPE_CTOP_KEYLOG): arrival on stdin to the end of the render showing them */
+  keyInMaxMs?: number;
+  keyInMedianMs?: number;
+  /** Ink's render of those frames (the one stretch of the main thread a refresh does not cut up) */
+  renderMaxMs?: number;
   keyMedianMs?: number;
   note?: string;
 }
@@ -181,7 +186,9 @@ export async function benchCtop(opts: { secs?: number; warmupSecs?: number } = {
   try {
     // ctop: time to the first frame, then to the first frame with rates
     const t0 = Date.now();
-    const p = Pane.start(sock, 'ctop', `env -u CI ${process.execPath} ${CTOP} -d 1 --readonly`);
+    const keylog = join(tmpdir(), `ctop-bench-keys-${process.pid}.txt`);
+    rmSync(keylog, { force: true });
+    const p = Pane.start(sock, 'ctop', `env -u CI HOSTSCOPE_CTOP_KEYLOG=${keylog} ${process.execPath} ${CTOP} -d 1 --readonly`);
     let firstFrame: number | undefined;
     let firstRates: number | undefined;
     while (Date.now() - t0 < 300_000 && firstRates === undefined) {
@@ -193,6 +200,15 @@ export async function benchCtop(opts: { secs?: number; warmupSecs?: number } = {
     await sleep(warm * 1000);
     const c = await steady(p.pid(), secs);
     const keys = await keyLatency(p, 10);
+    let inCtop: { max: number; median: number; renderMax: number } | undefined;
+    try {
+      const rows = readFileSync(keylog, 'utf8').trim().split('\n').map((l) => l.split(' ').map(Number) as [number, number]);
+      const lat = rows.map((r) => r[0]).sort((a, b) => a - b);
+      if (lat.length > 0) inCtop = { max: lat[lat.length - 1]!, median: lat[Math.floor(lat.length / 2)]!, renderMax: Math.max(...rows.map((r) => r[1])) };
+    } catch {
+      /* no log: an older ctop */
+    }
+    rmSync(keylog, { force: true });
     out.push({
       tool: 'ctop -d 1',
       cpuPercent: c.cpu,
@@ -200,6 +216,7 @@ export async function benchCtop(opts: { secs?: number; warmupSecs?: number } = {
       ...(firstFrame !== undefined ? { firstFrameMs: firstFrame } : {}),
       ...(firstRates !== undefined ? { firstRatesMs: firstRates } : {}),
       ...(keys ? { keyMaxMs: keys.max, keyMedianMs: keys.median } : {}),
+      ...(inCtop ? { keyInMaxMs: inCtop.max, keyInMedianMs: inCtop.median, renderMaxMs: inCtop.renderMax } : {}),
     });
     p.keys('q');
 
@@ -234,6 +251,9 @@ export function formatCtopBench(rows: ToolFigures[], procs: number, context = ''
   for (const r of rows) {
     const keys = r.keyMaxMs === undefined ? '-' : `${r.keyMaxMs.toFixed(0)}/${r.keyMedianMs!.toFixed(0)}`;
     lines.push(`${r.tool.padEnd(20)} ${f(r.cpuPercent).padStart(5)} ${f(r.rssMiB).padStart(9)} ${String(r.firstFrameMs ?? '-').padStart(16)} ${String(r.firstRatesMs ?? '-').padStart(16)} ${keys.padStart(19)}${r.note ? `  (${r.note})` : ''}`);
+  }
+  for (const r of rows) {
+    if (r.keyInMaxMs !== undefined) lines.push(`${r.tool}: the same keys timed inside ctop, arrival to rendered: max/median ${r.keyInMaxMs.toFixed(0)}/${r.keyInMedianMs!.toFixed(0)} ms (Ink's render at most ${r.renderMaxMs!.toFixed(0)} ms)`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -136,6 +136,7 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
       return { title: d.recorded ? `${name} (recorded)` : name, lines: detailTab(d, tab, { width: cols, showEnv }) };
     };
 
+    let onRendered: ((ms: number) => void) | undefined;
     const nsenter = binPath('nsenter-ts');
     const effects =
       src && src.isLive && !o.state.readonly
@@ -170,8 +171,34 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
           })
         : undefined;
 
+    // HOSTSCOPE_CTOP_KEYLOG=FILE (for bench/ctop.ts): for each chunk of keys, the ms from its arrival
+    // to the end of the first render after it, and how long that render took, one line each
+    const keylog = process.env.HOSTSCOPE_CTOP_KEYLOG;
+    let keyAt: number | undefined;
+    if (keylog) {
+      const { appendFileSync } = await import('node:fs');
+      const onKey = (): void => {
+        keyAt ??= performance.now();
+      };
+      process.stdin.prependListener('data', onKey);
+      process.stdin.prependListener('readable', onKey);
+      cleanups.push(() => {
+        process.stdin.off('data', onKey);
+        process.stdin.off('readable', onKey);
+      });
+      onRendered = (ms: number): void => {
+        if (keyAt === undefined) return;
+        try {
+          appendFileSync(keylog, `${(performance.now() - keyAt).toFixed(1)} ${ms.toFixed(1)}\n`);
+        } catch {
+          /* the log is a debugging aid */
+        }
+        keyAt = undefined;
+      };
+    }
     const mount = (): void => {
       instance = render(createElement(App, { store, chalk, detail, ...(effects ? { effects } : {}) }), {
+        ...(onRendered ? { onRender: ({ renderTime }: { renderTime: number }) => onRendered!(renderTime) } : {}),
         exitOnCtrlC: false,
         patchConsole: false,
         // Ink throttles renders: a key that lands just after a render waits out the window (at 10
