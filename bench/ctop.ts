@@ -34,6 +34,11 @@ export interface ToolFigures {
   firstRatesMs?: number;
   /** a key to the screen showing it, while refreshes run (tmux polling included) */
   keyMaxMs?: number;
+  /** the same keys timed inside ctop (HOSTSCOPE_CTOP_KEYLOG): arrival on stdin to the end of the render showing them */
+  keyInMaxMs?: number;
+  keyInMedianMs?: number;
+  /** Ink's render of those frames (the one stretch of the main thread a refresh does not cut up) */
+  renderMaxMs?: number;
   keyMedianMs?: number;
   note?: string;
 }
@@ -65,7 +70,7 @@ async function keyLatency(p: Pane, n: number): Promise<{ max: number; median: nu
 }
 
 /** ctop --record at `intervalSec` for `secs`: bytes per hour, extrapolated from the growth after the first frame. */
-export async function benchRecording(secs: number, intervalSec = 5): Promise<{ bytes: number; secs: number; frames: number; perHourMiB: number } | undefined> {
+export async function benchRecording(secs: number, intervalSec = 5): Promise<{ bytes: number; secs: number; frames: number; keyBytes: number; perHourMiB: number } | undefined> {
   const sock = `ctop-rec-${process.pid}`;
   const file = join(tmpdir(), `ctop-bench-${process.pid}.ctop`);
   rmSync(file, { force: true });
@@ -89,8 +94,13 @@ export async function benchRecording(secs: number, intervalSec = 5): Promise<{ b
     p.keys('q');
     await sleep(1000);
     const { openRecording } = await import('../tui/record/replay.js');
+    const { FILE_MAGIC, KEY_EVERY } = await import('../tui/record/format.js');
     const frames = openRecording(file).count;
-    return { bytes: end - base, secs: took, frames, perHourMiB: ((end - base) / took) * 3600 / 1048576 };
+    // a key frame (a whole sample) every KEY_EVERY frames: a window shorter than that may hold
+    // none, so their share is added from the first frame's size (a key frame)
+    const keyBytes = base - FILE_MAGIC.length;
+    const keysPerHour = 3600 / (intervalSec * KEY_EVERY);
+    return { bytes: end - base, secs: took, frames, keyBytes, perHourMiB: (((end - base) / took) * 3600 + keyBytes * keysPerHour) / 1048576 };
   } finally {
     try {
       execFileSync('tmux', ['-L', sock, 'kill-server'], { stdio: 'ignore' });
@@ -176,7 +186,9 @@ export async function benchCtop(opts: { secs?: number; warmupSecs?: number } = {
   try {
     // ctop: time to the first frame, then to the first frame with rates
     const t0 = Date.now();
-    const p = Pane.start(sock, 'ctop', `env -u CI ${process.execPath} ${CTOP} -d 1 --readonly`);
+    const keylog = join(tmpdir(), `ctop-bench-keys-${process.pid}.txt`);
+    rmSync(keylog, { force: true });
+    const p = Pane.start(sock, 'ctop', `env -u CI HOSTSCOPE_CTOP_KEYLOG=${keylog} ${process.execPath} ${CTOP} -d 1 --readonly`);
     let firstFrame: number | undefined;
     let firstRates: number | undefined;
     while (Date.now() - t0 < 300_000 && firstRates === undefined) {
@@ -188,6 +200,15 @@ export async function benchCtop(opts: { secs?: number; warmupSecs?: number } = {
     await sleep(warm * 1000);
     const c = await steady(p.pid(), secs);
     const keys = await keyLatency(p, 10);
+    let inCtop: { max: number; median: number; renderMax: number } | undefined;
+    try {
+      const rows = readFileSync(keylog, 'utf8').trim().split('\n').map((l) => l.split(' ').map(Number) as [number, number]);
+      const lat = rows.map((r) => r[0]).sort((a, b) => a - b);
+      if (lat.length > 0) inCtop = { max: lat[lat.length - 1]!, median: lat[Math.floor(lat.length / 2)]!, renderMax: Math.max(...rows.map((r) => r[1])) };
+    } catch {
+      /* no log: an older ctop */
+    }
+    rmSync(keylog, { force: true });
     out.push({
       tool: 'ctop -d 1',
       cpuPercent: c.cpu,
@@ -195,6 +216,7 @@ export async function benchCtop(opts: { secs?: number; warmupSecs?: number } = {
       ...(firstFrame !== undefined ? { firstFrameMs: firstFrame } : {}),
       ...(firstRates !== undefined ? { firstRatesMs: firstRates } : {}),
       ...(keys ? { keyMaxMs: keys.max, keyMedianMs: keys.median } : {}),
+      ...(inCtop ? { keyInMaxMs: inCtop.max, keyInMedianMs: inCtop.median, renderMaxMs: inCtop.renderMax } : {}),
     });
     p.keys('q');
 
@@ -230,6 +252,9 @@ export function formatCtopBench(rows: ToolFigures[], procs: number, context = ''
     const keys = r.keyMaxMs === undefined ? '-' : `${r.keyMaxMs.toFixed(0)}/${r.keyMedianMs!.toFixed(0)}`;
     lines.push(`${r.tool.padEnd(20)} ${f(r.cpuPercent).padStart(5)} ${f(r.rssMiB).padStart(9)} ${String(r.firstFrameMs ?? '-').padStart(16)} ${String(r.firstRatesMs ?? '-').padStart(16)} ${keys.padStart(19)}${r.note ? `  (${r.note})` : ''}`);
   }
+  for (const r of rows) {
+    if (r.keyInMaxMs !== undefined) lines.push(`${r.tool}: the same keys timed inside ctop, arrival to rendered: max/median ${r.keyInMaxMs.toFixed(0)}/${r.keyInMedianMs!.toFixed(0)} ms (Ink's render at most ${r.renderMaxMs!.toFixed(0)} ms)`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -262,7 +287,7 @@ if (process.argv[1]?.endsWith('ctop.js') && process.argv[1].includes('bench')) {
         const r = await benchRecording(recSecs, 5);
         process.stdout.write(
           r
-            ? `recording at -d 5, ${procCount()} processes (${made} in ${sets} containers): ${r.bytes} bytes in ${r.secs.toFixed(0)} s after the first frame (${r.frames} frames in the file) → ${r.perHourMiB.toFixed(2)} MiB per hour (extrapolated from ${r.secs.toFixed(0)} s, not measured over an hour)\n`
+            ? `recording at -d 5, ${procCount()} processes (${made} in ${sets} containers): ${r.bytes} bytes in ${r.secs.toFixed(0)} s after the first frame (${r.frames} frames in the file), key frame ${r.keyBytes} bytes → ${r.perHourMiB.toFixed(2)} MiB per hour (extrapolated from ${r.secs.toFixed(0)} s plus a key frame every 5 min, not measured over an hour)\n`
             : 'recording: no frame written within 300 s\n',
         );
       }

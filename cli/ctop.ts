@@ -181,10 +181,22 @@ export async function handleCtop(args: CtopArgs, deps: Deps): Promise<number> {
     return runInteractive({ state, replay: rec, deps, args });
   }
   const src = sourceFrom(args, deps);
+  // the recording is opened (or refused: not a recording, an older format, no permission) before anything is shown
+  let rec: { append(s: Sample): void; close(): void } | undefined;
+  if (args.record !== undefined) {
+    const { openRecorder } = await import('../tui/record/record.js');
+    const { RecordingError } = await import('../tui/record/format.js');
+    try {
+      rec = openRecorder(args.record);
+    } catch (e) {
+      if (e instanceof RecordingError) throw new CliError(e.message);
+      throw e;
+    }
+    // the interactive view opens it again itself
+    if (!batch) rec.close();
+  }
   if (batch) {
     const samples = args.once ? (src.isLive ? 2 : 1) : args.n ?? 1;
-    let rec: { append(s: Sample): void; close(): void } | undefined;
-    if (args.record !== undefined) rec = (await import('../tui/record/record.js')).openRecorder(args.record);
     try {
       for (let i = 0; i < samples; i++) {
         if (i > 0) await sleep(state.intervalMs);

@@ -4,7 +4,7 @@
  * Frames are at most rows−1 lines (Ink clears the whole screen when a frame fills it).
  */
 import type { ChalkInstance } from 'chalk';
-import { buildGroups, buildProcRows, type GroupBy, type GroupRow, type ProcRow } from './model.js';
+import { buildGroups, buildGroupsSteps, buildProcRows, type GroupBy, type GroupRow, type ProcRow } from './model.js';
 import { activeFilter, currentView, matchFilter, parseFilter, shownSamples, DETAIL_TABS, type State, type View } from './store.js';
 import type { Sample } from './sample.js';
 import { age, bytes, DASH, fit, pct, rate, sparkline } from './format.js';
@@ -147,6 +147,28 @@ export function groupsOf(prev: Sample | undefined, cur: Sample, by: GroupBy): Gr
   rows = buildGroups(prev, cur, by);
   m.set(k, rows);
   return rows;
+}
+
+/**
+ * The group rows of a new sample built in steps, between other work (the live poll runs this
+ * before it dispatches the sample, so the reducer and the frame find them memoised): `pause`
+ * is awaited between steps (setImmediate in the bins: keys are handled in between).
+ */
+export async function prepareGroups(prev: Sample | undefined, cur: Sample, by: GroupBy, pause: () => Promise<void>): Promise<GroupRow[]> {
+  let m = groupCache.get(cur);
+  if (!m) groupCache.set(cur, (m = new Map()));
+  const k = `${by}:${prev ? prev.endMs : 'none'}`;
+  const have = m.get(k);
+  if (have) return have;
+  const it = buildGroupsSteps(prev, cur, by);
+  for (;;) {
+    const r = it.next();
+    if (r.done) {
+      m.set(k, r.value);
+      return r.value;
+    }
+    await pause();
+  }
 }
 
 /** A thinned copy of a sample keeps the group rows memoised for the original. */

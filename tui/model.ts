@@ -6,7 +6,7 @@ import type { NsType } from '../src/parse/ns-link.js';
 import { NS_TYPES } from '../src/parse/ns-link.js';
 import { cgroupRates } from '../src/model/rates.js';
 import { CLOCK_TICKS } from '../src/util/sysconf.js';
-import type { CgroupSample, RawProc, Sample } from './sample.js';
+import { procIndex, type CgroupSample, type RawProc, type Sample } from './sample.js';
 
 export const GROUP_MODES = ['container', 'ns', 'cgroup', 'pod'] as const;
 export type GroupBy = (typeof GROUP_MODES)[number];
@@ -74,17 +74,23 @@ function dtSec(prev: Sample | undefined, cur: Sample): number | undefined {
 }
 
 /** CPU % of each process between two samples (100 = one CPU); pid reuse (new start time) gives none. */
-export function procCpu(prev: Sample | undefined, cur: Sample): Map<number, number> {
+export function procCpu(prev: Sample | undefined, cur: Sample, only?: ReadonlySet<number>): Map<number, number> {
   const out = new Map<number, number>();
   const dt = dtSec(prev, cur);
   if (!prev || dt === undefined) return out;
-  const before = new Map(prev.procs.map((p) => [p.pid, p]));
+  const before = procIndex(prev);
   for (const p of cur.procs) {
-    const o = before.get(p.pid);
-    if (!o || o.start !== p.start) continue;
-    out.set(p.pid, Math.max(0, ((p.ticks - o.ticks) / CLOCK_TICKS / dt) * 100));
+    if (only && !only.has(p.pid)) continue;
+    const c = cpuOf(before.get(p.pid), p, dt);
+    if (c !== undefined) out.set(p.pid, c);
   }
   return out;
+}
+
+/** one process's CPU % from its previous figures (none when the pid was reused) */
+function cpuOf(o: RawProc | undefined, p: RawProc, dt: number): number | undefined {
+  if (!o || o.start !== p.start) return undefined;
+  return Math.max(0, ((p.ticks - o.ticks) / CLOCK_TICKS / dt) * 100);
 }
 
 function nsSetKey(p: RawProc): string {
@@ -107,9 +113,13 @@ interface Bucket {
   rollup?: RawProc[];
 }
 
+/** processes (or groups) handled between two yields of buildGroupsSteps */
+const GROUP_STEP = 2000;
+
 /** The processes of a sample grouped the given way (no metrics yet). */
-function bucketize(cur: Sample, by: GroupBy): Bucket[] {
-  const procs = cur.procs.filter((p) => !p.kthread);
+function* bucketize(cur: Sample, by: GroupBy): Generator<void, Bucket[]> {
+  const procs: RawProc[] = [];
+  for (const p of cur.procs) if (!p.kthread) procs.push(p);
   const out = new Map<string, Bucket>();
   const add = (key: string, init: () => Omit<Bucket, 'procs'>, p: RawProc): void => {
     let b = out.get(key);
@@ -118,17 +128,19 @@ function bucketize(cur: Sample, by: GroupBy): Bucket[] {
   };
   const ctrByKey = new Map(cur.containers.map((c) => [c.key, c]));
   const hostBucket = (): Omit<Bucket, 'procs'> => ({ key: HOST_KEY, name: 'host', kind: 'host', depth: 0 });
+  let n = 0;
   if (by === 'container' || by === 'pod') {
     for (const p of procs) {
+      if (++n % GROUP_STEP === 0) yield;
       const c = p.ctr ? ctrByKey.get(p.ctr) : undefined;
       if (!c) add(HOST_KEY, hostBucket, p);
       else if (by === 'pod' && c.pod) add(`pod:${c.pod}`, () => ({ key: `pod:${c.pod}`, name: c.pod!, kind: 'pod', depth: 0 }), p);
       else add(c.key, () => ({ key: c.key, name: c.name, kind: c.runtime, depth: 0, initPid: c.initPid }), p);
     }
   } else if (by === 'ns') {
-    const byPid = new Map(cur.procs.map((p) => [p.pid, p]));
     const ctrByPid = new Map(cur.containers.map((c) => [c.initPid, c]));
     for (const p of procs) {
+      if (++n % GROUP_STEP === 0) yield;
       if (isHostProc(p, cur.host)) {
         add(HOST_KEY, hostBucket, p);
         continue;
@@ -147,11 +159,11 @@ function bucketize(cur: Sample, by: GroupBy): Bucket[] {
       const differ = NS_TYPES.filter((t) => init.ns[t] !== undefined && init.ns[t] !== cur.host[t]);
       b.kind = `own:${differ.map((t) => NS_LETTER[t]).join('')}`;
       if (init.cg) b.cgroupPath = init.cg;
-      void byPid;
     }
   } else {
     // cgroup tree: every path with processes and its ancestors, rolled up
     for (const p of procs) {
+      if (++n % GROUP_STEP === 0) yield;
       const path = p.cg ?? '/';
       add(path, () => ({ key: path, name: path, kind: 'cgroup', depth: 0, cgroupPath: path }), p);
     }
@@ -187,31 +199,72 @@ function bucketize(cur: Sample, by: GroupBy): Bucket[] {
   return [...out.values()];
 }
 
-/** Is `path`'s cgroup (with its sub-cgroups) made only of these processes? Then its stats are theirs. */
-function ownsCgroup(path: string | undefined, members: Set<number>, cur: Sample): boolean {
-  if (path === undefined || path === '/') return false;
-  const prefix = `${path}/`;
-  for (const p of cur.procs) {
-    if (p.kthread || p.cg === undefined) continue;
-    if ((p.cg === path || p.cg.startsWith(prefix)) && !members.has(p.pid)) return false;
-  }
-  return true;
+/**
+ * How many (non-kernel) processes sit in each cgroup path of a sample, to tell whether a group owns
+ * its cgroup (below) without a pass over every process per group.
+ */
+function countByCgroup(cur: Sample): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const p of cur.procs) if (!p.kthread && p.cg !== undefined) out.set(p.cg, (out.get(p.cg) ?? 0) + 1);
+  return out;
 }
 
-/** Group rows of `cur`, rates against `prev`. */
+/** Is `path`'s cgroup (with its sub-cgroups) made only of these processes? Then its stats are theirs. */
+function ownsCgroup(path: string | undefined, members: RawProc[], perPath: Map<string, number>): boolean {
+  if (path === undefined || path === '/') return false;
+  const prefix = `${path}/`;
+  const under = (cg: string | undefined): boolean => cg !== undefined && (cg === path || cg.startsWith(prefix));
+  // every process under the path is a member iff as many members as processes are under it
+  let total = 0;
+  for (const [cg, c] of perPath) if (under(cg)) total += c;
+  let mine = 0;
+  for (const p of members) if (!p.kthread && under(p.cg)) mine++;
+  return mine === total;
+}
+
+/** Group rows of `cur`, rates against `prev` (in one go: tests, --once). */
 export function buildGroups(prev: Sample | undefined, cur: Sample, by: GroupBy): GroupRow[] {
-  const cpu = procCpu(prev, cur);
+  const it = buildGroupsSteps(prev, cur, by);
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * buildGroups in steps: it yields every GROUP_STEP processes (and every few groups), so the live
+ * poll builds the rows of a new sample between keys instead of in one stretch of the main thread.
+ */
+export function* buildGroupsSteps(prev: Sample | undefined, cur: Sample, by: GroupBy): Generator<void, GroupRow[]> {
   const dt = dtSec(prev, cur);
-  const buckets = bucketize(cur, by);
-  const byPid = new Map(cur.procs.map((p) => [p.pid, p]));
+  const buckets = yield* bucketize(cur, by);
+  yield;
+  const byPid = procIndex(cur);
+  const before = prev ? procIndex(prev) : undefined;
+  yield;
+  const perPath = by === 'cgroup' ? new Map<string, number>() : countByCgroup(cur);
+  yield;
   // a container's cgroup is its init's (the resource cgroup, see sample.ts)
   for (const b of buckets) if (b.cgroupPath === undefined && b.initPid !== undefined) b.cgroupPath = byPid.get(b.initPid)?.cg;
-  return buckets.map((b) => {
+  const rows: GroupRow[] = [];
+  let done = 0;
+  for (const b of buckets) {
+    done += (b.rollup ?? b.procs).length;
+    if (done >= GROUP_STEP) {
+      done = 0;
+      yield;
+    }
+    rows.push(groupRow(b, by, cur, prev, before, dt, byPid, perPath));
+  }
+  return rows;
+}
+
+function groupRow(b: Bucket, by: GroupBy, cur: Sample, prev: Sample | undefined, before: Map<number, RawProc> | undefined, dt: number | undefined, byPid: Map<number, RawProc>, perPath: Map<string, number>): GroupRow {
+  {
     const all = b.rollup ?? b.procs;
-    const members = new Set(all.map((p) => p.pid));
     const init = b.initPid !== undefined ? byPid.get(b.initPid) : undefined;
     const cgPath = b.cgroupPath;
-    const owned = b.key !== HOST_KEY && (by === 'cgroup' ? cgPath !== '/' : ownsCgroup(cgPath, members, cur));
+    const owned = b.key !== HOST_KEY && (by === 'cgroup' ? cgPath !== '/' : ownsCgroup(cgPath, all, perPath));
     const stats = owned && cgPath !== undefined ? cur.cgroups[cgPath] : undefined;
     const prevStats = owned && cgPath !== undefined ? prev?.cgroups[cgPath] : undefined;
     let cpuPct: number | undefined;
@@ -231,7 +284,7 @@ export function buildGroups(prev: Sample | undefined, cur: Sample, by: GroupBy):
       let sum = 0;
       let any = false;
       for (const p of all) {
-        const c = cpu.get(p.pid);
+        const c = before ? cpuOf(before.get(p.pid), p, dt) : undefined;
         if (c !== undefined) {
           sum += c;
           any = true;
@@ -285,12 +338,12 @@ export function buildGroups(prev: Sample | undefined, cur: Sample, by: GroupBy):
       ageSec,
       sharedWithHost: b.key === HOST_KEY || !ref ? [...NS_TYPES] : NS_TYPES.filter((t) => ref.ns[t] !== undefined && ref.ns[t] === cur.host[t]),
     } satisfies GroupRow;
-  });
+  }
 }
 
 /** The processes of a group as a tree (parents before children), with CPU % against `prev`. */
 export function buildProcRows(prev: Sample | undefined, cur: Sample, pids: ReadonlySet<number> | undefined, groupOf?: Map<number, string>): ProcRow[] {
-  const cpu = procCpu(prev, cur);
+  const cpu = procCpu(prev, cur, pids);
   const procs = cur.procs.filter((p) => (pids ? pids.has(p.pid) : !p.kthread));
   const inSet = new Set(procs.map((p) => p.pid));
   const children = new Map<number, RawProc[]>();

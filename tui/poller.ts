@@ -14,6 +14,11 @@ export interface PollerOptions {
   intervalMs: () => number;
   /** called with every sample (the recorder) */
   onSample?: (s: Sample) => void;
+  /**
+   * work on a new sample before it is dispatched (the group rows, built in steps so keys are
+   * handled in between; the reducer then finds them memoised and returns at once)
+   */
+  prepare?: (s: Sample) => Promise<void>;
   /** how many scans to do at most (`-n`) */
   limit?: number;
   onError?: (e: unknown) => void;
@@ -56,6 +61,8 @@ export class Poller {
     const began = Date.now();
     try {
       const s = await this.o.scan();
+      if (this.stopped) return;
+      if (this.o.prepare) await this.o.prepare(s);
       if (this.stopped) return;
       this.count++;
       this.o.onSample?.(s);

@@ -18,7 +18,7 @@ import { Poller } from './poller.js';
 import { scanSample, type Sample, type Wanted } from './sample.js';
 import { hostEffects } from './actions.js';
 import { detailTab, readDetail, recordedStory, type Detail } from './detail.js';
-import { groupsOf, type DetailProvider } from './frame.js';
+import { groupsOf, prepareGroups, type DetailProvider } from './frame.js';
 import type { Recording } from './record/replay.js';
 import { HISTORY_MAX } from './store.js';
 
@@ -136,6 +136,7 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
       return { title: d.recorded ? `${name} (recorded)` : name, lines: detailTab(d, tab, { width: cols, showEnv }) };
     };
 
+    let onRendered: ((ms: number) => void) | undefined;
     const nsenter = binPath('nsenter-ts');
     const effects =
       src && src.isLive && !o.state.readonly
@@ -170,11 +171,40 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
           })
         : undefined;
 
+    // HOSTSCOPE_CTOP_KEYLOG=FILE (for bench/ctop.ts): for each chunk of keys, the ms from its arrival
+    // to the end of the first render after it, and how long that render took, one line each
+    const keylog = process.env.HOSTSCOPE_CTOP_KEYLOG;
+    let keyAt: number | undefined;
+    if (keylog) {
+      const { appendFileSync } = await import('node:fs');
+      const onKey = (): void => {
+        keyAt ??= performance.now();
+      };
+      process.stdin.prependListener('data', onKey);
+      process.stdin.prependListener('readable', onKey);
+      cleanups.push(() => {
+        process.stdin.off('data', onKey);
+        process.stdin.off('readable', onKey);
+      });
+      onRendered = (ms: number): void => {
+        if (keyAt === undefined) return;
+        try {
+          appendFileSync(keylog, `${(performance.now() - keyAt).toFixed(1)} ${ms.toFixed(1)}\n`);
+        } catch {
+          /* the log is a debugging aid */
+        }
+        keyAt = undefined;
+      };
+    }
     const mount = (): void => {
       instance = render(createElement(App, { store, chalk, detail, ...(effects ? { effects } : {}) }), {
+        ...(onRendered ? { onRender: ({ renderTime }: { renderTime: number }) => onRendered!(renderTime) } : {}),
         exitOnCtrlC: false,
         patchConsole: false,
-        maxFps: 10,
+        // Ink throttles renders: a key that lands just after a render waits out the window (at 10
+        // fps up to 100 ms, the whole budget for answering a key). ctop renders only on a change
+        // (a sample, a key), so the cap costs CPU only while a key repeats.
+        maxFps: 20,
         incrementalRendering: false,
       });
     };
@@ -221,6 +251,11 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
         dispatch: store.dispatch,
         intervalMs: () => store.getState().intervalMs,
         onSample: (s) => recorder?.append(s),
+        // the new sample's group rows, in steps with keys handled between them (not in the reducer)
+        prepare: async (s) => {
+          const st = store.getState();
+          await prepareGroups(st.history[st.history.length - 1], s, st.groupBy, () => new Promise((r) => setImmediate(r)));
+        },
         ...(o.args.n !== undefined ? { limit: o.args.n, onDone: () => store.dispatch({ type: 'quit' }) } : {}),
         onError: (e) => store.dispatch({ type: 'message', text: `scan failed: ${(e as Error).message}` }),
       });

@@ -9,7 +9,7 @@ import { withFiles } from '../src/proc/process.js';
 import { inspectHost, readCgroupLayout, type HostModel } from '../src/inspect/host.js';
 import type { HostReference } from '../src/model/namespaces.js';
 import { NS_TYPES, type NsType } from '../src/parse/ns-link.js';
-import { isKernelThread } from '../src/parse/proc-stat.js';
+import { isKernelThread, type ProcStat } from '../src/parse/proc-stat.js';
 import { commandOf, type ProcessInfo } from '../src/model/process.js';
 import { readCgroupStats, type CgroupStats } from '../src/cgroup/stats.js';
 import type { CgroupLayout } from '../src/cgroup/layout.js';
@@ -118,6 +118,8 @@ export type Wanted = (pid: number, ppid: number) => boolean;
 export interface ScanSampleOptions extends SampleOptions {
   /** read status + cmdline only for these (default: none; the rest show their comm) */
   wanted?: Wanted;
+  /** this scan's stat of each process (HostScanner's: fresher than the model's when it reused the model) */
+  stat?: ReadonlyMap<number, ProcStat>;
 }
 
 /**
@@ -129,11 +131,14 @@ export interface ScanSampleOptions extends SampleOptions {
 export async function scanSample(src: ProcSource, opts: ScanSampleOptions = {}): Promise<Sample> {
   const now = opts.now ?? monotonicMs;
   const startMs = now();
-  const { scanHost } = await import('../src/inspect/scan.js');
-  const model = await scanHost(src, { files: ['ids', 'stat', 'cgroup'], containers: true, excludeSelf: true });
+  const { HostScanner } = await import('../src/inspect/scanner.js');
+  let scanner = scanners.get(src);
+  if (!scanner) scanners.set(src, (scanner = new HostScanner(src, { files: ['ids', 'stat', 'cgroup'], containers: true, excludeSelf: true })));
+  const { model, stat, stats } = await scanner.scan();
   await new Promise((r) => setImmediate(r));
-  const layout = readCgroupLayout(src);
-  const it = sampleSteps(src, model, layout, startMs, { ...opts, wanted: opts.wanted ?? (() => false) });
+  let layout = layouts.get(src);
+  if (!layout || !stats.modelReused) layouts.set(src, (layout = readCgroupLayout(src)));
+  const it = sampleSteps(src, model, layout, startMs, { ...opts, wanted: opts.wanted ?? (() => false), stat });
   for (;;) {
     const r = it.next();
     if (r.done) {
@@ -144,23 +149,55 @@ export async function scanSample(src: ProcSource, opts: ScanSampleOptions = {}):
   }
 }
 
+/** the incremental scanner of each source the live poll reads (HostScanner keeps what it read between scans) */
+const scanners = new WeakMap<ProcSource, import('../src/inspect/scanner.js').HostScanner>();
+/** the cgroup layout (mount table) of each source, read again whenever the scanner rebuilt its model */
+const layouts = new WeakMap<ProcSource, CgroupLayout>();
+
 /**
  * The RawProc of each pid in the last sample of a source: a process whose figures did not change
  * (most of them: sleepers) keeps the same object, so the history's samples share it instead of
- * holding thousands of copies, and the poll allocates (and later collects) far less.
+ * holding thousands of copies, and the poll allocates (and later collects) far less. With it, the
+ * parts of the process it was made from (the scanner keeps a known process's ns, ids and cgroups
+ * objects between scans): when they are the same objects, only the stat figures are compared.
  */
-const lastRaw = new WeakMap<ProcSource, Map<number, RawProc>>();
+interface Last {
+  raw: RawProc;
+  ns: ProcessInfo['ns'];
+  ids: ProcessInfo['ids'];
+  cgroups: ProcessInfo['cgroups'];
+  errors: ProcessInfo['errors'];
+  ctr: string | undefined;
+}
+const lastRaw = new WeakMap<ProcSource, Map<number, Last>>();
+
+/** Each sample's processes by pid (made while the sample is built; rates and groups look pids up in it). */
+const indexes = new WeakMap<Sample, Map<number, RawProc>>();
+
+export function procIndex(s: Sample): Map<number, RawProc> {
+  let m = indexes.get(s);
+  if (!m) {
+    m = new Map();
+    for (const p of s.procs) m.set(p.pid, p);
+    indexes.set(s, m);
+  }
+  return m;
+}
 
 function sameRaw(o: RawProc, p: ProcessInfo, cmd: string | undefined, cg: string | undefined, ctr: string | undefined, uid: number | undefined, nspid: number[] | undefined, hasErrors: boolean): boolean {
   const st = p.stat;
   if (!st || o.errors || hasErrors) return false;
-  if (o.start !== st.startTimeTicks || o.ticks !== st.utimeTicks + st.stimeTicks || o.rssBytes !== st.rssPages * PAGE_SIZE || o.state !== st.state || o.threads !== st.numThreads || o.ppid !== st.ppid || o.comm !== st.comm) return false;
+  if (!sameStat(o, st)) return false;
   if (o.cg !== cg || o.ctr !== ctr || o.uid !== uid) return false;
   // status and cmdline were read for this one (a shown row): its command and NSpid are fresh
   if (cmd !== undefined && o.cmd !== cmd) return false;
   if (nspid !== undefined && (o.nspid === undefined || o.nspid.length !== nspid.length || o.nspid.some((x, i) => x !== nspid[i]))) return false;
   for (const t of NS_TYPES) if (o.ns[t] !== p.ns?.[t]?.inode) return false;
   return true;
+}
+
+function sameStat(o: RawProc, st: ProcStat): boolean {
+  return o.start === st.startTimeTicks && o.ticks === st.utimeTicks + st.stimeTicks && o.rssBytes === st.rssPages * PAGE_SIZE && o.state === st.state && o.threads === st.numThreads && o.ppid === st.ppid && o.comm === st.comm;
 }
 
 /** Build the sample from a host model in one go (takeSample, tests). */
@@ -173,7 +210,7 @@ export function sampleFromModel(src: ProcSource, model: HostModel, layout: Cgrou
 }
 
 /** processes (or cgroups, net namespaces) handled between two yields of sampleSteps */
-const STEP = 400;
+const STEP = 1000;
 const STEP_IO = 16;
 
 /**
@@ -186,24 +223,40 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
   const repOfCg = new Map<string, ProcessInfo>();
   const repOfNet = new Map<number, number>();
   const before = lastRaw.get(src);
-  const now = new Map<number, RawProc>();
+  const now = new Map<number, Last>();
+  const index = new Map<number, RawProc>();
   let n = 0;
-  for (const q of model.snapshot.processes) {
+  for (const q0 of model.snapshot.processes) {
     if (++n % STEP === 0) yield;
-    const wanted = opts.wanted && q.stat && !isKernelThread(q.stat) && opts.wanted(q.pid, q.stat.ppid);
+    const fresh = opts.stat?.get(q0.pid) ?? q0.stat;
+    const wanted = opts.wanted && fresh && !isKernelThread(fresh) && opts.wanted(q0.pid, fresh.ppid);
+    const last = before?.get(q0.pid);
+    const ctr = model.containerOf.get(q0.pid)?.key;
+    // fast path: not a shown row, and the scanner handed the same ns, ids, cgroups and errors
+    // objects as last time (a known process of which only stat was read): only stat can differ
+    if (!wanted && last && fresh && last.ns === q0.ns && last.ids === q0.ids && last.cgroups === q0.cgroups && last.errors === q0.errors && last.ctr === ctr && !last.raw.nspid && last.raw.comm === fresh.comm) {
+      const o = last.raw;
+      const r = sameStat(o, fresh) ? o : { ...o, ppid: fresh.ppid, state: fresh.state, ticks: fresh.utimeTicks + fresh.stimeTicks, start: fresh.startTimeTicks, rssBytes: fresh.rssPages * PAGE_SIZE, threads: fresh.numThreads };
+      now.set(q0.pid, r === o ? last : { ...last, raw: r });
+      index.set(q0.pid, r);
+      procs.push(r);
+      if (!r.kthread && r.cg !== undefined && q0.cgroups && !repOfCg.has(r.cg)) repOfCg.set(r.cg, q0);
+      if (!r.kthread && r.ns.net !== undefined && !repOfNet.has(r.ns.net)) repOfNet.set(r.ns.net, r.pid);
+      continue;
+    }
+    const q = fresh && fresh !== q0.stat ? { ...q0, stat: fresh } : q0;
     const p = wanted ? withFiles(src, q, ['status', 'cmdline']) : q;
     const st = p.stat;
     const status = p.status;
     const kthread = (st && isKernelThread(st)) || status?.kthread === true;
     const cg = resourceCgroupPath(p);
-    const ctr = model.containerOf.get(p.pid)?.key;
     const uid = status ? status.uid.real : p.ids ? p.ids.uid.real : undefined;
     let hasErrors = false;
     for (const k in p.errors) {
       const c = p.errors[k];
       if (c !== undefined && c !== 'NOT_FOUND') hasErrors = true;
     }
-    const old = before?.get(p.pid);
+    const old = last?.raw;
     // the command line and NSpid were read this time (a shown row, or takeSample): compare them
     const cmd = wanted || p.cmdline !== undefined || !old ? truncate(commandOf(p), CMD_MAX) : undefined;
     let r: RawProc;
@@ -236,7 +289,8 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
         r.errors = Object.fromEntries(errs) as Record<string, string>;
       }
     }
-    now.set(p.pid, r);
+    now.set(p.pid, { raw: r, ns: q0.ns, ids: q0.ids, cgroups: q0.cgroups, errors: q0.errors, ctr });
+    index.set(p.pid, r);
     procs.push(r);
     if (!kthread && cg !== undefined && p.cgroups && !repOfCg.has(cg)) repOfCg.set(cg, p);
     const net = r.ns.net;
@@ -274,7 +328,7 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
   if (model.ref.pid !== undefined) hostRef.pid = model.ref.pid;
   if (nsDev !== undefined) hostRef.nsDev = nsDev;
   const uptime = readUptime(src);
-  return {
+  const sample: Sample = {
     v: SAMPLE_VERSION,
     startMs,
     endMs: startMs,
@@ -299,6 +353,8 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
     vanished: model.snapshot.vanished,
     denied: model.snapshot.denied,
   };
+  indexes.set(sample, index);
+  return sample;
 }
 
 /**
@@ -308,6 +364,18 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
  */
 export function resourceCgroupPath(p: ProcessInfo): string | undefined {
   if (!p.cgroups || p.cgroups.length === 0) return undefined;
+  // the scanner keeps a known process's cgroups array between scans: work it out once per array
+  const had = cgPathOf.get(p.cgroups);
+  if (had !== undefined) return had;
+  const path = resourcePath(p.cgroups);
+  cgPathOf.set(p.cgroups, path);
+  return path;
+}
+
+const cgPathOf = new WeakMap<object, string>();
+
+function resourcePath(cgroups: NonNullable<ProcessInfo['cgroups']>): string {
+  const p = { cgroups };
   const v1 = p.cgroups.filter((c) => c.hierarchyId !== 0 && c.controllers.length > 0 && !c.controllers.some((x) => x.startsWith('name=')));
   if (v1.length > 0) return [...v1].sort((a, b) => b.path.length - a.path.length)[0]!.path;
   return p.cgroups.find((c) => c.hierarchyId === 0)?.path ?? p.cgroups[0]!.path;

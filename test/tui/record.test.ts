@@ -4,8 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliDecompressSync } from 'node:zlib';
 import { openRecorder } from '../../tui/record/record.js';
+import { ctopMain } from '../../cli/ctop.js';
+import { captureDeps, rootArgs } from '../helpers/fixtures.js';
 import { openRecording, recordingFrom } from '../../tui/record/replay.js';
-import { FILE_MAGIC, FRAME_HEADER, KEY_EVERY } from '../../tui/record/format.js';
+import { applyDiff, diffOf, FILE_MAGIC, FILE_MAGIC_V1, FRAME_HEADER, KEY_EVERY, type DeltaV2 } from '../../tui/record/format.js';
+import { brotliCompressSync, crc32 } from 'node:zlib';
 import { initialState, reduce } from '../../tui/store.js';
 import { buildFrame } from '../../tui/frame.js';
 import { Chalk } from 'chalk';
@@ -140,9 +143,18 @@ describe('ctop recording: delta frames against a key frame', () => {
     // every delta holds only what moved (the changed process, the one that came), so it is smaller
     const key = r.frames[0]!.length;
     for (const f of r.frames.slice(1)) expect(f.length).toBeLessThan(key);
-    const raw = (i: number) => JSON.parse(brotliDecompressSync(buf.subarray(r.frames[i]!.offset, r.frames[i]!.offset + r.frames[i]!.length)).toString()) as { procs: unknown[]; base: number };
-    expect(raw(3).procs.length).toBeLessThanOrEqual(2);
-    expect(raw(3).base).toBe(samples[0]!.wallMs);
+    const raw = (i: number) => JSON.parse(brotliDecompressSync(buf.subarray(r.frames[i]!.offset, r.frames[i]!.offset + r.frames[i]!.length)).toString()) as DeltaV2;
+    // frame 1: pid 99999 has gone since the key frame, the moving process is its ticks only
+    const d = raw(1);
+    expect(d.d).toBe(2);
+    expect(d.base).toBe(samples[0]!.wallMs);
+    expect(d.add).toEqual([]);
+    expect(d.gone).toEqual([99_999]);
+    const moving = [...samples[1]!.procs][1]!;
+    expect(d.upd).toEqual([[moving.pid, { s: { ticks: moving.ticks } }]]);
+    // the sample's other fields: only what changed (times), not the cgroups' paths or the containers
+    expect(Object.keys(d.s?.s ?? {}).sort()).toEqual(['endMs', 'wallMs']);
+    expect(d.s?.n).toBeUndefined();
   });
 
   it(`a key frame at least every ${KEY_EVERY} frames`, () => {
@@ -172,5 +184,88 @@ describe('ctop recording: delta frames against a key frame', () => {
     const torn = recordingFrom(readFileSync(file).subarray(0, sizes[4]! + 25), 'y');
     expect(torn.count).toBe(4);
     expect(torn.problem).toBe(`y: truncated at byte ${sizes[4]}: replaying the 4 intact samples before it`);
+  });
+});
+
+/**
+ * A recording in the first format (CTOPREC1, written by older ctop: a delta holds its changed
+ * processes whole), built frame by frame as that version wrote it.
+ */
+function v1Recording(samples: Sample[]): Buffer {
+  const frame = (magic: string, payload: object, wall: number, base?: number): Buffer => {
+    const z = brotliCompressSync(Buffer.from(JSON.stringify(payload)));
+    const h = Buffer.alloc(base === undefined ? 20 : 28);
+    h.write(magic, 0, 'latin1');
+    h.writeUInt32LE(z.length, 4);
+    h.writeUInt32LE(crc32(z), 8);
+    h.writeDoubleLE(wall, 12);
+    if (base !== undefined) h.writeDoubleLE(base, 20);
+    return Buffer.concat([h, z]);
+  };
+  const key = samples[0]!;
+  const keyBy = new Map(key.procs.map((p) => [p.pid, JSON.stringify(p)]));
+  const parts = [Buffer.from(FILE_MAGIC_V1, 'latin1'), frame('CTFR', key, key.wallMs)];
+  for (const s of samples.slice(1)) {
+    const here = new Set(s.procs.map((p) => p.pid));
+    const procs = s.procs.filter((p) => keyBy.get(p.pid) !== JSON.stringify(p));
+    const gone = key.procs.filter((p) => !here.has(p.pid)).map((p) => p.pid);
+    parts.push(frame('CTFD', { ...s, procs, base: key.wallMs, gone }, s.wallMs, key.wallMs));
+  }
+  return Buffer.concat(parts);
+}
+
+describe('ctop recording formats', () => {
+  it('a CTOPREC1 recording (older ctop) still replays exactly', () => {
+    const { samples } = recordQuiet(5);
+    const r = recordingFrom(v1Recording(samples), 'old.ctop');
+    expect(r.problem).toBeUndefined();
+    expect(r.count).toBe(5);
+    for (let i = 0; i < 5; i++) expect(r.get(i), `frame ${i}`).toEqual({ ...samples[i]!, procs: [...samples[i]!.procs].sort((a, b) => a.pid - b.pid) });
+  });
+
+  it('--record refuses to add to a CTOPREC1 recording or to a file that is not a recording, and leaves it as it was', () => {
+    const dir = mkdtempSync(join(tmpdir(), `ctop-recv-${process.pid}-`));
+    dirs.push(dir);
+    const { samples } = recordQuiet(2);
+    const old = join(dir, 'old.ctop');
+    const v1 = v1Recording(samples);
+    writeFileSync(old, v1);
+    expect(() => openRecorder(old)).toThrow(`${old}: a recording in the older format (CTOPREC1): ctop replays it but does not add to it; record to a new file`);
+    expect(readFileSync(old).equals(v1)).toBe(true);
+    const notes = join(dir, 'notes.txt');
+    writeFileSync(notes, 'my notes\n');
+    expect(() => openRecorder(notes)).toThrow(`${notes}: not a ctop recording; not appending to it`);
+    expect(readFileSync(notes, 'utf8')).toBe('my notes\n');
+  });
+
+  it('a recording in a newer format than this ctop reads says so', () => {
+    const r = recordingFrom(Buffer.from('CTOPREC9\nCTFR....', 'latin1'), 'new.ctop');
+    expect(r.count).toBe(0);
+    expect(r.problem).toBe('new.ctop: a ctop recording in a newer format (CTOPREC9) than this ctop reads');
+  });
+
+  it('the JSON diff of a delta: set, nested and removed keys round-trip; undefined counts as absent', () => {
+    const a = { x: 1, y: { p: 1, q: [1, 2] }, z: 'gone', u: undefined, keep: { k: 1 } };
+    const b = { x: 2, y: { p: 1, q: [1, 3] }, w: 'new', u: undefined, keep: { k: 1 } };
+    const d = diffOf(a, b)!;
+    expect(d).toEqual({ s: { x: 2, w: 'new' }, n: { y: { s: { q: [1, 3] } } }, x: ['z'] });
+    expect(JSON.parse(JSON.stringify(applyDiff(a, d)))).toEqual(JSON.parse(JSON.stringify(b)));
+    expect(diffOf(b, { ...b })).toBeUndefined();
+  });
+});
+
+describe('ctop --record FILE of an older recording (the command)', () => {
+  it('exits 1 with one line naming the file and the format, and leaves the file as it was', async () => {
+    const dir = mkdtempSync(join(tmpdir(), `ctop-recc-${process.pid}-`));
+    dirs.push(dir);
+    const old = join(dir, 'old.ctop');
+    const v1 = v1Recording(recordQuiet(2).samples);
+    writeFileSync(old, v1);
+    const deps = captureDeps();
+    const code = await ctopMain(['--once', '--record', old, ...rootArgs('v2-docker-systemd')], deps);
+    expect(code).toBe(1);
+    expect(deps.err()).toBe(`ctop: ${old}: a recording in the older format (CTOPREC1): ctop replays it but does not add to it; record to a new file\n`);
+    expect(deps.out()).toBe('');
+    expect(readFileSync(old).equals(v1)).toBe(true);
   });
 });

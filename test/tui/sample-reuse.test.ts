@@ -37,3 +37,29 @@ describe('sampleFromModel reuses unchanged per-process data', () => {
     expect(c.procs.some((p, i) => p === b.procs[i])).toBe(false);
   });
 });
+
+describe('sampleSteps with the scanner reusing its model', () => {
+  it('the same model with fresh stat: unchanged processes keep their objects, a changed one gets its new figures, equal to a sample from scratch', async () => {
+    const { inspectHost, readCgroupLayout } = await import('../../src/inspect/host.js');
+    const { sampleFromModel } = await import('../../tui/sample.js');
+    const src = new DirectoryProcSource({ procRoot: join(HOSTS_DIR, 'v2-docker-systemd', 'proc'), sysRoot: join(HOSTS_DIR, 'v2-docker-systemd', 'sys') });
+    const model = inspectHost(src, { files: ['ids', 'stat', 'cgroup'], containers: true, excludeSelf: true });
+    const layout = readCgroupLayout(src);
+    const fixed = { wallNow: () => 1, ncpu: 2 };
+    const a = sampleFromModel(src, model, layout, 0, fixed);
+    // the model reused as it was (as HostScanner does when nothing it groups by changed), with
+    // this scan's stat: pid 1234 used 50 more ticks and grew by 3 pages
+    const stat = new Map(model.snapshot.processes.filter((p) => p.stat).map((p) => [p.pid, p.stat!]));
+    const old = stat.get(1234)!;
+    stat.set(1234, { ...old, utimeTicks: old.utimeTicks + 50, rssPages: old.rssPages + 3 });
+    const b = sampleFromModel(src, model, layout, 0, { ...fixed, stat });
+    const pa = new Map(a.procs.map((p) => [p.pid, p]));
+    const pb = new Map(b.procs.map((p) => [p.pid, p]));
+    expect(pb.get(1234)!.ticks).toBe(pa.get(1234)!.ticks + 50);
+    expect(pb.get(1234)!.rssBytes).toBeGreaterThan(pa.get(1234)!.rssBytes);
+    expect([...pb].filter(([pid, p]) => pid !== 1234 && pa.get(pid) === p).length).toBe(pb.size - 1);
+    // a fresh source (nothing carried over) with the same model and stat builds an equal sample
+    const scratch = sampleFromModel(new DirectoryProcSource({ procRoot: join(HOSTS_DIR, 'v2-docker-systemd', 'proc'), sysRoot: join(HOSTS_DIR, 'v2-docker-systemd', 'sys') }), model, layout, 0, { ...fixed, stat });
+    expect(b.procs).toEqual(scratch.procs);
+  });
+});

@@ -12,11 +12,23 @@
  * would hold more than half the processes. A delta frame is usable only with its key frame: when
  * the key frame is damaged, its deltas are skipped with it (and counted), a torn write at the end
  * still costs that one frame. A replayed delta's processes are in pid order.
+ *
+ * Two versions, told apart by the file's first line. CTOPREC1 (older ctop): a delta's payload is
+ * the sample with its changed processes whole. CTOPREC2 (written now): a delta's payload is a
+ * DeltaV2 — only what differs from the key frame: the fields of the sample that changed (a generic
+ * JSON diff: the cgroups' counters, not their paths and limits; containers only if they changed),
+ * the processes new since the key frame whole, and of the others only the fields that changed
+ * (mostly `ticks`). Both are read; only CTOPREC2 is written, and a CTOPREC1 file is never appended to.
  */
 import { brotliCompressSync, brotliDecompressSync, constants, crc32 } from 'node:zlib';
-import type { RawProc, Sample } from '../sample.js';
+import type { RawContainer, RawProc, Sample } from '../sample.js';
 
-export const FILE_MAGIC = 'CTOPREC1\n';
+export const FILE_MAGIC = 'CTOPREC2\n';
+/** the first format (whole changed processes in deltas): still replayed, never appended to */
+export const FILE_MAGIC_V1 = 'CTOPREC1\n';
+
+/** A recording that cannot be opened (or appended to) at all. */
+export class RecordingError extends Error {}
 export const FRAME_MAGIC = Buffer.from('CTFR', 'latin1');
 export const DELTA_MAGIC = Buffer.from('CTFD', 'latin1');
 export const FRAME_HEADER = 4 + 4 + 4 + 8;
@@ -30,8 +42,12 @@ export type DeltaPayload = Sample & { base: number; gone: number[] };
 /** a sample of 10,000 processes compresses to well under this */
 export const MAX_FRAME = 64 * 1024 * 1024;
 
+function compress(json: string, quality: number): Buffer {
+  return brotliCompressSync(Buffer.from(json), { params: { [constants.BROTLI_PARAM_QUALITY]: quality, [constants.BROTLI_PARAM_SIZE_HINT]: json.length } });
+}
+
 export function encodeFrame(s: Sample): Buffer {
-  const payload = brotliCompressSync(Buffer.from(JSON.stringify(s)), { params: { [constants.BROTLI_PARAM_QUALITY]: 5 } });
+  const payload = compress(JSON.stringify(s), KEY_QUALITY);
   const h = Buffer.alloc(FRAME_HEADER);
   FRAME_MAGIC.copy(h, 0);
   h.writeUInt32LE(payload.length, 4);
@@ -40,25 +56,118 @@ export function encodeFrame(s: Sample): Buffer {
   return Buffer.concat([h, payload]);
 }
 
-function sameProc(a: RawProc, b: RawProc): boolean {
+/** brotli quality of key frames (rare, large) and of delta frames (every sample, small) */
+const KEY_QUALITY = 7;
+const DELTA_QUALITY = 9;
+
+/**
+ * A JSON diff of two plain objects: `s` the keys set to a new value (arrays and scalars are
+ * replaced whole), `n` the keys whose object value changed (a diff of its own), `x` the keys gone.
+ */
+export interface Diff {
+  s?: Record<string, unknown>;
+  n?: Record<string, Diff>;
+  x?: string[];
+}
+
+function isPlain(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  // the fields of a RawProc are flat but for ns, nspid and errors: compare them as JSON
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** What turns `a` into `b` (undefined values count as absent, as in JSON), or undefined when nothing does. */
+export function diffOf(a: Record<string, unknown>, b: Record<string, unknown>): Diff | undefined {
+  if (a === b) return undefined;
+  let set: Record<string, unknown> | undefined;
+  let nested: Record<string, Diff> | undefined;
+  let gone: string[] | undefined;
+  for (const k in b) {
+    const bv = b[k];
+    if (bv === undefined) continue;
+    const av = a[k];
+    if (av === bv) continue;
+    if (isPlain(av) && isPlain(bv)) {
+      const d = diffOf(av, bv);
+      if (d) (nested ??= {})[k] = d;
+    } else if (!sameJson(av, bv)) (set ??= {})[k] = bv;
+  }
+  for (const k in a) if (a[k] !== undefined && b[k] === undefined) (gone ??= []).push(k);
+  if (!set && !nested && !gone) return undefined;
+  return { ...(set ? { s: set } : {}), ...(nested ? { n: nested } : {}), ...(gone ? { x: gone } : {}) };
+}
+
+export function applyDiff<T>(a: T, d: Diff | undefined): T {
+  if (!d) return a;
+  const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+  for (const k of d.x ?? []) delete out[k];
+  for (const k in d.s ?? {}) out[k] = d.s![k];
+  for (const k in d.n ?? {}) out[k] = applyDiff(isPlain(out[k]) ? out[k] : {}, d.n![k]);
+  return out as T;
+}
+
+/** A CTOPREC2 delta frame's payload (see the top of this file). */
+export interface DeltaV2 {
+  d: 2;
+  /** the key frame's wall time */
+  base: number;
+  /** the sample without its processes, against the key frame's */
+  s?: Diff;
+  /** processes not in the key frame (or whose pid was reused), whole */
+  add: RawProc[];
+  /** the others that changed: pid and the diff of its fields */
+  upd: [number, Diff][];
+  /** the key frame's pids no longer there */
+  gone: number[];
+  /** the containers' keys in order, when applying `s` does not give their order */
+  co?: string[];
+}
+
+/**
+ * The sample without its processes, as a delta diffs it: containers keyed by their key (one that
+ * came or went is one entry, not the whole list again).
+ */
+function withoutProcs(s: Sample): Record<string, unknown> {
+  const { procs: _p, containers, ...rest } = s;
+  const byKey: Record<string, RawContainer> = {};
+  for (const c of containers) byKey[`k${c.key}`] = c;
+  return { ...rest, containers: byKey };
+}
+
+/** withoutProcs undone: the containers back in a list, in `order` (their keys) or as the object holds them. */
+function withContainers(rest: Record<string, unknown>, order: string[] | undefined): Omit<Sample, 'procs'> {
+  const byKey = (rest.containers ?? {}) as Record<string, RawContainer>;
+  const list = order ? order.map((k) => byKey[`k${k}`]!).filter(Boolean) : Object.values(byKey);
+  return { ...rest, containers: list } as Omit<Sample, 'procs'>;
 }
 
 /** The delta of `s` against its key frame `key` (whose processes are `keyByPid`), or undefined when a key frame is smaller. */
 export function encodeDelta(s: Sample, key: Sample, keyByPid: Map<number, RawProc>): Buffer | undefined {
-  const procs: RawProc[] = [];
+  const add: RawProc[] = [];
+  const upd: [number, Diff][] = [];
   const here = new Set<number>();
   for (const p of s.procs) {
     here.add(p.pid);
     const k = keyByPid.get(p.pid);
-    if (!k || !sameProc(k, p)) procs.push(p);
+    if (!k || k.start !== p.start) add.push(p);
+    else if (k !== p) {
+      const d = diffOf(k as unknown as Record<string, unknown>, p as unknown as Record<string, unknown>);
+      if (d) upd.push([p.pid, d]);
+    }
   }
-  if (procs.length > s.procs.length / 2) return undefined;
+  if (add.length + upd.length > s.procs.length / 2) return undefined;
   const gone = key.procs.filter((p) => !here.has(p.pid)).map((p) => p.pid);
-  const d: DeltaPayload = { ...s, procs, base: key.wallMs, gone };
-  const payload = brotliCompressSync(Buffer.from(JSON.stringify(d)), { params: { [constants.BROTLI_PARAM_QUALITY]: 5 } });
+  const keyRest = withoutProcs(key);
+  const sd = diffOf(keyRest, withoutProcs(s));
+  const order = s.containers.map((c) => c.key);
+  const got = withContainers(applyDiff(keyRest, sd), undefined).containers.map((c) => c.key);
+  const co = got.length === order.length && got.every((k, i) => k === order[i]) ? undefined : order;
+  const d: DeltaV2 = { d: 2, base: key.wallMs, ...(sd ? { s: sd } : {}), add, upd, gone, ...(co ? { co } : {}) };
+  const payload = compress(JSON.stringify(d), DELTA_QUALITY);
   const h = Buffer.alloc(DELTA_HEADER);
   DELTA_MAGIC.copy(h, 0);
   h.writeUInt32LE(payload.length, 4);
@@ -68,13 +177,23 @@ export function encodeDelta(s: Sample, key: Sample, keyByPid: Map<number, RawPro
   return Buffer.concat([h, payload]);
 }
 
-/** A delta applied to its key frame: the whole sample again (processes in pid order). */
-export function applyDelta(key: Sample, d: DeltaPayload): Sample {
+/** A delta applied to its key frame: the whole sample again (processes in pid order). CTOPREC1 or CTOPREC2. */
+export function applyDelta(key: Sample, d: DeltaPayload | DeltaV2): Sample {
   const gone = new Set(d.gone);
   const byPid = new Map<number, RawProc>();
   for (const p of key.procs) if (!gone.has(p.pid)) byPid.set(p.pid, p);
-  for (const p of d.procs) byPid.set(p.pid, p);
-  const { base: _b, gone: _g, ...rest } = d;
+  if ('d' in d && d.d === 2) {
+    for (const [pid, diff] of d.upd) {
+      const k = byPid.get(pid);
+      if (k) byPid.set(pid, applyDiff(k, diff));
+    }
+    for (const p of d.add) byPid.set(p.pid, p);
+    const rest = withContainers(applyDiff(withoutProcs(key), d.s), d.co);
+    return { ...rest, procs: [...byPid.values()].sort((a, b) => a.pid - b.pid) } as Sample;
+  }
+  const v1 = d as DeltaPayload;
+  for (const p of v1.procs) byPid.set(p.pid, p);
+  const { base: _b, gone: _g, ...rest } = v1;
   return { ...rest, procs: [...byPid.values()].sort((a, b) => a.pid - b.pid) };
 }
 
@@ -87,6 +206,8 @@ export interface FrameRef {
 }
 
 export interface ScanResult {
+  /** the file's format: 1 (CTOPREC1) or 2 (CTOPREC2) */
+  version: 1 | 2;
   frames: FrameRef[];
   /** what was wrong, for one line on stderr: where the intact part stopped, frames skipped */
   problem: string | undefined;
@@ -94,7 +215,9 @@ export interface ScanResult {
 
 /** Find every intact frame of a recording. */
 export function scanFrames(buf: Buffer, name = 'recording'): ScanResult {
-  if (buf.length < FILE_MAGIC.length || buf.toString('latin1', 0, FILE_MAGIC.length) !== FILE_MAGIC) return { frames: [], problem: `${name}: not a ctop recording` };
+  const head = buf.length < FILE_MAGIC.length ? '' : buf.toString('latin1', 0, FILE_MAGIC.length);
+  const version = head === FILE_MAGIC ? 2 : head === FILE_MAGIC_V1 ? 1 : undefined;
+  if (version === undefined) return { version: 2, frames: [], problem: /^CTOPREC\d+\n$/.test(head) ? `${name}: a ctop recording in a newer format (${head.trim()}) than this ctop reads` : `${name}: not a ctop recording` };
   const frames: FrameRef[] = [];
   let bad = 0;
   let firstBad: number | undefined;
@@ -164,10 +287,10 @@ export function scanFrames(buf: Buffer, name = 'recording'): ScanResult {
   if (bad) parts.push(`${bad} damaged frame${bad === 1 ? '' : 's'} skipped (first at byte ${firstBad})`);
   if (orphans) parts.push(`${orphans} frame${orphans === 1 ? '' : 's'} skipped with ${orphans === 1 ? 'its' : 'their'} damaged key frame`);
   if (truncatedAt !== undefined) parts.push(`truncated at byte ${truncatedAt}: replaying the ${frames.length} intact samples before it`);
-  return { frames, problem: parts.length ? `${name}: ${parts.join('; ')}` : undefined };
+  return { version, frames, problem: parts.length ? `${name}: ${parts.join('; ')}` : undefined };
 }
 
 /** A frame's payload as written: a Sample, or for a delta frame the DeltaPayload (see applyDelta). */
-export function decodeFrame(buf: Buffer, f: FrameRef): Sample {
-  return JSON.parse(brotliDecompressSync(buf.subarray(f.offset, f.offset + f.length)).toString('utf8')) as Sample;
+export function decodeFrame(buf: Buffer, f: FrameRef): Sample | DeltaPayload | DeltaV2 {
+  return JSON.parse(brotliDecompressSync(buf.subarray(f.offset, f.offset + f.length)).toString('utf8')) as Sample | DeltaPayload | DeltaV2;
 }

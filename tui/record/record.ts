@@ -1,8 +1,9 @@
 /** `ctop --record FILE`: append each sample as one frame (see format.ts). */
-import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import type { Sample } from '../sample.js';
 import type { RawProc } from '../sample.js';
-import { encodeDelta, encodeFrame, FILE_MAGIC, KEY_EVERY } from './format.js';
+import { encodeDelta, encodeFrame, FILE_MAGIC, FILE_MAGIC_V1, KEY_EVERY, RecordingError } from './format.js';
+import { strerror } from '../../src/util/strerror.js';
 
 export interface Recorder {
   append(s: Sample): void;
@@ -10,10 +11,32 @@ export interface Recorder {
   readonly bytes: number;
 }
 
-/** Open FILE for appending (a new file gets the header; an existing recording is continued). */
+/**
+ * Open FILE for appending (a new file gets the header; an existing recording of this format is
+ * continued). A file that is not a recording, or a recording in the older CTOPREC1 format, is left
+ * as it was: RecordingError.
+ */
 export function openRecorder(path: string): Recorder {
-  const fd = openSync(path, 'a', 0o600);
+  let fd: number;
+  try {
+    fd = openSync(path, 'a+', 0o600);
+  } catch (e) {
+    throw new RecordingError(`cannot record to ${path}: ${strerror((e as NodeJS.ErrnoException).code)}`);
+  }
   let bytes = fstatSync(fd).size;
+  if (bytes > 0) {
+    const head = Buffer.alloc(FILE_MAGIC.length);
+    const got = readSync(fd, head, 0, head.length, 0);
+    const magic = head.toString('latin1', 0, got);
+    if (magic !== FILE_MAGIC) {
+      closeSync(fd);
+      throw new RecordingError(
+        magic === FILE_MAGIC_V1
+          ? `${path}: a recording in the older format (CTOPREC1): ctop replays it but does not add to it; record to a new file`
+          : `${path}: not a ctop recording; not appending to it`,
+      );
+    }
+  }
   if (bytes === 0) bytes += writeSync(fd, FILE_MAGIC);
   let open = true;
   // the last key frame (a continued file starts with one of its own) and how many deltas since

@@ -2,10 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { strerror } from '../../src/util/strerror.js';
 import type { Sample } from '../sample.js';
-import { applyDelta, decodeFrame, scanFrames, type DeltaPayload, type FrameRef } from './format.js';
+import { applyDelta, decodeFrame, RecordingError, scanFrames, type FrameRef } from './format.js';
 
-/** A recording that cannot be opened at all. */
-export class RecordingError extends Error {}
+export { RecordingError };
 
 export interface Recording {
   count: number;
@@ -35,8 +34,9 @@ export function recordingFrom(buf: Buffer, name: string): Recording {
     let s = cache.get(i);
     if (!s) {
       const f = frames[i]!;
-      s = decodeFrame(buf, f);
-      if (f.keyIndex !== undefined) s = applyDelta(get(f.keyIndex), s as DeltaPayload);
+      const d = decodeFrame(buf, f);
+      // a delta of either version (CTOPREC1: changed processes whole; CTOPREC2: diffs)
+      s = f.keyIndex !== undefined ? applyDelta(get(f.keyIndex), d as Parameters<typeof applyDelta>[1]) : (d as Sample);
       cache.set(i, s);
       if (cache.size > 64) cache.delete(cache.keys().next().value!);
     }
