@@ -170,8 +170,10 @@ export async function handleCtop(args: CtopArgs, deps: Deps): Promise<number> {
     if (rec.count === 0) throw new CliError(`${args.replay}: no intact sample in the recording`);
     if (batch) {
       const last = args.once ? [rec.count - 1] : [...Array(Math.min(rec.count, args.n ?? rec.count)).keys()];
+      const times = rec.frames.map((f) => f.wallMs);
       for (const i of last) {
-        state = reduce(state, { type: 'replaceHistory', history: rec.window(i, 2) });
+        // the title says REPLAY i/N, as the interactive view does, never LIVE
+        state = reduce(state, { type: 'replaceHistory', history: rec.window(i, 2), replay: { index: i, total: rec.count, times } });
         deps.stdout.write(args.json ? batchJson(state) : batchText(state, false));
       }
       return EXIT_OK;

@@ -269,3 +269,16 @@ describe('ctop --record FILE of an older recording (the command)', () => {
     expect(readFileSync(old).equals(v1)).toBe(true);
   });
 });
+
+describe('ctop --replay FILE --once (the command)', () => {
+  it('the title says REPLAY n/N, never LIVE: a recording is not the host now', async () => {
+    const { file } = record(3);
+    const deps = captureDeps();
+    const code = await ctopMain(['--replay', file, '--once'], deps);
+    expect(deps.err()).toBe('');
+    expect(code).toBe(0);
+    const title = deps.out().split('\n')[0]!;
+    expect(title).toMatch(/REPLAY 3\/3/);
+    expect(title).not.toMatch(/LIVE/);
+  });
+});
