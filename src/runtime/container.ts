@@ -38,10 +38,17 @@ export class RuntimeError extends Error {
 function readBoundedFile(p: string, max: number): string {
   const fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
-    if (!fs.fstatSync(fd).isFile()) throw new RuntimeError(`${p} is not a regular file`);
-    const buf = Buffer.alloc(max + 1);
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new RuntimeError(`${p} is not a regular file`);
+    // sized by fstat (a config.json is a few KiB; a 4 MiB buffer each run cost a GC), grown up to max + 1 if the file grows
+    let buf = Buffer.allocUnsafe(Math.min(max + 1, Math.max(4096, st.size + 1)));
     let n = 0;
     for (;;) {
+      if (n === buf.length) {
+        const bigger = Buffer.allocUnsafe(Math.min(max + 1, buf.length * 2));
+        buf.copy(bigger, 0, 0, n);
+        buf = bigger;
+      }
       const r = fs.readSync(fd, buf, n, buf.length - n, null);
       if (r === 0) break;
       n += r;
