@@ -24,7 +24,8 @@ import { createInterface, type Interface } from 'node:readline';
 import { exampleSpec, renderSpecJson } from '../src/runtime/spec-default.js';
 
 const ROOT = join(import.meta.dirname, '../..');
-const RUNC_TS = join(ROOT, 'dist/bin/runc-ts.js');
+// the runc-ts command as installed: package.json "bin" (dist/bin/runc-ts.cjs, run through its code cache)
+const RUNC_TS = join(ROOT, (JSON.parse(fs.readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['runc-ts']!);
 const HOSTSCOPE = join(ROOT, 'dist/bin/hostscope.js');
 const NODE = process.execPath;
 
