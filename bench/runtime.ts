@@ -24,7 +24,8 @@ import { createInterface, type Interface } from 'node:readline';
 import { exampleSpec, renderSpecJson } from '../src/runtime/spec-default.js';
 
 const ROOT = join(import.meta.dirname, '../..');
-const RUNC_TS = join(ROOT, 'dist/bin/runc-ts.js');
+// the runc-ts command as installed: package.json "bin" (dist/bin/runc-ts.cjs, run through its code cache)
+const RUNC_TS = join(ROOT, (JSON.parse(fs.readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['runc-ts']!);
 const HOSTSCOPE = join(ROOT, 'dist/bin/hostscope.js');
 const NODE = process.execPath;
 
@@ -165,6 +166,15 @@ async function main(): Promise<void> {
     console.log(`${c.label.padEnd(30)} ${m.wall.toFixed(1).padStart(9)} ${m.cpu.toFixed(1).padStart(9)} ${ratio.padStart(10)} ${overNode.padStart(10)} ${m.failed}`);
   }
   console.log('wall-node: runc-ts wall minus node -e 0 per Node start (1 for run, 3 for create+start+delete)');
+  // the issue's target: what runc-ts adds to Node's own start-up costs no more than runc's whole run
+  const rtsRun = byLabel.get('runc-ts run');
+  const runcRun = byLabel.get('runc run');
+  if (rtsRun && runcRun) {
+    const w = rtsRun.wall - node.wall;
+    const c = rtsRun.cpu - node.cpu;
+    const met = w <= runcRun.wall && c <= runcRun.cpu;
+    console.log(`runc-ts run adds ${w.toFixed(1)} ms wall / ${c.toFixed(1)} ms CPU to node -e 0: ${(w / runcRun.wall).toFixed(2)}× / ${(c / runcRun.cpu).toFixed(2)}× runc run's whole (target ≤ 1×: ${met ? 'met' : 'NOT met'} in this run)`);
+  }
   const hs = byLabel.get('hostscope run --rm busybox')!;
   const rts = byLabel.get('runc-ts run')!;
   const floor = byLabel.get('unshare (floor)')!;

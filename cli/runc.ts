@@ -472,7 +472,8 @@ export async function handlePs(argv: string[], g: RuncGlobals, deps: Deps): Prom
     return EXIT_OK;
   }
   if (psArgs.length === 1 && psArgs[0] === '-ef') throw new CliError('ps: -ef is the default; give other ps options');
-  const { execFileSync } = await import('node:child_process');
+  // a builtin, not import(): the runc-ts bundle runs as a vm.Script, which has no dynamic import
+  const { execFileSync } = process.getBuiltinModule('node:child_process');
   let out: string;
   try {
     out = execFileSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });

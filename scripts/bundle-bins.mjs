@@ -42,7 +42,7 @@ const cjsBuiltins = {
 };
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-const names = Object.values(pkg.bin).map((out) => out.replace(/^dist\/bin\//, '').replace(/\.js$/, ''));
+const names = Object.values(pkg.bin).map((out) => out.replace(/^dist\/bin\//, '').replace(/\.c?js$/, ''));
 const common = {
   outdir: 'dist/bin',
   bundle: true,
@@ -58,10 +58,10 @@ const common = {
 };
 // ctop (and hostscope, which runs it) keep Ink and React in a lazy chunk loaded only by the interactive view
 const split = new Set(['capdecode', 'ctop', 'hostscope']);
-// runc-ts only, for now: measured there (a hostscope verb broke under it: os.availableParallelism)
+// runc-ts: its own build below
 const cjsOnly = new Set(['runc-ts']);
 await build({ ...common, entryPoints: Object.fromEntries(names.filter((n) => !split.has(n) && !cjsOnly.has(n)).map((n) => [n, `cli/bin/${n}.ts`])) });
-await build({ ...common, plugins: [lazySegmenter, cjsBuiltins], entryPoints: Object.fromEntries([...cjsOnly].map((n) => [n, `cli/bin/${n}.ts`])) });
+await buildRuncTs();
 await build({
   ...common,
   splitting: true,
@@ -69,3 +69,43 @@ await build({
   // ctop's scan runs in a worker thread: its own entry, beside the bins
   entryPoints: { ...Object.fromEntries([...split].map((n) => [n, `cli/bin/${n}.ts`])) },
 });
+
+/**
+ * runc-ts (docs/runtime.md "Speed"): the bin dist/bin/runc-ts.cjs is CommonJS (no ES module loader
+ * to start) and runs the command's bundle dist/bin/runc-ts-main.cjs through a V8 code cache
+ * (src/runtime/code-cache.ts). The bundle is CommonJS, ASCII (read as latin1, no UTF-8 decoding),
+ * minified in whitespace and syntax (names kept), with Node builtins as plain require()s.
+ * dist/bin/runc-ts.js stays as an ES module entry that loads the bin, for callers that name it.
+ */
+async function buildRuncTs() {
+  const { writeFileSync, chmodSync, rmSync } = await import('node:fs');
+  const cjs = {
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'warning',
+    charset: 'ascii',
+    // import.meta is ESM-only: the code that reads it (the addon's path, the version) gets the CommonJS values
+    define: { 'import.meta.dirname': '__dirname', 'import.meta.url': '__hsImportMetaUrl' },
+    banner: { js: 'var __hsImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+    write: false,
+  };
+  const main = await build({ ...cjs, entryPoints: ['cli/bin/runc-ts-main.ts'], minifyWhitespace: true, minifySyntax: true, outfile: 'dist/bin/runc-ts-main.cjs' });
+  // `import * as fs from 'node:fs'` becomes __toESM(require("node:fs"), 1): a copy of every export
+  // (getters) per import site. The module object itself serves a namespace import just as well.
+  let code = main.outputFiles[0].text.replace(/__toESM\(require\("(node:[a-z_/]+)"\),\s*1\)/g, 'require("$1")');
+  if (/[^\x00-\x7f]/.test(code)) throw new Error('runc-ts-main.cjs is not ASCII: the code cache loader reads it as latin1');
+  if (/\bimport\(/.test(code)) throw new Error('runc-ts-main.cjs calls import(): a vm.Script has no dynamic import');
+  writeFileSync('dist/bin/runc-ts-main.cjs', code);
+  const bin = await build({ ...cjs, entryPoints: ['cli/bin/runc-ts.ts'], outfile: 'dist/bin/runc-ts.cjs', banner: {} });
+  writeFileSync('dist/bin/runc-ts.cjs', bin.outputFiles[0].text.replace(/__toESM\(require\("(node:[a-z_/]+)"\),\s*1\)/g, 'require("$1")'), { mode: 0o755 });
+  writeFileSync(
+    'dist/bin/runc-ts.js',
+    "#!/usr/bin/env node\n// runc-ts as an ES module entry, for callers that name this file: the bin is runc-ts.cjs\nimport { createRequire } from 'node:module';\ncreateRequire(import.meta.url)('./runc-ts.cjs');\n",
+    { mode: 0o755 },
+  );
+  chmodSync('dist/bin/runc-ts.js', 0o755);
+  // caches of the previous build are stale (their header names the bundle's inode and mtime): drop them
+  rmSync('dist/bin/.runc-ts-cache', { recursive: true, force: true });
+}

@@ -1,6 +1,11 @@
 #!/usr/bin/env node
-// runMainPlain: process.stdout/stderr are never made (the container shares runc-ts's stdio; a pipe
-// made a Node stream would be switched to O_NONBLOCK under it, and the streams cost start-up time)
-const { runMainPlain } = await import('../run.js');
-const { runcMain } = await import('../runc.js');
-await runMainPlain(runcMain);
+// The runc-ts bin (dist/bin/runc-ts.cjs, CommonJS: no ES module loader to start): runs the bundled
+// command (runc-ts-main.cjs) through a V8 code cache per verb, kept in .runc-ts-cache/ beside it
+// (src/runtime/code-cache.ts says when a cache is trusted, used, ignored and rewritten).
+import { runCached } from '../../src/runtime/code-cache.js';
+
+const VERBS = new Set(['spec', 'state', 'list', 'run', 'create', 'start', 'pause', 'resume', 'kill', 'delete', 'ps', 'update', 'events', 'features', 'exec']);
+const verb = process.argv.slice(2).find((a) => VERBS.has(a)) ?? 'other';
+const dir = import.meta.dirname;
+const r = runCached(`${dir}/runc-ts-main.cjs`, { dir: `${dir}/.runc-ts-cache`, name: verb });
+if (r.cache !== 'used') process.on('exit', () => r.save());

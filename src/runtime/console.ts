@@ -8,14 +8,17 @@
  * caller's terminal is restored.
  */
 import * as fs from 'node:fs';
-import * as tty from 'node:tty';
+import type * as Tty from 'node:tty';
 import { closeFd, recvFd, socketPair, ttyClearOnlcr, ttySetWinsize } from '../native/index.js';
 import { RuntimeError } from './container.js';
 
+/** node:tty on first use: loading it loads node:net and its streams, a cost every `run` paid */
+const ttyModule = (): typeof Tty => process.getBuiltinModule('node:tty');
+
 export class ForegroundConsole {
-  private master?: tty.ReadStream;
+  private master?: Tty.ReadStream;
   private masterFd = -1;
-  private raw?: tty.ReadStream;
+  private raw?: Tty.ReadStream;
   private opened = -1;
   private onWinch?: () => void;
   private onStdin?: (d: Buffer) => void;
@@ -36,6 +39,7 @@ export class ForegroundConsole {
   }
 
   static async open(): Promise<ForegroundConsole> {
+    const tty = ttyModule();
     let hostFd = [2, 1, 0].find((fd) => tty.isatty(fd));
     let opened = -1;
     if (hostFd === undefined) {
@@ -84,12 +88,13 @@ export class ForegroundConsole {
     resize();
     this.onWinch = resize;
     process.on('SIGWINCH', resize);
+    const tty = ttyModule();
     this.master = new tty.ReadStream(fd);
     this.master.on('data', (d: Buffer) => process.stdout.write(d));
     this.master.on('error', () => undefined); // EIO: every slave fd is closed
     this.master.resume();
     // the caller's terminal in raw mode: keys go to the container's line discipline, not ours
-    this.raw = process.stdin.isTTY ? (process.stdin as tty.ReadStream) : new tty.ReadStream(this.hostFd);
+    this.raw = process.stdin.isTTY ? (process.stdin as Tty.ReadStream) : new tty.ReadStream(this.hostFd);
     this.raw.setRawMode(true);
     this.onStdin = (d: Buffer) => {
       if (!this.closed) this.master?.write(d);

@@ -11,6 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { constants as osConstants } from 'node:os';
 import { runSteps, NativeError, pidfdOpen, closeFd, type StepProcess } from '../native/index.js';
 import { NodeCgroupFs } from '../cgroup/fs.js';
 import { CgroupManager } from '../cgroup/manager.js';
@@ -38,10 +39,17 @@ export class RuntimeError extends Error {
 function readBoundedFile(p: string, max: number): string {
   const fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
-    if (!fs.fstatSync(fd).isFile()) throw new RuntimeError(`${p} is not a regular file`);
-    const buf = Buffer.alloc(max + 1);
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new RuntimeError(`${p} is not a regular file`);
+    // sized by fstat (a config.json is a few KiB; a 4 MiB buffer each run cost a GC), grown up to max + 1 if the file grows
+    let buf = Buffer.allocUnsafe(Math.min(max + 1, Math.max(4096, st.size + 1)));
     let n = 0;
     for (;;) {
+      if (n === buf.length) {
+        const bigger = Buffer.allocUnsafe(Math.min(max + 1, buf.length * 2));
+        buf.copy(bigger, 0, 0, n);
+        buf = bigger;
+      }
       const r = fs.readSync(fd, buf, n, buf.length - n, null);
       if (r === 0) break;
       n += r;
@@ -233,6 +241,7 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
   let settled = false;
   let fg: ForegroundConsole | undefined;
   let started = false;
+  let stopForwarding: (() => void) | undefined;
   const pauseFds: number[] = [];
   const pauses: { name: PausePoint; reachedRd: number; goPath: string }[] = [];
   let shared = false;
@@ -361,6 +370,8 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
       await driver;
     }
     if (hookError) throw hookError;
+    // runc's signal handler: from here a foreground run passes what it receives to the init
+    if (mode === 'run') stopForwarding = forwardSignals(proc);
     const st = readPidStat(src, proc.pid);
     initStart = st?.startTime ?? 0;
     store.save({ ...saved, pid: proc.pid, pidStartTime: initStart, creating: false });
@@ -407,6 +418,7 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
     if (fifoFd !== undefined) fs.closeSync(fifoFd);
     if (created) return 0; // eslint-disable-line no-unsafe-finally
     if (proc) await proc.exited.catch(() => undefined);
+    stopForwarding?.();
     await fg?.close();
     if (manager && shared) o.warn?.(`cgroup ${spec.linux.cgroupsPath} holds processes runc-ts did not start: not killed, not removed`);
     else if (manager) {
@@ -429,6 +441,31 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
 }
 
 const O_PATH = 0o10000000;
+
+/**
+ * The signals a foreground `run` forwards to the container's init, as runc's signal handler does
+ * (signals.go: every signal but SIGCHLD, SIGWINCH — the terminal's resize — and SIGURG; SIGKILL
+ * and SIGSTOP cannot be caught). Left out too: SIGPIPE (Node ignores it; it is runc-ts's own
+ * broken pipe), SIGPROF (V8's profiler), and the synchronous SIGSYS, SIGTRAP, SIGSEGV, SIGBUS,
+ * SIGFPE, SIGILL (a fault of runc-ts itself, not a signal for the container). Sent through the init's pidfd (never a reused pid). While they
+ * are forwarded runc-ts itself is not stopped or ended by them: the init's exit ends the run, with
+ * the init's status (128+signal when killed), as with runc. An init that is pid 1 of its pid
+ * namespace ignores a signal it has no handler for (the kernel's rule), with runc too.
+ */
+export const FORWARDED_SIGNALS = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGVTALRM', 'SIGXCPU', 'SIGXFSZ', 'SIGPWR', 'SIGIO'] as const;
+
+function forwardSignals(proc: StepProcess): () => void {
+  const handlers = FORWARDED_SIGNALS.map((name) => {
+    const h = () => {
+      proc.signal(osConstants.signals[name]);
+    };
+    process.on(name, h);
+    return [name, h] as const;
+  });
+  return () => {
+    for (const [name, h] of handlers) process.off(name, h);
+  };
+}
 
 /** write a pid file as runc does: the pid, no newline, through a temp file and a rename */
 export function writePidFile(p: string, pid: number): void {

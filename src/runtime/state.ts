@@ -14,7 +14,10 @@
  * running, else stopped).
  *
  * Locking: Node has no flock(2) and the native runner forks rather than runs in-process, so the
- * lock is a file created with O_EXCL holding "pid starttime nonce". A lock whose holder is gone
+ * lock is a file holding "pid starttime nonce", written whole to a temp file and linked into place
+ * (link(2) fails with EEXIST when it is held): a lock file is never seen half-written, and one
+ * left empty (by a runc-ts that made it with O_EXCL and died before writing, as earlier versions
+ * did) is stale once older than EMPTY_LOCK_STALE_MS. A lock whose holder is gone
  * (pid dead or start time changed) is stale and is broken by renaming it aside and checking the
  * nonce of what was renamed: only the exact stale file is removed; if a live lock was caught in
  * between it is linked back. See docs/runtime.md for the residual race.
@@ -141,7 +144,7 @@ export function rfc3339Nano(epochMs: number, extraNs = 0): string {
 
 export type Fs = Pick<
   typeof nodeFs,
-  'mkdirSync' | 'writeFileSync' | 'renameSync' | 'readFileSync' | 'readdirSync' | 'rmSync' | 'existsSync' | 'openSync' | 'closeSync' | 'writeSync' | 'unlinkSync' | 'linkSync' | 'lstatSync' | 'fstatSync' | 'readSync'
+  'mkdirSync' | 'writeFileSync' | 'renameSync' | 'readFileSync' | 'readdirSync' | 'rmSync' | 'rmdirSync' | 'existsSync' | 'openSync' | 'closeSync' | 'writeSync' | 'unlinkSync' | 'linkSync' | 'lstatSync' | 'fstatSync' | 'readSync'
 >;
 
 export class StateError extends Error {
@@ -231,8 +234,37 @@ export class StateStore {
     return names.filter((n) => validateId(n) === undefined && !n.startsWith('.') && this.fs.existsSync(`${this.root}/${n}/state.json`)).sort();
   }
 
+  /**
+   * Remove the state dir. Its entries are files (state.json, hooks.json, FIFOs): unlinked one by
+   * one — fs.rmSync's recursive walk loads and runs Node's rimraf, a measurable part of a `run`.
+   * Anything else found there (a directory) still goes through rmSync.
+   */
   remove(id: string): void {
-    this.fs.rmSync(this.dir(id), { recursive: true, force: true });
+    const dir = this.dir(id);
+    let names: string[];
+    try {
+      names = this.fs.readdirSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    for (const n of names) {
+      try {
+        this.fs.unlinkSync(`${dir}/${n}`);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EISDIR' || code === 'EPERM') this.fs.rmSync(`${dir}/${n}`, { recursive: true, force: true });
+        else if (code !== 'ENOENT') throw e;
+      }
+    }
+    try {
+      this.fs.rmdirSync(dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      // ENOTEMPTY: a file made meanwhile (a concurrent command): the recursive removal takes it
+      if (code === 'ENOTEMPTY') this.fs.rmSync(dir, { recursive: true, force: true });
+      else if (code !== 'ENOENT') throw e;
+    }
   }
 
   /**
@@ -243,33 +275,45 @@ export class StateStore {
     const path = this.lockPath(id);
     this.fs.mkdirSync(`${this.root}/.locks`, { recursive: true, mode: 0o700 });
     const mine = `${self.pid} ${self.startTime} ${randomHex(8)}\n`;
-    for (let i = 0; i < attempts; i++) {
-      try {
-        const fd = this.fs.openSync(path, 'wx', 0o600);
-        try {
-          this.fs.writeSync(fd, mine);
-        } finally {
-          this.fs.closeSync(fd);
-        }
-        return () => this.unlock(path, mine);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
-      let held: string;
-      try {
-        held = readBounded(this.fs, path, 256);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // released meanwhile
-        throw e;
-      }
-      const m = /^(\d+) (\d+) ([0-9a-f]+)\n$/.exec(held);
-      // a half-written lock (its writer between open and write) counts as held, not stale
-      if (m && alive(Number(m[1]), Number(m[2]))) throw new StateError(`container ${id} is locked by pid ${m[1]}`, 'LOCKED');
-      if (!m && held !== '') throw new StateError(`lock file ${path} is not ours`, 'CORRUPT');
-      if (!m) continue;
-      this.breakStale(path, held);
+    // written whole beside it, then linked into place: the lock is never half-written
+    const tmp = `${this.root}/.locks/.${id}.${process.pid}.${randomHex(4)}.tmp`;
+    const fd = this.fs.openSync(tmp, 'wx', 0o600);
+    try {
+      this.fs.writeSync(fd, mine);
+    } finally {
+      this.fs.closeSync(fd);
     }
-    throw new StateError(`container ${id}: could not take its lock`, 'LOCKED');
+    try {
+      for (let i = 0; i < attempts; i++) {
+        try {
+          this.fs.linkSync(tmp, path);
+          return () => this.unlock(path, mine);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        }
+        let held: string;
+        let age: number;
+        try {
+          ({ text: held, age } = readBoundedAged(this.fs, path, 256));
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // released meanwhile
+          throw e;
+        }
+        const m = /^(\d+) (\d+) ([0-9a-f]+)\n$/.exec(held);
+        if (m && alive(Number(m[1]), Number(m[2]))) throw new StateError(`container ${id} is locked by pid ${m[1]}`, 'LOCKED');
+        if (!m && held !== '') throw new StateError(`lock file ${path} is not ours`, 'CORRUPT');
+        // empty: an O_EXCL lock of an earlier runc-ts, its writer between open and write (held) or dead there (stale, once old)
+        if (!m && age < EMPTY_LOCK_STALE_MS) throw new StateError(`container ${id} is locked (its lock file is being written)`, 'LOCKED');
+        this.breakStale(path, held);
+      }
+      throw new StateError(`container ${id}: could not take its lock`, 'LOCKED');
+    } finally {
+      try {
+        this.fs.unlinkSync(tmp);
+      } catch {
+        /* gone */
+      }
+    }
   }
 
   private breakStale(path: string, stale: string): void {
@@ -294,7 +338,11 @@ export class StateStore {
         /* someone else holds it now; the live holder's unlock will find another lock and leave it */
       }
     }
-    this.fs.rmSync(aside, { force: true });
+    try {
+      this.fs.unlinkSync(aside);
+    } catch {
+      /* gone already */
+    }
   }
 
   private unlock(path: string, mine: string): void {
@@ -306,22 +354,46 @@ export class StateStore {
   }
 }
 
-function readBounded(fs: Fs, path: string, max: number): string {
+/** an empty lock file older than this is stale: its writer died between open and write */
+export const EMPTY_LOCK_STALE_MS = 10_000;
+
+function readBoundedAged(fs: Fs, path: string, max: number): { text: string; age: number } {
   const fd = fs.openSync(path, nodeFs.constants.O_RDONLY | nodeFs.constants.O_NOFOLLOW | nodeFs.constants.O_NONBLOCK);
   try {
-    if (!fs.fstatSync(fd).isFile()) throw Object.assign(new Error(`${path} is not a regular file`), { code: 'EINVAL' });
-    const buf = Buffer.alloc(max + 1);
-    let n = 0;
-    for (;;) {
-      const r = fs.readSync(fd, buf, n, buf.length - n, null);
-      if (r === 0) break;
-      n += r;
-      if (n > max) throw Object.assign(new Error(`${path} is larger than ${max} bytes`), { code: 'EFBIG' });
-    }
-    return buf.subarray(0, n).toString('utf8');
+    const age = Date.now() - fs.fstatSync(fd).mtimeMs;
+    return { text: readBoundedFd(fs, fd, path, max), age };
   } finally {
     fs.closeSync(fd);
   }
+}
+
+function readBounded(fs: Fs, path: string, max: number): string {
+  const fd = fs.openSync(path, nodeFs.constants.O_RDONLY | nodeFs.constants.O_NOFOLLOW | nodeFs.constants.O_NONBLOCK);
+  try {
+    return readBoundedFd(fs, fd, path, max);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function readBoundedFd(fs: Fs, fd: number, path: string, max: number): string {
+  const st = fs.fstatSync(fd);
+  if (!st.isFile()) throw Object.assign(new Error(`${path} is not a regular file`), { code: 'EINVAL' });
+  // sized by fstat, grown up to max + 1 if the file grows (not max + 1 zeroed bytes on every read)
+  let buf = Buffer.allocUnsafe(Math.min(max + 1, Math.max(256, st.size + 1)));
+  let n = 0;
+  for (;;) {
+    if (n === buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.min(max + 1, buf.length * 2));
+      buf.copy(bigger, 0, 0, n);
+      buf = bigger;
+    }
+    const r = fs.readSync(fd, buf, n, buf.length - n, null);
+    if (r === 0) break;
+    n += r;
+    if (n > max) throw Object.assign(new Error(`${path} is larger than ${max} bytes`), { code: 'EFBIG' });
+  }
+  return buf.subarray(0, n).toString('utf8');
 }
 
 /** state.json, read back with the same suspicion as config.json (someone may have edited it) */

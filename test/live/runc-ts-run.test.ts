@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
-import { IS_ROOT, runBin } from '../helpers/live.js';
+import { BIN, IS_ROOT, runBin } from '../helpers/live.js';
 import { exampleSpec, renderSpecJson, rootlessSpec } from '../../src/runtime/spec-default.js';
 
 /**
@@ -195,5 +195,40 @@ describe.skipIf(!ready && !process.env.CI)('runc-ts run: real busybox containers
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/root\.path: ".*rootfs" is a symlink\n$/);
     nothingLeft(sym.id);
+  });
+  it('a foreground run forwards SIGTERM, SIGINT, SIGHUP to the init (runc\'s signal handler): the init\'s trap decides, its exit code is run\'s; nothing left', async () => {
+    // before: Node's default action ended runc-ts itself (killed by the signal), the init kept running
+    for (const [sig, code] of [
+      ['SIGTERM', 42],
+      ['SIGINT', 43],
+      ['SIGHUP', 44],
+    ] as const) {
+      const b = bundle(`trap "echo got-${sig}; exit ${code}" ${sig.slice(3)}; echo ready; while :; do sleep 0.05; done`);
+      const child = spawn(process.execPath, [BIN('runc-ts'), '--root', root, 'run', '--bundle', b.dir, b.id], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const exited = new Promise<[number | null, string | null]>((r) => child.on('exit', (c, s) => r([c, s])));
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      try {
+        for (let i = 0; i < 400 && !out.includes('ready'); i++) await new Promise((r) => setTimeout(r, 50));
+        expect(out, err).toContain('ready');
+        child.kill(sig);
+        expect(await exited, err).toEqual([code, null]);
+        expect(out).toContain(`got-${sig}`);
+        nothingLeft(b.id);
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGKILL');
+          await exited;
+        }
+        // on failure (runc-ts gone, the init not): what is left in the container's cgroup is killed here
+        try {
+          for (const pid of fs.readFileSync(`/sys/fs/cgroup/pids${cgParent}/${b.id}/cgroup.procs`, 'utf8').split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          /* no cgroup left: the run cleaned up */
+        }
+      }
+    }
   });
 });

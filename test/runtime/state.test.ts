@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { deriveStatus, ociState, parseSavedState, renderOciState, rfc3339Nano, StateError, StateStore, validateId, type InitProbe, type SavedState } from '../../src/runtime/state.js';
+import { deriveStatus, EMPTY_LOCK_STALE_MS, ociState, parseSavedState, renderOciState, rfc3339Nano, StateError, StateStore, validateId, type InitProbe, type SavedState } from '../../src/runtime/state.js';
 
 const saved = (over: Partial<SavedState> = {}): SavedState => ({
   id: 'c1',
@@ -132,6 +132,34 @@ describe('state store on a temp dir', () => {
       expect(fs.readFileSync(`${root}/.locks/c1`, 'utf8')).toMatch(/^100 1 [0-9a-f]{16}\n$/);
       unlock();
       expect(fs.readdirSync(`${root}/.locks`)).toEqual([]);
+    });
+    it('an empty lock file (an earlier runc-ts killed between its O_EXCL open and its write): held while fresh, broken and deleted once old; no temp file left either way', () => {
+      fs.mkdirSync(`${root}/.locks`, { recursive: true });
+      fs.writeFileSync(`${root}/.locks/c1`, '');
+      expect(() => store.lock('c1', () => false, me)).toThrow('container c1 is locked (its lock file is being written)');
+      expect(fs.readdirSync(`${root}/.locks`)).toEqual(['c1']);
+      const old = new Date(Date.now() - EMPTY_LOCK_STALE_MS - 5000);
+      fs.utimesSync(`${root}/.locks/c1`, old, old);
+      const unlock = store.lock('c1', () => false, me);
+      expect(fs.readFileSync(`${root}/.locks/c1`, 'utf8')).toMatch(/^100 1 [0-9a-f]{16}\n$/);
+      expect(fs.readdirSync(`${root}/.locks`)).toEqual(['c1']);
+      unlock();
+      expect(fs.readdirSync(`${root}/.locks`)).toEqual([]);
+    });
+    it('a lock is linked into place whole: a reader never sees it empty or half-written', () => {
+      const seen: string[] = [];
+      const spy = {
+        ...fs,
+        linkSync: ((a: fs.PathLike, b: fs.PathLike) => {
+          seen.push(fs.readFileSync(a, 'utf8'));
+          return fs.linkSync(a, b);
+        }) as typeof fs.linkSync,
+      };
+      const unlock = new StateStore(root, spy as typeof fs).lock('c1', () => true, me);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatch(/^100 1 [0-9a-f]{16}\n$/);
+      expect(fs.readdirSync(`${root}/.locks`)).toEqual(['c1']);
+      unlock();
     });
     it('a lock file that is not ours is an error, not silently broken', () => {
       fs.mkdirSync(`${root}/.locks`, { recursive: true });
