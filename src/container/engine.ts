@@ -36,7 +36,7 @@ export class ContainerError extends Error {
 
 export interface EngineOptions {
   store: Store;
-  /** [node, runc-ts.js] or a runc-compatible binary */
+  /** [node, runc-ts.cjs] or a runc-compatible binary */
   runtime: string[];
   /** runc-ts --root (default: its own) */
   runtimeRoot?: string;
@@ -49,7 +49,8 @@ export function defaultEngine(storeRoot?: string): EngineOptions {
   const root = packageRoot(import.meta.dirname);
   if (!root) throw new ContainerError('cannot find the hostscope package (for the monitor and runc-ts)');
   const monitor = join(root, 'build/Release/hostscope-monitor');
-  const runcTs = join(root, 'dist/bin/runc-ts.js');
+  // the CommonJS bin with its code cache (docs/runtime.md "Speed"): no ES module loader per start
+  const runcTs = join(root, 'dist/bin/runc-ts.cjs');
   if (!fs.existsSync(monitor)) throw new ContainerError(`the monitor is not built (${monitor}): run 'npm run build:native'`);
   if (!fs.existsSync(runcTs)) throw new ContainerError(`runc-ts is not built (${runcTs}): run 'npm run build'`);
   // a store moved elsewhere (HOSTSCOPE_RUN_ROOT: tests, a second instance) keeps the runtime's
