@@ -58,8 +58,9 @@ const common = {
 };
 // ctop (and hostscope, which runs it) keep Ink and React in a lazy chunk loaded only by the interactive view
 const split = new Set(['capdecode', 'ctop', 'hostscope']);
-// runc-ts only, for now: measured there (a hostscope verb broke under it: os.availableParallelism)
-const cjsOnly = new Set(['runc-ts']);
+// runc-ts and cinf, where it was measured (docs/runtime.md, docs/benchmarks.md); not yet the
+// others: a hostscope verb once broke under it (os.availableParallelism is not a function)
+const cjsOnly = new Set(['runc-ts', 'cinf']);
 await build({ ...common, entryPoints: Object.fromEntries(names.filter((n) => !split.has(n) && !cjsOnly.has(n)).map((n) => [n, `cli/bin/${n}.ts`])) });
 await build({ ...common, plugins: [lazySegmenter, cjsBuiltins], entryPoints: Object.fromEntries([...cjsOnly].map((n) => [n, `cli/bin/${n}.ts`])) });
 await build({
