@@ -111,7 +111,8 @@ class Slicer {
   readonly slices: ScanSlice[] = [];
   constructor(private readonly sliceMs: number) {}
   due(): boolean {
-    return performance.now() - this.start >= this.sliceMs;
+    // sliceMs Infinity (a one-shot CLI: cinf): never, without reading the clock per process
+    return this.sliceMs !== Infinity && performance.now() - this.start >= this.sliceMs;
   }
   /** the current slice ends (the event loop is about to be free) */
   pause(): void {

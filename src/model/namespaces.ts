@@ -1,4 +1,4 @@
-import { INIT_NS_INODE, NS_TYPES, parseNsLink, type NsType } from '../parse/ns-link.js';
+import { INIT_NS_INODE, NS_TYPES, parseNsLink, type NsEntry, type NsType } from '../parse/ns-link.js';
 import type { MountInfo } from '../parse/proc-mountinfo.js';
 import { isKernelThread } from '../parse/proc-stat.js';
 import { namespacesOf, nsKey, type NsId, type ProcessInfo } from '../model/process.js';
@@ -120,7 +120,7 @@ export function* buildNamespaceIndexSteps(snapshot: Snapshot, ref: HostReference
     const ns = p.ns;
     if (!ns) continue;
     for (let ti = 0; ti < order.length; ti++) {
-      const id = ns[order[ti]!];
+      const id = nsOfType(ns, order[ti]!);
       if (!id) continue;
       let g: NamespaceGroup | undefined;
       if (lastId[ti] === id) g = lastGroup[ti];
@@ -177,6 +177,33 @@ export function* buildNamespaceIndexSteps(snapshot: Snapshot, ref: HostReference
   }
   // lsns order: by inode, then type
   return sortGroups(out);
+}
+
+/**
+ * ns[type] as a named property load per type: `ns[type]` with the type changing in a loop is a
+ * megamorphic keyed load, the slowest part of indexing 10,000 processes (8 loads a process).
+ */
+function nsOfType(ns: Partial<Record<NsEntry, NsId>>, type: NsType): NsId | undefined {
+  switch (type) {
+    case 'mnt':
+      return ns.mnt;
+    case 'net':
+      return ns.net;
+    case 'time':
+      return ns.time;
+    case 'cgroup':
+      return ns.cgroup;
+    case 'pid':
+      return ns.pid;
+    case 'user':
+      return ns.user;
+    case 'uts':
+      return ns.uts;
+    case 'ipc':
+      return ns.ipc;
+    default:
+      return ns[type as NsType];
+  }
 }
 
 function ascending(xs: readonly number[]): boolean {
