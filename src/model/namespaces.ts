@@ -105,59 +105,18 @@ export function buildNamespaceIndex(snapshot: Snapshot, ref: HostReference, type
 
 /** buildNamespaceIndex, yielding every STEP_PROCESSES processes. */
 export function* buildNamespaceIndexSteps(snapshot: Snapshot, ref: HostReference, types: readonly NsType[] = NS_TYPES): Generator<void, NamespaceGroup[]> {
+  const groups = new Map<string, NamespaceGroup>();
   const wanted = new Set(types);
-  const st: IndexState = {
-    ref,
-    order: NS_TYPES.filter((t) => wanted.has(t)),
-    groups: new Map(),
-    byInode: new Map(),
-    lastId: [],
-    lastGroup: [],
-  };
-  const groups = st.groups;
-  // the work is in plain functions, one call per step: a loop in a generator itself runs
-  // unoptimised (measured: the index was a tenth of cinf's CPU at 2,000 processes)
-  const procs = snapshot.processes;
-  for (let from = 0; from < procs.length; from += STEP_PROCESSES) {
-    if (from > 0) yield;
-    indexProcesses(st, procs, from, Math.min(procs.length, from + STEP_PROCESSES));
-  }
-  indexThreads(st, procs, wanted);
-  const out = [...groups.values()];
-  // processes come in pid order from both readers: a group's pids are then sorted already (the
-  // host's user namespace holds 10,000 of them); sort only those that are not
-  let n = 0;
-  for (const g of out) {
-    n += g.pids.length;
-    if (n >= STEP_PROCESSES * 32) {
-      n = 0;
-      yield;
-    }
-    if (!ascending(g.pids)) g.pids.sort((a, b) => a - b);
-  }
-  // lsns order: by inode, then type
-  return sortGroups(out);
-}
-
-interface IndexState {
-  ref: HostReference;
-  order: readonly NsType[];
-  groups: Map<string, NamespaceGroup>;
-  /** by inode first (a number: no key string per process and namespace), then type and dev */
-  byInode: Map<number, NamespaceGroup[]>;
-  /**
-   * the native scan shares one NsId object per namespace: the group of the last one seen of each
-   * type is found again without a lookup (neighbouring pids are mostly in the same namespaces)
-   */
-  lastId: (NsId | undefined)[];
-  lastGroup: (NamespaceGroup | undefined)[];
-}
-
-/** Add processes [from, to) to the index. */
-function indexProcesses(st: IndexState, procs: readonly ProcessInfo[], from: number, to: number): void {
-  const { order, groups, byInode, lastId, lastGroup, ref } = st;
-  for (let i = from; i < to; i++) {
-    const p = procs[i]!;
+  const order = NS_TYPES.filter((t) => wanted.has(t));
+  // by inode first (a number: no key string per process and namespace), then type and dev
+  const byInode = new Map<number, NamespaceGroup[]>();
+  // the native scan shares one NsId object per namespace: the group of the last one seen of each
+  // type is found again without a lookup (neighbouring pids are mostly in the same namespaces)
+  const lastId: (NsId | undefined)[] = [];
+  const lastGroup: (NamespaceGroup | undefined)[] = [];
+  let i = 0;
+  for (const p of snapshot.processes) {
+    if (++i % STEP_PROCESSES === 0) yield;
     const ns = p.ns;
     if (!ns) continue;
     for (let ti = 0; ti < order.length; ti++) {
@@ -188,14 +147,9 @@ function indexProcesses(st: IndexState, procs: readonly ProcessInfo[], from: num
       if (p.pid < g.lowest!.pid) g.lowest = p;
     }
   }
-}
-
-/** Threads that are where their process is not (read with 'tasks'). */
-function indexThreads(st: IndexState, procs: readonly ProcessInfo[], wanted: ReadonlySet<NsType>): void {
-  const { groups, ref } = st;
-  for (const p of procs) {
-    if (!p.threads) continue;
-    for (const th of p.threads) {
+  // threads that are where their process is not
+  for (const p of snapshot.processes) {
+    for (const th of p.threads ?? []) {
       for (const id of Object.values(th.ns)) {
         if (!wanted.has(id.type) || p.ns?.[id.type]?.inode === id.inode) continue;
         const key = nsKey(id);
@@ -209,6 +163,20 @@ function indexThreads(st: IndexState, procs: readonly ProcessInfo[], wanted: Rea
       }
     }
   }
+  const out = [...groups.values()];
+  // processes come in pid order from both readers: a group's pids are then sorted already (the
+  // host's user namespace holds 10,000 of them); sort only those that are not
+  let n = 0;
+  for (const g of out) {
+    n += g.pids.length;
+    if (n >= STEP_PROCESSES * 32) {
+      n = 0;
+      yield;
+    }
+    if (!ascending(g.pids)) g.pids.sort((a, b) => a - b);
+  }
+  // lsns order: by inode, then type
+  return sortGroups(out);
 }
 
 /**
