@@ -251,11 +251,13 @@ async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntri
   const cgroupCache = new Map<string, CgroupMembership[]>();
   const nsIds = new Map<number, NsId>();
   const nsIdOf = (type: NsType, inode: number): NsId => {
-    let id = nsIds.get(inode);
+    // keyed by the inode wrapped to 32 bits: nsfs inodes (~4026531840) are past a small integer,
+    // and a Map boxes such a key on every lookup (8 a process); a collision gets its own value
+    let id = nsIds.get(inode | 0);
     // an inode is one namespace on nsfs; a type mismatch (never seen live) gets its own value
-    if (id === undefined || id.type !== type) {
+    if (id === undefined || id.type !== type || id.inode !== inode) {
       id = { type, inode, dev };
-      if (!nsIds.has(inode)) nsIds.set(inode, id);
+      if (!nsIds.has(inode | 0)) nsIds.set(inode | 0, id);
     }
     return id;
   };
@@ -287,13 +289,16 @@ async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntri
     const e = i * l.errorLength;
     const info: ProcessInfo = { pid: rec[r]! | 0, errors: {} };
     let readAny = false;
-    for (const file of req.files) {
+    // indexed loops: a for-of here makes an iterator result per file and entry of every process
+    for (let fi = 0; fi < req.files.length; fi++) {
+      const file = req.files[fi]!;
       if (file === 'ns') {
         // as readNamespaces: ENOENT of one entry is "not there"; none left means the process is gone
         const ns: Partial<Record<NsEntry, NsId>> = {};
         let got = 0;
         let allGone = true;
-        for (const x of entries) {
+        for (let xi = 0; xi < entries.length; xi++) {
+          const x = entries[xi]!;
           const err = errs[e + x.slot]!;
           if (err === 0) {
             ns[x.entry] = nsIdOf(x.type, rec[r + l.ns + x.slot]!);
