@@ -11,7 +11,7 @@
  *
  *   node scripts/make-names-fixture.mjs   (rewrites the directory; review the diff)
  */
-import { cpSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..', 'fixtures', 'hosts');
@@ -42,7 +42,12 @@ writeFileSync(
   )}\n`,
 );
 
-const HOST_NS = { cgroup: 4026531835, ipc: 4026531839, mnt: 4026531841, net: 4026531840, pid: 4026531836, time: 4026531834, user: 4026531837, uts: 4026531838 };
+// the host's namespaces are pid 1's (copied from the base dump): shims, conmon and monitors run in
+// them, as on a real host (a typo here once put them in a made-up mnt+net pair of their own, so
+// they were grouped into one bogus "containerd-shim" container)
+const HOST_NS = Object.fromEntries(
+  ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts'].map((t) => [t, Number(/\[(\d+)\]$/.exec(readlinkSync(join(BASE, 'proc', '1', 'ns', t)))[1])]),
+);
 let nextIno = 4026532700;
 const fresh = () => nextIno++;
 const hex = (seed) => Array.from({ length: 64 }, (_, i) => ((seed * 7 + i * 13) % 16).toString(16)).join('');

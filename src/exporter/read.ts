@@ -156,10 +156,10 @@ function membershipsAt(src: ProcSource, layout: CgroupLayout, path: string): Cgr
   return out;
 }
 
-/** A failed read that means something went wrong (not "the process exited", not "the kernel lacks it"). */
+/** A failed read that means something went wrong (not "the process exited", not "the kernel lacks it", not "the dump lacks it"). */
 function counts(e: unknown): boolean {
   if (!isProcError(e)) throw e;
-  return e.code !== 'PROCESS_GONE' && e.code !== 'NOT_FOUND';
+  return e.code !== 'PROCESS_GONE' && e.code !== 'NOT_FOUND' && e.code !== 'NOT_SUPPORTED';
 }
 
 function readStats(src: ProcSource, layout: CgroupLayout, memberships: CgroupMembership[], fail: (stage: string) => void): CgroupStats {

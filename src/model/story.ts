@@ -22,7 +22,7 @@ import type { CpuStats, IoStats, MemoryStats, PidsStats } from '../cgroup/stats.
 
 /** Why something is not known. `because` is a short phrase fit to print after a `-` or `?`. */
 export interface Unknown {
-  reason: 'denied' | 'gone' | 'unparsable' | 'absent' | 'io' | 'not-read';
+  reason: 'denied' | 'gone' | 'unparsable' | 'absent' | 'unavailable' | 'io' | 'not-read';
   because: string;
 }
 
@@ -44,7 +44,7 @@ export function unknownFromCode(code: ProcErrorCode): Unknown {
     case 'IO':
       return { reason: 'io', because: 'read error' };
     case 'NOT_SUPPORTED':
-      return { reason: 'absent', because: 'not available from this source' };
+      return { reason: 'unavailable', because: 'not available from this source' };
     case 'TOO_BIG':
       return { reason: 'unparsable', because: 'larger than its size cap' };
     case 'UNSAFE':

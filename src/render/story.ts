@@ -44,10 +44,10 @@ export const DOCKER_DEFAULT_CAPS = 0x00000000a80425fbn;
 
 const DASH = '-';
 
-/** `- (permission denied)`, `? (unexpected format)`, `- (process exited)`; a plain `-` otherwise. */
+/** `- (permission denied)`, `? (unexpected format)`, `- (process exited)`, `- (not available from this source)`; a plain `-` otherwise. */
 export function unknownText(u: Unknown | undefined): string {
   if (!u) return DASH;
-  if (u.reason === 'denied' || u.reason === 'unparsable' || u.reason === 'gone') return `${unknownMark(u)} (${u.because})`;
+  if (u.reason === 'denied' || u.reason === 'unparsable' || u.reason === 'gone' || u.reason === 'unavailable') return `${unknownMark(u)} (${u.because})`;
   return DASH;
 }
 

@@ -36,6 +36,15 @@ export function errnoOf(e: unknown): string | undefined {
 }
 
 /**
+ * classifyProcErrno for a dump's files: a file missing from a process directory the dump holds was
+ * not captured (the capture records what it could not read in errors.json, the process was
+ * there), so ENOENT is "not available from this source", never "the process exited".
+ */
+export function classifyDumpProcErrno(errno: string | undefined): ProcErrorCode {
+  return errno === 'ENOENT' ? 'NOT_SUPPORTED' : classifyProcErrno(errno);
+}
+
+/**
  * Classify an errno met under /proc/<pid>/. ENOENT and ESRCH mean the process went away
  * (or is a zombie: EINVAL on mountinfo); EACCES/EPERM mean we may not look.
  */

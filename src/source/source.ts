@@ -1,6 +1,6 @@
 import { existsSync, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { ProcError, classifyProcErrno, errnoOf } from './errors.js';
+import { ProcError, classifyDumpProcErrno, classifyProcErrno, errnoOf } from './errors.js';
 import { READ_CAPS, assertInside, confineRel, procCap, readBounded, realpathOrUndefined, type BoundedReadOptions } from './bounded.js';
 import { strerror } from '../util/strerror.js';
 import { DumpKernelCalls, LiveKernelCalls, type LiveKernel } from './kernel.js';
@@ -98,7 +98,7 @@ export class DirectoryProcSource implements ProcSource {
     this.noErrors = this.errors.size === 0;
     this.procPrefix = this.procRoot.endsWith('/') ? this.procRoot : `${this.procRoot}/`;
     this.kernel = this.isLive ? new LiveKernelCalls(this.procRoot, this.sysRoot) : new DumpKernelCalls(this.procRoot);
-    this.procOpts = { cap: READ_CAPS.procSmall, root: this.realProcRoot, regularOnly: !this.isLive, classify: classifyProcErrno };
+    this.procOpts = { cap: READ_CAPS.procSmall, root: this.realProcRoot, regularOnly: !this.isLive, classify: this.isLive ? classifyProcErrno : classifyDumpProcErrno };
     this.sysOpts = { cap: READ_CAPS.sys, root: this.realSysRoot, regularOnly: true, classify: sysErrnoCode };
   }
 

@@ -55,6 +55,14 @@ describe('cinf -o +CONTAINER,POD,IMAGE names every runtime from its files', () =
     expect(row(3710)).toBe('3710 shop-db-1 compose:shop postgres:16'); // docker compose labels
   });
 
+  it('shims, conmon, the lxc monitor and a foreground runc-ts run in the host namespaces: no container (they were one bogus "containerd-shim" container when the fixture gave them made-up namespaces)', async () => {
+    const r = await cinf([...rootArgs(HOST), '--find', '.', '-o', 'PID,CONTAINER']);
+    expect(r.code).toBe(0);
+    const container = (pid: number) => r.out.split('\n').find((l) => l.trimStart().startsWith(`${pid} `))?.trim().split(/ +/)[1];
+    for (const pid of [3000, 3100, 3200, 3300, 3500, 3600, 3700]) expect(container(pid), `pid ${pid}`).toBe('-');
+    expect(r.out).not.toMatch(/containerd-shim +containerd-shim/);
+  });
+
   it('hostile configs: escapes in a name, invalid JSON, a symlink out of the dump — ignored, a note under --debug only', async () => {
     const quiet = await cinf([...rootArgs(HOST), '-t', 'pid', '-r', '-n', '-o', 'PID,CONTAINER,IMAGE']);
     expect(quiet.err).toBe('');
