@@ -257,9 +257,9 @@ async function viewList(src: ProcSource, args: CinfArgs, deps: Deps, type: NsTyp
   const allRows: NsRow[] = groups.map((group) => ({
     group,
     relations: relations?.(group.lowest ? `${src.procRoot}/${group.lowest.pid}/ns/${group.ns.type}` : group.bindMounts[0]!),
-    users: uniqueSorted(group.processes.map((p) => p.ids?.uid.effective)),
+    users: effectiveUids(group.processes),
     userName: (u) => users.name(u),
-    containers: uniqueBy(group.processes.map((p) => host.containerOf.get(p.pid)).filter((c): c is Container => !!c), (c) => c.key),
+    containers: wantContainers ? uniqueBy(group.processes.map((p) => host.containerOf.get(p.pid)).filter((c): c is Container => !!c), (c) => c.key) : [],
   }));
   // --pod: the namespaces its containers are in (not the host's, which every pod shares some of)
   const rows = args.pod === undefined ? allRows : allRows.filter((r) => !r.group.isHost && r.containers.some((c) => podMatches(c, args.pod!)));
@@ -570,8 +570,16 @@ function podMatchesOpt(c: Container | undefined, spec: string): boolean {
   return c !== undefined && podMatches(c, spec);
 }
 
-function uniqueSorted(xs: (number | undefined)[]): number[] {
-  return [...new Set(xs.filter((x): x is number => x !== undefined))].sort((a, b) => a - b);
+/** the sorted distinct effective uids of these processes (a loop: the host's namespaces hold every process) */
+function effectiveUids(ps: readonly ProcessInfo[]): number[] {
+  const seen = new Set<number>();
+  let last: number | undefined;
+  for (const p of ps) {
+    const u = p.ids?.uid.effective;
+    // neighbours mostly share a uid: the set is asked only when it changes
+    if (u !== undefined && u !== last) seen.add((last = u));
+  }
+  return [...seen].sort((a, b) => a - b);
 }
 
 function uniqueBy<T>(xs: T[], key: (x: T) => string): T[] {

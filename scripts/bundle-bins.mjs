@@ -41,6 +41,36 @@ const cjsBuiltins = {
   },
 };
 
+// cinf's variant of cjsBuiltins: the stand-in is an ES module exporting each of the builtin's own
+// data properties by name, read once. Importing a CommonJS stand-in makes esbuild copy every export
+// as a getter into a fresh object in each importing module (__toESM: ~100 for node:fs, in a dozen
+// modules: ~5 ms of every cinf start here). Accessors (fs.promises, fs.ReadStream …: lazy loaders)
+// are left out, so importing one fails the build instead of loading it.
+const { createRequire } = await import('node:module');
+const buildRequire = createRequire(import.meta.url);
+const esmBuiltins = {
+  name: 'esm-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?(fs|path|os|crypto|module|child_process|util|events|net|tty|readline|worker_threads|url|stream|zlib|assert|process|buffer|string_decoder|timers|perf_hooks|v8|vm)$/ }, (args) =>
+      // the require() inside the stand-in itself is the real builtin
+      args.namespace === 'esm-builtin' ? { path: args.path, external: true } : { path: args.path.replace(/^node:/, ''), namespace: 'esm-builtin' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'esm-builtin' }, (args) => {
+      // perf_hooks: only `performance.now()` is used in cinf (src/inspect/scan.ts times its slices
+      // and stamps the snapshot; cinf prints neither): a monotonic clock from process.hrtime,
+      // without the eleven modules node:perf_hooks loads (~5 ms of every start here). Any other
+      // import from it fails the build.
+      if (args.path === 'perf_hooks') {
+        return { contents: 'const t0 = process.hrtime.bigint();\nexport const performance = { now: () => Number(process.hrtime.bigint() - t0) / 1e6 };', loader: 'js' };
+      }
+      const mod = buildRequire(`node:${args.path}`);
+      const names = Object.getOwnPropertyNames(mod).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default' && 'value' in Object.getOwnPropertyDescriptor(mod, k));
+      const lines = [`const m = require(${JSON.stringify(`node:${args.path}`)});`, 'export default m;', ...names.map((k) => `export const ${k} = m.${k};`)];
+      return { contents: lines.join('\n'), loader: 'js' };
+    });
+  },
+};
+
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const names = Object.values(pkg.bin).map((out) => out.replace(/^dist\/bin\//, '').replace(/\.c?js$/, ''));
 const common = {
@@ -60,8 +90,14 @@ const common = {
 const split = new Set(['capdecode', 'ctop', 'hostscope']);
 // runc-ts: its own build below
 const cjsOnly = new Set(['runc-ts']);
-await build({ ...common, entryPoints: Object.fromEntries(names.filter((n) => !split.has(n) && !cjsOnly.has(n)).map((n) => [n, `cli/bin/${n}.ts`])) });
+// cinf has a build of its own below
+const ownBuild = new Set(['cinf']);
+await build({ ...common, entryPoints: Object.fromEntries(names.filter((n) => !split.has(n) && !cjsOnly.has(n) && !ownBuild.has(n)).map((n) => [n, `cli/bin/${n}.ts`])) });
 await buildRuncTs();
+// cinf: builtins as ES stand-ins (above), and minified whitespace and syntax (identifiers kept):
+// a quarter less source to parse on every start, and no comment left whose non-ASCII characters
+// (≈, →, …) make V8 hold and scan the whole bundle as a two-byte string (docs/benchmarks.md)
+await build({ ...common, plugins: [lazySegmenter, esmBuiltins], minifyWhitespace: true, minifySyntax: true, entryPoints: { cinf: 'cli/bin/cinf.ts' } });
 await build({
   ...common,
   splitting: true,

@@ -72,7 +72,11 @@ export function* modelSteps(src: ProcSource, scanned: Snapshot, opts: InspectOpt
   let processes = scanned.processes;
   if (opts.excludeSelf && scanned.selfPid !== undefined) processes = processes.filter((p) => p.pid !== scanned.selfPid);
   // the host reference is kthreadd or pid 1: only their stat is needed when no view asked for all
-  if (!files.has('stat')) processes = processes.map((p, i) => (i < 2 && p.pid <= 2 ? withFiles(src, p, ['stat']) : p));
+  if (!files.has('stat') && processes.some((p, i) => i < 2 && p.pid <= 2)) {
+    const copy = processes.slice();
+    for (let i = 0; i < 2 && i < copy.length; i++) if (copy[i]!.pid <= 2) copy[i] = withFiles(src, copy[i]!, ['stat']);
+    processes = copy;
+  }
   const snapshot: Snapshot = processes === scanned.processes ? scanned : { ...scanned, processes };
   const ref = yield* findHostReferenceSteps(snapshot);
   let namespaces = yield* buildNamespaceIndexSteps(snapshot, ref, opts.types ?? NS_TYPES);

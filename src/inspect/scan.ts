@@ -113,7 +113,8 @@ export class Slicer {
   readonly slices: ScanSlice[] = [];
   constructor(private readonly sliceMs: number) {}
   due(): boolean {
-    return performance.now() - this.start >= this.sliceMs;
+    // sliceMs Infinity (a one-shot CLI: cinf): never, without reading the clock per process
+    return this.sliceMs !== Infinity && performance.now() - this.start >= this.sliceMs;
   }
   /** the current slice ends (the event loop is about to be free) */
   pause(): void {
@@ -269,11 +270,13 @@ export class NativeInterner {
     return v;
   }
   nsId(type: NsType, inode: number): NsId {
-    let id = this.nsIds.get(inode);
+    // keyed by the inode wrapped to 32 bits: nsfs inodes (~4026531840) are past a small integer,
+    // and a Map boxes such a key on every lookup (8 a process); a collision gets its own value
+    let id = this.nsIds.get(inode | 0);
     // an inode is one namespace on nsfs; a type mismatch (never seen live) gets its own value
-    if (id === undefined || id.type !== type) {
+    if (id === undefined || id.type !== type || id.inode !== inode) {
       id = { type, inode, dev: this.dev };
-      if (!this.nsIds.has(inode)) this.nsIds.set(inode, id);
+      if (!this.nsIds.has(inode | 0)) this.nsIds.set(inode | 0, id);
     }
     return id;
   }
@@ -361,13 +364,17 @@ export class NativeRecords {
     const e = i * l.errorLength;
     const info: ProcessInfo = { pid: rec[r]! | 0, errors: {} };
     let readAny = false;
-    for (const file of req.files) {
+    // indexed loops: a for-of here makes an iterator result per file and entry of every process
+    for (let fi = 0; fi < req.files.length; fi++) {
+      const file = req.files[fi]!;
       if (file === 'ns') {
         // as readNamespaces: ENOENT of one entry is "not there"; none left means the process is gone
         const ns: Partial<Record<NsEntry, NsId>> = {};
         let got = 0;
         let allGone = true;
-        for (const x of this.entries) {
+        const entries = this.entries;
+        for (let xi = 0; xi < entries.length; xi++) {
+          const x = entries[xi]!;
           const err = errs[e + x.slot]!;
           if (err === 0) {
             ns[x.entry] = interner.nsId(x.type, rec[r + l.ns + x.slot]!);

@@ -137,8 +137,16 @@ export function shortenMiddle(s: string, w: number): string {
 /** One row as a JSON object, keys the column ids in lower case, like lsns -J. */
 export function rowObject<Row>(r: Row, cols: Column<Row>[]): Record<string, unknown> {
   const o: Record<string, unknown> = {};
-  for (const c of cols) o[c.id.toLowerCase().replace(/[^a-z0-9]+/g, '_')] = toJson(c.value(r));
+  for (const c of cols) o[jsonKey(c)] = toJson(c.value(r));
   return o;
+}
+
+/** a column's JSON key (its id in lower case, `_` for the rest), made once per column, not per row */
+const jsonKeys = new WeakMap<object, string>();
+function jsonKey(c: { id: string }): string {
+  let k = jsonKeys.get(c);
+  if (k === undefined) jsonKeys.set(c, (k = c.id.toLowerCase().replace(/[^a-z0-9]+/g, '_')));
+  return k;
 }
 
 /** Rows as a JSON object `{ [key]: [ {col: value} ] }`. */
