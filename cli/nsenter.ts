@@ -176,6 +176,7 @@ export async function nsenterMain(argv: string[], deps: Deps): Promise<number> {
   const native = await import('../src/native/index.js');
   const opened: number[] = [];
   let src: ProcSource | undefined;
+  let relay: SignalRelay | undefined;
   const closeAll = (): void => {
     for (const fd of opened.splice(0)) src?.kernel.closeFd(fd);
   };
@@ -261,6 +262,9 @@ export async function nsenterMain(argv: string[], deps: Deps): Promise<number> {
     });
 
     let child;
+    // signals are caught from before the fork: the program may run before runSteps resolves, and a
+    // SIGTERM meanwhile must reach it, not kill nsenter-ts with the program left behind
+    relay = new SignalRelay(stdinIsTerminal(src));
     try {
       child = await native.runSteps(steps);
     } catch (e) {
@@ -275,7 +279,7 @@ export async function nsenterMain(argv: string[], deps: Deps): Promise<number> {
     } finally {
       closeAll();
     }
-    return await superviseChild(child, src);
+    return await superviseChild(child, relay);
   } catch (e) {
     // every failure is one line: ours, the target's, the native layer's, or the file system's
     if (e instanceof Fail) {
@@ -292,29 +296,45 @@ export async function nsenterMain(argv: string[], deps: Deps): Promise<number> {
     return EXIT_FAILURE;
   } finally {
     closeAll();
+    relay?.close();
+  }
+}
+
+/**
+ * The signals nsenter-ts passes on to the program, caught from before the fork: until the program
+ * is known they are kept, then delivered in order (Ctrl-C and Ctrl-\\ from a terminal reach the
+ * program through its process group already, so those are not passed on from a terminal).
+ */
+class SignalRelay {
+  private readonly pending: NodeJS.Signals[] = [];
+  private target: ((sig: number) => void) | undefined;
+  private readonly handlers = new Map<NodeJS.Signals, () => void>();
+  constructor(onTerminal: boolean) {
+    for (const sig of ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGINT', 'SIGQUIT', 'SIGALRM'] as NodeJS.Signals[]) {
+      const h = (): void => {
+        if ((sig === 'SIGINT' || sig === 'SIGQUIT') && onTerminal) return;
+        if (this.target) this.target(osc.signals[sig]);
+        else this.pending.push(sig);
+      };
+      this.handlers.set(sig, h);
+      process.on(sig, h);
+    }
+  }
+  attach(send: (sig: number) => void): void {
+    this.target = send;
+    for (const sig of this.pending.splice(0)) send(osc.signals[sig]);
+  }
+  close(): void {
+    for (const [sig, h] of this.handlers) process.off(sig, h);
+    this.handlers.clear();
   }
 }
 
 /** Forward signals to the program and return its exit status the way a shell reports it. */
-async function superviseChild(child: { exited: Promise<{ code: number | null; signal: number | null }>; signal(sig: number): boolean }, src: ProcSource): Promise<number> {
-  const onTerminal = stdinIsTerminal(src);
-  const forwarded: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGINT', 'SIGQUIT', 'SIGALRM'];
-  const handlers = new Map<NodeJS.Signals, () => void>();
-  for (const sig of forwarded) {
-    // Ctrl-C and Ctrl-\ from a terminal reach the program through its process group already
-    const h = (): void => {
-      if ((sig === 'SIGINT' || sig === 'SIGQUIT') && onTerminal) return;
-      child.signal(osc.signals[sig]);
-    };
-    handlers.set(sig, h);
-    process.on(sig, h);
-  }
-  try {
-    const st = await child.exited;
-    return st.code ?? 128 + (st.signal ?? 0);
-  } finally {
-    for (const [sig, h] of handlers) process.off(sig, h);
-  }
+async function superviseChild(child: { exited: Promise<{ code: number | null; signal: number | null }>; signal(sig: number): boolean }, relay: SignalRelay): Promise<number> {
+  relay.attach((sig) => void child.signal(sig));
+  const st = await child.exited;
+  return st.code ?? 128 + (st.signal ?? 0);
 }
 
 /** isatty(0) without loading node:tty (and with it net): fd 0 is a terminal device (through the source) */
