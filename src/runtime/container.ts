@@ -24,7 +24,7 @@ import { HookError, runHooks, runPoststop, saveHooks, type HookState } from './h
 import { ForegroundConsole } from './console.js';
 import { cgroupResourcesOf } from './resources.js';
 import { fsPathView } from './securejoin.js';
-import { StateStore, rfc3339Nano, type SavedState } from './state.js';
+import { StateStore, readBoundedFd, rfc3339Nano, type SavedState } from './state.js';
 import { readPidStat } from './probe.js';
 import { S_IFIFO } from './plan-steps.js';
 import { compileSeccomp, SeccompError, type LinuxSeccomp } from './seccomp/index.js';
@@ -39,23 +39,8 @@ export class RuntimeError extends Error {
 function readBoundedFile(p: string, max: number): string {
   const fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) throw new RuntimeError(`${p} is not a regular file`);
-    // sized by fstat (a config.json is a few KiB; a 4 MiB buffer each run cost a GC), grown up to max + 1 if the file grows
-    let buf = Buffer.allocUnsafe(Math.min(max + 1, Math.max(4096, st.size + 1)));
-    let n = 0;
-    for (;;) {
-      if (n === buf.length) {
-        const bigger = Buffer.allocUnsafe(Math.min(max + 1, buf.length * 2));
-        buf.copy(bigger, 0, 0, n);
-        buf = bigger;
-      }
-      const r = fs.readSync(fd, buf, n, buf.length - n, null);
-      if (r === 0) break;
-      n += r;
-      if (n > max) throw new SpecError('', `larger than ${max} bytes`);
-    }
-    return buf.subarray(0, n).toString('utf8');
+    // a config.json is a few KiB: the buffer is sized by fstat (a 4 MiB one each run cost a GC)
+    return readBoundedFd(fs, fd, max, { notFile: () => new RuntimeError(`${p} is not a regular file`), tooBig: () => new SpecError('', `larger than ${max} bytes`) }, 4096);
   } finally {
     fs.closeSync(fd);
   }

@@ -361,7 +361,7 @@ function readBoundedAged(fs: Fs, path: string, max: number): { text: string; age
   const fd = fs.openSync(path, nodeFs.constants.O_RDONLY | nodeFs.constants.O_NOFOLLOW | nodeFs.constants.O_NONBLOCK);
   try {
     const age = Date.now() - fs.fstatSync(fd).mtimeMs;
-    return { text: readBoundedFd(fs, fd, path, max), age };
+    return { text: readBoundedFd(fs, fd, max, stateFileErrors(path, max)), age };
   } finally {
     fs.closeSync(fd);
   }
@@ -370,17 +370,27 @@ function readBoundedAged(fs: Fs, path: string, max: number): { text: string; age
 function readBounded(fs: Fs, path: string, max: number): string {
   const fd = fs.openSync(path, nodeFs.constants.O_RDONLY | nodeFs.constants.O_NOFOLLOW | nodeFs.constants.O_NONBLOCK);
   try {
-    return readBoundedFd(fs, fd, path, max);
+    return readBoundedFd(fs, fd, max, stateFileErrors(path, max));
   } finally {
     fs.closeSync(fd);
   }
 }
 
-function readBoundedFd(fs: Fs, fd: number, path: string, max: number): string {
+/**
+ * A regular file's text from an open descriptor, at most `max` bytes: the buffer is sized by fstat
+ * and grown up to max + 1 if the file grows (not max + 1 zeroed bytes on every read). Errors are
+ * the caller's: `notFile` when it is not a regular file, `tooBig` past max.
+ */
+export function readBoundedFd(
+  fs: Pick<Fs, 'fstatSync' | 'readSync'>,
+  fd: number,
+  max: number,
+  errors: { notFile: () => Error; tooBig: () => Error },
+  initial = 256,
+): string {
   const st = fs.fstatSync(fd);
-  if (!st.isFile()) throw Object.assign(new Error(`${path} is not a regular file`), { code: 'EINVAL' });
-  // sized by fstat, grown up to max + 1 if the file grows (not max + 1 zeroed bytes on every read)
-  let buf = Buffer.allocUnsafe(Math.min(max + 1, Math.max(256, st.size + 1)));
+  if (!st.isFile()) throw errors.notFile();
+  let buf = Buffer.allocUnsafe(Math.min(max + 1, Math.max(initial, st.size + 1)));
   let n = 0;
   for (;;) {
     if (n === buf.length) {
@@ -391,10 +401,16 @@ function readBoundedFd(fs: Fs, fd: number, path: string, max: number): string {
     const r = fs.readSync(fd, buf, n, buf.length - n, null);
     if (r === 0) break;
     n += r;
-    if (n > max) throw Object.assign(new Error(`${path} is larger than ${max} bytes`), { code: 'EFBIG' });
+    if (n > max) throw errors.tooBig();
   }
   return buf.subarray(0, n).toString('utf8');
 }
+
+/** state and lock files: plain errors with the errno-like code their callers test */
+const stateFileErrors = (path: string, max: number) => ({
+  notFile: () => Object.assign(new Error(`${path} is not a regular file`), { code: 'EINVAL' }),
+  tooBig: () => Object.assign(new Error(`${path} is larger than ${max} bytes`), { code: 'EFBIG' }),
+});
 
 /** state.json, read back with the same suspicion as config.json (someone may have edited it) */
 export function parseSavedState(text: string, id: string): SavedState {

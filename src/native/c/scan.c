@@ -381,6 +381,19 @@ static int known_start_of(const struct scan *s, int pid, double *start)
 	return 0;
 }
 
+/* read and parse "<pid>/stat" into the record's stat slots; returns its error slot (0 ok) */
+static int32_t scan_stat(struct scan *s, int procfd, char *path, size_t size, int plen, double *r)
+{
+	snprintf(path + plen, size - (size_t)plen, "stat");
+	ssize_t n = read_bounded(procfd, path, s->buf, STAT_CAP, stat_enough);
+	if (n == -EFBIG)
+		return HS_E_TOOBIG;
+	if (n < 0)
+		return (int32_t)-n;
+	int pe = parse_stat(s->buf, (size_t)n, &r[R_STAT], &s->str);
+	return pe == -ENOMEM ? ENOMEM : pe;
+}
+
 /*
  * One process. Every path is relative to /proc ("<pid>/ns/net", "<pid>/stat"), as the TypeScript
  * reader's are: no directory descriptor is opened and closed per process (two system calls of
@@ -397,16 +410,7 @@ static void scan_one(struct scan *s, int procfd, int pid, double *r, int32_t *e)
 	double start;
 	if (known_start_of(s, pid, &start) && (s->every == 0 || (unsigned)pid % s->every != s->phase)) {
 		/* a known process: its stat (fresh CPU, RSS, state) is all that is read, when it is the same process */
-		snprintf(path + plen, sizeof(path) - (size_t)plen, "stat");
-		ssize_t n = read_bounded(procfd, path, s->buf, STAT_CAP, stat_enough);
-		if (n == -EFBIG)
-			e[E_STAT] = HS_E_TOOBIG;
-		else if (n < 0)
-			e[E_STAT] = (int32_t)-n;
-		else {
-			int pe = parse_stat(s->buf, (size_t)n, &r[R_STAT], &s->str);
-			e[E_STAT] = pe == -ENOMEM ? ENOMEM : pe;
-		}
+		e[E_STAT] = scan_stat(s, procfd, path, sizeof(path), plen, r);
 		if (e[E_STAT] != 0 || r[R_STAT + S_START] == start) {
 			r[R_MODE] = 1;
 			return;
@@ -437,16 +441,7 @@ static void scan_one(struct scan *s, int procfd, int pid, double *r, int32_t *e)
 			e[E_IDS] = parse_quad(s->buf, (size_t)n, "Uid", &r[R_UID]) ?: parse_quad(s->buf, (size_t)n, "Gid", &r[R_GID]);
 	}
 	if (s->files & HS_SCAN_STAT) {
-		snprintf(path + plen, sizeof(path) - (size_t)plen, "stat");
-		ssize_t n = read_bounded(procfd, path, s->buf, STAT_CAP, stat_enough);
-		if (n == -EFBIG)
-			e[E_STAT] = HS_E_TOOBIG;
-		else if (n < 0)
-			e[E_STAT] = (int32_t)-n;
-		else {
-			int pe = parse_stat(s->buf, (size_t)n, &r[R_STAT], &s->str);
-			e[E_STAT] = pe == -ENOMEM ? ENOMEM : pe;
-		}
+		e[E_STAT] = scan_stat(s, procfd, path, sizeof(path), plen, r);
 	}
 	if (s->files & HS_SCAN_CGROUP) {
 		snprintf(path + plen, sizeof(path) - (size_t)plen, "cgroup");
