@@ -128,6 +128,9 @@ async function main(): Promise<void> {
   }
   cases.push({ label: 'hostscope run --rm busybox', seq: [['env', `HOSTSCOPE_RUN_ROOT=${tmp}/hs-store`, NODE, HOSTSCOPE, 'run', '--rm', 'busybox', 'true']] });
   cases.push({ label: 'unshare (floor)', seq: [['unshare', '--fork', '--pid', '--mount', '--uts', '--ipc', '--net', '--mount-proc', 'true']] });
+  // hostscope run makes its containers' cgroups under /hostscope in each hierarchy: the parents it
+  // made here (absent before the bench) are removed at the end, as the tests do
+  const hsParentsBefore = new Set(fs.readdirSync('/sys/fs/cgroup').filter((h) => fs.existsSync(`/sys/fs/cgroup/${h}/hostscope`)));
   const timer = new Timer();
   const samples = cases.map(() => ({ wall: [] as number[], cpu: [] as number[], failed: 0 }));
   try {
@@ -148,6 +151,14 @@ async function main(): Promise<void> {
         fs.rmdirSync(`/sys/fs/cgroup/${h}${cgParent}`);
       } catch {
         /* not made here */
+      }
+    }
+    for (const h of fs.readdirSync('/sys/fs/cgroup')) {
+      if (hsParentsBefore.has(h)) continue;
+      try {
+        fs.rmdirSync(`/sys/fs/cgroup/${h}/hostscope`);
+      } catch {
+        /* not made, or not empty: left as it is */
       }
     }
     fs.rmSync(tmp, { recursive: true, force: true });
