@@ -172,8 +172,16 @@ export async function handleCtop(args: CtopArgs, deps: Deps): Promise<number> {
       const last = args.once ? [rec.count - 1] : [...Array(Math.min(rec.count, args.n ?? rec.count)).keys()];
       const times = rec.frames.map((f) => f.wallMs);
       for (const i of last) {
+        let history;
+        try {
+          history = rec.window(i, 2);
+        } catch (e) {
+          // a frame whose checksum holds but whose content is refused (too big once decompressed)
+          if (e instanceof RecordingError) throw new CliError(`${args.replay}: ${e.message}`);
+          throw e;
+        }
         // the title says REPLAY i/N, as the interactive view does, never LIVE
-        state = reduce(state, { type: 'replaceHistory', history: rec.window(i, 2), replay: { index: i, total: rec.count, times } });
+        state = reduce(state, { type: 'replaceHistory', history, replay: { index: i, total: rec.count, times } });
         deps.stdout.write(args.json ? batchJson(state) : batchText(state, false));
       }
       return EXIT_OK;

@@ -282,3 +282,24 @@ describe('ctop --replay FILE --once (the command)', () => {
     expect(title).not.toMatch(/LIVE/);
   });
 });
+
+describe('ctop --replay of a hostile recording (the command)', () => {
+  it('a frame with a good checksum that decompresses past the bound (a brotli bomb) is refused: one line, exit 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), `ctop-bomb-${process.pid}-`));
+    dirs.push(dir);
+    const file = join(dir, 'bomb.ctop');
+    // 200 MiB of spaces compresses to a few hundred bytes
+    const z = brotliCompressSync(Buffer.alloc(200 * 1024 * 1024, 0x20));
+    const h = Buffer.alloc(FRAME_HEADER);
+    h.write('CTFR', 0, 'latin1');
+    h.writeUInt32LE(z.length, 4);
+    h.writeUInt32LE(crc32(z), 8);
+    h.writeDoubleLE(1000, 12);
+    writeFileSync(file, Buffer.concat([Buffer.from(FILE_MAGIC, 'latin1'), h, z]));
+    const deps = captureDeps();
+    const code = await ctopMain(['--replay', file, '--once'], deps);
+    expect(code).toBe(1);
+    expect(deps.out()).toBe('');
+    expect(deps.err()).toMatch(/^ctop: .*bomb\.ctop: the frame at byte \d+ is larger than \d+ bytes once decompressed: refused\n$/);
+  });
+});

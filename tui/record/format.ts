@@ -41,6 +41,8 @@ export const KEY_EVERY = 60;
 export type DeltaPayload = Sample & { base: number; gone: number[] };
 /** a sample of 10,000 processes compresses to well under this */
 export const MAX_FRAME = 64 * 1024 * 1024;
+/** a frame's sample once decompressed, at most (10,000 processes make a few MiB) */
+export const MAX_SAMPLE_BYTES = 128 * 1024 * 1024;
 
 function compress(json: string, quality: number): Buffer {
   return brotliCompressSync(Buffer.from(json), { params: { [constants.BROTLI_PARAM_QUALITY]: quality, [constants.BROTLI_PARAM_SIZE_HINT]: json.length } });
@@ -292,5 +294,13 @@ export function scanFrames(buf: Buffer, name = 'recording'): ScanResult {
 
 /** A frame's payload as written: a Sample, or for a delta frame the DeltaPayload (see applyDelta). */
 export function decodeFrame(buf: Buffer, f: FrameRef): Sample | DeltaPayload | DeltaV2 {
-  return JSON.parse(brotliDecompressSync(buf.subarray(f.offset, f.offset + f.length)).toString('utf8')) as Sample | DeltaPayload | DeltaV2;
+  let text: Buffer;
+  try {
+    // bounded: a recording is hostile input, and a few KiB of brotli can expand to gigabytes
+    text = brotliDecompressSync(buf.subarray(f.offset, f.offset + f.length), { maxOutputLength: MAX_SAMPLE_BYTES });
+  } catch (e) {
+    if (e instanceof RangeError || (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new RecordingError(`the frame at byte ${f.offset} is larger than ${MAX_SAMPLE_BYTES} bytes once decompressed: refused`);
+    throw new RecordingError(`the frame at byte ${f.offset} cannot be decompressed: ${(e as Error).message}`);
+  }
+  return JSON.parse(text.toString('utf8')) as Sample | DeltaPayload | DeltaV2;
 }
