@@ -428,7 +428,8 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
 const O_PATH = 0o10000000;
 
 /**
- * The signals a foreground `run` forwards to the container's init, as runc's signal handler does
+ * The signals a foreground `run` forwards to the container's init (and a foreground `exec` to its
+ * process), as runc's signal handler does
  * (signals.go: every signal but SIGCHLD, SIGWINCH — the terminal's resize — and SIGURG; SIGKILL
  * and SIGSTOP cannot be caught). Left out too: SIGPIPE (Node ignores it; it is runc-ts's own
  * broken pipe), SIGPROF (V8's profiler), and the synchronous SIGSYS, SIGTRAP, SIGSEGV, SIGBUS,
@@ -439,7 +440,7 @@ const O_PATH = 0o10000000;
  */
 export const FORWARDED_SIGNALS = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGVTALRM', 'SIGXCPU', 'SIGXFSZ', 'SIGPWR', 'SIGIO'] as const;
 
-function forwardSignals(proc: StepProcess): () => void {
+export function forwardSignals(proc: Pick<StepProcess, 'signal'>): () => void {
   const handlers = FORWARDED_SIGNALS.map((name) => {
     const h = () => {
       proc.signal(osConstants.signals[name]);

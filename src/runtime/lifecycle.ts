@@ -11,7 +11,7 @@ import { readCgroupLayout } from '../inspect/host.js';
 import { openSource, type ProcSource } from '../source/source.js';
 import { deriveStatus, StateStore, type SavedState, type Status } from './state.js';
 import { probeInit, readPidStat } from './probe.js';
-import { RuntimeError } from './container.js';
+import { RuntimeError, forwardSignals } from './container.js';
 import type { NamespaceType } from './spec.js';
 
 export interface Ctx {
@@ -310,6 +310,7 @@ export async function execInContainer(c: Ctx, o: ExecOptions): Promise<number> {
   const fg = proc.terminal && o.consoleSocket === undefined ? await ForegroundConsole.open() : undefined;
   const consoleSocket = fg ? { fd: fg.childFd } : o.consoleSocket;
   let child;
+  let stopForwarding: (() => void) | undefined;
   try {
     const pidfd = pidfdOpen(s.pid);
     try {
@@ -336,11 +337,14 @@ export async function execInContainer(c: Ctx, o: ExecOptions): Promise<number> {
       child.unref();
       return 0;
     }
+    // runc's signal handler, as for a foreground run: what runc-ts receives goes to the process
+    stopForwarding = forwardSignals(child);
     if (fg) await fg.attach();
     const exit = await child.exited;
     await fg?.drain();
     return exit.code ?? 128 + (exit.signal ?? 0);
   } finally {
+    stopForwarding?.();
     await fg?.close();
   }
 }

@@ -307,6 +307,35 @@ describe.skipIf(!ready && !process.env.CI)('runc-ts create/start/kill/delete: re
     nothingLeft(b.id);
   });
 
+  it('a foreground exec forwards SIGTERM and SIGHUP to its process (runc\'s signal handler): the process\'s trap decides, its exit code is exec\'s; the init is untouched', () => {
+    // before: Node's default action ended runc-ts exec itself (143), the exec'd process kept running in the container
+    const b = bundle('while :; do sleep 0.05; done');
+    const r = under(
+      `$R run -d --bundle ${b.dir} --pid-file ${tmp}/${b.id}.pid ${b.id}
+       for sig in TERM HUP; do
+         out=${tmp}/${b.id}.$sig.out
+         $R exec ${b.id} sh -c "trap 'echo got-$sig; exit 42' $sig; echo ready; while :; do sleep 0.05; done" >$out 2>&1 &
+         x=$!
+         for i in $(seq 200); do grep -q ready $out && break; sleep 0.05; done
+         kill -$sig $x; wait $x; echo exec-$sig=$?
+         cat $out
+       done
+       kill -0 $(cat ${tmp}/${b.id}.pid) && echo init-alive
+       echo left=$(for p in $($R ps --format json ${b.id} | tr -d '[]' | tr , ' '); do tr '\\0' ' ' </proc/$p/cmdline 2>/dev/null; echo; done | grep -c got-)
+       $R kill ${b.id} KILL; sleep 0.5
+       $R delete ${b.id}; echo delete=$?`,
+    );
+    for (const sig of ['TERM', 'HUP']) {
+      expect(r.out, r.err).toMatch(new RegExp(`^exec-${sig}=42$`, 'm'));
+      expect(r.out).toMatch(new RegExp(`^got-${sig}$`, 'm'));
+    }
+    expect(r.out).toMatch(/^init-alive$/m);
+    // no exec'd process is left in the container once both execs ended
+    expect(r.out).toMatch(/^left=0$/m);
+    expect(r.out).toMatch(/^delete=0$/m);
+    nothingLeft(b.id);
+  });
+
   it('features: a JSON document in runc\'s shape', () => {
     const r = under('$R features');
     expect(r.code).toBe(0);
