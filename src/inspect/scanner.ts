@@ -2,10 +2,14 @@
  * HostScanner: scanHost for a caller that scans again and again (the exporter on every scrape,
  * ctop every second). It keeps what it read between scans:
  *
- * - a cache of every process read whole, keyed by pid and checked by start time. The native scan
- *   (src/native/c/scan.c) is handed the known (pid, start time) pairs: a known pid gets only its
- *   /proc/PID/stat read (fresh CPU, RSS, state: ~3 system calls instead of ~16); a new pid, or a
- *   known pid whose start time differs (the pid was reused), is read whole as scanHost reads it.
+ * - a cache of every process read whole, keyed by pid and checked by the d_ino of its /proc
+ *   entry and its start time. The native scan (src/native/c/scan.c) is handed the known (pid,
+ *   start time, d_ino) triples. A known pid that `freshStat` asks for (default: all) gets only its
+ *   /proc/PID/stat read (fresh CPU, RSS, state: ~3 system calls instead of ~16); one it does not
+ *   ask for gets nothing read at all when the d_ino getdents gave for its entry is the one it had
+ *   (the same dentry, so the same process: docs/adr/0007, addendum 2). A new pid, a known pid
+ *   whose d_ino or start time differs (the pid was reused; or its dentry was evicted), is read
+ *   whole as scanHost reads it.
  * - rolling revalidation: a process can change its namespaces (setns, unshare), cgroup (a write to
  *   cgroup.procs) or ids (setuid) without a new pid. Each scan also reads whole the known pids with
  *   pid % N === scan number % N (N = `revalidateEvery`, default 10): every process is read whole at
@@ -14,12 +18,13 @@
  *   runtime's init before its setns — would otherwise keep its first namespaces for N scans). Such a change is therefore seen within N scans (10 s at a 1 s
  *   interval, 150 s at the exporter's 15 s scrape interval), not at once: that is the price of
  *   the cheap scan. A new pid, an exit, a reused pid, an exec (comm) or a new parent (ppid) is
- *   seen at the next scan.
+ *   seen at the next scan; of a process outside `freshStat`, an exec, a new parent or turning
+ *   zombie is seen at its revalidation (within N scans), an exit and a reused pid at the next scan.
  * - the last model: when no pid came or went, no process read whole changed and no process
  *   changed comm, ppid or zombie state, the previous model (grouping, containers, names) is
  *   returned as it was, with no model step run at all (`stats.modelReused`).
- * - `stat`: this scan's stat of every process (decoded when asked for), for what needs current
- *   figures (CPU rates, RSS, threads). In model.snapshot a known process keeps the value of its
+ * - `stat`: this scan's stat of every process it read (decoded when asked for): those in
+ *   `freshStat` and those read whole, for what needs current figures (CPU rates, RSS, threads). In model.snapshot a known process keeps the value of its
  *   last whole read (its stat then: ppid, comm and start time are checked every scan, the rest
  *   of that stat is as old as the read), so take current figures from `stat`, not the snapshot.
  *
@@ -52,9 +57,19 @@ import {
   type ScanStats,
 } from './scan.js';
 
+/**
+ * Which known processes get their stat read every scan (fresh CPU, RSS, threads, state, comm,
+ * ppid): 'all' (the default), 'none', or the processes whose pid is in the set (read at the start
+ * of each scan: the caller may change the set between scans). A known process outside them costs
+ * nothing but its /proc entry: it is recognised by the d_ino of that entry (see docs/adr/0007).
+ */
+export type FreshStat = 'all' | 'none' | ReadonlySet<number>;
+
 export interface ScannerOptions extends ScanOptions {
   /** every known process is read whole at least once every this many scans (default 10; 1: every scan) */
   revalidateEvery?: number;
+  /** which known processes get their stat read each scan (default 'all'; see FreshStat) */
+  freshStat?: FreshStat;
 }
 
 export interface ScannerStats extends ScanStats {
@@ -62,6 +77,8 @@ export interface ScannerStats extends ScanStats {
   fullReads: number;
   /** known processes of which only stat was read */
   statOnly: number;
+  /** known processes outside freshStat recognised by their /proc entry's d_ino: nothing of them was read */
+  unread: number;
   /** the previous model was returned unchanged (no model step ran) */
   modelReused: boolean;
 }
@@ -69,7 +86,11 @@ export interface ScannerStats extends ScanStats {
 export interface ScannerResult {
   model: HostModel;
   stats: ScannerStats;
-  /** this scan's stat of every process it found (by pid); fresher than model.snapshot's (see above) */
+  /**
+   * this scan's stat (by pid) of every process it read this scan: those freshStat asks for and
+   * those read whole (new, reused, revalidated); fresher than model.snapshot's (see above). With
+   * freshStat 'all' (the default) that is every process found.
+   */
   stat: ScanStatMap;
 }
 
@@ -81,6 +102,8 @@ interface Known {
   /** FNV-1a of comm, as scan.c computes it */
   commHash: number;
   zombie: boolean;
+  /** the d_ino of its /proc entry when last seen (0: unknown) */
+  ino: number;
 }
 
 export const DEFAULT_REVALIDATE_EVERY = 10;
@@ -117,6 +140,8 @@ export class HostScanner {
     const n = opts.revalidateEvery ?? DEFAULT_REVALIDATE_EVERY;
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`revalidateEvery must be a positive integer, not ${n}`);
     this.every = n;
+    const f = opts.freshStat;
+    if (f !== undefined && f !== 'all' && f !== 'none' && !(f instanceof Set)) throw new TypeError(`freshStat must be 'all', 'none' or a Set of pids, not ${String(f)}`);
   }
 
   /** Which path scans take: native (incremental) or ts (a full scan each time). */
@@ -147,7 +172,7 @@ export class HostScanner {
       this.scans++;
       const stat = new DecodedStats();
       for (const p of model.snapshot.processes) if (p.stat) stat.set(p.pid, p.stat);
-      return { model, stats: { ...stats, fullReads: model.snapshot.processes.length, statOnly: 0, modelReused: false }, stat };
+      return { model, stats: { ...stats, fullReads: model.snapshot.processes.length, statOnly: 0, unread: 0, modelReused: false }, stat };
     }
     if (!nativeScanAvailable(this.src)) throw new Error('scan: the native scan needs the live /proc and the native addon');
     return this.runNative();
@@ -163,19 +188,33 @@ export class HostScanner {
     // the known pids with a start time, ascending (the map is kept in scan order)
     const pids = new Int32Array(this.known.size);
     const starts = new Float64Array(this.known.size);
+    const inos = new Float64Array(this.known.size);
+    const want = this.opts.freshStat ?? 'all';
+    const fresh = want === 'all' ? undefined : new Uint8Array(this.known.size);
+    const set = typeof want === 'string' ? undefined : want;
     let nk = 0;
     for (const [pid, k] of this.known) {
       if (this.forceFull.has(pid) || Number.isNaN(k.start)) continue;
       pids[nk] = pid;
-      starts[nk++] = k.start;
+      starts[nk] = k.start;
+      inos[nk] = k.ino;
+      if (set?.has(pid)) fresh![nk] = 1;
+      nk++;
     }
     const phase = this.scans % this.every;
     this.forceFull = new Set();
-    const recs = await readNative(src, req, slicer, interner, nk > 0 ? { pids: pids.subarray(0, nk), starts: starts.subarray(0, nk), every: this.every, phase } : undefined);
+    const recs = await readNative(
+      src,
+      req,
+      slicer,
+      interner,
+      nk > 0 ? { pids: pids.subarray(0, nk), starts: starts.subarray(0, nk), every: this.every, phase, inos: inos.subarray(0, nk), fresh: fresh?.subarray(0, nk) } : undefined,
+    );
 
     let changed = this.last === undefined;
     let fullReads = 0;
     let statOnly = 0;
+    let unread = 0;
     let seenKnown = 0;
     const counts = { vanished: 0, denied: 0 };
     /** this scan's processes in pid order (a known one as last read whole, unless what the model uses of its stat moved) */
@@ -188,6 +227,17 @@ export class HostScanner {
       const pid = recs.pid(i);
       const old = this.known.get(pid);
       if (old) seenKnown++;
+      if (recs.untouched(i)) {
+        // the same /proc dentry as last scan: the same process, nothing read (outside freshStat)
+        unread++;
+        if (!old) {
+          changed = true; // cannot happen: scan.c skips only known pids
+          continue;
+        }
+        processes.push(old.info);
+        next.set(pid, old);
+        continue;
+      }
       if (recs.statOnly(i)) {
         statOnly++;
         if (!old) {
@@ -208,6 +258,7 @@ export class HostScanner {
           continue;
         }
         index.set(pid, i);
+        old.ino = recs.ino(i);
         const state = recs.statField(i, STAT_SLOT.state);
         const zombie = state === Z || state === X;
         if (zombie) this.forceFull.add(pid);
@@ -226,7 +277,7 @@ export class HostScanner {
         if (!kthread && recs.commHash(i) !== old.commHash) this.forceFull.add(pid);
         const info = withStat(old.info, recs.stat(i));
         processes.push(info);
-        next.set(pid, knownOf(info, recs.commHash(i)));
+        next.set(pid, knownOf(info, recs.commHash(i), recs.ino(i)));
         continue;
       }
       fullReads++;
@@ -241,10 +292,11 @@ export class HostScanner {
       if (old && sameProcess(old.info, info)) {
         // revalidated, unchanged: the model keeps its value
         processes[before] = old.info;
+        old.ino = recs.ino(i);
         next.set(pid, old);
       } else {
         changed = true;
-        next.set(pid, knownOf(info, info.stat ? recs.commHash(i) : 0));
+        next.set(pid, knownOf(info, info.stat ? recs.commHash(i) : 0, recs.ino(i)));
       }
       if (!info.stat || info.stat.state === 'Z' || info.stat.state === 'X') this.forceFull.add(pid);
       // a process seen for the first time may be half way through setting itself up (`unshare`
@@ -274,16 +326,16 @@ export class HostScanner {
       if (interner.size > 4 * processes.length + 4096) this.interner = undefined;
     }
     slicer.pause();
-    return { model, stats: { ...slicer.stats('native'), fullReads, statOnly, modelReused: !changed }, stat: new StatView(index, recs) };
+    return { model, stats: { ...slicer.stats('native'), fullReads, statOnly, unread, modelReused: !changed }, stat: new StatView(index, recs) };
   }
 }
 
 const Z = 'Z'.charCodeAt(0);
 const X = 'X'.charCodeAt(0);
 
-function knownOf(info: ProcessInfo, commHash: number): Known {
+function knownOf(info: ProcessInfo, commHash: number, ino: number): Known {
   const st = info.stat;
-  return { info, start: st ? st.startTimeTicks : Number.NaN, ppid: st ? st.ppid : -1, commHash, zombie: st ? st.state === 'Z' || st.state === 'X' : false };
+  return { info, start: st ? st.startTimeTicks : Number.NaN, ppid: st ? st.ppid : -1, commHash, zombie: st ? st.state === 'Z' || st.state === 'X' : false, ino };
 }
 
 /** This scan's stat of every process, decoded from the scan's records when asked for. */
