@@ -39,7 +39,9 @@ import type { ProcSource } from '../source/source.js';
 import { isProcError, type ProcErrorCode } from '../source/errors.js';
 import type { ProcStat } from '../parse/proc-stat.js';
 import type { CgroupMembership } from '../parse/proc-cgroup.js';
-import type { ProcessInfo } from '../model/process.js';
+import { nsKey, type ProcessInfo } from '../model/process.js';
+import type { Container } from '../model/containers.js';
+import type { NamespaceGroup } from '../model/namespaces.js';
 import type { Snapshot } from '../proc/snapshot.js';
 import { snapshotRequest, type HostModel } from './host.js';
 import {
@@ -81,6 +83,8 @@ export interface ScannerStats extends ScanStats {
   unread: number;
   /** the previous model was returned unchanged (no model step ran) */
   modelReused: boolean;
+  /** processes only came and went, each like one already there: the previous model was updated for them (patchModel), not rebuilt */
+  modelPatched: boolean;
 }
 
 export interface ScannerResult {
@@ -172,7 +176,7 @@ export class HostScanner {
       this.scans++;
       const stat = new DecodedStats();
       for (const p of model.snapshot.processes) if (p.stat) stat.set(p.pid, p.stat);
-      return { model, stats: { ...stats, fullReads: model.snapshot.processes.length, statOnly: 0, unread: 0, modelReused: false }, stat };
+      return { model, stats: { ...stats, fullReads: model.snapshot.processes.length, statOnly: 0, unread: 0, modelReused: false, modelPatched: false }, stat };
     }
     if (!nativeScanAvailable(this.src)) throw new Error('scan: the native scan needs the live /proc and the native addon');
     return this.runNative();
@@ -211,7 +215,10 @@ export class HostScanner {
       nk > 0 ? { pids: pids.subarray(0, nk), starts: starts.subarray(0, nk), every: this.every, phase, inos: inos.subarray(0, nk), fresh: fresh?.subarray(0, nk) } : undefined,
     );
 
+    /** a change the model must be rebuilt for (anything but processes coming and going) */
     let changed = this.last === undefined;
+    /** processes read whole for the first time this scan (new pids) */
+    const arrivals: ProcessInfo[] = [];
     let fullReads = 0;
     let statOnly = 0;
     let unread = 0;
@@ -246,11 +253,12 @@ export class HostScanner {
         }
         const err = recs.statError(i);
         if (err !== undefined) {
-          changed = true;
           if (err === 'PROCESS_GONE') {
+            // gone: a departure (not in `next`)
             counts.vanished++;
             continue;
           }
+          changed = true;
           // stat unreadable now (denied?): keep what was read whole, read it whole next scan
           processes.push(old.info);
           next.set(pid, old);
@@ -283,10 +291,7 @@ export class HostScanner {
       fullReads++;
       const before = processes.length;
       admit(recs.full(i), counts, processes);
-      if (processes.length === before) {
-        if (old) changed = true; // vanished while read
-        continue;
-      }
+      if (processes.length === before) continue; // vanished while read (a known one: a departure)
       const info = processes[before]!;
       if (info.stat) index.set(pid, i);
       if (old && sameProcess(old.info, info)) {
@@ -295,7 +300,8 @@ export class HostScanner {
         old.ino = recs.ino(i);
         next.set(pid, old);
       } else {
-        changed = true;
+        if (old) changed = true;
+        else arrivals.push(info);
         next.set(pid, knownOf(info, info.stat ? recs.commHash(i) : 0, recs.ino(i)));
       }
       if (!info.stat || info.stat.state === 'Z' || info.stat.state === 'X') this.forceFull.add(pid);
@@ -304,8 +310,11 @@ export class HostScanner {
       // (not after the first scan: every process is new to it, nearly all long set up)
       if (this.last !== undefined && (!old || old.start !== next.get(pid)!.start)) this.forceFull.add(pid);
     }
-    // a known process not found this time has exited
-    if (seenKnown !== this.known.size) changed = true;
+    // a known process not in `next` has exited (not found, or gone while read)
+    const departures: ProcessInfo[] = [];
+    if (next.size - arrivals.length !== this.known.size || seenKnown !== this.known.size) {
+      for (const [pid, k] of this.known) if (!next.has(pid)) departures.push(k.info);
+    }
     // with `bound`, the model also holds namespaces kept by bind mounts (no process in them): a
     // mount or unmount (ip netns add/delete) changes the model without any process changing
     if (this.opts.bound) {
@@ -317,8 +326,27 @@ export class HostScanner {
     this.known = next;
 
     let model: HostModel;
-    if (!changed && this.last) model = this.last;
-    else {
+    let patched = false;
+    const moved = arrivals.length > 0 || departures.length > 0;
+    let done = false;
+    if (!changed && !moved && this.last) {
+      model = this.last;
+      done = true;
+    } else if (!changed && this.last) {
+      // only processes came and went: the model updated for them, when each is like one already
+      // in it (the same namespaces and cgroups: the same groups and container), else rebuilt
+      const excluded = this.opts.excludeSelf ? process.pid : undefined;
+      const p = patchModel(this.last, arrivals, departures, excluded);
+      if (p) {
+        const snapshot: Snapshot = await snapshotOf(src, p.processes, counts, monoStartMs, slicer);
+        model = { ...p.model, snapshot };
+        this.last = model;
+        patched = true;
+        done = true;
+        if (interner.size > 4 * processes.length + 4096) this.interner = undefined;
+      }
+    }
+    if (!done) {
       const snapshot: Snapshot = await snapshotOf(src, processes, counts, monoStartMs, slicer);
       model = await modelSliced(src, snapshot, this.opts, slicer);
       this.last = model;
@@ -326,8 +354,130 @@ export class HostScanner {
       if (interner.size > 4 * processes.length + 4096) this.interner = undefined;
     }
     slicer.pause();
-    return { model, stats: { ...slicer.stats('native'), fullReads, statOnly, unread, modelReused: !changed }, stat: new StatView(index, recs) };
+    return { model: model!, stats: { ...slicer.stats('native'), fullReads, statOnly, unread, modelReused: !changed && !moved, modelPatched: patched }, stat: new StatView(index, recs) };
   }
+}
+
+/**
+ * The previous model with processes that came and went, when that changes no structure: every
+ * arrival has a twin in the model (a process with the same namespace set and cgroup list: the
+ * native scan shares those values, so identity says it), and is then in the twin's namespace
+ * groups and container; no departure is a container's init, pid 1 or 2 (the host reference), or
+ * the last process of a namespace group. Cost: the affected groups and containers, and one pass
+ * over the process list; no file is read. Undefined when a rebuild is needed.
+ */
+export function patchModel(
+  m: HostModel,
+  arrivals: readonly ProcessInfo[],
+  departures: readonly ProcessInfo[],
+  excluded: number | undefined,
+): { model: Omit<HostModel, 'snapshot'>; processes: ProcessInfo[] } | undefined {
+  if (m.namespaces.some((g) => g.threads.length > 0)) return undefined; // threads (tasks) asked for: not patched
+  const old = m.snapshot.processes;
+  const at = new Map<number, number>();
+  for (let i = 0; i < old.length; i++) at.set(old[i]!.pid, i);
+  const twins = new Map<object, Map<object | undefined, number>>();
+  for (const p of old) {
+    if (!p.ns) continue;
+    let byCg = twins.get(p.ns);
+    if (!byCg) twins.set(p.ns, (byCg = new Map()));
+    if (!byCg.has(p.cgroups)) byCg.set(p.cgroups, p.pid);
+  }
+  /** group → pids leaving it, processes joining it */
+  const groupOut = new Map<NamespaceGroup, Set<number>>();
+  const groupIn = new Map<NamespaceGroup, ProcessInfo[]>();
+  const contOut = new Map<Container, Set<number>>();
+  const contIn = new Map<Container, number[]>();
+  const groupsOf = (p: ProcessInfo): NamespaceGroup[] => {
+    const out: NamespaceGroup[] = [];
+    for (const v of Object.values(p.ns ?? {})) {
+      const g = v ? m.nsByKey.get(nsKey(v)) : undefined;
+      if (g && !out.includes(g) && sortedHas(g.pids, p.pid)) out.push(g);
+    }
+    return out;
+  };
+  const gone = new Set<number>();
+  for (const d of departures) {
+    const i = at.get(d.pid);
+    if (i === undefined) continue; // never in the model (the reader itself)
+    if (d.pid <= 2) return undefined;
+    const k = m.containerOf.get(d.pid);
+    if (k && k.initPid === d.pid) return undefined;
+    gone.add(d.pid);
+    for (const g of groupsOf(old[i]!)) addTo(groupOut, g, d.pid, () => new Set<number>());
+    if (k) addTo(contOut, k, d.pid, () => new Set<number>());
+  }
+  const joining: ProcessInfo[] = [];
+  for (const a of arrivals) {
+    if (a.pid === excluded) continue;
+    if (a.pid <= 2 || !a.ns || !a.stat || !isEmptyRecord(a.errors) || at.has(a.pid)) return undefined;
+    const twin = twins.get(a.ns)?.get(a.cgroups);
+    if (twin === undefined) return undefined;
+    const t = old[at.get(twin)!]!;
+    for (const g of groupsOf(t)) addTo(groupIn, g, a, () => [] as ProcessInfo[]);
+    const k = m.containerOf.get(twin);
+    if (k) addTo(contIn, k, a.pid, () => [] as number[]);
+    joining.push(a);
+  }
+  // the groups and containers that changed, as new values (the previous model is left as it was)
+  const newGroup = new Map<NamespaceGroup, NamespaceGroup>();
+  for (const g of new Set([...groupOut.keys(), ...groupIn.keys()])) {
+    const out = groupOut.get(g);
+    const processes = mergeByPid(out ? g.processes.filter((p) => !out.has(p.pid)) : g.processes, groupIn.get(g) ?? []);
+    if (processes.length === 0) return undefined; // a namespace left empty: gone from the model
+    newGroup.set(g, { ...g, pids: processes.map((p) => p.pid), processes, lowest: processes[0] });
+  }
+  const newCont = new Map<Container, Container>();
+  for (const k of new Set([...contOut.keys(), ...contIn.keys()])) {
+    const out = contOut.get(k);
+    const pids = [...(out ? k.pids.filter((p) => !out.has(p)) : k.pids), ...(contIn.get(k) ?? [])].sort((x, y) => x - y);
+    newCont.set(k, Object.freeze({ ...k, pids }));
+  }
+  const namespaces = m.namespaces.map((g) => newGroup.get(g) ?? g);
+  const nsByKey = newGroup.size === 0 ? m.nsByKey : new Map(namespaces.map((g) => [g.key, g]));
+  const containers = m.containers.map((k) => newCont.get(k) ?? k);
+  const containerOf = new Map(m.containerOf);
+  for (const pid of gone) containerOf.delete(pid);
+  for (const k of newCont.values()) for (const pid of k.pids) containerOf.set(pid, k);
+  const processes = mergeByPid(gone.size > 0 ? old.filter((p) => !gone.has(p.pid)) : old, joining);
+  return { model: { ref: m.ref, namespaces, nsByKey, containers, containerOf, notes: m.notes }, processes };
+}
+
+function addTo<K, V, C extends { add?: (v: V) => unknown; push?: (v: V) => unknown }>(map: Map<K, C>, key: K, v: V, make: () => C): void {
+  let c = map.get(key);
+  if (!c) map.set(key, (c = make()));
+  if (c.add) c.add(v);
+  else c.push!(v);
+}
+
+/** two lists each in ascending pid order → one */
+function mergeByPid(a: readonly ProcessInfo[], b: readonly ProcessInfo[]): ProcessInfo[] {
+  if (b.length === 0) return a.slice();
+  const bs = [...b].sort((x, y) => x.pid - y.pid);
+  const out: ProcessInfo[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < bs.length) {
+    if (j >= bs.length || (i < a.length && a[i]!.pid < bs[j]!.pid)) out.push(a[i++]!);
+    else out.push(bs[j++]!);
+  }
+  return out;
+}
+
+function sortedHas(xs: readonly number[], x: number): boolean {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < xs.length && xs[lo] === x;
+}
+
+function isEmptyRecord(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
 }
 
 const Z = 'Z'.charCodeAt(0);

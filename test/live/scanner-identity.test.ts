@@ -32,6 +32,7 @@ interface Out {
   error?: string;
   steps: Step[];
   revalidation: { pid: number; every: number; scans: { scan: number; freshStat: boolean; fullReads: number; unread: number }[] };
+  patches: { what: string; patched: boolean; reused: boolean; same: boolean; containers: number; got: unknown; want: unknown }[];
 }
 
 describe.skipIf(!IS_ROOT || !NATIVE || !has('unshare'))('HostScanner: a known process is recognised by its /proc entry (d_ino), in a pid namespace of the test\'s own', () => {
@@ -86,5 +87,23 @@ describe.skipIf(!IS_ROOT || !NATIVE || !has('unshare'))('HostScanner: a known pr
     const { pid, every, scans } = run().revalidation;
     expect(scans.length).toBeGreaterThan(2 * every);
     for (const x of scans) expect(x.freshStat, `scan ${x.scan}`).toBe(x.scan === 0 || pid % every === x.scan % every);
+  });
+
+  it('processes coming and going like ones already there (same namespaces and cgroups) patch the model, which is then the model scanHost builds; a container init exiting rebuilds it', { timeout: 120_000 }, () => {
+    const steps = run().patches;
+    expect(steps.map((x) => x.what)).toEqual([
+      'a process joins the container',
+      'a plain process starts',
+      'the joined process exits',
+      'the plain process exits',
+      'the container init exits (a rebuild)',
+    ]);
+    for (const x of steps) {
+      expect(x.got, x.what).toEqual(x.want);
+      expect(x.reused, x.what).toBe(false);
+    }
+    expect(steps.map((x) => x.patched)).toEqual([true, true, true, true, false]);
+    // the container (its own uts namespace) holds the joined process, then not, then is gone
+    expect(steps.map((x) => x.containers)).toEqual([1, 1, 1, 1, 0]);
   });
 });

@@ -9,7 +9,9 @@
  * - the rolling revalidation still reads it whole once every revalidateEvery scans;
  * - a process that exits and whose pid is taken by another process (another program, started
  *   right after: maybe within the same clock tick, so maybe the same start time) is read whole
- *   and the model holds the new process, with freshStat 'none', a set, and 'all'.
+ *   and the model holds the new process, with freshStat 'none', a set, and 'all';
+ * - processes that come and go like ones already there (same namespaces and cgroups) patch the
+ *   model instead of rebuilding it, and the patched model is the one scanHost builds.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -19,6 +21,7 @@ import { join } from 'node:path';
 const ROOT = process.argv[2];
 const { openSource } = await import(join(ROOT, 'dist/src/source/source.js'));
 const { HostScanner } = await import(join(ROOT, 'dist/src/inspect/scanner.js'));
+const { scanHost } = await import(join(ROOT, 'dist/src/inspect/scan.js'));
 
 const out = { pid: process.pid, steps: [] };
 const children = new Set();
@@ -101,6 +104,39 @@ try {
     }
     out.revalidation = { pid: c.pid, every: N, scans };
     await stop(c);
+  }
+  // patches: a container (own uts namespace), a process joining it, a plain process beside pid 1
+  {
+    const OPTS = { files: ['ids'], containers: true };
+    const s = new HostScanner(src, { ...OPTS, revalidateEvery: 1000, freshStat: 'none' });
+    const essence = (m) => ({
+      pids: m.snapshot.processes.map((p) => p.pid),
+      namespaces: m.namespaces.map((g) => ({ key: g.key, pids: g.pids, lowest: g.lowest?.pid, isHost: g.isHost })),
+      containers: m.containers.map((k) => ({ key: k.key, name: k.name, init: k.initPid, pids: k.pids, cgroup: k.cgroupPath, shared: k.sharedWithHost })),
+      containerOf: [...m.containerOf].map(([pid, k]) => [pid, k.key]).sort((a, b) => a[0] - b[0]),
+      nsByKey: [...m.nsByKey.keys()].sort(),
+    });
+    const c = await start('unshare', ['--uts', 'sleep', '602'], 'sleep');
+    for (let i = 0; i < 3; i++) await s.scan();
+    const steps = [];
+    const check = async (what) => {
+      const r = await s.scan();
+      const ref = await scanHost(src, OPTS);
+      steps.push({ what, patched: r.stats.modelPatched, reused: r.stats.modelReused, same: JSON.stringify(essence(r.model)) === JSON.stringify(essence(ref)), containers: r.model.containers.length, got: essence(r.model), want: essence(ref) });
+    };
+    const d = await start('nsenter', ['-t', String(c.pid), '--uts', 'sleep', '603'], 'sleep');
+    await check('a process joins the container');
+    await s.scan(); // (a new process is read whole once more)
+    const e = await start('sleep', ['604'], 'sleep');
+    await check('a plain process starts');
+    await s.scan();
+    await stop(d);
+    await check('the joined process exits');
+    await stop(e);
+    await check('the plain process exits');
+    await stop(c);
+    await check('the container init exits (a rebuild)');
+    out.patches = steps;
   }
 } catch (e) {
   out.error = String(e?.stack ?? e);
