@@ -22,7 +22,12 @@
  *   zombie is seen at its revalidation (within N scans), an exit and a reused pid at the next scan.
  * - the last model: when no pid came or went, no process read whole changed and no process
  *   changed comm, ppid or zombie state, the previous model (grouping, containers, names) is
- *   returned as it was, with no model step run at all (`stats.modelReused`).
+ *   returned as it was, with no model step run at all (`stats.modelReused`). When processes only
+ *   came and went, each arrival like a process already in the model (the same namespace set and
+ *   cgroups) and no departure a container's init, pid 1 or 2, or a namespace's last process, the
+ *   previous model is patched for them (patchModel: the affected groups and containers; no file
+ *   read, no names read again; `stats.modelPatched`). Anything else rebuilds it (a 10,000-process
+ *   host always has some churn: a rebuild per scan was most of a steady scan's cost).
  * - `stat`: this scan's stat of every process it read (decoded when asked for): those in
  *   `freshStat` and those read whole, for what needs current figures (CPU rates, RSS, threads). In model.snapshot a known process keeps the value of its
  *   last whole read (its stat then: ppid, comm and start time are checked every scan, the rest
