@@ -219,6 +219,11 @@ const SECCOMP_NAMES = ['disabled', 'strict', 'filter'];
 export function namespaceContainerNames(namespaces: readonly NamespaceGroup[], containers: readonly Container[]): Map<NamespaceGroup, string> {
   const containerOf = new Map<number, Container>();
   for (const k of containers) for (const pid of k.pids) containerOf.set(pid, k);
+  return namespaceContainerNamesOf(namespaces, containerOf);
+}
+
+/** namespaceContainerNames with the model's pid → container map (no map made per call) */
+export function namespaceContainerNamesOf(namespaces: readonly NamespaceGroup[], containerOf: ReadonlyMap<number, Container>): Map<NamespaceGroup, string> {
   const out = new Map<NamespaceGroup, string>();
   for (const g of namespaces) {
     const names = new Set<string>();

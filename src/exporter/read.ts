@@ -20,7 +20,7 @@ import { cgroupSysRel, type CgroupHierarchy, type CgroupLayout } from '../cgroup
 import { readCgroupLayout, type HostModel } from '../inspect/host.js';
 import { scanHost } from '../inspect/scan.js';
 import { HostScanner, type ScannerOptions } from '../inspect/scanner.js';
-import { namespaceContainerNames, type CgroupSample, type ContainerSecurity, type ExporterSample } from './collect.js';
+import { namespaceContainerNamesOf, type CgroupSample, type ContainerSecurity, type ExporterSample } from './collect.js';
 import type { NamespaceGroup } from '../model/namespaces.js';
 
 export interface ReadOptions {
@@ -72,10 +72,44 @@ export function exporterReader(src: ProcSource, opts: ReadOptions = {}): () => P
   };
 }
 
-/** pid → process of a model (a HostScanner hands the same model back while nothing changed: made once per model) */
-const byPidOf = new WeakMap<HostModel, Map<number, ProcessInfo>>();
-/** each namespace's `container` label, once per model too */
-const nsNamesOf = new WeakMap<HostModel, Map<NamespaceGroup, string>>();
+/**
+ * Each namespace group's `container` label. Kept by group value across models: HostScanner's
+ * patched models (processes came and went like ones already there) keep every group no process
+ * joined or left, with the same members in the same containers, so its label is the same; a
+ * group that changed is a new value and gets its label made again.
+ */
+const nsNameOfGroup = new WeakMap<NamespaceGroup, string>();
+
+/** The process of `pid` in a snapshot's list (ascending pid order), without a pid index per model. */
+function processOf(model: HostModel, pid: number): ProcessInfo | undefined {
+  const ps = model.snapshot.processes;
+  let lo = 0;
+  let hi = ps.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ps[mid]!.pid < pid) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < ps.length && ps[lo]!.pid === pid ? ps[lo] : undefined;
+}
+
+/** namespaceContainerNames for the groups not labelled yet */
+function namespaceNames(model: HostModel): Map<NamespaceGroup, string> {
+  const out = new Map<NamespaceGroup, string>();
+  const todo: NamespaceGroup[] = [];
+  for (const g of model.namespaces) {
+    const v = nsNameOfGroup.get(g);
+    if (v === undefined) todo.push(g);
+    else out.set(g, v);
+  }
+  if (todo.length > 0) {
+    for (const [g, v] of namespaceContainerNamesOf(todo, model.containerOf)) {
+      nsNameOfGroup.set(g, v);
+      out.set(g, v);
+    }
+  }
+  return out;
+}
 
 /** The per-container reads, on a model already scanned. */
 export async function sampleFromModel(src: ProcSource, model: HostModel, opts: ReadOptions = {}): Promise<ReadResult> {
@@ -83,8 +117,6 @@ export async function sampleFromModel(src: ProcSource, model: HostModel, opts: R
   const fail = (stage: string): void => void errors.set(stage, (errors.get(stage) ?? 0) + 1);
   const y = new Yielder();
   const layout = readCgroupLayout(src);
-  let byPid = byPidOf.get(model);
-  if (!byPid) byPidOf.set(model, (byPid = new Map(model.snapshot.processes.map((p) => [p.pid, p]))));
 
   const cgroups: CgroupSample[] = [];
   const seen = new Set<string>();
@@ -92,7 +124,7 @@ export async function sampleFromModel(src: ProcSource, model: HostModel, opts: R
   // cgroup) share its series; the name label then lists them all
   const byCgroup = new Map<string, Container[]>();
   for (const k of model.containers) {
-    if (k.cgroupPath === undefined || !byPid.get(k.initPid)?.cgroups) continue;
+    if (k.cgroupPath === undefined || !processOf(model, k.initPid)?.cgroups) continue;
     const l = byCgroup.get(k.cgroupPath);
     if (l) l.push(k);
     else byCgroup.set(k.cgroupPath, [k]);
@@ -127,8 +159,7 @@ export async function sampleFromModel(src: ProcSource, model: HostModel, opts: R
     }
   }
 
-  let nsNames = nsNamesOf.get(model);
-  if (!nsNames) nsNamesOf.set(model, (nsNames = namespaceContainerNames(model.namespaces, model.containers)));
+  const nsNames = namespaceNames(model);
   await y.maybe();
   const security = new Map<string, ContainerSecurity>();
   const network = new Map<string, NetDevDetail[]>();
@@ -140,7 +171,7 @@ export async function sampleFromModel(src: ProcSource, model: HostModel, opts: R
     const net = k.namespaces.net;
     if (!net || k.sharedWithHost.includes('net')) continue;
     const key = nsKey(net);
-    if (!netByNs.has(key)) netByNs.set(key, readNetDev(src, k, byPid, fail));
+    if (!netByNs.has(key)) netByNs.set(key, readNetDev(src, k, model, fail));
     const rows = netByNs.get(key);
     if (rows) network.set(k.key, rows);
   }
@@ -269,11 +300,11 @@ function readSecurity(src: ProcSource, k: Container, fail: (stage: string) => vo
 }
 
 /** net/dev of the container's network namespace, read through its init (then any member still there). */
-function readNetDev(src: ProcSource, k: Container, byPid: Map<number, ProcessInfo>, fail: (stage: string) => void): NetDevDetail[] | undefined {
+function readNetDev(src: ProcSource, k: Container, model: HostModel, fail: (stage: string) => void): NetDevDetail[] | undefined {
   const want = k.namespaces.net!;
   const candidates = [k.initPid, ...k.pids.filter((p) => p !== k.initPid)].slice(0, 4);
   for (const pid of candidates) {
-    const ns = byPid.get(pid)?.ns?.net;
+    const ns = processOf(model, pid)?.ns?.net;
     if (!ns || ns.inode !== want.inode) continue;
     try {
       return parseNetDevDetail(src.readProcText(`${pid}/net/dev`), `${src.procRoot}/${pid}/net/dev`);

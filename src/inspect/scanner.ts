@@ -379,14 +379,17 @@ export function patchModel(
 ): { model: Omit<HostModel, 'snapshot'>; processes: ProcessInfo[] } | undefined {
   if (m.namespaces.some((g) => g.threads.length > 0)) return undefined; // threads (tasks) asked for: not patched
   const old = m.snapshot.processes;
-  const at = new Map<number, number>();
-  for (let i = 0; i < old.length; i++) at.set(old[i]!.pid, i);
-  const twins = new Map<object, Map<object | undefined, number>>();
+  const twins = new Map<object, Map<object | undefined, ProcessInfo>>();
+  let lastNs: object | undefined;
+  let lastCg: object | undefined;
   for (const p of old) {
-    if (!p.ns) continue;
+    // neighbouring pids mostly share both values: one lookup per run of them
+    if (!p.ns || (p.ns === lastNs && p.cgroups === lastCg)) continue;
+    lastNs = p.ns;
+    lastCg = p.cgroups;
     let byCg = twins.get(p.ns);
     if (!byCg) twins.set(p.ns, (byCg = new Map()));
-    if (!byCg.has(p.cgroups)) byCg.set(p.cgroups, p.pid);
+    if (!byCg.has(p.cgroups)) byCg.set(p.cgroups, p);
   }
   /** group → pids leaving it, processes joining it */
   const groupOut = new Map<NamespaceGroup, Set<number>>();
@@ -403,8 +406,8 @@ export function patchModel(
   };
   const gone = new Set<number>();
   for (const d of departures) {
-    const i = at.get(d.pid);
-    if (i === undefined) continue; // never in the model (the reader itself)
+    const i = indexOfPid(old, d.pid);
+    if (i < 0) continue; // never in the model (the reader itself)
     if (d.pid <= 2) return undefined;
     const k = m.containerOf.get(d.pid);
     if (k && k.initPid === d.pid) return undefined;
@@ -415,12 +418,11 @@ export function patchModel(
   const joining: ProcessInfo[] = [];
   for (const a of arrivals) {
     if (a.pid === excluded) continue;
-    if (a.pid <= 2 || !a.ns || !a.stat || !isEmptyRecord(a.errors) || at.has(a.pid)) return undefined;
-    const twin = twins.get(a.ns)?.get(a.cgroups);
-    if (twin === undefined) return undefined;
-    const t = old[at.get(twin)!]!;
+    if (a.pid <= 2 || !a.ns || !a.stat || !isEmptyRecord(a.errors) || indexOfPid(old, a.pid) >= 0) return undefined;
+    const t = twins.get(a.ns)?.get(a.cgroups);
+    if (t === undefined) return undefined;
     for (const g of groupsOf(t)) addTo(groupIn, g, a, () => [] as ProcessInfo[]);
-    const k = m.containerOf.get(twin);
+    const k = m.containerOf.get(t.pid);
     if (k) addTo(contIn, k, a.pid, () => [] as number[]);
     joining.push(a);
   }
@@ -439,7 +441,7 @@ export function patchModel(
     newCont.set(k, Object.freeze({ ...k, pids }));
   }
   const namespaces = m.namespaces.map((g) => newGroup.get(g) ?? g);
-  const nsByKey = newGroup.size === 0 ? m.nsByKey : new Map(namespaces.map((g) => [g.key, g]));
+  const nsByKey = newGroup.size === 0 ? m.nsByKey : new Map(namespaces.map((g) => [nsKey(g.ns), g]));
   const containers = m.containers.map((k) => newCont.get(k) ?? k);
   const containerOf = new Map(m.containerOf);
   for (const pid of gone) containerOf.delete(pid);
@@ -467,6 +469,18 @@ function mergeByPid(a: readonly ProcessInfo[], b: readonly ProcessInfo[]): Proce
     else out.push(bs[j++]!);
   }
   return out;
+}
+
+/** index of `pid` in a list in ascending pid order, -1 when absent */
+function indexOfPid(ps: readonly ProcessInfo[], pid: number): number {
+  let lo = 0;
+  let hi = ps.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ps[mid]!.pid < pid) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < ps.length && ps[lo]!.pid === pid ? lo : -1;
 }
 
 function sortedHas(xs: readonly number[], x: number): boolean {

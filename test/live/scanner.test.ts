@@ -246,9 +246,20 @@ describe.skipIf(!IS_ROOT || !NATIVE || !has('unshare'))('HostScanner on the live
     const r = await s.scan();
     const b = await scanHost(src, { ...OPTS, path: 'ts' });
     const mine = [netSleeper.pid!, mover.pid!, extra.pid!];
+    // (a kernel thread's comm is the work it does at the moment: kworker/0:3-events, …; not compared.
+    // A process outside freshStat gets no stat read between its whole reads: an exec (comm) or a new
+    // parent of others' processes shows at its revalidation, as documented; compared for ours only)
+    const statSeen = (pid: number) => fresh === 'all' || mine.includes(pid) || (fresh === 'set' && pid === netSleeper.pid);
     const essence = (p: ProcessInfo | undefined) =>
-      // (a kernel thread's comm is the work it does at the moment: kworker/0:3-events, …; not compared)
-      p && { ns: Object.fromEntries(Object.entries(p.ns ?? {}).map(([k, v]) => [k, v.inode])), ids: p.ids, cgroups: p.cgroups, ppid: p.stat?.ppid, start: p.stat?.startTimeTicks, comm: p.stat?.ppid === 2 ? undefined : p.stat?.comm, errors: p.errors };
+      p && {
+        ns: Object.fromEntries(Object.entries(p.ns ?? {}).map(([k, v]) => [k, v.inode])),
+        ids: p.ids,
+        cgroups: p.cgroups,
+        ppid: statSeen(p.pid) ? p.stat?.ppid : undefined,
+        start: p.stat?.startTimeTicks,
+        comm: p.stat?.ppid === 2 || !statSeen(p.pid) ? undefined : p.stat?.comm,
+        errors: p.errors,
+      };
     const pa = byPid(a);
     const pb = byPid(b);
     const pr = byPid(r.model);
