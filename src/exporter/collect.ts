@@ -30,9 +30,10 @@ export interface CgroupSample {
   stats: CgroupStats;
   /** memory.max_usage_in_bytes (v1) or memory.peak (v2), when the kernel has it */
   maxUsageBytes: number | undefined;
-  /** processes and threads whose cgroup this is */
+  /** processes of the model whose cgroup this is (the containers' processes, for a container's cgroup) */
   processes: number;
-  threads: number;
+  /** threads of the cgroup: pids.current, else the lines of cgroup.threads / tasks (read.ts threadsOf); undefined: unreadable */
+  threads: number | undefined;
 }
 
 /** What the init process of a container shows (its status, uid_map), for the hostscope_* series. */
@@ -218,6 +219,11 @@ const SECCOMP_NAMES = ['disabled', 'strict', 'filter'];
 export function namespaceContainerNames(namespaces: readonly NamespaceGroup[], containers: readonly Container[]): Map<NamespaceGroup, string> {
   const containerOf = new Map<number, Container>();
   for (const k of containers) for (const pid of k.pids) containerOf.set(pid, k);
+  return namespaceContainerNamesOf(namespaces, containerOf);
+}
+
+/** namespaceContainerNames with the model's pid → container map (no map made per call) */
+export function namespaceContainerNamesOf(namespaces: readonly NamespaceGroup[], containerOf: ReadonlyMap<number, Container>): Map<NamespaceGroup, string> {
   const out = new Map<NamespaceGroup, string>();
   for (const g of namespaces) {
     const names = new Set<string>();

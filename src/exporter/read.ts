@@ -19,8 +19,8 @@ import { readCgroupStats, type CgroupStats } from '../cgroup/stats.js';
 import { cgroupSysRel, type CgroupHierarchy, type CgroupLayout } from '../cgroup/layout.js';
 import { readCgroupLayout, type HostModel } from '../inspect/host.js';
 import { scanHost } from '../inspect/scan.js';
-import { HostScanner, type ScanStatMap, type ScannerOptions } from '../inspect/scanner.js';
-import { namespaceContainerNames, type CgroupSample, type ContainerSecurity, type ExporterSample } from './collect.js';
+import { HostScanner, type ScannerOptions } from '../inspect/scanner.js';
+import { namespaceContainerNamesOf, type CgroupSample, type ContainerSecurity, type ExporterSample } from './collect.js';
 import type { NamespaceGroup } from '../model/namespaces.js';
 
 export interface ReadOptions {
@@ -63,35 +63,60 @@ export async function readExporterSample(src: ProcSource, opts: ReadOptions = {}
  * namespaces or cgroup without a new pid is seen within `revalidateEvery` scans).
  */
 export function exporterReader(src: ProcSource, opts: ReadOptions = {}): () => Promise<ReadResult> {
-  const scanner = new HostScanner(src, { containers: true, excludeSelf: true, ...(opts.scan ?? {}) });
+  // no per-process figure is exported (threads come from the cgroup: threadsOf below), so a known
+  // process costs nothing but its /proc entry (freshStat 'none', docs/adr/0007 addendum 2)
+  const scanner = new HostScanner(src, { containers: true, excludeSelf: true, freshStat: 'none', ...(opts.scan ?? {}) });
   return async () => {
-    const { model, stat } = await scanner.scan();
-    return sampleFromModel(src, model, opts, stat);
+    const { model } = await scanner.scan();
+    return sampleFromModel(src, model, opts);
   };
 }
 
-/** pid → process of a model (a HostScanner hands the same model back while nothing changed: made once per model) */
-const byPidOf = new WeakMap<HostModel, Map<number, ProcessInfo>>();
-/** each namespace's `container` label, once per model too */
-const nsNamesOf = new WeakMap<HostModel, Map<NamespaceGroup, string>>();
-
 /**
- * The per-container reads, on a model already scanned. `stat`: this scan's stat by pid when
- * fresher than the model's (HostScanner's), for the thread counts.
+ * Each namespace group's `container` label. Kept by group value across models: HostScanner's
+ * patched models (processes came and went like ones already there) keep every group no process
+ * joined or left, with the same members in the same containers, so its label is the same; a
+ * group that changed is a new value and gets its label made again.
  */
-export async function sampleFromModel(src: ProcSource, model: HostModel, opts: ReadOptions = {}, stat?: ScanStatMap): Promise<ReadResult> {
+const nsNameOfGroup = new WeakMap<NamespaceGroup, string>();
+
+/** The process of `pid` in a snapshot's list (ascending pid order), without a pid index per model. */
+function processOf(model: HostModel, pid: number): ProcessInfo | undefined {
+  const ps = model.snapshot.processes;
+  let lo = 0;
+  let hi = ps.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ps[mid]!.pid < pid) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < ps.length && ps[lo]!.pid === pid ? ps[lo] : undefined;
+}
+
+/** namespaceContainerNames for the groups not labelled yet */
+function namespaceNames(model: HostModel): Map<NamespaceGroup, string> {
+  const out = new Map<NamespaceGroup, string>();
+  const todo: NamespaceGroup[] = [];
+  for (const g of model.namespaces) {
+    const v = nsNameOfGroup.get(g);
+    if (v === undefined) todo.push(g);
+    else out.set(g, v);
+  }
+  if (todo.length > 0) {
+    for (const [g, v] of namespaceContainerNamesOf(todo, model.containerOf)) {
+      nsNameOfGroup.set(g, v);
+      out.set(g, v);
+    }
+  }
+  return out;
+}
+
+/** The per-container reads, on a model already scanned. */
+export async function sampleFromModel(src: ProcSource, model: HostModel, opts: ReadOptions = {}): Promise<ReadResult> {
   const errors = new Map<string, number>();
   const fail = (stage: string): void => void errors.set(stage, (errors.get(stage) ?? 0) + 1);
   const y = new Yielder();
   const layout = readCgroupLayout(src);
-  let byPid = byPidOf.get(model);
-  if (!byPid) byPidOf.set(model, (byPid = new Map(model.snapshot.processes.map((p) => [p.pid, p]))));
-  const threadsOf = (pids: Iterable<number>): number => {
-    let n = 0;
-    if (stat) for (const pid of pids) n += stat.numThreads(pid) ?? 0;
-    else for (const pid of pids) n += byPid.get(pid)?.stat?.numThreads ?? 0;
-    return n;
-  };
 
   const cgroups: CgroupSample[] = [];
   const seen = new Set<string>();
@@ -99,17 +124,18 @@ export async function sampleFromModel(src: ProcSource, model: HostModel, opts: R
   // cgroup) share its series; the name label then lists them all
   const byCgroup = new Map<string, Container[]>();
   for (const k of model.containers) {
-    if (k.cgroupPath === undefined || !byPid.get(k.initPid)?.cgroups) continue;
+    if (k.cgroupPath === undefined || !processOf(model, k.initPid)?.cgroups) continue;
     const l = byCgroup.get(k.cgroupPath);
     if (l) l.push(k);
     else byCgroup.set(k.cgroupPath, [k]);
   }
   for (const [path, ks] of byCgroup) {
     await y.maybe();
-    const stats = readStats(src, layout, membershipsAt(src, layout, path), fail);
+    const dirs = cgroupDirs(src, layout, path);
+    const stats = readStats(src, layout, dirs.memberships, fail);
     const pids = ks.flatMap((k) => k.pids);
     const container = ks.length === 1 ? ks[0]! : { ...ks[0]!, name: [...new Set(ks.map((k) => k.name))].sort().join(',') };
-    cgroups.push({ id: path, container, stats, maxUsageBytes: readMaxUsage(src, stats), processes: pids.length, threads: threadsOf(pids) });
+    cgroups.push({ id: path, container, stats, maxUsageBytes: readMaxUsage(src, stats), processes: pids.length, threads: threadsOf(src, stats, dirs, fail) });
     seen.add(path);
   }
   if (opts.allCgroups) {
@@ -126,14 +152,14 @@ export async function sampleFromModel(src: ProcSource, model: HostModel, opts: R
       await y.maybe();
       if (seen.has(path)) continue;
       seen.add(path);
-      const stats = readStats(src, layout, membershipsAt(src, layout, path), fail);
+      const dirs = cgroupDirs(src, layout, path);
+      const stats = readStats(src, layout, dirs.memberships, fail);
       const pids = members.get(path) ?? [];
-      cgroups.push({ id: path, container: undefined, stats, maxUsageBytes: readMaxUsage(src, stats), processes: pids.length, threads: threadsOf(pids) });
+      cgroups.push({ id: path, container: undefined, stats, maxUsageBytes: readMaxUsage(src, stats), processes: pids.length, threads: threadsOf(src, stats, dirs, fail) });
     }
   }
 
-  let nsNames = nsNamesOf.get(model);
-  if (!nsNames) nsNamesOf.set(model, (nsNames = namespaceContainerNames(model.namespaces, model.containers)));
+  const nsNames = namespaceNames(model);
   await y.maybe();
   const security = new Map<string, ContainerSecurity>();
   const network = new Map<string, NetDevDetail[]>();
@@ -145,7 +171,7 @@ export async function sampleFromModel(src: ProcSource, model: HostModel, opts: R
     const net = k.namespaces.net;
     if (!net || k.sharedWithHost.includes('net')) continue;
     const key = nsKey(net);
-    if (!netByNs.has(key)) netByNs.set(key, readNetDev(src, k, byPid, fail));
+    if (!netByNs.has(key)) netByNs.set(key, readNetDev(src, k, model, fail));
     const rows = netByNs.get(key);
     if (rows) network.set(k.key, rows);
   }
@@ -170,20 +196,61 @@ function inHierarchy(h: CgroupHierarchy, path: string): string {
   return h.root === '/' ? path : `${h.root.replace(/\/$/, '')}${path === '/' ? '' : path}`;
 }
 
+/** A cgroup's directories: as memberships (for readCgroupStats) and as paths under the sys root. */
+export interface CgroupDirs {
+  memberships: CgroupMembership[];
+  /** the same directories, sys-relative, in the layout's order */
+  rels: { version: 1 | 2; rel: string }[];
+}
+
 /**
  * The cgroup `path` in every hierarchy that has a directory of that name, as cAdvisor reads a
  * cgroup: a controller whose hierarchy keeps the process elsewhere (cpuacct at `/` beside
  * memory at `/x`, as on this project's VM) gives no figures for `/x` rather than the root's.
  */
-function membershipsAt(src: ProcSource, layout: CgroupLayout, path: string): CgroupMembership[] {
-  const out: CgroupMembership[] = [];
+function cgroupDirs(src: ProcSource, layout: CgroupLayout, path: string): CgroupDirs {
+  const out: CgroupDirs = { memberships: [], rels: [] };
   for (const h of layout.hierarchies) {
     const p = inHierarchy(h, path);
     const rel = cgroupSysRel(h, p);
     if (rel === undefined || !src.sysExists(rel)) continue;
-    out.push({ hierarchyId: h.version === 2 ? 0 : 1, controllers: h.controllers, path: p });
+    out.memberships.push({ hierarchyId: h.version === 2 ? 0 : 1, controllers: h.controllers, path: p });
+    out.rels.push({ version: h.version === 2 ? 2 : 1, rel });
   }
   return out;
+}
+
+/**
+ * container_threads of a cgroup, without reading any process: as cAdvisor (container/libcontainer
+ * handler.go, setThreadsStats: `ThreadsCurrent = PidsStats.Current`), the pids controller's
+ * pids.current (v2, or the v1 pids hierarchy; it counts the cgroup's descendants too). Where no
+ * pids controller holds the cgroup (v1 without a pids directory of that name, v2 with pids not
+ * enabled for it), the threads listed in the cgroup itself: the lines of v2 `cgroup.threads`
+ * (the v2 directory first when the host runs v2), else of a v1 `tasks` (every v1 hierarchy lists
+ * the same tasks). Every read is bounded by the source (a cgroupfs file: 4 MiB, ~600,000 tasks);
+ * undefined (no sample) when none can be read.
+ */
+export function threadsOf(src: ProcSource, stats: CgroupStats, dirs: CgroupDirs, fail: (stage: string) => void): number | undefined {
+  if (stats.pids) return stats.pids.current;
+  const order = [...dirs.rels.filter((d) => d.version === 2), ...dirs.rels.filter((d) => d.version === 1)];
+  for (const d of order) {
+    const file = d.version === 2 ? 'cgroup.threads' : 'tasks';
+    try {
+      return countLines(src.readSysText(`${d.rel}/${file}`));
+    } catch (e) {
+      if (counts(e)) fail('cgroup');
+    }
+  }
+  return undefined;
+}
+
+/** lines of a cgroupfs list (one id a line, newline-terminated) */
+function countLines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  // a last line without its newline still counts
+  if (text.length > 0 && text[text.length - 1] !== '\n') n++;
+  return n;
 }
 
 /** A failed read that means something went wrong (not "the process exited", not "the kernel lacks it", not "the dump lacks it"). */
@@ -233,11 +300,11 @@ function readSecurity(src: ProcSource, k: Container, fail: (stage: string) => vo
 }
 
 /** net/dev of the container's network namespace, read through its init (then any member still there). */
-function readNetDev(src: ProcSource, k: Container, byPid: Map<number, ProcessInfo>, fail: (stage: string) => void): NetDevDetail[] | undefined {
+function readNetDev(src: ProcSource, k: Container, model: HostModel, fail: (stage: string) => void): NetDevDetail[] | undefined {
   const want = k.namespaces.net!;
   const candidates = [k.initPid, ...k.pids.filter((p) => p !== k.initPid)].slice(0, 4);
   for (const pid of candidates) {
-    const ns = byPid.get(pid)?.ns?.net;
+    const ns = processOf(model, pid)?.ns?.net;
     if (!ns || ns.inode !== want.inode) continue;
     try {
       return parseNetDevDetail(src.readProcText(`${pid}/net/dev`), `${src.procRoot}/${pid}/net/dev`);

@@ -56,7 +56,16 @@ export interface ScanSlice {
 const NATIVE_FILES: Partial<Record<ProcFile, number>> = { ids: 1, stat: 2, cgroup: 4 };
 
 interface ScanBinding {
-  scan(nsMask: number, files: number, knownPids?: Int32Array, knownStarts?: Float64Array, every?: number, phase?: number): Promise<{ count: number; records: ArrayBuffer; errors: ArrayBuffer; strings: ArrayBuffer }>;
+  scan(
+    nsMask: number,
+    files: number,
+    knownPids?: Int32Array,
+    knownStarts?: Float64Array,
+    every?: number,
+    phase?: number,
+    knownInos?: Float64Array,
+    knownFresh?: Uint8Array,
+  ): Promise<{ count: number; records: ArrayBuffer; errors: ArrayBuffer; strings: ArrayBuffer }>;
   scanLayout(): Layout;
 }
 
@@ -72,6 +81,7 @@ interface Layout {
   cgroupOffset: number;
   mode: number;
   commHash: number;
+  ino: number;
   errIds: number;
   errStat: number;
   errCgroup: number;
@@ -80,7 +90,7 @@ interface Layout {
   errTooBig: number;
 }
 
-const LAYOUT_VERSION = 2;
+const LAYOUT_VERSION = 3;
 
 let scanBinding: ScanBinding | null | undefined;
 let layout: Layout | undefined;
@@ -307,6 +317,14 @@ export interface NativeKnown {
   /** a known pid with pid % every === phase is read whole anyway (rolling revalidation; 0: never) */
   every: number;
   phase: number;
+  /** each pid's d_ino at the last scan (0: unknown) */
+  inos: Float64Array;
+  /**
+   * per known pid, 1: read its stat (same start time: the same process); 0: read nothing when its
+   * /proc entry has the same d_ino (the same dentry, so the same process), read it whole when not.
+   * Undefined: every known pid gets its stat read.
+   */
+  fresh: Uint8Array | undefined;
 }
 
 /**
@@ -341,6 +359,14 @@ export class NativeRecords {
   /** a known process of which only stat was read */
   statOnly(i: number): boolean {
     return this.rec[i * this.l.recordLength + this.l.mode] === 1;
+  }
+  /** a known process (same d_ino as last scan) of which nothing was read */
+  untouched(i: number): boolean {
+    return this.rec[i * this.l.recordLength + this.l.mode] === 2;
+  }
+  /** the d_ino of the process's /proc entry this scan (its dentry's inode) */
+  ino(i: number): number {
+    return this.rec[i * this.l.recordLength + this.l.ino]!;
   }
   /** why stat could not be read (undefined: it was) */
   statError(i: number): ProcErrorCode | undefined {
@@ -458,7 +484,7 @@ export async function readNative(
   for (const f of req.files) fileMask |= NATIVE_FILES[f] ?? 0;
   const ns = req.files.includes('ns') ? nsMask : 0;
   slicer.pause();
-  const raw = known ? await b.scan(ns, fileMask, known.pids, known.starts, known.every, known.phase) : await b.scan(ns, fileMask);
+  const raw = known ? await b.scan(ns, fileMask, known.pids, known.starts, known.every, known.phase, known.inos, known.fresh) : await b.scan(ns, fileMask);
   slicer.resume();
   return new NativeRecords(raw, src, req, interner);
 }

@@ -2,10 +2,14 @@
  * HostScanner: scanHost for a caller that scans again and again (the exporter on every scrape,
  * ctop every second). It keeps what it read between scans:
  *
- * - a cache of every process read whole, keyed by pid and checked by start time. The native scan
- *   (src/native/c/scan.c) is handed the known (pid, start time) pairs: a known pid gets only its
- *   /proc/PID/stat read (fresh CPU, RSS, state: ~3 system calls instead of ~16); a new pid, or a
- *   known pid whose start time differs (the pid was reused), is read whole as scanHost reads it.
+ * - a cache of every process read whole, keyed by pid and checked by the d_ino of its /proc
+ *   entry and its start time. The native scan (src/native/c/scan.c) is handed the known (pid,
+ *   start time, d_ino) triples. A known pid that `freshStat` asks for (default: all) gets only its
+ *   /proc/PID/stat read (fresh CPU, RSS, state: ~3 system calls instead of ~16); one it does not
+ *   ask for gets nothing read at all when the d_ino getdents gave for its entry is the one it had
+ *   (the same dentry, so the same process: docs/adr/0007, addendum 2). A new pid, a known pid
+ *   whose d_ino or start time differs (the pid was reused; or its dentry was evicted), is read
+ *   whole as scanHost reads it.
  * - rolling revalidation: a process can change its namespaces (setns, unshare), cgroup (a write to
  *   cgroup.procs) or ids (setuid) without a new pid. Each scan also reads whole the known pids with
  *   pid % N === scan number % N (N = `revalidateEvery`, default 10): every process is read whole at
@@ -14,12 +18,18 @@
  *   runtime's init before its setns — would otherwise keep its first namespaces for N scans). Such a change is therefore seen within N scans (10 s at a 1 s
  *   interval, 150 s at the exporter's 15 s scrape interval), not at once: that is the price of
  *   the cheap scan. A new pid, an exit, a reused pid, an exec (comm) or a new parent (ppid) is
- *   seen at the next scan.
+ *   seen at the next scan; of a process outside `freshStat`, an exec, a new parent or turning
+ *   zombie is seen at its revalidation (within N scans), an exit and a reused pid at the next scan.
  * - the last model: when no pid came or went, no process read whole changed and no process
  *   changed comm, ppid or zombie state, the previous model (grouping, containers, names) is
- *   returned as it was, with no model step run at all (`stats.modelReused`).
- * - `stat`: this scan's stat of every process (decoded when asked for), for what needs current
- *   figures (CPU rates, RSS, threads). In model.snapshot a known process keeps the value of its
+ *   returned as it was, with no model step run at all (`stats.modelReused`). When processes only
+ *   came and went, each arrival like a process already in the model (the same namespace set and
+ *   cgroups) and no departure a container's init, pid 1 or 2, or a namespace's last process, the
+ *   previous model is patched for them (patchModel: the affected groups and containers; no file
+ *   read, no names read again; `stats.modelPatched`). Anything else rebuilds it (a 10,000-process
+ *   host always has some churn: a rebuild per scan was most of a steady scan's cost).
+ * - `stat`: this scan's stat of every process it read (decoded when asked for): those in
+ *   `freshStat` and those read whole, for what needs current figures (CPU rates, RSS, threads). In model.snapshot a known process keeps the value of its
  *   last whole read (its stat then: ppid, comm and start time are checked every scan, the rest
  *   of that stat is as old as the read), so take current figures from `stat`, not the snapshot.
  *
@@ -34,7 +44,9 @@ import type { ProcSource } from '../source/source.js';
 import { isProcError, type ProcErrorCode } from '../source/errors.js';
 import type { ProcStat } from '../parse/proc-stat.js';
 import type { CgroupMembership } from '../parse/proc-cgroup.js';
-import type { ProcessInfo } from '../model/process.js';
+import { nsKey, type ProcessInfo } from '../model/process.js';
+import type { Container } from '../model/containers.js';
+import type { NamespaceGroup } from '../model/namespaces.js';
 import type { Snapshot } from '../proc/snapshot.js';
 import { snapshotRequest, type HostModel } from './host.js';
 import {
@@ -52,9 +64,19 @@ import {
   type ScanStats,
 } from './scan.js';
 
+/**
+ * Which known processes get their stat read every scan (fresh CPU, RSS, threads, state, comm,
+ * ppid): 'all' (the default), 'none', or the processes whose pid is in the set (read at the start
+ * of each scan: the caller may change the set between scans). A known process outside them costs
+ * nothing but its /proc entry: it is recognised by the d_ino of that entry (see docs/adr/0007).
+ */
+export type FreshStat = 'all' | 'none' | ReadonlySet<number>;
+
 export interface ScannerOptions extends ScanOptions {
   /** every known process is read whole at least once every this many scans (default 10; 1: every scan) */
   revalidateEvery?: number;
+  /** which known processes get their stat read each scan (default 'all'; see FreshStat) */
+  freshStat?: FreshStat;
 }
 
 export interface ScannerStats extends ScanStats {
@@ -62,14 +84,22 @@ export interface ScannerStats extends ScanStats {
   fullReads: number;
   /** known processes of which only stat was read */
   statOnly: number;
+  /** known processes outside freshStat recognised by their /proc entry's d_ino: nothing of them was read */
+  unread: number;
   /** the previous model was returned unchanged (no model step ran) */
   modelReused: boolean;
+  /** processes only came and went, each like one already there: the previous model was updated for them (patchModel), not rebuilt */
+  modelPatched: boolean;
 }
 
 export interface ScannerResult {
   model: HostModel;
   stats: ScannerStats;
-  /** this scan's stat of every process it found (by pid); fresher than model.snapshot's (see above) */
+  /**
+   * this scan's stat (by pid) of every process it read this scan: those freshStat asks for and
+   * those read whole (new, reused, revalidated); fresher than model.snapshot's (see above). With
+   * freshStat 'all' (the default) that is every process found.
+   */
   stat: ScanStatMap;
 }
 
@@ -81,6 +111,8 @@ interface Known {
   /** FNV-1a of comm, as scan.c computes it */
   commHash: number;
   zombie: boolean;
+  /** the d_ino of its /proc entry when last seen (0: unknown) */
+  ino: number;
 }
 
 export const DEFAULT_REVALIDATE_EVERY = 10;
@@ -117,6 +149,8 @@ export class HostScanner {
     const n = opts.revalidateEvery ?? DEFAULT_REVALIDATE_EVERY;
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`revalidateEvery must be a positive integer, not ${n}`);
     this.every = n;
+    const f = opts.freshStat;
+    if (f !== undefined && f !== 'all' && f !== 'none' && !(f instanceof Set)) throw new TypeError(`freshStat must be 'all', 'none' or a Set of pids, not ${String(f)}`);
   }
 
   /** Which path scans take: native (incremental) or ts (a full scan each time). */
@@ -147,7 +181,7 @@ export class HostScanner {
       this.scans++;
       const stat = new DecodedStats();
       for (const p of model.snapshot.processes) if (p.stat) stat.set(p.pid, p.stat);
-      return { model, stats: { ...stats, fullReads: model.snapshot.processes.length, statOnly: 0, modelReused: false }, stat };
+      return { model, stats: { ...stats, fullReads: model.snapshot.processes.length, statOnly: 0, unread: 0, modelReused: false, modelPatched: false }, stat };
     }
     if (!nativeScanAvailable(this.src)) throw new Error('scan: the native scan needs the live /proc and the native addon');
     return this.runNative();
@@ -163,19 +197,36 @@ export class HostScanner {
     // the known pids with a start time, ascending (the map is kept in scan order)
     const pids = new Int32Array(this.known.size);
     const starts = new Float64Array(this.known.size);
+    const inos = new Float64Array(this.known.size);
+    const want = this.opts.freshStat ?? 'all';
+    const fresh = want === 'all' ? undefined : new Uint8Array(this.known.size);
+    const set = typeof want === 'string' ? undefined : want;
     let nk = 0;
     for (const [pid, k] of this.known) {
       if (this.forceFull.has(pid) || Number.isNaN(k.start)) continue;
       pids[nk] = pid;
-      starts[nk++] = k.start;
+      starts[nk] = k.start;
+      inos[nk] = k.ino;
+      if (set?.has(pid)) fresh![nk] = 1;
+      nk++;
     }
     const phase = this.scans % this.every;
     this.forceFull = new Set();
-    const recs = await readNative(src, req, slicer, interner, nk > 0 ? { pids: pids.subarray(0, nk), starts: starts.subarray(0, nk), every: this.every, phase } : undefined);
+    const recs = await readNative(
+      src,
+      req,
+      slicer,
+      interner,
+      nk > 0 ? { pids: pids.subarray(0, nk), starts: starts.subarray(0, nk), every: this.every, phase, inos: inos.subarray(0, nk), fresh: fresh?.subarray(0, nk) } : undefined,
+    );
 
+    /** a change the model must be rebuilt for (anything but processes coming and going) */
     let changed = this.last === undefined;
+    /** processes read whole for the first time this scan (new pids) */
+    const arrivals: ProcessInfo[] = [];
     let fullReads = 0;
     let statOnly = 0;
+    let unread = 0;
     let seenKnown = 0;
     const counts = { vanished: 0, denied: 0 };
     /** this scan's processes in pid order (a known one as last read whole, unless what the model uses of its stat moved) */
@@ -188,6 +239,17 @@ export class HostScanner {
       const pid = recs.pid(i);
       const old = this.known.get(pid);
       if (old) seenKnown++;
+      if (recs.untouched(i)) {
+        // the same /proc dentry as last scan: the same process, nothing read (outside freshStat)
+        unread++;
+        if (!old) {
+          changed = true; // cannot happen: scan.c skips only known pids
+          continue;
+        }
+        processes.push(old.info);
+        next.set(pid, old);
+        continue;
+      }
       if (recs.statOnly(i)) {
         statOnly++;
         if (!old) {
@@ -196,11 +258,12 @@ export class HostScanner {
         }
         const err = recs.statError(i);
         if (err !== undefined) {
-          changed = true;
           if (err === 'PROCESS_GONE') {
+            // gone: a departure (not in `next`)
             counts.vanished++;
             continue;
           }
+          changed = true;
           // stat unreadable now (denied?): keep what was read whole, read it whole next scan
           processes.push(old.info);
           next.set(pid, old);
@@ -208,6 +271,7 @@ export class HostScanner {
           continue;
         }
         index.set(pid, i);
+        old.ino = recs.ino(i);
         const state = recs.statField(i, STAT_SLOT.state);
         const zombie = state === Z || state === X;
         if (zombie) this.forceFull.add(pid);
@@ -226,25 +290,24 @@ export class HostScanner {
         if (!kthread && recs.commHash(i) !== old.commHash) this.forceFull.add(pid);
         const info = withStat(old.info, recs.stat(i));
         processes.push(info);
-        next.set(pid, knownOf(info, recs.commHash(i)));
+        next.set(pid, knownOf(info, recs.commHash(i), recs.ino(i)));
         continue;
       }
       fullReads++;
       const before = processes.length;
       admit(recs.full(i), counts, processes);
-      if (processes.length === before) {
-        if (old) changed = true; // vanished while read
-        continue;
-      }
+      if (processes.length === before) continue; // vanished while read (a known one: a departure)
       const info = processes[before]!;
       if (info.stat) index.set(pid, i);
       if (old && sameProcess(old.info, info)) {
         // revalidated, unchanged: the model keeps its value
         processes[before] = old.info;
+        old.ino = recs.ino(i);
         next.set(pid, old);
       } else {
-        changed = true;
-        next.set(pid, knownOf(info, info.stat ? recs.commHash(i) : 0));
+        if (old) changed = true;
+        else arrivals.push(info);
+        next.set(pid, knownOf(info, info.stat ? recs.commHash(i) : 0, recs.ino(i)));
       }
       if (!info.stat || info.stat.state === 'Z' || info.stat.state === 'X') this.forceFull.add(pid);
       // a process seen for the first time may be half way through setting itself up (`unshare`
@@ -252,8 +315,11 @@ export class HostScanner {
       // (not after the first scan: every process is new to it, nearly all long set up)
       if (this.last !== undefined && (!old || old.start !== next.get(pid)!.start)) this.forceFull.add(pid);
     }
-    // a known process not found this time has exited
-    if (seenKnown !== this.known.size) changed = true;
+    // a known process not in `next` has exited (not found, or gone while read)
+    const departures: ProcessInfo[] = [];
+    if (next.size - arrivals.length !== this.known.size || seenKnown !== this.known.size) {
+      for (const [pid, k] of this.known) if (!next.has(pid)) departures.push(k.info);
+    }
     // with `bound`, the model also holds namespaces kept by bind mounts (no process in them): a
     // mount or unmount (ip netns add/delete) changes the model without any process changing
     if (this.opts.bound) {
@@ -265,8 +331,27 @@ export class HostScanner {
     this.known = next;
 
     let model: HostModel;
-    if (!changed && this.last) model = this.last;
-    else {
+    let patched = false;
+    const moved = arrivals.length > 0 || departures.length > 0;
+    let done = false;
+    if (!changed && !moved && this.last) {
+      model = this.last;
+      done = true;
+    } else if (!changed && this.last) {
+      // only processes came and went: the model updated for them, when each is like one already
+      // in it (the same namespaces and cgroups: the same groups and container), else rebuilt
+      const excluded = this.opts.excludeSelf ? process.pid : undefined;
+      const p = patchModel(this.last, arrivals, departures, excluded);
+      if (p) {
+        const snapshot: Snapshot = await snapshotOf(src, p.processes, counts, monoStartMs, slicer);
+        model = { ...p.model, snapshot };
+        this.last = model;
+        patched = true;
+        done = true;
+        if (interner.size > 4 * processes.length + 4096) this.interner = undefined;
+      }
+    }
+    if (!done) {
       const snapshot: Snapshot = await snapshotOf(src, processes, counts, monoStartMs, slicer);
       model = await modelSliced(src, snapshot, this.opts, slicer);
       this.last = model;
@@ -274,16 +359,152 @@ export class HostScanner {
       if (interner.size > 4 * processes.length + 4096) this.interner = undefined;
     }
     slicer.pause();
-    return { model, stats: { ...slicer.stats('native'), fullReads, statOnly, modelReused: !changed }, stat: new StatView(index, recs) };
+    return { model: model!, stats: { ...slicer.stats('native'), fullReads, statOnly, unread, modelReused: !changed && !moved, modelPatched: patched }, stat: new StatView(index, recs) };
   }
+}
+
+/**
+ * The previous model with processes that came and went, when that changes no structure: every
+ * arrival has a twin in the model (a process with the same namespace set and cgroup list: the
+ * native scan shares those values, so identity says it), and is then in the twin's namespace
+ * groups and container; no departure is a container's init, pid 1 or 2 (the host reference), or
+ * the last process of a namespace group. Cost: the affected groups and containers, and one pass
+ * over the process list; no file is read. Undefined when a rebuild is needed.
+ */
+export function patchModel(
+  m: HostModel,
+  arrivals: readonly ProcessInfo[],
+  departures: readonly ProcessInfo[],
+  excluded: number | undefined,
+): { model: Omit<HostModel, 'snapshot'>; processes: ProcessInfo[] } | undefined {
+  if (m.namespaces.some((g) => g.threads.length > 0)) return undefined; // threads (tasks) asked for: not patched
+  const old = m.snapshot.processes;
+  const twins = new Map<object, Map<object | undefined, ProcessInfo>>();
+  let lastNs: object | undefined;
+  let lastCg: object | undefined;
+  for (const p of old) {
+    // neighbouring pids mostly share both values: one lookup per run of them
+    if (!p.ns || (p.ns === lastNs && p.cgroups === lastCg)) continue;
+    lastNs = p.ns;
+    lastCg = p.cgroups;
+    let byCg = twins.get(p.ns);
+    if (!byCg) twins.set(p.ns, (byCg = new Map()));
+    if (!byCg.has(p.cgroups)) byCg.set(p.cgroups, p);
+  }
+  /** group → pids leaving it, processes joining it */
+  const groupOut = new Map<NamespaceGroup, Set<number>>();
+  const groupIn = new Map<NamespaceGroup, ProcessInfo[]>();
+  const contOut = new Map<Container, Set<number>>();
+  const contIn = new Map<Container, number[]>();
+  const groupsOf = (p: ProcessInfo): NamespaceGroup[] => {
+    const out: NamespaceGroup[] = [];
+    for (const v of Object.values(p.ns ?? {})) {
+      const g = v ? m.nsByKey.get(nsKey(v)) : undefined;
+      if (g && !out.includes(g) && sortedHas(g.pids, p.pid)) out.push(g);
+    }
+    return out;
+  };
+  const gone = new Set<number>();
+  for (const d of departures) {
+    const i = indexOfPid(old, d.pid);
+    if (i < 0) continue; // never in the model (the reader itself)
+    if (d.pid <= 2) return undefined;
+    const k = m.containerOf.get(d.pid);
+    if (k && k.initPid === d.pid) return undefined;
+    gone.add(d.pid);
+    for (const g of groupsOf(old[i]!)) addTo(groupOut, g, d.pid, () => new Set<number>());
+    if (k) addTo(contOut, k, d.pid, () => new Set<number>());
+  }
+  const joining: ProcessInfo[] = [];
+  for (const a of arrivals) {
+    if (a.pid === excluded) continue;
+    if (a.pid <= 2 || !a.ns || !a.stat || !isEmptyRecord(a.errors) || indexOfPid(old, a.pid) >= 0) return undefined;
+    const t = twins.get(a.ns)?.get(a.cgroups);
+    if (t === undefined) return undefined;
+    for (const g of groupsOf(t)) addTo(groupIn, g, a, () => [] as ProcessInfo[]);
+    const k = m.containerOf.get(t.pid);
+    if (k) addTo(contIn, k, a.pid, () => [] as number[]);
+    joining.push(a);
+  }
+  // the groups and containers that changed, as new values (the previous model is left as it was)
+  const newGroup = new Map<NamespaceGroup, NamespaceGroup>();
+  for (const g of new Set([...groupOut.keys(), ...groupIn.keys()])) {
+    const out = groupOut.get(g);
+    const processes = mergeByPid(out ? g.processes.filter((p) => !out.has(p.pid)) : g.processes, groupIn.get(g) ?? []);
+    if (processes.length === 0) return undefined; // a namespace left empty: gone from the model
+    newGroup.set(g, { ...g, pids: processes.map((p) => p.pid), processes, lowest: processes[0] });
+  }
+  const newCont = new Map<Container, Container>();
+  for (const k of new Set([...contOut.keys(), ...contIn.keys()])) {
+    const out = contOut.get(k);
+    const pids = [...(out ? k.pids.filter((p) => !out.has(p)) : k.pids), ...(contIn.get(k) ?? [])].sort((x, y) => x - y);
+    newCont.set(k, Object.freeze({ ...k, pids }));
+  }
+  const namespaces = m.namespaces.map((g) => newGroup.get(g) ?? g);
+  const nsByKey = newGroup.size === 0 ? m.nsByKey : new Map(namespaces.map((g) => [nsKey(g.ns), g]));
+  const containers = m.containers.map((k) => newCont.get(k) ?? k);
+  const containerOf = new Map(m.containerOf);
+  for (const pid of gone) containerOf.delete(pid);
+  for (const k of newCont.values()) for (const pid of k.pids) containerOf.set(pid, k);
+  const processes = mergeByPid(gone.size > 0 ? old.filter((p) => !gone.has(p.pid)) : old, joining);
+  return { model: { ref: m.ref, namespaces, nsByKey, containers, containerOf, notes: m.notes }, processes };
+}
+
+function addTo<K, V, C extends { add?: (v: V) => unknown; push?: (v: V) => unknown }>(map: Map<K, C>, key: K, v: V, make: () => C): void {
+  let c = map.get(key);
+  if (!c) map.set(key, (c = make()));
+  if (c.add) c.add(v);
+  else c.push!(v);
+}
+
+/** two lists each in ascending pid order → one */
+function mergeByPid(a: readonly ProcessInfo[], b: readonly ProcessInfo[]): ProcessInfo[] {
+  if (b.length === 0) return a.slice();
+  const bs = [...b].sort((x, y) => x.pid - y.pid);
+  const out: ProcessInfo[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < bs.length) {
+    if (j >= bs.length || (i < a.length && a[i]!.pid < bs[j]!.pid)) out.push(a[i++]!);
+    else out.push(bs[j++]!);
+  }
+  return out;
+}
+
+/** index of `pid` in a list in ascending pid order, -1 when absent */
+function indexOfPid(ps: readonly ProcessInfo[], pid: number): number {
+  let lo = 0;
+  let hi = ps.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ps[mid]!.pid < pid) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < ps.length && ps[lo]!.pid === pid ? lo : -1;
+}
+
+function sortedHas(xs: readonly number[], x: number): boolean {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < xs.length && xs[lo] === x;
+}
+
+function isEmptyRecord(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
 }
 
 const Z = 'Z'.charCodeAt(0);
 const X = 'X'.charCodeAt(0);
 
-function knownOf(info: ProcessInfo, commHash: number): Known {
+function knownOf(info: ProcessInfo, commHash: number, ino: number): Known {
   const st = info.stat;
-  return { info, start: st ? st.startTimeTicks : Number.NaN, ppid: st ? st.ppid : -1, commHash, zombie: st ? st.state === 'Z' || st.state === 'X' : false };
+  return { info, start: st ? st.startTimeTicks : Number.NaN, ppid: st ? st.ppid : -1, commHash, zombie: st ? st.state === 'Z' || st.state === 'X' : false, ino };
 }
 
 /** This scan's stat of every process, decoded from the scan's records when asked for. */

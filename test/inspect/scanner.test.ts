@@ -41,6 +41,23 @@ describe('HostScanner on a dump (the TypeScript path: a full scan each time)', (
     expect(s.scansDone).toBe(2);
   });
 
+  it('freshStat (none, a set) changes nothing on the TypeScript path: the same model, every process read whole with its stat', async () => {
+    const src = fixtureSource('v2-docker-systemd');
+    const sync = inspectHost(src, OPTS);
+    for (const freshStat of ['none', new Set([1])] as const) {
+      const r = await new HostScanner(src, { ...OPTS, freshStat }).scan();
+      expect(r.model.snapshot.processes).toEqual(sync.snapshot.processes);
+      expect(r.model.containers).toEqual(sync.containers);
+      expect(r.stats).toMatchObject({ path: 'ts', statOnly: 0, unread: 0, fullReads: sync.snapshot.processes.length });
+      expect(r.stat.size).toBe(sync.snapshot.processes.filter((p) => p.stat).length);
+    }
+  });
+
+  it('refuses a freshStat that is not all, none or a Set', () => {
+    const src = fixtureSource('vm-hybrid-v1');
+    for (const f of ['some', [1, 2], 3]) expect(() => new HostScanner(src, { freshStat: f as never })).toThrow(/freshStat/);
+  });
+
   it('refuses a revalidation period that is not a positive integer', () => {
     const src = fixtureSource('vm-hybrid-v1');
     for (const n of [0, -1, 1.5, Number.NaN]) expect(() => new HostScanner(src, { revalidateEvery: n })).toThrow(/revalidateEvery/);

@@ -29,7 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define HS_SCAN_LAYOUT 2
+#define HS_SCAN_LAYOUT 3
 
 /* entries of /proc/<pid>/ns, in the order of NS_ENTRIES (src/parse/ns-link.ts) */
 static const char *const ns_entries[] = { "mnt", "net", "time", "cgroup", "pid", "user", "uts", "ipc", "pid_for_children", "time_for_children" };
@@ -52,8 +52,9 @@ enum {
 	S_PRIORITY, S_NICE, S_THREADS, S_START, S_VSIZE, S_RSS, S_PROCESSOR, S_COMM_OFF, S_COMM_LEN, S_N,
 	R_CG_OFF = R_STAT + S_N,
 	R_CG_LEN,
-	R_MODE, /* 0: read whole; 1: a known pid (same start time) of which only stat was read */
+	R_MODE, /* 0: read whole; 1: a known pid (same start time) of which only stat was read; 2: a known pid (same d_ino) of which nothing was read */
 	R_COMM_HASH, /* FNV-1a (32 bits) of comm's bytes: the caller sees an exec without decoding comm */
+	R_INO, /* d_ino of the /proc/<pid> entry getdents listed (the dentry's inode): the process's identity */
 	R_N
 };
 
@@ -90,12 +91,18 @@ struct scan {
 	unsigned ns_mask;
 	unsigned files;
 	/*
-	 * pids the caller already knows (sorted ascending) with their start times: such a pid gets
-	 * only its stat read, unless its start time differs (a reused pid) or pid % every == phase
-	 * (the rolling revalidation: every known pid is read whole once every `every` scans)
+	 * pids the caller already knows (sorted ascending) with their start times and the d_ino their
+	 * /proc entry had: a known pid is read whole when pid % every == phase (the rolling
+	 * revalidation: every known pid is read whole once every `every` scans). Otherwise, when
+	 * known_fresh says so (NULL: every known pid), only its stat is read, and it is read whole
+	 * when its start time differs (a reused pid); when not, nothing at all is read when its entry
+	 * has the d_ino it had (the same dentry, so the same process: see docs/adr/0007), and it is
+	 * read whole when the d_ino differs.
 	 */
 	int *known;
 	double *known_start;
+	double *known_ino;  /* NULL: none known (every known pid then gets its stat read) */
+	uint8_t *known_fresh; /* NULL: every known pid gets its stat read */
 	size_t nknown;
 	unsigned every, phase;
 	/* out */
@@ -357,14 +364,20 @@ static int pid_name(const char *s)
 	return v <= INT32_MAX ? (int)v : 0;
 }
 
-static int cmp_int(const void *a, const void *b)
+/* a /proc entry: the pid and the d_ino getdents gave for it */
+struct entry {
+	int pid;
+	double ino;
+};
+
+static int cmp_entry(const void *a, const void *b)
 {
-	int x = *(const int *)a, y = *(const int *)b;
+	int x = ((const struct entry *)a)->pid, y = ((const struct entry *)b)->pid;
 	return (x > y) - (x < y);
 }
 
-/* is pid one the caller knows; its start time then in *start */
-static int known_start_of(const struct scan *s, int pid, double *start)
+/* is pid one the caller knows; its index in the known arrays, else -1 */
+static ssize_t known_index(const struct scan *s, int pid)
 {
 	size_t lo = 0, hi = s->nknown;
 	while (lo < hi) {
@@ -374,11 +387,7 @@ static int known_start_of(const struct scan *s, int pid, double *start)
 		else
 			hi = mid;
 	}
-	if (lo < s->nknown && s->known[lo] == pid) {
-		*start = s->known_start[lo];
-		return 1;
-	}
-	return 0;
+	return lo < s->nknown && s->known[lo] == pid ? (ssize_t)lo : -1;
 }
 
 /* read and parse "<pid>/stat" into the record's stat slots; returns its error slot (0 ok) */
@@ -399,24 +408,40 @@ static int32_t scan_stat(struct scan *s, int procfd, char *path, size_t size, in
  * reader's are: no directory descriptor is opened and closed per process (two system calls of
  * the ~12 a process costs; an O_PATH descriptor would not stop a reused pid either way).
  */
-static void scan_one(struct scan *s, int procfd, int pid, double *r, int32_t *e)
+static void scan_one(struct scan *s, int procfd, int pid, double ino, double *r, int32_t *e)
 {
 	char path[48];
 	char link[128];
 	int plen = snprintf(path, sizeof(path), "%d/", pid);
 	r[R_PID] = pid;
+	r[R_INO] = ino;
 	for (int i = 0; i < E_N; i++)
 		e[i] = HS_E_NOTASKED;
-	double start;
-	if (known_start_of(s, pid, &start) && (s->every == 0 || (unsigned)pid % s->every != s->phase)) {
-		/* a known process: its stat (fresh CPU, RSS, state) is all that is read, when it is the same process */
-		e[E_STAT] = scan_stat(s, procfd, path, sizeof(path), plen, r);
-		if (e[E_STAT] != 0 || r[R_STAT + S_START] == start) {
-			r[R_MODE] = 1;
+	ssize_t k = known_index(s, pid);
+	if (k >= 0 && (s->every == 0 || (unsigned)pid % s->every != s->phase)) {
+		int fresh = !s->known_fresh || s->known_fresh[k];
+		/* d_ino 0 and 1 say nothing (1 is proc_fill_cache's fallback when it could not make the dentry) */
+		int by_ino = s->known_ino && s->known_ino[k] > 1 && ino > 1;
+		if (by_ino && s->known_ino[k] != ino) {
+			/*
+			 * another dentry under this pid: a reused pid (the old process's dentries were
+			 * invalidated when it was reaped), or the dentry was evicted meanwhile. Read whole
+			 * below, even when fresh: a pid reused within one clock tick has the same start time
+			 */
+		} else if (!fresh && by_ino) {
+			/* the same dentry is the same process: nothing is read */
+			r[R_MODE] = 2;
 			return;
+		} else {
+			/* its stat (fresh CPU, RSS, state) is all that is read, when it is the same process (same start time) */
+			e[E_STAT] = scan_stat(s, procfd, path, sizeof(path), plen, r);
+			if (e[E_STAT] != 0 || r[R_STAT + S_START] == s->known_start[k]) {
+				r[R_MODE] = 1;
+				return;
+			}
+			/* a new process under a reused pid: read whole below */
+			e[E_STAT] = HS_E_NOTASKED;
 		}
-		/* a new process under a reused pid: read whole below */
-		e[E_STAT] = HS_E_NOTASKED;
 	}
 	for (int i = 0; i < NNS; i++) {
 		if (!(s->ns_mask & (1u << i)))
@@ -461,7 +486,7 @@ static void scan_one(struct scan *s, int procfd, int pid, double *r, int32_t *e)
 struct part {
 	struct scan *s;
 	int procfd;
-	const int *pids;
+	const struct entry *pids;
 	size_t from, to;
 	char *buf;
 	struct strtab str;
@@ -477,7 +502,7 @@ static void *scan_part(void *arg)
 	local.str = pt->str;
 	local.cg = calloc(1, sizeof(struct dedup)); /* NULL: every text stored, as before */
 	for (size_t i = pt->from; i < pt->to; i++)
-		scan_one(&local, pt->procfd, pt->pids[i], local.rec + i * R_N, local.errs + i * E_N);
+		scan_one(&local, pt->procfd, pt->pids[i].pid, pt->pids[i].ino, local.rec + i * R_N, local.errs + i * E_N);
 	pt->str = local.str;
 	free(local.cg);
 	return NULL;
@@ -501,7 +526,7 @@ static int hs_scan(struct scan *s)
 		close(procfd);
 		return e;
 	}
-	int *pids = NULL;
+	struct entry *pids = NULL;
 	size_t np = 0, capp = 0;
 	struct dirent *de;
 	errno = 0;
@@ -511,7 +536,7 @@ static int hs_scan(struct scan *s)
 			continue;
 		if (np == capp) {
 			capp = capp ? capp * 2 : 4096;
-			int *x = realloc(pids, capp * sizeof(int));
+			struct entry *x = realloc(pids, capp * sizeof(struct entry));
 			if (!x) {
 				free(pids);
 				closedir(d);
@@ -520,10 +545,12 @@ static int hs_scan(struct scan *s)
 			}
 			pids = x;
 		}
-		pids[np++] = pid;
+		/* the inode of the /proc/<pid> dentry (proc_fill_cache): it identifies the process, see scan_one */
+		pids[np].pid = pid;
+		pids[np++].ino = (double)de->d_ino;
 	}
 	closedir(d);
-	qsort(pids, np, sizeof(int), cmp_int);
+	qsort(pids, np, sizeof(struct entry), cmp_entry);
 	s->rec = calloc(np ? np : 1, R_N * sizeof(double));
 	s->errs = calloc(np ? np : 1, E_N * sizeof(int32_t));
 	s->buf = malloc(CGROUP_CAP);
@@ -570,6 +597,8 @@ static void scan_free(struct scan *s)
 {
 	free(s->known);
 	free(s->known_start);
+	free(s->known_ino);
+	free(s->known_fresh);
 	free(s->rec);
 	free(s->errs);
 	free(s->str.p);
@@ -668,21 +697,23 @@ static int typed_arg(napi_env env, napi_value v, napi_typedarray_type want, void
 }
 
 /*
- * scan(nsMask, files[, knownPids: Int32Array (ascending), knownStarts: Float64Array, every, phase])
- * → Promise<{count, records: ArrayBuffer, errors: ArrayBuffer, strings: ArrayBuffer}>
+ * scan(nsMask, files[, knownPids: Int32Array (ascending), knownStarts: Float64Array, every, phase
+ *      [, knownInos: Float64Array, knownFresh: Uint8Array]]) → Promise<{count, records: ArrayBuffer, errors: ArrayBuffer, strings: ArrayBuffer}>
  */
 napi_value hs_js_scan(napi_env env, napi_callback_info info)
 {
-	size_t argc = 6;
-	napi_value argv[6], promise, name;
+	size_t argc = 8;
+	napi_value argv[8], promise, name;
 	uint32_t ns_mask = 0, files = 0, every = 0, phase = 0;
-	void *kp = NULL, *ks = NULL;
-	size_t nkp = 0, nks = 0;
+	void *kp = NULL, *ks = NULL, *ki = NULL, *kf = NULL;
+	size_t nkp = 0, nks = 0, nki = 0, nkf = 0;
 	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
 	    napi_get_value_uint32(env, argv[0], &ns_mask) != napi_ok || napi_get_value_uint32(env, argv[1], &files) != napi_ok ||
 	    (argc >= 4 && (typed_arg(env, argv[2], napi_int32_array, &kp, &nkp) != 0 || typed_arg(env, argv[3], napi_float64_array, &ks, &nks) != 0 || nkp != nks)) ||
-	    (argc >= 6 && (napi_get_value_uint32(env, argv[4], &every) != napi_ok || napi_get_value_uint32(env, argv[5], &phase) != napi_ok))) {
-		napi_throw_type_error(env, NULL, "hostscope native: scan(nsMask, files[, knownPids Int32Array, knownStarts Float64Array, every, phase])");
+	    (argc >= 6 && (napi_get_value_uint32(env, argv[4], &every) != napi_ok || napi_get_value_uint32(env, argv[5], &phase) != napi_ok)) ||
+	    (argc >= 7 && (typed_arg(env, argv[6], napi_float64_array, &ki, &nki) != 0 || (ki && nki != nkp))) ||
+	    (argc >= 8 && (typed_arg(env, argv[7], napi_uint8_array, &kf, &nkf) != 0 || (kf && nkf != nkp)))) {
+		napi_throw_type_error(env, NULL, "hostscope native: scan(nsMask, files[, knownPids Int32Array, knownStarts Float64Array, every, phase[, knownInos Float64Array, knownFresh Uint8Array]])");
 		return NULL;
 	}
 	struct scan *s = calloc(1, sizeof(*s));
@@ -705,6 +736,22 @@ napi_value hs_js_scan(napi_env env, napi_callback_info info)
 		}
 		memcpy(s->known, kp, nkp * sizeof(int));
 		memcpy(s->known_start, ks, nkp * sizeof(double));
+		if (ki) {
+			if (!(s->known_ino = malloc(nkp * sizeof(double)))) {
+				scan_free(s);
+				napi_throw_error(env, NULL, "hostscope native: out of memory");
+				return NULL;
+			}
+			memcpy(s->known_ino, ki, nkp * sizeof(double));
+		}
+		if (kf) {
+			if (!(s->known_fresh = malloc(nkp))) {
+				scan_free(s);
+				napi_throw_error(env, NULL, "hostscope native: out of memory");
+				return NULL;
+			}
+			memcpy(s->known_fresh, kf, nkp);
+		}
 		s->nknown = nkp;
 		for (size_t i = 1; i < nkp; i++)
 			if (s->known[i - 1] >= s->known[i]) {
@@ -745,6 +792,7 @@ napi_value hs_js_scan_layout(napi_env env, napi_callback_info info)
 	PUT("cgroupOffset", R_CG_OFF);
 	PUT("mode", R_MODE);
 	PUT("commHash", R_COMM_HASH);
+	PUT("ino", R_INO);
 	PUT("errIds", E_IDS);
 	PUT("errStat", E_STAT);
 	PUT("errCgroup", E_CGROUP);
