@@ -87,9 +87,12 @@ export function procCpu(prev: Sample | undefined, cur: Sample, only?: ReadonlySe
   return out;
 }
 
-/** one process's CPU % from its previous figures (none when the pid was reused) */
+/**
+ * one process's CPU % from its previous figures: none when the pid was reused, or when either
+ * sample did not read its stat (`stale`: its ticks are as of an older poll, not of that sample)
+ */
 function cpuOf(o: RawProc | undefined, p: RawProc, dt: number): number | undefined {
-  if (!o || o.start !== p.start) return undefined;
+  if (!o || o.start !== p.start || o.stale || p.stale) return undefined;
   return Math.max(0, ((p.ticks - o.ticks) / CLOCK_TICKS / dt) * 100);
 }
 
