@@ -1,9 +1,9 @@
 /**
  * Which processes the live poll reads the stat of (HostScanner's freshStat): only those the view
  * needs, not all of them as htop must. A group whose numbers come from its own cgroup (one read of
- * a few cgroup files) needs none of its processes' stat; a group without one (`source: 'procs'`:
- * the host, a namespace set or container sharing its cgroup) sums its processes' ticks and RSS, so
- * it needs all of theirs; the process list of an opened group needs that group's; a detail view its
+ * a few cgroup files) needs none of its processes' stat; a group without one (the host, a namespace set
+ * or container sharing its cgroup), or whose cgroup lacks a controller (no cpu usage, memory or pids
+ * figures: `sums`), sums its processes' ticks, RSS or threads, so it needs all of theirs; the process list of an opened group needs that group's; a detail view its
  * process's; the list of every process on the host, all. Everything else keeps the figures of the
  * last poll that read them, marked `stale` in the sample (no CPU % is computed from those).
  * Pure: State → FreshStat.
@@ -19,7 +19,7 @@ export function freshStatFor(s: State): FreshStat {
   if (!cur || cur.thin) return 'all';
   const rows = groupsOf(s.history[n - 2], cur, s.groupBy);
   const pids = new Set<number>();
-  for (const r of rows) if (r.source === 'procs') for (const p of r.pids) pids.add(p);
+  for (const r of rows) if (r.sums) for (const p of r.pids) pids.add(p);
   for (const v of s.views) {
     if (v.kind === 'procs') {
       if (v.groupKey === undefined) return 'all';

@@ -28,6 +28,11 @@ export interface GroupRow {
   cgroupPath: string | undefined;
   /** numbers come from the group's own cgroup, or are sums over its processes */
   source: 'cgroup' | 'procs';
+  /**
+   * some figure is a sum over the processes (CPU without the cgroup's cpu usage, memory without its
+   * memory stats, pids without its pids controller): the live poll then needs their stat (tui/fresh.ts)
+   */
+  sums: boolean;
   cpuPct: number | undefined;
   /** quota in CPUs, when the cgroup has one */
   quotaCpus: number | undefined;
@@ -322,6 +327,7 @@ function groupRow(b: Bucket, by: GroupBy, cur: Sample, prev: Sample | undefined,
       initPid: b.initPid,
       cgroupPath: cgPath,
       source: stats ? 'cgroup' : 'procs',
+      sums: !stats?.cpu || !stats.memory || !stats.pids,
       cpuPct,
       quotaCpus,
       cpuOfQuotaPct,

@@ -31,7 +31,7 @@ describe('freshStatFor: which processes the next poll reads the stat of', () => 
   const { prev, cur } = fixtureSamples('v2-docker-systemd');
   const groups = buildGroups(prev, cur, 'container');
   const host = groups.find((g) => g.key === 'host')!;
-  const owned = groups.filter((g) => g.source === 'cgroup');
+  const owned = groups.filter((g) => !g.sums);
 
   it('no sample yet: every process (the first scan reads them all whole anyway)', () => {
     expect(freshStatFor(initialState())).toBe('all');
@@ -43,6 +43,16 @@ describe('freshStatFor: which processes the next poll reads the stat of', () => 
     expect(f).toBeInstanceOf(Set);
     expect([...(f as Set<number>)].sort((a, b) => a - b)).toEqual(host.pids);
     for (const g of owned) for (const p of g.pids) expect((f as Set<number>).has(p), `pid ${p} of ${g.name}`).toBe(false);
+  });
+
+  it("a container whose cgroup lacks a controller (no cpu usage here): its CPU % is a sum over its processes, so they are read", () => {
+    const g = owned[0]!;
+    const [p2, c2] = [structuredClone(prev), structuredClone(cur)];
+    for (const x of [p2, c2]) delete x.cgroups[g.cgroupPath!]!.cpu;
+    const row = buildGroups(p2, c2, 'container').find((r) => r.key === g.key)!;
+    expect(row.sums).toBe(true);
+    const f = freshStatFor(withSamples([p2, c2])) as Set<number>;
+    for (const p of g.pids) expect(f.has(p)).toBe(true);
   });
 
   it("an opened container's process list: its processes too, not the other containers'", () => {
