@@ -250,10 +250,13 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
   const before = lastRaw.get(src);
   const now = new Map<number, Last>();
   const index = new Map<number, RawProc>();
+  const want = opts.freshStat ?? 'all';
   let n = 0;
   for (const q0 of model.snapshot.processes) {
     if (++n % STEP === 0) yield;
-    const read = !opts.stat || opts.stat.has(q0.pid);
+    // its stat was read this scan and the view asked for it (one read whole only to revalidate it
+    // stays stale: its figures would move for nothing on screen, and grow a recording's deltas)
+    const read = !opts.stat || (opts.stat.has(q0.pid) && (want === 'all' || (want !== 'none' && want.has(q0.pid))));
     const fresh = opts.stat?.get(q0.pid) ?? q0.stat;
     const wanted = opts.wanted && fresh && !isKernelThread(fresh) && opts.wanted(q0.pid, fresh.ppid);
     const last = before?.get(q0.pid);
