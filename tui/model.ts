@@ -208,12 +208,21 @@ function* bucketize(cur: Sample, by: GroupBy): Generator<void, Bucket[]> {
 }
 
 /**
- * How many (non-kernel) processes sit in each cgroup path of a sample, to tell whether a group owns
- * its cgroup (below) without a pass over every process per group.
+ * How many (non-kernel) processes sit in each cgroup path of a sample with its sub-cgroups, to tell
+ * whether a group owns its cgroup (below) without a pass over every process or path per group.
  */
 function countByCgroup(cur: Sample): Map<string, number> {
+  const here = new Map<string, number>();
+  for (const p of cur.procs) if (!p.kthread && p.cg !== undefined) here.set(p.cg, (here.get(p.cg) ?? 0) + 1);
+  // the count of each path with its sub-cgroups: added to the path and each of its ancestors (once
+  // per path, not once per group and path)
   const out = new Map<string, number>();
-  for (const p of cur.procs) if (!p.kthread && p.cg !== undefined) out.set(p.cg, (out.get(p.cg) ?? 0) + 1);
+  for (const [cg, c] of here) {
+    for (let q = cg; q.length > 1; q = q.slice(0, Math.max(1, q.lastIndexOf('/')))) {
+      out.set(q, (out.get(q) ?? 0) + c);
+      if (q.lastIndexOf('/') <= 0) break;
+    }
+  }
   return out;
 }
 
@@ -223,8 +232,7 @@ function ownsCgroup(path: string | undefined, members: RawProc[], perPath: Map<s
   const prefix = `${path}/`;
   const under = (cg: string | undefined): boolean => cg !== undefined && (cg === path || cg.startsWith(prefix));
   // every process under the path is a member iff as many members as processes are under it
-  let total = 0;
-  for (const [cg, c] of perPath) if (under(cg)) total += c;
+  const total = perPath.get(path) ?? 0;
   let mine = 0;
   for (const p of members) if (!p.kthread && under(p.cg)) mine++;
   return mine === total;

@@ -175,3 +175,15 @@ describe.skipIf(!NATIVE || process.getuid?.() !== 0)('scanSample with freshStat 
     expect(all.procs.filter((p) => p.stale)).toEqual([]);
   }, 180_000);
 });
+
+describe("a group owns its cgroup only when every process under it (sub-cgroups included) is the group's", () => {
+  it('a stranger in a sub-cgroup takes the ownership away; one in a sibling whose name starts the same does not', () => {
+    const { prev, cur } = fixtureSamples('v1-docker-seed');
+    const g = buildGroups(prev, cur, 'container').find((x) => x.source === 'cgroup')!;
+    const stranger = cur.procs.find((p) => !p.kthread && !g.pids.includes(p.pid) && p.cg !== g.cgroupPath)!;
+    const moved = (to: string): Sample => ({ ...cur, procs: cur.procs.map((p) => (p === stranger ? { ...p, cg: to } : p)) });
+    expect(buildGroups(prev, moved(`${g.cgroupPath}/sub`), 'container').find((x) => x.key === g.key)!.source).toBe('procs');
+    expect(buildGroups(prev, moved(`${g.cgroupPath}x`), 'container').find((x) => x.key === g.key)!.source).toBe('cgroup');
+    expect(buildGroups(prev, moved(g.cgroupPath!.slice(0, g.cgroupPath!.lastIndexOf('/'))), 'container').find((x) => x.key === g.key)!.source).toBe('cgroup');
+  });
+});
