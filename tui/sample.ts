@@ -257,7 +257,8 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
     // its stat was read this scan and the view asked for it (one read whole only to revalidate it
     // stays stale: its figures would move for nothing on screen, and grow a recording's deltas)
     const read = !opts.stat || (opts.stat.has(q0.pid) && (want === 'all' || (want !== 'none' && want.has(q0.pid))));
-    const fresh = opts.stat?.get(q0.pid) ?? q0.stat;
+    // (a stat read only to revalidate the process is not decoded: it would not be used)
+    const fresh = read ? (opts.stat?.get(q0.pid) ?? q0.stat) : q0.stat;
     const wanted = opts.wanted && fresh && !isKernelThread(fresh) && opts.wanted(q0.pid, fresh.ppid);
     const last = before?.get(q0.pid);
     const ctr = model.containerOf.get(q0.pid)?.key;
