@@ -8,5 +8,6 @@ import type { ChalkInstance } from 'chalk';
  * spans them: every character handed to Ink costs it several objects each render.
  */
 export const Row = memo(function Row({ text, selected, chalk }: { text: string; selected: boolean; chalk: ChalkInstance }) {
-  return <Text wrap="truncate">{selected ? chalk.inverse(text) : text.trimEnd()}</Text>;
+  // (a blank row keeps one blank: an empty <Text> takes no line at all)
+  return <Text wrap="truncate">{selected ? chalk.inverse(text) : text.trimEnd() || ' '}</Text>;
 });
