@@ -28,6 +28,11 @@ export interface GroupRow {
   cgroupPath: string | undefined;
   /** numbers come from the group's own cgroup, or are sums over its processes */
   source: 'cgroup' | 'procs';
+  /**
+   * some figure is a sum over the processes (CPU without the cgroup's cpu usage, memory without its
+   * memory stats, pids without its pids controller): the live poll then needs their stat (tui/fresh.ts)
+   */
+  sums: boolean;
   cpuPct: number | undefined;
   /** quota in CPUs, when the cgroup has one */
   quotaCpus: number | undefined;
@@ -87,9 +92,12 @@ export function procCpu(prev: Sample | undefined, cur: Sample, only?: ReadonlySe
   return out;
 }
 
-/** one process's CPU % from its previous figures (none when the pid was reused) */
+/**
+ * one process's CPU % from its previous figures: none when the pid was reused, or when either
+ * sample did not read its stat (`stale`: its ticks are as of an older poll, not of that sample)
+ */
 function cpuOf(o: RawProc | undefined, p: RawProc, dt: number): number | undefined {
-  if (!o || o.start !== p.start) return undefined;
+  if (!o || o.start !== p.start || o.stale || p.stale) return undefined;
   return Math.max(0, ((p.ticks - o.ticks) / CLOCK_TICKS / dt) * 100);
 }
 
@@ -200,12 +208,21 @@ function* bucketize(cur: Sample, by: GroupBy): Generator<void, Bucket[]> {
 }
 
 /**
- * How many (non-kernel) processes sit in each cgroup path of a sample, to tell whether a group owns
- * its cgroup (below) without a pass over every process per group.
+ * How many (non-kernel) processes sit in each cgroup path of a sample with its sub-cgroups, to tell
+ * whether a group owns its cgroup (below) without a pass over every process or path per group.
  */
 function countByCgroup(cur: Sample): Map<string, number> {
+  const here = new Map<string, number>();
+  for (const p of cur.procs) if (!p.kthread && p.cg !== undefined) here.set(p.cg, (here.get(p.cg) ?? 0) + 1);
+  // the count of each path with its sub-cgroups: added to the path and each of its ancestors (once
+  // per path, not once per group and path)
   const out = new Map<string, number>();
-  for (const p of cur.procs) if (!p.kthread && p.cg !== undefined) out.set(p.cg, (out.get(p.cg) ?? 0) + 1);
+  for (const [cg, c] of here) {
+    for (let q = cg; q.length > 1; q = q.slice(0, Math.max(1, q.lastIndexOf('/')))) {
+      out.set(q, (out.get(q) ?? 0) + c);
+      if (q.lastIndexOf('/') <= 0) break;
+    }
+  }
   return out;
 }
 
@@ -215,8 +232,7 @@ function ownsCgroup(path: string | undefined, members: RawProc[], perPath: Map<s
   const prefix = `${path}/`;
   const under = (cg: string | undefined): boolean => cg !== undefined && (cg === path || cg.startsWith(prefix));
   // every process under the path is a member iff as many members as processes are under it
-  let total = 0;
-  for (const [cg, c] of perPath) if (under(cg)) total += c;
+  const total = perPath.get(path) ?? 0;
   let mine = 0;
   for (const p of members) if (!p.kthread && under(p.cg)) mine++;
   return mine === total;
@@ -319,6 +335,7 @@ function groupRow(b: Bucket, by: GroupBy, cur: Sample, prev: Sample | undefined,
       initPid: b.initPid,
       cgroupPath: cgPath,
       source: stats ? 'cgroup' : 'procs',
+      sums: !stats?.cpu || !stats.memory || !stats.pids,
       cpuPct,
       quotaCpus,
       cpuOfQuotaPct,

@@ -17,6 +17,7 @@ import { createStore, shownSamples, type State } from './store.js';
 import { Poller } from './poller.js';
 import { scanSample, type Sample, type Wanted } from './sample.js';
 import { hostEffects } from './actions.js';
+import { freshStatFor } from './fresh.js';
 import { detailTab, readDetail, recordedStory, type Detail } from './detail.js';
 import { groupsOf, prepareGroups, type DetailProvider } from './frame.js';
 import type { Recording } from './record/replay.js';
@@ -239,7 +240,8 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
         const pids = new Set(g?.pids ?? []);
         return (pid, ppid) => pids.has(pid) || pids.has(ppid);
       };
-      const scan = (): Promise<Sample> => scanSample(liveSrc, { wanted: wantedNow() });
+      // fresh stat only for the processes the view needs (tui/fresh.ts); the rest keep their last figures
+      const scan = (): Promise<Sample> => scanSample(liveSrc, { wanted: wantedNow(), freshStat: freshStatFor(store.getState()) });
       let recorder: { append(s: import('./sample.js').Sample): void; close(): void } | undefined;
       if (o.args.record) {
         const { openRecorder } = await import('./record/record.js');

@@ -16,6 +16,7 @@ import type { CgroupLayout } from '../src/cgroup/layout.js';
 import { netTotals, parseNetDev } from '../src/parse/proc-net-dev.js';
 import { parsePressure } from '../src/parse/pressure.js';
 import { PAGE_SIZE } from '../src/util/sysconf.js';
+import type { FreshStat, ScannerOptions } from '../src/inspect/scanner.js';
 
 export const SAMPLE_VERSION = 1;
 
@@ -42,6 +43,12 @@ export interface RawProc {
   /** key of its container, if in one */
   ctr?: string;
   kthread?: boolean;
+  /**
+   * its stat was not read this poll (ctop reads it only for the processes the view needs: see
+   * tui/fresh.ts): ticks, RSS, threads and state are as of the last poll that read it, and no
+   * CPU % is computed against or from this sample
+   */
+  stale?: boolean;
   /** files that could not be read, and why (PERMISSION_DENIED, …) */
   errors?: Record<string, string>;
 }
@@ -118,8 +125,14 @@ export type Wanted = (pid: number, ppid: number) => boolean;
 export interface ScanSampleOptions extends SampleOptions {
   /** read status + cmdline only for these (default: none; the rest show their comm) */
   wanted?: Wanted;
-  /** this scan's stat of each process (HostScanner's: fresher than the model's when it reused the model) */
+  /**
+   * this scan's stat of each process (HostScanner's: fresher than the model's when it reused the
+   * model). A process it does not hold had no stat read this scan: it keeps its last figures,
+   * marked `stale`. Without it (takeSample, tests) every process's stat is the model's, fresh.
+   */
   stat?: ReadonlyMap<number, ProcStat>;
+  /** which known processes get their stat read this scan (HostScanner's freshStat; default 'all') */
+  freshStat?: FreshStat;
 }
 
 /**
@@ -132,9 +145,15 @@ export async function scanSample(src: ProcSource, opts: ScanSampleOptions = {}):
   const now = opts.now ?? monotonicMs;
   const startMs = now();
   const { HostScanner } = await import('../src/inspect/scanner.js');
-  let scanner = scanners.get(src);
-  if (!scanner) scanners.set(src, (scanner = new HostScanner(src, { files: ['ids', 'stat', 'cgroup'], containers: true, excludeSelf: true })));
-  const { model, stat, stats } = await scanner.scan();
+  let entry = scanners.get(src);
+  if (!entry) {
+    const sopts: ScannerOptions = { files: ['ids', 'stat', 'cgroup'], containers: true, excludeSelf: true };
+    entry = { scanner: new HostScanner(src, sopts), opts: sopts };
+    scanners.set(src, entry);
+  }
+  // read at the start of each scan (HostScanner's freshStat may change between scans)
+  entry.opts.freshStat = opts.freshStat ?? 'all';
+  const { model, stat, stats } = await entry.scanner.scan();
   await new Promise((r) => setImmediate(r));
   let layout = layouts.get(src);
   if (!layout || !stats.modelReused) layouts.set(src, (layout = readCgroupLayout(src)));
@@ -150,7 +169,7 @@ export async function scanSample(src: ProcSource, opts: ScanSampleOptions = {}):
 }
 
 /** the incremental scanner of each source the live poll reads (HostScanner keeps what it read between scans) */
-const scanners = new WeakMap<ProcSource, import('../src/inspect/scanner.js').HostScanner>();
+const scanners = new WeakMap<ProcSource, { scanner: import('../src/inspect/scanner.js').HostScanner; opts: ScannerOptions }>();
 /** the cgroup layout (mount table) of each source, read again whenever the scanner rebuilt its model */
 const layouts = new WeakMap<ProcSource, CgroupLayout>();
 
@@ -184,6 +203,12 @@ export function procIndex(s: Sample): Map<number, RawProc> {
   return m;
 }
 
+function stripStale(o: RawProc): RawProc {
+  if (!o.stale) return o;
+  const { stale: _s, ...rest } = o;
+  return rest;
+}
+
 function sameRaw(o: RawProc, p: ProcessInfo, cmd: string | undefined, cg: string | undefined, ctr: string | undefined, uid: number | undefined, nspid: number[] | undefined, hasErrors: boolean): boolean {
   const st = p.stat;
   if (!st || o.errors || hasErrors) return false;
@@ -197,7 +222,7 @@ function sameRaw(o: RawProc, p: ProcessInfo, cmd: string | undefined, cg: string
 }
 
 function sameStat(o: RawProc, st: ProcStat): boolean {
-  return o.start === st.startTimeTicks && o.ticks === st.utimeTicks + st.stimeTicks && o.rssBytes === st.rssPages * PAGE_SIZE && o.state === st.state && o.threads === st.numThreads && o.ppid === st.ppid && o.comm === st.comm;
+  return !o.stale && o.start === st.startTimeTicks && o.ticks === st.utimeTicks + st.stimeTicks && o.rssBytes === st.rssPages * PAGE_SIZE && o.state === st.state && o.threads === st.numThreads && o.ppid === st.ppid && o.comm === st.comm;
 }
 
 /** Build the sample from a host model in one go (takeSample, tests). */
@@ -225,18 +250,34 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
   const before = lastRaw.get(src);
   const now = new Map<number, Last>();
   const index = new Map<number, RawProc>();
+  const want = opts.freshStat ?? 'all';
   let n = 0;
   for (const q0 of model.snapshot.processes) {
     if (++n % STEP === 0) yield;
-    const fresh = opts.stat?.get(q0.pid) ?? q0.stat;
+    // its stat was read this scan and the view asked for it (one read whole only to revalidate it
+    // stays stale: its figures would move for nothing on screen, and grow a recording's deltas)
+    const read = !opts.stat || (opts.stat.has(q0.pid) && (want === 'all' || (want !== 'none' && want.has(q0.pid))));
+    // (a stat read only to revalidate the process is not decoded: it would not be used)
+    const fresh = read ? (opts.stat?.get(q0.pid) ?? q0.stat) : q0.stat;
     const wanted = opts.wanted && fresh && !isKernelThread(fresh) && opts.wanted(q0.pid, fresh.ppid);
     const last = before?.get(q0.pid);
     const ctr = model.containerOf.get(q0.pid)?.key;
+    // not read this scan (outside freshStat), known as it was: its last figures, marked stale
+    if (!read && !wanted && last && last.ns === q0.ns && last.ids === q0.ids && last.cgroups === q0.cgroups && last.errors === q0.errors && last.ctr === ctr) {
+      const o = last.raw;
+      const r = o.stale ? o : { ...o, stale: true };
+      now.set(q0.pid, r === o ? last : { ...last, raw: r });
+      index.set(q0.pid, r);
+      procs.push(r);
+      if (!r.kthread && r.cg !== undefined && q0.cgroups && !repOfCg.has(r.cg)) repOfCg.set(r.cg, q0);
+      if (!r.kthread && r.ns.net !== undefined && !repOfNet.has(r.ns.net)) repOfNet.set(r.ns.net, r.pid);
+      continue;
+    }
     // fast path: not a shown row, and the scanner handed the same ns, ids, cgroups and errors
     // objects as last time (a known process of which only stat was read): only stat can differ
     if (!wanted && last && fresh && last.ns === q0.ns && last.ids === q0.ids && last.cgroups === q0.cgroups && last.errors === q0.errors && last.ctr === ctr && !last.raw.nspid && last.raw.comm === fresh.comm) {
       const o = last.raw;
-      const r = sameStat(o, fresh) ? o : { ...o, ppid: fresh.ppid, state: fresh.state, ticks: fresh.utimeTicks + fresh.stimeTicks, start: fresh.startTimeTicks, rssBytes: fresh.rssPages * PAGE_SIZE, threads: fresh.numThreads };
+      const r = sameStat(o, fresh) ? o : { ...stripStale(o), ppid: fresh.ppid, state: fresh.state, ticks: fresh.utimeTicks + fresh.stimeTicks, start: fresh.startTimeTicks, rssBytes: fresh.rssPages * PAGE_SIZE, threads: fresh.numThreads };
       now.set(q0.pid, r === o ? last : { ...last, raw: r });
       index.set(q0.pid, r);
       procs.push(r);
@@ -260,7 +301,7 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
     // the command line and NSpid were read this time (a shown row, or takeSample): compare them
     const cmd = wanted || p.cmdline !== undefined || !old ? truncate(commandOf(p), CMD_MAX) : undefined;
     let r: RawProc;
-    if (old && sameRaw(old, p, cmd, cg, ctr, uid, status?.nsPid, hasErrors) && (status !== undefined || !old.nspid)) r = old;
+    if (old && read && sameRaw(old, p, cmd, cg, ctr, uid, status?.nsPid, hasErrors) && (status !== undefined || !old.nspid)) r = old;
     else {
       const ns: Partial<Record<NsType, number>> = {};
       for (const t of NS_TYPES) {
@@ -287,6 +328,16 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
       if (hasErrors) {
         const errs = Object.entries(p.errors).filter(([, c]) => c !== undefined && c !== 'NOT_FOUND');
         r.errors = Object.fromEntries(errs) as Record<string, string>;
+      }
+      // its stat was not read this scan (the model's is older than what the last poll showed)
+      if (!read) {
+        if (old && old.start === r.start) {
+          r.ticks = old.ticks;
+          r.rssBytes = old.rssBytes;
+          r.state = old.state;
+          r.threads = old.threads;
+        }
+        r.stale = true;
       }
     }
     now.set(p.pid, { raw: r, ns: q0.ns, ids: q0.ids, cgroups: q0.cgroups, errors: q0.errors, ctr });

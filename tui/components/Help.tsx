@@ -12,7 +12,7 @@ export function Help({ cols, height, top }: { cols: number; height: number; top:
     <Box flexDirection="column">
       {shown.map((l, i) => (
         <Text key={i} wrap="truncate">
-          {fit(l, cols)}
+          {fit(l, cols).trimEnd() || ' '}
         </Text>
       ))}
       <Text dimColor wrap="truncate">
