@@ -322,6 +322,14 @@ export class NativeRecords {
   private readonly entries: { entry: NsEntry; type: NsType; slot: number; key: string }[];
   /** cgroup text offset → its parse (or why it failed) */
   private readonly cgroupAt = new Map<number, CgroupMembership[] | ProcErrorCode>();
+  /**
+   * The last process read whole with every namespace entry: its record's offset and its shared
+   * namespace record. Neighbouring pids are mostly in the same namespaces (a container's
+   * processes): a process whose entries all read and whose inodes are that one's gets the same
+   * record without an NsId lookup or a key string per process (what nsSet would return anyway).
+   */
+  private lastNsAt = -1;
+  private lastNs: Partial<Record<NsEntry, NsId>> | undefined;
   constructor(
     raw: { count: number; records: ArrayBuffer; errors: ArrayBuffer; strings: ArrayBuffer },
     private readonly src: ProcSource,
@@ -354,6 +362,17 @@ export class NativeRecords {
   commHash(i: number): number {
     return this.rec[i * this.l.recordLength + this.l.commHash]!;
   }
+  /** full()'s shortcut: did every entry of the process at record `r` (errors at `e`) read, with the inodes of the last one? */
+  private sameNamespaces(r: number, e: number): boolean {
+    const { rec, errs, entries } = this;
+    const ns = this.l.ns;
+    const last = this.lastNsAt;
+    for (let xi = 0; xi < entries.length; xi++) {
+      const slot = entries[xi]!.slot;
+      if (errs[e + slot] !== 0 || rec[r + ns + slot] !== rec[last + ns + slot]) return false;
+    }
+    return true;
+  }
   stat(i: number): ProcStat {
     return decodeStat(this.rec, i * this.l.recordLength + this.l.stat, this.strings);
   }
@@ -368,6 +387,11 @@ export class NativeRecords {
     for (let fi = 0; fi < req.files.length; fi++) {
       const file = req.files[fi]!;
       if (file === 'ns') {
+        if (this.lastNs !== undefined && this.sameNamespaces(r, e)) {
+          info.ns = this.lastNs;
+          readAny = true;
+          continue;
+        }
         // as readNamespaces: ENOENT of one entry is "not there"; none left means the process is gone
         const ns: Partial<Record<NsEntry, NsId>> = {};
         let got = 0;
@@ -387,7 +411,10 @@ export class NativeRecords {
           if (c !== 'NOT_FOUND' && c !== 'PROCESS_GONE') allGone = false;
         }
         if (got === 0 && allGone) info.errors.ns = 'PROCESS_GONE';
-        else info.ns = got === this.entries.length ? interner.nsSet(ns, this.entries) : ns;
+        else if (got === this.entries.length) {
+          info.ns = this.lastNs = interner.nsSet(ns, this.entries);
+          this.lastNsAt = r;
+        } else info.ns = ns;
         readAny ||= got > 0;
         continue;
       }
