@@ -63,7 +63,10 @@ await build({ ...common, entryPoints: Object.fromEntries(names.filter((n) => !sp
 await buildCachedBin('runc-ts');
 // cinf: minified whitespace and syntax (identifiers kept): less source to parse on a run without
 // a cache, and ASCII (docs/benchmarks.md)
-await buildCachedBin('cinf', [lazySegmenter, lightPerfHooks]);
+// Its bin runs node with --max-opt=1: Sparkplug (baseline) code at most, no TurboFan. A cinf run is
+// a few hundred milliseconds; the optimizing compiler's work on its loops (on a helper thread,
+// competing with the scan's two) cost more than it saved: docs/benchmarks.md "cinf".
+await buildCachedBin('cinf', [lazySegmenter, lightPerfHooks], '--max-opt=1');
 await build({
   ...common,
   splitting: true,
@@ -81,7 +84,7 @@ await build({
  * builtins as plain require()s. dist/bin/NAME.js stays as an ES module entry that loads the bin,
  * for callers that name it.
  */
-async function buildCachedBin(name, plugins = []) {
+async function buildCachedBin(name, plugins = [], nodeFlags = '') {
   const { writeFileSync, chmodSync, rmSync } = await import('node:fs');
   const cjs = {
     bundle: true,
@@ -103,7 +106,16 @@ async function buildCachedBin(name, plugins = []) {
   if (/\bimport\(/.test(code)) throw new Error(`${name}-main.cjs calls import(): a vm.Script has no dynamic import`);
   writeFileSync(`dist/bin/${name}-main.cjs`, code);
   const bin = await build({ ...cjs, entryPoints: [`cli/bin/${name}.ts`], outfile: `dist/bin/${name}.cjs`, banner: {} });
-  writeFileSync(`dist/bin/${name}.cjs`, bin.outputFiles[0].text.replace(/__toESM\(require\("(node:[a-z_/]+)"\),\s*1\)/g, 'require("$1")'), { mode: 0o755 });
+  let binText = bin.outputFiles[0].text.replace(/__toESM\(require\("(node:[a-z_/]+)"\),\s*1\)/g, 'require("$1")');
+  if (nodeFlags) {
+    // Node flags for the bin, portably: `#!/usr/bin/env -S node FLAGS` needs an env with -S
+    // (busybox's has none). This is both a shell script that runs node with the flags on this very
+    // file, and JavaScript (a string statement and a comment): `node FILE` skips the first line
+    // and runs the second as a no-op, without the flags.
+    if (!binText.startsWith('#!/usr/bin/env node\n')) throw new Error(`${name}.cjs: no node shebang to replace`);
+    binText = `#!/bin/sh\n':' //; exec node ${nodeFlags} "$0" "$@"\n${binText.slice(binText.indexOf('\n') + 1)}`;
+  }
+  writeFileSync(`dist/bin/${name}.cjs`, binText, { mode: 0o755 });
   writeFileSync(
     `dist/bin/${name}.js`,
     `#!/usr/bin/env node\n// ${name} as an ES module entry, for callers that name this file: the bin is ${name}.cjs\nimport { createRequire } from 'node:module';\ncreateRequire(import.meta.url)('./${name}.cjs');\n`,

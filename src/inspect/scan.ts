@@ -323,13 +323,11 @@ export class NativeRecords {
   /** cgroup text offset → its parse (or why it failed) */
   private readonly cgroupAt = new Map<number, CgroupMembership[] | ProcErrorCode>();
   /**
-   * The last process read whole with every namespace entry: its record's offset and its shared
-   * namespace record. Neighbouring pids are mostly in the same namespaces (a container's
-   * processes): a process whose entries all read and whose inodes are that one's gets the same
-   * record without an NsId lookup or a key string per process (what nsSet would return anyway).
+   * The namespace records of this scan by a hash of their inodes, each with the record offset of
+   * a process that has it: a process whose entries all read gets the record of a process with the
+   * same inodes (what nsSet would return) without an NsId lookup or a key string per process.
    */
-  private lastNsAt = -1;
-  private lastNs: Partial<Record<NsEntry, NsId>> | undefined;
+  private readonly nsByHash = new Map<number, { at: number; ns: Partial<Record<NsEntry, NsId>> }[]>();
   constructor(
     raw: { count: number; records: ArrayBuffer; errors: ArrayBuffer; strings: ArrayBuffer },
     private readonly src: ProcSource,
@@ -362,16 +360,33 @@ export class NativeRecords {
   commHash(i: number): number {
     return this.rec[i * this.l.recordLength + this.l.commHash]!;
   }
-  /** full()'s shortcut: did every entry of the process at record `r` (errors at `e`) read, with the inodes of the last one? */
-  private sameNamespaces(r: number, e: number): boolean {
+  /** the hash of the inodes of the process at record `r` (errors at `e`), or undefined when an entry did not read */
+  private nsHash(r: number, e: number): number | undefined {
     const { rec, errs, entries } = this;
     const ns = this.l.ns;
-    const last = this.lastNsAt;
+    let h = 0;
     for (let xi = 0; xi < entries.length; xi++) {
       const slot = entries[xi]!.slot;
-      if (errs[e + slot] !== 0 || rec[r + ns + slot] !== rec[last + ns + slot]) return false;
+      if (errs[e + slot] !== 0) return undefined;
+      h = (Math.imul(h, 31) + (rec[r + ns + slot]! | 0)) | 0;
     }
-    return true;
+    return h;
+  }
+  /** the shared record of a process with the inodes of the one at record `r`, if one was made */
+  private knownNs(h: number, r: number): Partial<Record<NsEntry, NsId>> | undefined {
+    const cands = this.nsByHash.get(h);
+    if (!cands) return undefined;
+    const { rec, entries } = this;
+    const ns = this.l.ns;
+    next: for (let k = 0; k < cands.length; k++) {
+      const at = cands[k]!.at;
+      for (let xi = 0; xi < entries.length; xi++) {
+        const slot = entries[xi]!.slot;
+        if (rec[r + ns + slot] !== rec[at + ns + slot]) continue next;
+      }
+      return cands[k]!.ns;
+    }
+    return undefined;
   }
   stat(i: number): ProcStat {
     return decodeStat(this.rec, i * this.l.recordLength + this.l.stat, this.strings);
@@ -387,8 +402,10 @@ export class NativeRecords {
     for (let fi = 0; fi < req.files.length; fi++) {
       const file = req.files[fi]!;
       if (file === 'ns') {
-        if (this.lastNs !== undefined && this.sameNamespaces(r, e)) {
-          info.ns = this.lastNs;
+        const h = this.nsHash(r, e);
+        const known = h === undefined ? undefined : this.knownNs(h, r);
+        if (known) {
+          info.ns = known;
           readAny = true;
           continue;
         }
@@ -412,8 +429,12 @@ export class NativeRecords {
         }
         if (got === 0 && allGone) info.errors.ns = 'PROCESS_GONE';
         else if (got === this.entries.length) {
-          info.ns = this.lastNs = interner.nsSet(ns, this.entries);
-          this.lastNsAt = r;
+          info.ns = interner.nsSet(ns, this.entries);
+          if (h !== undefined) {
+            const cands = this.nsByHash.get(h);
+            if (cands) cands.push({ at: r, ns: info.ns });
+            else this.nsByHash.set(h, [{ at: r, ns: info.ns }]);
+          }
         } else info.ns = ns;
         readAny ||= got > 0;
         continue;

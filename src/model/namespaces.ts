@@ -114,26 +114,26 @@ export function* buildNamespaceIndexSteps(snapshot: Snapshot, ref: HostReference
   // type is found again without a lookup (neighbouring pids are mostly in the same namespaces)
   const lastId: (NsId | undefined)[] = [];
   const lastGroup: (NamespaceGroup | undefined)[] = [];
-  // the groups of the last process, when its namespace record is the next one's too (the native
-  // scan shares one record per set of namespaces): that process only joins them
-  let lastNs: ProcessInfo['ns'];
-  const lastGroups: NamespaceGroup[] = [];
+  // the groups of each namespace record met: the native scan shares one record per set of
+  // namespaces (a container's processes), whose next process only joins them
+  const groupsOf = new Map<object, NamespaceGroup[]>();
   let i = 0;
   for (const p of snapshot.processes) {
     if (++i % STEP_PROCESSES === 0) yield;
     const ns = p.ns;
     if (!ns) continue;
-    if (ns === lastNs) {
-      for (let k = 0; k < lastGroups.length; k++) {
-        const g = lastGroups[k]!;
+    const known = groupsOf.get(ns);
+    if (known) {
+      for (let k = 0; k < known.length; k++) {
+        const g = known[k]!;
         g.pids.push(p.pid);
         g.processes.push(p);
         if (p.pid < g.lowest!.pid) g.lowest = p;
       }
       continue;
     }
-    lastNs = ns;
-    lastGroups.length = 0;
+    const mine: NamespaceGroup[] = [];
+    groupsOf.set(ns, mine);
     for (let ti = 0; ti < order.length; ti++) {
       const id = nsOfType(ns, order[ti]!);
       if (!id) continue;
@@ -159,7 +159,7 @@ export function* buildNamespaceIndexSteps(snapshot: Snapshot, ref: HostReference
       g.pids.push(p.pid);
       g.processes.push(p);
       if (p.pid < g.lowest!.pid) g.lowest = p;
-      lastGroups.push(g);
+      mine.push(g);
     }
   }
   // threads that are where their process is not
