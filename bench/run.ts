@@ -18,7 +18,7 @@
  */
 import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
@@ -32,6 +32,15 @@ import { HostScanner } from '../src/inspect/scanner.js';
 const ROOT = join(import.meta.dirname, '../..');
 const BIN = (n: string): string => join(ROOT, 'dist/bin', `${n}.js`);
 const NODE = process.execPath;
+/**
+ * A command as a user runs it: the file package.json "bin" names, executed itself (its shebang
+ * picks node and its flags), not `node FILE` (which skips the shebang). The first `node` on PATH
+ * must then be this one (checked in main).
+ */
+function USER_BIN(n: string): string {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  return join(ROOT, pkg.bin[n]!);
+}
 
 interface Opts {
   sizes: number[];
@@ -250,6 +259,12 @@ async function main(): Promise<void> {
   );
   out(`CPU = user + sys of the command and its children (wait4 rusage)${timer.cpu ? '' : ' — unavailable: python3 missing, wall time only'}`);
   out(`at start: ${hostLine()}`);
+  // the bins run through their shebang: `env node` must find the node this bench runs on
+  const pathNode = spawnSync('sh', ['-c', 'command -v node'], { encoding: 'utf8' }).stdout.trim();
+  if (pathNode && realpathSync(pathNode) !== realpathSync(NODE)) out(`warning: the node on PATH (${pathNode}) is not this one (${NODE}): cinf runs on that one`);
+  // Node loads NODE_EXTRA_CA_CERTS at every start, before any of a command's code (~45 ms of CPU
+  // for a full CA bundle here): every node row pays it, lsns does not
+  if (process.env.NODE_EXTRA_CA_CERTS) out(`note: NODE_EXTRA_CA_CERTS is set: every Node process (node -e 0 too) parses that file at start`);
 
   try {
     // capdecode: no load needed
@@ -291,10 +306,13 @@ async function main(): Promise<void> {
         await sleep(2000); // let the load's own start-up settle
         out('');
         out(`namespaces: ${made} processes made in ${opts.sets} namespace sets; before: ${hostLine()}`);
+        // cinf as a user runs it: the bin itself (dist/bin/cinf.cjs: its shebang, its code cache, which
+        // the warm-up run writes when a build removed it)
+        const cinf = USER_BIN('cinf');
         const cmds: { name: string; argv: string[] }[] = [
-          { name: 'cinf --json (hostscope)', argv: [NODE, BIN('cinf'), '--json'] },
-          { name: 'cinf --json, TS reader (HOSTSCOPE_SCAN=ts)', argv: ['env', 'HOSTSCOPE_SCAN=ts', NODE, BIN('cinf'), '--json'] },
-          { name: 'cinf (table)', argv: [NODE, BIN('cinf')] },
+          { name: 'cinf --json (hostscope)', argv: [cinf, '--json'] },
+          { name: 'cinf --json, TS reader (HOSTSCOPE_SCAN=ts)', argv: ['env', 'HOSTSCOPE_SCAN=ts', cinf, '--json'] },
+          { name: 'cinf (table)', argv: [cinf] },
           ...(lsns ? [{ name: 'lsns -J', argv: ['lsns', '-J'] }] : []),
           { name: 'ps -e -o pid,pidns,netns,mntns', argv: ['ps', '-e', '-o', 'pid,pidns,netns,mntns'] },
           { name: 'node -e 0', argv: [NODE, '-e', '0'] },

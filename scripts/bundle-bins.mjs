@@ -25,49 +25,18 @@ const lazySegmenter = {
   },
 };
 
-// Node's built-in modules reach the bundle through the banner's require(), not as ES imports: an
-// ES import of a builtin builds its ES facade, which reads every export — for node:fs that runs
-// the lazy getters (fs.promises, ReadStream…), loading readline, fs/promises and ~20 stream
-// modules no command uses. esbuild's __toESM copies the exports as getters, read on use.
-// (runc-ts run: 154 internal modules loaded before, see docs/runtime.md "Speed")
-const cjsBuiltins = {
-  name: 'cjs-builtins',
+// cinf's bundle is CommonJS (buildCachedBin below), its builtins plain require()s. perf_hooks:
+// only `performance.now()` is used in cinf (src/inspect/scan.ts times its slices and stamps the
+// snapshot; cinf prints neither): a monotonic clock from process.hrtime, without the eleven
+// modules node:perf_hooks loads (~5 ms of every start here). Any other import from it fails the build.
+const lightPerfHooks = {
+  name: 'light-perf-hooks',
   setup(b) {
-    b.onResolve({ filter: /^(node:)?(fs|path|os|crypto|module|child_process|util|events|net|tty|readline|worker_threads|url|stream|zlib|assert|process|buffer|string_decoder|timers|perf_hooks|v8|vm)$/ }, (args) =>
-      // the require() inside the stand-in module itself is the real builtin
-      args.namespace === 'cjs-builtin' ? { path: args.path, external: true } : { path: args.path.replace(/^node:/, ''), namespace: 'cjs-builtin' },
-    );
-    b.onLoad({ filter: /.*/, namespace: 'cjs-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(`node:${args.path}`)});`, loader: 'js' }));
-  },
-};
-
-// cinf's variant of cjsBuiltins: the stand-in is an ES module exporting each of the builtin's own
-// data properties by name, read once. Importing a CommonJS stand-in makes esbuild copy every export
-// as a getter into a fresh object in each importing module (__toESM: ~100 for node:fs, in a dozen
-// modules: ~5 ms of every cinf start here). Accessors (fs.promises, fs.ReadStream …: lazy loaders)
-// are left out, so importing one fails the build instead of loading it.
-const { createRequire } = await import('node:module');
-const buildRequire = createRequire(import.meta.url);
-const esmBuiltins = {
-  name: 'esm-builtins',
-  setup(b) {
-    b.onResolve({ filter: /^(node:)?(fs|path|os|crypto|module|child_process|util|events|net|tty|readline|worker_threads|url|stream|zlib|assert|process|buffer|string_decoder|timers|perf_hooks|v8|vm)$/ }, (args) =>
-      // the require() inside the stand-in itself is the real builtin
-      args.namespace === 'esm-builtin' ? { path: args.path, external: true } : { path: args.path.replace(/^node:/, ''), namespace: 'esm-builtin' },
-    );
-    b.onLoad({ filter: /.*/, namespace: 'esm-builtin' }, (args) => {
-      // perf_hooks: only `performance.now()` is used in cinf (src/inspect/scan.ts times its slices
-      // and stamps the snapshot; cinf prints neither): a monotonic clock from process.hrtime,
-      // without the eleven modules node:perf_hooks loads (~5 ms of every start here). Any other
-      // import from it fails the build.
-      if (args.path === 'perf_hooks') {
-        return { contents: 'const t0 = process.hrtime.bigint();\nexport const performance = { now: () => Number(process.hrtime.bigint() - t0) / 1e6 };', loader: 'js' };
-      }
-      const mod = buildRequire(`node:${args.path}`);
-      const names = Object.getOwnPropertyNames(mod).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default' && 'value' in Object.getOwnPropertyDescriptor(mod, k));
-      const lines = [`const m = require(${JSON.stringify(`node:${args.path}`)});`, 'export default m;', ...names.map((k) => `export const ${k} = m.${k};`)];
-      return { contents: lines.join('\n'), loader: 'js' };
-    });
+    b.onResolve({ filter: /^(node:)?perf_hooks$/ }, () => ({ path: 'perf_hooks', namespace: 'light-perf-hooks' }));
+    b.onLoad({ filter: /.*/, namespace: 'light-perf-hooks' }, () => ({
+      contents: 'const t0 = process.hrtime.bigint();\nexport const performance = { now: () => Number(process.hrtime.bigint() - t0) / 1e6 };',
+      loader: 'js',
+    }));
   },
 };
 
@@ -88,16 +57,16 @@ const common = {
 };
 // ctop (and hostscope, which runs it) keep Ink and React in a lazy chunk loaded only by the interactive view
 const split = new Set(['capdecode', 'ctop', 'hostscope']);
-// runc-ts: its own build below
-const cjsOnly = new Set(['runc-ts']);
-// cinf has a build of its own below
-const ownBuild = new Set(['cinf']);
-await build({ ...common, entryPoints: Object.fromEntries(names.filter((n) => !split.has(n) && !cjsOnly.has(n) && !ownBuild.has(n)).map((n) => [n, `cli/bin/${n}.ts`])) });
-await buildRuncTs();
-// cinf: builtins as ES stand-ins (above), and minified whitespace and syntax (identifiers kept):
-// a quarter less source to parse on every start, and no comment left whose non-ASCII characters
-// (≈, →, …) make V8 hold and scan the whole bundle as a two-byte string (docs/benchmarks.md)
-await build({ ...common, plugins: [lazySegmenter, esmBuiltins], minifyWhitespace: true, minifySyntax: true, entryPoints: { cinf: 'cli/bin/cinf.ts' } });
+// runc-ts and cinf: a CommonJS bin running its bundle through a V8 code cache (buildCachedBin below)
+const cached = new Set(['runc-ts', 'cinf']);
+await build({ ...common, entryPoints: Object.fromEntries(names.filter((n) => !split.has(n) && !cached.has(n)).map((n) => [n, `cli/bin/${n}.ts`])) });
+await buildCachedBin('runc-ts');
+// cinf: minified whitespace and syntax (identifiers kept): less source to parse on a run without
+// a cache, and ASCII (docs/benchmarks.md)
+// Its bin runs node with --max-opt=1: Sparkplug (baseline) code at most, no TurboFan. A cinf run is
+// a few hundred milliseconds; the optimizing compiler's work on its loops (on a helper thread,
+// competing with the scan's two) cost more than it saved: docs/benchmarks.md "cinf".
+await buildCachedBin('cinf', [lazySegmenter, lightPerfHooks], '--max-opt=1');
 await build({
   ...common,
   splitting: true,
@@ -107,13 +76,15 @@ await build({
 });
 
 /**
- * runc-ts (docs/runtime.md "Speed"): the bin dist/bin/runc-ts.cjs is CommonJS (no ES module loader
- * to start) and runs the command's bundle dist/bin/runc-ts-main.cjs through a V8 code cache
- * (src/runtime/code-cache.ts). The bundle is CommonJS, ASCII (read as latin1, no UTF-8 decoding),
- * minified in whitespace and syntax (names kept), with Node builtins as plain require()s.
- * dist/bin/runc-ts.js stays as an ES module entry that loads the bin, for callers that name it.
+ * A bin that runs its command through a V8 code cache (docs/runtime.md "Speed", runc-ts first;
+ * cinf the same, docs/benchmarks.md): the bin dist/bin/NAME.cjs is CommonJS (no ES module loader
+ * to start) and runs the command's bundle dist/bin/NAME-main.cjs through a V8 code cache
+ * (src/runtime/code-cache.ts) kept in dist/bin/.NAME-cache/. The bundle is CommonJS, ASCII (read
+ * as latin1, no UTF-8 decoding), minified in whitespace and syntax (names kept), with Node
+ * builtins as plain require()s. dist/bin/NAME.js stays as an ES module entry that loads the bin,
+ * for callers that name it.
  */
-async function buildRuncTs() {
+async function buildCachedBin(name, plugins = [], nodeFlags = '') {
   const { writeFileSync, chmodSync, rmSync } = await import('node:fs');
   const cjs = {
     bundle: true,
@@ -127,21 +98,30 @@ async function buildRuncTs() {
     banner: { js: 'var __hsImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
     write: false,
   };
-  const main = await build({ ...cjs, entryPoints: ['cli/bin/runc-ts-main.ts'], minifyWhitespace: true, minifySyntax: true, outfile: 'dist/bin/runc-ts-main.cjs' });
+  const main = await build({ ...cjs, plugins, entryPoints: [`cli/bin/${name}-main.ts`], minifyWhitespace: true, minifySyntax: true, outfile: `dist/bin/${name}-main.cjs` });
   // `import * as fs from 'node:fs'` becomes __toESM(require("node:fs"), 1): a copy of every export
   // (getters) per import site. The module object itself serves a namespace import just as well.
   let code = main.outputFiles[0].text.replace(/__toESM\(require\("(node:[a-z_/]+)"\),\s*1\)/g, 'require("$1")');
-  if (/[^\x00-\x7f]/.test(code)) throw new Error('runc-ts-main.cjs is not ASCII: the code cache loader reads it as latin1');
-  if (/\bimport\(/.test(code)) throw new Error('runc-ts-main.cjs calls import(): a vm.Script has no dynamic import');
-  writeFileSync('dist/bin/runc-ts-main.cjs', code);
-  const bin = await build({ ...cjs, entryPoints: ['cli/bin/runc-ts.ts'], outfile: 'dist/bin/runc-ts.cjs', banner: {} });
-  writeFileSync('dist/bin/runc-ts.cjs', bin.outputFiles[0].text.replace(/__toESM\(require\("(node:[a-z_/]+)"\),\s*1\)/g, 'require("$1")'), { mode: 0o755 });
+  if (/[^\x00-\x7f]/.test(code)) throw new Error(`${name}-main.cjs is not ASCII: the code cache loader reads it as latin1`);
+  if (/\bimport\(/.test(code)) throw new Error(`${name}-main.cjs calls import(): a vm.Script has no dynamic import`);
+  writeFileSync(`dist/bin/${name}-main.cjs`, code);
+  const bin = await build({ ...cjs, entryPoints: [`cli/bin/${name}.ts`], outfile: `dist/bin/${name}.cjs`, banner: {} });
+  let binText = bin.outputFiles[0].text.replace(/__toESM\(require\("(node:[a-z_/]+)"\),\s*1\)/g, 'require("$1")');
+  if (nodeFlags) {
+    // Node flags for the bin, portably: `#!/usr/bin/env -S node FLAGS` needs an env with -S
+    // (busybox's has none). This is both a shell script that runs node with the flags on this very
+    // file, and JavaScript (a string statement and a comment): `node FILE` skips the first line
+    // and runs the second as a no-op, without the flags.
+    if (!binText.startsWith('#!/usr/bin/env node\n')) throw new Error(`${name}.cjs: no node shebang to replace`);
+    binText = `#!/bin/sh\n':' //; exec node ${nodeFlags} "$0" "$@"\n${binText.slice(binText.indexOf('\n') + 1)}`;
+  }
+  writeFileSync(`dist/bin/${name}.cjs`, binText, { mode: 0o755 });
   writeFileSync(
-    'dist/bin/runc-ts.js',
-    "#!/usr/bin/env node\n// runc-ts as an ES module entry, for callers that name this file: the bin is runc-ts.cjs\nimport { createRequire } from 'node:module';\ncreateRequire(import.meta.url)('./runc-ts.cjs');\n",
+    `dist/bin/${name}.js`,
+    `#!/usr/bin/env node\n// ${name} as an ES module entry, for callers that name this file: the bin is ${name}.cjs\nimport { createRequire } from 'node:module';\ncreateRequire(import.meta.url)('./${name}.cjs');\n`,
     { mode: 0o755 },
   );
-  chmodSync('dist/bin/runc-ts.js', 0o755);
+  chmodSync(`dist/bin/${name}.js`, 0o755);
   // caches of the previous build are stale (their header names the bundle's inode and mtime): drop them
-  rmSync('dist/bin/.runc-ts-cache', { recursive: true, force: true });
+  rmSync(`dist/bin/.${name}-cache`, { recursive: true, force: true });
 }

@@ -340,6 +340,12 @@ export class NativeRecords {
   private readonly entries: { entry: NsEntry; type: NsType; slot: number; key: string }[];
   /** cgroup text offset → its parse (or why it failed) */
   private readonly cgroupAt = new Map<number, CgroupMembership[] | ProcErrorCode>();
+  /**
+   * The namespace records of this scan by a hash of their inodes, each with the record offset of
+   * a process that has it: a process whose entries all read gets the record of a process with the
+   * same inodes (what nsSet would return) without an NsId lookup or a key string per process.
+   */
+  private readonly nsByHash = new Map<number, { at: number; ns: Partial<Record<NsEntry, NsId>> }[]>();
   constructor(
     raw: { count: number; records: ArrayBuffer; errors: ArrayBuffer; strings: ArrayBuffer },
     private readonly src: ProcSource,
@@ -380,6 +386,34 @@ export class NativeRecords {
   commHash(i: number): number {
     return this.rec[i * this.l.recordLength + this.l.commHash]!;
   }
+  /** the hash of the inodes of the process at record `r` (errors at `e`), or undefined when an entry did not read */
+  private nsHash(r: number, e: number): number | undefined {
+    const { rec, errs, entries } = this;
+    const ns = this.l.ns;
+    let h = 0;
+    for (let xi = 0; xi < entries.length; xi++) {
+      const slot = entries[xi]!.slot;
+      if (errs[e + slot] !== 0) return undefined;
+      h = (Math.imul(h, 31) + (rec[r + ns + slot]! | 0)) | 0;
+    }
+    return h;
+  }
+  /** the shared record of a process with the inodes of the one at record `r`, if one was made */
+  private knownNs(h: number, r: number): Partial<Record<NsEntry, NsId>> | undefined {
+    const cands = this.nsByHash.get(h);
+    if (!cands) return undefined;
+    const { rec, entries } = this;
+    const ns = this.l.ns;
+    next: for (let k = 0; k < cands.length; k++) {
+      const at = cands[k]!.at;
+      for (let xi = 0; xi < entries.length; xi++) {
+        const slot = entries[xi]!.slot;
+        if (rec[r + ns + slot] !== rec[at + ns + slot]) continue next;
+      }
+      return cands[k]!.ns;
+    }
+    return undefined;
+  }
   stat(i: number): ProcStat {
     return decodeStat(this.rec, i * this.l.recordLength + this.l.stat, this.strings);
   }
@@ -394,6 +428,13 @@ export class NativeRecords {
     for (let fi = 0; fi < req.files.length; fi++) {
       const file = req.files[fi]!;
       if (file === 'ns') {
+        const h = this.nsHash(r, e);
+        const known = h === undefined ? undefined : this.knownNs(h, r);
+        if (known) {
+          info.ns = known;
+          readAny = true;
+          continue;
+        }
         // as readNamespaces: ENOENT of one entry is "not there"; none left means the process is gone
         const ns: Partial<Record<NsEntry, NsId>> = {};
         let got = 0;
@@ -413,7 +454,14 @@ export class NativeRecords {
           if (c !== 'NOT_FOUND' && c !== 'PROCESS_GONE') allGone = false;
         }
         if (got === 0 && allGone) info.errors.ns = 'PROCESS_GONE';
-        else info.ns = got === this.entries.length ? interner.nsSet(ns, this.entries) : ns;
+        else if (got === this.entries.length) {
+          info.ns = interner.nsSet(ns, this.entries);
+          if (h !== undefined) {
+            const cands = this.nsByHash.get(h);
+            if (cands) cands.push({ at: r, ns: info.ns });
+            else this.nsByHash.set(h, [{ at: r, ns: info.ns }]);
+          }
+        } else info.ns = ns;
         readAny ||= got > 0;
         continue;
       }

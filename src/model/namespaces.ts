@@ -114,11 +114,26 @@ export function* buildNamespaceIndexSteps(snapshot: Snapshot, ref: HostReference
   // type is found again without a lookup (neighbouring pids are mostly in the same namespaces)
   const lastId: (NsId | undefined)[] = [];
   const lastGroup: (NamespaceGroup | undefined)[] = [];
+  // the groups of each namespace record met: the native scan shares one record per set of
+  // namespaces (a container's processes), whose next process only joins them
+  const groupsOf = new Map<object, NamespaceGroup[]>();
   let i = 0;
   for (const p of snapshot.processes) {
     if (++i % STEP_PROCESSES === 0) yield;
     const ns = p.ns;
     if (!ns) continue;
+    const known = groupsOf.get(ns);
+    if (known) {
+      for (let k = 0; k < known.length; k++) {
+        const g = known[k]!;
+        g.pids.push(p.pid);
+        g.processes.push(p);
+        if (p.pid < g.lowest!.pid) g.lowest = p;
+      }
+      continue;
+    }
+    const mine: NamespaceGroup[] = [];
+    groupsOf.set(ns, mine);
     for (let ti = 0; ti < order.length; ti++) {
       const id = nsOfType(ns, order[ti]!);
       if (!id) continue;
@@ -144,6 +159,7 @@ export function* buildNamespaceIndexSteps(snapshot: Snapshot, ref: HostReference
       g.pids.push(p.pid);
       g.processes.push(p);
       if (p.pid < g.lowest!.pid) g.lowest = p;
+      mine.push(g);
     }
   }
   // threads that are where their process is not

@@ -44,11 +44,10 @@ function validSequenceLength(buf: Buffer, i: number, end: number): number {
 export function splitNul(buf: Buffer): string[] {
   const parts: string[] = [];
   let start = 0;
-  for (let i = 0; i < buf.length; i++) {
-    if (buf[i] === 0) {
-      parts.push(decodeBytes(buf, start, i));
-      start = i + 1;
-    }
+  // indexOf: the NUL search in native code, not a byte at a time (a cmdline is read for every row)
+  for (let i = buf.indexOf(0); i >= 0; i = buf.indexOf(0, start)) {
+    parts.push(decodeBytes(buf, start, i));
+    start = i + 1;
   }
   if (start < buf.length) parts.push(decodeBytes(buf, start, buf.length));
   return parts;
