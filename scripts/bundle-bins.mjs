@@ -113,7 +113,10 @@ async function buildCachedBin(name, plugins = [], nodeFlags = '') {
     // file, and JavaScript (a string statement and a comment): `node FILE` skips the first line
     // and runs the second as a no-op, without the flags.
     if (!binText.startsWith('#!/usr/bin/env node\n')) throw new Error(`${name}.cjs: no node shebang to replace`);
-    binText = `#!/bin/sh\n':' //; exec node ${nodeFlags} "$0" "$@"\n${binText.slice(binText.indexOf('\n') + 1)}`;
+    // NODE_EXTRA_CA_CERTS: Node 20 parses that file at every start, before any of the bin's code
+    // (set to the whole CA bundle on some hosts: ~45 ms of CPU per run here, docs/benchmarks.md);
+    // a bin with flags (cinf) makes no TLS connection and starts no program, so it drops it.
+    binText = `#!/bin/sh\n':' //; unset NODE_EXTRA_CA_CERTS; exec node ${nodeFlags} "$0" "$@"\n${binText.slice(binText.indexOf('\n') + 1)}`;
   }
   writeFileSync(`dist/bin/${name}.cjs`, binText, { mode: 0o755 });
   writeFileSync(

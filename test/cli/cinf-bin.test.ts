@@ -29,8 +29,17 @@ describe('the cinf bin (dist/bin/cinf.cjs)', () => {
 
   it('its first line is a shell script running node with --max-opt=1 on the file; node FILE runs it as JavaScript', () => {
     const head = fs.readFileSync(BIN, 'utf8').split('\n').slice(0, 2);
-    expect(head).toEqual(['#!/bin/sh', `':' //; exec node --max-opt=1 "$0" "$@"`]);
+    expect(head).toEqual(['#!/bin/sh', `':' //; unset NODE_EXTRA_CA_CERTS; exec node --max-opt=1 "$0" "$@"`]);
     expect(fs.statSync(BIN).mode & 0o111).toBe(0o111);
+  });
+
+  it('run itself, it drops NODE_EXTRA_CA_CERTS before Node starts (Node parses that file at every start; cinf makes no TLS connection): no warning for a missing file, which node FILE still gives', () => {
+    const env = { ...process.env, NODE_EXTRA_CA_CERTS: `/nonexistent-${process.pid}.pem` };
+    const itself = spawnSync(BIN, ['--version'], { encoding: 'utf8', env });
+    expect(itself.status).toBe(0);
+    expect(itself.stderr).toBe('');
+    const viaNode = spawnSync(process.execPath, [BIN, '--version'], { encoding: 'utf8', env });
+    expect(viaNode.stderr).toContain('Ignoring extra certs');
   });
 
   it('prints what the command prints in-process, run itself and through node (with and without the flag)', async () => {
