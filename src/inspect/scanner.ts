@@ -45,7 +45,7 @@ import { isProcError, type ProcErrorCode } from '../source/errors.js';
 import type { ProcStat } from '../parse/proc-stat.js';
 import type { CgroupMembership } from '../parse/proc-cgroup.js';
 import { nsKey, type ProcessInfo } from '../model/process.js';
-import type { Container } from '../model/containers.js';
+import { isContainerOfItsOwn, type Container } from '../model/containers.js';
 import type { NamespaceGroup } from '../model/namespaces.js';
 import type { Snapshot } from '../proc/snapshot.js';
 import { snapshotRequest, type HostModel } from './host.js';
@@ -367,7 +367,7 @@ export class HostScanner {
  * The previous model with processes that came and went, when that changes no structure: every
  * arrival has a twin in the model (a process with the same namespace set and cgroup list: the
  * native scan shares those values, so identity says it), and is then in the twin's namespace
- * groups and container; no departure is a container's init, pid 1 or 2 (the host reference), or
+ * groups and container (unless the twin is a container on its own: isContainerOfItsOwn); no departure is a container's init, pid 1 or 2 (the host reference), or
  * the last process of a namespace group. Cost: the affected groups and containers, and one pass
  * over the process list; no file is read. Undefined when a rebuild is needed.
  */
@@ -423,6 +423,9 @@ export function patchModel(
     if (t === undefined) return undefined;
     for (const g of groupsOf(t)) addTo(groupIn, g, a, () => [] as ProcessInfo[]);
     const k = m.containerOf.get(t.pid);
+    // a twin that is a container on its own (only user/cgroup/time namespaces its own): the
+    // arrival is another container, which a rebuild makes
+    if (k && isContainerOfItsOwn(t, m.ref)) return undefined;
     if (k) addTo(contIn, k, a.pid, () => [] as number[]);
     joining.push(a);
   }

@@ -50,6 +50,21 @@ export interface Container {
 const JOINING: readonly NsEntry[] = ['pid', 'mnt', 'net', 'uts', 'ipc', 'pid_for_children'];
 
 /**
+ * A process that is a container of its own (key `ns:<type>:<pid>` below), whatever else shares its
+ * namespaces: its cgroups name no runtime's container and only user, cgroup or time namespaces
+ * differ from the host's. Another process with the same namespaces and cgroups is another container.
+ */
+export function isContainerOfItsOwn(p: ProcessInfo, ref: HostReference): boolean {
+  const ns = p.ns;
+  if (!ns || containerFromCgroups(p.cgroups)) return false;
+  for (const entry of JOINING) {
+    const id = ns[entry];
+    if (id && !isHostNs(ref, id)) return false;
+  }
+  return true;
+}
+
+/**
  * The union-find key of a namespace. The native scan shares one NsId per namespace among all its
  * processes, so the string is made once per namespace, not once per process and entry.
  */

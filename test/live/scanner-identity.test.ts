@@ -97,13 +97,17 @@ describe.skipIf(!IS_ROOT || !NATIVE || !has('unshare'))('HostScanner: a known pr
       'the joined process exits',
       'the plain process exits',
       'the container init exits (a rebuild)',
+      "a process enters a lone sandboxed process's user namespace (another container: a rebuild)",
+      'that process exits (the init of its container: a rebuild)',
     ]);
     for (const x of steps) {
       expect(x.got, x.what).toEqual(x.want);
       expect(x.reused, x.what).toBe(false);
     }
-    expect(steps.map((x) => x.patched)).toEqual([true, true, true, true, false]);
-    // the container (its own uts namespace) holds the joined process, then not, then is gone
-    expect(steps.map((x) => x.containers)).toEqual([1, 1, 1, 1, 0]);
+    expect(steps.map((x) => x.patched)).toEqual([true, true, true, true, false, false, false]);
+    // the container (its own uts namespace) holds the joined process, then not, then is gone;
+    // the two processes in one user namespace (nothing else their own) are two containers
+    // (before: the second was patched into the first's, one container of two pids)
+    expect(steps.map((x) => x.containers)).toEqual([1, 1, 1, 1, 0, 2, 1]);
   });
 });

@@ -136,6 +136,17 @@ try {
     await check('the plain process exits');
     await stop(c);
     await check('the container init exits (a rebuild)');
+    // a process whose only own namespace is a user namespace is a container of its own; another
+    // one entering that user namespace (same namespaces, same cgroups: a twin) is another container
+    const u = await start('unshare', ['--user', '--map-root-user', 'sleep', '605'], 'sleep');
+    await s.scan();
+    await s.scan();
+    const v = await start('nsenter', ['-t', String(u.pid), '--user', 'sleep', '606'], 'sleep');
+    await check('a process enters a lone sandboxed process\'s user namespace (another container: a rebuild)');
+    await s.scan();
+    await stop(v);
+    await check('that process exits (the init of its container: a rebuild)');
+    await stop(u);
     out.patches = steps;
   }
 } catch (e) {
