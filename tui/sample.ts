@@ -251,6 +251,14 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
   const now = new Map<number, Last>();
   const index = new Map<number, RawProc>();
   const want = opts.freshStat ?? 'all';
+  /** a known process carried over from the last sample as `r` (its last raw `o`, or a copy) */
+  const keep = (q0: ProcessInfo, last: Last, o: RawProc, r: RawProc): void => {
+    now.set(q0.pid, r === o ? last : { ...last, raw: r });
+    index.set(q0.pid, r);
+    procs.push(r);
+    if (!r.kthread && r.cg !== undefined && q0.cgroups && !repOfCg.has(r.cg)) repOfCg.set(r.cg, q0);
+    if (!r.kthread && r.ns.net !== undefined && !repOfNet.has(r.ns.net)) repOfNet.set(r.ns.net, r.pid);
+  };
   let n = 0;
   for (const q0 of model.snapshot.processes) {
     if (++n % STEP === 0) yield;
@@ -265,24 +273,14 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
     // not read this scan (outside freshStat), known as it was: its last figures, marked stale
     if (!read && !wanted && last && last.ns === q0.ns && last.ids === q0.ids && last.cgroups === q0.cgroups && last.errors === q0.errors && last.ctr === ctr) {
       const o = last.raw;
-      const r = o.stale ? o : { ...o, stale: true };
-      now.set(q0.pid, r === o ? last : { ...last, raw: r });
-      index.set(q0.pid, r);
-      procs.push(r);
-      if (!r.kthread && r.cg !== undefined && q0.cgroups && !repOfCg.has(r.cg)) repOfCg.set(r.cg, q0);
-      if (!r.kthread && r.ns.net !== undefined && !repOfNet.has(r.ns.net)) repOfNet.set(r.ns.net, r.pid);
+      keep(q0, last, o, o.stale ? o : { ...o, stale: true });
       continue;
     }
     // fast path: not a shown row, and the scanner handed the same ns, ids, cgroups and errors
     // objects as last time (a known process of which only stat was read): only stat can differ
     if (!wanted && last && fresh && last.ns === q0.ns && last.ids === q0.ids && last.cgroups === q0.cgroups && last.errors === q0.errors && last.ctr === ctr && !last.raw.nspid && last.raw.comm === fresh.comm) {
       const o = last.raw;
-      const r = sameStat(o, fresh) ? o : { ...stripStale(o), ppid: fresh.ppid, state: fresh.state, ticks: fresh.utimeTicks + fresh.stimeTicks, start: fresh.startTimeTicks, rssBytes: fresh.rssPages * PAGE_SIZE, threads: fresh.numThreads };
-      now.set(q0.pid, r === o ? last : { ...last, raw: r });
-      index.set(q0.pid, r);
-      procs.push(r);
-      if (!r.kthread && r.cg !== undefined && q0.cgroups && !repOfCg.has(r.cg)) repOfCg.set(r.cg, q0);
-      if (!r.kthread && r.ns.net !== undefined && !repOfNet.has(r.ns.net)) repOfNet.set(r.ns.net, r.pid);
+      keep(q0, last, o, sameStat(o, fresh) ? o : { ...stripStale(o), ppid: fresh.ppid, state: fresh.state, ticks: fresh.utimeTicks + fresh.stimeTicks, start: fresh.startTimeTicks, rssBytes: fresh.rssPages * PAGE_SIZE, threads: fresh.numThreads });
       continue;
     }
     const q = fresh && fresh !== q0.stat ? { ...q0, stat: fresh } : q0;

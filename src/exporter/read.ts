@@ -19,7 +19,7 @@ import { readCgroupStats, type CgroupStats } from '../cgroup/stats.js';
 import { cgroupSysRel, type CgroupHierarchy, type CgroupLayout } from '../cgroup/layout.js';
 import { readCgroupLayout, type HostModel } from '../inspect/host.js';
 import { scanHost } from '../inspect/scan.js';
-import { HostScanner, type ScannerOptions } from '../inspect/scanner.js';
+import { HostScanner, indexOfPid, type ScannerOptions } from '../inspect/scanner.js';
 import { namespaceContainerNamesOf, type CgroupSample, type ContainerSecurity, type ExporterSample } from './collect.js';
 import type { NamespaceGroup } from '../model/namespaces.js';
 
@@ -82,15 +82,8 @@ const nsNameOfGroup = new WeakMap<NamespaceGroup, string>();
 
 /** The process of `pid` in a snapshot's list (ascending pid order), without a pid index per model. */
 function processOf(model: HostModel, pid: number): ProcessInfo | undefined {
-  const ps = model.snapshot.processes;
-  let lo = 0;
-  let hi = ps.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ps[mid]!.pid < pid) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < ps.length && ps[lo]!.pid === pid ? ps[lo] : undefined;
+  const i = indexOfPid(model.snapshot.processes, pid);
+  return i < 0 ? undefined : model.snapshot.processes[i];
 }
 
 /** namespaceContainerNames for the groups not labelled yet */

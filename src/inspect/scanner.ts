@@ -474,8 +474,8 @@ function mergeByPid(a: readonly ProcessInfo[], b: readonly ProcessInfo[]): Proce
   return out;
 }
 
-/** index of `pid` in a list in ascending pid order, -1 when absent */
-function indexOfPid(ps: readonly ProcessInfo[], pid: number): number {
+/** index of `pid` in a list in ascending pid order (a snapshot's processes), -1 when absent */
+export function indexOfPid(ps: readonly ProcessInfo[], pid: number): number {
   let lo = 0;
   let hi = ps.length;
   while (lo < hi) {
