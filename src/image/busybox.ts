@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
+import { readInto } from '../util/read-fd.js';
 import { ImageError } from './errors.js';
 
 export const DEFAULT_BUSYBOX = '/bin/busybox';
@@ -55,13 +56,7 @@ function checkBusybox(path: string): Checked {
     if (!st.isFile()) throw new ImageError('BUSYBOX', `${path} is not a regular file: ${MISSING}`);
     if (st.size > MAX_BUSYBOX_BYTES) throw new ImageError('BUSYBOX', `${path} is larger than ${MAX_BUSYBOX_BYTES} bytes`);
     bytes = Buffer.alloc(st.size);
-    let n = 0;
-    while (n < st.size) {
-      const r = fs.readSync(fd, bytes, n, st.size - n, null);
-      if (r === 0) break;
-      n += r;
-    }
-    bytes = bytes.subarray(0, n);
+    bytes = bytes.subarray(0, readInto(fd, bytes));
   } finally {
     fs.closeSync(fd);
   }

@@ -10,6 +10,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
+import { readInto } from '../util/read-fd.js';
 import { ImageError } from './errors.js';
 import { LayerExtractor, type ExtractOptions, type ExtractStats } from './extract.js';
 import { TarParser } from './tar.js';
@@ -176,12 +177,7 @@ function readJsonBlob(layout: string, d: Descriptor): unknown {
   const fd = openBlob(layout, d);
   try {
     const buf = Buffer.alloc(d.size);
-    let n = 0;
-    while (n < d.size) {
-      const r = fs.readSync(fd, buf, n, d.size - n, null);
-      if (r === 0) break;
-      n += r;
-    }
+    const n = readInto(fd, buf);
     if (n !== d.size) throw new ImageError('DIGEST', `${layout}: blob ${d.digest} is shorter than its descriptor says`);
     const [alg, hex] = d.digest.split(':') as [string, string];
     if (createHash(alg).update(buf).digest('hex') !== hex) throw new ImageError('DIGEST', `${layout}: blob ${d.digest} does not match its digest`);

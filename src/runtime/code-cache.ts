@@ -25,6 +25,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
 import { createRequire } from 'node:module';
+import { readInto } from '../util/read-fd.js';
 
 export const MAX_CACHE_BYTES = 32 * 1024 * 1024;
 const MAGIC = 'hostscope-code-cache 1';
@@ -64,12 +65,7 @@ function readCache(file: string, header: string, euid: number): { data?: Buffer;
     const st = fs.fstatSync(fd);
     if (!st.isFile() || !trusted(st, euid) || st.size > MAX_CACHE_BYTES) return { why: 'untrusted' };
     const buf = Buffer.allocUnsafe(st.size);
-    let n = 0;
-    while (n < buf.length) {
-      const r = fs.readSync(fd, buf, n, buf.length - n, null);
-      if (r === 0) break;
-      n += r;
-    }
+    const n = readInto(fd, buf);
     const nl = buf.indexOf(10);
     if (nl < 0 || nl > 512 || buf.toString('latin1', 0, nl) !== header) return { why: 'stale' };
     return { data: buf.subarray(nl + 1, n), why: 'used' };

@@ -26,6 +26,7 @@ export const ALLOWED: Record<string, string> = {
   'tui/run.ts': 'looks for the nsenter-ts bin beside ctop (a file of hostscope itself) before the shell key runs it',
   'bench/stall.ts': "the stall benchmark counts the host's pid directories for the line it prints (a figure of the machine it measured, not a model)",
   'cli/bin/cinf-main.ts': 'fstat of its own stdout and stderr (fds 1 and 2) to write straight to them when they are not a terminal (no stream modules loaded)',
+  'src/util/read-fd.ts': 'fills a buffer from a descriptor its caller opened and checked (code cache, OCI blobs, busybox): no path of its own',
   'src/runtime/code-cache.ts': "runc-ts's and cinf's V8 code caches: reads and writes its own cache files under dist/bin (owner and mode checked), not the kernel",
   'bench/ctop.ts': "the ctop benchmark samples the CPU time and RSS of the tools it measures from their /proc/PID/stat and status (the bench's own instrument)",
   'src/cgroup/fs.ts': "the cgroup manager's writable cgroupfs (the runtime's own writer): makes cgroups, writes limits, reads back what it wrote; inspection reads go through the source",
