@@ -144,7 +144,8 @@ type PausePoint = 'createRuntime' | 'createContainer';
 
 /**
  * Read the exec fifo (runc start): opened O_NONBLOCK and polled, so an init that died never leaves
- * us blocked; its "0" releases it to exec. stopped(): is the init gone.
+ * us blocked; its "0" releases it to exec. stopped(): is the init gone. Until the init has opened
+ * its end the FIFO reads as EOF: that is waited out while the init lives.
  */
 export async function readExecFifo(fifo: string, stopped: () => boolean): Promise<void> {
   const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
@@ -162,7 +163,13 @@ export async function readExecFifo(fifo: string, stopped: () => boolean): Promis
         continue;
       }
       if (n === 1 && buf[0] === 0x30) return;
-      // EOF with no byte: the init closed its end without writing (it died)
+      // EOF with no byte: no writer. Either the init has not opened its end yet (our O_NONBLOCK
+      // open does not wait for it, and a FIFO without a writer reads as EOF: a loaded machine
+      // hit this in CI) or it died
+      if (n === 0 && !stopped()) {
+        await sleep(i < 20 ? 1 : 10);
+        continue;
+      }
       throw new RuntimeError('cannot start container: the init exited before it was released');
     }
   } finally {
