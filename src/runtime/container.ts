@@ -198,6 +198,26 @@ export async function runContainerHooks(kind: 'createContainer' | 'startContaine
   }
 }
 
+/** nsfs's f_type (linux/magic.h) */
+const NSFS_MAGIC = 0x6e736673;
+
+/**
+ * A namespace to join must be a namespace file (/proc/PID/ns/TYPE, or a bind mount of one such as
+ * /run/netns/NAME): checked by stat and statfs, which never open it, so a FIFO or a device named
+ * there is refused with the field named before anything is made — opening a FIFO would block the
+ * init for good. (The init's own open is O_NONBLOCK too, for a path swapped after this check.)
+ */
+function checkNamespacePath(p: string, field: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(p);
+  } catch (e) {
+    throw new PlanError(field, `${JSON.stringify(p)}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  const what = st.isFIFO() ? 'a FIFO' : st.isDirectory() ? 'a directory' : st.isSocket() ? 'a socket' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : undefined;
+  if (what || !st.isFile() || fs.statfsSync(p).type !== NSFS_MAGIC) throw new PlanError(field, `${JSON.stringify(p)} is ${what ?? 'not on nsfs'}, not a namespace file`);
+}
+
 async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
   const { bundle, spec, warnings, rootfs } = loadBundle(o.bundle);
   for (const w of warnings) o.warn?.(w);
@@ -217,6 +237,9 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
     }
   }
   const nsTypes = spec.linux.namespaces.map((n) => n.type);
+  spec.linux.namespaces.forEach((n, i) => {
+    if (n.path !== undefined) checkNamespacePath(n.path, `linux.namespaces[${i}].path`);
+  });
 
   const src = openSource();
   const store = new StateStore(o.root);

@@ -28,6 +28,7 @@ import { NS_CLONE_FLAG } from '../parse/ns-link.js';
 import { parseMountInfo, type MountInfo } from '../parse/proc-mountinfo.js';
 import { SpecError, CAP_BITS, MOUNT_FLAG_OPTIONS, PROPAGATION_OPTIONS, MS, RLIMITS, cleanPath, type Spec, type Mount, type NamespaceType, type Process, type IdMapping } from './spec.js';
 import { secureJoin, SecureJoinError, type NodeKind, type PathView } from './securejoin.js';
+import { MAX_STEPS } from '../native/steps.js';
 import { O, PR, RESOLVE, MNT_DETACH, S_IFCHR, S_IFBLK, S_IFIFO, type PlanStep, type FdRef } from './plan-steps.js';
 
 export const NS_FLAG: Record<NamespaceType, number> = {
@@ -291,7 +292,8 @@ export function buildInitPlan(inp: InitInput): InitPlan {
   nsJoin.forEach((n, i) => {
     const reg = REG.NS0 + i;
     regOf.set(n.type, reg);
-    add({ op: 'open', path: n.path!, flags: O.RDONLY, reg, label: `open(${n.path})` });
+    // O_NONBLOCK: a FIFO swapped in after launch's check opens at once (and setns refuses it) instead of blocking the init
+    add({ op: 'open', path: n.path!, flags: O.RDONLY | O.NONBLOCK, reg, label: `open(${n.path})` });
   });
   const joinOrder = JOIN_ORDER.filter((t) => regOf.has(t));
   const firstTry = new Map<NamespaceType, number>();
@@ -593,6 +595,8 @@ export function buildInitPlan(inp: InitInput): InitPlan {
   add({ op: 'closeRange', first: 3 + (inp.preserveFds ?? 0), last: 0xffffffff, cloexec: true });
   if (inp.seccomp && proc.noNewPrivileges) add({ op: 'seccomp', program: inp.seccomp.program, flags: inp.seccomp.flags, label: 'seccomp' });
   add(execStep(proc));
+  // the runner's limit, said as a config error before anything is made (not as a failure of the run)
+  if (steps.length > MAX_STEPS) throw new PlanError('mounts', `the container needs ${steps.length} setup steps (mounts, masked and read-only paths, devices); the native runner takes at most ${MAX_STEPS}`);
   return { steps, parent, pauses, warnings };
 }
 

@@ -405,6 +405,12 @@ function int(v: JsonValue | undefined, path: Path, min: number, max: number, wha
   return v;
 }
 const u32 = (v: JsonValue | undefined, path: Path) => int(v, path, 0, U32, 'an unsigned 32-bit integer');
+/** a uid or gid given to setresuid/setgroups/chown: 4294967295 is (uid_t)-1, "leave unchanged", never an id */
+const id32 = (v: JsonValue | undefined, path: Path) => int(v, path, 0, U32 - 1, 'an id from 0 to 4294967294 (4294967295 is the kernel\'s "no id")');
+/** more mounts than this cannot fit the native runner's step list (MAX_STEPS: ~4 steps a mount) */
+export const MAX_MOUNTS = 512;
+/** hooks of one kind at most (each is a fork and exec, in order, before the container can go on) */
+export const MAX_HOOKS = 64;
 const i64 = (v: JsonValue | undefined, path: Path) => int(v, path, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
 const u64 = (v: JsonValue | undefined, path: Path) => int(v, path, 0, Number.MAX_SAFE_INTEGER, 'an unsigned integer');
 function u64Big(v: JsonValue | undefined, path: Path): bigint {
@@ -491,7 +497,9 @@ export function validateSpec(v: JsonValue, host: HostFacts): ParsedSpec {
   const process = get(top, 'process') === undefined ? undefined : readProcess(obj(top.process, 'process'), host, warnings);
   const linuxV = get(top, 'linux');
   const linux = readLinux(linuxV === undefined ? (Object.create(null) as JsonObject) : obj(linuxV, 'linux'), host, warnings);
-  const mounts = get(top, 'mounts') === undefined ? [] : arr(top.mounts, 'mounts').map((m, i) => readMount(m, jsonPathJoin('mounts', i)));
+  const mountList = get(top, 'mounts') === undefined ? [] : arr(top.mounts, 'mounts');
+  if (mountList.length > MAX_MOUNTS) fail('mounts', `${mountList.length} mounts: runc-ts sets up at most ${MAX_MOUNTS}`);
+  const mounts = mountList.map((m, i) => readMount(m, jsonPathJoin('mounts', i)));
   const hooks = get(top, 'hooks') === undefined ? {} : readHooks(obj(top.hooks, 'hooks'), warnings);
   const annotations: Record<string, string> = Object.create(null) as Record<string, string>;
   if (get(top, 'annotations') !== undefined) {
@@ -587,9 +595,9 @@ function readProcess(p: JsonObject, host: HostFacts, warnings: string[]): Proces
   const uo = obj(p.user, 'process.user');
   keys(uo, 'process.user', ['uid', 'gid', 'umask', 'additionalGids', 'username'], { strict: true });
   const user: User = {
-    uid: u32(uo.uid, 'process.user.uid'),
-    gid: u32(uo.gid, 'process.user.gid'),
-    additionalGids: get(uo, 'additionalGids') === undefined ? [] : arr(uo.additionalGids, 'process.user.additionalGids').map((g, i) => u32(g, `process.user.additionalGids[${i}]`)),
+    uid: id32(uo.uid, 'process.user.uid'),
+    gid: id32(uo.gid, 'process.user.gid'),
+    additionalGids: get(uo, 'additionalGids') === undefined ? [] : arr(uo.additionalGids, 'process.user.additionalGids').map((g, i) => id32(g, `process.user.additionalGids[${i}]`)),
   };
   if (get(uo, 'umask') !== undefined) user.umask = int(uo.umask, 'process.user.umask', 0, 0o777);
   const args = strings(p.args, 'process.args');
@@ -681,7 +689,9 @@ function readHooks(h: JsonObject, warnings: string[]): Hooks {
   for (const k of HOOK_KINDS) {
     if (get(h, k) === undefined) continue;
     if (k === 'prestart') warnings.push('hooks.prestart is deprecated (runtime-spec 1.0.2): use createRuntime');
-    out[k] = arr(h[k], `hooks.${k}`).map((x, i) => {
+    const list = arr(h[k], `hooks.${k}`);
+    if (list.length > MAX_HOOKS) fail(`hooks.${k}`, `${list.length} hooks: runc-ts runs at most ${MAX_HOOKS} of one kind`);
+    out[k] = list.map((x, i) => {
       const path = `hooks.${k}[${i}]`;
       const o = obj(x, path);
       keys(o, path, ['path', 'args', 'env', 'timeout'], { strict: true });
@@ -791,8 +801,8 @@ function readDevice(v: JsonValue, path: Path): Device {
     if (get(o, 'minor') !== undefined) int(o.minor, `${path}.minor`, 0, 0xfffff);
   }
   if (get(o, 'fileMode') !== undefined) d.fileMode = int(o.fileMode, `${path}.fileMode`, 0, 0o7777);
-  if (get(o, 'uid') !== undefined) d.uid = u32(o.uid, `${path}.uid`);
-  if (get(o, 'gid') !== undefined) d.gid = u32(o.gid, `${path}.gid`);
+  if (get(o, 'uid') !== undefined) d.uid = id32(o.uid, `${path}.uid`);
+  if (get(o, 'gid') !== undefined) d.gid = id32(o.gid, `${path}.gid`);
   return d;
 }
 

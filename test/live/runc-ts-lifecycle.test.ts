@@ -262,6 +262,25 @@ describe.skipIf(!ready && !process.env.CI)('runc-ts create/start/kill/delete: re
     nothingLeft(b.id);
   });
 
+  it('a namespace path that is a FIFO (or a directory) is refused before anything is made: one line naming the field, exit 1, nothing left', () => {
+    // it used to block the init in open() for good, with the state ("creating") and the cgroups left behind
+    const fifo = `${tmp}/ns-fifo-${process.pid}`;
+    spawnSync('mkfifo', [fifo]);
+    const b = bundle('true', (c) => {
+      for (const ns of c.linux.namespaces) if (ns.type === 'network') ns.path = fifo;
+    });
+    const d = bundle('true', (c) => {
+      for (const ns of c.linux.namespaces) if (ns.type === 'uts') ns.path = tmp;
+    });
+    const r = under(`$R run --bundle ${b.dir} ${b.id}; echo fifo=$?; $R run --bundle ${d.dir} ${d.id}; echo dir=$?`);
+    expect(r.out).toMatch(/^fifo=1$/m);
+    expect(r.out).toMatch(/^dir=1$/m);
+    const i = JSON.parse(fs.readFileSync(`${b.dir}/config.json`, 'utf8')).linux.namespaces.findIndex((x: J) => x.type === 'network');
+    expect(r.err).toBe(`runc-ts: config.json: linux.namespaces[${i}].path: ${JSON.stringify(fifo)} is a FIFO, not a namespace file\n` + `runc-ts: config.json: linux.namespaces[${JSON.parse(fs.readFileSync(`${d.dir}/config.json`, 'utf8')).linux.namespaces.findIndex((x: J) => x.type === 'uts')}].path: ${JSON.stringify(tmp)} is a directory, not a namespace file\n`);
+    nothingLeft(b.id);
+    nothingLeft(d.id);
+  });
+
   it('exec: joins the init\'s namespaces and cgroup, runc\'s overrides (user, env, cwd, cap), -d with a pid file, 255 when the process cannot start, refused in a stopped container', () => {
     const b = bundle('while :; do sleep 0.05; done', (c) => {
       c.process.env.push('KEEP=1');
