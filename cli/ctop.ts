@@ -200,9 +200,9 @@ export async function handleCtop(args: CtopArgs, deps: Deps): Promise<number> {
   const src = sourceFrom(args, deps);
   // the recording is opened (or refused: not a recording, an older format, no permission) before anything is shown
   let rec: { append(s: Sample): void; close(): void } | undefined;
+  const { RecordingError } = args.record !== undefined ? await import('../tui/record/format.js') : { RecordingError: class extends Error {} };
   if (args.record !== undefined) {
     const { openRecorder } = await import('../tui/record/record.js');
-    const { RecordingError } = await import('../tui/record/format.js');
     try {
       rec = openRecorder(args.record);
     } catch (e) {
@@ -218,7 +218,13 @@ export async function handleCtop(args: CtopArgs, deps: Deps): Promise<number> {
       for (let i = 0; i < samples; i++) {
         if (i > 0) await sleep(state.intervalMs);
         const s = takeSample(src);
-        rec?.append(s);
+        try {
+          rec?.append(s);
+        } catch (e) {
+          // a full disk, EIO: one line, exit 1 (the frames written so far stay replayable)
+          if (e instanceof RecordingError) throw new CliError(e.message);
+          throw e;
+        }
         state = reduce(state, { type: 'sample', sample: s });
         if (!args.once || i === samples - 1) deps.stdout.write(args.json ? batchJson(state) : batchText(state, deps.isTTY === true));
       }

@@ -262,7 +262,16 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
         scan,
         dispatch: store.dispatch,
         intervalMs: () => store.getState().intervalMs,
-        onSample: (s) => recorder?.append(s),
+        onSample: (s) => {
+          try {
+            recorder?.append(s);
+          } catch (e) {
+            // a full disk ends the recording (said on screen), not the live view
+            if (!(e instanceof RecordingError)) throw e;
+            recorder = undefined;
+            store.dispatch({ type: 'message', text: e.message });
+          }
+        },
         // the new sample's group rows, in steps with keys handled between them (not in the reducer)
         prepare: async (s) => {
           const st = store.getState();

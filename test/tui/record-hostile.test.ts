@@ -5,7 +5,8 @@
  * naming the frame and the field, exit 1 — never a TypeError ("internal error") from the renderer.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync, crc32 } from 'node:zlib';
@@ -137,5 +138,45 @@ describe('ctop --replay of frames that are intact but not ctop samples', () => {
     expect(r.code).toBe(0);
     expect(r.out).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
     expect(r.out).toContain('c\\x1b[2Jx');
+  });
+});
+
+describe('ctop --replay / --record of files that are not recordings', () => {
+  const R = ['--proc-root', 'fixtures/hosts/v2-docker-systemd/proc', '--sys-root', 'fixtures/hosts/v2-docker-systemd/sys'];
+  async function ctop(args: string[]): Promise<{ code: number; out: string; err: string }> {
+    const deps = captureDeps();
+    const code = await ctopMain(args, deps);
+    return { code, out: deps.out(), err: deps.err() };
+  }
+
+  it('a FIFO as the recording: refused at once (it blocked both for good), exit 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), `ctop-fifo-rec-${process.pid}-`));
+    dirs.push(dir);
+    const f = join(dir, 'f');
+    expect(spawnSync('mkfifo', [f]).status).toBe(0);
+    expect(await ctop(['--replay', f, '--once'])).toEqual({ code: 1, out: '', err: `ctop: ${f}: not a regular file, not a ctop recording\n` });
+    expect(await ctop([...R, '--record', f, '--once'])).toEqual({ code: 1, out: '', err: `ctop: cannot record to ${f}: not a regular file\n` });
+  });
+
+  it('/dev/zero to replay (it read without end, 1.2 GB in 15 s) and /dev/full to record to: refused, exit 1', async () => {
+    expect(await ctop(['--replay', '/dev/zero', '--once'])).toEqual({ code: 1, out: '', err: 'ctop: /dev/zero: not a regular file, not a ctop recording\n' });
+    expect(await ctop([...R, '--record', '/dev/full', '-n', '1'])).toEqual({ code: 1, out: '', err: 'ctop: cannot record to /dev/full: not a regular file\n' });
+  });
+
+  it('a recording larger than 1 GiB (sparse) is refused by its size, not read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), `ctop-big-rec-${process.pid}-`));
+    dirs.push(dir);
+    const f = join(dir, 'big');
+    writeFileSync(f, '');
+    truncateSync(f, 3 * 1024 ** 3);
+    expect(await ctop(['--replay', f, '--once'])).toEqual({ code: 1, out: '', err: `ctop: ${f}: 3221225472 bytes, more than the 1 GiB ctop replays\n` });
+  });
+
+  it('a write that fails (EIO from /proc/version, as a full disk would) is one line, exit 1 — not "internal error"; the recorder closes', async () => {
+    const r = await ctop([...R, '--record', '/proc/version', '-n', '1']);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    // as root the open succeeds and the write fails; otherwise the open is refused
+    expect(r.err).toMatch(/^ctop: cannot (write to \/proc\/version: Input\/output error; the recording stops here|record to \/proc\/version: Permission denied)\n$/);
   });
 });

@@ -1,5 +1,5 @@
 /** `ctop --record FILE`: append each sample as one frame (see format.ts). */
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import type { Sample } from '../sample.js';
 import type { RawProc } from '../sample.js';
 import { encodeDelta, encodeFrame, FILE_MAGIC, FILE_MAGIC_V1, KEY_EVERY, RecordingError } from './format.js';
@@ -19,11 +19,18 @@ export interface Recorder {
 export function openRecorder(path: string): Recorder {
   let fd: number;
   try {
-    fd = openSync(path, 'a+', 0o600);
+    // 'a+' with O_NONBLOCK: a FIFO named as the recording must not block the open
+    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_APPEND | constants.O_NONBLOCK | constants.O_NOCTTY, 0o600);
   } catch (e) {
     throw new RecordingError(`cannot record to ${path}: ${strerror((e as NodeJS.ErrnoException).code)}`);
   }
-  let bytes = fstatSync(fd).size;
+  const st = fstatSync(fd);
+  if (!st.isFile()) {
+    closeSync(fd);
+    // a FIFO, a socket or a device (/dev/full): not a file a recording can be read back from
+    throw new RecordingError(`cannot record to ${path}: not a regular file`);
+  }
+  let bytes = st.size;
   if (bytes > 0) {
     const head = Buffer.alloc(FILE_MAGIC.length);
     const got = readSync(fd, head, 0, head.length, 0);
@@ -37,8 +44,18 @@ export function openRecorder(path: string): Recorder {
       );
     }
   }
-  if (bytes === 0) bytes += writeSync(fd, FILE_MAGIC);
+  /** a failed write (a full disk, EIO) ends the recording: RecordingError, the file closed */
+  const write = (b: Buffer): number => {
+    try {
+      return writeSync(fd, b);
+    } catch (e) {
+      closeSync(fd);
+      open = false;
+      throw new RecordingError(`cannot write to ${path}: ${strerror((e as NodeJS.ErrnoException).code)}; the recording stops here`);
+    }
+  };
   let open = true;
+  if (bytes === 0) bytes += write(Buffer.from(FILE_MAGIC, 'latin1'));
   // the last key frame (a continued file starts with one of its own) and how many deltas since
   let key: { s: Sample; byPid: Map<number, RawProc> } | undefined;
   let sinceKey = 0;
@@ -53,7 +70,7 @@ export function openRecorder(path: string): Recorder {
         sinceKey = 0;
       }
       // one write per frame: a crash tears at most this frame
-      bytes += writeSync(fd, frame);
+      bytes += write(frame);
     },
     close() {
       if (open) closeSync(fd);

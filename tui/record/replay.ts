@@ -1,5 +1,6 @@
 /** `ctop --replay FILE`: the intact frames of a recording, decoded on demand. */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { readInto } from '../../src/util/read-fd.js';
 import { strerror } from '../../src/util/strerror.js';
 import type { Sample } from '../sample.js';
 import { applyDelta, decodeFrame, RecordingError, scanFrames, type FrameRef } from './format.js';
@@ -21,14 +22,31 @@ export interface Recording {
   indexAt(wallMs: number): number;
 }
 
+/** a recording larger than this is refused (an hour at 10,000 processes and -d 1 is tens of MiB) */
+export const MAX_RECORDING_BYTES = 1024 * 1024 * 1024;
+
 export function openRecording(path: string): Recording {
-  let buf: Buffer;
+  let fd: number;
   try {
-    buf = readFileSync(path);
+    // O_NONBLOCK: a FIFO named as the recording must not block the open
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (e) {
     throw new RecordingError(`cannot read ${path}: ${strerror((e as NodeJS.ErrnoException).code)}`);
   }
-  return recordingFrom(buf, path);
+  try {
+    const st = fstatSync(fd);
+    // a FIFO, a socket or a device (/dev/zero never ends) is not a recording
+    if (!st.isFile()) throw new RecordingError(`${path}: not a regular file, not a ctop recording`);
+    if (st.size > MAX_RECORDING_BYTES) throw new RecordingError(`${path}: ${st.size} bytes, more than the ${MAX_RECORDING_BYTES / 1024 ** 3} GiB ctop replays`);
+    const buf = Buffer.allocUnsafe(st.size);
+    const n = readInto(fd, buf);
+    return recordingFrom(buf.subarray(0, n), path);
+  } catch (e) {
+    if (e instanceof RecordingError) throw e;
+    throw new RecordingError(`cannot read ${path}: ${strerror((e as NodeJS.ErrnoException).code)}`);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function recordingFrom(buf: Buffer, name: string): Recording {
