@@ -2,7 +2,7 @@ import type { ProcSource } from '../source/source.js';
 import { isProcError, type ProcErrorCode } from '../source/errors.js';
 import { ParseError } from '../parse/errors.js';
 import type { CgroupMembership } from '../parse/proc-cgroup.js';
-import { parseBlkioOps, parseCpuMax, parseFlatKeyed, parseNestedKeyed, parseSingleBig, parseSingleValue, v1Limit } from '../parse/cgroupfs-format.js';
+import { V1_MINUS_ONE_FILES, parseBlkioOps, parseCpuMax, parseFlatKeyed, parseNestedKeyed, parseSingleBig, parseSingleValue, v1Limit } from '../parse/cgroupfs-format.js';
 import { cgroupSysRel, hierarchyFor, v1HierarchyOf, type CgroupLayout } from './layout.js';
 
 /** Where a resource's numbers came from. */
@@ -131,7 +131,7 @@ class Dir {
   }
 
   value(file: string): number | null {
-    return parseSingleValue(this.text(file), this.path(file));
+    return parseSingleValue(this.text(file), this.path(file), this.ref.version === 1 && V1_MINUS_ONE_FILES.has(file));
   }
 
   big(file: string): bigint {

@@ -14,21 +14,32 @@ import { bigDecimal, exactInteger } from './numbers.js';
  * ParseError, never rounded (counters that pass 2^53 are read with parseSingleBig).
  */
 function cgInt(t: string, path: string, line: number, text: string): number {
+  // the kernel prints these as u64 (or s64 counters that never go below 0): a sign, -0 or a value
+  // past 2^64 − 1 (2^64 itself is exact as a double) was not written by it
+  if (t[0] === '-') throw new ParseError(path, `negative: ${JSON.stringify(t.slice(0, 40))}`, line, text);
   const n = exactInteger(t);
   if (n === undefined) {
     const why = /^-?[0-9]+$/.test(t) ? 'not exact as a number (use the BigInt reader)' : 'not an integer';
     throw new ParseError(path, `${why}: ${JSON.stringify(t.slice(0, 40))}`, line, text);
   }
+  if (n >= 2 ** 64) throw new ParseError(path, `beyond 2^64 − 1: ${JSON.stringify(t.slice(0, 40))}`, line, text);
   return n;
 }
 
-/** A single number, or `max` (v2 "no limit"), as null. */
-export function parseSingleValue(text: string, path = 'value'): number | null {
+/**
+ * A single number, or `max` (v2 "no limit"), as null. Never negative, except `-1` where
+ * `minusOne` says the file uses it (v1's "no limit", as cpu.cfs_quota_us prints it): returned as -1.
+ */
+export function parseSingleValue(text: string, path = 'value', minusOne = false): number | null {
   const t = text.trim();
   if (t === 'max') return null;
+  if (minusOne && t === '-1') return -1;
   if (!/^-?[0-9]+$/.test(t)) throw new ParseError(path, `expected a number or max, got ${JSON.stringify(t.slice(0, 40))}`, 1, t.slice(0, 200));
   return cgInt(t, path, 1, t);
 }
+
+/** v1 files where the kernel (or a write of it) uses -1 for "no limit" */
+export const V1_MINUS_ONE_FILES: ReadonlySet<string> = new Set(['cpu.cfs_quota_us', 'cpu.rt_runtime_us', 'memory.limit_in_bytes', 'memory.memsw.limit_in_bytes', 'memory.soft_limit_in_bytes']);
 
 /** A single counter that may pass 2^53 (cpuacct.usage in ns: 104 days of CPU), as BigInt. */
 export function parseSingleBig(text: string, path = 'value'): bigint {

@@ -112,3 +112,15 @@ describe('#18 wrong but quiet', () => {
     expect(() => parseProcStat(f.join(' '))).toThrow(/not an exact integer/);
   });
 });
+
+describe('cgroupfs numbers the kernel never prints (a hostile dump)', () => {
+  it('a sign, -0 and 2^64 are refused in single values and flat keyed files (they were shown as -5 B, 16.0 EiB, a negative OOM counter)', () => {
+    for (const t of ['-5\n', '-0\n', '-1\n', '18446744073709551616\n']) expect(() => parseSingleValue(t, 'memory.current'), t).toThrow(ParseError);
+    expect(() => parseFlatKeyed('oom_kill -5\n', 'memory.events')).toThrow(/memory\.events.*negative/);
+    expect(() => parseFlatKeyed('oom_kill 18446744073709551616\n', 'memory.events')).toThrow(/beyond 2\^64/);
+    // what the kernel does print stays: v1's unlimited (2^63 − 4096), and -1 where the file says "no limit" with it
+    expect(parseSingleValue('9223372036854771712\n', 'memory.limit_in_bytes')).toBe(9223372036854771712);
+    expect(parseSingleValue('-1\n', 'cpu.cfs_quota_us', true)).toBe(-1);
+    expect(() => parseSingleValue('-5\n', 'cpu.cfs_quota_us', true)).toThrow(ParseError);
+  });
+});
