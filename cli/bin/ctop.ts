@@ -1,6 +1,7 @@
-#!/usr/bin/env -S HOSTSCOPE_CTOP_ARENAS=1 MALLOC_ARENA_MAX=1 node
+#!/usr/bin/env node
 import { setFlagsFromString } from 'node:v8';
-// The first line: one glibc malloc arena instead of up to 8 per core. The native scan's threads
+// The built bin's first two lines (scripts/bundle-bins.mjs: a shell script that runs node on this
+// file, and for node a string and a comment): one glibc malloc arena instead of up to 8 per core. The native scan's threads
 // (the libuv threadpool) and V8's each got an arena of their own that kept its freed memory: at
 // 10,000 processes ~35 MB of RSS in 8 arenas (docs/ctop.md, speed). It must be in the environment
 // before node starts (glibc reads it once); it is taken out again here so that what ctop starts
