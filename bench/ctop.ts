@@ -1,12 +1,16 @@
 /**
  * ctop's benchmark, run by `npm run bench` or alone:
- * `node dist/bench/ctop.js [--loads 2000,10000] [--sets 100] [--secs 20] [--record-secs 120] [--cgroups]`.
+ * `node dist/bench/ctop.js [--loads 2000,10000] [--sets 100] [--secs 20] [--record-secs 120] [--cgroups | --shared]`.
  *
- * `--cgroups`: each container of the load also gets a cgroup of its own in every v1 controller
- * hierarchy (cpu, cpuacct, memory, pids; under this process's own cgroup there), as a runtime
- * gives its containers. Without it the containers are namespace sets sharing one cgroup, so ctop
- * sums their processes' figures; with it ctop reads each container's numbers from its cgroup and
- * (tui/fresh.ts) no stat of their processes, while htop still reads every process.
+ * The load's containers each get a cgroup of their own in every v1 controller hierarchy (cpu,
+ * cpuacct, memory, pids; under this process's own cgroup there), as every runtime gives its
+ * containers: ctop reads each container's numbers from its cgroup and (tui/fresh.ts) no stat of
+ * their processes, while htop still reads every process. Then the same processes are moved into
+ * one cgroup (the load's parent) and ctop alone is measured again, printed as a second table: 100
+ * namespace sets sharing one cgroup (as `unshare` alone makes them), where ctop must sum each over
+ * its processes and so reads every process's stat, as htop does. `--cgroups`: the first table only.
+ * `--shared`: the load made as namespace sets sharing one cgroup from the start (the default load
+ * before stop 16), every tool measured on it.
  *
  * For each load (that many extra processes — `sleep`s — in `--sets` namespace sets, i.e. that many
  * containers, made by bench/run.ts's makeLoad and removed after), each tool runs in its own tmux
@@ -22,13 +26,14 @@
  * Prints one table per load and the recording line, with the load average and process counts.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Spawned } from '../scripts/lib/spawned.js';
 
 const ROOT = join(import.meta.dirname, '../..');
+/** run as its file (package.json "bin"), as a user runs it: its first line sets its environment */
 const CTOP = join(ROOT, 'dist/bin/ctop.js');
 const CLK = 100;
 
@@ -81,7 +86,7 @@ export async function benchRecording(secs: number, intervalSec = 5): Promise<{ b
   const file = join(tmpdir(), `ctop-bench-${process.pid}.ctop`);
   rmSync(file, { force: true });
   try {
-    const p = Pane.start(sock, 'rec', `env -u CI ${process.execPath} ${CTOP} -d ${intervalSec} --readonly --record ${file}`);
+    const p = Pane.start(sock, 'rec', `env -u CI ${CTOP} -d ${intervalSec} --readonly --record ${file}`);
     // the clock starts at the second frame written: the header and the first sample are a one-off,
     // and so is the second, a key frame when the view's processes are left out of the poll's stat
     // (tui/fresh.ts): the first scan read every process, the second marks those it did not read
@@ -190,7 +195,7 @@ async function steady(pid: number | undefined, secs: number): Promise<{ cpu: num
   return { cpu: t0 === undefined || t1 === undefined ? undefined : ((t1 - t0) / CLK / dt) * 100, rss: rssMiB(pid) };
 }
 
-export async function benchCtop(opts: { secs?: number; warmupSecs?: number } = {}): Promise<ToolFigures[]> {
+export async function benchCtop(opts: { secs?: number; warmupSecs?: number; ctopOnly?: boolean } = {}): Promise<ToolFigures[]> {
   const secs = opts.secs ?? 20;
   const warm = opts.warmupSecs ?? 5;
   const sock = `ctop-bench-${process.pid}`;
@@ -200,7 +205,7 @@ export async function benchCtop(opts: { secs?: number; warmupSecs?: number } = {
     const t0 = Date.now();
     const keylog = join(tmpdir(), `ctop-bench-keys-${process.pid}.txt`);
     rmSync(keylog, { force: true });
-    const p = Pane.start(sock, 'ctop', `env -u CI HOSTSCOPE_CTOP_KEYLOG=${keylog} ${process.execPath} ${CTOP} -d 1 --readonly`);
+    const p = Pane.start(sock, 'ctop', `env -u CI HOSTSCOPE_CTOP_KEYLOG=${keylog} ${CTOP} -d 1 --readonly`);
     let firstFrame: number | undefined;
     let firstRates: number | undefined;
     while (Date.now() - t0 < 300_000 && firstRates === undefined) {
@@ -231,6 +236,7 @@ export async function benchCtop(opts: { secs?: number; warmupSecs?: number } = {
       ...(inCtop ? { keyInMaxMs: inCtop.max, keyInMedianMs: inCtop.median, renderMaxMs: inCtop.renderMax } : {}),
     });
     p.keys('q');
+    if (opts.ctopOnly) return out;
 
     if (has('htop')) {
       const h = Pane.start(sock, 'htop', 'htop -d 10');
@@ -289,7 +295,7 @@ function ownV1Cgroups(): Map<string, string> {
  * execs unshare, so every process of the container is in them. Returns the processes made and the
  * cgroup directories (deepest first, for removeCgroups), or undefined without v1 controllers.
  */
-export async function makeCgroupLoad(spawned: Spawned, total: number, sets: number): Promise<{ made: number; dirs: string[] } | undefined> {
+export async function makeCgroupLoad(spawned: Spawned, total: number, sets: number): Promise<{ made: number; dirs: string[]; parents: string[] } | undefined> {
   const own = ownV1Cgroups();
   if (own.size === 0) return undefined;
   const tag = `hostscope-ctop-bench-${process.pid}`;
@@ -313,7 +319,27 @@ export async function makeCgroupLoad(spawned: Spawned, total: number, sets: numb
     if (spawned.tree().size >= want) break;
     await sleep(100);
   }
-  return { made: spawned.tree().size, dirs: dirs.reverse() };
+  return { made: spawned.tree().size, dirs: dirs.reverse(), parents: [...own.values()].map((base) => join(base, tag)) };
+}
+
+/**
+ * Every process of the load into the load's parent cgroups (one per controller): its containers
+ * then share one cgroup, as namespace sets made by `unshare` alone do. Returns how many moved.
+ */
+export function shareOneCgroup(spawned: Spawned, parents: string[]): number {
+  let moved = 0;
+  for (const pid of spawned.tree()) {
+    let ok = true;
+    for (const d of parents) {
+      try {
+        writeFileSync(join(d, 'cgroup.procs'), String(pid));
+      } catch {
+        ok = false; // exited meanwhile
+      }
+    }
+    if (ok) moved++;
+  }
+  return moved;
 }
 
 /** rmdir the load's cgroups once its processes have gone (retrying while they exit). */
@@ -351,29 +377,40 @@ if (process.argv[1]?.endsWith('ctop.js') && process.argv[1].includes('bench')) {
   const sets = Number(arg('--sets') ?? 100);
   const secs = Number(arg('--secs') ?? 20);
   const recSecs = Number(arg('--record-secs') ?? 120);
-  const withCgroups = process.argv.includes('--cgroups');
+  const perCgroupOnly = process.argv.includes('--cgroups');
+  const shared = process.argv.includes('--shared');
   const { makeLoad } = await import('./run.js');
   for (const [i, load] of loads.entries()) {
     const spawned = new Spawned();
     let cgDirs: string[] = [];
+    let parents: string[] = [];
     try {
       let made = 0;
-      if (load > 0 && withCgroups) {
+      if (load > 0 && !shared) {
         const r = await makeCgroupLoad(spawned, load, sets);
-        if (!r) throw new Error('--cgroups: no v1 controller hierarchy (cpu, cpuacct, memory, pids) at /sys/fs/cgroup/<controller>');
+        if (!r) throw new Error('no v1 controller hierarchy (cpu, cpuacct, memory, pids) at /sys/fs/cgroup/<controller>: run with --shared');
         made = r.made;
         cgDirs = r.dirs;
+        parents = r.parents;
       } else if (load > 0) made = await makeLoad(spawned, load, sets);
       const before = loadAvg();
       const rows = await benchCtop({ secs });
-      const how = withCgroups ? ' with a cgroup each' : ' (namespace sets sharing one cgroup)';
+      const how = shared ? ' (namespace sets sharing one cgroup)' : ' with a cgroup each';
       process.stdout.write(formatCtopBench(rows, procCount(), `: ${made} of them the load's, in ${load > 0 ? sets : 0} containers${load > 0 ? how : ''}; load average ${before} before, ${loadAvg()} after`));
       if (i === 0 && recSecs > 0) {
         const r = await benchRecording(recSecs, 5);
         process.stdout.write(
           r
-            ? `recording at -d 5, ${procCount()} processes (${made} in ${sets} containers): ${r.bytes} bytes in ${r.secs.toFixed(0)} s after the second frame (${r.frames} frames in the file), key frame ${r.keyBytes} bytes → ${r.perHourMiB.toFixed(2)} MiB per hour (extrapolated from ${r.secs.toFixed(0)} s plus a key frame every 5 min, not measured over an hour)\n`
+            ? `recording at -d 5, ${procCount()} processes (${made} in ${sets} containers${load > 0 ? how : ''}): ${r.bytes} bytes in ${r.secs.toFixed(0)} s after the second frame (${r.frames} frames in the file), key frame ${r.keyBytes} bytes → ${r.perHourMiB.toFixed(2)} MiB per hour (extrapolated from ${r.secs.toFixed(0)} s plus a key frame every 5 min, not measured over an hour)\n`
             : 'recording: no frame written within 300 s\n',
+        );
+      }
+      if (load > 0 && !shared && !perCgroupOnly) {
+        const moved = shareOneCgroup(spawned, parents);
+        const before2 = loadAvg();
+        const again = await benchCtop({ secs, ctopOnly: true });
+        process.stdout.write(
+          formatCtopBench(again, procCount(), `: the same load, its ${moved} processes moved into one cgroup (${sets} namespace sets sharing it: ctop sums each over its processes, reading every process's stat as htop does); load average ${before2} before, ${loadAvg()} after`),
         );
       }
     } finally {

@@ -75,6 +75,18 @@ await build({
   entryPoints: { ...Object.fromEntries([...split].map((n) => [n, `cli/bin/${n}.ts`])) },
 });
 
+// ctop: one glibc malloc arena (MALLOC_ARENA_MAX=1, docs/ctop.md "How it works"), which must be in
+// the environment before node starts: its first line becomes a shell script that sets it and runs
+// node on this very file (portable, unlike `env -S`), and for node a string and a comment (as
+// cinf's bin below). cli/bin/ctop.ts takes the variable out of its environment again.
+{
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const f = 'dist/bin/ctop.js';
+  const text = readFileSync(f, 'utf8');
+  if (!text.startsWith('#!/usr/bin/env node\n')) throw new Error(`${f}: no node shebang to replace`);
+  writeFileSync(f, `#!/bin/sh\n':' //; HOSTSCOPE_CTOP_ARENAS=1 MALLOC_ARENA_MAX=1 exec node "$0" "$@"\n${text.slice(text.indexOf('\n') + 1)}`, { mode: 0o755 });
+}
+
 /**
  * A bin that runs its command through a V8 code cache (docs/runtime.md "Speed", runc-ts first;
  * cinf the same, docs/benchmarks.md): the bin dist/bin/NAME.cjs is CommonJS (no ES module loader

@@ -190,6 +190,15 @@ interface Last {
 }
 const lastRaw = new WeakMap<ProcSource, Map<number, Last>>();
 
+/**
+ * The cgroup stats of each source's last poll read whole, by cgroup path, and how many polls ago:
+ * limits, quota, shares, pids.max and the like are read whole every CG_FULL_EVERY polls (within
+ * 10 s at -d 1, as the scanner's revalidation), the counters (usage, throttling, pids.current, IO
+ * bytes) every poll (src/cgroup/stats.ts).
+ */
+const lastCg = new WeakMap<ProcSource, Map<string, { full: CgroupStats; age: number }>>();
+const CG_FULL_EVERY = 10;
+
 /** Each sample's processes by pid (made while the sample is built; rates and groups look pids up in it). */
 const indexes = new WeakMap<Sample, Map<number, RawProc>>();
 
@@ -347,11 +356,19 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
   }
   lastRaw.set(src, now);
   const cgroups: Record<string, CgroupSample> = {};
+  const cgBefore = lastCg.get(src);
+  const cgNow = new Map<string, { full: CgroupStats; age: number }>();
   n = 0;
   for (const [path, p] of repOfCg) {
     if (++n % STEP_IO === 0) yield;
     try {
-      const stats: CgroupSample = readCgroupStats(src, layout, p.cgroups!);
+      // the counters every poll; the rest (limits, …) whole every CG_FULL_EVERY polls, a cgroup
+      // at a time (staggered by its place in the list), and at once for a cgroup not seen before
+      const was = cgBefore?.get(path);
+      const full = !was || was.age + 1 >= CG_FULL_EVERY;
+      const read = readCgroupStats(src, layout, p.cgroups!, full ? undefined : was.full);
+      cgNow.set(path, full ? { full: read, age: was ? 0 : n % CG_FULL_EVERY } : { full: was.full, age: was.age + 1 });
+      const stats: CgroupSample = read;
       const psi = readPsi(src, stats);
       if (psi) stats.psi = psi;
       cgroups[path] = stats;
@@ -359,6 +376,7 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
       if (!isProcError(e)) throw e;
     }
   }
+  lastCg.set(src, cgNow);
   const net: Record<string, { rx: number; tx: number }> = {};
   n = 0;
   for (const [inode, pid] of repOfNet) {

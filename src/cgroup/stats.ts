@@ -181,8 +181,18 @@ function optional<T>(fn: () => T): T | undefined {
   }
 }
 
-/** Read limits and usage of the cgroups a process (or a cgroup path) is in. */
-export function readCgroupStats(src: ProcSource, layout: CgroupLayout, memberships: CgroupMembership[]): CgroupStats {
+/**
+ * Read limits and usage of the cgroups a process (or a cgroup path) is in.
+ *
+ * With `counters`: only the files whose figures move all the time are read — memory usage and
+ * memory.stat, CPU usage and cpu.stat (throttling), pids.current, IO bytes (PSI is the caller's)
+ * — and every other figure (limits, quota, period, shares or weight, pids.max, swap, failcnt, OOM
+ * counts, IO operation counts, cpuacct's user/system split) is `counters`' own: a poller that reads
+ * every cgroup each second (ctop) reads those whole only now and then (6 files a cgroup on a v1
+ * host instead of 16). A controller whose directory differs from `counters`' (the cgroup moved, a
+ * hierarchy mounted since) or that `counters` lacks is read whole.
+ */
+export function readCgroupStats(src: ProcSource, layout: CgroupLayout, memberships: CgroupMembership[], counters?: CgroupStats): CgroupStats {
   const dirs = controllerDirs(layout, memberships);
   const at = (o: DirRef | undefined): Dir | undefined => (o ? new Dir(src, o) : undefined);
   const stats: CgroupStats = { errors: {} };
@@ -196,13 +206,22 @@ export function readCgroupStats(src: ProcSource, layout: CgroupLayout, membershi
     }
   };
   const mem = at(dirs.memory);
-  if (mem) attempt('memory', () => (mem.origin.version === 2 ? readMemoryV2(mem) : readMemoryV1(mem)));
+  const m0 = counters?.memory;
+  if (mem && m0 && m0.version === mem.origin.version && m0.dir === mem.origin.dir) attempt('memory', () => (mem.origin.version === 2 ? readMemoryV2Counters(mem, m0) : readMemoryV1Counters(mem, m0)));
+  else if (mem) attempt('memory', () => (mem.origin.version === 2 ? readMemoryV2(mem) : readMemoryV1(mem)));
   const cpu = at(dirs.cpu ?? dirs.cpuacct);
-  if (cpu) attempt('cpu', () => (cpu.origin.version === 2 ? readCpuV2(cpu) : readCpuV1(at(dirs.cpu), at(dirs.cpuacct), cpu.origin)));
+  const c0 = counters?.cpu;
+  if (cpu && c0 && c0.version === cpu.origin.version && c0.dir === cpu.origin.dir && c0.usageFrom.dir === (cpu.origin.version === 2 ? cpu.origin.dir : (dirs.cpuacct?.dir ?? cpu.origin.dir)))
+    attempt('cpu', () => (cpu.origin.version === 2 ? readCpuV2Counters(cpu, c0) : readCpuV1Counters(at(dirs.cpu), at(dirs.cpuacct), c0)));
+  else if (cpu) attempt('cpu', () => (cpu.origin.version === 2 ? readCpuV2(cpu) : readCpuV1(at(dirs.cpu), at(dirs.cpuacct), cpu.origin)));
   const pids = at(dirs.pids);
-  if (pids) attempt('pids', () => ({ ...pids.origin, current: pids.value('pids.current') ?? 0, max: pids.value('pids.max') }));
+  const p0 = counters?.pids;
+  if (pids && p0 && p0.version === pids.origin.version && p0.dir === pids.origin.dir) attempt('pids', () => ({ ...p0, current: pids.value('pids.current') ?? 0 }));
+  else if (pids) attempt('pids', () => ({ ...pids.origin, current: pids.value('pids.current') ?? 0, max: pids.value('pids.max') }));
   const io = at(dirs.blkio ?? dirs.io);
-  if (io) attempt('io', () => (io.origin.version === 2 ? readIoV2(io) : readIoV1(io)));
+  const i0 = counters?.io;
+  if (io && i0 && i0.version === io.origin.version && i0.dir === io.origin.dir) attempt('io', () => (io.origin.version === 2 ? readIoV2(io) : readIoV1Counters(io, i0)));
+  else if (io) attempt('io', () => (io.origin.version === 2 ? readIoV2(io) : readIoV1(io)));
   return stats;
 }
 
@@ -237,6 +256,48 @@ function readMemoryV1(d: Dir): MemoryStats {
     oomKills: d.optFlat('memory.oom_control').oom_kill,
     swapBytes: memsw === undefined || memsw === null ? undefined : Math.max(0, memsw - usage),
   });
+}
+
+/** memory.current and memory.stat; the limit, events and swap as `was` had them */
+function readMemoryV2Counters(d: Dir, was: MemoryStats): MemoryStats {
+  const usage = d.value('memory.current') ?? 0;
+  const stat = d.optFlat('memory.stat');
+  return { ...was, usageBytes: usage, workingSetBytes: Math.max(0, usage - (stat.inactive_file ?? 0)), inactiveFileBytes: stat.inactive_file, anonBytes: stat.anon, fileBytes: stat.file };
+}
+
+/** usage_in_bytes and memory.stat; the limit, failcnt, OOM kills and swap as `was` had them */
+function readMemoryV1Counters(d: Dir, was: MemoryStats): MemoryStats {
+  const usage = d.value('memory.usage_in_bytes') ?? 0;
+  const stat = d.optFlat('memory.stat');
+  const inactive = stat.total_inactive_file ?? stat.inactive_file;
+  return { ...was, usageBytes: usage, workingSetBytes: Math.max(0, usage - (inactive ?? 0)), inactiveFileBytes: inactive, anonBytes: stat.total_rss ?? stat.rss, fileBytes: stat.total_cache ?? stat.cache };
+}
+
+/** cpu.stat (usage and throttling); weight and cpu.max as `was` had them */
+function readCpuV2Counters(d: Dir, was: CpuStats): CpuStats {
+  const stat = d.flat('cpu.stat');
+  return {
+    ...was,
+    usageUsec: stat.usage_usec ?? 0,
+    userUsec: stat.user_usec,
+    systemUsec: stat.system_usec,
+    nrPeriods: stat.nr_periods,
+    nrThrottled: stat.nr_throttled,
+    throttledUsec: stat.throttled_usec,
+  };
+}
+
+/** cpuacct.usage and cpu.stat (throttling); the user/system split, shares, quota and period as `was` had them */
+function readCpuV1Counters(cpu: Dir | undefined, acct: Dir | undefined, was: CpuStats): CpuStats {
+  const usageNs = acct?.optBig('cpuacct.usage');
+  const stat = cpu?.optFlat('cpu.stat') ?? (Object.create(null) as Record<string, number>);
+  return {
+    ...was,
+    usageUsec: usageNs === undefined ? 0 : Number((usageNs + 500n) / 1000n),
+    nrPeriods: stat.nr_periods,
+    nrThrottled: stat.nr_throttled,
+    throttledUsec: stat.throttled_time === undefined ? undefined : Math.round(stat.throttled_time / 1000),
+  };
 }
 
 function readCpuV2(d: Dir): CpuStats {
@@ -300,6 +361,12 @@ function readIoV2(d: Dir): IoStats {
     return Number(total);
   };
   return { ...d.origin, readBytes: sum('rbytes'), writeBytes: sum('wbytes'), readOps: sum('rios'), writeOps: sum('wios') };
+}
+
+/** the bytes (rates); the operation counts as `was` had them */
+function readIoV1Counters(d: Dir, was: IoStats): IoStats {
+  const bytes = d.optBlkio('blkio.throttle.io_service_bytes');
+  return { ...was, readBytes: bytes.get('Read') ?? 0, writeBytes: bytes.get('Write') ?? 0 };
 }
 
 function readIoV1(d: Dir): IoStats {
