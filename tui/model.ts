@@ -289,14 +289,21 @@ function groupRow(b: Bucket, by: GroupBy, cur: Sample, prev: Sample | undefined,
     let ioR: number | undefined;
     let ioW: number | undefined;
     let oom: number | undefined;
+    // the usage figures must be the group's own cgroup's: where cpu and cpuacct are mounted apart
+    // (v1 hybrid) a process can sit in its own cpu cgroup and in cpuacct's root, whose usage is the
+    // whole host's (it showed 122 % for a sleeping container)
+    // (a sample without usageFrom, from a hand-made or older recording: the cpu directory's own)
+    const usageDir = stats?.cpu ? ((stats.cpu as { usageFrom?: { dir: string } }).usageFrom?.dir ?? stats.cpu.dir) : undefined;
+    const cpuOwn = stats?.cpu !== undefined && (cgPath === '/' || usageDir === stats.cpu.dir || (cgPath !== undefined && usageDir!.endsWith(cgPath)));
     if (stats?.cpu && dt !== undefined) {
       const r = cgroupRates(prevStats, stats, dt * 1000);
-      cpuPct = r.cpuPercent;
-      cpuOfQuotaPct = r.cpuOfQuotaPercent;
+      cpuPct = cpuOwn ? r.cpuPercent : undefined;
+      cpuOfQuotaPct = cpuOwn ? r.cpuOfQuotaPercent : undefined;
       throttled = r.throttledPeriods;
       ioR = r.readBytesPerSec;
       ioW = r.writeBytesPerSec;
-    } else if (dt !== undefined) {
+    }
+    if (!cpuOwn && dt !== undefined) {
       let sum = 0;
       let any = false;
       for (const p of all) {
@@ -335,7 +342,7 @@ function groupRow(b: Bucket, by: GroupBy, cur: Sample, prev: Sample | undefined,
       initPid: b.initPid,
       cgroupPath: cgPath,
       source: stats ? 'cgroup' : 'procs',
-      sums: !stats?.cpu || !stats.memory || !stats.pids,
+      sums: !cpuOwn || !stats?.memory || !stats.pids,
       cpuPct,
       quotaCpus,
       cpuOfQuotaPct,

@@ -97,3 +97,28 @@ describe('ctop model: rates from two samples', () => {
     expect(redis.memLimit).toBe(512 * 1024 * 1024);
   });
 });
+
+describe('CPU % of a group whose cpuacct cgroup is the hierarchy root (v1, cpu and cpuacct mounted apart)', () => {
+  it('comes from its processes, not from the root cpuacct usage (the whole host: a sleeping container showed 122 %)', () => {
+    // vm-hybrid-v1: pid 4346 (sleep) sits in cpu:/hostscope-capture-4327 and cpuacct:/ (as the capture made it)
+    const { prev, cur } = fixtureSamples('vm-hybrid-v1');
+    const g = buildGroups(prev, cur, 'cgroup').find((r) => r.key === '/hostscope-capture-4327')!;
+    expect(g.pids).toContain(4346);
+    expect(cur.cgroups['/hostscope-capture-4327']?.cpu?.usageFrom.dir).toBe('/sys/fs/cgroup/cpuacct');
+    // the helper's earlier sample: every cgroup 250 ms less CPU (25 % — the root's, before the fix),
+    // process i up to (pid % 7) × 10 ticks less: those ticks (of 10 ms, over 1 s) are the group's %
+    const t = (s: typeof cur, pid: number) => s.procs.find((p) => p.pid === pid)!.ticks;
+    const ticks = g.pids.reduce((a, pid) => a + t(cur, pid) - t(prev, pid), 0);
+    expect(ticks).not.toBe(25);
+    expect(g.cpuPct).toBeCloseTo(ticks, 5);
+    expect(g.cpuOfQuotaPct).toBeUndefined();
+    expect(g.sums).toBe(true);
+  });
+
+  it('a container whose cpu and cpuacct directories are its own keeps the cgroup figure', () => {
+    const { prev, cur } = fixtureSamples('v1-docker-seed');
+    const rows = buildGroups(prev, cur, 'container').filter((r) => r.kind === 'docker' && r.source === 'cgroup');
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect(r.cpuPct).toBeCloseTo(25, 5);
+  });
+});

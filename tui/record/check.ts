@@ -118,7 +118,8 @@ function cgroupSample(v: unknown, path: string): void {
     const p = `${path}.cpu`;
     const u = obj(c.cpu, p);
     origin(u, p);
-    origin(obj(u.usageFrom, `${p}.usageFrom`), `${p}.usageFrom`);
+    // (absent in recordings older than the split cpu/cpuacct reading: the cpu directory's own)
+    opt(u, 'usageFrom', p, (x, pp) => origin(obj(x, pp), pp));
     counter(u.usageUsec, `${p}.usageUsec`);
     opt(u, 'quotaUsec', p, counter, true);
     for (const k of ['userUsec', 'systemUsec', 'weight', 'shares', 'periodUsec', 'nrPeriods', 'nrThrottled', 'throttledUsec']) opt(u, k, p, counter);
