@@ -23,7 +23,7 @@ import { escapeControl } from '../src/render/escape.js';
 import { membersOf, readCgroupTree, type CgroupTreeNode } from '../src/cgroup/tree.js';
 import { CGROUP_COLUMNS, CGROUP_DEFAULT, cgroupTreeJson, renderCgroupTree, type CgroupRow, type CgroupTreeContext } from '../src/render/cgroup-tree.js';
 import { containerFromCgroupPath } from '../src/model/cgroup-names.js';
-import { commandOf } from '../src/model/process.js';
+import { commandOf, effectiveUid } from '../src/model/process.js';
 import type { CgroupHierarchy, CgroupLayout } from '../src/cgroup/layout.js';
 import { isProcError } from '../src/source/errors.js';
 import { parseProcStatus } from '../src/parse/proc-status.js';
@@ -575,7 +575,7 @@ function effectiveUids(ps: readonly ProcessInfo[]): number[] {
   const seen = new Set<number>();
   let last: number | undefined;
   for (const p of ps) {
-    const u = p.ids?.uid.effective;
+    const u = effectiveUid(p);
     // neighbours mostly share a uid: the set is asked only when it changes
     if (u !== undefined && u !== last) seen.add((last = u));
   }
