@@ -389,6 +389,8 @@ export class NativeRecords {
      * process. Shared by the parts of one scan read in parts (nativeSnapshot).
      */
     private readonly nsByHash: NsByHash = new Map(),
+    /** comm strings by hash, shared like nsByHash */
+    private readonly comms: CommCache = new Map(),
   ) {
     this.count = raw.count;
     this.rec = new Float64Array(raw.records);
@@ -530,7 +532,7 @@ export class NativeRecords {
         const g = r + l.gid;
         info.ids = interner.ids(rec[u]!, rec[u + 1]!, rec[u + 2]!, rec[u + 3]!, rec[g]!, rec[g + 1]!, rec[g + 2]!, rec[g + 3]!);
       } else if (file === 'owner') info.owner = interner.owner(rec[r + l.owner]!, rec[r + l.owner + 1]!);
-      else if (file === 'stat') info.stat = decodeStat(rec, r + l.stat, strings);
+      else if (file === 'stat') info.stat = decodeStat(rec, r + l.stat, strings, rec[r + l.commHash]!, this.comms);
       else {
         // scan.c stores each distinct cgroup text once: one string and one parse per text, not per
         // process (10,000 strings of ~1 KiB each were most of what the garbage collector copied)
@@ -610,6 +612,7 @@ async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntri
   const { ns, fileMask } = nativeMasks(req);
   const interner = new NativeInterner(src.nsfsDevice());
   const nsByHash: NsByHash = new Map();
+  const comms: CommCache = new Map();
   const processes: ProcessInfo[] = [];
   const counts = { vanished: 0, denied: 0 };
   slicer.pause();
@@ -632,7 +635,7 @@ async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntri
     slicer.resume();
     // the next part is read while this one is decoded
     next = nextPart(PART);
-    const recs = new NativeRecords(raw, src, req, interner, nsByHash);
+    const recs = new NativeRecords(raw, src, req, interner, nsByHash, comms);
     for (let i = 0; i < recs.count; i++) {
       if ((i & 15) === 0 && slicer.due()) await slicer.yield();
       admit(recs.full(i), counts, processes);
@@ -644,31 +647,46 @@ async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntri
 /** S_* slots of scan.c's stat fields that callers read straight from a record */
 export const STAT_SLOT = { state: 1, ppid: 2, numThreads: 14, startTimeTicks: 15 } as const;
 
-/** The S_* slots of scan.c, in order */
-function decodeStat(rec: Float64Array, s: number, strings: Buffer): ProcStat {
-  const at = (k: number): number => rec[s + k]!;
-  const commOff = at(19);
-  const processor = at(18);
+/**
+ * comm strings already decoded, by scan.c's hash of their bytes (10,000 processes have a few dozen
+ * distinct names: one string each, not one per process, for the garbage collector to copy), each
+ * with where its bytes are, to compare before it is shared (a hash can collide)
+ */
+export type CommCache = Map<number, { bytes: Buffer; off: number; len: number; text: string }>;
+
+function commOf(strings: Buffer, off: number, len: number, hash: number | undefined, cache: CommCache | undefined): string {
+  if (cache === undefined || hash === undefined) return strings.toString('utf8', off, off + len);
+  const c = cache.get(hash);
+  if (c !== undefined && c.len === len && strings.compare(c.bytes, c.off, c.off + len, off, off + len) === 0) return c.text;
+  const text = strings.toString('utf8', off, off + len);
+  if (c === undefined) cache.set(hash, { bytes: strings, off, len, text });
+  return text;
+}
+
+/** The S_* slots of scan.c, in order (read in place: no closure, no array per process) */
+function decodeStat(rec: Float64Array, s: number, strings: Buffer, hash?: number, cache?: CommCache): ProcStat {
+  const commOff = rec[s + 19]!;
+  const processor = rec[s + 18]!;
   return {
-    pid: at(0),
-    comm: strings.toString('utf8', commOff, commOff + at(20)),
-    state: String.fromCharCode(at(1)),
-    ppid: at(2),
-    pgrp: at(3),
-    session: at(4),
-    ttyNr: at(5),
-    tpgid: at(6),
-    flags: at(7),
-    minflt: at(8),
-    majflt: at(9),
-    utimeTicks: at(10),
-    stimeTicks: at(11),
-    priority: at(12),
-    nice: at(13),
-    numThreads: at(14),
-    startTimeTicks: at(15),
-    vsizeBytes: at(16),
-    rssPages: at(17),
+    pid: rec[s]!,
+    comm: commOf(strings, commOff, rec[s + 20]!, hash, cache),
+    state: String.fromCharCode(rec[s + 1]!),
+    ppid: rec[s + 2]!,
+    pgrp: rec[s + 3]!,
+    session: rec[s + 4]!,
+    ttyNr: rec[s + 5]!,
+    tpgid: rec[s + 6]!,
+    flags: rec[s + 7]!,
+    minflt: rec[s + 8]!,
+    majflt: rec[s + 9]!,
+    utimeTicks: rec[s + 10]!,
+    stimeTicks: rec[s + 11]!,
+    priority: rec[s + 12]!,
+    nice: rec[s + 13]!,
+    numThreads: rec[s + 14]!,
+    startTimeTicks: rec[s + 15]!,
+    vsizeBytes: rec[s + 16]!,
+    rssPages: rec[s + 17]!,
     processor: Number.isNaN(processor) ? undefined : processor,
   };
 }
