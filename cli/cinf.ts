@@ -23,7 +23,7 @@ import { escapeControl } from '../src/render/escape.js';
 import { membersOf, readCgroupTree, type CgroupTreeNode } from '../src/cgroup/tree.js';
 import { CGROUP_COLUMNS, CGROUP_DEFAULT, cgroupTreeJson, renderCgroupTree, type CgroupRow, type CgroupTreeContext } from '../src/render/cgroup-tree.js';
 import { containerFromCgroupPath } from '../src/model/cgroup-names.js';
-import { commandOf } from '../src/model/process.js';
+import { commandOf, effectiveUid } from '../src/model/process.js';
 import type { CgroupHierarchy, CgroupLayout } from '../src/cgroup/layout.js';
 import { isProcError } from '../src/source/errors.js';
 import { parseProcStatus } from '../src/parse/proc-status.js';
@@ -574,9 +574,16 @@ function podMatchesOpt(c: Container | undefined, spec: string): boolean {
 function effectiveUids(ps: readonly ProcessInfo[]): number[] {
   const seen = new Set<number>();
   let last: number | undefined;
-  for (const p of ps) {
-    const u = p.ids?.uid.effective;
-    // neighbours mostly share a uid: the set is asked only when it changes
+  let lastOwner: ProcessInfo['owner'];
+  // an indexed loop (cinf runs without TurboFan: a for-of is an iterator call per process), and
+  // neighbours mostly share an owner record (the native scan shares one per uid and gid): the
+  // set is asked only when the uid changes
+  for (let i = 0; i < ps.length; i++) {
+    const p = ps[i]!;
+    const o = p.owner;
+    if (o !== undefined && o === lastOwner) continue;
+    lastOwner = o;
+    const u = o !== undefined && p.ids === undefined && p.status === undefined ? o.uid : effectiveUid(p);
     if (u !== undefined && u !== last) seen.add((last = u));
   }
   return [...seen].sort((a, b) => a - b);

@@ -48,12 +48,24 @@ export interface ScanSlice {
   /** performance.now() at its start and end */
   start: number;
   end: number;
-  /** CPU time of the process meanwhile (user + system, every thread): what it cost, not how long the OS let it wait */
+  /**
+   * CPU time of the process meanwhile (user + system, every thread): what it cost, not how long the
+   * OS let it wait. NaN for a scan that is not sliced (sliceMs Infinity: a one-shot CLI), which does
+   * not measure it (getrusage sums every thread: ~1 ms a call here while the scan's thread runs).
+   */
   cpuMs: number;
 }
 
 /** The files scan.c reads; anything else is read by the TypeScript reader afterwards. */
-const NATIVE_FILES: Partial<Record<ProcFile, number>> = { ids: 1, stat: 2, cgroup: 4 };
+const NATIVE_FILES: Partial<Record<ProcFile, number>> = { ids: 1, stat: 2, cgroup: 4, owner: 8 };
+
+/** What scan.c hands back: records (doubles), error slots (int32) and a byte table of strings. */
+interface RawScan {
+  count: number;
+  records: ArrayBuffer;
+  errors: ArrayBuffer;
+  strings: ArrayBuffer;
+}
 
 interface ScanBinding {
   scan(
@@ -65,7 +77,11 @@ interface ScanBinding {
     phase?: number,
     knownInos?: Float64Array,
     knownFresh?: Uint8Array,
-  ): Promise<{ count: number; records: ArrayBuffer; errors: ArrayBuffer; strings: ArrayBuffer }>;
+  ): Promise<RawScan>;
+  /** the pids of /proc (ascending) and the d_ino of each entry */
+  scanList(): Promise<{ count: number; pids: ArrayBuffer; inos: ArrayBuffer }>;
+  /** scan() of exactly these pids (a part of scanList's), on one thread */
+  scanPids(nsMask: number, files: number, pids: Int32Array, inos: Float64Array): Promise<RawScan>;
   scanLayout(): Layout;
 }
 
@@ -85,12 +101,15 @@ interface Layout {
   errIds: number;
   errStat: number;
   errCgroup: number;
+  owner: number;
+  nsSame: number;
+  errOwner: number;
   errNotAsked: number;
   errParse: number;
   errTooBig: number;
 }
 
-const LAYOUT_VERSION = 3;
+const LAYOUT_VERSION = 4;
 
 let scanBinding: ScanBinding | null | undefined;
 let layout: Layout | undefined;
@@ -99,7 +118,7 @@ let layout: Layout | undefined;
 function nativeScan(): ScanBinding | undefined {
   if (scanBinding !== undefined) return scanBinding ?? undefined;
   const b = loadNative() as unknown as Partial<ScanBinding> | undefined;
-  if (b && typeof b.scan === 'function' && typeof b.scanLayout === 'function') {
+  if (b && typeof b.scan === 'function' && typeof b.scanLayout === 'function' && typeof b.scanList === 'function' && typeof b.scanPids === 'function') {
     const l = b.scanLayout();
     if (l.version === LAYOUT_VERSION && l.statLength === 21) {
       layout = l;
@@ -119,22 +138,26 @@ export function nativeScanAvailable(src: ProcSource): boolean {
 /** Yield to the event loop once a slice of work has run for `sliceMs`. */
 export class Slicer {
   private start = performance.now();
-  private cpu = process.cpuUsage();
+  private readonly measured: boolean;
+  private cpu: NodeJS.CpuUsage | undefined;
   readonly slices: ScanSlice[] = [];
-  constructor(private readonly sliceMs: number) {}
+  constructor(private readonly sliceMs: number) {
+    this.measured = sliceMs !== Infinity;
+    this.cpu = this.measured ? process.cpuUsage() : undefined;
+  }
   due(): boolean {
     // sliceMs Infinity (a one-shot CLI: cinf): never, without reading the clock per process
     return this.sliceMs !== Infinity && performance.now() - this.start >= this.sliceMs;
   }
   /** the current slice ends (the event loop is about to be free) */
   pause(): void {
-    const c = process.cpuUsage(this.cpu);
-    this.slices.push({ start: this.start, end: performance.now(), cpuMs: (c.user + c.system) / 1000 });
+    const c = this.cpu && process.cpuUsage(this.cpu);
+    this.slices.push({ start: this.start, end: performance.now(), cpuMs: c ? (c.user + c.system) / 1000 : NaN });
   }
   /** a new slice starts (we hold the event loop again) */
   resume(): void {
     this.start = performance.now();
-    this.cpu = process.cpuUsage();
+    if (this.measured) this.cpu = process.cpuUsage();
   }
   async yield(): Promise<void> {
     this.pause();
@@ -255,11 +278,12 @@ export class NativeInterner {
   private readonly nsSets = new Map<string, Partial<Record<NsEntry, NsId>>>();
   private readonly nsIds = new Map<number, NsId>();
   private readonly idSets = new Map<string, { uid: IdQuad; gid: IdQuad }>();
+  private readonly owners = new Map<number, Map<number, { uid: number; gid: number }>>();
   private readonly uniformIds = new Map<number, Map<number, { uid: IdQuad; gid: IdQuad }>>();
   constructor(private readonly dev: number) {}
   /** entries kept (a long-lived interner is cleared by its owner past a bound) */
   get size(): number {
-    return this.cgroups.size + this.nsSets.size + this.nsIds.size + this.idSets.size + this.uniformIds.size;
+    return this.cgroups.size + this.nsSets.size + this.nsIds.size + this.idSets.size + this.uniformIds.size + this.owners.size;
   }
   clear(): void {
     this.cgroups.clear();
@@ -267,6 +291,15 @@ export class NativeInterner {
     this.nsIds.clear();
     this.idSets.clear();
     this.uniformIds.clear();
+    this.owners.clear();
+  }
+  /** one frozen owner record per (uid, gid) */
+  owner(uid: number, gid: number): { uid: number; gid: number } {
+    let byGid = this.owners.get(uid);
+    if (!byGid) this.owners.set(uid, (byGid = new Map()));
+    let v = byGid.get(gid);
+    if (!v) byGid.set(gid, (v = Object.freeze({ uid, gid })));
+    return v;
   }
   /**
    * One frozen namespace record per set of namespaces (a container's processes share theirs):
@@ -331,6 +364,8 @@ export interface NativeKnown {
  * One native scan's records, in pid order, decoded on demand: a process read whole (full), or a
  * known process of which only stat was read (statOnly; its figures read straight from the record).
  */
+type NsByHash = Map<number, { rec: Float64Array; at: number; ns: Partial<Record<NsEntry, NsId>> }[]>;
+
 export class NativeRecords {
   readonly count: number;
   private readonly rec: Float64Array;
@@ -340,17 +375,22 @@ export class NativeRecords {
   private readonly entries: { entry: NsEntry; type: NsType; slot: number; key: string }[];
   /** cgroup text offset → its parse (or why it failed) */
   private readonly cgroupAt = new Map<number, CgroupMembership[] | ProcErrorCode>();
-  /**
-   * The namespace records of this scan by a hash of their inodes, each with the record offset of
-   * a process that has it: a process whose entries all read gets the record of a process with the
-   * same inodes (what nsSet would return) without an NsId lookup or a key string per process.
-   */
-  private readonly nsByHash = new Map<number, { at: number; ns: Partial<Record<NsEntry, NsId>> }[]>();
+  /** the shared namespace record of a record decoded (scan.c's nsSame slot points at those) */
+  private readonly nsAt = new Map<number, Partial<Record<NsEntry, NsId>>>();
   constructor(
-    raw: { count: number; records: ArrayBuffer; errors: ArrayBuffer; strings: ArrayBuffer },
+    raw: RawScan,
     private readonly src: ProcSource,
     private readonly req: { files: ProcFile[]; nsEntries: NsEntry[] },
     private readonly interner: NativeInterner,
+    /**
+     * The namespace records met by a hash of their inodes, each with the record (array and offset)
+     * of a process that has it: a process whose entries all read gets the record of a process with
+     * the same inodes (what nsSet would return) without an NsId lookup or a key string per
+     * process. Shared by the parts of one scan read in parts (nativeSnapshot).
+     */
+    private readonly nsByHash: NsByHash = new Map(),
+    /** comm strings by hash, shared like nsByHash */
+    private readonly comms: CommCache = new Map(),
   ) {
     this.count = raw.count;
     this.rec = new Float64Array(raw.records);
@@ -405,10 +445,12 @@ export class NativeRecords {
     const { rec, entries } = this;
     const ns = this.l.ns;
     next: for (let k = 0; k < cands.length; k++) {
-      const at = cands[k]!.at;
+      const c = cands[k]!;
+      const at = c.at;
+      const other = c.rec;
       for (let xi = 0; xi < entries.length; xi++) {
         const slot = entries[xi]!.slot;
-        if (rec[r + ns + slot] !== rec[at + ns + slot]) continue next;
+        if (rec[r + ns + slot] !== other[at + ns + slot]) continue next;
       }
       return cands[k]!.ns;
     }
@@ -428,10 +470,19 @@ export class NativeRecords {
     for (let fi = 0; fi < req.files.length; fi++) {
       const file = req.files[fi]!;
       if (file === 'ns') {
+        // an earlier record of this result with the same inodes (scan.c found it): its record
+        const same = rec[r + l.nsSame]!;
+        const shared = same >= 0 ? this.nsAt.get(same) : undefined;
+        if (shared) {
+          info.ns = shared;
+          readAny = true;
+          continue;
+        }
         const h = this.nsHash(r, e);
         const known = h === undefined ? undefined : this.knownNs(h, r);
         if (known) {
           info.ns = known;
+          this.nsAt.set(i, known);
           readAny = true;
           continue;
         }
@@ -456,10 +507,11 @@ export class NativeRecords {
         if (got === 0 && allGone) info.errors.ns = 'PROCESS_GONE';
         else if (got === this.entries.length) {
           info.ns = interner.nsSet(ns, this.entries);
+          this.nsAt.set(i, info.ns);
           if (h !== undefined) {
             const cands = this.nsByHash.get(h);
-            if (cands) cands.push({ at: r, ns: info.ns });
-            else this.nsByHash.set(h, [{ at: r, ns: info.ns }]);
+            if (cands) cands.push({ rec, at: r, ns: info.ns });
+            else this.nsByHash.set(h, [{ rec, at: r, ns: info.ns }]);
           }
         } else info.ns = ns;
         readAny ||= got > 0;
@@ -469,7 +521,7 @@ export class NativeRecords {
         readAny = readInto(this.src, info, [file], { nsEntries: req.nsEntries }) || readAny;
         continue;
       }
-      const slot = file === 'ids' ? l.errIds : file === 'stat' ? l.errStat : l.errCgroup;
+      const slot = file === 'ids' ? l.errIds : file === 'stat' ? l.errStat : file === 'owner' ? l.errOwner : l.errCgroup;
       const err = errs[e + slot]!;
       if (err !== 0) {
         info.errors[file] = codeOf(l, err);
@@ -479,7 +531,8 @@ export class NativeRecords {
         const u = r + l.uid;
         const g = r + l.gid;
         info.ids = interner.ids(rec[u]!, rec[u + 1]!, rec[u + 2]!, rec[u + 3]!, rec[g]!, rec[g + 1]!, rec[g + 2]!, rec[g + 3]!);
-      } else if (file === 'stat') info.stat = decodeStat(rec, r + l.stat, strings);
+      } else if (file === 'owner') info.owner = interner.owner(rec[r + l.owner]!, rec[r + l.owner + 1]!);
+      else if (file === 'stat') info.stat = decodeStat(rec, r + l.stat, strings, rec[r + l.commHash]!, this.comms);
       else {
         // scan.c stores each distinct cgroup text once: one string and one parse per text, not per
         // process (10,000 strings of ~1 KiB each were most of what the garbage collector copied)
@@ -526,26 +579,67 @@ export async function readNative(
   known: NativeKnown | undefined,
 ): Promise<NativeRecords> {
   const b = nativeScan()!;
-  let nsMask = 0;
-  for (const e of req.nsEntries) nsMask |= 1 << NS_ENTRIES.indexOf(e);
-  let fileMask = 0;
-  for (const f of req.files) fileMask |= NATIVE_FILES[f] ?? 0;
-  const ns = req.files.includes('ns') ? nsMask : 0;
+  const { ns, fileMask } = nativeMasks(req);
   slicer.pause();
   const raw = known ? await b.scan(ns, fileMask, known.pids, known.starts, known.every, known.phase, known.inos, known.fresh) : await b.scan(ns, fileMask);
   slicer.resume();
   return new NativeRecords(raw, src, req, interner);
 }
 
-/** The native scan, decoded into ProcessInfo values (sliced: 10,000 processes take a while). */
+/** scan.c's masks for a request: the ns entries (none when 'ns' is not asked) and the files it reads */
+function nativeMasks(req: { files: ProcFile[]; nsEntries: NsEntry[] }): { ns: number; fileMask: number } {
+  let nsMask = 0;
+  for (const e of req.nsEntries) nsMask |= 1 << NS_ENTRIES.indexOf(e);
+  let fileMask = 0;
+  for (const f of req.files) fileMask |= NATIVE_FILES[f] ?? 0;
+  return { ns: req.files.includes('ns') ? nsMask : 0, fileMask };
+}
+
+/** pids in the first part of a scan read in parts: small, so decoding starts early */
+const FIRST_PART = 256;
+/** pids in each later part */
+const PART = 1024;
+
+/**
+ * The native scan, decoded into ProcessInfo values (sliced: 10,000 processes take a while). Read in
+ * parts, one thread reading part k+1 in the kernel while this one decodes part k: the two cores do
+ * different work. (scan()'s two reading threads contend in the kernel — every process of a
+ * namespace takes and drops a reference on the same namespace — and cost ~1/3 more CPU than one.)
+ */
 async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntries: NsEntry[] }, slicer: Slicer): Promise<Snapshot> {
   const monoStartMs = performance.now();
+  const b = nativeScan()!;
+  const { ns, fileMask } = nativeMasks(req);
+  const interner = new NativeInterner(src.nsfsDevice());
+  const nsByHash: NsByHash = new Map();
+  const comms: CommCache = new Map();
   const processes: ProcessInfo[] = [];
   const counts = { vanished: 0, denied: 0 };
-  const recs = await readNative(src, req, slicer, new NativeInterner(src.nsfsDevice()), undefined);
-  for (let i = 0; i < recs.count; i++) {
-    if ((i & 15) === 0 && slicer.due()) await slicer.yield();
-    admit(recs.full(i), counts, processes);
+  slicer.pause();
+  const listed = await b.scanList();
+  slicer.resume();
+  const pids = new Int32Array(listed.pids);
+  const inos = new Float64Array(listed.inos);
+  let from = 0;
+  const nextPart = (n: number): Promise<RawScan> | undefined => {
+    if (from >= pids.length) return undefined;
+    const to = Math.min(pids.length, from + n);
+    const p = b.scanPids(ns, fileMask, pids.subarray(from, to), inos.subarray(from, to));
+    from = to;
+    return p;
+  };
+  let next = nextPart(FIRST_PART);
+  while (next) {
+    slicer.pause();
+    const raw = await next;
+    slicer.resume();
+    // the next part is read while this one is decoded
+    next = nextPart(PART);
+    const recs = new NativeRecords(raw, src, req, interner, nsByHash, comms);
+    for (let i = 0; i < recs.count; i++) {
+      if ((i & 15) === 0 && slicer.due()) await slicer.yield();
+      admit(recs.full(i), counts, processes);
+    }
   }
   return snapshotOf(src, processes, counts, monoStartMs, slicer);
 }
@@ -553,31 +647,46 @@ async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntri
 /** S_* slots of scan.c's stat fields that callers read straight from a record */
 export const STAT_SLOT = { state: 1, ppid: 2, numThreads: 14, startTimeTicks: 15 } as const;
 
-/** The S_* slots of scan.c, in order */
-function decodeStat(rec: Float64Array, s: number, strings: Buffer): ProcStat {
-  const at = (k: number): number => rec[s + k]!;
-  const commOff = at(19);
-  const processor = at(18);
+/**
+ * comm strings already decoded, by scan.c's hash of their bytes (10,000 processes have a few dozen
+ * distinct names: one string each, not one per process, for the garbage collector to copy), each
+ * with where its bytes are, to compare before it is shared (a hash can collide)
+ */
+export type CommCache = Map<number, { bytes: Buffer; off: number; len: number; text: string }>;
+
+function commOf(strings: Buffer, off: number, len: number, hash: number | undefined, cache: CommCache | undefined): string {
+  if (cache === undefined || hash === undefined) return strings.toString('utf8', off, off + len);
+  const c = cache.get(hash);
+  if (c !== undefined && c.len === len && strings.compare(c.bytes, c.off, c.off + len, off, off + len) === 0) return c.text;
+  const text = strings.toString('utf8', off, off + len);
+  if (c === undefined) cache.set(hash, { bytes: strings, off, len, text });
+  return text;
+}
+
+/** The S_* slots of scan.c, in order (read in place: no closure, no array per process) */
+function decodeStat(rec: Float64Array, s: number, strings: Buffer, hash?: number, cache?: CommCache): ProcStat {
+  const commOff = rec[s + 19]!;
+  const processor = rec[s + 18]!;
   return {
-    pid: at(0),
-    comm: strings.toString('utf8', commOff, commOff + at(20)),
-    state: String.fromCharCode(at(1)),
-    ppid: at(2),
-    pgrp: at(3),
-    session: at(4),
-    ttyNr: at(5),
-    tpgid: at(6),
-    flags: at(7),
-    minflt: at(8),
-    majflt: at(9),
-    utimeTicks: at(10),
-    stimeTicks: at(11),
-    priority: at(12),
-    nice: at(13),
-    numThreads: at(14),
-    startTimeTicks: at(15),
-    vsizeBytes: at(16),
-    rssPages: at(17),
+    pid: rec[s]!,
+    comm: commOf(strings, commOff, rec[s + 20]!, hash, cache),
+    state: String.fromCharCode(rec[s + 1]!),
+    ppid: rec[s + 2]!,
+    pgrp: rec[s + 3]!,
+    session: rec[s + 4]!,
+    ttyNr: rec[s + 5]!,
+    tpgid: rec[s + 6]!,
+    flags: rec[s + 7]!,
+    minflt: rec[s + 8]!,
+    majflt: rec[s + 9]!,
+    utimeTicks: rec[s + 10]!,
+    stimeTicks: rec[s + 11]!,
+    priority: rec[s + 12]!,
+    nice: rec[s + 13]!,
+    numThreads: rec[s + 14]!,
+    startTimeTicks: rec[s + 15]!,
+    vsizeBytes: rec[s + 16]!,
+    rssPages: rec[s + 17]!,
     processor: Number.isNaN(processor) ? undefined : processor,
   };
 }

@@ -30,6 +30,12 @@ export interface ProcessInfo {
   status?: ProcStatus;
   /** Uid/Gid of status alone (file 'ids'); also set when the whole status is read */
   ids?: { uid: IdQuad; gid: IdQuad };
+  /**
+   * The effective uid and gid alone (file 'owner'): live, the owner of the /proc/<pid> directory,
+   * which the kernel makes the process's effective ids, dumpable or not (as lsns reads them); in a
+   * dump, from status
+   */
+  owner?: { uid: number; gid: number };
   cmdline?: string[];
   comm?: string;
   environ?: EnvEntry[];
@@ -46,6 +52,11 @@ export interface ProcessInfo {
   lsm?: LsmLabels;
   /** why a file (or one ns entry: `ns/net`) is missing */
   errors: Partial<Record<string, ProcErrorCode>>;
+}
+
+/** The effective uid, from whichever of ids, status and owner was read. */
+export function effectiveUid(p: ProcessInfo): number | undefined {
+  return p.ids?.uid.effective ?? p.status?.uid.effective ?? p.owner?.uid;
 }
 
 /** The namespaces (not the *_for_children entries) of a process, by type. */

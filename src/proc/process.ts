@@ -16,6 +16,8 @@ export const PROC_FILES = [
   'stat',
   'status',
   'ids',
+  /** the effective uid and gid alone (ProcessInfo.owner): live, one stat of /proc/<pid> */
+  'owner',
   'cmdline',
   'comm',
   'environ',
@@ -44,6 +46,11 @@ const READERS: Record<Exclude<ProcFile, 'ns'>, Reader> = {
   },
   ids: (src, pid, info) => {
     info.ids = info.status ? { uid: info.status.uid, gid: info.status.gid } : parseStatusIds(src.readProcText(`${pid}/status`), `${pid}/status`);
+  },
+  owner: (src, pid, info) => {
+    // a dump's directories keep no owner: its status says the same
+    const ids = info.ids ?? (src.isLive ? undefined : parseStatusIds(src.readProcText(`${pid}/status`), `${pid}/status`));
+    info.owner = ids ? { uid: ids.uid.effective, gid: ids.gid.effective } : src.procOwner(pid);
   },
   cmdline: (src, pid, info) => {
     info.cmdline = parseCmdline(src.readProc(`${pid}/cmdline`));
@@ -200,6 +207,7 @@ const FIELD_OF: Record<ProcFile, keyof ProcessInfo> = {
   stat: 'stat',
   status: 'status',
   ids: 'ids',
+  owner: 'owner',
   cmdline: 'cmdline',
   comm: 'comm',
   environ: 'environ',

@@ -1,7 +1,7 @@
 import type { Column } from './table.js';
 import type { NamespaceGroup } from '../model/namespaces.js';
 import type { Container } from '../model/containers.js';
-import { commandOf, type ProcessInfo } from '../model/process.js';
+import { commandOf, effectiveUid, type ProcessInfo } from '../model/process.js';
 import { capNames, formatMaskHex } from '../parse/capabilities.js';
 import { seccompModeName } from '../parse/proc-status.js';
 import type { CgroupMembership } from '../parse/proc-cgroup.js';
@@ -47,7 +47,7 @@ export interface NsRow {
   relations?: { parent: number; owner: number } | undefined;
 }
 
-const euid = (p: ProcessInfo): number | undefined => p.ids?.uid.effective ?? p.status?.uid.effective;
+const euid = effectiveUid;
 
 /** `namespace/pod` for a Kubernetes pod, `compose:project` for a compose project, the pod uid when only the cgroup names it */
 export function podOf(c: Container): string | undefined {
@@ -76,7 +76,7 @@ export const NS_COLUMNS: ReadingColumn<NsRow>[] = [
   { id: 'NS', help: 'namespace identifier (inode number)', align: 'right', json: 'number', value: (r) => r.group.ns.inode },
   { id: 'TYPE', help: 'kind of namespace', json: 'string', value: (r) => r.group.ns.type },
   { id: 'NPROCS', help: 'number of processes in the namespace', align: 'right', json: 'number', value: (r) => r.group.pids.length },
-  { id: 'USERS', scanFiles: ['ids'], help: 'effective uids of its processes', json: 'array', value: (r) => r.users, text: (r) => (r.users.length ? r.users.join(',') : '-') },
+  { id: 'USERS', scanFiles: ['owner'], help: 'effective uids of its processes', json: 'array', value: (r) => r.users, text: (r) => (r.users.length ? r.users.join(',') : '-') },
   { id: 'PID', help: 'lowest PID in the namespace', align: 'right', json: 'number', value: (r) => r.group.lowest?.pid },
   { id: 'PPID', files: ['stat'], help: 'PPID of the PID', align: 'right', json: 'number', value: (r) => r.group.lowest?.stat?.ppid ?? r.group.lowest?.status?.ppid },
   { id: 'UID', files: ['ids'], help: 'effective uid of the PID', align: 'right', json: 'number', value: (r) => (r.group.lowest ? euid(r.group.lowest) : undefined) },

@@ -26,6 +26,12 @@ export interface ProcSource {
   readProcText(rel: string): string;
   readProcLink(rel: string): string;
   listProc(rel?: string): string[];
+  /**
+   * Live: the owner of /proc/<pid> (one stat), which the kernel makes the process's effective uid
+   * and gid whether or not it is dumpable (task_dump_owner spares that directory; root for a kernel
+   * thread). A dump's directories keep no owner: NOT_SUPPORTED there (read status instead).
+   */
+  procOwner(pid: number): { uid: number; gid: number };
   readSysText(rel: string): string;
   listSys(rel: string): SysEntry[];
   sysExists(rel: string): boolean;
@@ -156,6 +162,18 @@ export class DirectoryProcSource implements ProcSource {
     if (real !== undefined) {
       assertInside(root, real, shown);
       this.lastDirChecked = dir;
+    }
+  }
+
+  procOwner(pid: number): { uid: number; gid: number } {
+    const path = `${this.procPrefix}${pid}`;
+    if (!this.isLive) throw new ProcError('NOT_SUPPORTED', path, `${path}: a dump keeps no owner of a process directory`);
+    this.injected('proc', String(pid));
+    try {
+      const st = statSync(path);
+      return { uid: st.uid, gid: st.gid };
+    } catch (e) {
+      throw procErrorFromErrno(path, errnoOf(e));
     }
   }
 

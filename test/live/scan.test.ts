@@ -19,6 +19,7 @@ function essence(p: ProcessInfo): unknown {
   return {
     ns: Object.fromEntries(Object.entries(p.ns ?? {}).map(([k, v]) => [k, `${v.type}:${v.dev}:${v.inode}`])),
     ids: p.ids,
+    owner: p.owner,
     ppid: p.stat?.ppid,
     pgrp: p.stat?.pgrp,
     session: p.stat?.session,
@@ -60,9 +61,9 @@ describe.skipIf(!IS_ROOT || !has('unshare') || !has('setpriv'))('scanHost: the n
     expect(nativeScanAvailable(fixtureSource('v2-docker-systemd'))).toBe(false);
   });
 
-  it.skipIf(!NATIVE)('per pid: ns inodes (all ten entries asked), uids and gids, ppid, start time, cgroups and errors are equal', { timeout: 120_000 }, async () => {
+  it.skipIf(!NATIVE)('per pid: ns inodes (all ten entries asked), uids and gids, owner, ppid, start time, cgroups and errors are equal', { timeout: 120_000 }, async () => {
     const src = openSource();
-    const opts = { files: ['ids' as const], containers: true, bound: true };
+    const opts = { files: ['ids' as const, 'owner' as const], containers: true, bound: true };
     // TS, native, TS: a pid counts only if the two TS reads agree (others' tests unshare and exit meanwhile)
     const a = byPid(await scanHost(src, { ...opts, path: 'ts' }));
     const n = await scanHostWithStats(src, { ...opts, path: 'native' });
@@ -89,6 +90,8 @@ describe.skipIf(!IS_ROOT || !has('unshare') || !has('setpriv'))('scanHost: the n
     expect(b.get(mine[2]!)!.stat!.comm).toBe('a) (b c');
     expect(b.get(mine[2]!)!.stat!.comm).toBe(a.get(mine[2]!)!.stat!.comm);
     expect(b.get(mine[1]!)!.ids!.uid).toEqual({ real: 65534, effective: 65534, saved: 65534, fs: 65534 });
+    // the owner of /proc/<pid> (scan.c's one stat) is the effective uid and gid
+    expect(b.get(mine[1]!)!.owner).toEqual({ uid: 65534, gid: 65534 });
     expect(b.get(mine[0]!)!.ns!.net!.inode).toBe(nsInode(mine[0]!, 'net'));
     expect(b.get(mine[0]!)!.ns!.pid_for_children).toBeDefined();
   });

@@ -869,6 +869,8 @@ static napi_value js_tty_op(napi_env env, napi_callback_info info)
 /* scan.c: the host scan on the libuv threadpool */
 napi_value hs_js_scan(napi_env env, napi_callback_info info);
 napi_value hs_js_scan_layout(napi_env env, napi_callback_info info);
+napi_value hs_js_scan_list(napi_env env, napi_callback_info info);
+napi_value hs_js_scan_pids(napi_env env, napi_callback_info info);
 
 static napi_value init(napi_env env, napi_value exports)
 {
@@ -885,6 +887,8 @@ static napi_value init(napi_env env, napi_value exports)
 		{ "takeTerminal", NULL, js_take_terminal, NULL, NULL, NULL, napi_default, NULL },
 		{ "ttyOp", NULL, js_tty_op, NULL, NULL, NULL, napi_default, NULL },
 		{ "scanLayout", NULL, hs_js_scan_layout, NULL, NULL, NULL, napi_default, NULL },
+		{ "scanList", NULL, hs_js_scan_list, NULL, NULL, NULL, napi_default, NULL },
+		{ "scanPids", NULL, hs_js_scan_pids, NULL, NULL, NULL, napi_default, NULL },
 	};
 	napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 	register_runner(env, exports);

@@ -28,8 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
-#define HS_SCAN_LAYOUT 3
+#define HS_SCAN_LAYOUT 4
 
 /* entries of /proc/<pid>/ns, in the order of NS_ENTRIES (src/parse/ns-link.ts) */
 static const char *const ns_entries[] = { "mnt", "net", "time", "cgroup", "pid", "user", "uts", "ipc", "pid_for_children", "time_for_children" };
@@ -40,6 +41,8 @@ static const char *const ns_entry_type[] = { "mnt", "net", "time", "cgroup", "pi
 #define HS_SCAN_IDS 1
 #define HS_SCAN_STAT 2
 #define HS_SCAN_CGROUP 4
+/* the owner of /proc/<pid> (one stat): the effective uid and gid, see scan_one */
+#define HS_SCAN_OWNER 8
 
 /* double slots of one record */
 enum {
@@ -55,11 +58,13 @@ enum {
 	R_MODE, /* 0: read whole; 1: a known pid (same start time) of which only stat was read; 2: a known pid (same d_ino) of which nothing was read */
 	R_COMM_HASH, /* FNV-1a (32 bits) of comm's bytes: the caller sees an exec without decoding comm */
 	R_INO, /* d_ino of the /proc/<pid> entry getdents listed (the dentry's inode): the process's identity */
+	R_OWNER, /* uid and gid owning /proc/<pid> (HS_SCAN_OWNER) */
+	R_NS_SAME = R_OWNER + 2, /* index of an earlier record of this result with the same inodes, every asked entry read; -1: none */
 	R_N
 };
 
 /* int32 error slots of one record: 0 ok, > 0 errno, or one of HS_E_* */
-enum { E_NS = 0, E_IDS = E_NS + NNS, E_STAT, E_CGROUP, E_N };
+enum { E_NS = 0, E_IDS = E_NS + NNS, E_STAT, E_CGROUP, E_OWNER, E_N };
 #define HS_E_NOTASKED (-1)
 #define HS_E_PARSE (-2)
 #define HS_E_TOOBIG (-3)
@@ -86,6 +91,18 @@ struct dedup {
 	unsigned char used[DEDUP_SLOTS];
 };
 
+/*
+ * the sets of namespaces one thread met, by a hash of their inodes, each with the index of the
+ * first record that has it: a container's processes share one set, and the TypeScript side then
+ * decodes each set once (R_NS_SAME), not one lookup of eight inodes per process
+ */
+#define NSDEDUP_SLOTS 4096
+struct nsdedup {
+	uint32_t hash[NSDEDUP_SLOTS];
+	uint32_t used[NSDEDUP_SLOTS];
+	size_t idx[NSDEDUP_SLOTS];
+};
+
 struct scan {
 	/* in */
 	unsigned ns_mask;
@@ -105,6 +122,14 @@ struct scan {
 	uint8_t *known_fresh; /* NULL: every known pid gets its stat read */
 	size_t nknown;
 	unsigned every, phase;
+	/* scanPids: the pids to read (owned; NULL: list /proc); one thread only */
+	struct entry *given;
+	size_t ngiven;
+	int one_thread;
+	/* scanList: only list /proc, into `listed` (n entries) */
+	int list_only;
+	int32_t *listed_pids;
+	double *listed_inos;
 	/* out */
 	int err; /* -errno of the scan as a whole (opening /proc) */
 	size_t n, cap;
@@ -112,6 +137,7 @@ struct scan {
 	int32_t *errs;
 	struct strtab str;
 	struct dedup *cg; /* this thread's cgroup texts already in str (NULL: none kept) */
+	struct nsdedup *nsd; /* this thread's sets of namespaces met (NULL: none kept) */
 	char *buf; /* scratch, CGROUP_CAP bytes */
 	/* N-API */
 	napi_async_work work;
@@ -390,6 +416,41 @@ static ssize_t known_index(const struct scan *s, int pid)
 	return lo < s->nknown && s->known[lo] == pid ? (ssize_t)lo : -1;
 }
 
+/* R_NS_SAME of record r (errors e), whose ns entries were just read; a new set is remembered */
+static void ns_same(struct scan *s, double *r, const int32_t *e)
+{
+	uint32_t h = 2166136261u;
+	for (int i = 0; i < NNS; i++) {
+		if (!(s->ns_mask & (1u << i)))
+			continue;
+		if (e[E_NS + i] != 0)
+			return;
+		uint64_t v = (uint64_t)r[R_NS + i];
+		for (int b = 0; b < 8; b++, v >>= 8)
+			h = (h ^ (uint32_t)(v & 0xff)) * 16777619u;
+	}
+	size_t self = (size_t)(r - s->rec) / R_N;
+	for (size_t k = 0, j = h % NSDEDUP_SLOTS; k < 8; k++, j = (j + 1) % NSDEDUP_SLOTS) {
+		if (!s->nsd->used[j]) {
+			s->nsd->used[j] = 1;
+			s->nsd->hash[j] = h;
+			s->nsd->idx[j] = self;
+			return;
+		}
+		if (s->nsd->hash[j] != h)
+			continue;
+		const double *o = s->rec + s->nsd->idx[j] * R_N;
+		int same = 1;
+		for (int i = 0; i < NNS && same; i++)
+			if ((s->ns_mask & (1u << i)) && o[R_NS + i] != r[R_NS + i])
+				same = 0;
+		if (same) {
+			r[R_NS_SAME] = (double)s->nsd->idx[j];
+			return;
+		}
+	}
+}
+
 /* read and parse "<pid>/stat" into the record's stat slots; returns its error slot (0 ok) */
 static int32_t scan_stat(struct scan *s, int procfd, char *path, size_t size, int plen, double *r)
 {
@@ -415,6 +476,7 @@ static void scan_one(struct scan *s, int procfd, int pid, double ino, double *r,
 	int plen = snprintf(path, sizeof(path), "%d/", pid);
 	r[R_PID] = pid;
 	r[R_INO] = ino;
+	r[R_NS_SAME] = -1;
 	for (int i = 0; i < E_N; i++)
 		e[i] = HS_E_NOTASKED;
 	ssize_t k = known_index(s, pid);
@@ -454,6 +516,27 @@ static void scan_one(struct scan *s, int procfd, int pid, double ino, double *r,
 			e[E_NS + i] = HS_E_PARSE;
 		else
 			e[E_NS + i] = parse_ns_link(link, (size_t)n, ns_entry_type[i], &r[R_NS + i]);
+	}
+	if (s->ns_mask && s->nsd)
+		ns_same(s, r, e);
+	if (s->files & HS_SCAN_OWNER) {
+		/*
+		 * The owner of the /proc/<pid> directory is the process's effective uid and gid, whether
+		 * or not it is dumpable (task_dump_owner: the non-dumpable rule spares this directory;
+		 * root for a kernel thread, whose ids are 0 anyway), mapped into the reader's user
+		 * namespace as status prints them. One stat: lsns reads the same, and status, which the
+		 * kernel prints whole (memory, signals, capabilities …) for two lines, costs ~4× more.
+		 */
+		struct stat st;
+		path[plen - 1] = '\0';
+		if (fstatat(procfd, path, &st, 0) < 0)
+			e[E_OWNER] = errno;
+		else {
+			r[R_OWNER] = (double)st.st_uid;
+			r[R_OWNER + 1] = (double)st.st_gid;
+			e[E_OWNER] = 0;
+		}
+		path[plen - 1] = '/';
 	}
 	if (s->files & HS_SCAN_IDS) {
 		snprintf(path + plen, sizeof(path) - (size_t)plen, "status");
@@ -501,35 +584,29 @@ static void *scan_part(void *arg)
 	local.buf = pt->buf;
 	local.str = pt->str;
 	local.cg = calloc(1, sizeof(struct dedup)); /* NULL: every text stored, as before */
+	local.nsd = calloc(1, sizeof(struct nsdedup)); /* NULL: no set shared */
 	for (size_t i = pt->from; i < pt->to; i++)
 		scan_one(&local, pt->procfd, pt->pids[i].pid, pt->pids[i].ino, local.rec + i * R_N, local.errs + i * E_N);
 	pt->str = local.str;
 	free(local.cg);
+	free(local.nsd);
 	return NULL;
 }
 
-/* below this many processes a second thread costs more than it saves */
-#define SCAN_SPLIT_MIN 1024
-
-/* the whole scan; runs on a threadpool thread (and, for a large /proc, one more thread of its own) */
-static int hs_scan(struct scan *s)
+/* the pids in /proc (canonical names only) with their d_ino, sorted by pid; -errno on failure */
+static int list_proc(int procfd, struct entry **out, size_t *count)
 {
-	int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (procfd < 0)
-		return -errno;
 	int dupfd = dup(procfd);
 	DIR *d = dupfd < 0 ? NULL : fdopendir(dupfd);
 	if (!d) {
 		int e = -errno;
 		if (dupfd >= 0)
 			close(dupfd);
-		close(procfd);
 		return e;
 	}
 	struct entry *pids = NULL;
 	size_t np = 0, capp = 0;
 	struct dirent *de;
-	errno = 0;
 	while ((de = readdir(d)) != NULL) {
 		int pid = pid_name(de->d_name);
 		if (!pid)
@@ -540,7 +617,6 @@ static int hs_scan(struct scan *s)
 			if (!x) {
 				free(pids);
 				closedir(d);
-				close(procfd);
 				return -ENOMEM;
 			}
 			pids = x;
@@ -551,6 +627,53 @@ static int hs_scan(struct scan *s)
 	}
 	closedir(d);
 	qsort(pids, np, sizeof(struct entry), cmp_entry);
+	*out = pids;
+	*count = np;
+	return 0;
+}
+
+/* below this many processes a second thread costs more than it saves */
+#define SCAN_SPLIT_MIN 1024
+
+/*
+ * the whole scan; runs on a threadpool thread (and, for a large /proc, one more thread of its own).
+ * With s->given (scanPids), exactly those pids, on this one thread: the caller overlaps its own
+ * work with the next part's reading instead (see hs_js_scan_pids).
+ */
+static int hs_scan(struct scan *s)
+{
+	int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (procfd < 0)
+		return -errno;
+	struct entry *pids = NULL;
+	size_t np = 0;
+	if (s->given) {
+		pids = s->given;
+		np = s->ngiven;
+		s->given = NULL;
+	} else {
+		int r = list_proc(procfd, &pids, &np);
+		if (r < 0) {
+			close(procfd);
+			return r;
+		}
+	}
+	if (s->list_only) {
+		close(procfd);
+		s->listed_pids = malloc((np ? np : 1) * sizeof(int32_t));
+		s->listed_inos = malloc((np ? np : 1) * sizeof(double));
+		if (!s->listed_pids || !s->listed_inos) {
+			free(pids);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < np; i++) {
+			s->listed_pids[i] = pids[i].pid;
+			s->listed_inos[i] = pids[i].ino;
+		}
+		free(pids);
+		s->n = np;
+		return 0;
+	}
 	s->rec = calloc(np ? np : 1, R_N * sizeof(double));
 	s->errs = calloc(np ? np : 1, E_N * sizeof(int32_t));
 	s->buf = malloc(CGROUP_CAP);
@@ -566,7 +689,7 @@ static int hs_scan(struct scan *s)
 	 */
 	struct part second = { .s = s, .procfd = procfd, .pids = pids, .from = np / 2, .to = np };
 	pthread_t th;
-	int split = np >= SCAN_SPLIT_MIN && (second.buf = malloc(CGROUP_CAP)) != NULL && pthread_create(&th, NULL, scan_part, &second) == 0;
+	int split = !s->one_thread && np >= SCAN_SPLIT_MIN && (second.buf = malloc(CGROUP_CAP)) != NULL && pthread_create(&th, NULL, scan_part, &second) == 0;
 	struct part first = { .s = s, .procfd = procfd, .pids = pids, .from = 0, .to = split ? np / 2 : np, .buf = s->buf, .str = s->str };
 	scan_part(&first);
 	s->str = first.str;
@@ -603,6 +726,9 @@ static void scan_free(struct scan *s)
 	free(s->errs);
 	free(s->str.p);
 	free(s->buf);
+	free(s->given);
+	free(s->listed_pids);
+	free(s->listed_inos);
 	free(s);
 }
 
@@ -655,6 +781,28 @@ static void scan_complete(napi_env env, napi_status status, void *data)
 		return;
 	}
 	napi_create_object(env, &result);
+	if (s->list_only) {
+		napi_value pids, inos;
+		int bad = take_buffer(env, s->listed_pids, s->n * sizeof(int32_t), &pids);
+		bad |= take_buffer(env, s->listed_inos, s->n * sizeof(double), &inos);
+		s->listed_pids = NULL;
+		s->listed_inos = NULL;
+		if (bad) {
+			napi_value msg, err;
+			napi_create_string_utf8(env, "hostscope native: cannot hand the listing to JavaScript", NAPI_AUTO_LENGTH, &msg);
+			napi_create_error(env, NULL, msg, &err);
+			napi_reject_deferred(env, s->deferred, err);
+		} else {
+			napi_set_named_property(env, result, "pids", pids);
+			napi_set_named_property(env, result, "inos", inos);
+			napi_create_uint32(env, (uint32_t)s->n, &v);
+			napi_set_named_property(env, result, "count", v);
+			napi_resolve_deferred(env, s->deferred, result);
+		}
+		napi_delete_async_work(env, s->work);
+		scan_free(s);
+		return;
+	}
 	int bad = take_buffer(env, s->rec, s->n * R_N * sizeof(double), &rec);
 	bad |= take_buffer(env, s->errs, s->n * E_N * sizeof(int32_t), &errs);
 	bad |= take_buffer(env, s->str.p, s->str.len, &str);
@@ -771,6 +919,80 @@ napi_value hs_js_scan(napi_env env, napi_callback_info info)
 	return promise;
 }
 
+/* queue s on the threadpool; its promise, or NULL with an exception pending (s freed) */
+static napi_value queue_scan(napi_env env, struct scan *s)
+{
+	napi_value promise, name;
+	if (napi_create_promise(env, &s->deferred, &promise) != napi_ok ||
+	    napi_create_string_utf8(env, "hostscope.scan", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+	    napi_create_async_work(env, NULL, name, scan_execute, scan_complete, s, &s->work) != napi_ok ||
+	    napi_queue_async_work(env, s->work) != napi_ok) {
+		scan_free(s);
+		napi_throw_error(env, NULL, "hostscope native: cannot queue the scan");
+		return NULL;
+	}
+	return promise;
+}
+
+/*
+ * scanList() → Promise<{count, pids: ArrayBuffer (int32, ascending), inos: ArrayBuffer (float64)}>:
+ * the pids of /proc and the d_ino of each entry, for scanPids
+ */
+napi_value hs_js_scan_list(napi_env env, napi_callback_info info)
+{
+	struct scan *s = calloc(1, sizeof(*s));
+	if (!s) {
+		napi_throw_error(env, NULL, "hostscope native: out of memory");
+		return NULL;
+	}
+	s->list_only = 1;
+	return queue_scan(env, s);
+}
+
+/*
+ * scanPids(nsMask, files, pids: Int32Array, inos: Float64Array) → the same promise as scan(), for
+ * exactly these pids (a part of scanList's, in its order), read by one thread. A caller reading the
+ * whole host in parts overlaps decoding one part with the reading of the next: the two cores then
+ * do different work, where scan()'s second reading thread contends with the first in the kernel
+ * (the namespaces' and the tasks' shared counters) and costs CPU.
+ */
+napi_value hs_js_scan_pids(napi_env env, napi_callback_info info)
+{
+	size_t argc = 4;
+	napi_value argv[4];
+	uint32_t ns_mask = 0, files = 0;
+	void *kp = NULL, *ki = NULL;
+	size_t nkp = 0, nki = 0;
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 ||
+	    napi_get_value_uint32(env, argv[0], &ns_mask) != napi_ok || napi_get_value_uint32(env, argv[1], &files) != napi_ok ||
+	    typed_arg(env, argv[2], napi_int32_array, &kp, &nkp) != 0 || typed_arg(env, argv[3], napi_float64_array, &ki, &nki) != 0 || nkp != nki) {
+		napi_throw_type_error(env, NULL, "hostscope native: scanPids(nsMask, files, pids Int32Array, inos Float64Array)");
+		return NULL;
+	}
+	struct scan *s = calloc(1, sizeof(*s));
+	if (!s || !(s->given = malloc((nkp ? nkp : 1) * sizeof(struct entry)))) {
+		free(s);
+		napi_throw_error(env, NULL, "hostscope native: out of memory");
+		return NULL;
+	}
+	s->ns_mask = ns_mask & ((1u << NNS) - 1);
+	s->files = files;
+	s->one_thread = 1;
+	s->ngiven = nkp;
+	for (size_t i = 0; i < nkp; i++) {
+		int pid = ((const int32_t *)kp)[i];
+		if (pid <= 0) {
+			scan_free(s);
+			napi_throw_range_error(env, NULL, "hostscope native: scanPids: a pid must be positive");
+			return NULL;
+		}
+		/* copies: the caller's arrays may change while the scan runs on another thread */
+		s->given[i].pid = pid;
+		s->given[i].ino = ((const double *)ki)[i];
+	}
+	return queue_scan(env, s);
+}
+
 /* the record layout, so the TypeScript side can check it matches what it decodes */
 napi_value hs_js_scan_layout(napi_env env, napi_callback_info info)
 {
@@ -796,6 +1018,9 @@ napi_value hs_js_scan_layout(napi_env env, napi_callback_info info)
 	PUT("errIds", E_IDS);
 	PUT("errStat", E_STAT);
 	PUT("errCgroup", E_CGROUP);
+	PUT("owner", R_OWNER);
+	PUT("nsSame", R_NS_SAME);
+	PUT("errOwner", E_OWNER);
 	PUT("errNotAsked", HS_E_NOTASKED);
 	PUT("errParse", HS_E_PARSE);
 	PUT("errTooBig", HS_E_TOOBIG);
