@@ -12,7 +12,8 @@ import { isProcError } from '../source/errors.js';
 import { parseNetDevDetail, type NetDevDetail } from '../parse/proc-net-dev.js';
 import { parseSingleValue } from '../parse/cgroupfs-format.js';
 import type { CgroupMembership } from '../parse/proc-cgroup.js';
-import { readProcess } from '../proc/process.js';
+import { parseStatusSecurity, type StatusSecurity } from '../parse/proc-status.js';
+import { parseIdMap, type IdMapRange } from '../parse/proc-id-map.js';
 import { mainCgroupPath, type Container } from '../model/containers.js';
 import { nsKey, type ProcessInfo } from '../model/process.js';
 import { readCgroupStats, type CgroupStats } from '../cgroup/stats.js';
@@ -276,18 +277,37 @@ function readMaxUsage(src: ProcSource, stats: CgroupStats): number | undefined {
   }
 }
 
+/**
+ * The init's capabilities, seccomp and no_new_privs (status: read every scrape — a living process
+ * can drop bounding capabilities, move effective ones within its permitted set, set no_new_privs
+ * or add a seccomp filter at any time) and its uid_map (read every scrape too: a few bytes, and a
+ * user namespace's inode alone does not say it is the same namespace).
+ */
 function readSecurity(src: ProcSource, k: Container, fail: (stage: string) => void): ContainerSecurity | undefined {
-  const p = readProcess(src, k.initPid, ['status', 'uid_map']);
-  if (!p) return undefined;
-  for (const [file, code] of Object.entries(p.errors)) if (code !== 'PROCESS_GONE' && code !== 'NOT_FOUND' && (file === 'status' || file === 'uid_map')) fail('security');
-  const st = p.status;
+  const pid = k.initPid;
+  let st: StatusSecurity | undefined;
+  let uidMap: IdMapRange[] | undefined;
+  try {
+    st = parseStatusSecurity(src.readProcText(`${pid}/status`), `${src.procRoot}/${pid}/status`);
+  } catch (e) {
+    if (!isProcError(e)) throw e;
+    if (e.code === 'PROCESS_GONE') return undefined;
+    if (e.code !== 'NOT_FOUND') fail('security');
+  }
+  try {
+    uidMap = parseIdMap(src.readProcText(`${pid}/uid_map`), `${src.procRoot}/${pid}/uid_map`);
+  } catch (e) {
+    if (!isProcError(e)) throw e;
+    if (e.code === 'PROCESS_GONE' && st === undefined) return undefined;
+    if (e.code !== 'PROCESS_GONE' && e.code !== 'NOT_FOUND') fail('security');
+  }
   const userNs = k.namespaces.user;
   return {
     capEff: st?.capEff,
     capBnd: st?.capBnd,
     seccomp: st?.seccomp,
     noNewPrivs: st?.noNewPrivs,
-    uidMap: p.uidMap,
+    uidMap,
     userNsIsHost: userNs ? k.sharedWithHost.includes('user') : undefined,
   };
 }
