@@ -29,8 +29,8 @@ export interface ReadOptions {
   allCgroups?: boolean;
   /** at most this many cgroups with --all-cgroups (a runaway tree cannot make a scrape unbounded) */
   maxCgroups?: number;
-  /** passed to scanHost / HostScanner (path, sliceMs, revalidateEvery) */
-  scan?: Pick<ScannerOptions, 'path' | 'sliceMs' | 'revalidateEvery'>;
+  /** passed to scanHost / HostScanner (path, sliceMs, revalidateEvery, youngSeconds) */
+  scan?: Pick<ScannerOptions, 'path' | 'sliceMs' | 'revalidateEvery' | 'youngSeconds'>;
 }
 
 export interface ReadResult {
@@ -58,6 +58,15 @@ export async function readExporterSample(src: ProcSource, opts: ReadOptions = {}
 }
 
 /**
+ * What the exporter's scanner reads again of a known process (docs/exporter.md, "What a scrape
+ * reads again"): one younger than EXPORTER_YOUNG_SECONDS whole at every scan (namespace and cgroup
+ * changes of a living process come right after its fork: a runtime's init, unshare, nsenter),
+ * an older one whole once every EXPORTER_REVALIDATE_EVERY scans (10 min at Prometheus's 15 s).
+ */
+export const EXPORTER_YOUNG_SECONDS = 5;
+export const EXPORTER_REVALIDATE_EVERY = 40;
+
+/**
  * The exporter's scan: one long-lived HostScanner, so a scrape on a steady host reads /proc,
  * each process's stat and the containers' cgroup files, not every process's namespaces and
  * cgroup (see src/inspect/scanner.ts for what that costs in freshness: a process that changes
@@ -66,7 +75,7 @@ export async function readExporterSample(src: ProcSource, opts: ReadOptions = {}
 export function exporterReader(src: ProcSource, opts: ReadOptions = {}): () => Promise<ReadResult> {
   // no per-process figure is exported (threads come from the cgroup: threadsOf below), so a known
   // process costs nothing but its /proc entry (freshStat 'none', docs/adr/0007 addendum 2)
-  const scanner = new HostScanner(src, { containers: true, excludeSelf: true, freshStat: 'none', ...(opts.scan ?? {}) });
+  const scanner = new HostScanner(src, { containers: true, excludeSelf: true, freshStat: 'none', revalidateEvery: EXPORTER_REVALIDATE_EVERY, youngSeconds: EXPORTER_YOUNG_SECONDS, ...(opts.scan ?? {}) });
   return async () => {
     const { model } = await scanner.scan();
     return sampleFromModel(src, model, opts);
