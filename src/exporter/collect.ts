@@ -20,7 +20,7 @@ import type { CgroupStats } from '../cgroup/stats.js';
 import type { Container } from '../model/containers.js';
 import type { NamespaceGroup } from '../model/namespaces.js';
 import { escapeControl } from '../render/escape.js';
-import { checkFamily, type MetricFamily, type MetricType, type Sample } from './format.js';
+import { checkFamily, checkLabelNames, labelsText, type MetricFamily, type MetricType, type Sample } from './format.js';
 
 /** One cgroup's figures: a container's cgroup, or (with --all-cgroups) any cgroup. */
 export interface CgroupSample {
@@ -89,17 +89,64 @@ export function isIgnoredInterface(name: string): boolean {
 
 type Labels = (readonly [string, string])[];
 
+/** A label set sorted by name, its names checked and its text rendered once (`{a="x",b="y"}`). */
+export interface LabelSet {
+  readonly pairs: Labels;
+  readonly text: string;
+}
+
+const byName = (a: readonly [string, string], b: readonly [string, string]): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+
+function labelSet(pairs: Labels): LabelSet {
+  // label names in order, as client_golang writes them (cAdvisor's output)
+  const sorted = pairs.length > 1 ? [...pairs].sort(byName) : pairs;
+  checkLabelNames('label set', sorted);
+  return { pairs: sorted, text: labelsText(sorted) };
+}
+
+/**
+ * Label sets by a key of their raw values, kept while they are used: a container's label text is
+ * made (escaped, sorted, rendered) at the first scrape that shows it and reused by later scrapes;
+ * a set not used by the last scrape is dropped at the next one (two generations), so the cache
+ * holds what the host shows now, no more. Only the values change per scrape, never the labels.
+ */
+class LabelSets {
+  private cur = new Map<string, LabelSet>();
+  private prev = new Map<string, LabelSet>();
+  /** a new scrape's families: what the last one did not use goes */
+  next(): void {
+    this.prev = this.cur;
+    this.cur = new Map();
+  }
+  get(key: string, make: () => Labels): LabelSet {
+    let v = this.cur.get(key);
+    if (v) return v;
+    v = this.prev.get(key) ?? labelSet(make());
+    this.cur.set(key, v);
+    return v;
+  }
+  /** the set `base` with more labels (keyed by `base`'s key and `extra`) */
+  with(baseKey: string, base: LabelSet, extraKey: string, extra: () => Labels): LabelSet {
+    return this.get(`${baseKey}\u0001${extraKey}`, () => [...base.pairs, ...extra()]);
+  }
+}
+
+const labelSets = new LabelSets();
+
 class Families {
   private readonly byName = new Map<string, MetricFamily>();
-  add(name: string, type: MetricType, help: string, labels: Labels, value: number | undefined): void {
+  add(name: string, type: MetricType, help: string, labels: Labels | LabelSet, value: number | undefined): void {
     if (value === undefined || value === null || Number.isNaN(value)) return;
     let f = this.byName.get(name);
     if (!f) {
       f = { name, type, help, samples: [] };
       this.byName.set(name, f);
     }
-    // label names in order, as client_golang writes them (cAdvisor's output)
-    const sorted = labels.length > 1 ? [...labels].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)) : labels;
+    if ('text' in labels) {
+      f.samples.push({ labels: labels.pairs, value, text: labels.text } satisfies Sample);
+      return;
+    }
+    const sorted = labels.length > 1 ? [...labels].sort(byName) : labels;
     f.samples.push({ labels: sorted, value } satisfies Sample);
   }
   /** declare a family so it is written (in this order) even before its first sample */
@@ -132,6 +179,12 @@ export function cgroupLabels(c: CgroupSample): Labels {
   ];
 }
 
+/** what cgroupLabels depends on, as a key for labelSets */
+function cgroupKey(c: CgroupSample): string {
+  const k = c.container;
+  return k ? `c\u0000${c.id}\u0000${k.name}\u0000${k.image ?? ''}\u0000${k.podNamespace ?? ''}\u0000${k.podUid !== undefined ? (k.pod ?? '') : ''}` : `c\u0000${c.id}`;
+}
+
 /**
  * The labels of a container's own hostscope_* series: its cgroup, name and init pid (sandboxes
  * made in one cgroup can share a name; the init pid tells them apart).
@@ -154,6 +207,7 @@ const usec = (v: number | undefined): number | undefined => (v === undefined ? u
 /** The families of one scan (sample undefined: the scan failed; only the exporter's own series). */
 export function buildFamilies(sample: ExporterSample | undefined, meta: ScrapeMeta): MetricFamily[] {
   const f = new Families();
+  labelSets.next();
   if (sample) {
     for (const c of sample.cgroups) cadvisorSeries(f, c, sample);
     hostscopeSeries(f, sample);
@@ -163,10 +217,11 @@ export function buildFamilies(sample: ExporterSample | undefined, meta: ScrapeMe
 }
 
 function cadvisorSeries(f: Families, c: CgroupSample, sample: ExporterSample): void {
-  const l = cgroupLabels(c);
+  const key = cgroupKey(c);
+  const l = labelSets.get(key, () => cgroupLabels(c));
   const { cpu, memory, pids } = c.stats;
   if (cpu) {
-    f.add('container_cpu_usage_seconds', 'counter', 'Cumulative cpu time consumed in seconds.', [...l, ['cpu', 'total']], usec(cpu.usageUsec));
+    f.add('container_cpu_usage_seconds', 'counter', 'Cumulative cpu time consumed in seconds.', labelSets.with(key, l, 'cpu', () => [['cpu', 'total']]), usec(cpu.usageUsec));
     f.add('container_cpu_user_seconds', 'counter', 'Cumulative user cpu time consumed in seconds.', l, usec(cpu.userUsec));
     f.add('container_cpu_system_seconds', 'counter', 'Cumulative system cpu time consumed in seconds.', l, usec(cpu.systemUsec));
     f.add('container_cpu_cfs_periods', 'counter', 'Number of elapsed enforcement period intervals.', l, cpu.nrPeriods);
@@ -193,7 +248,7 @@ function cadvisorSeries(f: Families, c: CgroupSample, sample: ExporterSample): v
   if (net) {
     for (const d of net) {
       if (isIgnoredInterface(d.iface)) continue;
-      const li: Labels = [...l, ['interface', h(d.iface)]];
+      const li = labelSets.with(key, l, `if\u0000${d.iface}`, () => [['interface', h(d.iface)]]);
       f.add('container_network_receive_bytes', 'counter', 'Cumulative count of bytes received', li, d.rxBytes);
       f.add('container_network_receive_packets', 'counter', 'Cumulative count of packets received', li, d.rxPackets);
       f.add('container_network_receive_packets_dropped', 'counter', 'Cumulative count of packets dropped while receiving', li, d.rxDropped);
@@ -210,6 +265,17 @@ function cadvisorSeries(f: Families, c: CgroupSample, sample: ExporterSample): v
 }
 
 const SECCOMP_NAMES = ['disabled', 'strict', 'filter'];
+
+/** capNames, kept per mask (a host has few distinct capability sets) */
+const capNamesMemo = new Map<bigint, string[]>();
+function capNamesOf(mask: bigint): string[] {
+  let v = capNamesMemo.get(mask);
+  if (!v) {
+    if (capNamesMemo.size >= 1024) capNamesMemo.clear();
+    capNamesMemo.set(mask, (v = capNames(mask)));
+  }
+  return v;
+}
 
 /**
  * The `container` label of each namespace: the names of the containers with processes in it,
@@ -241,11 +307,14 @@ function hostscopeSeries(f: Families, s: ExporterSample): void {
   f.declare('hostscope_namespace', 'info', 'A namespace: its type, inode, whether it is the host\'s, and the containers with processes in it (comma-separated).');
   f.declare('hostscope_namespace_processes', 'gauge', 'Processes in the namespace.');
   for (const g of s.namespaces) {
-    const base: Labels = [
+    const key = `n\u0000${g.ns.inode}\u0000${g.ns.type}`;
+    const base = labelSets.get(key, () => [
       ['inode', String(g.ns.inode)],
       ['type', g.ns.type],
-    ];
-    f.add('hostscope_namespace', 'info', '', [['container', nsNames.get(g) ?? ''], ['host', g.isHost ? 'true' : 'false'], ...base], 1);
+    ]);
+    const names = nsNames.get(g) ?? '';
+    const host = g.isHost ? 'true' : 'false';
+    f.add('hostscope_namespace', 'info', '', labelSets.with(key, base, `${host}\u0000${names}`, () => [['container', names], ['host', host]]), 1);
     f.add('hostscope_namespace_processes', 'gauge', '', base, g.pids.length);
   }
   f.declare('hostscope_container', 'info', 'A container hostscope found: runtime, full id, init pid (pod is the kubernetes pod uid from the cgroup path).');
@@ -260,28 +329,34 @@ function hostscopeSeries(f: Families, s: ExporterSample): void {
   f.declare('hostscope_containers_sharing_host_namespace', 'gauge', "Containers whose init shares the host's namespace of this type.");
   const sharing = new Map<NsType, number>();
   for (const k of s.containers) {
-    const l = containerLabels(k);
-    f.add('hostscope_container', 'info', '', [...l, ['container_id', h(k.id ?? '')], ['pod', h(k.pod ?? '')], ['runtime', k.runtime]], 1);
+    const key = `k\u0000${k.cgroupPath ?? ''}\u0000${k.initPid}\u0000${k.name}`;
+    const l = labelSets.get(key, () => containerLabels(k));
+    f.add('hostscope_container', 'info', '', labelSets.with(key, l, `i\u0000${k.id ?? ''}\u0000${k.pod ?? ''}\u0000${k.runtime}`, () => [['container_id', h(k.id ?? '')], ['pod', h(k.pod ?? '')], ['runtime', k.runtime]]), 1);
     f.add('hostscope_container_processes', 'gauge', '', l, k.pids.length);
     const sec = s.security.get(k.key);
     if (sec) {
       for (const [set, mask] of [['effective', sec.capEff], ['bounding', sec.capBnd]] as const) {
         if (mask === undefined) continue;
-        const names = capNames(mask);
-        f.add('hostscope_container_capabilities', 'info', '', [...l, ['caps', names.join(',')], ['mask', `0x${formatMaskHex(mask)}`], ['set', set]], 1);
-        f.add('hostscope_container_capabilities_held', 'gauge', '', [...l, ['set', set]], names.length);
+        const names = capNamesOf(mask);
+        f.add('hostscope_container_capabilities', 'info', '', labelSets.with(key, l, `c\u0000${set}\u0000${mask}`, () => [['caps', names.join(',')], ['mask', `0x${formatMaskHex(mask)}`], ['set', set]]), 1);
+        f.add('hostscope_container_capabilities_held', 'gauge', '', labelSets.with(key, l, `s\u0000${set}`, () => [['set', set]]), names.length);
       }
-      if (sec.seccomp !== undefined) f.add('hostscope_container_seccomp_mode', 'gauge', '', [...l, ['mode', SECCOMP_NAMES[sec.seccomp] ?? String(sec.seccomp)]], sec.seccomp);
+      if (sec.seccomp !== undefined) {
+        const mode = SECCOMP_NAMES[sec.seccomp] ?? String(sec.seccomp);
+        f.add('hostscope_container_seccomp_mode', 'gauge', '', labelSets.with(key, l, `m\u0000${mode}`, () => [['mode', mode]]), sec.seccomp);
+      }
       if (sec.noNewPrivs !== undefined) f.add('hostscope_container_no_new_privs', 'gauge', '', l, sec.noNewPrivs ? 1 : 0);
       if (sec.uidMap !== undefined && sec.userNsIsHost !== undefined) {
         const rootless = isRootless(sec.uidMap, sec.userNsIsHost);
         const map = sec.uidMap.map((r) => `${r.inside} ${r.outside} ${r.count}`).join(';');
-        f.add('hostscope_container_user_namespace', 'info', '', [...l, ['host_user_namespace', sec.userNsIsHost ? 'true' : 'false'], ['rootless', rootless ? 'true' : 'false'], ['uid_map', map]], 1);
+        const hostNs = sec.userNsIsHost ? 'true' : 'false';
+        const rl = rootless ? 'true' : 'false';
+        f.add('hostscope_container_user_namespace', 'info', '', labelSets.with(key, l, `u\u0000${hostNs}\u0000${rl}\u0000${map}`, () => [['host_user_namespace', hostNs], ['rootless', rl], ['uid_map', map]]), 1);
         f.add('hostscope_container_rootless', 'gauge', '', l, rootless ? 1 : 0);
       }
     }
     for (const t of k.sharedWithHost) {
-      f.add('hostscope_container_host_namespace', 'gauge', '', [...l, ['type', t]], 1);
+      f.add('hostscope_container_host_namespace', 'gauge', '', labelSets.with(key, l, `t\u0000${t}`, () => [['type', t]]), 1);
       sharing.set(t, (sharing.get(t) ?? 0) + 1);
     }
   }

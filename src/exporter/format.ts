@@ -20,6 +20,12 @@ export interface Sample {
   /** label pairs in the order they are written */
   labels: readonly (readonly [string, string])[];
   value: number;
+  /**
+   * the labels as written (`{a="x",b="y"}`, escaped; '' for none), when the caller rendered
+   * them once for many samples (collect.ts's label sets, checked when made): the writers then
+   * use this text as it is instead of rendering `labels` again
+   */
+  text?: string;
 }
 
 export interface MetricFamily {
@@ -50,9 +56,12 @@ export function checkFamily(f: MetricFamily): void {
   if (!METRIC_NAME.test(f.name)) throw new Error(`bad metric name ${JSON.stringify(f.name)}`);
   if (f.type === 'counter' && f.name.endsWith('_total')) throw new Error(`counter ${f.name}: give the name without _total`);
   if (f.type === 'info' && f.name.endsWith('_info')) throw new Error(`info ${f.name}: give the name without _info`);
-  for (const s of f.samples) {
-    for (const [k] of s.labels) if (!LABEL_NAME.test(k) || k.startsWith('__')) throw new Error(`${f.name}: bad label name ${JSON.stringify(k)}`);
-  }
+  for (const s of f.samples) if (s.text === undefined) checkLabelNames(f.name, s.labels);
+}
+
+/** Throw on a label name Prometheus would refuse (or reserve: `__`). */
+export function checkLabelNames(family: string, labels: Sample['labels']): void {
+  for (const [k] of labels) if (!LABEL_NAME.test(k) || k.startsWith('__')) throw new Error(`${family}: bad label name ${JSON.stringify(k)}`);
 }
 
 // lone surrogates: a high one not followed by a low one, a low one not preceded by a high one
@@ -87,7 +96,8 @@ export function formatValue(v: number): string {
   return String(v);
 }
 
-function labelsText(labels: Sample['labels']): string {
+/** `{a="x",b="y"}` with the values escaped; '' for no labels. */
+export function labelsText(labels: Sample['labels']): string {
   if (labels.length === 0) return '';
   let s = '{';
   for (let i = 0; i < labels.length; i++) {
@@ -104,7 +114,7 @@ export function writeText(families: readonly MetricFamily[]): string {
     if (f.samples.length === 0) continue;
     const name = sampleName(f);
     out.push(`# HELP ${name} ${escapeHelp(f.help, false)}\n# TYPE ${name} ${f.type === 'info' ? 'gauge' : f.type}\n`);
-    for (const s of f.samples) out.push(`${name}${labelsText(s.labels)} ${formatValue(s.value)}\n`);
+    for (const s of f.samples) out.push(`${name}${s.text ?? labelsText(s.labels)} ${formatValue(s.value)}\n`);
   }
   return out.join('');
 }
@@ -116,7 +126,7 @@ export function writeOpenMetrics(families: readonly MetricFamily[]): string {
     if (f.samples.length === 0) continue;
     const name = sampleName(f);
     out.push(`# TYPE ${f.name} ${f.type}\n# HELP ${f.name} ${escapeHelp(f.help, true)}\n`);
-    for (const s of f.samples) out.push(`${name}${labelsText(s.labels)} ${formatValue(s.value)}\n`);
+    for (const s of f.samples) out.push(`${name}${s.text ?? labelsText(s.labels)} ${formatValue(s.value)}\n`);
   }
   out.push('# EOF\n');
   return out.join('');

@@ -12,7 +12,8 @@ import { isProcError } from '../source/errors.js';
 import { parseNetDevDetail, type NetDevDetail } from '../parse/proc-net-dev.js';
 import { parseSingleValue } from '../parse/cgroupfs-format.js';
 import type { CgroupMembership } from '../parse/proc-cgroup.js';
-import { readProcess } from '../proc/process.js';
+import { parseStatusSecurity, type StatusSecurity } from '../parse/proc-status.js';
+import { parseIdMap, type IdMapRange } from '../parse/proc-id-map.js';
 import { mainCgroupPath, type Container } from '../model/containers.js';
 import { nsKey, type ProcessInfo } from '../model/process.js';
 import { readCgroupStats, type CgroupStats } from '../cgroup/stats.js';
@@ -28,8 +29,8 @@ export interface ReadOptions {
   allCgroups?: boolean;
   /** at most this many cgroups with --all-cgroups (a runaway tree cannot make a scrape unbounded) */
   maxCgroups?: number;
-  /** passed to scanHost / HostScanner (path, sliceMs, revalidateEvery) */
-  scan?: Pick<ScannerOptions, 'path' | 'sliceMs' | 'revalidateEvery'>;
+  /** passed to scanHost / HostScanner (path, sliceMs, revalidateEvery, youngSeconds) */
+  scan?: Pick<ScannerOptions, 'path' | 'sliceMs' | 'revalidateEvery' | 'youngSeconds'>;
 }
 
 export interface ReadResult {
@@ -57,6 +58,15 @@ export async function readExporterSample(src: ProcSource, opts: ReadOptions = {}
 }
 
 /**
+ * What the exporter's scanner reads again of a known process (docs/exporter.md, "What a scrape
+ * reads again"): one younger than EXPORTER_YOUNG_SECONDS whole at every scan (namespace and cgroup
+ * changes of a living process come right after its fork: a runtime's init, unshare, nsenter),
+ * an older one whole once every EXPORTER_REVALIDATE_EVERY scans (10 min at Prometheus's 15 s).
+ */
+export const EXPORTER_YOUNG_SECONDS = 5;
+export const EXPORTER_REVALIDATE_EVERY = 40;
+
+/**
  * The exporter's scan: one long-lived HostScanner, so a scrape on a steady host reads /proc,
  * each process's stat and the containers' cgroup files, not every process's namespaces and
  * cgroup (see src/inspect/scanner.ts for what that costs in freshness: a process that changes
@@ -65,7 +75,7 @@ export async function readExporterSample(src: ProcSource, opts: ReadOptions = {}
 export function exporterReader(src: ProcSource, opts: ReadOptions = {}): () => Promise<ReadResult> {
   // no per-process figure is exported (threads come from the cgroup: threadsOf below), so a known
   // process costs nothing but its /proc entry (freshStat 'none', docs/adr/0007 addendum 2)
-  const scanner = new HostScanner(src, { containers: true, excludeSelf: true, freshStat: 'none', ...(opts.scan ?? {}) });
+  const scanner = new HostScanner(src, { containers: true, excludeSelf: true, freshStat: 'none', revalidateEvery: EXPORTER_REVALIDATE_EVERY, youngSeconds: EXPORTER_YOUNG_SECONDS, ...(opts.scan ?? {}) });
   return async () => {
     const { model } = await scanner.scan();
     return sampleFromModel(src, model, opts);
@@ -276,18 +286,37 @@ function readMaxUsage(src: ProcSource, stats: CgroupStats): number | undefined {
   }
 }
 
+/**
+ * The init's capabilities, seccomp and no_new_privs (status: read every scrape — a living process
+ * can drop bounding capabilities, move effective ones within its permitted set, set no_new_privs
+ * or add a seccomp filter at any time) and its uid_map (read every scrape too: a few bytes, and a
+ * user namespace's inode alone does not say it is the same namespace).
+ */
 function readSecurity(src: ProcSource, k: Container, fail: (stage: string) => void): ContainerSecurity | undefined {
-  const p = readProcess(src, k.initPid, ['status', 'uid_map']);
-  if (!p) return undefined;
-  for (const [file, code] of Object.entries(p.errors)) if (code !== 'PROCESS_GONE' && code !== 'NOT_FOUND' && (file === 'status' || file === 'uid_map')) fail('security');
-  const st = p.status;
+  const pid = k.initPid;
+  let st: StatusSecurity | undefined;
+  let uidMap: IdMapRange[] | undefined;
+  try {
+    st = parseStatusSecurity(src.readProcText(`${pid}/status`), `${src.procRoot}/${pid}/status`);
+  } catch (e) {
+    if (!isProcError(e)) throw e;
+    if (e.code === 'PROCESS_GONE') return undefined;
+    if (e.code !== 'NOT_FOUND') fail('security');
+  }
+  try {
+    uidMap = parseIdMap(src.readProcText(`${pid}/uid_map`), `${src.procRoot}/${pid}/uid_map`);
+  } catch (e) {
+    if (!isProcError(e)) throw e;
+    if (e.code === 'PROCESS_GONE' && st === undefined) return undefined;
+    if (e.code !== 'PROCESS_GONE' && e.code !== 'NOT_FOUND') fail('security');
+  }
   const userNs = k.namespaces.user;
   return {
     capEff: st?.capEff,
     capBnd: st?.capBnd,
     seccomp: st?.seccomp,
     noNewPrivs: st?.noNewPrivs,
-    uidMap: p.uidMap,
+    uidMap,
     userNsIsHost: userNs ? k.sharedWithHost.includes('user') : undefined,
   };
 }

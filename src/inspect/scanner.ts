@@ -40,6 +40,7 @@
  * (dumps, no addon, HOSTSCOPE_SCAN=ts) every scan is scanHost's full scan.
  */
 import { performance } from 'node:perf_hooks';
+import { CLOCK_TICKS } from '../util/sysconf.js';
 import type { ProcSource } from '../source/source.js';
 import { isProcError, type ProcErrorCode } from '../source/errors.js';
 import type { ProcStat } from '../parse/proc-stat.js';
@@ -77,6 +78,15 @@ export interface ScannerOptions extends ScanOptions {
   revalidateEvery?: number;
   /** which known processes get their stat read each scan (default 'all'; see FreshStat) */
   freshStat?: FreshStat;
+  /**
+   * a known process younger than this (seconds since it started, by its start time and
+   * /proc/uptime) is read whole at every scan, whatever `revalidateEvery` says (default 0: only
+   * at the scan that finds it and the next one). Namespace and cgroup changes of a living process
+   * happen in practice right after its fork (a runtime's init, `unshare`, `nsenter`, a service
+   * manager's set-up): this sees them at the next scan, and lets the rotation of older processes
+   * be slow.
+   */
+  youngSeconds?: number;
 }
 
 export interface ScannerStats extends ScanStats {
@@ -149,6 +159,8 @@ export class HostScanner {
     const n = opts.revalidateEvery ?? DEFAULT_REVALIDATE_EVERY;
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`revalidateEvery must be a positive integer, not ${n}`);
     this.every = n;
+    const y = opts.youngSeconds ?? 0;
+    if (!(y >= 0 && y <= 86400)) throw new RangeError(`youngSeconds must be 0 to 86400, not ${y}`);
     const f = opts.freshStat;
     if (f !== undefined && f !== 'all' && f !== 'none' && !(f instanceof Set)) throw new TypeError(`freshStat must be 'all', 'none' or a Set of pids, not ${String(f)}`);
   }
@@ -202,8 +214,12 @@ export class HostScanner {
     const fresh = want === 'all' ? undefined : new Uint8Array(this.known.size);
     const set = typeof want === 'string' ? undefined : want;
     let nk = 0;
+    // a process this young is read whole this scan (by start time, in clock ticks since boot)
+    const youngTicks = (this.opts.youngSeconds ?? 0) * CLOCK_TICKS;
+    const now = youngTicks > 0 && this.known.size > 0 ? uptimeTicks(src) : undefined;
+    const bornAfter = now === undefined ? Infinity : now - youngTicks;
     for (const [pid, k] of this.known) {
-      if (this.forceFull.has(pid) || Number.isNaN(k.start)) continue;
+      if (this.forceFull.has(pid) || Number.isNaN(k.start) || k.start > bornAfter) continue;
       pids[nk] = pid;
       starts[nk] = k.start;
       inos[nk] = k.ino;
@@ -551,6 +567,17 @@ class StatView implements ScanStatMap {
   }
   forEach(cb: (value: ProcStat, key: number, map: ReadonlyMap<number, ProcStat>) => void, thisArg?: unknown): void {
     for (const pid of this.index.keys()) cb.call(thisArg, this.get(pid)!, pid, this);
+  }
+}
+
+/** the time since boot in clock ticks (/proc/uptime; undefined when unreadable: nobody then counts as young) */
+function uptimeTicks(src: ProcSource): number | undefined {
+  try {
+    const t = Number(src.readProcText('uptime').split(' ')[0]);
+    return Number.isFinite(t) && t > 0 ? t * CLOCK_TICKS : undefined;
+  } catch (e) {
+    if (isProcError(e)) return undefined;
+    throw e;
   }
 }
 

@@ -58,6 +58,10 @@ describe('HostScanner on a dump (the TypeScript path: a full scan each time)', (
     for (const f of ['some', [1, 2], 3]) expect(() => new HostScanner(src, { freshStat: f as never })).toThrow(/freshStat/);
   });
 
+  it('refuses a youngSeconds that is negative, not a number or above a day', () => {
+    for (const y of [-1, Number.NaN, 86401]) expect(() => new HostScanner(fixtureSource('vm-hybrid-v1'), { youngSeconds: y })).toThrow(/youngSeconds/);
+  });
+
   it('refuses a revalidation period that is not a positive integer', () => {
     const src = fixtureSource('vm-hybrid-v1');
     for (const n of [0, -1, 1.5, Number.NaN]) expect(() => new HostScanner(src, { revalidateEvery: n })).toThrow(/revalidateEvery/);

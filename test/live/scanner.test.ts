@@ -126,6 +126,50 @@ describe.skipIf(!IS_ROOT || !NATIVE || !has('unshare'))('HostScanner on the live
     expect(c.model.namespaces.some((g) => g.ns.type === 'uts' && g.ns.inode === p!.ns!.uts!.inode)).toBe(false);
   });
 
+  it('youngSeconds: a process that unshares its own network namespace (same pid) a moment after it started is seen in the new namespace at the next scan, though the rotation never reaches it', { timeout: 60_000 }, async () => {
+    const trigger = join(tmpdir(), `hostscope-young-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+    // the shell waits for the trigger, then execs unshare in the same pid: unshare(CLONE_NEWNET), then exec sleep
+    const late = spawned.start('sh', ['-c', `while [ ! -e ${trigger} ]; do sleep 0.05; done; exec unshare --net sleep 600`]);
+    try {
+      // a rotation period no pid ever meets (pid % N === scan number % N: the scan numbers stay below 10)
+      const s = new HostScanner(openSource(), { ...OPTS, freshStat: 'none', revalidateEvery: 2 ** 31 - 1, youngSeconds: 120 });
+      const hostNet = nsInode(process.pid, 'net');
+      await s.scan(); // finds it (every process is new to the first scan)
+      const second = await s.scan(); // reads it again (a process seen for the first time is read twice)
+      expect(byPid(second.model).get(late.pid!)?.ns?.net?.inode).toBe(hostNet);
+      writeFileSync(trigger, '');
+      expect(await waitFor(() => nsInode(late.pid!, 'net') !== undefined && nsInode(late.pid!, 'net') !== hostNet, 30_000)).toBe(true);
+      const third = await s.scan();
+      expect(byPid(third.model).get(late.pid!)?.ns?.net?.inode).toBe(nsInode(late.pid!, 'net'));
+      expect(third.model.namespaces.find((g) => g.ns.type === 'net' && g.ns.inode === nsInode(late.pid!, 'net'))?.pids).toEqual([late.pid!]);
+    } finally {
+      rmSync(trigger, { force: true });
+      await stop(late);
+    }
+  });
+
+  it('youngSeconds: a process older than the window is not read again outside the rotation; a young one is read every scan', { timeout: 60_000 }, async () => {
+    const young = spawned.start('sleep', ['600']);
+    try {
+      // mover was started in beforeAll, more than 2 s ago by the third scan
+      await new Promise((r) => setTimeout(r, 2100));
+      const s = new HostScanner(openSource(), { ...OPTS, freshStat: 'none', revalidateEvery: 2 ** 31 - 1, youngSeconds: 60 });
+      await s.scan();
+      await s.scan();
+      const r = await s.scan();
+      // with freshStat 'none', `stat` holds the processes read whole this scan
+      expect(r.stat.has(young.pid!)).toBe(true);
+      const old = new HostScanner(openSource(), { ...OPTS, freshStat: 'none', revalidateEvery: 2 ** 31 - 1, youngSeconds: 2 });
+      await old.scan();
+      await old.scan();
+      const o = await old.scan();
+      expect(o.model.snapshot.processes.some((p) => p.pid === mover.pid)).toBe(true);
+      expect(o.stat.has(mover.pid!)).toBe(false);
+    } finally {
+      await stop(young);
+    }
+  });
+
   it.skipIf(!existsSync(FREEZER))('a process moved to another cgroup (same pid) is seen within revalidateEvery scans', { timeout: 60_000 }, async () => {
     const N = 3;
     const s = new HostScanner(openSource(), { ...OPTS, revalidateEvery: N });

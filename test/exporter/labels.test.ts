@@ -1,0 +1,37 @@
+/**
+ * The label sets collect.ts keeps between scrapes (rendered once per container, namespace, extra
+ * label): a scrape must never write a label value an earlier scrape left behind.
+ */
+import { describe, expect, it } from 'vitest';
+import { fixtureSource } from '../helpers/fixtures.js';
+import { readExporterSample } from '../../src/exporter/read.js';
+import { buildFamilies, cgroupLabels } from '../../src/exporter/collect.js';
+import { labelsText, writeText } from '../../src/exporter/format.js';
+
+const META = { durationSeconds: 0, cpuSeconds: 0, success: true, scansTotal: 1, errorsTotal: new Map<string, number>() };
+
+describe('label sets kept between scrapes', () => {
+  it('a container renamed between two scrapes (same cgroup) is written with its new name only; the values are this scrape\'s', async () => {
+    const { sample } = await readExporterSample(fixtureSource('v2-docker-systemd'));
+    const c = sample.cgroups.find((x) => x.container !== undefined)!;
+    expect(c).toBeDefined();
+    const first = writeText(buildFamilies(sample, META));
+    expect(first).toContain(`name="${c.container!.name}"`);
+    const renamed = { ...c, container: { ...c.container!, name: 'renamed-x' }, processes: c.processes + 7 };
+    const second = writeText(buildFamilies({ ...sample, cgroups: sample.cgroups.map((x) => (x === c ? renamed : x)) }, META));
+    const line = second.split('\n').find((l) => l.startsWith('container_processes{') && l.includes(`id="${c.id}"`))!;
+    expect(line).toContain('name="renamed-x"');
+    expect(line.endsWith(` ${c.processes + 7}`)).toBe(true);
+    // the old name is gone from that cgroup's cAdvisor series
+    expect(second.split('\n').filter((l) => l.startsWith('container_') && l.includes(`id="${c.id}"`) && l.includes(`name="${c.container!.name}"`))).toEqual([]);
+  });
+
+  it('a kept set renders exactly as the labels would one by one (sorted by name, escaped)', async () => {
+    const { sample } = await readExporterSample(fixtureSource('v2-docker-systemd'));
+    const text = writeText(buildFamilies(sample, META));
+    for (const c of sample.cgroups) {
+      const want = labelsText([...cgroupLabels(c)].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+      if (c.stats.memory) expect(text).toContain(`container_memory_usage_bytes${want} `);
+    }
+  });
+});
