@@ -202,10 +202,11 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
         ...(onRendered ? { onRender: ({ renderTime }: { renderTime: number }) => onRendered!(renderTime) } : {}),
         exitOnCtrlC: false,
         patchConsole: false,
-        // Ink throttles renders: a key that lands just after a render waits out the window (at 10
-        // fps up to 100 ms, the whole budget for answering a key). ctop renders only on a change
-        // (a sample, a key), so the cap costs CPU only while a key repeats.
-        maxFps: 20,
+        // Ink throttles renders: a key that lands just after a render waits out the window (at 20
+        // fps up to 50 ms: the second of two keys typed together paid it every time). ctop renders
+        // only on a change (a sample, a key), and with the render caches (tui/ink/) a key's frame
+        // costs a few ms, so the cap is 60: it binds only while a key repeats.
+        maxFps: 60,
         incrementalRendering: false,
       });
     };
