@@ -173,9 +173,11 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
         : undefined;
 
     // HOSTSCOPE_CTOP_KEYLOG=FILE (for bench/ctop.ts): for each chunk of keys, the ms from its arrival
-    // to the end of the first render after it, and how long that render took, one line each
+    // to the end of the first render after it, how long that render took, and the ms from the
+    // arrival to the key's first change of the store (the rest is React, the frame and Ink's throttle)
     const keylog = process.env.HOSTSCOPE_CTOP_KEYLOG;
     let keyAt: number | undefined;
+    let storedAt: number | undefined;
     if (keylog) {
       const { appendFileSync } = await import('node:fs');
       const onKey = (): void => {
@@ -183,18 +185,24 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
       };
       process.stdin.prependListener('data', onKey);
       process.stdin.prependListener('readable', onKey);
+      const unsub = store.subscribe(() => {
+        if (keyAt !== undefined) storedAt ??= performance.now();
+      });
       cleanups.push(() => {
         process.stdin.off('data', onKey);
         process.stdin.off('readable', onKey);
+        unsub();
       });
       onRendered = (ms: number): void => {
         if (keyAt === undefined) return;
+        const now = performance.now();
         try {
-          appendFileSync(keylog, `${(performance.now() - keyAt).toFixed(1)} ${ms.toFixed(1)}\n`);
+          appendFileSync(keylog, `${(now - keyAt).toFixed(1)} ${ms.toFixed(1)} ${storedAt === undefined ? '-' : (storedAt - keyAt).toFixed(1)}\n`);
         } catch {
           /* the log is a debugging aid */
         }
         keyAt = undefined;
+        storedAt = undefined;
       };
     }
     const mount = (): void => {
