@@ -186,6 +186,13 @@ export async function handleCtop(args: CtopArgs, deps: Deps): Promise<number> {
       }
       return EXIT_OK;
     }
+    try {
+      // the frame the view opens on is refused before the screen is taken (later ones are skipped aloud)
+      rec.window(rec.count - 1, 2);
+    } catch (e) {
+      if (e instanceof RecordingError) throw new CliError(`${args.replay}: ${e.message}`);
+      throw e;
+    }
     productionReact();
     const { runInteractive } = await import('../tui/run.js');
     return runInteractive({ state, replay: rec, deps, args });

@@ -20,7 +20,7 @@ import { hostEffects } from './actions.js';
 import { freshStatFor } from './fresh.js';
 import { detailTab, readDetail, recordedStory, type Detail } from './detail.js';
 import { groupsOf, prepareGroups, type DetailProvider } from './frame.js';
-import type { Recording } from './record/replay.js';
+import { RecordingError, type Recording } from './record/replay.js';
 import { HISTORY_MAX } from './store.js';
 
 export interface InteractiveOptions {
@@ -224,8 +224,18 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
       const times = rec.frames.map((f) => f.wallMs);
       let loaded = -1;
       const load = (i: number): void => {
+        let history;
+        try {
+          history = rec.window(i, HISTORY_MAX);
+        } catch (e) {
+          // a frame whose checksum holds but whose content is refused: say so, stay where we were
+          if (!(e instanceof RecordingError) || loaded < 0) throw e;
+          store.dispatch({ type: 'replaceHistory', history: rec.window(loaded, HISTORY_MAX), replay: { index: loaded, total: rec.count, times } });
+          store.dispatch({ type: 'message', text: `frame ${i + 1}/${rec.count} skipped: ${e.message}` });
+          return;
+        }
         loaded = i;
-        store.dispatch({ type: 'replaceHistory', history: rec.window(i, HISTORY_MAX), replay: { index: i, total: rec.count, times } });
+        store.dispatch({ type: 'replaceHistory', history, replay: { index: i, total: rec.count, times } });
       };
       load(rec.count - 1);
       if (rec.problem) store.dispatch({ type: 'message', text: rec.problem });
