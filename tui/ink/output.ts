@@ -28,7 +28,9 @@ type Operation = { type: 'write'; x: number; y: number; text: string; transforme
 
 /** finished rows: key = width, then each write's x and text, NUL-separated */
 const rows = new GenCache<string, string>(1024);
-const styledChars = new GenCache<string, StyledChar[]>(1024);
+// a line's styled characters (an object per character, ~13 KB for a 160-column row) are needed only
+// while its row is built: the row memo keeps the result, so this one stays small
+const styledChars = new GenCache<string, StyledChar[]>(64);
 const widths = new GenCache<string, number>(4096);
 
 /** string-width's answer (lineWidth: ASCII and ctop's symbols without string-width's slow path, whose first use alone costs ~150 ms here) */
