@@ -8,6 +8,8 @@
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 // string-width (cliui's, wrap-ansi's) builds an Intl.Segmenter when its module loads: ~100 ms of
 // CPU on a slow machine on every run of cinf, though only --help ever measures a string. Build it
@@ -21,6 +23,34 @@ const lazySegmenter = {
       if (!src.includes(eager)) return undefined;
       const lazy = 'let segmenter$; const segmenter = { segment: (s) => (segmenter$ ??= new Intl.Segmenter()).segment(s) };';
       return { contents: src.replace(eager, lazy), loader: 'js' };
+    });
+  },
+};
+
+// ctop's Ink keeps what it measured and drew across renders (docs/adr/0013-ink-render-caches.md):
+// three of Ink 6.8's own modules swapped for tui/ink/ ones that give the same answers from bounded
+// memos. Checked against Ink's by test/tui/ink-output.test.ts; another Ink version fails the build
+// here until those are checked against it.
+const inkRenderCaches = {
+  name: 'ink-render-caches',
+  setup(b) {
+    const inkBuild = /[\\/]node_modules[\\/]ink[\\/]build[\\/]([a-z-]+)\.js$/;
+    const swap = { 'renderer:./output.js': 'output.ts', 'render-node-to-output:widest-line': 'width.ts', 'measure-text:widest-line': 'width.ts', 'dom:./measure-text.js': 'measure-text.ts' };
+    const tuiInk = fileURLToPath(new URL('../tui/ink/', import.meta.url));
+    let inkDir;
+    b.onResolve({ filter: /^(\.\/output\.js|\.\/measure-text\.js|widest-line)$/ }, (args) => {
+      const m = inkBuild.exec(args.importer);
+      const to = m && swap[`${m[1]}:${args.path}`];
+      if (!to) return undefined;
+      inkDir ??= args.resolveDir;
+      const version = JSON.parse(readFileSync(join(args.resolveDir, '../package.json'), 'utf8')).version;
+      if (version !== '6.8.0') throw new Error(`ink ${version}: tui/ink/ replaces modules of Ink 6.8.0; check them against this version (test/tui/ink-output.test.ts) and update scripts/bundle-bins.mjs`);
+      return { path: join(tuiInk, to) };
+    });
+    // the swapped modules import Ink's own dependencies (string-width, slice-ansi, …) as Ink does
+    b.onResolve({ filter: /^[@a-z]/ }, (args) => {
+      if (!args.importer.startsWith(tuiInk) || !inkDir || args.pluginData === 'ink-dir') return undefined;
+      return b.resolve(args.path, { kind: args.kind, resolveDir: inkDir, pluginData: 'ink-dir' });
     });
   },
 };
@@ -73,6 +103,7 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   // ctop's scan runs in a worker thread: its own entry, beside the bins
   entryPoints: { ...Object.fromEntries([...split].map((n) => [n, `cli/bin/${n}.ts`])) },
+  plugins: [...common.plugins, inkRenderCaches],
 });
 
 // ctop: one glibc malloc arena (MALLOC_ARENA_MAX=1, docs/ctop.md "How it works"), which must be in

@@ -237,6 +237,8 @@ export function buildFrame(s: State, chalk: ChalkInstance, detail?: DetailProvid
   if (cols < MIN_COLS || rows < MIN_ROWS) return { ...empty, head: [fit(`too small: ${cols}×${rows}, need ${MIN_COLS}×${MIN_ROWS}`, cols)], tooSmall: true };
   const { prev, cur } = shownSamples(s);
   const v = currentView(s);
+  // a process list left behind is not kept (at 10,000 processes, a few MB)
+  if (v.kind !== 'procs') procTable.inputs = procTable.value = undefined;
   const head = [titleLine(s, cur, chalk), breadcrumb(s, chalk)];
   const footer = footerLine(s, chalk);
   if (!cur) return { ...empty, head, rows: [{ key: 'wait', text: 'reading the host…' }], footer };
@@ -257,35 +259,29 @@ export function buildFrame(s: State, chalk: ChalkInstance, detail?: DetailProvid
   }
 
   if (v.kind === 'groups') {
-    let groups = groupsOf(prev, cur, s.groupBy).filter((r) => matchFilter(filter, (f) => groupField(r, f)));
-    if (s.groupBy !== 'cgroup') {
-      const cmp = SORTERS[s.sort.key] ?? SORTERS.cpu!;
-      groups = [...groups].sort((a, b) => (s.sort.desc ? -cmp(a, b) : cmp(a, b)) || (a.name < b.name ? -1 : 1));
-    }
-    const hide = new Set<string>();
-    if (!groups.some((g) => g.psi)) hide.add('psi');
-    if (!groups.some((g) => g.quotaCpus !== undefined)) hide.add('quota');
-    if (!groups.some((g) => g.throttledPeriods !== undefined)) hide.add('thr');
-    if (!groups.some((g) => g.oomKills !== undefined)) hide.add('oom');
-    if (!groups.some((g) => g.memLimit !== undefined)) {
-      hide.add('limit');
-      hide.add('mempct');
-    }
-    const layout = layoutColumns(GROUP_COLUMNS, cols, hide);
-    const sparkW = layout.find((l) => l.col.id === 'cpuspark')?.width ?? 8;
     const idx = s.cursor ?? s.history.length - 1;
-    const ctx: CellCtx = { spark: layout.some((l) => l.col.id.endsWith('spark')) ? sparkData(s, idx, sparkW) : new Map(), ncpu: cur.ncpu, sparkW };
-    const keys = groups.map((g) => g.key);
-    const { shown, sel } = windowRows(keys, s.selected[s.views.length - 1], bodyH);
-    return {
-      head,
-      columns: chalk.bold(renderHead(layout)),
-      rows: shown.map((i) => ({ key: keys[i]!, text: renderRow(layout, groups[i]!, ctx, chalk) })),
-      selected: sel,
-      rowKeys: keys,
-      footer,
-      groupRows: groups,
-    };
+    const t = memoLast(groupTable, [prev, cur, s.groupBy, activeFilter(s), s.sort.key, s.sort.desc, cols, s.history, idx, chalk], () => {
+      let groups = groupsOf(prev, cur, s.groupBy).filter((r) => matchFilter(filter, (f) => groupField(r, f)));
+      if (s.groupBy !== 'cgroup') {
+        const cmp = SORTERS[s.sort.key] ?? SORTERS.cpu!;
+        groups = [...groups].sort((a, b) => (s.sort.desc ? -cmp(a, b) : cmp(a, b)) || (a.name < b.name ? -1 : 1));
+      }
+      const hide = new Set<string>();
+      if (!groups.some((g) => g.psi)) hide.add('psi');
+      if (!groups.some((g) => g.quotaCpus !== undefined)) hide.add('quota');
+      if (!groups.some((g) => g.throttledPeriods !== undefined)) hide.add('thr');
+      if (!groups.some((g) => g.oomKills !== undefined)) hide.add('oom');
+      if (!groups.some((g) => g.memLimit !== undefined)) {
+        hide.add('limit');
+        hide.add('mempct');
+      }
+      const layout = layoutColumns(GROUP_COLUMNS, cols, hide);
+      const sparkW = layout.find((l) => l.col.id === 'cpuspark')?.width ?? 8;
+      const ctx: CellCtx = { spark: layout.some((l) => l.col.id.endsWith('spark')) ? sparkData(s, idx, sparkW) : new Map(), ncpu: cur.ncpu, sparkW };
+      return table(groups, groups.map((g) => g.key), layout, ctx, chalk);
+    });
+    const { shown, sel } = windowRows(t.keys, s.selected[s.views.length - 1], bodyH);
+    return { head, columns: t.columns, rows: shown.map((i) => ({ key: t.keys[i]!, text: t.text(i) })), selected: sel, rowKeys: t.keys, footer, groupRows: t.rows };
   }
 
   // processes of a group (or of the whole host)
@@ -294,28 +290,53 @@ export function buildFrame(s: State, chalk: ChalkInstance, detail?: DetailProvid
   if (v.groupKey !== undefined && !g) {
     return { ...empty, head, rows: [{ key: "gone", text: `${fit(v.groupName, 30).trimEnd()} has gone (no process left in it)` }], footer, gone: `${v.groupName} has gone` };
   }
-  const groupOf = new Map<number, string>();
-  if (!g) for (const x of groups) for (const p of x.pids) groupOf.set(p, x.name);
-  let procs = buildProcRows(prev, cur, g ? new Set(g.pids) : undefined, groupOf).filter((r) =>
-    matchFilter(filter, (f) => (f === undefined ? `${r.comm} ${r.cmd}` : f === 'name' || f === 'comm' ? r.comm : f === 'cmd' ? r.cmd : f === 'pid' ? String(r.pid) : f === 'state' ? r.state : f === 'uid' ? String(r.uid) : undefined)),
-  );
-  if (!s.procTree) {
-    const cmp = PROC_SORTERS[s.sort.key] ?? PROC_SORTERS.cpu!;
-    procs = procs.map((p) => ({ ...p, prefix: '' })).sort((a, b) => (s.sort.desc ? -cmp(a, b) : cmp(a, b)) || a.pid - b.pid);
-  }
-  const layout = layoutColumns(PROC_COLUMNS, cols);
-  const keys = procs.map((p) => String(p.pid));
-  const { shown, sel } = windowRows(keys, s.selected[s.views.length - 1], bodyH);
-  const ctx: CellCtx = { spark: new Map(), ncpu: cur.ncpu, sparkW: 0 };
-  return {
-    head,
-    columns: chalk.bold(renderHead(layout)),
-    rows: shown.map((i) => ({ key: keys[i]!, text: renderRow(layout, procs[i]!, ctx, chalk) })),
-    selected: sel,
-    rowKeys: keys,
-    footer,
-    procRows: procs,
-  };
+  const t = memoLast(procTable, [prev, cur, s.groupBy, g, activeFilter(s), s.procTree, s.procTree || s.sort.key, s.procTree || s.sort.desc, cols, chalk], () => {
+    const groupOf = new Map<number, string>();
+    if (!g) for (const x of groups) for (const p of x.pids) groupOf.set(p, x.name);
+    let procs = buildProcRows(prev, cur, g ? new Set(g.pids) : undefined, groupOf).filter((r) =>
+      matchFilter(filter, (f) => (f === undefined ? `${r.comm} ${r.cmd}` : f === 'name' || f === 'comm' ? r.comm : f === 'cmd' ? r.cmd : f === 'pid' ? String(r.pid) : f === 'state' ? r.state : f === 'uid' ? String(r.uid) : undefined)),
+    );
+    if (!s.procTree) {
+      const cmp = PROC_SORTERS[s.sort.key] ?? PROC_SORTERS.cpu!;
+      procs = procs.map((p) => ({ ...p, prefix: '' })).sort((a, b) => (s.sort.desc ? -cmp(a, b) : cmp(a, b)) || a.pid - b.pid);
+    }
+    return table(procs, procs.map((p) => String(p.pid)), layoutColumns(PROC_COLUMNS, cols), { spark: new Map(), ncpu: cur.ncpu, sparkW: 0 }, chalk);
+  });
+  const { shown, sel } = windowRows(t.keys, s.selected[s.views.length - 1], bodyH);
+  return { head, columns: t.columns, rows: shown.map((i) => ({ key: t.keys[i]!, text: t.text(i) })), selected: sel, rowKeys: t.keys, footer, procRows: t.rows };
+}
+
+/**
+ * A list's rows in order, their keys, the column header, and each row's text made when first
+ * shown: what a key that only moves the selection, opens the help or types in the footer re-uses
+ * (buildFrame keeps the last one per view kind, for the same sample, filter, sort and width).
+ */
+interface Table<R> {
+  rows: R[];
+  keys: string[];
+  columns: string;
+  text(i: number): string;
+}
+
+function table<R>(rows: R[], keys: string[], layout: { col: Col<R>; width: number }[], ctx: CellCtx, chalk: ChalkInstance): Table<R> {
+  const texts: (string | undefined)[] = new Array(rows.length);
+  return { rows, keys, columns: chalk.bold(renderHead(layout)), text: (i) => (texts[i] ??= renderRow(layout, rows[i]!, ctx, chalk)) };
+}
+
+interface Memo<T> {
+  inputs?: unknown[];
+  value?: T;
+}
+const groupTable: Memo<Table<GroupRow>> = {};
+const procTable: Memo<Table<ProcRow>> = {};
+
+/** `make()`, or its last result when every input is the same (===) as last time */
+function memoLast<T>(m: Memo<T>, inputs: unknown[], make: () => T): T {
+  if (m.inputs && m.inputs.length === inputs.length && m.inputs.every((x, i) => x === inputs[i])) return m.value!;
+  const value = make();
+  m.inputs = inputs;
+  m.value = value;
+  return value;
 }
 
 function clipTabs(t: string, cols: number): string {

@@ -173,9 +173,11 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
         : undefined;
 
     // HOSTSCOPE_CTOP_KEYLOG=FILE (for bench/ctop.ts): for each chunk of keys, the ms from its arrival
-    // to the end of the first render after it, and how long that render took, one line each
+    // to the end of the first render after it, how long that render took, and the ms from the
+    // arrival to the key's first change of the store (the rest is React, the frame and Ink's throttle)
     const keylog = process.env.HOSTSCOPE_CTOP_KEYLOG;
     let keyAt: number | undefined;
+    let storedAt: number | undefined;
     if (keylog) {
       const { appendFileSync } = await import('node:fs');
       const onKey = (): void => {
@@ -183,18 +185,24 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
       };
       process.stdin.prependListener('data', onKey);
       process.stdin.prependListener('readable', onKey);
+      const unsub = store.subscribe(() => {
+        if (keyAt !== undefined) storedAt ??= performance.now();
+      });
       cleanups.push(() => {
         process.stdin.off('data', onKey);
         process.stdin.off('readable', onKey);
+        unsub();
       });
       onRendered = (ms: number): void => {
         if (keyAt === undefined) return;
+        const now = performance.now();
         try {
-          appendFileSync(keylog, `${(performance.now() - keyAt).toFixed(1)} ${ms.toFixed(1)}\n`);
+          appendFileSync(keylog, `${(now - keyAt).toFixed(1)} ${ms.toFixed(1)} ${storedAt === undefined ? '-' : (storedAt - keyAt).toFixed(1)}\n`);
         } catch {
           /* the log is a debugging aid */
         }
         keyAt = undefined;
+        storedAt = undefined;
       };
     }
     const mount = (): void => {
@@ -202,10 +210,11 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
         ...(onRendered ? { onRender: ({ renderTime }: { renderTime: number }) => onRendered!(renderTime) } : {}),
         exitOnCtrlC: false,
         patchConsole: false,
-        // Ink throttles renders: a key that lands just after a render waits out the window (at 10
-        // fps up to 100 ms, the whole budget for answering a key). ctop renders only on a change
-        // (a sample, a key), so the cap costs CPU only while a key repeats.
-        maxFps: 20,
+        // Ink throttles renders: a key that lands just after a render waits out the window (at 20
+        // fps up to 50 ms: the second of two keys typed together paid it every time). ctop renders
+        // only on a change (a sample, a key), and with the render caches (tui/ink/) a key's frame
+        // costs a few ms, so the cap is 60: it binds only while a key repeats.
+        maxFps: 60,
         incrementalRendering: false,
       });
     };
