@@ -11,6 +11,10 @@
  * computed exactly as Ink does (the same grid code, on that row alone) the first time, and looked
  * up after. Rows no write reached are Ink's blank row: '' after trimEnd. test/tui/ink-output.test.ts
  * checks every frame of ctop's tests against Ink's own Output.
+ *
+ * The grid code follows Ink's output.js: Ink is MIT licensed, Copyright (c) Vadym Demedes
+ * <vadimdemedes@hey.com> (https://github.com/vadimdemedes); its licence text is in
+ * node_modules/ink/license, installed with it.
  */
 import sliceAnsi from 'slice-ansi';
 import { styledCharsFromTokens, styledCharsToString, tokenize, type StyledChar } from '@alcalzone/ansi-tokenize';
