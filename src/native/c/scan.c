@@ -762,6 +762,15 @@ static int take_buffer(napi_env env, void *p, size_t len, napi_value *out)
 	return r;
 }
 
+/* settle a scan's promise with an Error of this message */
+static void reject_with(napi_env env, napi_deferred d, const char *text)
+{
+	napi_value msg, err;
+	napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
+	napi_create_error(env, NULL, msg, &err);
+	napi_reject_deferred(env, d, err);
+}
+
 static void scan_complete(napi_env env, napi_status status, void *data)
 {
 	struct scan *s = data;
@@ -788,10 +797,7 @@ static void scan_complete(napi_env env, napi_status status, void *data)
 		s->listed_pids = NULL;
 		s->listed_inos = NULL;
 		if (bad) {
-			napi_value msg, err;
-			napi_create_string_utf8(env, "hostscope native: cannot hand the listing to JavaScript", NAPI_AUTO_LENGTH, &msg);
-			napi_create_error(env, NULL, msg, &err);
-			napi_reject_deferred(env, s->deferred, err);
+			reject_with(env, s->deferred, "hostscope native: cannot hand the listing to JavaScript");
 		} else {
 			napi_set_named_property(env, result, "pids", pids);
 			napi_set_named_property(env, result, "inos", inos);
@@ -810,10 +816,7 @@ static void scan_complete(napi_env env, napi_status status, void *data)
 	s->errs = NULL;
 	s->str.p = NULL;
 	if (bad) {
-		napi_value msg, err;
-		napi_create_string_utf8(env, "hostscope native: cannot hand the scan to JavaScript", NAPI_AUTO_LENGTH, &msg);
-		napi_create_error(env, NULL, msg, &err);
-		napi_reject_deferred(env, s->deferred, err);
+		reject_with(env, s->deferred, "hostscope native: cannot hand the scan to JavaScript");
 	} else {
 		napi_set_named_property(env, result, "records", rec);
 		napi_set_named_property(env, result, "errors", errs);
