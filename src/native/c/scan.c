@@ -847,6 +847,21 @@ static int typed_arg(napi_env env, napi_value v, napi_typedarray_type want, void
 	return 0;
 }
 
+/* queue s on the threadpool; its promise, or NULL with an exception pending (s freed) */
+static napi_value queue_scan(napi_env env, struct scan *s)
+{
+	napi_value promise, name;
+	if (napi_create_promise(env, &s->deferred, &promise) != napi_ok ||
+	    napi_create_string_utf8(env, "hostscope.scan", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+	    napi_create_async_work(env, NULL, name, scan_execute, scan_complete, s, &s->work) != napi_ok ||
+	    napi_queue_async_work(env, s->work) != napi_ok) {
+		scan_free(s);
+		napi_throw_error(env, NULL, "hostscope native: cannot queue the scan");
+		return NULL;
+	}
+	return promise;
+}
+
 /*
  * scan(nsMask, files[, knownPids: Int32Array (ascending), knownStarts: Float64Array, every, phase
  *      [, knownInos: Float64Array, knownFresh: Uint8Array]]) → Promise<{count, records: ArrayBuffer, errors: ArrayBuffer, strings: ArrayBuffer}>
@@ -854,7 +869,7 @@ static int typed_arg(napi_env env, napi_value v, napi_typedarray_type want, void
 napi_value hs_js_scan(napi_env env, napi_callback_info info)
 {
 	size_t argc = 8;
-	napi_value argv[8], promise, name;
+	napi_value argv[8];
 	uint32_t ns_mask = 0, files = 0, every = 0, phase = 0;
 	void *kp = NULL, *ks = NULL, *ki = NULL, *kf = NULL;
 	size_t nkp = 0, nks = 0, nki = 0, nkf = 0;
@@ -911,31 +926,9 @@ napi_value hs_js_scan(napi_env env, napi_callback_info info)
 				return NULL;
 			}
 	}
-	if (napi_create_promise(env, &s->deferred, &promise) != napi_ok ||
-	    napi_create_string_utf8(env, "hostscope.scan", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-	    napi_create_async_work(env, NULL, name, scan_execute, scan_complete, s, &s->work) != napi_ok ||
-	    napi_queue_async_work(env, s->work) != napi_ok) {
-		scan_free(s);
-		napi_throw_error(env, NULL, "hostscope native: cannot queue the scan");
-		return NULL;
-	}
-	return promise;
+	return queue_scan(env, s);
 }
 
-/* queue s on the threadpool; its promise, or NULL with an exception pending (s freed) */
-static napi_value queue_scan(napi_env env, struct scan *s)
-{
-	napi_value promise, name;
-	if (napi_create_promise(env, &s->deferred, &promise) != napi_ok ||
-	    napi_create_string_utf8(env, "hostscope.scan", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-	    napi_create_async_work(env, NULL, name, scan_execute, scan_complete, s, &s->work) != napi_ok ||
-	    napi_queue_async_work(env, s->work) != napi_ok) {
-		scan_free(s);
-		napi_throw_error(env, NULL, "hostscope native: cannot queue the scan");
-		return NULL;
-	}
-	return promise;
-}
 
 /*
  * scanList() → Promise<{count, pids: ArrayBuffer (int32, ascending), inos: ArrayBuffer (float64)}>:
