@@ -23,27 +23,19 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/** a key frame of any JSON, with a good CRC (what an attacker can write) */
-function keyFrame(json: string, wallMs: number): Buffer {
+/** a frame of any JSON with a good CRC (what an attacker can write): a key frame, or a delta with `base` */
+function frameOf(json: string, wallMs: number, base?: number): Buffer {
   const z = brotliCompressSync(Buffer.from(json));
-  const h = Buffer.alloc(FRAME_HEADER);
-  FRAME_MAGIC.copy(h, 0);
+  const h = Buffer.alloc(base === undefined ? FRAME_HEADER : DELTA_HEADER);
+  (base === undefined ? FRAME_MAGIC : DELTA_MAGIC).copy(h, 0);
   h.writeUInt32LE(z.length, 4);
   h.writeUInt32LE(crc32(z), 8);
   h.writeDoubleLE(wallMs, 12);
+  if (base !== undefined) h.writeDoubleLE(base, 20);
   return Buffer.concat([h, z]);
 }
-
-function deltaFrame(json: string, wallMs: number, base: number): Buffer {
-  const z = brotliCompressSync(Buffer.from(json));
-  const h = Buffer.alloc(DELTA_HEADER);
-  DELTA_MAGIC.copy(h, 0);
-  h.writeUInt32LE(z.length, 4);
-  h.writeUInt32LE(crc32(z), 8);
-  h.writeDoubleLE(wallMs, 12);
-  h.writeDoubleLE(base, 20);
-  return Buffer.concat([h, z]);
-}
+const keyFrame = (json: string, wallMs: number): Buffer => frameOf(json, wallMs);
+const deltaFrame = (json: string, wallMs: number, base: number): Buffer => frameOf(json, wallMs, base);
 
 const file = (...frames: Buffer[]): Buffer => Buffer.concat([Buffer.from(FILE_MAGIC, 'latin1'), ...frames]);
 
