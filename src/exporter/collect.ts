@@ -127,7 +127,8 @@ class LabelSets {
   }
   /** the set `base` with more labels (keyed by `base`'s key and `extra`) */
   with(baseKey: string, base: LabelSet, extraKey: string, extra: () => Labels): LabelSet {
-    return this.get(`${baseKey}\u0001${extraKey}`, () => [...base.pairs, ...extra()]);
+    // JSON of both: no value (a cgroup directory may hold \x01, a runtime's name \0) can make one key look like another
+    return this.get(JSON.stringify([baseKey, extraKey]), () => [...base.pairs, ...extra()]);
   }
 }
 
@@ -182,7 +183,7 @@ export function cgroupLabels(c: CgroupSample): Labels {
 /** what cgroupLabels depends on, as a key for labelSets */
 function cgroupKey(c: CgroupSample): string {
   const k = c.container;
-  return k ? `c\u0000${c.id}\u0000${k.name}\u0000${k.image ?? ''}\u0000${k.podNamespace ?? ''}\u0000${k.podUid !== undefined ? (k.pod ?? '') : ''}` : `c\u0000${c.id}`;
+  return JSON.stringify(k ? ['c', c.id, k.name, k.image ?? '', k.podNamespace ?? '', k.podUid !== undefined ? (k.pod ?? '') : ''] : ['c', c.id]);
 }
 
 /**
@@ -248,7 +249,7 @@ function cadvisorSeries(f: Families, c: CgroupSample, sample: ExporterSample): v
   if (net) {
     for (const d of net) {
       if (isIgnoredInterface(d.iface)) continue;
-      const li = labelSets.with(key, l, `if\u0000${d.iface}`, () => [['interface', h(d.iface)]]);
+      const li = labelSets.with(key, l, JSON.stringify(['if', d.iface]), () => [['interface', h(d.iface)]]);
       f.add('container_network_receive_bytes', 'counter', 'Cumulative count of bytes received', li, d.rxBytes);
       f.add('container_network_receive_packets', 'counter', 'Cumulative count of packets received', li, d.rxPackets);
       f.add('container_network_receive_packets_dropped', 'counter', 'Cumulative count of packets dropped while receiving', li, d.rxDropped);
@@ -307,14 +308,14 @@ function hostscopeSeries(f: Families, s: ExporterSample): void {
   f.declare('hostscope_namespace', 'info', 'A namespace: its type, inode, whether it is the host\'s, and the containers with processes in it (comma-separated).');
   f.declare('hostscope_namespace_processes', 'gauge', 'Processes in the namespace.');
   for (const g of s.namespaces) {
-    const key = `n\u0000${g.ns.inode}\u0000${g.ns.type}`;
+    const key = JSON.stringify(['n', g.ns.inode, g.ns.type]);
     const base = labelSets.get(key, () => [
       ['inode', String(g.ns.inode)],
       ['type', g.ns.type],
     ]);
     const names = nsNames.get(g) ?? '';
     const host = g.isHost ? 'true' : 'false';
-    f.add('hostscope_namespace', 'info', '', labelSets.with(key, base, `${host}\u0000${names}`, () => [['container', names], ['host', host]]), 1);
+    f.add('hostscope_namespace', 'info', '', labelSets.with(key, base, JSON.stringify([host, names]), () => [['container', names], ['host', host]]), 1);
     f.add('hostscope_namespace_processes', 'gauge', '', base, g.pids.length);
   }
   f.declare('hostscope_container', 'info', 'A container hostscope found: runtime, full id, init pid (pod is the kubernetes pod uid from the cgroup path).');
@@ -329,21 +330,21 @@ function hostscopeSeries(f: Families, s: ExporterSample): void {
   f.declare('hostscope_containers_sharing_host_namespace', 'gauge', "Containers whose init shares the host's namespace of this type.");
   const sharing = new Map<NsType, number>();
   for (const k of s.containers) {
-    const key = `k\u0000${k.cgroupPath ?? ''}\u0000${k.initPid}\u0000${k.name}`;
+    const key = JSON.stringify(['k', k.cgroupPath ?? '', k.initPid, k.name]);
     const l = labelSets.get(key, () => containerLabels(k));
-    f.add('hostscope_container', 'info', '', labelSets.with(key, l, `i\u0000${k.id ?? ''}\u0000${k.pod ?? ''}\u0000${k.runtime}`, () => [['container_id', h(k.id ?? '')], ['pod', h(k.pod ?? '')], ['runtime', k.runtime]]), 1);
+    f.add('hostscope_container', 'info', '', labelSets.with(key, l, JSON.stringify(['i', k.id ?? '', k.pod ?? '', k.runtime]), () => [['container_id', h(k.id ?? '')], ['pod', h(k.pod ?? '')], ['runtime', k.runtime]]), 1);
     f.add('hostscope_container_processes', 'gauge', '', l, k.pids.length);
     const sec = s.security.get(k.key);
     if (sec) {
       for (const [set, mask] of [['effective', sec.capEff], ['bounding', sec.capBnd]] as const) {
         if (mask === undefined) continue;
         const names = capNamesOf(mask);
-        f.add('hostscope_container_capabilities', 'info', '', labelSets.with(key, l, `c\u0000${set}\u0000${mask}`, () => [['caps', names.join(',')], ['mask', `0x${formatMaskHex(mask)}`], ['set', set]]), 1);
-        f.add('hostscope_container_capabilities_held', 'gauge', '', labelSets.with(key, l, `s\u0000${set}`, () => [['set', set]]), names.length);
+        f.add('hostscope_container_capabilities', 'info', '', labelSets.with(key, l, JSON.stringify(['c', set, String(mask)]), () => [['caps', names.join(',')], ['mask', `0x${formatMaskHex(mask)}`], ['set', set]]), 1);
+        f.add('hostscope_container_capabilities_held', 'gauge', '', labelSets.with(key, l, JSON.stringify(['s', set]), () => [['set', set]]), names.length);
       }
       if (sec.seccomp !== undefined) {
         const mode = SECCOMP_NAMES[sec.seccomp] ?? String(sec.seccomp);
-        f.add('hostscope_container_seccomp_mode', 'gauge', '', labelSets.with(key, l, `m\u0000${mode}`, () => [['mode', mode]]), sec.seccomp);
+        f.add('hostscope_container_seccomp_mode', 'gauge', '', labelSets.with(key, l, JSON.stringify(['m', mode]), () => [['mode', mode]]), sec.seccomp);
       }
       if (sec.noNewPrivs !== undefined) f.add('hostscope_container_no_new_privs', 'gauge', '', l, sec.noNewPrivs ? 1 : 0);
       if (sec.uidMap !== undefined && sec.userNsIsHost !== undefined) {
@@ -351,12 +352,12 @@ function hostscopeSeries(f: Families, s: ExporterSample): void {
         const map = sec.uidMap.map((r) => `${r.inside} ${r.outside} ${r.count}`).join(';');
         const hostNs = sec.userNsIsHost ? 'true' : 'false';
         const rl = rootless ? 'true' : 'false';
-        f.add('hostscope_container_user_namespace', 'info', '', labelSets.with(key, l, `u\u0000${hostNs}\u0000${rl}\u0000${map}`, () => [['host_user_namespace', hostNs], ['rootless', rl], ['uid_map', map]]), 1);
+        f.add('hostscope_container_user_namespace', 'info', '', labelSets.with(key, l, JSON.stringify(['u', hostNs, rl, map]), () => [['host_user_namespace', hostNs], ['rootless', rl], ['uid_map', map]]), 1);
         f.add('hostscope_container_rootless', 'gauge', '', l, rootless ? 1 : 0);
       }
     }
     for (const t of k.sharedWithHost) {
-      f.add('hostscope_container_host_namespace', 'gauge', '', labelSets.with(key, l, `t\u0000${t}`, () => [['type', t]]), 1);
+      f.add('hostscope_container_host_namespace', 'gauge', '', labelSets.with(key, l, JSON.stringify(['t', t]), () => [['type', t]]), 1);
       sharing.set(t, (sharing.get(t) ?? 0) + 1);
     }
   }

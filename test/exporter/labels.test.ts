@@ -7,6 +7,7 @@ import { fixtureSource } from '../helpers/fixtures.js';
 import { readExporterSample } from '../../src/exporter/read.js';
 import { buildFamilies, cgroupLabels } from '../../src/exporter/collect.js';
 import { labelsText, writeText } from '../../src/exporter/format.js';
+import { parseExposition } from './exposition-checker.js';
 
 const META = { durationSeconds: 0, cpuSeconds: 0, success: true, scansTotal: 1, errorsTotal: new Map<string, number>() };
 
@@ -32,6 +33,22 @@ describe('label sets kept between scrapes', () => {
     for (const c of sample.cgroups) {
       const want = labelsText([...cgroupLabels(c)].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
       if (c.stats.memory) expect(text).toContain(`container_memory_usage_bytes${want} `);
+    }
+  });
+
+  it('a cgroup named like another set\'s key (/x\\x01cpu, which a delegated user can mkdir) gets its own labels, never the other cgroup\'s or a label twice', async () => {
+    const { sample } = await readExporterSample(fixtureSource('v2-docker-systemd'));
+    const plain = sample.cgroups.find((x) => x.container === undefined && x.stats.cpu && x.stats.memory) ?? { ...sample.cgroups.find((x) => x.stats.cpu && x.stats.memory)!, container: undefined };
+    const twin = { ...plain, id: `${plain.id}\u0001cpu` };
+    for (const order of [[plain, twin], [twin, plain]]) {
+      const text = writeText(buildFamilies({ ...sample, cgroups: order }, META));
+      expect(() => parseExposition(text, 'text')).not.toThrow();
+      const usage = text.split('\n').filter((l) => l.startsWith('container_memory_usage_bytes{'));
+      expect(usage).toHaveLength(2);
+      expect(usage.some((l) => l.includes('id="' + plain.id + '"'))).toBe(true);
+      // the \x01 escaped (escapeControl), then its backslash escaped by the exposition format
+      expect(usage.some((l) => l.includes(`id="${plain.id}\\\\x01cpu"`))).toBe(true);
+      for (const l of text.split('\n')) expect(l.match(/\bcpu="/g)?.length ?? 0, l).toBeLessThanOrEqual(1);
     }
   });
 });
