@@ -275,6 +275,21 @@ export function* buildGroupsSteps(prev: Sample | undefined, cur: Sample, by: Gro
   return rows;
 }
 
+/**
+ * cpu and cpuacct mounted apart: is the usage directory the group's own cgroup in cpuacct's
+ * hierarchy, as the cpu directory is in cpu's? Both must end with the group's cgroup path and what
+ * is left (each hierarchy's mount) must be siblings: /sys/fs/cgroup/cpu + /x and
+ * /sys/fs/cgroup/cpuacct + /x, not cpuacct's root /sys/fs/cgroup/cpuacct against a group named
+ * /cpuacct, nor /sys/fs/cgroup/cpuacct/a + /x.
+ */
+function sameCgroupApart(cpuDir: string, usageDir: string, cgPath: string): boolean {
+  if (!cpuDir.endsWith(cgPath) || !usageDir.endsWith(cgPath)) return false;
+  const cpuMount = cpuDir.slice(0, -cgPath.length);
+  const acctMount = usageDir.slice(0, -cgPath.length);
+  const parent = (d: string): string => d.slice(0, Math.max(0, d.lastIndexOf('/')));
+  return cpuMount !== '' && acctMount !== '' && parent(cpuMount) === parent(acctMount) && cpuMount !== acctMount;
+}
+
 function groupRow(b: Bucket, by: GroupBy, cur: Sample, prev: Sample | undefined, before: Map<number, RawProc> | undefined, dt: number | undefined, byPid: Map<number, RawProc>, perPath: Map<string, number>): GroupRow {
   {
     const all = b.rollup ?? b.procs;
@@ -294,7 +309,7 @@ function groupRow(b: Bucket, by: GroupBy, cur: Sample, prev: Sample | undefined,
     // whole host's (it showed 122 % for a sleeping container)
     // (a sample without usageFrom, from a hand-made or older recording: the cpu directory's own)
     const usageDir = stats?.cpu ? ((stats.cpu as { usageFrom?: { dir: string } }).usageFrom?.dir ?? stats.cpu.dir) : undefined;
-    const cpuOwn = stats?.cpu !== undefined && (cgPath === '/' || usageDir === stats.cpu.dir || (cgPath !== undefined && usageDir!.endsWith(cgPath)));
+    const cpuOwn = stats?.cpu !== undefined && (cgPath === '/' || usageDir === stats.cpu.dir || (cgPath !== undefined && sameCgroupApart(stats.cpu.dir, usageDir!, cgPath)));
     if (stats?.cpu && dt !== undefined) {
       const r = cgroupRates(prevStats, stats, dt * 1000);
       cpuPct = cpuOwn ? r.cpuPercent : undefined;
@@ -366,6 +381,9 @@ function groupRow(b: Bucket, by: GroupBy, cur: Sample, prev: Sample | undefined,
 }
 
 /** The processes of a group as a tree (parents before children), with CPU % against `prev`. */
+/** the process tree's indentation stops growing here (32 levels) */
+const MAX_TREE_LEAD = 96;
+
 export function buildProcRows(prev: Sample | undefined, cur: Sample, pids: ReadonlySet<number> | undefined, groupOf?: Map<number, string>): ProcRow[] {
   const cpu = procCpu(prev, cur, pids);
   const procs = cur.procs.filter((p) => (pids ? pids.has(p.pid) : !p.kthread));
@@ -380,28 +398,42 @@ export function buildProcRows(prev: Sample | undefined, cur: Sample, pids: Reado
   }
   const out: ProcRow[] = [];
   const age = (p: RawProc): number | undefined => (cur.uptimeSec !== undefined ? Math.max(0, cur.uptimeSec - p.start / CLOCK_TICKS) : undefined);
-  const visit = (p: RawProc, lead: string, prefix: string): void => {
-    out.push({
-      pid: p.pid,
-      ppid: p.ppid,
-      prefix,
-      nspid: p.nspid,
-      comm: p.comm,
-      cmd: p.cmd,
-      state: p.state,
-      uid: p.uid,
-      cpuPct: cpu.get(p.pid),
-      rssBytes: p.rssBytes,
-      threads: p.threads,
-      ageSec: age(p),
-      group: groupOf?.get(p.pid),
-    });
-    const kids = (children.get(p.pid) ?? []).sort((a, b) => a.pid - b.pid);
-    kids.forEach((k, i) => {
-      const last = i === kids.length - 1;
-      visit(k, lead + (last ? '   ' : '│  '), lead + (last ? '└─ ' : '├─ '));
-    });
+  // depth-first with a stack, not recursion: a chain of thousands of processes (a local user can
+  // nest them; a hostile recording can claim it) overflowed the call stack. Each pid is drawn once
+  // (a cycle or a repeated pid, which a race or a recording can give, ends there) and the tree's
+  // indentation stops growing past MAX_TREE_LEAD characters.
+  const seen = new Set<number>();
+  const walk = (root: RawProc): void => {
+    const stack: [RawProc, string, string][] = [[root, '', '']];
+    while (stack.length) {
+      const [p, lead, prefix] = stack.pop()!;
+      if (seen.has(p.pid)) continue;
+      seen.add(p.pid);
+      out.push({
+        pid: p.pid,
+        ppid: p.ppid,
+        prefix,
+        nspid: p.nspid,
+        comm: p.comm,
+        cmd: p.cmd,
+        state: p.state,
+        uid: p.uid,
+        cpuPct: cpu.get(p.pid),
+        rssBytes: p.rssBytes,
+        threads: p.threads,
+        ageSec: age(p),
+        group: groupOf?.get(p.pid),
+      });
+      const kids = (children.get(p.pid) ?? []).filter((k) => !seen.has(k.pid)).sort((a, b) => a.pid - b.pid);
+      const deep = lead.length >= MAX_TREE_LEAD;
+      for (let i = kids.length - 1; i >= 0; i--) {
+        const last = i === kids.length - 1;
+        stack.push([kids[i]!, deep ? lead : lead + (last ? '   ' : '│  '), lead + (last ? '└─ ' : '├─ ')]);
+      }
+    }
   };
-  for (const r of roots.sort((a, b) => a.pid - b.pid)) visit(r, '', '');
+  for (const r of roots.sort((a, b) => a.pid - b.pid)) walk(r);
+  // processes no root reaches (a cycle of parents, from a race between reads or a recording)
+  if (seen.size < inSet.size) for (const p of [...procs].sort((a, b) => a.pid - b.pid)) if (!seen.has(p.pid)) walk(p);
   return out;
 }

@@ -122,3 +122,36 @@ describe('CPU % of a group whose cpuacct cgroup is the hierarchy root (v1, cpu a
     for (const r of rows) expect(r.cpuPct).toBeCloseTo(25, 5);
   });
 });
+
+describe('CPU % source: the usage directory must be the group\'s own, at a path boundary', () => {
+  it('a group whose cgroup is named /cpuacct, with cpuacct\'s root as its usage, is not taken for its own (endsWith would)', () => {
+    const { prev, cur } = fixtureSamples('vm-hybrid-v1');
+    const rename = (s: Sample): void => {
+      const c = s.cgroups['/hostscope-capture-4327']!;
+      delete s.cgroups['/hostscope-capture-4327'];
+      s.cgroups['/cpuacct'] = { ...c, cpu: { ...c.cpu!, dir: '/sys/fs/cgroup/cpu/cpuacct' } };
+      for (const p of s.procs) if (p.cg === '/hostscope-capture-4327') p.cg = '/cpuacct';
+    };
+    rename(prev);
+    rename(cur);
+    const g = buildGroups(prev, cur, 'cgroup').find((r) => r.key === '/cpuacct')!;
+    expect(g.pids).toContain(4346);
+    expect(g.cpuPct).not.toBeCloseTo(25, 5);
+    expect(g.sums).toBe(true);
+  });
+});
+
+describe('process tree: hostile shapes', () => {
+  it('a chain of 5,000 nested processes is drawn without overflowing the stack, its indentation bounded', () => {
+    const procs = Array.from({ length: 5000 }, (_, i) => proc(i + 2, i + 1));
+    const rows = buildProcRows(undefined, sample(1000, [proc(1, 0), ...procs]), undefined);
+    expect(rows).toHaveLength(5001);
+    expect(rows.map((r) => r.pid)).toEqual(Array.from({ length: 5001 }, (_, i) => i + 1));
+    expect(Math.max(...rows.map((r) => r.prefix.length))).toBeLessThanOrEqual(100);
+  });
+
+  it('parents in a cycle (a race between reads) and a repeated pid: each pid once, nothing lost, no loop', () => {
+    const rows = buildProcRows(undefined, sample(1000, [proc(1, 0), proc(10, 20), proc(20, 10), proc(30, 1), proc(40, 30), proc(30, 40)]), undefined);
+    expect(rows.map((r) => r.pid).sort((a, b) => a - b)).toEqual([1, 10, 20, 30, 40]);
+  });
+});

@@ -172,3 +172,15 @@ describe('ctop --replay / --record of files that are not recordings', () => {
     expect(r.err).toMatch(/^ctop: cannot (write to \/proc\/version: Input\/output error; the recording stops here|record to \/proc\/version: Permission denied)\n$/);
   });
 });
+
+describe('a sample that repeats a pid', () => {
+  it('is refused (the process tree would loop on it)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), `ctop-duppid-${process.pid}-`));
+    dirs.push(dir);
+    const f = join(dir, 'rec.ctop');
+    writeFileSync(f, file(keyFrame(JSON.stringify(sample((s) => s.procs.push({ ...s.procs[1], ppid: s.procs[2].pid }))), 1000)));
+    const deps = captureDeps();
+    expect(await ctopMain(['--replay', f, '--once'], deps)).toBe(1);
+    expect(deps.err()).toMatch(/: sample\.procs\[\d+\]\.pid: \d+ given twice\n$/);
+  });
+});

@@ -191,7 +191,14 @@ export function checkSample(v: unknown): Sample {
     bool(h.initialPidNs, 'sample.hostRef.initialPidNs');
     opt(h, 'nsDev', 'sample.hostRef', (x, p) => int(x, p, 0, U32));
   }
-  list(s.procs, 'sample.procs').forEach((p, i) => proc(p, `sample.procs[${i}]`));
+  const pids = new Set<number>();
+  list(s.procs, 'sample.procs').forEach((p, i) => {
+    proc(p, `sample.procs[${i}]`);
+    // one process per pid: a repeated one would make the process tree loop
+    const pid = (p as Obj).pid as number;
+    if (pids.has(pid)) fail(`sample.procs[${i}].pid`, `${pid} given twice`);
+    pids.add(pid);
+  });
   list(s.containers, 'sample.containers', 100_000).forEach((c, i) => container(c, `sample.containers[${i}]`));
   for (const [k, c] of entries(s.cgroups, 'sample.cgroups', PID_MAX)) {
     str(k, 'sample.cgroups (a key)');
