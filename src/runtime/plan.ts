@@ -595,7 +595,9 @@ export function buildInitPlan(inp: InitInput): InitPlan {
   add({ op: 'closeRange', first: 3 + (inp.preserveFds ?? 0), last: 0xffffffff, cloexec: true });
   if (inp.seccomp && proc.noNewPrivileges) add({ op: 'seccomp', program: inp.seccomp.program, flags: inp.seccomp.flags, label: 'seccomp' });
   add(execStep(proc));
-  // the runner's limit, said as a config error before anything is made (not as a failure of the run)
+  // the runner's limit, said as a config error (validateSpec's caps keep a config under it; this
+  // catches a sum of them past it). The plan is built after the cgroup and the state directory are
+  // made: launch's cleanup removes them, as for any failure of the run
   if (steps.length > MAX_STEPS) throw new PlanError('mounts', `the container needs ${steps.length} setup steps (mounts, masked and read-only paths, devices); the native runner takes at most ${MAX_STEPS}`);
   return { steps, parent, pauses, warnings };
 }

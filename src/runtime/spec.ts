@@ -407,8 +407,18 @@ function int(v: JsonValue | undefined, path: Path, min: number, max: number, wha
 const u32 = (v: JsonValue | undefined, path: Path) => int(v, path, 0, U32, 'an unsigned 32-bit integer');
 /** a uid or gid given to setresuid/setgroups/chown: 4294967295 is (uid_t)-1, "leave unchanged", never an id */
 const id32 = (v: JsonValue | undefined, path: Path) => int(v, path, 0, U32 - 1, 'an id from 0 to 4294967294 (4294967295 is the kernel\'s "no id")');
-/** more mounts than this cannot fit the native runner's step list (MAX_STEPS: ~4 steps a mount) */
+/**
+ * more mounts (and as many masked paths, read-only paths, devices) than this cannot fit the
+ * native runner's step list (MAX_STEPS: a few steps each): refused while validating, before
+ * anything is made
+ */
 export const MAX_MOUNTS = 512;
+
+/** a list of mounts, paths or devices, refused past MAX_MOUNTS */
+function capped<T>(list: T[], path: Path, what: string): T[] {
+  if (list.length > MAX_MOUNTS) fail(path, `${list.length} ${what}: runc-ts sets up at most ${MAX_MOUNTS}`);
+  return list;
+}
 /** hooks of one kind at most (each is a fork and exec, in order, before the container can go on) */
 export const MAX_HOOKS = 64;
 const i64 = (v: JsonValue | undefined, path: Path) => int(v, path, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
@@ -497,9 +507,7 @@ export function validateSpec(v: JsonValue, host: HostFacts): ParsedSpec {
   const process = get(top, 'process') === undefined ? undefined : readProcess(obj(top.process, 'process'), host, warnings);
   const linuxV = get(top, 'linux');
   const linux = readLinux(linuxV === undefined ? (Object.create(null) as JsonObject) : obj(linuxV, 'linux'), host, warnings);
-  const mountList = get(top, 'mounts') === undefined ? [] : arr(top.mounts, 'mounts');
-  if (mountList.length > MAX_MOUNTS) fail('mounts', `${mountList.length} mounts: runc-ts sets up at most ${MAX_MOUNTS}`);
-  const mounts = mountList.map((m, i) => readMount(m, jsonPathJoin('mounts', i)));
+  const mounts = get(top, 'mounts') === undefined ? [] : capped(arr(top.mounts, 'mounts'), 'mounts', 'mounts').map((m, i) => readMount(m, jsonPathJoin('mounts', i)));
   const hooks = get(top, 'hooks') === undefined ? {} : readHooks(obj(top.hooks, 'hooks'), warnings);
   const annotations: Record<string, string> = Object.create(null) as Record<string, string>;
   if (get(top, 'annotations') !== undefined) {
@@ -762,15 +770,15 @@ function readLinux(l: JsonObject, host: HostFacts, warnings: string[]): Linux {
     const s = obj(l.sysctl, 'linux.sysctl');
     for (const k of Object.keys(s)) sysctl[k] = str(s[k], jsonPathJoin('linux.sysctl', k));
   }
-  const devices = get(l, 'devices') === undefined ? [] : arr(l.devices, 'linux.devices').map((d, i) => readDevice(d, `linux.devices[${i}]`));
+  const devices = get(l, 'devices') === undefined ? [] : capped(arr(l.devices, 'linux.devices'), 'linux.devices', 'devices').map((d, i) => readDevice(d, `linux.devices[${i}]`));
   const out: Linux = {
     namespaces,
     uidMappings: readIdMappings(get(l, 'uidMappings'), 'linux.uidMappings'),
     gidMappings: readIdMappings(get(l, 'gidMappings'), 'linux.gidMappings'),
     devices,
     sysctl,
-    maskedPaths: get(l, 'maskedPaths') === undefined ? [] : arr(l.maskedPaths, 'linux.maskedPaths').map((x, i) => absPath(x, `linux.maskedPaths[${i}]`)),
-    readonlyPaths: get(l, 'readonlyPaths') === undefined ? [] : arr(l.readonlyPaths, 'linux.readonlyPaths').map((x, i) => absPath(x, `linux.readonlyPaths[${i}]`)),
+    maskedPaths: get(l, 'maskedPaths') === undefined ? [] : capped(arr(l.maskedPaths, 'linux.maskedPaths'), 'linux.maskedPaths', 'paths').map((x, i) => absPath(x, `linux.maskedPaths[${i}]`)),
+    readonlyPaths: get(l, 'readonlyPaths') === undefined ? [] : capped(arr(l.readonlyPaths, 'linux.readonlyPaths'), 'linux.readonlyPaths', 'paths').map((x, i) => absPath(x, `linux.readonlyPaths[${i}]`)),
   };
   if (get(l, 'cgroupsPath') !== undefined) {
     const c = str(l.cgroupsPath, 'linux.cgroupsPath');

@@ -35,6 +35,8 @@ describe('config.json validation: one line naming the JSON path', () => {
     ['device owner 4294967295', (c) => (c.linux.devices = [{ type: 'c', path: '/dev/x', major: 1, minor: 3, uid: 4294967295 }]), 'config.json: linux.devices[0].uid: 4294967295 is out of range 0..4294967294'],
     // past the native runner's step list: used to fail after the cgroups and state were made, as "internal error"
     ['513 mounts', (c) => (c.mounts = Array.from({ length: 513 }, (_, i) => ({ destination: `/m${i}`, type: 'tmpfs', source: 'tmpfs' }))), 'config.json: mounts: 513 mounts: runc-ts sets up at most 512'],
+    ['513 masked paths', (c) => (c.linux.maskedPaths = Array.from({ length: 513 }, (_, i) => `/m${i}`)), 'config.json: linux.maskedPaths: 513 paths: runc-ts sets up at most 512'],
+    ['513 devices', (c) => (c.linux.devices = Array.from({ length: 513 }, (_, i) => ({ type: 'c', path: `/dev/x${i}`, major: 1, minor: 3 }))), 'config.json: linux.devices: 513 devices: runc-ts sets up at most 512'],
     ['65 hooks of one kind', (c) => (c.hooks = { createRuntime: Array.from({ length: 65 }, () => ({ path: '/bin/true' })) }), 'config.json: hooks.createRuntime: 65 hooks: runc-ts runs at most 64 of one kind'],
     ['uid negative', (c) => (c.process.user.uid = -1), 'config.json: process.user.uid: -1 is out of range 0..4294967294'],
     ['uid a string', (c) => (c.process.user.uid = '0'), 'config.json: process.user.uid: must be an id from 0 to 4294967294 (4294967295 is the kernel\'s "no id"), not a string'],
