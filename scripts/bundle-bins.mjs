@@ -115,7 +115,7 @@ await build({
   const f = 'dist/bin/ctop.js';
   const text = readFileSync(f, 'utf8');
   if (!text.startsWith('#!/usr/bin/env node\n')) throw new Error(`${f}: no node shebang to replace`);
-  writeFileSync(f, `#!/bin/sh\n':' //; HOSTSCOPE_CTOP_ARENAS=1 MALLOC_ARENA_MAX=1 exec node "$0" "$@"\n${text.slice(text.indexOf('\n') + 1)}`, { mode: 0o755 });
+  writeFileSync(f, `#!/bin/sh\n':' //; HOSTSCOPE_CTOP_ARENAS="\${MALLOC_ARENA_MAX+=}\${MALLOC_ARENA_MAX-}" MALLOC_ARENA_MAX=1 exec node "$0" "$@"\n${text.slice(text.indexOf('\n') + 1)}`, { mode: 0o755 });
 }
 
 /**
