@@ -38,12 +38,15 @@ describe('readCgroupStats with counters', () => {
     writeFileSync(sys('pids', 'pids.current'), '7\n');
     writeFileSync(sys('pids', 'pids.max'), '99\n');
     writeFileSync(sys('cpu', 'cpu.cfs_quota_us'), '100000\n');
+    // and the CPU usage moves: cpuacct.usage in the cpuacct directory the usage comes from
+    const acct = join(dir, 'vm-hybrid-v1', whole.cpu!.usageFrom.dir, 'cpuacct.usage');
+    writeFileSync(acct, `${whole.cpu!.usageUsec * 1000 + 5_000_000}\n`);
     const c = readCgroupStats(src, layout, cg, whole);
     expect(c.memory!.usageBytes).toBe(whole.memory!.usageBytes + 4096);
     expect(c.memory!.workingSetBytes).toBe(whole.memory!.workingSetBytes + 4096);
     expect(c.memory!.limitBytes).toBe(64 * 1024 * 1024);
     expect(c.pids).toMatchObject({ current: 7, max: 50 });
-    expect(c.cpu).toMatchObject({ quotaUsec: 50000, periodUsec: 100000, shares: 512, usageUsec: whole.cpu!.usageUsec, usageFrom: whole.cpu!.usageFrom });
+    expect(c.cpu).toMatchObject({ quotaUsec: 50000, periodUsec: 100000, shares: 512, usageUsec: whole.cpu!.usageUsec + 5000, usageFrom: whole.cpu!.usageFrom });
     // the next whole read sees the new limits
     const again = readCgroupStats(src, layout, cg);
     expect(again.memory!.limitBytes).toBe(128 * 1024 * 1024);
@@ -64,11 +67,16 @@ describe('readCgroupStats with counters', () => {
     const d = join(dir, 'v2-docker-systemd', whole.memory!.dir);
     writeFileSync(join(d, 'memory.current'), `${whole.memory!.usageBytes + 8192}\n`);
     writeFileSync(join(d, 'memory.max'), 'max\n');
+    // cpu.stat moves (usage and throttling) while cpu.max changes: only the first is read
+    const cd = join(dir, 'v2-docker-systemd', whole.cpu!.dir);
+    writeFileSync(join(cd, 'cpu.stat'), `usage_usec ${whole.cpu!.usageUsec + 7000}\nuser_usec 1\nsystem_usec 2\nnr_periods 40\nnr_throttled 9\nthrottled_usec 123\n`);
+    writeFileSync(join(cd, 'cpu.max'), '12345 100000\n');
     const c = readCgroupStats(src, layout, cg, whole);
     expect(c.memory).toMatchObject({ usageBytes: whole.memory!.usageBytes + 8192, workingSetBytes: whole.memory!.workingSetBytes + 8192, limitBytes: 536870912, oomKills: 0 });
-    expect(c.cpu).toEqual(whole.cpu);
+    expect(c.cpu).toEqual({ ...whole.cpu, usageUsec: whole.cpu!.usageUsec + 7000, userUsec: 1, systemUsec: 2, nrPeriods: 40, nrThrottled: 9, throttledUsec: 123 });
     expect(c.pids).toEqual(whole.pids);
     expect(c.io).toEqual(whole.io);
     expect(readCgroupStats(src, layout, cg).memory!.limitBytes).toBeNull();
+    expect(readCgroupStats(src, layout, cg).cpu!.quotaUsec).toBe(12345);
   });
 });
