@@ -5,6 +5,7 @@ import { GROUP_MODES, type GroupBy } from '../tui/model.js';
 import { GROUP_ALIASES, initialState, reduce, SORT_KEYS, parseFilter, type SortKey, type State } from '../tui/store.js';
 import { buildFrame, groupsOf } from '../tui/frame.js';
 import { takeSample, type Sample } from '../tui/sample.js';
+import { RecordingError } from '../tui/record/errors.js';
 
 export interface CtopArgs extends RootOptions {
   interval: number;
@@ -158,7 +159,7 @@ export async function handleCtop(args: CtopArgs, deps: Deps): Promise<number> {
   let state = stateFromArgs(args, { cols: deps.columns ?? 160 });
   const batch = args.once === true || args.json === true || (args.n !== undefined && !deps.isTTY);
   if (args.replay !== undefined) {
-    const { openRecording, RecordingError } = await import('../tui/record/replay.js');
+    const { openRecording } = await import('../tui/record/replay.js');
     let rec: ReturnType<typeof openRecording>;
     try {
       rec = openRecording(args.replay);
@@ -200,7 +201,6 @@ export async function handleCtop(args: CtopArgs, deps: Deps): Promise<number> {
   const src = sourceFrom(args, deps);
   // the recording is opened (or refused: not a recording, an older format, no permission) before anything is shown
   let rec: { append(s: Sample): void; close(): void } | undefined;
-  const { RecordingError } = args.record !== undefined ? await import('../tui/record/format.js') : { RecordingError: class extends Error {} };
   if (args.record !== undefined) {
     const { openRecorder } = await import('../tui/record/record.js');
     try {

@@ -27,8 +27,9 @@ export const FILE_MAGIC = 'CTOPREC2\n';
 /** the first format (whole changed processes in deltas): still replayed, never appended to */
 export const FILE_MAGIC_V1 = 'CTOPREC1\n';
 
-/** A recording that cannot be opened (or appended to) at all. */
-export class RecordingError extends Error {}
+import { RecordingError } from './errors.js';
+
+export { RecordingError };
 export const FRAME_MAGIC = Buffer.from('CTFR', 'latin1');
 export const DELTA_MAGIC = Buffer.from('CTFD', 'latin1');
 export const FRAME_HEADER = 4 + 4 + 4 + 8;
