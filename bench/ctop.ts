@@ -3,7 +3,7 @@
  * `node dist/bench/ctop.js [--loads 2000,10000] [--sets 100] [--secs 20] [--record-secs 120] [--cgroups | --shared]`.
  *
  * The load's containers each get a cgroup of their own in every v1 controller hierarchy (cpu,
- * cpuacct, memory, pids; under this process's own cgroup there), as every runtime gives its
+ * cpuacct, memory, pids; at one path in every hierarchy), as every runtime gives its
  * containers: ctop reads each container's numbers from its cgroup and (tui/fresh.ts) no stat of
  * their processes, while htop still reads every process. Then the same processes are moved into
  * one cgroup (the load's parent) and ctop alone is measured again, printed as a second table: 100
@@ -280,18 +280,23 @@ const CG_CONTROLLERS = ['cpu', 'cpuacct', 'memory', 'pids'];
 
 /** this process's cgroup in each v1 controller hierarchy mounted apart at /sys/fs/cgroup/<controller> */
 function ownV1Cgroups(): Map<string, string> {
+  // each controller's hierarchy root: the load's cgroups get one path in every hierarchy
+  // (/hostscope-ctop-bench-PID/setN), as a runtime gives a container's (/docker/ID, a
+  // cgroupsPath). Under this process's own cgroups the paths could differ by hierarchy (a
+  // session's memory cgroup nested deeper than its cpu one), and ctop then rightly refuses to
+  // take the cpu figures as the container's own (tui/model.ts: sameCgroupApart)
   const out = new Map<string, string>();
   for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
     const m = /^\d+:([^:]*):(.*)$/.exec(line);
     if (!m || !m[1]) continue;
-    for (const c of m[1].split(',')) if (CG_CONTROLLERS.includes(c) && existsSync(join('/sys/fs/cgroup', c, 'cgroup.procs'))) out.set(c, join('/sys/fs/cgroup', c, m[2]!));
+    for (const c of m[1].split(',')) if (CG_CONTROLLERS.includes(c) && existsSync(join('/sys/fs/cgroup', c, 'cgroup.procs'))) out.set(c, join('/sys/fs/cgroup', c));
   }
   return out;
 }
 
 /**
  * bench/run.ts's makeLoad, each set in cgroups of its own (one per v1 controller, named
- * hostscope-ctop-bench-PID/setN under this process's cgroup): the set's shell joins them before it
+ * hostscope-ctop-bench-PID/setN at each hierarchy's root): the set's shell joins them before it
  * execs unshare, so every process of the container is in them. Returns the processes made and the
  * cgroup directories (deepest first, for removeCgroups), or undefined without v1 controllers.
  */
