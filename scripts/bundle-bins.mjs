@@ -109,13 +109,16 @@ await build({
 // ctop: one glibc malloc arena (MALLOC_ARENA_MAX=1, docs/ctop.md "How it works"), which must be in
 // the environment before node starts: its first line becomes a shell script that sets it and runs
 // node on this very file (portable, unlike `env -S`), and for node a string and a comment (as
-// cinf's bin below). cli/bin/ctop.ts takes the variable out of its environment again.
+// cinf's bin below). cli/bin/ctop.ts takes the variable out of its environment again. And V8's
+// young generation capped at 2 MB semi-spaces (the default grows to 16: 32 MB of new space, most
+// of it a poll's garbage), a heap size V8 reads only from its command line, not from
+// v8.setFlagsFromString (cli/bin/ctop.ts sets the growth policy there).
 {
   const { readFileSync, writeFileSync } = await import('node:fs');
   const f = 'dist/bin/ctop.js';
   const text = readFileSync(f, 'utf8');
   if (!text.startsWith('#!/usr/bin/env node\n')) throw new Error(`${f}: no node shebang to replace`);
-  writeFileSync(f, `#!/bin/sh\n':' //; HOSTSCOPE_CTOP_ARENAS="\${MALLOC_ARENA_MAX+=}\${MALLOC_ARENA_MAX-}" MALLOC_ARENA_MAX=1 exec node "$0" "$@"\n${text.slice(text.indexOf('\n') + 1)}`, { mode: 0o755 });
+  writeFileSync(f, `#!/bin/sh\n':' //; HOSTSCOPE_CTOP_ARENAS="\${MALLOC_ARENA_MAX+=}\${MALLOC_ARENA_MAX-}" MALLOC_ARENA_MAX=1 exec node --max-semi-space-size=2 "$0" "$@"\n${text.slice(text.indexOf('\n') + 1)}`, { mode: 0o755 });
 }
 
 /**

@@ -6,7 +6,7 @@ import type { NsType } from '../src/parse/ns-link.js';
 import { NS_TYPES } from '../src/parse/ns-link.js';
 import { cgroupRates } from '../src/model/rates.js';
 import { CLOCK_TICKS } from '../src/util/sysconf.js';
-import { procIndex, type CgroupSample, type RawProc, type Sample } from './sample.js';
+import { procIndex, type CgroupSample, type PidIndex, type RawProc, type Sample } from './sample.js';
 
 export const GROUP_MODES = ['container', 'ns', 'cgroup', 'pod'] as const;
 export type GroupBy = (typeof GROUP_MODES)[number];
@@ -290,7 +290,7 @@ function sameCgroupApart(cpuDir: string, usageDir: string, cgPath: string): bool
   return cpuMount !== '' && acctMount !== '' && parent(cpuMount) === parent(acctMount) && cpuMount !== acctMount;
 }
 
-function groupRow(b: Bucket, by: GroupBy, cur: Sample, prev: Sample | undefined, before: Map<number, RawProc> | undefined, dt: number | undefined, byPid: Map<number, RawProc>, perPath: Map<string, number>): GroupRow {
+function groupRow(b: Bucket, by: GroupBy, cur: Sample, prev: Sample | undefined, before: PidIndex | undefined, dt: number | undefined, byPid: PidIndex, perPath: Map<string, number>): GroupRow {
   {
     const all = b.rollup ?? b.procs;
     const init = b.initPid !== undefined ? byPid.get(b.initPid) : undefined;

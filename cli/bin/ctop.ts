@@ -13,10 +13,13 @@ if (arenas !== undefined) {
   if (arenas.startsWith('=')) process.env.MALLOC_ARENA_MAX = arenas.slice(1);
   else delete process.env.MALLOC_ARENA_MAX;
 }
-// V8's heap sized for memory rather than speed, set before anything is allocated: on a host of
-// 10,000 processes the default heuristics let ctop's heap (mostly garbage between two polls)
-// grow past 250 MB of RSS; with this, about 120-150 MB for the same CPU (docs/ctop.md, speed)
-setFlagsFromString('--optimize-for-size');
+// V8's old generation allowed to grow 50 % past what a full GC kept before the next one (with the
+// 2 MB semi-spaces of the first line). --optimize-for-size, used before, grows it by only 10 %: at
+// 10,000 processes a poll's survivors reached that within one poll, so a full mark-compact ran
+// every second, about half of ctop's CPU (main thread and V8's helper threads). With this, a full
+// GC every few polls, and an RSS of ~130-150 MiB at 10,000 processes (docs/ctop.md, speed).
+// A policy flag, read when V8 sizes the heap after each GC: it works from here.
+setFlagsFromString('--heap-growing-percent=50');
 // Ink and React are loaded only by the interactive view (tui/run.ts), a lazy chunk
 const { runMain } = await import('../run.js');
 const { ctopMain } = await import('../ctop.js');

@@ -2,9 +2,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DirectoryProcSource } from '../../src/source/source.js';
+import { DirectoryProcSource, openSource } from '../../src/source/source.js';
 import { HOSTS_DIR } from '../helpers/fixtures.js';
-import { takeSample } from '../../tui/sample.js';
+import { procIndex, scanSample, takeSample, type RawProc, type Sample } from '../../tui/sample.js';
 
 /**
  * Between two polls of one source, a process whose figures did not change keeps its RawProc object
@@ -61,5 +61,42 @@ describe('sampleSteps with the scanner reusing its model', () => {
     // a fresh source (nothing carried over) with the same model and stat builds an equal sample
     const scratch = sampleFromModel(new DirectoryProcSource({ procRoot: join(HOSTS_DIR, 'v2-docker-systemd', 'proc'), sysRoot: join(HOSTS_DIR, 'v2-docker-systemd', 'sys') }), model, layout, 0, { ...fixed, stat });
     expect(b.procs).toEqual(scratch.procs);
+  });
+});
+
+describe('procIndex', () => {
+  const proc = (pid: number): RawProc => ({ pid, ppid: 1, comm: `p${pid}`, cmd: `p${pid}`, state: 'S', ticks: 0, start: pid, rssBytes: 0, threads: 1, ns: {} });
+  const sample = (pids: number[]): Sample => ({ v: 1, startMs: 0, endMs: 0, wallMs: 0, ncpu: 1, cgroupMode: 'v2', host: {}, procs: pids.map(proc), containers: [], cgroups: {}, net: {}, vanished: 0, denied: 0 });
+  it('finds every pid of a sample in pid order, and none that is absent', () => {
+    const pids = [1, 2, 7, 40, 41, 300, 4194304];
+    const ix = procIndex(sample(pids));
+    for (const pid of pids) expect(ix.get(pid)?.pid).toBe(pid);
+    for (const pid of [0, 3, 39, 42, 299, 301, 4194305, -1]) expect(ix.get(pid)).toBeUndefined();
+    expect(procIndex(sample([])).get(1)).toBeUndefined();
+  });
+  it('a sample not in pid order (made by hand) is indexed all the same', () => {
+    const pids = [40, 7, 1, 300, 2];
+    const ix = procIndex(sample(pids));
+    for (const pid of pids) expect(ix.get(pid)?.pid).toBe(pid);
+    expect(ix.get(3)).toBeUndefined();
+  });
+  it('live: the processes of one namespace set share one frozen ns object', async () => {
+    // the native scan hands one ns value per namespace set (the host's processes share one)
+    const src = openSource();
+    const s = await scanSample(src);
+    const bySet = new Map<string, RawProc['ns']>();
+    let sharing = 0;
+    for (const p of s.procs) {
+      if (Object.keys(p.ns).length === 0) continue;
+      expect(Object.isFrozen(p.ns)).toBe(true);
+      const k = JSON.stringify(p.ns);
+      const had = bySet.get(k);
+      if (had) {
+        expect(p.ns).toBe(had);
+        sharing++;
+      } else bySet.set(k, p.ns);
+    }
+    // this test's own process tree alone puts several processes in the host's set
+    expect(sharing).toBeGreaterThan(0);
   });
 });
