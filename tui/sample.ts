@@ -4,7 +4,7 @@
  * pair of samples (as below does). Built from inspectHost; the only I/O of ctop's data path.
  */
 import type { ProcSource } from '../src/source/source.js';
-import { isProcError } from '../src/source/errors.js';
+import { isProcError, type ProcError } from '../src/source/errors.js';
 import { withFiles } from '../src/proc/process.js';
 import { inspectHost, readCgroupLayout, type HostModel } from '../src/inspect/host.js';
 import type { HostReference } from '../src/model/namespaces.js';
@@ -133,6 +133,11 @@ export interface ScanSampleOptions extends SampleOptions {
   stat?: ReadonlyMap<number, ProcStat>;
   /** which known processes get their stat read this scan (HostScanner's freshStat; default 'all') */
   freshStat?: FreshStat;
+  /**
+   * cgroup and /proc/PID/net/dev texts read ahead in one batch (scanSample: the files the last
+   * poll wanted): a file found here is not read again; any other is read as before
+   */
+  ahead?: { sys: ReadonlyMap<string, string | ProcError>; proc: ReadonlyMap<string, string | ProcError> };
 }
 
 /**
@@ -153,11 +158,13 @@ export async function scanSample(src: ProcSource, opts: ScanSampleOptions = {}):
   }
   // read at the start of each scan (HostScanner's freshStat may change between scans)
   entry.opts.freshStat = opts.freshStat ?? 'all';
-  const { model, stat, stats } = await entry.scanner.scan();
+  // the cgroup and net/dev files the last poll wanted, read in one batch on the threadpool while
+  // the scan runs (each cgroup's counters, or its whole set when its turn for limits comes)
+  const [{ model, stat, stats }, ahead] = await Promise.all([entry.scanner.scan(), readAhead(src)]);
   await new Promise((r) => setImmediate(r));
   let layout = layouts.get(src);
   if (!layout || !stats.modelReused) layouts.set(src, (layout = readCgroupLayout(src)));
-  const it = sampleSteps(src, model, layout, startMs, { ...opts, wanted: opts.wanted ?? (() => false), stat });
+  const it = sampleSteps(src, model, layout, startMs, { ...opts, wanted: opts.wanted ?? (() => false), stat, ...(ahead ? { ahead } : {}) });
   for (;;) {
     const r = it.next();
     if (r.done) {
@@ -166,6 +173,36 @@ export async function scanSample(src: ProcSource, opts: ScanSampleOptions = {}):
     }
     await new Promise((resolve) => setImmediate(resolve));
   }
+}
+
+/**
+ * What each source's last poll read of every cgroup (by cgroup path: the files of a counters-only
+ * read and of a whole one) and of the network namespaces (net/dev paths), for readAhead.
+ */
+interface Wants {
+  cg: Map<string, { counters?: string[]; full?: string[] }>;
+  net: string[];
+}
+const wants = new WeakMap<ProcSource, Wants>();
+
+/** The files the last poll of `src` wanted, read in one batch (undefined before any poll). */
+async function readAhead(src: ProcSource): Promise<ScanSampleOptions['ahead']> {
+  const w = wants.get(src);
+  const was = lastCg.get(src);
+  if (!w || !was) return undefined;
+  const sys: string[] = [];
+  for (const [path, c] of was) {
+    const learned = w.cg.get(path);
+    if (!learned) continue;
+    const full = c.age + 1 >= CG_FULL_EVERY;
+    const files = (full ? learned.full : learned.counters) ?? learned.full ?? learned.counters;
+    if (files) for (const f of files) sys.push(f);
+  }
+  const [s, p] = await Promise.all([src.readTexts('sys', sys), src.readTexts('proc', w.net)]);
+  const out = { sys: new Map<string, string | ProcError>(), proc: new Map<string, string | ProcError>() };
+  for (let i = 0; i < sys.length; i++) out.sys.set(sys[i]!, s[i]!);
+  for (let i = 0; i < w.net.length; i++) out.proc.set(w.net[i]!, p[i]!);
+  return out;
 }
 
 /** the incremental scanner of each source the live poll reads (HostScanner keeps what it read between scans) */
@@ -383,36 +420,48 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
   const cgroups: Record<string, CgroupSample> = {};
   const cgBefore = lastCg.get(src);
   const cgNow = new Map<string, { full: CgroupStats; age: number }>();
+  const wantsBefore = wants.get(src);
+  const wantsNow: Wants = { cg: new Map(), net: [] };
+  // with files read ahead the cgroups take little time each: fewer yields
+  const stepIo = opts.ahead ? STEP_IO * 8 : STEP_IO;
   n = 0;
   for (const [path, p] of repOfCg) {
-    if (++n % STEP_IO === 0) yield;
+    if (++n % stepIo === 0) yield;
+    const wanted: string[] = [];
+    const was = cgBefore?.get(path);
+    // the counters every poll; the rest (limits, …) whole every CG_FULL_EVERY polls, a cgroup
+    // at a time (staggered by its place in the list), and at once for a cgroup not seen before
+    const full = !was || was.age + 1 >= CG_FULL_EVERY;
     try {
-      // the counters every poll; the rest (limits, …) whole every CG_FULL_EVERY polls, a cgroup
-      // at a time (staggered by its place in the list), and at once for a cgroup not seen before
-      const was = cgBefore?.get(path);
-      const full = !was || was.age + 1 >= CG_FULL_EVERY;
-      const read = readCgroupStats(src, layout, p.cgroups!, full ? undefined : was.full);
+      const read = readCgroupStats(src, layout, p.cgroups!, full ? undefined : was.full, { ...(opts.ahead ? { pre: opts.ahead.sys } : {}), wanted });
       cgNow.set(path, full ? { full: read, age: was ? 0 : n % CG_FULL_EVERY } : { full: was.full, age: was.age + 1 });
       const stats: CgroupSample = read;
-      const psi = readPsi(src, stats);
+      const psi = readPsi(src, stats, opts.ahead?.sys, wanted);
       if (psi) stats.psi = psi;
       cgroups[path] = stats;
     } catch (e) {
       if (!isProcError(e)) throw e;
     }
+    const learned = { ...wantsBefore?.cg.get(path) };
+    if (full) learned.full = wanted;
+    else learned.counters = wanted;
+    wantsNow.cg.set(path, learned);
   }
   lastCg.set(src, cgNow);
   const net: Record<string, { rx: number; tx: number }> = {};
   n = 0;
   for (const [inode, pid] of repOfNet) {
-    if (++n % STEP_IO === 0) yield;
+    if (++n % stepIo === 0) yield;
+    const rel = `${pid}/net/dev`;
+    wantsNow.net.push(rel);
     try {
-      const t = netTotals(parseNetDev(src.readProcText(`${pid}/net/dev`), `${pid}/net/dev`));
+      const t = netTotals(parseNetDev(textOf(src, 'proc', rel, opts.ahead?.proc), rel));
       net[String(inode)] = { rx: t.rxBytes, tx: t.txBytes };
     } catch (e) {
       if (!isProcError(e)) throw e;
     }
   }
+  wants.set(src, wantsNow);
   const host: Partial<Record<NsType, number>> = {};
   for (const t of NS_TYPES) if (model.ref.ns[t]) host[t] = model.ref.ns[t]!.inode;
   const nsDev = Object.values(model.ref.ns)[0]?.dev;
@@ -497,7 +546,15 @@ function truncate(s: string, n: number): string {
   return s.length <= n ? s : s.slice(0, n);
 }
 
-function readPsi(src: ProcSource, stats: CgroupStats): CgroupSample['psi'] {
+/** a file's text: read ahead (or its read's error, thrown), else read now */
+function textOf(src: ProcSource, kind: 'sys' | 'proc', rel: string, ahead: ReadonlyMap<string, string | ProcError> | undefined): string {
+  const t = ahead?.get(rel);
+  if (t === undefined) return kind === 'sys' ? src.readSysText(rel) : src.readProcText(rel);
+  if (typeof t === 'string') return t;
+  throw t;
+}
+
+function readPsi(src: ProcSource, stats: CgroupStats, ahead?: ReadonlyMap<string, string | ProcError>, wanted?: string[]): CgroupSample['psi'] {
   const out: NonNullable<CgroupSample['psi']> = {};
   const dirs: [keyof typeof out, string | undefined][] = [
     ['cpu', stats.cpu?.version === 2 ? stats.cpu.dir : undefined],
@@ -508,7 +565,10 @@ function readPsi(src: ProcSource, stats: CgroupStats): CgroupSample['psi'] {
   for (const [k, dir] of dirs) {
     if (dir === undefined) continue;
     try {
-      out[k] = parsePressure(src.readSysText(`${dir}/${k}.pressure`), `${dir}/${k}.pressure`).some.avg10;
+      // dir is as the host names it (/sys/fs/cgroup/…): the read is relative to the sys root
+      const rel = `${dir.replace(/^\/sys\//, '')}/${k}.pressure`;
+      wanted?.push(rel);
+      out[k] = parsePressure(textOf(src, 'sys', rel, ahead), `${dir}/${k}.pressure`).some.avg10;
       any = true;
     } catch (e) {
       if (!isProcError(e)) throw e;

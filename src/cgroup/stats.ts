@@ -1,5 +1,5 @@
 import type { ProcSource } from '../source/source.js';
-import { isProcError, type ProcErrorCode } from '../source/errors.js';
+import { isProcError, type ProcError, type ProcErrorCode } from '../source/errors.js';
 import { ParseError } from '../parse/errors.js';
 import type { CgroupMembership } from '../parse/proc-cgroup.js';
 import { V1_MINUS_ONE_FILES, parseBlkioOps, parseCpuMax, parseFlatKeyed, parseNestedKeyed, parseSingleBig, parseSingleValue, v1Limit } from '../parse/cgroupfs-format.js';
@@ -118,12 +118,20 @@ class Dir {
   constructor(
     private readonly src: ProcSource,
     private readonly ref: DirRef,
+    private readonly io: CgroupReadIo | undefined,
   ) {
     this.origin = { version: ref.version, dir: ref.dir };
   }
 
   private text(file: string): string {
-    return this.src.readSysText(`${this.ref.rel}/${file}`);
+    const rel = `${this.ref.rel}/${file}`;
+    const io = this.io;
+    if (!io) return this.src.readSysText(rel);
+    io.wanted?.push(rel);
+    const t = io.pre?.get(rel);
+    if (t === undefined) return this.src.readSysText(rel);
+    if (typeof t === 'string') return t;
+    throw t;
   }
 
   private path(file: string): string {
@@ -182,6 +190,18 @@ function optional<T>(fn: () => T): T | undefined {
 }
 
 /**
+ * A poller's read-ahead (tui/sample.ts): the files a cgroup's last read of the same kind wanted,
+ * read in one batch off the event loop (ProcSource.readTexts) before this one. A file found in
+ * `pre` is taken from there (its text, or the ProcError its read gave); any other is read now.
+ */
+export interface CgroupReadIo {
+  /** texts read ahead, by path relative to the sys root */
+  pre?: ReadonlyMap<string, string | ProcError>;
+  /** filled with every path (relative to the sys root) this read wanted, in order */
+  wanted?: string[];
+}
+
+/**
  * Read limits and usage of the cgroups a process (or a cgroup path) is in.
  *
  * With `counters`: only the files whose figures move all the time are read — memory usage and
@@ -192,9 +212,9 @@ function optional<T>(fn: () => T): T | undefined {
  * host instead of 16). A controller whose directory differs from `counters`' (the cgroup moved, a
  * hierarchy mounted since) or that `counters` lacks is read whole.
  */
-export function readCgroupStats(src: ProcSource, layout: CgroupLayout, memberships: CgroupMembership[], counters?: CgroupStats): CgroupStats {
+export function readCgroupStats(src: ProcSource, layout: CgroupLayout, memberships: CgroupMembership[], counters?: CgroupStats, ahead?: CgroupReadIo): CgroupStats {
   const dirs = controllerDirs(layout, memberships);
-  const at = (o: DirRef | undefined): Dir | undefined => (o ? new Dir(src, o) : undefined);
+  const at = (o: DirRef | undefined): Dir | undefined => (o ? new Dir(src, o, ahead) : undefined);
   const stats: CgroupStats = { errors: {} };
   const attempt = <K extends 'memory' | 'cpu' | 'pids' | 'io'>(key: K, fn: () => CgroupStats[K] | undefined): void => {
     try {

@@ -4,6 +4,8 @@ import { ProcError, classifyDumpProcErrno, classifyProcErrno, errnoOf } from './
 import { READ_CAPS, assertInside, confineRel, procCap, readBounded, realpathOrUndefined, type BoundedReadOptions } from './bounded.js';
 import { strerror } from '../util/strerror.js';
 import { DumpKernelCalls, LiveKernelCalls, type LiveKernel } from './kernel.js';
+import { constants as osConstants } from 'node:os';
+import { loadNative } from '../native/index.js';
 
 /**
  * The one door to the kernel. Every read of /proc and /sys goes through a ProcSource, so the
@@ -33,6 +35,14 @@ export interface ProcSource {
    */
   procOwner(pid: number): { uid: number; gid: number };
   readSysText(rel: string): string;
+  /**
+   * Many files at once, each as readSysText ('sys') or readProcText ('proc') reads it: its text,
+   * or the ProcError that read would throw. Live with the native addon: one call on the libuv
+   * threadpool (src/native/c/files.c: openat2 beneath the root, O_NONBLOCK, regular files only
+   * under /sys, bounded), so a poller's few hundred counter files cost the event loop one decode
+   * each; elsewhere (a dump, no addon) one synchronous read after another.
+   */
+  readTexts(kind: 'sys' | 'proc', rels: readonly string[]): Promise<(string | ProcError)[]>;
   listSys(rel: string): SysEntry[];
   sysExists(rel: string): boolean;
   /** st_dev of the nsfs filesystem namespaces live on, or 0 when unknown (some dumps) */
@@ -196,6 +206,68 @@ export class DirectoryProcSource implements ProcSource {
     return readBounded(join(this.sysRoot, r), this.sysOpts).toString('utf8');
   }
 
+  async readTexts(kind: 'sys' | 'proc', rels: readonly string[]): Promise<(string | ProcError)[]> {
+    const out: (string | ProcError | undefined)[] = new Array(rels.length).fill(undefined);
+    const live = kind === 'sys' ? this.sysIsLive : this.isLive;
+    const b = live && rels.length > 1 ? batchReader() : undefined;
+    if (b) {
+      const idx: number[] = [];
+      const names: string[] = [];
+      let cap = BATCH_CAP;
+      for (let i = 0; i < rels.length; i++) {
+        let r: string;
+        try {
+          r = kind === 'sys' ? confineRel(rels[i]!, this.sysRoot) : this.procRel(rels[i]!);
+        } catch (e) {
+          if (!(e instanceof ProcError)) throw e;
+          out[i] = e;
+          continue;
+        }
+        if (r === '' || r.includes('\0')) continue; // read alone below, as readSysText would
+        idx.push(i);
+        names.push(r);
+        if (kind === 'proc') cap = Math.min(cap, procCap(r));
+      }
+      let got: { data: ArrayBuffer; ends: ArrayBuffer; codes: ArrayBuffer } | undefined;
+      if (idx.length > 0) {
+        try {
+          got = await b.readFiles(kind === 'sys' ? this.sysRoot : this.procRoot, `${names.join('\0')}\0`, names.length, cap, kind === 'sys');
+        } catch {
+          got = undefined; // the whole call failed (root unreadable, no memory): one at a time below
+        }
+      }
+      if (got) {
+        const data = Buffer.from(got.data);
+        const ends = new Int32Array(got.ends);
+        const codes = new Int32Array(got.codes);
+        let start = 0;
+        for (let j = 0; j < idx.length; j++) {
+          const code = codes[j]!;
+          const end = ends[j]!;
+          const path = kind === 'sys' ? join(this.sysRoot, names[j]!) : this.procPrefix + names[j]!;
+          if (code === 0) out[idx[j]!] = data.toString('utf8', start, end);
+          else if (COMMON_ERRNOS.has(code)) {
+            const errno = errnoNameOf(code);
+            out[idx[j]!] = new ProcError((kind === 'sys' ? this.sysOpts : this.procOpts).classify(errno), path, `cannot read ${path}: ${strerror(errno)}`, errno);
+          }
+          // anything else (not a regular file, would block, past the batch's cap, a link that
+          // leaves the root, no openat2): read alone below, which gives the exact answer
+          start = end;
+        }
+      }
+    }
+    for (let i = 0; i < rels.length; i++) {
+      if (out[i] !== undefined) continue;
+      try {
+        out[i] = kind === 'sys' ? this.readSysText(rels[i]!) : this.readProcText(rels[i]!);
+      } catch (e) {
+        if (!(e instanceof ProcError)) throw e;
+        out[i] = e;
+      }
+    }
+    return out as (string | ProcError)[];
+  }
+
   listSys(rel: string): SysEntry[] {
     const path = join(this.sysRoot, confineRel(rel, this.sysRoot));
     try {
@@ -306,6 +378,31 @@ function readManifest(path: string, root: string | undefined): Manifest {
   if (typeof json !== 'object' || json === null) return {};
   const dev = (json as { nsfsDev?: unknown }).nsfsDev;
   return typeof dev === 'number' && Number.isSafeInteger(dev) && dev >= 0 ? { nsfsDev: dev } : {};
+}
+
+/** readTexts' batch: files past this are read alone (with their own, larger cap) */
+const BATCH_CAP = 64 * 1024;
+/** the errors readTexts takes from a batch as they are; any other file is read alone again */
+const COMMON_ERRNOS = new Set([osConstants.errno.ENOENT, osConstants.errno.ESRCH, osConstants.errno.EACCES, osConstants.errno.EPERM]);
+const ERRNO_BY_NUMBER = new Map<number, string>(Object.entries(osConstants.errno).map(([k, v]) => [v, k]));
+
+function errnoNameOf(n: number): string {
+  return ERRNO_BY_NUMBER.get(n) ?? `E${n}`;
+}
+
+interface BatchReader {
+  readFiles(root: string, names: string, count: number, cap: number, regularOnly: boolean): Promise<{ data: ArrayBuffer; ends: ArrayBuffer; codes: ArrayBuffer }>;
+}
+
+let batch: BatchReader | null | undefined;
+
+/** the addon's readFiles, when the addon is built and has it */
+function batchReader(): BatchReader | undefined {
+  if (batch === undefined) {
+    const b = loadNative() as unknown as Partial<BatchReader> | undefined;
+    batch = b && typeof b.readFiles === 'function' ? (b as BatchReader) : null;
+  }
+  return batch ?? undefined;
 }
 
 function sysErrnoCode(errno: string | undefined): ProcError['code'] {

@@ -871,6 +871,7 @@ napi_value hs_js_scan(napi_env env, napi_callback_info info);
 napi_value hs_js_scan_layout(napi_env env, napi_callback_info info);
 napi_value hs_js_scan_list(napi_env env, napi_callback_info info);
 napi_value hs_js_scan_pids(napi_env env, napi_callback_info info);
+napi_value hs_js_read_files(napi_env env, napi_callback_info info);
 
 static napi_value init(napi_env env, napi_value exports)
 {
@@ -889,6 +890,7 @@ static napi_value init(napi_env env, napi_value exports)
 		{ "scanLayout", NULL, hs_js_scan_layout, NULL, NULL, NULL, napi_default, NULL },
 		{ "scanList", NULL, hs_js_scan_list, NULL, NULL, NULL, napi_default, NULL },
 		{ "scanPids", NULL, hs_js_scan_pids, NULL, NULL, NULL, napi_default, NULL },
+		{ "readFiles", NULL, hs_js_read_files, NULL, NULL, NULL, napi_default, NULL },
 	};
 	napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 	register_runner(env, exports);
