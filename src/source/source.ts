@@ -228,36 +228,40 @@ export class DirectoryProcSource implements ProcSource {
         names.push(r);
         if (kind === 'proc') cap = Math.min(cap, procCap(r));
       }
-      let got: { data: ArrayBuffer; ends: ArrayBuffer; codes: ArrayBuffer } | undefined;
-      if (idx.length > 0) {
+      // in chunks: one call's memory stays bounded (BATCH_FILES × BATCH_CAP at most)
+      for (let from = 0; from < idx.length; from += BATCH_FILES) {
+        const to = Math.min(idx.length, from + BATCH_FILES);
+        let got: { data: ArrayBuffer; ends: ArrayBuffer; codes: ArrayBuffer } | undefined;
         try {
-          got = await b.readFiles(kind === 'sys' ? this.sysRoot : this.procRoot, `${names.join('\0')}\0`, names.length, cap, kind === 'sys');
+          got = await b.readFiles(kind === 'sys' ? this.sysRoot : this.procRoot, `${names.slice(from, to).join('\0')}\0`, to - from, cap, kind === 'sys');
         } catch {
-          got = undefined; // the whole call failed (root unreadable, no memory): one at a time below
+          continue; // the whole call failed (root unreadable, no memory): one at a time below
         }
-      }
-      if (got) {
         const data = Buffer.from(got.data);
         const ends = new Int32Array(got.ends);
         const codes = new Int32Array(got.codes);
         let start = 0;
-        for (let j = 0; j < idx.length; j++) {
-          const code = codes[j]!;
-          const end = ends[j]!;
-          const path = kind === 'sys' ? join(this.sysRoot, names[j]!) : this.procPrefix + names[j]!;
+        for (let j = from; j < to; j++) {
+          const code = codes[j - from]!;
+          const end = ends[j - from]!;
           if (code === 0) out[idx[j]!] = data.toString('utf8', start, end);
           else if (COMMON_ERRNOS.has(code)) {
+            const path = kind === 'sys' ? join(this.sysRoot, names[j]!) : this.procPrefix + names[j]!;
             const errno = errnoNameOf(code);
             out[idx[j]!] = new ProcError((kind === 'sys' ? this.sysOpts : this.procOpts).classify(errno), path, `cannot read ${path}: ${strerror(errno)}`, errno);
           }
           // anything else (not a regular file, would block, past the batch's cap, a link that
           // leaves the root, no openat2): read alone below, which gives the exact answer
+          else if (code === ENOSYS_ERRNO) batch = null; // a kernel without openat2 (before 5.6): no more batches
           start = end;
         }
       }
     }
+    let alone = 0;
     for (let i = 0; i < rels.length; i++) {
       if (out[i] !== undefined) continue;
+      // a long run of reads one at a time lets the event loop in now and then
+      if (++alone % 64 === 0) await new Promise((r) => setImmediate(r));
       try {
         out[i] = kind === 'sys' ? this.readSysText(rels[i]!) : this.readProcText(rels[i]!);
       } catch (e) {
@@ -382,8 +386,11 @@ function readManifest(path: string, root: string | undefined): Manifest {
 
 /** readTexts' batch: files past this are read alone (with their own, larger cap) */
 const BATCH_CAP = 64 * 1024;
+/** files per native call */
+const BATCH_FILES = 2048;
 /** the errors readTexts takes from a batch as they are; any other file is read alone again */
 const COMMON_ERRNOS = new Set([osConstants.errno.ENOENT, osConstants.errno.ESRCH, osConstants.errno.EACCES, osConstants.errno.EPERM]);
+const ENOSYS_ERRNO = osConstants.errno.ENOSYS;
 const ERRNO_BY_NUMBER = new Map<number, string>(Object.entries(osConstants.errno).map(([k, v]) => [v, k]));
 
 function errnoNameOf(n: number): string {

@@ -64,6 +64,17 @@ describe('readTexts', () => {
     }
   });
 
+  it('live: thousands of files in one call come back in order (read in chunks)', async () => {
+    const src = openSource();
+    const rels = Array.from({ length: 5000 }, (_, i) => (i % 3 === 0 ? 'fs/cgroup/pids/pids.max' : i % 3 === 1 ? 'kernel/mm/transparent_hugepage/enabled' : `fs/cgroup/missing-${i}`));
+    const got = await src.readTexts('sys', rels);
+    const want = rels.slice(0, 3).map((r) => one(() => src.readSysText(r)));
+    for (let i = 0; i < rels.length; i++) {
+      if (i % 3 === 2) expect(shape(got[i]!)).toEqual({ code: 'NOT_FOUND', message: `cannot read /sys/fs/cgroup/missing-${i}: No such file or directory` });
+      else expect(shape(got[i]!)).toEqual(want[i % 3]);
+    }
+  });
+
   it('a dump: one file at a time, the same answers as readSysText, injected errors included', async () => {
     const root = join(HOSTS_DIR, 'vm-hybrid-v1');
     const src = new DirectoryProcSource({ procRoot: join(root, 'proc'), sysRoot: join(root, 'sys') });
