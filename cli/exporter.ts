@@ -4,6 +4,7 @@
  * a cron job writing to node_exporter's textfile directory).
  */
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
 import { exporterReader, readExporterSample } from '../src/exporter/read.js';
 import { createExporter } from '../src/exporter/server.js';
 import { buildFamilies } from '../src/exporter/collect.js';
@@ -109,6 +110,38 @@ export async function exporterMain(argv: string[], deps: Deps, ctl: ExporterCont
   });
 }
 
+/**
+ * V8's GC policy for a server that works ~0.1 s every 15 s and idles in between (docs/exporter.md,
+ * "Sixth pass"), set at run time before the first scan (these are policy flags; heap sizes cannot
+ * be changed once V8 runs). A scrape allocates a few MB that are garbage once its body is sent;
+ * V8's defaults spend more CPU than that work deserves on a 2-core host:
+ * - no incremental marking: a major GC is one atomic mark-compact of a ~20 MB heap (tens of ms)
+ *   instead of marking steps on helper threads across the next scrapes; and V8's memory reducer,
+ *   which after a major GC on an idle heap runs up to three more full GCs a few seconds apart
+ *   (it starts only incremental marking), never starts. `--no-memory-reducer` itself does nothing
+ *   at run time: the reducer exists from V8's start.
+ * - scavenges, sweeping, compaction, pointer updates, concurrent marking and optimizing compiles
+ *   on the main thread: the same work without helper threads spinning for their share of a
+ *   small heap on a shared machine.
+ * Process-wide: set only by the server (not --once), once.
+ */
+export const EXPORTER_V8_FLAGS = [
+  '--no-incremental-marking',
+  '--no-concurrent-marking',
+  '--no-parallel-scavenge',
+  '--no-concurrent-sweeping',
+  '--no-parallel-compaction',
+  '--no-parallel-pointer-update',
+  '--no-concurrent-recompilation',
+];
+
+let v8FlagsSet = false;
+function setExporterV8Flags(): void {
+  if (v8FlagsSet || process.env.HOSTSCOPE_EXPORTER_V8_DEFAULTS === '1') return;
+  v8FlagsSet = true;
+  for (const f of EXPORTER_V8_FLAGS) setFlagsFromString(f);
+}
+
 export async function handleExporter(args: ExporterArgs, deps: Deps, ctl: ExporterControl = {}): Promise<number> {
   const src = sourceFrom(args, deps);
   if (args.once) {
@@ -118,6 +151,7 @@ export async function handleExporter(args: ExporterArgs, deps: Deps, ctl: Export
     deps.stdout.write(writeFormat(args.openmetrics ? 'openmetrics' : 'text', buildFamilies(sample, meta)));
     return EXIT_OK;
   }
+  setExporterV8Flags();
   // one long-lived scanner: a scrape re-reads only what can have changed
   const scan = exporterReader(src, { allCgroups: args.allCgroups });
   let lastError = '';

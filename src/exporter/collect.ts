@@ -93,6 +93,8 @@ type Labels = (readonly [string, string])[];
 export interface LabelSet {
   readonly pairs: Labels;
   readonly text: string;
+  /** `text` as UTF-8 bytes (writeFormatBytes copies them into each scrape's body) */
+  readonly bytes: Buffer;
 }
 
 const byName = (a: readonly [string, string], b: readonly [string, string]): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
@@ -101,7 +103,8 @@ function labelSet(pairs: Labels): LabelSet {
   // label names in order, as client_golang writes them (cAdvisor's output)
   const sorted = pairs.length > 1 ? [...pairs].sort(byName) : pairs;
   checkLabelNames('label set', sorted);
-  return { pairs: sorted, text: labelsText(sorted) };
+  const text = labelsText(sorted);
+  return { pairs: sorted, text, bytes: Buffer.from(text, 'utf8') };
 }
 
 /**
@@ -144,7 +147,7 @@ class Families {
       this.byName.set(name, f);
     }
     if ('text' in labels) {
-      f.samples.push({ labels: labels.pairs, value, text: labels.text } satisfies Sample);
+      f.samples.push({ labels: labels.pairs, value, text: labels.text, bytes: labels.bytes } satisfies Sample);
       return;
     }
     const sorted = labels.length > 1 ? [...labels].sort(byName) : labels;

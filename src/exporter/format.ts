@@ -26,6 +26,8 @@ export interface Sample {
    * use this text as it is instead of rendering `labels` again
    */
   text?: string;
+  /** `text` as UTF-8 bytes, when the caller kept them with it (collect.ts's label sets): writeFormatBytes copies them */
+  bytes?: Buffer;
 }
 
 export interface MetricFamily {
@@ -135,6 +137,78 @@ export function writeOpenMetrics(families: readonly MetricFamily[]): string {
 export function writeFormat(format: ExpositionFormat, families: readonly MetricFamily[]): string {
   return format === 'openmetrics' ? writeOpenMetrics(families) : writeText(families);
 }
+
+const NL = 0x0a;
+const SP = 0x20;
+
+/**
+ * writeFormat as UTF-8 bytes (what the server sends), the same bytes as
+ * `Buffer.from(writeFormat(format, families), 'utf8')`, written straight into one buffer: no
+ * body-sized string is made, joined and encoded per scrape. A sample's label text is copied from
+ * its `bytes` when the caller kept them (encoded once per label set, not per scrape); metric
+ * names are encoded once per family, values are ASCII.
+ */
+export function writeFormatBytes(format: ExpositionFormat, families: readonly MetricFamily[]): Buffer {
+  const om = format === 'openmetrics';
+  // pass 1: every piece and its length
+  const heads: Buffer[] = [];
+  const names: Buffer[] = [];
+  const labels: Buffer[][] = [];
+  const values: string[][] = [];
+  let size = om ? 6 : 0;
+  for (const f of families) {
+    if (f.samples.length === 0) {
+      heads.push(EMPTY);
+      names.push(EMPTY);
+      labels.push([]);
+      values.push([]);
+      continue;
+    }
+    const name = sampleName(f);
+    const head = Buffer.from(
+      om ? `# TYPE ${f.name} ${f.type}\n# HELP ${f.name} ${escapeHelp(f.help, true)}\n` : `# HELP ${name} ${escapeHelp(f.help, false)}\n# TYPE ${name} ${f.type === 'info' ? 'gauge' : f.type}\n`,
+      'utf8',
+    );
+    const nameBytes = Buffer.from(name, 'utf8');
+    const ls: Buffer[] = new Array(f.samples.length);
+    const vs: string[] = new Array(f.samples.length);
+    size += head.length;
+    for (let i = 0; i < f.samples.length; i++) {
+      const s = f.samples[i]!;
+      const l = s.bytes ?? Buffer.from(s.text ?? labelsText(s.labels), 'utf8');
+      const v = formatValue(s.value);
+      ls[i] = l;
+      vs[i] = v;
+      size += nameBytes.length + l.length + 1 + v.length + 1;
+    }
+    heads.push(head);
+    names.push(nameBytes);
+    labels.push(ls);
+    values.push(vs);
+  }
+  // pass 2: copy
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (let k = 0; k < families.length; k++) {
+    const ls = labels[k]!;
+    if (ls.length === 0) continue;
+    const name = names[k]!;
+    const vs = values[k]!;
+    at += heads[k]!.copy(out, at);
+    for (let i = 0; i < ls.length; i++) {
+      at += name.copy(out, at);
+      at += ls[i]!.copy(out, at);
+      out[at++] = SP;
+      at += out.write(vs[i]!, at, 'latin1');
+      out[at++] = NL;
+    }
+  }
+  if (om) at += out.write('# EOF\n', at, 'latin1');
+  if (at !== size) throw new Error(`writeFormatBytes: wrote ${at} bytes of ${size}`);
+  return out;
+}
+
+const EMPTY = Buffer.alloc(0);
 
 /**
  * The format for an Accept header: the supported media range with the highest q (ties: the

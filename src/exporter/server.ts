@@ -16,7 +16,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { buildFamilies, type ExporterSample, type ScrapeMeta } from './collect.js';
-import { CONTENT_TYPES, negotiate, writeFormat, type ExpositionFormat } from './format.js';
+import { CONTENT_TYPES, negotiate, writeFormatBytes, type ExpositionFormat } from './format.js';
 
 export interface ScanOutcome {
   sample: ExporterSample;
@@ -111,7 +111,7 @@ export function createExporter(opts: ExporterOptions): Exporter {
     const format = negotiate(accept);
     const r = await current();
     scrapes++;
-    const body = (r.bodies[format] ??= Buffer.from(render(format, r, { scans, errors }), 'utf8'));
+    const body = (r.bodies[format] ??= render(format, r, { scans, errors }));
     return { body, contentType: CONTENT_TYPES[format] };
   };
 
@@ -154,7 +154,7 @@ export function createExporter(opts: ExporterOptions): Exporter {
   };
 }
 
-function render(format: ExpositionFormat, r: Result, counters: { scans: number; errors: ReadonlyMap<string, number> }): string {
+function render(format: ExpositionFormat, r: Result, counters: { scans: number; errors: ReadonlyMap<string, number> }): Buffer {
   const meta: ScrapeMeta = {
     durationSeconds: r.durationSeconds,
     cpuSeconds: r.cpuSeconds,
@@ -162,7 +162,7 @@ function render(format: ExpositionFormat, r: Result, counters: { scans: number; 
     scansTotal: counters.scans,
     errorsTotal: new Map(counters.errors),
   };
-  return writeFormat(format, buildFamilies(r.sample, meta));
+  return writeFormatBytes(format, buildFamilies(r.sample, meta));
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, metrics: Exporter['metrics']): Promise<void> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONTENT_TYPES, escapeLabelValue, formatValue, negotiate, writeOpenMetrics, writeText, type MetricFamily } from '../../src/exporter/format.js';
+import { CONTENT_TYPES, escapeLabelValue, formatValue, labelsText, negotiate, writeFormat, writeFormatBytes, writeOpenMetrics, writeText, type MetricFamily } from '../../src/exporter/format.js';
 import { parseExposition } from './exposition-checker.js';
 import { parseNetDevDetail } from '../../src/parse/proc-net-dev.js';
 
@@ -19,6 +19,17 @@ const FAMILIES: MetricFamily[] = [
 ];
 
 describe('exposition writers', () => {
+  it.each(['text', 'openmetrics'] as const)('writeFormatBytes (what the server sends) is writeFormat as UTF-8, byte for byte (%s)', (format) => {
+    // with and without label text and bytes kept by the caller; escapes, a lone surrogate, a pair, NaN and Inf values
+    const withBytes: MetricFamily[] = FAMILIES.map((f) => ({ ...f, samples: f.samples.map((x) => ({ ...x, text: labelsText(x.labels), bytes: Buffer.from(labelsText(x.labels), 'utf8') })) }));
+    const odd: MetricFamily[] = [{ name: 'odd_values', type: 'gauge', help: 'é', samples: [NaN, Infinity, -Infinity, 1e21, 0.1, -0].map((value, i) => ({ labels: [['i', String(i)]], value })) }];
+    for (const fams of [FAMILIES, withBytes, odd, []]) {
+      const bytes = writeFormatBytes(format, fams);
+      expect(bytes.equals(Buffer.from(writeFormat(format, fams), 'utf8'))).toBe(true);
+    }
+    expect(writeFormatBytes(format, FAMILIES).toString('utf8')).toContain('\u{1f480}');
+  });
+
   it('text 0.0.4: counters carry _total on HELP, TYPE and samples; info is a gauge named _info', () => {
     const t = writeText(FAMILIES);
     expect(t).toContain('# HELP container_cpu_usage_seconds_total Cumulative cpu time consumed in seconds.\n# TYPE container_cpu_usage_seconds_total counter\ncontainer_cpu_usage_seconds_total{cpu="total",id="/a"} 1.5\n');

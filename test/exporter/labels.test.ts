@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { fixtureSource } from '../helpers/fixtures.js';
 import { readExporterSample } from '../../src/exporter/read.js';
 import { buildFamilies, cgroupLabels } from '../../src/exporter/collect.js';
-import { labelsText, writeText } from '../../src/exporter/format.js';
+import { labelsText, writeFormat, writeFormatBytes, writeText } from '../../src/exporter/format.js';
 import { parseExposition } from './exposition-checker.js';
 
 const META = { durationSeconds: 0, cpuSeconds: 0, success: true, scansTotal: 1, errorsTotal: new Map<string, number>() };
@@ -49,6 +49,18 @@ describe('label sets kept between scrapes', () => {
       // the \x01 escaped (escapeControl), then its backslash escaped by the exposition format
       expect(usage.some((l) => l.includes(`id="${plain.id}\\\\x01cpu"`))).toBe(true);
       for (const l of text.split('\n')) expect(l.match(/\bcpu="/g)?.length ?? 0, l).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('the bytes kept with each label set are its text: the server\'s body is the text exposition as UTF-8, scrape after scrape', async () => {
+    for (const host of ['v2-docker-systemd', 'v1-docker-seed']) {
+      const { sample } = await readExporterSample(fixtureSource(host));
+      for (let i = 0; i < 2; i++) {
+        for (const format of ['text', 'openmetrics'] as const) {
+          const fams = buildFamilies(sample, META);
+          expect(writeFormatBytes(format, fams).equals(Buffer.from(writeFormat(format, fams), 'utf8'))).toBe(true);
+        }
+      }
     }
   });
 });

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { createExporter, type Exporter, type ScanOutcome } from '../../src/exporter/server.js';
 import { readExporterSample } from '../../src/exporter/read.js';
 import { fixtureSource, captureDeps, rootArgs } from '../helpers/fixtures.js';
-import { exporterMain } from '../../cli/exporter.js';
+import { spawnSync } from 'node:child_process';
+import { EXPORTER_V8_FLAGS, exporterMain } from '../../cli/exporter.js';
 import { parseExposition } from './exposition-checker.js';
 import type { ProcSource } from '../../src/source/source.js';
 
@@ -244,5 +245,15 @@ describe('hostscope exporter (CLI)', () => {
     const deps = captureDeps();
     expect(await exporterMain(['--listen', `127.0.0.1:${new URL(url).port}`, ...rootArgs('v1-docker-seed')], deps)).toBe(1);
     expect(deps.err()).toMatch(/^hostscope exporter: cannot listen on 127\.0\.0\.1:\d+: address in use\n$/);
+  });
+
+  it("the server's V8 GC flags are ones this Node knows (setFlagsFromString ignores an unknown one silently)", () => {
+    expect(EXPORTER_V8_FLAGS.length).toBeGreaterThan(0);
+    // node refuses an unknown V8 flag on its command line (exit 9, "bad option")
+    const r = spawnSync(process.execPath, [...EXPORTER_V8_FLAGS, '-e', '0'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const bad = spawnSync(process.execPath, ['--no-hostscope-not-a-flag', '-e', '0'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    expect(bad.status).not.toBe(0);
   });
 });
