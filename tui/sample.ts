@@ -16,7 +16,7 @@ import type { CgroupLayout } from '../src/cgroup/layout.js';
 import { netTotals, parseNetDev } from '../src/parse/proc-net-dev.js';
 import { parsePressure } from '../src/parse/pressure.js';
 import { PAGE_SIZE } from '../src/util/sysconf.js';
-import type { FreshStat, ScannerOptions } from '../src/inspect/scanner.js';
+import { indexOfPid, type FreshStat, type ScannerOptions } from '../src/inspect/scanner.js';
 
 export const SAMPLE_VERSION = 1;
 
@@ -252,16 +252,8 @@ const indexes = new WeakMap<Sample, PidIndex>();
 class SortedPids implements PidIndex {
   constructor(private readonly procs: readonly RawProc[]) {}
   get(pid: number): RawProc | undefined {
-    const ps = this.procs;
-    let lo = 0;
-    let hi = ps.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (ps[mid]!.pid < pid) lo = mid + 1;
-      else hi = mid;
-    }
-    const p = ps[lo];
-    return p !== undefined && p.pid === pid ? p : undefined;
+    const i = indexOfPid(this.procs, pid);
+    return i < 0 ? undefined : this.procs[i];
   }
 }
 

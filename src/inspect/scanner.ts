@@ -490,8 +490,8 @@ function mergeByPid(a: readonly ProcessInfo[], b: readonly ProcessInfo[]): Proce
   return out;
 }
 
-/** index of `pid` in a list in ascending pid order (a snapshot's processes), -1 when absent */
-export function indexOfPid(ps: readonly ProcessInfo[], pid: number): number {
+/** index of `pid` in a list in ascending pid order (a snapshot's processes, a sample's), -1 when absent */
+export function indexOfPid(ps: readonly { readonly pid: number }[], pid: number): number {
   let lo = 0;
   let hi = ps.length;
   while (lo < hi) {
