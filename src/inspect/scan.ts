@@ -10,6 +10,14 @@
  *   milliseconds separated by setImmediate, so timers and input still run during a scan.
  *
  * Both end in modelFromSnapshot (src/inspect/host.ts), the code inspectHost uses.
+ *
+ * What still holds the event loop at 10,000 processes is the garbage collector, not these slices:
+ * every young-generation scavenge copies what the scan has built so far and is still alive (the
+ * model is the result: it all stays alive), and a slice cannot cut a scavenge. The scan keeps that
+ * small (no heap box per stat field, no property array per process, see decodeStat and Shape);
+ * what is left scales with the young generation V8 lets grow (16 MB semi-spaces by default): a
+ * process that must never stall long caps it on node's command line (--max-semi-space-size, or a
+ * Worker's resourceLimits.maxYoungGenerationSizeMb).
  */
 import { performance } from 'node:perf_hooks';
 import type { ProcSource } from '../source/source.js';
