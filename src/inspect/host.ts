@@ -97,19 +97,29 @@ export function* modelSteps(src: ProcSource, scanned: Snapshot, opts: InspectOpt
     // readNameFiles looks processes up only along each container's init → parent chain (its
     // monitor, names.ts monitorOf: at most 64 hops): handing it those chains, not all 10,000
     // processes, keeps its pid index small (the whole list was the longest step of a scan)
-    const byPid = new Map<number, ProcessInfo>();
-    let n = 0;
-    for (const p of snapshot.processes) {
-      if (++n % 1024 === 0) yield;
-      byPid.set(p.pid, p);
+    // both readers list processes in pid order: looked up by bisection (a Map of 10,000 pids is
+    // ~0.5 MB that a scavenge during the scan copies, issue 6); by a Map when out of order
+    const procs = snapshot.processes;
+    let sorted = true;
+    for (let i = 1; i < procs.length && sorted; i++) sorted = procs[i - 1]!.pid < procs[i]!.pid;
+    let byPid: ((pid: number) => ProcessInfo | undefined) | undefined;
+    if (sorted) byPid = (pid) => bisectPid(procs, pid);
+    else {
+      const index = new Map<number, ProcessInfo>();
+      let n = 0;
+      for (const p of procs) {
+        if (++n % 1024 === 0) yield;
+        index.set(p.pid, p);
+      }
+      byPid = (pid) => index.get(pid);
     }
     const chains = new Map<number, ProcessInfo>();
     for (const c of found) {
-      let p = byPid.get(c.initPid);
+      let p = byPid(c.initPid);
       for (let hops = 0; p && hops <= 65; hops++) {
         chains.set(p.pid, p);
         const ppid = p.stat?.ppid ?? p.status?.ppid;
-        p = ppid === undefined ? undefined : byPid.get(ppid);
+        p = ppid === undefined ? undefined : byPid(ppid);
       }
     }
     yield;
@@ -137,6 +147,20 @@ export function* modelSteps(src: ProcSource, scanned: Snapshot, opts: InspectOpt
     }
   }
   return { notes, snapshot, ref, namespaces, nsByKey, containers, containerOf };
+}
+
+/** The process with this pid in a list sorted by pid (undefined: none). */
+function bisectPid(procs: readonly ProcessInfo[], pid: number): ProcessInfo | undefined {
+  let lo = 0;
+  let hi = procs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const p = procs[mid]!;
+    if (p.pid === pid) return p;
+    if (p.pid < pid) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
 }
 
 /** The reader's own mount table (a dump's proc/self is the capturing process): [] if unreadable. */

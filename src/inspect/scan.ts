@@ -10,6 +10,14 @@
  *   milliseconds separated by setImmediate, so timers and input still run during a scan.
  *
  * Both end in modelFromSnapshot (src/inspect/host.ts), the code inspectHost uses.
+ *
+ * What still holds the event loop at 10,000 processes is the garbage collector, not these slices:
+ * every young-generation scavenge copies what the scan has built so far and is still alive (the
+ * model is the result: it all stays alive), and a slice cannot cut a scavenge. The scan keeps that
+ * small (no heap box per stat field, no property array per process, see decodeStat and Shape);
+ * what is left scales with the young generation V8 lets grow (16 MB semi-spaces by default): a
+ * process that must never stall long caps it on node's command line (--max-semi-space-size, or a
+ * Worker's resourceLimits.maxYoungGenerationSizeMb).
  */
 import { performance } from 'node:perf_hooks';
 import type { ProcSource } from '../source/source.js';
@@ -375,6 +383,9 @@ export class NativeRecords {
   private readonly entries: { entry: NsEntry; type: NsType; slot: number; key: string }[];
   /** cgroup text offset → its parse (or why it failed) */
   private readonly cgroupAt = new Map<number, CgroupMembership[] | ProcErrorCode>();
+  /** how full() makes a process of this request (see Shape) */
+  private readonly shape: Shape | undefined;
+  private readonly scratch: ProcessInfo = { pid: 0, errors: {}, ns: undefined, ids: undefined, stat: undefined, cgroups: undefined, owner: undefined };
   /** the shared namespace record of a record decoded (scan.c's nsSame slot points at those) */
   private readonly nsAt = new Map<number, Partial<Record<NsEntry, NsId>>>();
   constructor(
@@ -398,6 +409,7 @@ export class NativeRecords {
     this.strings = Buffer.from(raw.strings);
     this.l = layout!;
     this.entries = req.nsEntries.map((e) => ({ entry: e, type: entryType(e), slot: NS_ENTRIES.indexOf(e), key: `ns/${e}` }));
+    this.shape = shapeOf(req.files);
   }
   pid(i: number): number {
     return this.rec[i * this.l.recordLength]! | 0;
@@ -464,7 +476,16 @@ export class NativeRecords {
     const { rec, errs, strings, l, req, interner } = this;
     const r = i * l.recordLength;
     const e = i * l.errorLength;
-    const info: ProcessInfo = { pid: rec[r]! | 0, errors: {} };
+    const shape = this.shape;
+    // a request of a known shape is decoded into a scratch record (reused: it never leaves here),
+    // then made into a process by one literal (see Shape); any other, field by field
+    const info: ProcessInfo = shape ? this.scratch : { pid: 0, errors: NO_ERRORS };
+    if (shape) {
+      info.errors = NO_ERRORS;
+      info.ns = info.ids = info.stat = info.cgroups = info.owner = undefined;
+    }
+    info.pid = rec[r]! | 0;
+    let errors: Record<string, ProcErrorCode> | undefined;
     let readAny = false;
     // indexed loops: a for-of here makes an iterator result per file and entry of every process
     for (let fi = 0; fi < req.files.length; fi++) {
@@ -501,10 +522,10 @@ export class NativeRecords {
           }
           const code = codeOf(l, err);
           const c = code === 'PROCESS_GONE' && errnoNameOf(err) === 'ENOENT' ? 'NOT_FOUND' : code;
-          info.errors[x.key] = c;
+          (errors ??= {})[x.key] = c;
           if (c !== 'NOT_FOUND' && c !== 'PROCESS_GONE') allGone = false;
         }
-        if (got === 0 && allGone) info.errors.ns = 'PROCESS_GONE';
+        if (got === 0 && allGone) (errors ??= {}).ns = 'PROCESS_GONE';
         else if (got === this.entries.length) {
           info.ns = interner.nsSet(ns, this.entries);
           this.nsAt.set(i, info.ns);
@@ -518,13 +539,15 @@ export class NativeRecords {
         continue;
       }
       if (NATIVE_FILES[file] === undefined) {
+        // (no shape when a file is not scan.c's: info.errors is then a fresh object of its own)
+        if (info.errors === NO_ERRORS) info.errors = errors ??= {};
         readAny = readInto(this.src, info, [file], { nsEntries: req.nsEntries }) || readAny;
         continue;
       }
       const slot = file === 'ids' ? l.errIds : file === 'stat' ? l.errStat : file === 'owner' ? l.errOwner : l.errCgroup;
       const err = errs[e + slot]!;
       if (err !== 0) {
-        info.errors[file] = codeOf(l, err);
+        (errors ??= {})[file] = codeOf(l, err);
         continue;
       }
       if (file === 'ids') {
@@ -561,11 +584,48 @@ export class NativeRecords {
       }
       readAny = true;
     }
-    if (!readAny && allGoneOrNone(info.errors)) return undefined;
     // most processes have no error: they share one frozen empty record (one object fewer each)
-    if (isEmpty(info.errors)) info.errors = NO_ERRORS;
-    return info;
+    info.errors = errors && !isEmpty(errors) ? errors : NO_ERRORS;
+    if (!readAny && allGoneOrNone(info.errors)) return undefined;
+    return shape ? shape.make(info) : info;
   }
+}
+
+/**
+ * The process of a request whose files are all scan.c's, in one of the usual orders (ctop's and
+ * the bench's, the exporter's, cinf's), made by one object literal: a literal `{ pid, errors }`
+ * with the fields added one by one keeps those past its own two in a separate property array, one
+ * more object per process for the garbage collector to copy during a scan (issue 6). Keys in the
+ * order the TypeScript reader adds them (its order of files); a field not read is left out, as it
+ * leaves it.
+ */
+interface Shape {
+  make(s: ProcessInfo): ProcessInfo;
+}
+
+const SHAPES: Record<string, Shape['make']> = {
+  'ns,ids,stat,cgroup': (s) =>
+    s.ns !== undefined && s.ids !== undefined && s.stat !== undefined && s.cgroups !== undefined
+      ? { pid: s.pid, errors: s.errors, ns: s.ns, ids: s.ids, stat: s.stat, cgroups: s.cgroups }
+      : fieldByField(s, ['ns', 'ids', 'stat', 'cgroups']),
+  'ns,stat,cgroup': (s) =>
+    s.ns !== undefined && s.stat !== undefined && s.cgroups !== undefined
+      ? { pid: s.pid, errors: s.errors, ns: s.ns, stat: s.stat, cgroups: s.cgroups }
+      : fieldByField(s, ['ns', 'stat', 'cgroups']),
+  'ns,owner': (s) => (s.ns !== undefined && s.owner !== undefined ? { pid: s.pid, errors: s.errors, ns: s.ns, owner: s.owner } : fieldByField(s, ['ns', 'owner'])),
+  ns: (s) => (s.ns !== undefined ? { pid: s.pid, errors: s.errors, ns: s.ns } : { pid: s.pid, errors: s.errors }),
+};
+
+function shapeOf(files: readonly ProcFile[]): Shape | undefined {
+  const make = SHAPES[files.join(',')];
+  return make && { make };
+}
+
+/** the process with those fields that were read, in this order */
+function fieldByField(s: ProcessInfo, fields: (keyof ProcessInfo)[]): ProcessInfo {
+  const out: ProcessInfo = { pid: s.pid, errors: s.errors };
+  for (const f of fields) if (s[f] !== undefined) (out as unknown as Record<string, unknown>)[f] = s[f];
+  return out;
 }
 
 const NO_ERRORS: ProcessInfo['errors'] = Object.freeze({});
@@ -663,30 +723,43 @@ function commOf(strings: Buffer, off: number, len: number, hash: number | undefi
   return text;
 }
 
+/**
+ * A record's number as a small integer (a Smi) when it is one. A number read from a Float64Array
+ * is a heap double; stored into a new object's field it makes V8 give that field the double
+ * representation, and then every ProcStat made afterwards (the TypeScript reader's too: they share
+ * a map) carries a heap box per field, whatever its value. At 10,000 processes that was ~180,000
+ * boxes, most of what a scavenge copied during a one-shot scan (its pauses of 15–40 ms were the
+ * event-loop stalls, issue 6). Only what cannot be a Smi (vsizeBytes of a big process) stays a double.
+ */
+function small(x: number): number {
+  const i = x | 0;
+  return i === x ? i : x;
+}
+
 /** The S_* slots of scan.c, in order (read in place: no closure, no array per process) */
 function decodeStat(rec: Float64Array, s: number, strings: Buffer, hash?: number, cache?: CommCache): ProcStat {
   const commOff = rec[s + 19]!;
   const processor = rec[s + 18]!;
   return {
-    pid: rec[s]!,
+    pid: small(rec[s]!),
     comm: commOf(strings, commOff, rec[s + 20]!, hash, cache),
     state: String.fromCharCode(rec[s + 1]!),
-    ppid: rec[s + 2]!,
-    pgrp: rec[s + 3]!,
-    session: rec[s + 4]!,
-    ttyNr: rec[s + 5]!,
-    tpgid: rec[s + 6]!,
-    flags: rec[s + 7]!,
-    minflt: rec[s + 8]!,
-    majflt: rec[s + 9]!,
-    utimeTicks: rec[s + 10]!,
-    stimeTicks: rec[s + 11]!,
-    priority: rec[s + 12]!,
-    nice: rec[s + 13]!,
-    numThreads: rec[s + 14]!,
-    startTimeTicks: rec[s + 15]!,
-    vsizeBytes: rec[s + 16]!,
-    rssPages: rec[s + 17]!,
-    processor: Number.isNaN(processor) ? undefined : processor,
+    ppid: small(rec[s + 2]!),
+    pgrp: small(rec[s + 3]!),
+    session: small(rec[s + 4]!),
+    ttyNr: small(rec[s + 5]!),
+    tpgid: small(rec[s + 6]!),
+    flags: small(rec[s + 7]!),
+    minflt: small(rec[s + 8]!),
+    majflt: small(rec[s + 9]!),
+    utimeTicks: small(rec[s + 10]!),
+    stimeTicks: small(rec[s + 11]!),
+    priority: small(rec[s + 12]!),
+    nice: small(rec[s + 13]!),
+    numThreads: small(rec[s + 14]!),
+    startTimeTicks: small(rec[s + 15]!),
+    vsizeBytes: small(rec[s + 16]!),
+    rssPages: small(rec[s + 17]!),
+    processor: Number.isNaN(processor) ? undefined : small(processor),
   };
 }

@@ -96,6 +96,21 @@ describe.skipIf(!IS_ROOT || !has('unshare') || !has('setpriv'))('scanHost: the n
     expect(b.get(mine[0]!)!.ns!.pid_for_children).toBeDefined();
   });
 
+  it.skipIf(!NATIVE)('each request shape gives a process the same keys, in the same order, as the TypeScript reader', { timeout: 120_000 }, async () => {
+    // full() makes the usual requests' processes by one literal per shape (cinf's, ctop's, the
+    // exporter's, a plain one) and any other field by field: both must match readProcess
+    const src = openSource();
+    const shapes = [{}, { files: ['owner' as const] }, { files: ['ids' as const], containers: true }, { containers: true }, { files: ['ids' as const, 'owner' as const] }];
+    for (const opts of shapes) {
+      const a = byPid(await scanHost(src, { ...opts, path: 'ts' }));
+      const b = byPid(await scanHost(src, { ...opts, path: 'native' }));
+      for (const pid of mine) {
+        expect(Object.keys(b.get(pid)!), `${JSON.stringify(opts)} pid ${pid}`).toEqual(Object.keys(a.get(pid)!));
+        expect(Object.keys(b.get(pid)!.stat ?? {})).toEqual(Object.keys(a.get(pid)!.stat ?? {}));
+      }
+    }
+  });
+
   it.skipIf(!NATIVE)('the same namespaces and containers as inspectHost (the CLI path)', { timeout: 120_000 }, async () => {
     const src = openSource();
     const opts = { files: ['ids' as const], containers: true, bound: true, excludeSelf: true };
