@@ -20,14 +20,14 @@
  * threads, from /proc/PID/stat, after a warm-up), its RSS at the end (VmRSS), and for ctop the
  * time from start to the first full frame (the group table) and to the first frame with rates,
  * and how long a key takes to show on screen while refreshes run (`?` opens the help, any key
- * closes it; from just before tmux sends the key to the arrival of the terminal output that shows
- * it, watched through tmux pipe-pane), max and median of 10.
+ * closes it; from the key's send to the arrival of the terminal output that shows it, through one
+ * tmux control-mode client), max and median of 10.
  * Then the recording: `ctop --record FILE -d 5` on the first load for `--record-secs`, the
  * file's growth after its second frame (see benchRecording) extrapolated to an hour (printed as an extrapolation).
  * Prints one table per load and the recording line, with the load average and process counts.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -56,42 +56,51 @@ export interface ToolFigures {
 }
 
 /**
- * `?` then any key, `n` times at uneven moments (so some land on a refresh): ms from just before
- * the key is sent (tmux send-keys) to the arrival of the terminal output that shows it. ctop's
- * output is copied to a file as the terminal gets it (tmux pipe-pane), polled every millisecond
- * without starting a process; each time new bytes arrive the screen is checked (capture-pane), and
- * the key counts as shown at the arrival of the bytes after which the screen shows it. (Timing the
- * capture-pane polls themselves, as before stop 17, added a process start or two per poll — tens
- * to hundreds of ms at the load averages these loads make — to every figure.)
+ * `?` then any key, `n` times at uneven moments (so some land on a refresh): ms from the key's
+ * send to the arrival of the terminal output that shows it. One tmux control-mode client stays
+ * attached for all of them (no process started per key or per look): the key goes to it as a
+ * send-keys command, and it reports every write of ctop to the terminal as it happens (%output);
+ * each time output arrives and settles the screen is checked (capture-pane), and the key counts as
+ * shown at the arrival of the output after which the screen shows it. (Until stop 17 the bench
+ * timed its own capture-pane polls, a tmux process started per poll: tens to hundreds of ms at the
+ * load averages these loads make, added to every figure.)
  */
 async function keyLatency(p: Pane, n: number): Promise<{ max: number; median: number } | undefined> {
-  const file = join(tmpdir(), `ctop-bench-pipe-${process.pid}-${p.name}.out`);
-  rmSync(file, { force: true });
-  writeFileSync(file, '');
-  p.pipe(file);
-  const fd = openSync(file, 'r');
+  const ctl = p.control();
+  const arrivals: number[] = [];
+  ctl.stdout.setEncoding('utf8');
+  let partial = '';
+  ctl.stdout.on('data', (chunk: string) => {
+    const now = performance.now();
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) if (l.startsWith('%output ')) arrivals.push(now);
+  });
   const times: number[] = [];
   try {
+    await sleep(200); // attached
     for (let i = 0; i < n; i++) {
       for (const [key, shows] of [
         ['?', (t: string) => t.includes('any key closes') || /lines 1-\d+ of/.test(t)],
         ['x', (t: string) => /procs, \d+ containers/.test(t) && !t.includes('any key closes') && !/lines 1-\d+ of/.test(t)],
       ] as const) {
-        let seen = fstatSync(fd).size;
+        let seen = arrivals.length;
         const t0 = performance.now();
-        p.keys(key);
+        ctl.stdin.write(`send-keys -t ${p.name} ${key}\n`);
         let at: number | undefined;
         while (at === undefined && performance.now() - t0 < 10_000) {
-          const size = fstatSync(fd).size;
-          if (size === seen) {
+          if (arrivals.length === seen) {
             await sleep(1);
             continue;
           }
-          const arrived = performance.now();
-          seen = size;
-          // the bytes so far shown: wait for the terminal to settle (more of the same frame)
-          await sleep(5);
-          if (fstatSync(fd).size !== seen) continue;
+          const arrived = arrivals[seen]!;
+          // the output so far: wait for the frame to be written whole
+          let n0 = arrivals.length;
+          do {
+            n0 = arrivals.length;
+            await sleep(5);
+          } while (arrivals.length !== n0);
+          seen = arrivals.length;
           if (shows(p.text())) at = arrived;
         }
         if (at === undefined) return undefined;
@@ -100,9 +109,8 @@ async function keyLatency(p: Pane, n: number): Promise<{ max: number; median: nu
       await sleep(137 + ((i * 211) % 500));
     }
   } finally {
-    closeSync(fd);
-    p.pipe(undefined);
-    rmSync(file, { force: true });
+    ctl.stdin.end();
+    ctl.kill();
   }
   times.sort((a, b) => a - b);
   return { max: times[times.length - 1]!, median: times[Math.floor(times.length / 2)]! };
@@ -211,9 +219,9 @@ class Pane {
   keys(...k: string[]): void {
     execFileSync('tmux', ['-L', this.sock, 'send-keys', '-t', this.name, ...k]);
   }
-  /** copy what the pane's program writes to its terminal to `file` (undefined: stop copying) */
-  pipe(file: string | undefined): void {
-    execFileSync('tmux', ['-L', this.sock, 'pipe-pane', '-t', this.name, ...(file ? ['-o', `cat >> '${file}'`] : [])]);
+  /** a tmux control-mode client attached to the pane's session (commands on stdin, %output events on stdout; it sets no size) */
+  control(): ChildProcessWithoutNullStreams {
+    return spawn('tmux', ['-L', this.sock, '-C', 'attach', '-t', this.name], { stdio: ['pipe', 'pipe', 'pipe'] });
   }
 }
 

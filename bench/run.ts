@@ -218,7 +218,26 @@ async function stallOf(scan: () => Promise<number | undefined>, runs: number): P
   return { stall: median(stalls), slice: slices.length ? median(slices) : undefined };
 }
 
-export async function stallLines(out: (s: string) => void, runs: number): Promise<void> {
+/**
+ * The stall lines twice: in this process (node's default young generation: up to 16 MB
+ * semi-spaces) and in a child run as ctop's bin runs node (`--max-semi-space-size=2`, its first
+ * line: scripts/bundle-bins.mjs). A young-generation GC (scavenge) during the scan is a stall the
+ * scan's slicing cannot cut; its length grows with what survives, and a smaller young generation
+ * collects more often with fewer survivors each time. The target is judged as ctop runs, the
+ * process whose keys must not wait (docs/benchmarks.md).
+ */
+export async function stallBothWays(out: (s: string) => void, runs: number): Promise<void> {
+  await stallLines((l) => out(`node defaults: ${l}`), runs, false);
+  const child = join(import.meta.dirname, 'stall.js');
+  const r = spawnSync(NODE, [...CTOP_NODE_FLAGS, child, '--here', String(runs)], { encoding: 'utf8', timeout: 600_000 });
+  for (const l of (r.stdout ?? '').split('\n')) if (l) out(`as ctop runs (node ${CTOP_NODE_FLAGS.join(' ')}): ${l}`);
+  if (r.status !== 0) out(`as ctop runs: the child failed (${r.error?.message ?? (r.stderr ?? '').trim().split('\n')[0] ?? r.status})`);
+}
+
+/** the V8 flags ctop's bin puts on node's command line (scripts/bundle-bins.mjs) */
+export const CTOP_NODE_FLAGS = ['--max-semi-space-size=2'];
+
+export async function stallLines(out: (s: string) => void, runs: number, target = true): Promise<void> {
   const src = openSource();
   const opts = { files: ['ids' as const], containers: true, bound: true, excludeSelf: true };
   const sync = await stallOf(async () => {
@@ -241,7 +260,7 @@ export async function stallLines(out: (s: string) => void, runs: number): Promis
     const steady = await stallOf(async () => (await scanner.scan()).stats.longestSliceMs, runs);
     out(`event-loop stall during a steady HostScanner scan (same options, median of ${runs}): ${ms(steady.stall)} ms (longest own slice ${ms(steady.slice)} ms)`);
     const stall = Math.max(native.stall, steady.stall);
-    out(`target: a scan never holds the event loop over 20 ms (issue 6): scanHost native ${ms(native.stall)} ms, HostScanner ${ms(steady.stall)} ms — ${stall <= 20 ? 'met' : 'NOT met'} in this run`);
+    if (target) out(`target: a scan never holds the event loop over 20 ms (issue 6): scanHost native ${ms(native.stall)} ms, HostScanner ${ms(steady.stall)} ms — ${stall <= 20 ? 'met' : 'NOT met'} in this run`);
   }
 }
 
@@ -333,7 +352,7 @@ async function main(): Promise<void> {
           const met = c.wallMs <= target * ref.wallMs && (c.cpuMs === undefined || ref.cpuMs === undefined || c.cpuMs <= target * ref.cpuMs);
           out(`target cinf --json ≤ ${target}× lsns -J: wall ${ratio(c.wallMs, ref.wallMs)}, cpu ${ratio(c.cpuMs, ref.cpuMs)} — ${met ? 'met' : 'NOT met'} in this run`);
         }
-        await stallLines(out, Math.max(3, Math.min(opts.runs, 5)));
+        await stallBothWays(out, Math.max(3, Math.min(opts.runs, 5)));
         out(`after: ${hostLine()}`);
       } finally {
         await spawned.stopAll(10_000);

@@ -10,12 +10,18 @@ import { loadavg } from 'node:os';
 import { readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Spawned } from '../scripts/lib/spawned.js';
-import { makeLoad, stallLines } from './run.js';
+import { makeLoad, stallBothWays, stallLines } from './run.js';
 
 const hostLine = (): string =>
   `host: ${readdirSync('/proc').filter((d) => /^[0-9]+$/.test(d)).length} processes, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
 
 async function main(): Promise<void> {
+  // `--here RUNS`: the stall lines of this host as it is, no load made (bench/run.ts's child, run
+  // with ctop's node flags)
+  if (process.argv[2] === '--here') {
+    await stallLines((s) => void process.stdout.write(`${s}\n`), Number(process.argv[3] ?? 5));
+    return;
+  }
   const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
   const out = (s: string): void => void process.stdout.write(`${s}\n`);
   out(`stall bench — node ${process.version}`);
@@ -25,7 +31,7 @@ async function main(): Promise<void> {
       const n = await makeLoad(spawned, size, 100);
       await sleep(2000);
       out(`\n== ${n} load processes in 100 namespace sets; ${hostLine()}`);
-      await stallLines(out, 5);
+      await stallBothWays(out, 5);
       out(`after: ${hostLine()}`);
     } finally {
       await spawned.stopAll(15_000);
