@@ -190,14 +190,16 @@ async function readAhead(src: ProcSource): Promise<ScanSampleOptions['ahead']> {
   const w = wants.get(src);
   const was = lastCg.get(src);
   if (!w || !was) return undefined;
-  const sys: string[] = [];
+  // once each: on a v1 host many cgroups share a hierarchy's directory (cpuacct's root, blkio's)
+  const wanted = new Set<string>();
   for (const [path, c] of was) {
     const learned = w.cg.get(path);
     if (!learned) continue;
     const full = c.age + 1 >= CG_FULL_EVERY;
     const files = (full ? learned.full : learned.counters) ?? learned.full ?? learned.counters;
-    if (files) for (const f of files) sys.push(f);
+    if (files) for (const f of files) wanted.add(f);
   }
+  const sys = [...wanted];
   const [s, p] = await Promise.all([src.readTexts('sys', sys), src.readTexts('proc', w.net)]);
   const out = { sys: new Map<string, string | ProcError>(), proc: new Map<string, string | ProcError>() };
   for (let i = 0; i < sys.length; i++) out.sys.set(sys[i]!, s[i]!);
@@ -414,11 +416,17 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
   const cgNow = new Map<string, { full: CgroupStats; age: number }>();
   const wantsBefore = wants.get(src);
   const wantsNow: Wants = { cg: new Map(), net: [] };
-  // with files read ahead the cgroups take little time each: fewer yields
-  const stepIo = opts.ahead ? STEP_IO * 8 : STEP_IO;
+  // a yield every STEP_IO cgroups read one file at a time; one read ahead (parsing only) counts
+  // an eighth of that
+  let work = 0;
   n = 0;
   for (const [path, p] of repOfCg) {
-    if (++n % stepIo === 0) yield;
+    n++;
+    work += opts.ahead && wantsBefore?.cg.has(path) ? 1 : 8;
+    if (work >= STEP_IO * 8) {
+      work = 0;
+      yield;
+    }
     const wanted: string[] = [];
     const was = cgBefore?.get(path);
     // the counters every poll; the rest (limits, …) whole every CG_FULL_EVERY polls, a cgroup
@@ -443,7 +451,7 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
   const net: Record<string, { rx: number; tx: number }> = {};
   n = 0;
   for (const [inode, pid] of repOfNet) {
-    if (++n % stepIo === 0) yield;
+    if (++n % (opts.ahead ? STEP_IO * 8 : STEP_IO) === 0) yield;
     const rel = `${pid}/net/dev`;
     wantsNow.net.push(rel);
     try {

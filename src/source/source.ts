@@ -209,7 +209,8 @@ export class DirectoryProcSource implements ProcSource {
   async readTexts(kind: 'sys' | 'proc', rels: readonly string[]): Promise<(string | ProcError)[]> {
     const out: (string | ProcError | undefined)[] = new Array(rels.length).fill(undefined);
     const live = kind === 'sys' ? this.sysIsLive : this.isLive;
-    const b = live && rels.length > 1 ? batchReader() : undefined;
+    // a dump's injected errors (errors.json) apply even to a live /sys beside it: read one at a time
+    const b = live && this.noErrors && rels.length > 1 ? batchReader() : undefined;
     if (b) {
       const idx: number[] = [];
       const names: string[] = [];
@@ -223,7 +224,9 @@ export class DirectoryProcSource implements ProcSource {
           out[i] = e;
           continue;
         }
-        if (r === '' || r.includes('\0')) continue; // read alone below, as readSysText would
+        // read alone below, as readSysText would: an empty path, a NUL; and thread-self, which
+        // names the reading thread (the batch runs on another)
+        if (r === '' || r.includes('\0') || r === 'thread-self' || r.startsWith('thread-self/')) continue;
         idx.push(i);
         names.push(r);
         if (kind === 'proc') cap = Math.min(cap, procCap(r));
@@ -234,8 +237,12 @@ export class DirectoryProcSource implements ProcSource {
         let got: { data: ArrayBuffer; ends: ArrayBuffer; codes: ArrayBuffer } | undefined;
         try {
           got = await b.readFiles(kind === 'sys' ? this.sysRoot : this.procRoot, `${names.slice(from, to).join('\0')}\0`, to - from, cap, kind === 'sys');
-        } catch {
-          continue; // the whole call failed (root unreadable, no memory): one at a time below
+        } catch (e) {
+          // no openat2 (ENOSYS: before Linux 5.6) or a seccomp filter refusing it (EPERM, EACCES):
+          // no more batches; anything else (root unreadable, no memory): this one fails
+          const errno = (e as { errno?: number }).errno;
+          if (errno === ENOSYS_ERRNO || errno === osConstants.errno.EPERM || errno === osConstants.errno.EACCES) batch = null;
+          continue; // one at a time below
         }
         const data = Buffer.from(got.data);
         const ends = new Int32Array(got.ends);
@@ -251,8 +258,7 @@ export class DirectoryProcSource implements ProcSource {
             out[idx[j]!] = new ProcError((kind === 'sys' ? this.sysOpts : this.procOpts).classify(errno), path, `cannot read ${path}: ${strerror(errno)}`, errno);
           }
           // anything else (not a regular file, would block, past the batch's cap, a link that
-          // leaves the root, no openat2): read alone below, which gives the exact answer
-          else if (code === ENOSYS_ERRNO) batch = null; // a kernel without openat2 (before 5.6): no more batches
+          // leaves the root): read alone below, which gives the exact answer
           start = end;
         }
       }

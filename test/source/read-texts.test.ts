@@ -113,3 +113,37 @@ describe('readTexts', () => {
     expect(() => native!.readFiles('/sys', 'a\0', 1e6, 4096, true)).toThrow(/count at most/);
   });
 });
+
+describe('readTexts where the kernel refuses openat2', () => {
+  // docker's default seccomp profile and systemd-nspawn refuse openat2 with EPERM; kernels before
+  // 5.6 lack it (ENOSYS): the batch must not turn that into "permission denied" for every file
+  const strace = (() => {
+    try {
+      execFileSync('strace', ['-V'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  it.skipIf(!strace || !native)('EPERM or ENOSYS from openat2: every file read one at a time, the same answers', () => {
+    const script = join(dir, 'refused.mjs');
+    writeFileSync(
+      script,
+      `import { openSource } from ${JSON.stringify(join(process.cwd(), 'dist/src/source/source.js'))};
+const src = openSource();
+const rels = ['fs/cgroup/pids/pids.max', 'kernel/mm/transparent_hugepage/enabled', 'fs/cgroup/missing'];
+const a = (await src.readTexts('sys', rels)).map((x) => (typeof x === 'string' ? x : x.code));
+const b = (await src.readTexts('proc', ['self/stat', 'uptime'])).map((x) => (typeof x === 'string' ? 'text' : x.code));
+const want = rels.map((r) => { try { return src.readSysText(r); } catch (e) { return e.code; } });
+console.log(JSON.stringify({ same: JSON.stringify(a) === JSON.stringify(want), a, b }));
+`,
+    );
+    for (const err of ['EPERM', 'ENOSYS']) {
+      const out = execFileSync('strace', ['-f', '-qq', '-o', '/dev/null', '-e', `inject=openat2:error=${err}`, process.execPath, script], { encoding: 'utf8' });
+      const r = JSON.parse(out.trim().split('\n').pop()!) as { same: boolean; a: string[]; b: string[] };
+      expect(r.same, `${err}: ${JSON.stringify(r.a)}`).toBe(true);
+      expect(r.a[2]).toBe('NOT_FOUND');
+      expect(r.b).toEqual(['text', 'text']);
+    }
+  });
+});

@@ -29,6 +29,8 @@
 
 #define RF_MAX_FILES 65536
 #define RF_MAX_CAP (1024 * 1024)
+/* all the files of one call together: past this a file is refused as too big (read alone then) */
+#define RF_MAX_TOTAL ((size_t)256 * 1024 * 1024)
 
 struct readfiles {
 	napi_async_work work;
@@ -99,6 +101,10 @@ static int rf_one(struct readfiles *r, int dirfd, const char *name)
 			break;
 		}
 		size_t chunk = room < 16384 ? room : 16384;
+		if (r->len + chunk > RF_MAX_TOTAL) {
+			code = RF_TOO_BIG;
+			break;
+		}
 		int e = rf_reserve(r, chunk);
 		if (e < 0) {
 			code = -e;
@@ -129,6 +135,22 @@ static void rf_execute(napi_env env, void *data)
 		r->err = -errno;
 		return;
 	}
+	/*
+	 * openat2 itself first: a kernel before 5.6 has none (ENOSYS), and a seccomp filter (docker's
+	 * default profile, systemd-nspawn) may refuse it with EPERM: then every file would look
+	 * denied. The whole call fails instead, and the caller reads the files one at a time.
+	 */
+	struct open_how probe;
+	memset(&probe, 0, sizeof probe);
+	probe.flags = O_PATH | O_CLOEXEC;
+	probe.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	int pfd = (int)syscall(SYS_openat2, dirfd, ".", &probe, sizeof probe);
+	if (pfd < 0) {
+		r->err = -errno;
+		close(dirfd);
+		return;
+	}
+	close(pfd);
 	if (!(r->ends = malloc((r->count ? r->count : 1) * sizeof(int32_t))) ||
 	    !(r->codes = malloc((r->count ? r->count : 1) * sizeof(int32_t)))) {
 		r->err = -ENOMEM;
