@@ -92,11 +92,14 @@ describe('procIndex', () => {
       const k = JSON.stringify(p.ns);
       const had = bySet.get(k);
       if (had) {
-        expect(p.ns).toBe(had);
-        sharing++;
+        // the scanner shares its ns value among a set's processes as far as its dedup reaches (a
+        // process read while others come and go may get a value of its own): equal, mostly the same
+        expect(p.ns).toEqual(had);
+        if (p.ns === had) sharing++;
       } else bySet.set(k, p.ns);
     }
-    // this test's own process tree alone puts several processes in the host's set
+    // this test's own process tree alone puts several processes in the host's set (one object
+    // per process, as before, would give none)
     expect(sharing).toBeGreaterThan(0);
   });
 });
