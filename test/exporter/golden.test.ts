@@ -104,6 +104,9 @@ describe('exporter on the v2 fixture: what the series say', () => {
     const proc = src.readProcText.bind(src);
     const direct: string[] = [];
     const ahead: string[] = [];
+    const exists = src.sysExists.bind(src);
+    const looked: string[] = [];
+    src.sysExists = (rel: string) => (looked.push(rel), exists(rel));
     src.readSysText = (rel: string) => (direct.push(`sys:${rel}`), sys(rel));
     src.readProcText = (rel: string) => (direct.push(`proc:${rel}`), proc(rel));
     src.readTexts = async (kind, rels) =>
@@ -120,9 +123,11 @@ describe('exporter on the v2 fixture: what the series say', () => {
     const want = await readExporterSample(fixtureSource(host));
     const first = await scrape();
     expect(ahead).toEqual([]);
+    const lookedFirst = looked.length;
     for (let i = 0; i < 2; i++) {
       direct.length = 0;
       ahead.length = 0;
+      looked.length = 0;
       const next = await scrape();
       expect(next.sample).toEqual(want.sample);
       expect(next.errors).toEqual(want.errors);
@@ -130,6 +135,9 @@ describe('exporter on the v2 fixture: what the series say', () => {
       expect(ahead.some((f) => f.startsWith('sys:') && f.endsWith('/memory.stat'))).toBe(true);
       expect(ahead.some((f) => f.startsWith('proc:') && f.endsWith('/status'))).toBe(true);
       expect(direct.filter((f) => ahead.includes(f))).toEqual([]);
+      // a cgroup directory a file was read from ahead is not looked up again
+      expect(looked.length).toBeLessThan(lookedFirst);
+      expect(looked.filter((d) => ahead.includes(`sys:${d}/memory.stat`))).toEqual([]);
     }
     expect(first.sample).toEqual(want.sample);
   });
