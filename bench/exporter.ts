@@ -77,8 +77,7 @@ async function waitUp(url: string): Promise<void> {
 
 async function startHostscope(spawned: Spawned): Promise<Target> {
   const port = await freePort();
-  // the bin itself, as a user runs it: its first line gives node its flags (scripts/bundle-bins.mjs)
-  const proc = spawned.start(join(ROOT, 'dist/bin/hostscope.js'), ['exporter', '--listen', `127.0.0.1:${port}`, '--interval', '0']);
+  const proc = spawned.start(process.execPath, [join(ROOT, 'dist/bin/hostscope.js'), 'exporter', '--listen', `127.0.0.1:${port}`, '--interval', '0']);
   const url = `http://127.0.0.1:${port}/metrics`;
   await waitUp(url);
   return { name: 'hostscope exporter', proc, url };

@@ -121,20 +121,6 @@ await build({
   writeFileSync(f, `#!/bin/sh\n':' //; HOSTSCOPE_CTOP_ARENAS="\${MALLOC_ARENA_MAX+=}\${MALLOC_ARENA_MAX-}" MALLOC_ARENA_MAX=1 exec node --max-semi-space-size=2 "$0" "$@"\n${text.slice(text.indexOf('\n') + 1)}`, { mode: 0o755 });
 }
 
-// hostscope: V8's memory reducer off (docs/exporter.md, "Seventh pass"). Some seconds after a
-// major GC on a heap that allocates little (`hostscope exporter` between scrapes), the reducer runs
-// up to three more full GCs to give memory back: ~200 ms of CPU every few scrapes. V8 reads the
-// flag only from its command line (set at run time it does nothing: the reducer exists from V8's
-// start), so the first line runs node with it, as ctop's above; every subcommand gets it (a
-// short-lived one never waits for the reducer). NODE_EXTRA_CA_CERTS stays: hostscope may fetch.
-{
-  const { readFileSync, writeFileSync } = await import('node:fs');
-  const f = 'dist/bin/hostscope.js';
-  const text = readFileSync(f, 'utf8');
-  if (!text.startsWith('#!/usr/bin/env node\n')) throw new Error(`${f}: no node shebang to replace`);
-  writeFileSync(f, `#!/bin/sh\n':' //; exec node --no-memory-reducer "$0" "$@"\n${text.slice(text.indexOf('\n') + 1)}`, { mode: 0o755 });
-}
-
 /**
  * A bin that runs its command through a V8 code cache (docs/runtime.md "Speed", runc-ts first;
  * cinf the same, docs/benchmarks.md): the bin dist/bin/NAME.cjs is CommonJS (no ES module loader

@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ProcSource } from '../source/source.js';
-import { isProcError, type ProcError } from '../source/errors.js';
+import { isProcError } from '../source/errors.js';
 import { parseNetDevDetail, type NetDevDetail } from '../parse/proc-net-dev.js';
 import { parseSingleValue } from '../parse/cgroupfs-format.js';
 import type { CgroupMembership } from '../parse/proc-cgroup.js';
@@ -76,73 +76,10 @@ export function exporterReader(src: ProcSource, opts: ReadOptions = {}): () => P
   // no per-process figure is exported (threads come from the cgroup: threadsOf below), so a known
   // process costs nothing but its /proc entry (freshStat 'none', docs/adr/0007 addendum 2)
   const scanner = new HostScanner(src, { containers: true, excludeSelf: true, freshStat: 'none', revalidateEvery: EXPORTER_REVALIDATE_EVERY, youngSeconds: EXPORTER_YOUNG_SECONDS, ...(opts.scan ?? {}) });
-  let last: Wanted | undefined;
   return async () => {
-    // the files the last scrape read (cgroup files, each container init's status and uid_map,
-    // net/dev), read again in one batch on the threadpool while the scan runs; anything this
-    // scrape wants that the batch lacks is read as before
-    const [{ model }, ahead] = await Promise.all([scanner.scan(), last ? readAhead(src, last) : undefined]);
-    const wanted: Wanted = { sys: [], proc: [] };
-    const r = await sampleFromModel(src, model, opts, { ...(ahead ? { ahead } : {}), wanted });
-    last = wanted;
-    return r;
+    const { model } = await scanner.scan();
+    return sampleFromModel(src, model, opts);
   };
-}
-
-/** files read ahead (their text, or the ProcError their read gave), by path relative to the sys or proc root */
-export interface Ahead {
-  sys: ReadonlyMap<string, string | ProcError>;
-  proc: ReadonlyMap<string, string | ProcError>;
-  /** the sys directories a file was read from ahead (they were there: no sysExists for them) */
-  sysDirs?: ReadonlySet<string>;
-}
-
-/** the files a scrape read, relative to the sys and proc roots, in order */
-export interface Wanted {
-  sys: string[];
-  proc: string[];
-}
-
-/** How a sample's per-container reads go: texts read ahead to take first, and where to note what was read. */
-export interface SampleIo {
-  ahead?: Ahead;
-  wanted?: Wanted;
-}
-
-async function readAhead(src: ProcSource, w: Wanted): Promise<Ahead> {
-  const [s, p] = await Promise.all([src.readTexts('sys', w.sys), src.readTexts('proc', w.proc)]);
-  const out = { sys: new Map<string, string | ProcError>(), proc: new Map<string, string | ProcError>(), sysDirs: new Set<string>() };
-  for (let i = 0; i < w.sys.length; i++) {
-    const rel = w.sys[i]!;
-    const t = s[i]!;
-    out.sys.set(rel, t);
-    if (typeof t === 'string') out.sysDirs.add(rel.slice(0, rel.lastIndexOf('/')));
-  }
-  for (let i = 0; i < w.proc.length; i++) out.proc.set(w.proc[i]!, p[i]!);
-  return out;
-}
-
-/** One file of the sample: noted as wanted, taken from the read-ahead (its text, or its error thrown) or read now. */
-class Files {
-  constructor(
-    private readonly src: ProcSource,
-    readonly io: SampleIo,
-  ) {}
-
-  sys(rel: string): string {
-    this.io.wanted?.sys.push(rel);
-    return take(this.io.ahead?.sys.get(rel)) ?? this.src.readSysText(rel);
-  }
-
-  proc(rel: string): string {
-    this.io.wanted?.proc.push(rel);
-    return take(this.io.ahead?.proc.get(rel)) ?? this.src.readProcText(rel);
-  }
-}
-
-function take(t: string | ProcError | undefined): string | undefined {
-  if (t === undefined || typeof t === 'string') return t;
-  throw t;
 }
 
 /**
@@ -178,8 +115,7 @@ function namespaceNames(model: HostModel): Map<NamespaceGroup, string> {
 }
 
 /** The per-container reads, on a model already scanned. */
-export async function sampleFromModel(src: ProcSource, model: HostModel, opts: ReadOptions = {}, io: SampleIo = {}): Promise<ReadResult> {
-  const files = new Files(src, io);
+export async function sampleFromModel(src: ProcSource, model: HostModel, opts: ReadOptions = {}): Promise<ReadResult> {
   const errors = new Map<string, number>();
   const fail = (stage: string): void => void errors.set(stage, (errors.get(stage) ?? 0) + 1);
   const y = new Yielder();
@@ -198,11 +134,11 @@ export async function sampleFromModel(src: ProcSource, model: HostModel, opts: R
   }
   for (const [path, ks] of byCgroup) {
     await y.maybe();
-    const dirs = cgroupDirs(src, layout, path, io.ahead?.sysDirs);
-    const stats = readStats(src, layout, dirs.memberships, fail, io);
+    const dirs = cgroupDirs(src, layout, path);
+    const stats = readStats(src, layout, dirs.memberships, fail);
     const pids = ks.flatMap((k) => k.pids);
     const container = ks.length === 1 ? ks[0]! : { ...ks[0]!, name: [...new Set(ks.map((k) => k.name))].sort().join(',') };
-    cgroups.push({ id: path, container, stats, maxUsageBytes: readMaxUsage(files, stats), processes: pids.length, threads: threadsOf(files, stats, dirs, fail) });
+    cgroups.push({ id: path, container, stats, maxUsageBytes: readMaxUsage(src, stats), processes: pids.length, threads: threadsOf(src, stats, dirs, fail) });
     seen.add(path);
   }
   if (opts.allCgroups) {
@@ -219,10 +155,10 @@ export async function sampleFromModel(src: ProcSource, model: HostModel, opts: R
       await y.maybe();
       if (seen.has(path)) continue;
       seen.add(path);
-      const dirs = cgroupDirs(src, layout, path, io.ahead?.sysDirs);
-      const stats = readStats(src, layout, dirs.memberships, fail, io);
+      const dirs = cgroupDirs(src, layout, path);
+      const stats = readStats(src, layout, dirs.memberships, fail);
       const pids = members.get(path) ?? [];
-      cgroups.push({ id: path, container: undefined, stats, maxUsageBytes: readMaxUsage(files, stats), processes: pids.length, threads: threadsOf(files, stats, dirs, fail) });
+      cgroups.push({ id: path, container: undefined, stats, maxUsageBytes: readMaxUsage(src, stats), processes: pids.length, threads: threadsOf(src, stats, dirs, fail) });
     }
   }
 
@@ -233,12 +169,12 @@ export async function sampleFromModel(src: ProcSource, model: HostModel, opts: R
   const netByNs = new Map<string, NetDevDetail[] | undefined>();
   for (const k of model.containers) {
     await y.maybe();
-    const sec = readSecurity(files, src.procRoot, k, fail);
+    const sec = readSecurity(src, k, fail);
     if (sec) security.set(k.key, sec);
     const net = k.namespaces.net;
     if (!net || k.sharedWithHost.includes('net')) continue;
     const key = nsKey(net);
-    if (!netByNs.has(key)) netByNs.set(key, readNetDev(files, src.procRoot, k, model, fail));
+    if (!netByNs.has(key)) netByNs.set(key, readNetDev(src, k, model, fail));
     const rows = netByNs.get(key);
     if (rows) network.set(k.key, rows);
   }
@@ -274,16 +210,13 @@ export interface CgroupDirs {
  * The cgroup `path` in every hierarchy that has a directory of that name, as cAdvisor reads a
  * cgroup: a controller whose hierarchy keeps the process elsewhere (cpuacct at `/` beside
  * memory at `/x`, as on this project's VM) gives no figures for `/x` rather than the root's.
- * `known`: directories seen to exist this scrape already (a file in them read ahead).
  */
-function cgroupDirs(src: ProcSource, layout: CgroupLayout, path: string, known?: ReadonlySet<string>): CgroupDirs {
+function cgroupDirs(src: ProcSource, layout: CgroupLayout, path: string): CgroupDirs {
   const out: CgroupDirs = { memberships: [], rels: [] };
   for (const h of layout.hierarchies) {
     const p = inHierarchy(h, path);
     const rel = cgroupSysRel(h, p);
-    // a directory a file was just read from (ahead, while the scan ran) is there: one stat less
-    // per cgroup and hierarchy (~1,000 a scrape at 100 containers on a v1 host)
-    if (rel === undefined || !(known?.has(rel) || src.sysExists(rel))) continue;
+    if (rel === undefined || !src.sysExists(rel)) continue;
     out.memberships.push({ hierarchyId: h.version === 2 ? 0 : 1, controllers: h.controllers, path: p });
     out.rels.push({ version: h.version === 2 ? 2 : 1, rel });
   }
@@ -300,13 +233,13 @@ function cgroupDirs(src: ProcSource, layout: CgroupLayout, path: string, known?:
  * the same tasks). Every read is bounded by the source (a cgroupfs file: 4 MiB, ~600,000 tasks);
  * undefined (no sample) when none can be read.
  */
-export function threadsOf(src: Pick<Files, 'sys'>, stats: CgroupStats, dirs: CgroupDirs, fail: (stage: string) => void): number | undefined {
+export function threadsOf(src: ProcSource, stats: CgroupStats, dirs: CgroupDirs, fail: (stage: string) => void): number | undefined {
   if (stats.pids) return stats.pids.current;
   const order = [...dirs.rels.filter((d) => d.version === 2), ...dirs.rels.filter((d) => d.version === 1)];
   for (const d of order) {
     const file = d.version === 2 ? 'cgroup.threads' : 'tasks';
     try {
-      return countLines(src.sys(`${d.rel}/${file}`));
+      return countLines(src.readSysText(`${d.rel}/${file}`));
     } catch (e) {
       if (counts(e)) fail('cgroup');
     }
@@ -329,9 +262,9 @@ function counts(e: unknown): boolean {
   return e.code !== 'PROCESS_GONE' && e.code !== 'NOT_FOUND' && e.code !== 'NOT_SUPPORTED';
 }
 
-function readStats(src: ProcSource, layout: CgroupLayout, memberships: CgroupMembership[], fail: (stage: string) => void, io: SampleIo): CgroupStats {
+function readStats(src: ProcSource, layout: CgroupLayout, memberships: CgroupMembership[], fail: (stage: string) => void): CgroupStats {
   try {
-    const stats = readCgroupStats(src, layout, memberships, undefined, { ...(io.ahead ? { pre: io.ahead.sys } : {}), ...(io.wanted ? { wanted: io.wanted.sys } : {}) });
+    const stats = readCgroupStats(src, layout, memberships);
     for (const code of Object.values(stats.errors)) if (code && code !== 'PROCESS_GONE') fail('cgroup');
     return stats;
   } catch (e) {
@@ -341,12 +274,12 @@ function readStats(src: ProcSource, layout: CgroupLayout, memberships: CgroupMem
 }
 
 /** memory.max_usage_in_bytes (v1) or memory.peak (v2, kernel 5.19+) of the memory cgroup the stats came from. */
-function readMaxUsage(src: Files, stats: CgroupStats): number | undefined {
+function readMaxUsage(src: ProcSource, stats: CgroupStats): number | undefined {
   const m = stats.memory;
   if (!m || !m.dir.startsWith('/sys/')) return undefined;
   const file = m.version === 1 ? 'memory.max_usage_in_bytes' : 'memory.peak';
   try {
-    return parseSingleValue(src.sys(`${m.dir.slice('/sys/'.length)}/${file}`), `${m.dir}/${file}`) ?? undefined;
+    return parseSingleValue(src.readSysText(`${m.dir.slice('/sys/'.length)}/${file}`), `${m.dir}/${file}`) ?? undefined;
   } catch (e) {
     if (!isProcError(e)) throw e;
     return undefined;
@@ -359,19 +292,19 @@ function readMaxUsage(src: Files, stats: CgroupStats): number | undefined {
  * or add a seccomp filter at any time) and its uid_map (read every scrape too: a few bytes, and a
  * user namespace's inode alone does not say it is the same namespace).
  */
-function readSecurity(src: Files, procRoot: string, k: Container, fail: (stage: string) => void): ContainerSecurity | undefined {
+function readSecurity(src: ProcSource, k: Container, fail: (stage: string) => void): ContainerSecurity | undefined {
   const pid = k.initPid;
   let st: StatusSecurity | undefined;
   let uidMap: IdMapRange[] | undefined;
   try {
-    st = parseStatusSecurity(src.proc(`${pid}/status`), `${procRoot}/${pid}/status`);
+    st = parseStatusSecurity(src.readProcText(`${pid}/status`), `${src.procRoot}/${pid}/status`);
   } catch (e) {
     if (!isProcError(e)) throw e;
     if (e.code === 'PROCESS_GONE') return undefined;
     if (e.code !== 'NOT_FOUND') fail('security');
   }
   try {
-    uidMap = parseIdMap(src.proc(`${pid}/uid_map`), `${procRoot}/${pid}/uid_map`);
+    uidMap = parseIdMap(src.readProcText(`${pid}/uid_map`), `${src.procRoot}/${pid}/uid_map`);
   } catch (e) {
     if (!isProcError(e)) throw e;
     if (e.code === 'PROCESS_GONE' && st === undefined) return undefined;
@@ -389,14 +322,14 @@ function readSecurity(src: Files, procRoot: string, k: Container, fail: (stage: 
 }
 
 /** net/dev of the container's network namespace, read through its init (then any member still there). */
-function readNetDev(src: Files, procRoot: string, k: Container, model: HostModel, fail: (stage: string) => void): NetDevDetail[] | undefined {
+function readNetDev(src: ProcSource, k: Container, model: HostModel, fail: (stage: string) => void): NetDevDetail[] | undefined {
   const want = k.namespaces.net!;
   const candidates = [k.initPid, ...k.pids.filter((p) => p !== k.initPid)].slice(0, 4);
   for (const pid of candidates) {
     const ns = processOf(model, pid)?.ns?.net;
     if (!ns || ns.inode !== want.inode) continue;
     try {
-      return parseNetDevDetail(src.proc(`${pid}/net/dev`), `${procRoot}/${pid}/net/dev`);
+      return parseNetDevDetail(src.readProcText(`${pid}/net/dev`), `${src.procRoot}/${pid}/net/dev`);
     } catch (e) {
       if (counts(e)) {
         fail('network');

@@ -5,8 +5,7 @@ import { dirname, join } from 'node:path';
 import { GOLDEN_DIR, HOSTS_DIR, captureDeps, fixtureSource, rootArgs } from '../helpers/fixtures.js';
 import { has } from '../helpers/live.js';
 import { exporterMain } from '../../cli/exporter.js';
-import { exporterReader, readExporterSample } from '../../src/exporter/read.js';
-import { isProcError } from '../../src/source/errors.js';
+import { readExporterSample } from '../../src/exporter/read.js';
 import { parseExposition } from './exposition-checker.js';
 
 /**
@@ -96,49 +95,5 @@ describe('exporter on the v2 fixture: what the series say', () => {
     const b = await readExporterSample(fixtureSource('v1-docker-seed'));
     expect(a.sample.cgroups.map((c) => c.id)).toEqual(b.sample.cgroups.map((c) => c.id));
     expect(a.errors.size).toBe(0);
-  });
-
-  it.each(HOSTS)('the server\'s scrapes on %s read the last scrape\'s files ahead in one batch and give the same sample as a one-shot read', async (host) => {
-    const src = fixtureSource(host);
-    const sys = src.readSysText.bind(src);
-    const proc = src.readProcText.bind(src);
-    const direct: string[] = [];
-    const ahead: string[] = [];
-    const exists = src.sysExists.bind(src);
-    const looked: string[] = [];
-    src.sysExists = (rel: string) => (looked.push(rel), exists(rel));
-    src.readSysText = (rel: string) => (direct.push(`sys:${rel}`), sys(rel));
-    src.readProcText = (rel: string) => (direct.push(`proc:${rel}`), proc(rel));
-    src.readTexts = async (kind, rels) =>
-      rels.map((rel) => {
-        ahead.push(`${kind}:${rel}`);
-        try {
-          return kind === 'sys' ? sys(rel) : proc(rel);
-        } catch (e) {
-          if (!isProcError(e)) throw e;
-          return e;
-        }
-      });
-    const scrape = exporterReader(src);
-    const want = await readExporterSample(fixtureSource(host));
-    const first = await scrape();
-    expect(ahead).toEqual([]);
-    const lookedFirst = looked.length;
-    for (let i = 0; i < 2; i++) {
-      direct.length = 0;
-      ahead.length = 0;
-      looked.length = 0;
-      const next = await scrape();
-      expect(next.sample).toEqual(want.sample);
-      expect(next.errors).toEqual(want.errors);
-      // the cgroup files and each container init's status were read ahead, and none read again
-      expect(ahead.some((f) => f.startsWith('sys:') && f.endsWith('/memory.stat'))).toBe(true);
-      expect(ahead.some((f) => f.startsWith('proc:') && f.endsWith('/status'))).toBe(true);
-      expect(direct.filter((f) => ahead.includes(f))).toEqual([]);
-      // a cgroup directory a file was read from ahead is not looked up again
-      expect(looked.length).toBeLessThan(lookedFirst);
-      expect(looked.filter((d) => ahead.includes(`sys:${d}/memory.stat`))).toEqual([]);
-    }
-    expect(first.sample).toEqual(want.sample);
   });
 });
