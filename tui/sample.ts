@@ -3,7 +3,7 @@
  * recording holds the same thing the live view holds, and rates are computed at view time from a
  * pair of samples (as below does). Built from inspectHost; the only I/O of ctop's data path.
  */
-import type { ProcSource } from '../src/source/source.js';
+import { textAhead, type ProcSource } from '../src/source/source.js';
 import { isProcError, type ProcError } from '../src/source/errors.js';
 import { withFiles } from '../src/proc/process.js';
 import { inspectHost, readCgroupLayout, type HostModel } from '../src/inspect/host.js';
@@ -455,7 +455,7 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
     const rel = `${pid}/net/dev`;
     wantsNow.net.push(rel);
     try {
-      const t = netTotals(parseNetDev(textOf(src, 'proc', rel, opts.ahead?.proc), rel));
+      const t = netTotals(parseNetDev(textAhead(src, 'proc', rel, opts.ahead?.proc), rel));
       net[String(inode)] = { rx: t.rxBytes, tx: t.txBytes };
     } catch (e) {
       if (!isProcError(e)) throw e;
@@ -546,14 +546,6 @@ function truncate(s: string, n: number): string {
   return s.length <= n ? s : s.slice(0, n);
 }
 
-/** a file's text: read ahead (or its read's error, thrown), else read now */
-function textOf(src: ProcSource, kind: 'sys' | 'proc', rel: string, ahead: ReadonlyMap<string, string | ProcError> | undefined): string {
-  const t = ahead?.get(rel);
-  if (t === undefined) return kind === 'sys' ? src.readSysText(rel) : src.readProcText(rel);
-  if (typeof t === 'string') return t;
-  throw t;
-}
-
 function readPsi(src: ProcSource, stats: CgroupStats, ahead?: ReadonlyMap<string, string | ProcError>, wanted?: string[]): CgroupSample['psi'] {
   const out: NonNullable<CgroupSample['psi']> = {};
   const dirs: [keyof typeof out, string | undefined][] = [
@@ -568,7 +560,7 @@ function readPsi(src: ProcSource, stats: CgroupStats, ahead?: ReadonlyMap<string
       // dir is as the host names it (/sys/fs/cgroup/…): the read is relative to the sys root
       const rel = `${dir.replace(/^\/sys\//, '')}/${k}.pressure`;
       wanted?.push(rel);
-      out[k] = parsePressure(textOf(src, 'sys', rel, ahead), `${dir}/${k}.pressure`).some.avg10;
+      out[k] = parsePressure(textAhead(src, 'sys', rel, ahead), `${dir}/${k}.pressure`).some.avg10;
       any = true;
     } catch (e) {
       if (!isProcError(e)) throw e;

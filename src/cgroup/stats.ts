@@ -1,4 +1,4 @@
-import type { ProcSource } from '../source/source.js';
+import { textAhead, type ProcSource } from '../source/source.js';
 import { isProcError, type ProcError, type ProcErrorCode } from '../source/errors.js';
 import { ParseError } from '../parse/errors.js';
 import type { CgroupMembership } from '../parse/proc-cgroup.js';
@@ -125,13 +125,8 @@ class Dir {
 
   private text(file: string): string {
     const rel = `${this.ref.rel}/${file}`;
-    const io = this.io;
-    if (!io) return this.src.readSysText(rel);
-    io.wanted?.push(rel);
-    const t = io.pre?.get(rel);
-    if (t === undefined) return this.src.readSysText(rel);
-    if (typeof t === 'string') return t;
-    throw t;
+    this.io?.wanted?.push(rel);
+    return textAhead(this.src, 'sys', rel, this.io?.pre);
   }
 
   private path(file: string): string {

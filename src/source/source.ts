@@ -5,7 +5,7 @@ import { READ_CAPS, assertInside, confineRel, procCap, readBounded, realpathOrUn
 import { strerror } from '../util/strerror.js';
 import { DumpKernelCalls, LiveKernelCalls, type LiveKernel } from './kernel.js';
 import { constants as osConstants } from 'node:os';
-import { loadNative } from '../native/index.js';
+import { errnoName, loadNative } from '../native/index.js';
 
 /**
  * The one door to the kernel. Every read of /proc and /sys goes through a ProcSource, so the
@@ -254,7 +254,7 @@ export class DirectoryProcSource implements ProcSource {
           if (code === 0) out[idx[j]!] = data.toString('utf8', start, end);
           else if (COMMON_ERRNOS.has(code)) {
             const path = kind === 'sys' ? join(this.sysRoot, names[j]!) : this.procPrefix + names[j]!;
-            const errno = errnoNameOf(code);
+            const errno = errnoName(code);
             out[idx[j]!] = new ProcError((kind === 'sys' ? this.sysOpts : this.procOpts).classify(errno), path, `cannot read ${path}: ${strerror(errno)}`, errno);
           }
           // anything else (not a regular file, would block, past the batch's cap, a link that
@@ -390,6 +390,14 @@ function readManifest(path: string, root: string | undefined): Manifest {
   return typeof dev === 'number' && Number.isSafeInteger(dev) && dev >= 0 ? { nsfsDev: dev } : {};
 }
 
+/** A file's text from texts read ahead (readTexts; the read's error thrown), else read now. */
+export function textAhead(src: ProcSource, kind: 'sys' | 'proc', rel: string, ahead: ReadonlyMap<string, string | ProcError> | undefined): string {
+  const t = ahead?.get(rel);
+  if (t === undefined) return kind === 'sys' ? src.readSysText(rel) : src.readProcText(rel);
+  if (typeof t === 'string') return t;
+  throw t;
+}
+
 /** readTexts' batch: files past this are read alone (with their own, larger cap) */
 const BATCH_CAP = 64 * 1024;
 /** files per native call */
@@ -397,11 +405,6 @@ const BATCH_FILES = 2048;
 /** the errors readTexts takes from a batch as they are; any other file is read alone again */
 const COMMON_ERRNOS = new Set([osConstants.errno.ENOENT, osConstants.errno.ESRCH, osConstants.errno.EACCES, osConstants.errno.EPERM]);
 const ENOSYS_ERRNO = osConstants.errno.ENOSYS;
-const ERRNO_BY_NUMBER = new Map<number, string>(Object.entries(osConstants.errno).map(([k, v]) => [v, k]));
-
-function errnoNameOf(n: number): string {
-  return ERRNO_BY_NUMBER.get(n) ?? `E${n}`;
-}
 
 interface BatchReader {
   readFiles(root: string, names: string, count: number, cap: number, regularOnly: boolean): Promise<{ data: ArrayBuffer; ends: ArrayBuffer; codes: ArrayBuffer }>;
