@@ -172,6 +172,22 @@ export class Slicer {
     await new Promise<void>((resolve) => setImmediate(resolve));
     this.resume();
   }
+  /**
+   * Wait for work on the threadpool (the native scan) with the event loop free. Its promise settles
+   * in libuv's poll phase, and a setImmediate queued there runs in the same loop iteration's check
+   * phase, before any timer: a slice started there and the slice after its first yield would hold
+   * the loop back to back (two slices, one stall). So the work resumes only after one hop to the
+   * check phase; from there, each yield lets the next iteration's timers and input run first.
+   */
+  async io<T>(work: Promise<T>): Promise<T> {
+    this.pause();
+    try {
+      return await work;
+    } finally {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.resume();
+    }
+  }
   stats(path: 'native' | 'ts'): ScanStats {
     return { path, longestSliceMs: Math.max(0, ...this.slices.map((s) => s.end - s.start)), slices: this.slices };
   }
@@ -640,9 +656,7 @@ export async function readNative(
 ): Promise<NativeRecords> {
   const b = nativeScan()!;
   const { ns, fileMask } = nativeMasks(req);
-  slicer.pause();
-  const raw = known ? await b.scan(ns, fileMask, known.pids, known.starts, known.every, known.phase, known.inos, known.fresh) : await b.scan(ns, fileMask);
-  slicer.resume();
+  const raw = await slicer.io(known ? b.scan(ns, fileMask, known.pids, known.starts, known.every, known.phase, known.inos, known.fresh) : b.scan(ns, fileMask));
   return new NativeRecords(raw, src, req, interner);
 }
 
@@ -675,9 +689,7 @@ async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntri
   const comms: CommCache = new Map();
   const processes: ProcessInfo[] = [];
   const counts = { vanished: 0, denied: 0 };
-  slicer.pause();
-  const listed = await b.scanList();
-  slicer.resume();
+  const listed = await slicer.io(b.scanList());
   const pids = new Int32Array(listed.pids);
   const inos = new Float64Array(listed.inos);
   let from = 0;
@@ -690,9 +702,7 @@ async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntri
   };
   let next = nextPart(FIRST_PART);
   while (next) {
-    slicer.pause();
-    const raw = await next;
-    slicer.resume();
+    const raw = await slicer.io(next);
     // the next part is read while this one is decoded
     next = nextPart(PART);
     const recs = new NativeRecords(raw, src, req, interner, nsByHash, comms);
