@@ -330,6 +330,8 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
     if (!r.kthread && r.ns.net !== undefined && !repOfNet.has(r.ns.net)) repOfNet.set(r.ns.net, r.pid);
   };
   let n = 0;
+  /** processes not in the last sample */
+  let arrivals = 0;
   for (const q0 of model.snapshot.processes) {
     if (++n % STEP === 0) yield;
     // its stat was read this scan and the view asked for it (one read whole only to revalidate it
@@ -339,6 +341,7 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
     const fresh = read ? (opts.stat?.get(q0.pid) ?? q0.stat) : q0.stat;
     const wanted = opts.wanted && fresh && !isKernelThread(fresh) && opts.wanted(q0.pid, fresh.ppid);
     const last = before?.get(q0.pid);
+    if (last === undefined) arrivals++;
     const ctr = model.containerOf.get(q0.pid)?.key;
     // not read this scan (outside freshStat), known as it was: its last figures, marked stale
     if (!read && !wanted && last && last.ns === q0.ns && last.ids === q0.ids && last.cgroups === q0.cgroups && last.errors === q0.errors && last.ctr === ctr) {
@@ -411,6 +414,13 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
     if (!kthread && net !== undefined && !repOfNet.has(net)) repOfNet.set(net, p.pid);
   }
   lastRaw.set(src, now);
+  // a cgroup that lost a process since the last poll is read whole now, not at its turn: an OOM
+  // kill ends a process, and the kill count is among the figures read whole only every
+  // CG_FULL_EVERY polls (a kill showed up to 10 s late). The kernel counts the kill before the
+  // victim dies, so the poll that sees it gone sees the count. (Only polls where some process left
+  // look for which: the last sample's size plus the arrivals is this one's size otherwise.)
+  const lost = new Set<string>();
+  if (before && before.size + arrivals !== now.size) for (const [pid, l] of before) if (l.raw.cg !== undefined && !now.has(pid)) lost.add(l.raw.cg);
   const cgroups: Record<string, CgroupSample> = {};
   const cgBefore = lastCg.get(src);
   const cgNow = new Map<string, { full: CgroupStats; age: number }>();
@@ -431,7 +441,8 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
     const was = cgBefore?.get(path);
     // the counters every poll; the rest (limits, …) whole every CG_FULL_EVERY polls, a cgroup
     // at a time (staggered by its place in the list), and at once for a cgroup not seen before
-    const full = !was || was.age + 1 >= CG_FULL_EVERY;
+    // or one that lost a process
+    const full = !was || was.age + 1 >= CG_FULL_EVERY || lost.has(path);
     try {
       const read = readCgroupStats(src, layout, p.cgroups!, full ? undefined : was.full, { ...(opts.ahead ? { pre: opts.ahead.sys } : {}), wanted });
       cgNow.set(path, full ? { full: read, age: was ? 0 : n % CG_FULL_EVERY } : { full: was.full, age: was.age + 1 });
