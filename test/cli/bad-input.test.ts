@@ -155,6 +155,35 @@ describe('messages never carry raw control characters', () => {
     expect(r.err).toMatch(/\\x1b/);
     expect(r.err).not.toMatch(/\x1b/);
   });
+
+  // every bin gives a control byte of the user's input as escapeControl does (\x1b), never raw
+  // and never as '?' (hostscope stop used to print `?[2J`, `hostscope <ESC>` the raw byte)
+  const E = '\x1b[2J';
+  it.each([
+    ['hostscope', [E], "hostscope: unknown command '\\x1b[2J'"],
+    ['hostscope', [`--${E}`], "hostscope: unrecognized option '--\\x1b[2J'"],
+    ['hostscope', ['stop', E], 'hostscope stop: no such container: \\x1b[2J'],
+    ['hostscope', ['rm', `x${E}\u009b`], 'hostscope rm: no such container: x\\x1b[2J\\x9b'],
+    ['hostscope', ['kill', '-s', E, 'x'], 'hostscope kill: invalid signal: \\x1b[2J'],
+    ['hostscope', ['run', '--net', E, 'busybox', 'true'], "hostscope run: invalid value for --net: '\\x1b[2J' (none, host, bridge, container:NAME)"],
+    ['runc-ts', ['kill', 'x', E], 'runc-ts: unknown signal "\\x1b[2J"'],
+    ['cinf', ['--container', E], "cinf: no container '\\x1b[2J' (cinf -o +CONTAINER lists them)"],
+    ['nsenter-ts', ['-S', E, 'true'], "nsenter-ts: failed to parse uid: '\\x1b[2J'"],
+    ['capdecode', ['--encode', E], "capdecode: unknown capability '\\x1b[2J'"],
+    ['ctop', ['--group', E], "ctop: invalid --group '\\x1b[2J': container, ns, cgroup, pod"],
+  ])('%s %j', (bin, args, first) => {
+    const r = runBin(bin, args);
+    expect(r.code).toBe(1);
+    expect(r.err.split('\n')[0]).toBe(first);
+    expect(r.err).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  });
+
+  it('no source replaces control characters with ? (they go through escapeControl)', () => {
+    // the pattern the old ad-hoc sanitisers used: a control-character class replaced by '?'
+    const r = spawnSync('grep', ['-rnE', '--include=*.ts', '--include=*.tsx', String.raw`(x00|x1f|x20|u0000|u001f).*\]/g?, *'\?'`, 'src', 'cli', 'tui', 'scripts'], { cwd: join(import.meta.dirname, '../..'), encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(1); // grep: nothing found
+    expect(r.stdout).toBe('');
+  });
 });
 
 describe.skipIf(!IS_ROOT || !has('setpriv') || !has('unshare'))('a /proc mounted with hidepid=invisible (E7)', () => {
