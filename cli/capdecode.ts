@@ -115,6 +115,7 @@ export function handleCapdecode(args: CapdecodeArgs, deps: Deps): number {
 
   if (args.encode !== undefined) {
     const r = encodeCaps(String(args.encode).split(','));
+    if ('empty' in r) throw new CliError(`empty capability name in '${args.encode}' (names or bit numbers, separated by single commas)`);
     if ('unknown' in r) throw new CliError(`unknown capability '${r.unknown[0]}'`);
     if (args.json) deps.stdout.write(`${JSON.stringify(decoded(r.mask), null, 2)}\n`);
     else deps.stdout.write(`0x${formatMaskHex(r.mask)}\n`);

@@ -6,6 +6,7 @@ import { GROUP_ALIASES, initialState, reduce, SORT_KEYS, parseFilter, type SortK
 import { buildFrame, groupsOf } from '../tui/frame.js';
 import { takeSample, type Sample } from '../tui/sample.js';
 import { RecordingError } from '../tui/record/errors.js';
+import { escapeControl } from '../src/render/escape.js';
 
 export interface CtopArgs extends RootOptions {
   interval: number;
@@ -167,7 +168,7 @@ export async function handleCtop(args: CtopArgs, deps: Deps): Promise<number> {
       if (e instanceof RecordingError) throw new CliError(e.message);
       throw e;
     }
-    if (rec.problem) deps.stderr.write(`${PROG}: ${rec.problem}\n`);
+    if (rec.problem) deps.stderr.write(`${PROG}: ${escapeControl(rec.problem)}\n`);
     if (rec.count === 0) throw new CliError(`${args.replay}: no intact sample in the recording`);
     if (batch) {
       const last = args.once ? [rec.count - 1] : [...Array(Math.min(rec.count, args.n ?? rec.count)).keys()];

@@ -9,6 +9,7 @@ import { exporterReader, readExporterSample } from '../src/exporter/read.js';
 import { createExporter } from '../src/exporter/server.js';
 import { buildFamilies } from '../src/exporter/collect.js';
 import { writeFormat } from '../src/exporter/format.js';
+import { escapeControl } from '../src/render/escape.js';
 import { CliError, EXIT_OK, PROC_ROOT_OPTION, SYS_ROOT_OPTION, UsageError, runHandler, sourceFrom, type Deps, type RootOptions } from './common.js';
 import { HELP_OPTION, VERSION_OPTION, flag, helpText, lastString, parseOptions, versionLine, type OptionSpec } from './options.js';
 
@@ -162,7 +163,7 @@ export async function handleExporter(args: ExporterArgs, deps: Deps, ctl: Export
     onScanError: (e) => {
       // one line per distinct failure, not one per scrape
       const msg = e instanceof Error ? e.message : String(e);
-      if (msg !== lastError) deps.stderr.write(`${PROG}: scan failed: ${msg}\n`);
+      if (msg !== lastError) deps.stderr.write(`${PROG}: scan failed: ${escapeControl(msg)}\n`);
       lastError = msg;
     },
   });

@@ -1,4 +1,5 @@
 import { EXIT_OK, EXIT_USAGE, type Deps } from './common.js';
+import { escapeControl } from '../src/render/escape.js';
 import { CONTAINER_VERBS } from './container-verbs.js';
 
 /** The umbrella: `hostscope <command> …` runs the command's own main with the rest of argv. */
@@ -36,7 +37,7 @@ export async function hostscopeMain(argv: string[], deps: Deps): Promise<number>
   if (cmd === 'net-hook') return (await import('./container.js')).CONTAINER_COMMANDS['net-hook']!.main(rest, deps);
   const entry = COMMANDS[cmd];
   if (!entry) {
-    deps.stderr.write(`hostscope: ${cmd.startsWith('-') ? `unrecognized option '${cmd}'` : `unknown command '${cmd}'`}\nTry 'hostscope --help' for more information.\n`);
+    deps.stderr.write(`hostscope: ${cmd.startsWith('-') ? `unrecognized option '${escapeControl(cmd)}'` : `unknown command '${escapeControl(cmd)}'`}\nTry 'hostscope --help' for more information.\n`);
     return EXIT_USAGE;
   }
   return (await entry.load())(rest, deps);

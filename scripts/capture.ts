@@ -18,6 +18,7 @@ import { parseProcCgroup } from '../src/parse/proc-cgroup.js';
 import { parseMountInfo } from '../src/parse/proc-mountinfo.js';
 import { cgroupSysRel, detectCgroupLayout, hierarchyFor } from '../src/cgroup/layout.js';
 import { errnoOf } from '../src/source/errors.js';
+import { escapeControl } from '../src/render/escape.js';
 import { CLEAN_ENV, Spawned, ZOMBIE_MAKER, descendants, waitFor } from './lib/spawned.js';
 import { captureRuntimeFiles } from './lib/runtime-files.js';
 
@@ -191,7 +192,7 @@ async function makeNamespaces(): Promise<{ spawned: Spawned; cleanup: () => Prom
       for (const [k, v] of Object.entries(settings)) writeFileSync(join(d, k), v);
       writeFileSync(join(d, 'cgroup.procs'), String(limited.pid));
     } catch (e) {
-      process.stderr.write(`capture: cannot set up ${d}: ${(e as Error).message}\n`);
+      process.stderr.write(`capture: cannot set up ${d}: ${escapeControl((e as Error).message)}\n`);
     }
   };
   if (existsSync('/sys/fs/cgroup/memory')) put('memory', { 'memory.limit_in_bytes': String(64 * 1024 * 1024) });
@@ -237,7 +238,7 @@ async function main(): Promise<void> {
     args = parseArgv(process.argv.slice(2));
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`capture: ${e.message}\nTry 'npm run capture -- --help' for more information.\n`);
+    process.stderr.write(`capture: ${escapeControl(e.message)}\nTry 'npm run capture -- --help' for more information.\n`);
     process.exitCode = 1;
     return;
   }
@@ -276,7 +277,7 @@ async function main(): Promise<void> {
     }
     for (const d of dirs) captureCgroupDir(args.out, d);
     // what runtimes leave on disk, for container names (env values redacted)
-    for (const n of captureRuntimeFiles(args.out, new Set(pids))) process.stderr.write(`capture: ${n}\n`);
+    for (const n of captureRuntimeFiles(args.out, new Set(pids))) process.stderr.write(`capture: ${escapeControl(n)}\n`);
     // user names only (no hashes live in passwd, but keep just name:x:uid:gid)
     const passwd = readFileSync('/etc/passwd', 'utf8').split('\n').filter(Boolean).map((l) => l.split(':').slice(0, 4).join(':') + ':::');
     mkdirSync(join(args.out, 'etc'), { recursive: true });
@@ -300,6 +301,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`${(e as Error).message}\n`);
+  process.stderr.write(`capture: ${escapeControl((e as Error).message)}\n`);
   process.exitCode = 1;
 });

@@ -76,7 +76,7 @@ export function hostEffects(d: EffectDeps): Effects {
         else await mgr.thaw();
         return `${frozen ? 'frozen' : 'thawed'}: ${mgr.freezerState()}`;
       } catch (e) {
-        return `cannot ${frozen ? 'freeze' : 'thaw'}: ${(e as Error).message}`.replace(/[\u0000-\u001f]/g, '?');
+        return `cannot ${frozen ? 'freeze' : 'thaw'}: ${(e as Error).message}`;
       }
     },
     shell: d.shell,

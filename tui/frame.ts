@@ -8,6 +8,7 @@ import { buildGroups, buildGroupsSteps, buildProcRows, type GroupBy, type GroupR
 import { activeFilter, currentView, matchFilter, parseFilter, shownSamples, DETAIL_TABS, type State, type View } from './store.js';
 import type { Sample } from './sample.js';
 import { age, bytes, DASH, fit, pct, rate, sparkline } from './format.js';
+import { escapeControl } from '../src/render/escape.js';
 
 export interface FrameRow {
   key: string;
@@ -371,8 +372,9 @@ function breadcrumb(s: State, chalk: ChalkInstance): string {
 function footerLine(s: State, chalk: ChalkInstance): string {
   if (s.mode === 'filter') return `/${s.input}█`;
   if (s.mode === 'command') return `:${s.input}█`;
-  if (s.mode === 'confirm' && s.confirm) return chalk.inverse(s.confirm.text);
-  if (s.message) return chalk.yellow(s.message);
+  // names, cgroup paths and error messages reach the status line here: one escaping for all of them
+  if (s.mode === 'confirm' && s.confirm) return chalk.inverse(escapeControl(s.confirm.text));
+  if (s.message) return chalk.yellow(escapeControl(s.message));
   const v = currentView(s);
   const keys = v.kind === 'groups' ? 'Enter/z processes  m group-by  / filter  : command  s sort  ? help  q quit' : v.kind === 'procs' ? 'Enter detail  z/Esc groups  t tree  / filter  ? help  q quit' : 'Tab/1-8 tabs  e env  j/k scroll  Esc back  ? help  q quit';
   return chalk.dim(keys);

@@ -104,7 +104,7 @@ function askSignal(c: KeyCtx): void {
   if (!row?.pids?.length) return void refuse(c, 'nothing selected');
   if (row.pids.includes(1) && row.key === 'host') return void refuse(c, 'will not signal the host group');
   const what = row.pids.length === 1 ? `pid ${row.pids[0]} (${row.name})` : `${row.pids.length} processes of ${row.name}`;
-  c.dispatch({ type: 'confirm', confirm: { what: 'signal', text: `signal ${what}?  y SIGTERM · 9 SIGKILL · n cancel`.replace(/[\u0000-\u001f]/g, '?'), pids: row.pids } });
+  c.dispatch({ type: 'confirm', confirm: { what: 'signal', text: `signal ${what}?  y SIGTERM · 9 SIGKILL · n cancel`, pids: row.pids } });
 }
 
 function askFreeze(c: KeyCtx): void {
@@ -112,7 +112,7 @@ function askFreeze(c: KeyCtx): void {
   const row = currentView(c.state).kind === 'groups' ? selectedRow(c) : undefined;
   if (!row) return void refuse(c, 'freeze works on a group: select one in the group list');
   if (!row.cgroupPath) return void refuse(c, `${row.name} has no cgroup of its own to freeze`);
-  c.dispatch({ type: 'confirm', confirm: { what: 'freeze', text: `freeze or thaw ${row.name} (${row.cgroupPath})?  f freeze · t thaw · n cancel`.replace(/[\u0000-\u001f]/g, '?'), pids: row.pids ?? [], cgroupPath: row.cgroupPath } });
+  c.dispatch({ type: 'confirm', confirm: { what: 'freeze', text: `freeze or thaw ${row.name} (${row.cgroupPath})?  f freeze · t thaw · n cancel`, pids: row.pids ?? [], cgroupPath: row.cgroupPath } });
 }
 
 function openShell(c: KeyCtx): void {
@@ -215,7 +215,7 @@ export function handleKey(c: KeyCtx, k: KeyPress): void {
       c.dispatch({ type: 'message', text: k.input === 'f' ? 'freezing…' : 'thawing…' });
       void msg.then(
         (text) => c.dispatch({ type: 'message', text }),
-        (e: unknown) => c.dispatch({ type: 'message', text: `failed: ${String((e as Error)?.message ?? e).replace(/[\u0000-\u001f]/g, '?')}` }),
+        (e: unknown) => c.dispatch({ type: 'message', text: `failed: ${String((e as Error)?.message ?? e)}` }),
       );
       return;
     }

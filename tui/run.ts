@@ -22,6 +22,7 @@ import { detailTab, readDetail, recordedStory, type Detail } from './detail.js';
 import { groupsOf, prepareGroups, type DetailProvider } from './frame.js';
 import { RecordingError, type Recording } from './record/replay.js';
 import { HISTORY_MAX } from './store.js';
+import { escapeControl } from '../src/render/escape.js';
 
 export interface InteractiveOptions {
   state: State;
@@ -100,7 +101,7 @@ export async function runInteractive(o: InteractiveOptions): Promise<number> {
   for (const [s, h] of handlers) process.on(s, h);
   const onCrash = (e: unknown): void => {
     void finish().then(() => {
-      process.stderr.write(`ctop: internal error: ${String((e as Error)?.message ?? e).replace(/[\u0000-\u001f]/g, '?')}\n`);
+      process.stderr.write(`ctop: internal error: ${escapeControl(String((e as Error)?.message ?? e))}\n`);
       if (process.env.HOSTSCOPE_DEBUG === '1') process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
       process.exit(1);
     });

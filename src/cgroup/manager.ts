@@ -667,6 +667,31 @@ export class CgroupManager {
     if (errors.length > 0) throw errors[0]!;
   }
 
+  /**
+   * rmdir the cgroup's parent directory in every hierarchy where it is empty now — for a parent the
+   * caller put its cgroups under by default (runc-ts's `/runc-ts`), never one a user named. Only
+   * rmdir, once: a parent that still holds a cgroup (EBUSY, ENOTEMPTY: another container's) or is
+   * gone (ENOENT) is left without a word; a hierarchy's root is never touched. Returns what failed
+   * otherwise, one line each, for a warning.
+   */
+  removeEmptyParents(): string[] {
+    const problems: string[] = [];
+    const seen = new Set<string>();
+    for (const p of this.placements) {
+      const mount = p.hierarchy.mountPoint.replace(/\/+$/, '');
+      const parent = p.dir.slice(0, p.dir.lastIndexOf('/'));
+      if (!parent.startsWith(`${mount}/`) || seen.has(parent)) continue;
+      seen.add(parent);
+      try {
+        this.fs.rmdir(parent);
+      } catch (e) {
+        const errno = errnoOf(e);
+        if (errno !== 'ENOENT' && errno !== 'EBUSY' && errno !== 'ENOTEMPTY') problems.push(`cannot remove cgroup ${parent}: ${strerror(errno)}`);
+      }
+    }
+    return problems;
+  }
+
   private async removeTree(dir: string, deadline: number): Promise<void> {
     let entries: { name: string; isDir: boolean }[];
     try {

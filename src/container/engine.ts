@@ -18,6 +18,7 @@ import { openSource, type ProcSource } from '../source/source.js';
 import { Store, StoreError, newId, type ContainerRecord, type ExitRecord, humanDuration } from './store.js';
 import { packageRoot } from '../util/package-root.js';
 import { CAPABILITIES } from '../parse/capabilities.js';
+import { escapeControl } from '../render/escape.js';
 import { DEFAULT_ROOT as RUNTIME_DEFAULT_ROOT } from '../runtime/state.js';
 import { fsPathView, secureJoin } from '../runtime/securejoin.js';
 import { parseOciImageRef, readImageConfig, unpackImage, isImageError, type ImageConfig } from '../image/index.js';
@@ -286,7 +287,7 @@ type ProcessLike = { args: string[]; env: string[]; cwd: string };
 export function checkExecutable(rootfs: string, p: ProcessLike): void {
   const cmd = p.args[0] ?? '';
   const view = fsPathView(fs);
-  const shown = cmd.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  const shown = escapeControl(cmd);
   const isExe = (path: string): 'ok' | 'missing' | 'noexec' => {
     let real: string;
     try {
@@ -364,7 +365,7 @@ export function resolveUserName(rootfs: string, spec: string): { uid: number; gi
     if (e && /^\d+$/.test(e[3] ?? '')) gid = Number(e[3]);
   } else {
     const e = passwd.find((f) => f[0] === u && /^\d+$/.test(f[2] ?? '') && /^\d+$/.test(f[3] ?? ''));
-    if (!e) throw new ContainerError(`image User '${u.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')}': no such user in the image's /etc/passwd`);
+    if (!e) throw new ContainerError(`image User '${escapeControl(u)}': no such user in the image's /etc/passwd`);
     uid = Number(e[2]);
     gid = Number(e[3]);
   }
@@ -372,7 +373,7 @@ export function resolveUserName(rootfs: string, spec: string): { uid: number; gi
     if (/^\d+$/.test(g)) gid = Number(g);
     else {
       const e = readEtc(rootfs, 'group').split('\n').map((l) => l.split(':')).find((f) => f[0] === g && /^\d+$/.test(f[2] ?? ''));
-      if (!e) throw new ContainerError(`image User group '${g.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')}': no such group in the image's /etc/group`);
+      if (!e) throw new ContainerError(`image User group '${escapeControl(g)}': no such group in the image's /etc/group`);
       gid = Number(e[2]);
     }
   }
@@ -387,7 +388,7 @@ function runtimeError(dir: string): string | undefined {
   const lines = err.length ? err : all;
   const last = lines.at(-1)?.log.trimEnd();
   // the network hook's own prefix: the front end says `hostscope run:` already
-  return last ? last.replace(/^hostscope net-hook: /, '').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?') : undefined;
+  return last ? escapeControl(last.replace(/^hostscope net-hook: /, '')) : undefined;
 }
 
 // ---------------------------------------------------------------- logs
@@ -455,7 +456,7 @@ export function parseSignal(s: string): number {
   const u = s.toUpperCase().replace(/^SIG/, '');
   if (/^\d+$/.test(u) && Number(u) >= 1 && Number(u) <= 64) return Number(u);
   if (SIGNALS[u] !== undefined) return SIGNALS[u]!;
-  throw new ContainerError(`invalid signal: ${s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')}`);
+  throw new ContainerError(`invalid signal: ${escapeControl(s)}`);
 }
 
 export function killContainer(store: Store, id: string, sig: number): void {

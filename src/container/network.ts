@@ -16,6 +16,7 @@
 import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { escapeControl } from '../render/escape.js';
 
 export class NetworkError extends Error {}
 
@@ -47,7 +48,7 @@ function parseIp(s: string): number | undefined {
 
 /** `A.B.C.D/N` (IPv4, /8 to /30, host bits zero) */
 export function parseSubnet(cidr: string): Subnet {
-  const shown = cidr.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?').slice(0, 64);
+  const shown = escapeControl(cidr.slice(0, 64));
   const m = /^([0-9.]+)\/(\d{1,2})$/.exec(cidr);
   const ip = m ? parseIp(m[1]!) : undefined;
   if (!m || ip === undefined) throw new NetworkError(`invalid subnet '${shown}' (an IPv4 CIDR such as ${DEFAULT_SUBNET})`);
@@ -60,7 +61,7 @@ export function parseSubnet(cidr: string): Subnet {
 }
 
 export function checkBridgeName(n: string): void {
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/.test(n)) throw new NetworkError(`invalid bridge name '${n.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?').slice(0, 32)}' (at most 15 of [a-zA-Z0-9_.-])`);
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/.test(n)) throw new NetworkError(`invalid bridge name '${escapeControl(n.slice(0, 32))}' (at most 15 of [a-zA-Z0-9_.-])`);
 }
 
 /** the host end's name: 15 bytes at most (IFNAMSIZ) */

@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { checkName, RunConfigError } from './config.js';
+import { escapeControl } from '../render/escape.js';
 
 export const DEFAULT_STORE_ROOT = '/run/hostscope';
 
@@ -144,7 +145,7 @@ export class Store {
       if (m.length === 1) return m[0]!;
       if (m.length > 1) throw new StoreError(`multiple containers match '${ref}': ${m.map((i) => i.slice(0, 12)).join(', ')}`);
     }
-    throw new StoreError(`no such container: ${ref.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')}`);
+    throw new StoreError(`no such container: ${escapeControl(ref)}`);
   }
 
   exit(id: string): ExitRecord | undefined {

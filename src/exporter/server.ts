@@ -1,6 +1,10 @@
 /**
  * The exporter's HTTP side (node:http): `/metrics` in the format the Accept header asks for, `/`
- * a small index page, 404 for any other path, 405 for a method other than GET and HEAD.
+ * a small index page, 404 for any other path, 405 for a method other than GET and HEAD (CONNECT
+ * and methods Node's parser does not know included), 400 for a request target that names no path
+ * (`*`, a non-HTTP absolute URI); the absolute form (`GET http://host/metrics`) is served as its
+ * path, as RFC 9112 §3.2.2 asks. No malformed request is dropped without an answer: 400 (431 for
+ * headers past the cap, 408 for a request that does not arrive in time), then the socket closes.
  *
  * Collection: one scan per scrape, shared. Scrapes that arrive while a scan runs wait for it and
  * get its result; a result younger than `minIntervalMs` is served again without a new scan (a
@@ -13,7 +17,8 @@
  * kernel's accept then closed by Node), header and request timeouts (a client that sends its
  * request slowly is cut off), an idle socket timeout, no request bodies read.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { buildFamilies, type ExporterSample, type ScrapeMeta } from './collect.js';
 import { CONTENT_TYPES, negotiate, writeFormatBytes, type ExpositionFormat } from './format.js';
@@ -136,10 +141,16 @@ export function createExporter(opts: ExporterOptions): Exporter {
   );
   server.maxConnections = opts.maxConnections ?? 256;
   server.setTimeout(opts.idleTimeoutMs ?? 30_000, (sock) => sock.destroy());
-  // a malformed request: a 400 on a socket that can still take it, else drop it
-  server.on('clientError', (_e, sock) => {
-    if (sock.writable) sock.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else sock.destroy();
+  // a request Node's parser refuses: an answer on a socket that can still take it, else drop it
+  server.on('clientError', (e: NodeJS.ErrnoException & { rawPacket?: Buffer; bytesParsed?: number }, sock) => answerAndClose(sock, clientErrorStatus(e)));
+  // CONNECT is not a request node:http hands to the handler: without this listener its socket is
+  // destroyed without a word; the docs promise 405 for every method but GET and HEAD. The socket
+  // is node:http's no more (closeAllConnections does not see it): close() ends it itself.
+  const detached = new Set<Duplex>();
+  server.on('connect', (_req: IncomingMessage, sock: Duplex) => {
+    detached.add(sock);
+    sock.once('close', () => detached.delete(sock));
+    answerAndClose(sock, 405);
   });
 
   return {
@@ -150,6 +161,7 @@ export function createExporter(opts: ExporterOptions): Exporter {
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const s of detached) s.destroy();
       }),
   };
 }
@@ -165,14 +177,71 @@ function render(format: ExpositionFormat, r: Result, counters: { scans: number; 
   return writeFormatBytes(format, buildFamilies(r.sample, meta));
 }
 
+/** a method token followed by a request target and an HTTP/1.x version: a request line (RFC 9112 §3) */
+const REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [\x21-\x7e]+ HTTP\/1\.[01]\r?\n/;
+
+/** what to answer a request the parser refused (the statuses Node's own default handler picks, and 405) */
+function clientErrorStatus(e: NodeJS.ErrnoException & { rawPacket?: Buffer; bytesParsed?: number }): number {
+  if (e.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
+  if (e.code === 'HPE_HEADER_OVERFLOW') return 431;
+  // llhttp knows a fixed list of methods and refuses any other (BREW, get) as a parse error: a
+  // well-formed request line with a method it does not know is a method not allowed. The packet
+  // may hold requests before it (pipelined): the bad one is the line where parsing stopped.
+  if (e.code === 'HPE_INVALID_METHOD' && e.rawPacket && e.bytesParsed !== undefined) {
+    const at = Math.min(e.bytesParsed, e.rawPacket.length);
+    const start = at > 0 ? e.rawPacket.lastIndexOf(0x0a, at - 1) + 1 : 0;
+    if (REQUEST_LINE.test(e.rawPacket.toString('latin1', start, start + 8192))) return 405;
+  }
+  return 400;
+}
+
+/**
+ * One short response, then close. A response still being sent on the socket (a pipelined request
+ * before the bad one) is let finish first, so the answer is not spliced into it; a socket that
+ * cannot be written any more is dropped. A client that never closes its side is cut off.
+ */
+function answerAndClose(sock: Duplex, status: number): void {
+  const send = (): void => {
+    if (!sock.writable) return void sock.destroy();
+    const body = `${(STATUS_CODES[status] ?? 'error').toLowerCase()}\n`;
+    const allow = status === 405 ? 'Allow: GET, HEAD\r\n' : '';
+    sock.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${allow}Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+    const t = setTimeout(() => sock.destroy(), 5_000);
+    t.unref();
+    sock.once('close', () => clearTimeout(t));
+  };
+  // node:http's in-flight response on this socket, if any (what its own default handler looks at)
+  const inflight = (sock as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (inflight && !inflight.writableFinished) {
+    inflight.once('finish', send);
+    inflight.once('close', () => {
+      if (!inflight.writableFinished) sock.destroy();
+    });
+  } else send();
+}
+
+/** the path of a request target: origin form, or absolute form with an http(s) authority; undefined for `*` and anything else */
+function targetPath(url: string): string | undefined {
+  if (url.startsWith('/')) {
+    const q = url.indexOf('?');
+    return q < 0 ? url : url.slice(0, q);
+  }
+  const m = /^https?:\/\/[^/?#]*(\/[^?#]*)?/i.exec(url);
+  return m ? (m[1] ?? '/') : undefined;
+}
+
 async function handle(req: IncomingMessage, res: ServerResponse, metrics: Exporter['metrics']): Promise<void> {
   // never read a body: a client streaming one is cut off by the request timeout
-  const url = req.url ?? '/';
-  const path = url.split('?')[0]!;
   const method = req.method ?? 'GET';
   if (method !== 'GET' && method !== 'HEAD') {
     res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
     res.end('method not allowed\n');
+    return;
+  }
+  const path = targetPath(req.url ?? '/');
+  if (path === undefined) {
+    res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+    res.end(method === 'HEAD' ? undefined : 'bad request: the target is not a path\n');
     return;
   }
   if (path === '/metrics') {

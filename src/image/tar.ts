@@ -9,6 +9,8 @@
  * Buffer.from(name, 'latin1') at the fs call.
  */
 import { ImageError, shown } from './errors.js';
+import { escapeControl } from '../render/escape.js';
+import { decodeBytes } from '../parse/text.js';
 
 export type TarEntryType = 'file' | 'hardlink' | 'symlink' | 'dir' | 'char' | 'block' | 'fifo';
 
@@ -321,7 +323,7 @@ export class TarParser {
       case 'S':
         throw new ImageError('UNSUPPORTED', `${this.where}: GNU sparse file ${shown(name)} is not supported`);
       default:
-        this.bad(`unsupported entry type '${flag.replace(/[^\x20-\x7e]/g, '?')}' for ${shown(name)}`);
+        this.bad(`unsupported entry type '${escapeControl(decodeBytes(Buffer.from(flag, 'latin1')))}' for ${shown(name)}`);
     }
     // old tar marks directories by a trailing slash on a regular entry
     if (type === 'file' && name.endsWith('/')) type = 'dir';

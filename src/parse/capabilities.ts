@@ -91,15 +91,18 @@ export function parseCapMask(text: string): bigint | undefined {
 }
 
 /**
- * Names (with or without `cap_`, any case) or bit numbers → mask. Returns the names it did not
- * know instead of a mask when any is unknown.
+ * Names (with or without `cap_`, any case, blanks around a name ignored) or bit numbers → mask.
+ * Returns the names it did not know instead of a mask when any is unknown, and `empty` when an
+ * item is empty or blank (`''`, `,,,`, `cap_chown,`, `,cap_chown`, `a,,b`): libcap's
+ * cap_from_text (capsh --inh, --caps) refuses those too; a list with a hole is a typo or an unset
+ * variable, not the empty set (docs/capdecode.md).
  */
-export function encodeCaps(names: string[]): { mask: bigint } | { unknown: string[] } {
+export function encodeCaps(names: string[]): { mask: bigint } | { unknown: string[] } | { empty: true } {
   let mask = 0n;
   const unknown: string[] = [];
   for (const raw of names) {
     const n = raw.trim().toLowerCase();
-    if (n === '') continue;
+    if (n === '') return { empty: true };
     if (n === 'all') {
       mask |= fullMask();
       continue;

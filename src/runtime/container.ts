@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { runSteps, NativeError, pidfdOpen, closeFd, type StepProcess } from '../native/index.js';
 import { NodeCgroupFs } from '../cgroup/fs.js';
-import { CgroupManager } from '../cgroup/manager.js';
+import { CgroupManager, isCgroupError } from '../cgroup/manager.js';
 import { readCgroupLayout } from '../inspect/host.js';
 import { openSource, type ProcSource } from '../source/source.js';
 import { parseCapMask } from '../parse/capabilities.js';
@@ -260,16 +260,17 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
   const pauseFds: number[] = [];
   const pauses: { name: PausePoint; reachedRd: number; goPath: string }[] = [];
   let shared = false;
+  const defaultCgroup = spec.linux.cgroupsPath === undefined;
   try {
     unlock = store.lock(o.id, (pid, st) => readPidStat(src, pid)?.startTime === st, { pid: process.pid, startTime: self.startTime });
     saveHooks(store.dir(o.id), hooks);
     const layout = readCgroupLayout(src);
-    manager = new CgroupManager({ fs: new NodeCgroupFs(), layout, cgroupsPath: spec.linux.cgroupsPath ?? `/runc-ts/${o.id}` });
+    manager = new CgroupManager({ fs: new NodeCgroupFs(), layout, cgroupsPath: spec.linux.cgroupsPath ?? `${DEFAULT_CGROUP_PARENT}/${o.id}` });
     // a cgroupsPath that already holds processes is shared with something runc-ts did not start
     // (two containers given one relative cgroupsPath): those are never killed and the cgroup is
     // left to them (runc's cleanup only tries rmdir, which fails while they are there)
     shared = manager.pids().length > 0;
-    manager.create();
+    createCgroup(manager, defaultCgroup);
     manager.apply(resources);
     const host = hostFacts(src, manager, rootfs);
     // run with startContainer hooks parks the init on the fifo too: the hooks run before it is released
@@ -313,6 +314,7 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
       annotations: spec.annotations,
       creating: true,
       cgroupPaths: Object.fromEntries(manager.placements.map((p) => [p.hierarchy.version === 2 ? '' : p.hierarchy.controllers.join(','), p.dir])),
+      ...(defaultCgroup ? { defaultCgroup } : {}),
       namespaces: nsTypes,
       configPath: `${bundle}/config.json`,
       rootless,
@@ -444,6 +446,8 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
       }
       try {
         await manager.destroy();
+        // the /runc-ts parent runc-ts chose, where no other container is left in it
+        if (defaultCgroup) for (const w of manager.removeEmptyParents()) o.warn?.(w);
       } catch (e) {
         o.warn?.(`cgroup not removed: ${(e as Error).message}`);
       }
@@ -456,6 +460,25 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
 }
 
 const O_PATH = 0o10000000;
+
+/** the parent cgroup of a container whose config.json gives no cgroupsPath (runc's default is relative; see docs/runtime.md) */
+export const DEFAULT_CGROUP_PARENT = '/runc-ts';
+
+/**
+ * Make the container's cgroup. Under the default parent, another container's delete may rmdir
+ * `/runc-ts` between our mkdir of it and of our own directory (it was empty for that instant):
+ * the mkdir then fails with ENOENT, create() has undone what it made, and it is tried again.
+ */
+function createCgroup(manager: CgroupManager, underDefaultParent: boolean): void {
+  for (let i = 0; ; i++) {
+    try {
+      manager.create();
+      return;
+    } catch (e) {
+      if (!underDefaultParent || i >= 20 || !isCgroupError(e) || e.errno !== 'ENOENT') throw e;
+    }
+  }
+}
 
 /**
  * The signals a foreground `run` forwards to the container's init (and a foreground `exec` to its

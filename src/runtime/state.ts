@@ -58,6 +58,12 @@ export interface SavedState {
   creating: boolean;
   /** controller (or "" for the unified hierarchy) → absolute cgroup directory */
   cgroupPaths: Record<string, string>;
+  /**
+   * true when config.json gave no cgroupsPath and runc-ts chose `/runc-ts/<id>`: the container's
+   * end removes the `/runc-ts` parent where it is left empty. Absent (false) in states of older
+   * runc-ts and whenever the user named the cgroup: a parent the user named is never removed.
+   */
+  defaultCgroup?: boolean;
   /** the namespace types of the container's config, for exec */
   namespaces: string[];
   /** config.json as the container was created with (exec takes its process from here) */
@@ -447,6 +453,7 @@ export function parseSavedState(text: string, id: string): SavedState {
     annotations: strMap('annotations'),
     creating: b('creating'),
     cgroupPaths: strMap('cgroupPaths'),
+    ...(o.defaultCgroup === undefined ? {} : { defaultCgroup: b('defaultCgroup') }),
     namespaces: Array.isArray(o.namespaces) && o.namespaces.every((x) => typeof x === 'string') ? (o.namespaces as string[]) : bad('namespaces'),
     configPath: s('configPath'),
     rootless: b('rootless'),

@@ -309,6 +309,35 @@ describe('cgroup v1 (this machine\'s layout) in a temp dir', () => {
     await m.destroy();
   });
 
+  it('removeEmptyParents: rmdir of the parent in every hierarchy, only once the last child is gone; never a hierarchy root', async () => {
+    for (const kind of ['v1', 'hybrid', 'v2'] as const) {
+      const { m, host, ops } = setup(kind, '/runc-ts/a');
+      const b = new CgroupManager({ fs: host.fs, layout: host.layout, cgroupsPath: '/runc-ts/b', settleTimeoutMs: 0, sleep: async () => {} });
+      m.create();
+      b.create();
+      const parents = m.placements.map((p) => p.dir.slice(0, -'/a'.length));
+      expect(parents.length, kind).toBeGreaterThan(0);
+      await m.destroy();
+      ops();
+      // b still holds the parent: EBUSY, left without a word
+      expect(m.removeEmptyParents(), kind).toEqual([]);
+      expect(ops(), kind).toEqual(parents.map(rm));
+      for (const p of parents) expect(existsSync(join(host.root, p)), `${kind} ${p}`).toBe(true);
+      await b.destroy();
+      expect(b.removeEmptyParents(), kind).toEqual([]);
+      for (const p of parents) expect(existsSync(join(host.root, p)), `${kind} ${p}`).toBe(false);
+      // already gone (ENOENT): nothing to say
+      expect(b.removeEmptyParents(), kind).toEqual([]);
+      // a cgroup right under the root: the root is never removed
+      const top = new CgroupManager({ fs: host.fs, layout: host.layout, cgroupsPath: '/top', settleTimeoutMs: 0, sleep: async () => {} });
+      top.create();
+      await top.destroy();
+      ops();
+      expect(top.removeEmptyParents(), kind).toEqual([]);
+      expect(ops(), kind).toEqual([]);
+    }
+  });
+
   it('destroy retries EBUSY while a process drains, then names what is still in it', async () => {
     let sleeps = 0;
     const { m, host } = setup('v1', '/hostscope/abc', {

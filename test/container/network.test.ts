@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { allocateAddress, connectContainer, ensureBridge, hostVethName, NetworkError, parseSubnet, releaseAddress, withNetLock, type IpRunner, type NetRecord } from '../../src/container/network.js';
+import { allocateAddress, checkBridgeName, connectContainer, ensureBridge, hostVethName, NetworkError, parseSubnet, releaseAddress, withNetLock, type IpRunner, type NetRecord } from '../../src/container/network.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `hs-net-${process.pid}-`));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -23,9 +23,16 @@ describe('parseSubnet', () => {
     ['10.88.0.0', /an IPv4 CIDR/],
     ['10.300.0.0/16', /an IPv4 CIDR/],
     ['fd00::/64', /an IPv4 CIDR/],
-    ['10.88.0.0/16\x1b[2J', /invalid subnet '10\.88\.0\.0\/16\?\[2J'/],
+    // control bytes as escapeControl gives them (\x1b), like every other message (docs/errors.md)
+    ['10.88.0.0/16\x1b[2J', /invalid subnet '10\.88\.0\.0\/16\\x1b\[2J'/],
+    ['10.88.0.0/16\u009b2J', /invalid subnet '10\.88\.0\.0\/16\\x9b2J'/],
   ];
   for (const [v, re] of bad) it(`refuses ${JSON.stringify(v)}`, () => expect(() => parseSubnet(v)).toThrow(re));
+});
+
+it('a bad bridge name is quoted escaped, cut to 32 characters before escaping', () => {
+  expect(() => checkBridgeName('br\x1b[2J')).toThrow("invalid bridge name 'br\\x1b[2J'");
+  expect(() => checkBridgeName(`${'a'.repeat(31)}\x1bzzz`)).toThrow(`invalid bridge name '${'a'.repeat(31)}\\x1b'`);
 });
 
 it('the host veth name fits IFNAMSIZ (15 bytes) and is unique per id prefix', () => {

@@ -43,7 +43,7 @@ describe('the name store', () => {
     expect(s.resolve('abd')).toBe(b);
     expect(() => s.resolve('ab')).toThrow(/multiple containers match 'ab'/);
     expect(() => s.resolve('nope')).toThrow('no such container: nope');
-    expect(() => s.resolve('x\x1b[2J')).toThrow('no such container: x?[2J');
+    expect(() => s.resolve('x\x1b[2J')).toThrow('no such container: x\\x1b[2J');
     s.remove(a);
     expect(() => s.resolve('one')).toThrow('no such container: one');
     expect(fs.existsSync(`${tmp}/a/names/one`)).toBe(false);

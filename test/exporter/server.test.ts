@@ -174,6 +174,106 @@ describe('exporter HTTP', () => {
     expect((await fetch(`${url}/metrics`)).status).toBe(200);
   });
 
+  /** write `text` on a raw socket, read until the server closes (a hang shows as '<no close>') */
+  const raw = (port: number, text: string, then?: (got: string, s: Socket) => void): Promise<string> =>
+    new Promise<string>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      let got = '';
+      s.on('data', (d) => {
+        got += d.toString('latin1');
+        then?.(got, s);
+      });
+      s.on('close', () => resolve(got));
+      s.on('error', () => resolve(`${got}<error>`));
+      s.write(text);
+      setTimeout(() => {
+        s.destroy();
+        resolve(`${got}<no close>`);
+      }, 8_000).unref();
+    });
+  const statuses = (reply: string): string[] => [...reply.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]!);
+
+  it('CONNECT and methods the parser does not know get 405 with Allow, not a silent hang-up (docs/exporter.md)', async () => {
+    const { url } = await start({ scan: fixtureScan() });
+    const port = Number(new URL(url).port);
+    for (const req of [
+      'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n',
+      'CONNECT /metrics HTTP/1.1\r\nHost: x\r\n\r\n',
+      'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n',
+      'TRACE / HTTP/1.1\r\nHost: x\r\n\r\n',
+      'M-SEARCH * HTTP/1.1\r\nHost: x\r\n\r\n',
+      'BREW /metrics HTTP/1.1\r\nHost: x\r\n\r\n', // a token llhttp does not know: its parse error
+      'get /metrics HTTP/1.1\r\nHost: x\r\n\r\n', // methods are case-sensitive
+    ]) {
+      const reply = await raw(port, req);
+      expect(reply, req).toMatch(/^HTTP\/1\.1 405 Method Not Allowed\r\n/);
+      expect(reply, req).toMatch(/\r\nAllow: GET, HEAD\r\n/i);
+      expect(reply, req).not.toContain('<no close>');
+    }
+    expect((await fetch(`${url}/metrics`)).status).toBe(200);
+  });
+
+  it('request targets: the absolute form is served as its path; *, other schemes and non-paths are 400', async () => {
+    const { url } = await start({ scan: fixtureScan(), minIntervalMs: 60_000 });
+    const port = Number(new URL(url).port);
+    const body = await (await fetch(`${url}/metrics`)).text();
+    const abs = await raw(port, 'GET http://host.example:9256/metrics?x=1 HTTP/1.1\r\nHost: host.example:9256\r\nConnection: close\r\n\r\n');
+    expect(abs).toMatch(/^HTTP\/1\.1 200 /);
+    expect(abs.slice(abs.indexOf('\r\n\r\n') + 4)).toBe(body); // the same bytes as the origin form
+    expect(await raw(port, 'HEAD HTTP://HOST HTTP/1.1\r\nHost: host\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 [^]*text\/html/);
+    expect(await raw(port, 'GET http://host/nope HTTP/1.1\r\nHost: host\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 404 /);
+    for (const target of ['*', 'ftp://host/metrics', 'metrics', 'host:9256']) {
+      const reply = await raw(port, `GET ${target} HTTP/1.1\r\nHost: host\r\n\r\n`);
+      expect(reply, target).toMatch(/^HTTP\/1\.1 400 /);
+      expect(reply, target).not.toContain('<no close>');
+    }
+  });
+
+  it('every malformed request is answered (400, 431, 408) before the socket closes, never dropped', async () => {
+    const { url } = await start({ scan: fixtureScan(), requestTimeoutMs: 300 });
+    const port = Number(new URL(url).port);
+    const cases: [string, string][] = [
+      ['GET / HTTP/9.9\r\nHost: x\r\n\r\n', '400'],
+      ['GET / HTTP/1.1\nHost: x\n\n', '400'],
+      ['PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', '400'],
+      ['GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n', '400'],
+      ['GET / HTTP/1.1\r\nBad Header\r\n\r\n', '400'],
+      ['\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03', '400'], // a TLS ClientHello
+      [`GET / HTTP/1.1\r\nHost: x\r\nX: ${'a'.repeat(9_000)}\r\n\r\n`, '431'],
+      ['\r\n\r\n', '408'], // blank lines before a request line that never comes
+      ['GET /metrics HTTP/1.1\r\n', '408'],
+    ];
+    for (const [req, status] of cases) {
+      const reply = await raw(port, req);
+      expect(statuses(reply), JSON.stringify(req.slice(0, 40))).toEqual([status]);
+      expect(reply).toMatch(/\r\nConnection: close\r\n/);
+      expect(reply).not.toContain('<no close>');
+    }
+    expect((await fetch(`${url}/metrics`)).status).toBe(200);
+  });
+
+  it('a bad request pipelined or kept alive after a good one: the good response whole, then the answer', async () => {
+    // a slow scan: the bad request is parsed while the /metrics response is still pending
+    const { url } = await start({ scan: async () => (await new Promise((r) => setTimeout(r, 200)), readExporterSample(fixtureSource('v2-docker-systemd'))), minIntervalMs: 0 });
+    const port = Number(new URL(url).port);
+    const good = 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n';
+    for (const [bad, status] of [['BREW / HTTP/1.1\r\n\r\n', '405'], ['GARBAGE\x00 x\r\n\r\n', '400'], ['CONNECT h:1 HTTP/1.1\r\n\r\n', '405']] as const) {
+      const reply = await raw(port, good + bad);
+      expect(statuses(reply), bad).toEqual(['200', status]);
+      const len = Number(/Content-Length: (\d+)/i.exec(reply)![1]);
+      const second = reply.indexOf(`HTTP/1.1 ${status}`);
+      expect(second - (reply.indexOf('\r\n\r\n') + 4), bad).toBe(len); // not spliced into the body
+    }
+    let sent = false;
+    const later = await raw(port, good, (got, s) => {
+      if (!sent && got.includes('hostscope_scrape_success 1')) {
+        sent = true;
+        s.write('BAD\x01 x\r\n\r\n');
+      }
+    });
+    expect(statuses(later)).toEqual(['200', '400']);
+  });
+
   it('a client that sends its headers slowly is cut off by the request timeout', async () => {
     const { url } = await start({ scan: fixtureScan(), requestTimeoutMs: 300 });
     const port = Number(new URL(url).port);

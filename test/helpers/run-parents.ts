@@ -10,16 +10,20 @@ import * as fs from 'node:fs';
  * while the other's containers still hold them. So a parent absent when a file starts is claimed
  * in a file shared by the whole run (keyed by the vitest process, the workers' parent), and every
  * file, when it ends, removes each claimed parent that is empty.
+ *
+ * `new CgroupParents('runc-ts')` does the same for runc-ts's default parent `/runc-ts`.
  */
-export class HostscopeParents {
-  private readonly claims = `/tmp/hostscope-test-parents-${process.ppid}`;
+export class CgroupParents {
+  private readonly claims: string;
 
-  constructor() {
-    const absent = fs.readdirSync('/sys/fs/cgroup').filter((h) => fs.existsSync(`/sys/fs/cgroup/${h}/cgroup.procs`) && !fs.existsSync(`/sys/fs/cgroup/${h}/hostscope`));
+  constructor(readonly name: string) {
+    if (!/^[\w.-]+$/.test(name)) throw new Error(`not a parent name: ${name}`);
+    this.claims = name === 'hostscope' ? `/tmp/hostscope-test-parents-${process.ppid}` : `/tmp/hostscope-test-parents-${name}-${process.ppid}`;
+    const absent = fs.readdirSync('/sys/fs/cgroup').filter((h) => fs.existsSync(`/sys/fs/cgroup/${h}/cgroup.procs`) && !fs.existsSync(`/sys/fs/cgroup/${h}/${name}`));
     if (absent.length > 0) fs.appendFileSync(this.claims, absent.map((h) => `${h}\n`).join(''));
   }
 
-  /** rmdir each `/hostscope` parent this test run claimed, where it is empty now. */
+  /** rmdir each parent this test run claimed, where it is empty now. */
   removeMade(): void {
     let claimed: string[];
     try {
@@ -29,13 +33,20 @@ export class HostscopeParents {
     }
     let left = 0;
     for (const h of claimed) {
-      if (!/^[\w.=-]+$/.test(h) || !fs.existsSync(`/sys/fs/cgroup/${h}/hostscope`)) continue;
+      if (!/^[\w.=-]+$/.test(h) || !fs.existsSync(`/sys/fs/cgroup/${h}/${this.name}`)) continue;
       try {
-        fs.rmdirSync(`/sys/fs/cgroup/${h}/hostscope`);
+        fs.rmdirSync(`/sys/fs/cgroup/${h}/${this.name}`);
       } catch {
         left++; // in use: a container of another file still running
       }
     }
     if (left === 0) fs.rmSync(this.claims, { force: true });
+  }
+}
+
+/** the `/hostscope` parents of `hostscope run` */
+export class HostscopeParents extends CgroupParents {
+  constructor() {
+    super('hostscope');
   }
 }

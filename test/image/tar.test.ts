@@ -71,6 +71,20 @@ describe('TarParser: streaming, whatever the chunk boundaries', () => {
     const trailing = Buffer.concat([one, Buffer.from('garbage after the end-of-archive blocks')]);
     expect(read(trailing, 100).entries).toHaveLength(1);
   });
+  it('an unknown entry type byte is named escaped as \\xNN (escapeControl), never as ?', () => {
+    const withType = (byte: number): Buffer => {
+      const t = tarArchive([{ name: 'a', data: 'x' }]);
+      t[156] = byte;
+      t.fill(0x20, 148, 156); // the checksum counts its own field as spaces
+      let sum = 0;
+      for (let i = 0; i < 512; i++) sum += t[i]!;
+      t.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+      return t;
+    };
+    expect(() => read(withType(0x1b), 512)).toThrow("unsupported entry type '\\x1b' for a");
+    expect(() => read(withType(0xe9), 512)).toThrow("unsupported entry type '\\xe9' for a");
+    expect(() => read(withType(0x5a), 512)).toThrow("unsupported entry type 'Z' for a");
+  });
   it('a pax header declaring a record past its end is corrupt', () => {
     const t = tarArchive([{ name: `x/${'y'.repeat(120)}`, data: 'x' }]);
     t.write('99', 512, 'latin1'); // the first record's length

@@ -30,6 +30,11 @@ describe('capabilities', () => {
     expect(encodeCaps(['all'])).toEqual({ mask: fullMask() });
     expect(encodeCaps(['cap_chown', 'cap_bogus'])).toEqual({ unknown: ['cap_bogus'] });
     expect(encodeCaps(['64'])).toEqual({ unknown: ['64'] });
+    expect(encodeCaps([' cap_chown ', 'kill'])).toEqual({ mask: 0x21n });
+  });
+  it('encode: an empty or blank item is refused, not skipped (",,," is not the empty set)', () => {
+    for (const list of ['', ' ', ',,,', 'cap_chown,', ',cap_chown', 'cap_chown,,cap_kill', 'cap_chown, ,cap_kill']) expect(encodeCaps(list.split(',')), JSON.stringify(list)).toEqual({ empty: true });
+    expect(encodeCaps([])).toEqual({ mask: 0n });
   });
   it('encode and decode are inverse on every single bit', () => {
     for (let b = 0; b < 64; b++) {

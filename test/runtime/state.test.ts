@@ -91,6 +91,14 @@ describe('state store on a temp dir', () => {
     expect(() => store.load('c1')).toThrow(new StateError('container does not exist: c1', 'NOT_FOUND'));
     expect(fs.readdirSync(`${root}/b0`)).toEqual(['state.json']);
   });
+  it('defaultCgroup (runc-ts chose /runc-ts/<id>) is kept; absent in an older state, it reads as absent; not a boolean is corrupt', () => {
+    store.create('c1');
+    store.save(saved({ defaultCgroup: true }));
+    expect(store.load('c1').defaultCgroup).toBe(true);
+    store.save(saved());
+    expect(store.load('c1').defaultCgroup).toBeUndefined();
+    expect(() => parseSavedState(JSON.stringify({ ...saved(), defaultCgroup: 'yes' }), 'c1')).toThrow(/corrupt: defaultCgroup/);
+  });
   it('hostile state.json: corrupt, wrong id, huge, a FIFO (never blocks), a symlink', () => {
     store.create('c1');
     fs.writeFileSync(`${root}/c1/state.json`, '{"id":');

@@ -118,6 +118,31 @@ describe('ctop keys (ink-testing-library)', () => {
     app.unmount();
   });
 
+  it('what an action answers reaches the status line escaped (\\x1b), never raw nor as ?', async () => {
+    const { store, app } = setup();
+    const effects: Effects = {
+      signal: () => 'sent to x\x1b[2J\u009b2J',
+      freeze: () => Promise.reject(new Error('cannot write /sys/fs/cgroup/x\x1b]0;t\x07/freezer.state')),
+      shell: () => undefined,
+    };
+    app.rerender(createElement(App, { store, chalk, effects, trackSize: false }));
+    await tick();
+    app.stdin.write('K');
+    await tick();
+    app.stdin.write('y');
+    await tick();
+    expect(app.lastFrame()).toContain('sent to x\\x1b[2J\\x9b2J');
+    expect(app.lastFrame()).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    app.stdin.write('F');
+    await tick();
+    app.stdin.write('f');
+    await tick();
+    await tick();
+    expect(app.lastFrame()).toContain('failed: cannot write /sys/fs/cgroup/x\\x1b]0;t\\x07/freezer.state');
+    expect(app.lastFrame()).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    app.unmount();
+  });
+
   it('n cancels a confirmation; --readonly refuses actions', async () => {
     const a = setup();
     await tick();
