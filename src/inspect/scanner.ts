@@ -357,7 +357,13 @@ export class HostScanner {
       // only processes came and went: the model updated for them, when each is like one already
       // in it (the same namespaces and cgroups: the same groups and container), else rebuilt
       const excluded = this.opts.excludeSelf ? process.pid : undefined;
-      const p = patchModel(this.last, arrivals, departures, excluded);
+      const steps = patchModelSteps(this.last, arrivals, departures, excluded);
+      let step = steps.next();
+      while (!step.done) {
+        if (slicer.due()) await slicer.yield();
+        step = steps.next();
+      }
+      const p = step.value;
       if (p) {
         const snapshot: Snapshot = await snapshotOf(src, p.processes, counts, monoStartMs, slicer);
         model = { ...p.model, snapshot };
@@ -392,13 +398,39 @@ export function patchModel(
   arrivals: readonly ProcessInfo[],
   departures: readonly ProcessInfo[],
   excluded: number | undefined,
-): { model: Omit<HostModel, 'snapshot'>; processes: ProcessInfo[] } | undefined {
+): PatchResult | undefined {
+  const it = patchModelSteps(m, arrivals, departures, excluded);
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+  }
+}
+
+type PatchResult = { model: Omit<HostModel, 'snapshot'>; processes: ProcessInfo[] };
+
+/** processes handled between two yields of patchModelSteps */
+const PATCH_STEP = 1024;
+
+/**
+ * patchModel in steps: a `yield` every PATCH_STEP processes of the passes over the whole list (the
+ * twins, the host-wide groups a process joins or leaves, the container index, the process list),
+ * so HostScanner lets timers and input run between them (issue 6: at 10,000 processes, one go held
+ * the event loop for tens of milliseconds on every poll where processes came and went).
+ */
+export function* patchModelSteps(
+  m: HostModel,
+  arrivals: readonly ProcessInfo[],
+  departures: readonly ProcessInfo[],
+  excluded: number | undefined,
+): Generator<void, PatchResult | undefined> {
   if (m.namespaces.some((g) => g.threads.length > 0)) return undefined; // threads (tasks) asked for: not patched
   const old = m.snapshot.processes;
   const twins = new Map<object, Map<object | undefined, ProcessInfo>>();
   let lastNs: object | undefined;
   let lastCg: object | undefined;
+  let n = 0;
   for (const p of old) {
+    if (++n % PATCH_STEP === 0) yield;
     // neighbouring pids mostly share both values: one lookup per run of them
     if (!p.ns || (p.ns === lastNs && p.cgroups === lastCg)) continue;
     lastNs = p.ns;
@@ -449,9 +481,17 @@ export function patchModel(
   const newGroup = new Map<NamespaceGroup, NamespaceGroup>();
   for (const g of new Set([...groupOut.keys(), ...groupIn.keys()])) {
     const out = groupOut.get(g);
-    const processes = mergeByPid(out ? g.processes.filter((p) => !out.has(p.pid)) : g.processes, groupIn.get(g) ?? []);
+    // a host-wide group (the host's user or time namespace) holds nearly every process
+    const kept = out ? yield* filterSteps(g.processes, (p) => !out.has(p.pid)) : g.processes;
+    yield;
+    const processes = mergeByPid(kept, groupIn.get(g) ?? []);
     if (processes.length === 0) return undefined; // a namespace left empty: gone from the model
-    newGroup.set(g, { ...g, pids: processes.map((p) => p.pid), processes, lowest: processes[0] });
+    const pids = new Array<number>(processes.length);
+    for (let i = 0; i < processes.length; i++) {
+      if ((i + 1) % PATCH_STEP === 0) yield;
+      pids[i] = processes[i]!.pid;
+    }
+    newGroup.set(g, { ...g, pids, processes, lowest: processes[0] });
   }
   const newCont = new Map<Container, Container>();
   for (const k of new Set([...contOut.keys(), ...contIn.keys()])) {
@@ -459,14 +499,36 @@ export function patchModel(
     const pids = [...(out ? k.pids.filter((p) => !out.has(p)) : k.pids), ...(contIn.get(k) ?? [])].sort((x, y) => x - y);
     newCont.set(k, Object.freeze({ ...k, pids }));
   }
+  yield;
   const namespaces = m.namespaces.map((g) => newGroup.get(g) ?? g);
   const nsByKey = newGroup.size === 0 ? m.nsByKey : new Map(namespaces.map((g) => [nsKey(g.ns), g]));
   const containers = m.containers.map((k) => newCont.get(k) ?? k);
-  const containerOf = new Map(m.containerOf);
-  for (const pid of gone) containerOf.delete(pid);
-  for (const k of newCont.values()) for (const pid of k.pids) containerOf.set(pid, k);
-  const processes = mergeByPid(gone.size > 0 ? old.filter((p) => !gone.has(p.pid)) : old, joining);
+  // the container index: a copy only when a container changed (one entry a process in one)
+  let containerOf = m.containerOf;
+  if (gone.size > 0 || newCont.size > 0) {
+    const copy = new Map<number, Container>();
+    n = 0;
+    for (const [pid, k] of m.containerOf) {
+      if (++n % PATCH_STEP === 0) yield;
+      if (!gone.has(pid)) copy.set(pid, newCont.get(k) ?? k);
+    }
+    for (const k of newCont.values()) for (const pid of k.pids) copy.set(pid, k);
+    containerOf = copy;
+  }
+  const kept = gone.size > 0 ? yield* filterSteps(old, (p) => !gone.has(p.pid)) : old;
+  yield;
+  const processes = mergeByPid(kept, joining);
   return { model: { ref: m.ref, namespaces, nsByKey, containers, containerOf, notes: m.notes }, processes };
+}
+
+/** xs.filter(keep), yielding every PATCH_STEP items */
+function* filterSteps<T>(xs: readonly T[], keep: (x: T) => boolean): Generator<void, T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < xs.length; i++) {
+    if ((i + 1) % PATCH_STEP === 0) yield;
+    if (keep(xs[i]!)) out.push(xs[i]!);
+  }
+  return out;
 }
 
 function addTo<K, V, C extends { add?: (v: V) => unknown; push?: (v: V) => unknown }>(map: Map<K, C>, key: K, v: V, make: () => C): void {

@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DirectoryProcSource } from '../../src/source/source.js';
+import { modelFromSnapshot, type HostModel } from '../../src/inspect/host.js';
+import { patchModel, patchModelSteps } from '../../src/inspect/scanner.js';
+import type { NsId, ProcessInfo } from '../../src/model/process.js';
+import type { NsEntry } from '../../src/parse/ns-link.js';
+import type { ProcStat } from '../../src/parse/proc-stat.js';
+import type { CgroupMembership } from '../../src/parse/proc-cgroup.js';
+
+/**
+ * HostScanner patches its last model when processes only came and went (patchModel). At 10,000
+ * processes its passes over the whole list (a host-wide group such as the host's user namespace
+ * holds nearly every process, the container index, the process list) held the event loop for tens
+ * of milliseconds on every such poll, so it runs in steps (patchModelSteps) between which the
+ * scanner yields (issue 6). The model is made of plain values here, shared the way the native scan
+ * shares them (one ns record per namespace set, one cgroup list per text), at 6,000 processes.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'hostscope-patch-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// an empty dump: the model needs nothing from files for these processes
+const src = new DirectoryProcSource({ procRoot: dir, sysRoot: dir });
+
+const TYPES: [NsEntry, string][] = [['cgroup', 'cgroup'], ['ipc', 'ipc'], ['mnt', 'mnt'], ['net', 'net'], ['pid', 'pid'], ['user', 'user'], ['uts', 'uts']];
+const nsSet = (base: number, own: boolean): Partial<Record<NsEntry, NsId>> =>
+  Object.freeze(Object.fromEntries(TYPES.map(([e, t], i) => [e, { type: t, inode: e === 'user' || !own ? 4026531834 + i : base + i, dev: 4 } as NsId])));
+const HOST_NS = nsSet(0, false);
+const CTR_NS = [nsSet(4026540000, true), nsSet(4026541000, true), nsSet(4026542000, true)];
+const cg = (path: string): CgroupMembership[] => Object.freeze([Object.freeze({ hierarchyId: 0, controllers: [], path })]) as CgroupMembership[];
+const HOST_CG = cg('/');
+const CTR_CG = ['/docker/aaa', '/docker/bbb', '/docker/ccc'].map(cg);
+const IDS = { uid: { real: 0, effective: 0, saved: 0, fs: 0 }, gid: { real: 0, effective: 0, saved: 0, fs: 0 } };
+
+function stat(pid: number, ppid: number, comm: string): ProcStat {
+  return { pid, comm, state: 'S', ppid, pgrp: pid, session: pid, ttyNr: 0, tpgid: -1, flags: 0, minflt: 0, majflt: 0, utimeTicks: 0, stimeTicks: 0, priority: 20, nice: 0, numThreads: 1, startTimeTicks: pid, vsizeBytes: 0, rssPages: 0, processor: 0 };
+}
+const proc = (pid: number, ppid: number, comm: string, ns: Partial<Record<NsEntry, NsId>>, cgroups: CgroupMembership[]): ProcessInfo =>
+  Object.freeze({ pid, errors: Object.freeze({}), ns, ids: IDS, stat: stat(pid, ppid, comm), cgroups }) as ProcessInfo;
+
+const OPTS = { files: ['ids' as const, 'stat' as const, 'cgroup' as const], containers: true };
+function model(processes: ProcessInfo[]): HostModel {
+  return modelFromSnapshot(src, { processes, vanished: 0, denied: 0, selfPid: undefined, takenAtMs: 0, monoStartMs: 0, monoEndMs: 0 }, OPTS);
+}
+const essence = (m: Omit<HostModel, 'snapshot'>, processes: readonly ProcessInfo[]) => ({
+  pids: processes.map((p) => p.pid),
+  namespaces: m.namespaces.map((g) => ({ key: g.key, pids: g.pids, lowest: g.lowest?.pid, same: g.processes.every((p, i) => p.pid === g.pids[i]) })),
+  containers: m.containers.map((k) => ({ key: k.key, init: k.initPid, pids: k.pids, cgroup: k.cgroupPath })),
+  containerOf: [...m.containerOf].map(([pid, k]) => [pid, k.key]).sort((a, b) => (a[0] as number) - (b[0] as number)),
+  nsByKey: [...m.nsByKey.keys()].sort(),
+});
+
+describe('patchModel at 6,000 processes: the model a rebuild makes, in steps', () => {
+  // pid 1 and kthreadd on the host, then three containers (an init each, then its workers) and
+  // host processes interleaved by pid
+  const before: ProcessInfo[] = [proc(1, 0, 'init', HOST_NS, HOST_CG), proc(2, 0, 'kthreadd', HOST_NS, HOST_CG)];
+  for (let k = 0; k < 3; k++) before.push(proc(100 + k, 1, 'containerd-shim', HOST_NS, HOST_CG), proc(200 + k, 100 + k, 'init', CTR_NS[k]!, CTR_CG[k]!));
+  for (let pid = 1000; pid < 7000; pid++) {
+    const k = pid % 4;
+    before.push(k === 3 ? proc(pid, 1, 'sleep', HOST_NS, HOST_CG) : proc(pid, 200 + k, 'worker', CTR_NS[k]!, CTR_CG[k]!));
+  }
+  // a snapshot's processes are in pid order
+  before.sort((a, b) => a.pid - b.pid);
+  const m0 = model(before);
+
+  it('processes leaving and joining containers and the host: the patched model equals the rebuilt one', () => {
+    // every 7th worker and host process leaves; 900 arrive, each like one already there
+    const departures = before.filter((p) => p.pid >= 1000 && p.pid % 7 === 0);
+    const arrivals: ProcessInfo[] = [];
+    for (let pid = 7000; pid < 7900; pid++) {
+      const k = pid % 4;
+      arrivals.push(k === 3 ? proc(pid, 1, 'sleep', HOST_NS, HOST_CG) : proc(pid, 200 + k, 'worker', CTR_NS[k]!, CTR_CG[k]!));
+    }
+    const p = patchModel(m0, arrivals, departures, undefined);
+    expect(p).toBeDefined();
+    const gone = new Set(departures.map((d) => d.pid));
+    const after = [...before.filter((x) => !gone.has(x.pid)), ...arrivals];
+    const ref = model(after);
+    expect(essence(p!.model, p!.processes)).toEqual(essence(ref, ref.snapshot.processes));
+    // the host's user namespace holds every process: it was patched, not left as it was
+    expect(p!.model.namespaces.find((g) => g.ns.type === 'user')!.pids.length).toBe(after.length);
+  });
+
+  it('a patch that touches host-wide groups runs in many steps (the scanner yields between them)', () => {
+    const departures = before.filter((p) => p.pid >= 1000 && p.pid % 5 === 0);
+    const arrivals = [proc(8000, 1, 'sleep', HOST_NS, HOST_CG)];
+    const it = patchModelSteps(m0, arrivals, departures, undefined);
+    let steps = 0;
+    let r = it.next();
+    while (!r.done) {
+      steps++;
+      r = it.next();
+    }
+    expect(r.value).toBeDefined();
+    // 6,000 processes: the twins pass, the host-wide groups, the container index and the process
+    // list each take several steps of 1,024
+    expect(steps).toBeGreaterThanOrEqual(20);
+    expect(essence(r.value!.model, r.value!.processes)).toEqual(essence(patchModel(m0, arrivals, departures, undefined)!.model, patchModel(m0, arrivals, departures, undefined)!.processes));
+  });
+
+  it('nothing to patch for: a departing container init or an arrival without a twin means a rebuild (undefined)', () => {
+    expect(patchModel(m0, [], [before.find((p) => p.pid === 200)!], undefined)).toBeUndefined();
+    const stranger = proc(9000, 1, 'sleep', nsSet(4026549000, true), cg('/docker/zzz'));
+    expect(patchModel(m0, [stranger], [], undefined)).toBeUndefined();
+  });
+});
