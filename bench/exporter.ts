@@ -13,7 +13,9 @@
  *   EXPORTER_BENCH_SCRAPES steady ones (hostscope's scanner then re-reads a known process's stat
  *   only; every scrape scans: --interval 0);
  * - steady CPU: both exporters scraped every 15 s for EXPORTER_BENCH_STEADY_S seconds (default 60),
- *   CPU used over that window as a % of one core.
+ *   CPU used over that window as a % of one core, and how hostscope's scans in the window made
+ *   the model (hostscope_model_updates_total: reused, patched, rebuilt — rebuilds follow churn
+ *   anywhere on the host, a new namespace or container, and cost several times a reused model).
  * The host's process count and load average are printed: the machine is shared, read the figures
  * with them. Each size ends with issue 11's targets (a scrape at 10,000 processes under 0.5 s
  * CPU, steady CPU under 1 % of one core) judged on that run's figures.
@@ -99,14 +101,21 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 const ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 
-async function scrape(t: Target): Promise<{ wallMs: number; cpuS: number; bytes: number; selfCpuS: number | undefined }> {
+/** hostscope_model_updates_total by `how` in a body (empty for node-exporter) */
+function modelUpdates(body: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of body.matchAll(/^hostscope_model_updates_total\{how="([a-z]+)"\} ([0-9]+)$/gm)) out.set(m[1]!, Number(m[2]));
+  return out;
+}
+
+async function scrape(t: Target): Promise<{ wallMs: number; cpuS: number; bytes: number; selfCpuS: number | undefined; body: string }> {
   const c0 = cpuSecondsOf(t.proc.pid!);
   const t0 = performance.now();
   const body = await (await fetch(t.url, { headers: { accept: ACCEPT } })).text();
   const wallMs = performance.now() - t0;
   const cpuS = cpuSecondsOf(t.proc.pid!) - c0;
   const m = /^hostscope_scrape_cpu_seconds ([0-9.e+-]+)$/m.exec(body);
-  return { wallMs, cpuS, bytes: body.length, selfCpuS: m ? Number(m[1]) : undefined };
+  return { wallMs, cpuS, bytes: body.length, selfCpuS: m ? Number(m[1]) : undefined, body };
 }
 
 interface ScrapeFigures {
@@ -115,6 +124,8 @@ interface ScrapeFigures {
   coldCpuS: number;
   /** steady scrapes: mean CPU, s */
   cpuS: number;
+  /** the last scrape's body */
+  lastBody: string;
 }
 
 /**
@@ -134,21 +145,35 @@ async function scrapes(t: Target, runs: number): Promise<ScrapeFigures> {
     `${t.name.padEnd(26)} cold: wall ${cold.wallMs.toFixed(0).padStart(6)} ms cpu ${(cold.cpuS * 1000).toFixed(0).padStart(6)} ms;` +
     `   steady: wall ${median(r.map((x) => x.wallMs)).toFixed(0).padStart(6)} ms cpu ${(meanCpu * 1000).toFixed(0).padStart(6)} ms (mean of ${runs} after ${WARM} not counted, /proc ticks)` +
     `${self === undefined ? '' : `   in-process scan ${(self * 1000).toFixed(0)} ms`}   body ${(r[0]!.bytes / 1024).toFixed(0)} KiB`;
-  return { line, coldCpuS: cold.cpuS, cpuS: meanCpu };
+  return { line, coldCpuS: cold.cpuS, cpuS: meanCpu, lastBody: r[r.length - 1]!.body };
 }
 
-async function steady(targets: Target[], seconds: number): Promise<{ lines: string[]; pct: number[] }> {
+/**
+ * Both exporters scraped every 15 s for `seconds`; `before[i]` is target i's last body before the
+ * window: hostscope's line then says how its scans in the window made the model (a rebuild, after
+ * a new namespace or container appeared anywhere on the host, costs several times a reused model)
+ */
+async function steady(targets: Target[], seconds: number, before: string[]): Promise<{ lines: string[]; pct: number[] }> {
   const c0 = targets.map((t) => cpuSecondsOf(t.proc.pid!));
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
+  const last = [...before];
   while (performance.now() < end) {
-    await Promise.all(targets.map((t) => fetch(t.url, { headers: { accept: ACCEPT } }).then((r) => r.text())));
+    const bodies = await Promise.all(targets.map((t) => fetch(t.url, { headers: { accept: ACCEPT } }).then((r) => r.text())));
+    bodies.forEach((b, i) => (last[i] = b));
     const next = Math.min(end, performance.now() + 15_000);
     await sleep(Math.max(0, next - performance.now()));
   }
   const wall = (performance.now() - t0) / 1000;
   const pct = targets.map((t, i) => ((cpuSecondsOf(t.proc.pid!) - c0[i]!) / wall) * 100);
-  return { lines: targets.map((t, i) => `${t.name.padEnd(26)} ${pct[i]!.toFixed(2)} % of one core over ${wall.toFixed(0)} s (scraped every 15 s)`), pct };
+  const models = targets.map((_, i) => {
+    const a = modelUpdates(before[i] ?? '');
+    const b = modelUpdates(last[i] ?? '');
+    if (b.size === 0) return '';
+    const n = (how: string): number => (b.get(how) ?? 0) - (a.get(how) ?? 0);
+    return `   model: ${n('reused')} reused, ${n('patched')} patched, ${n('rebuilt')} rebuilt`;
+  });
+  return { lines: targets.map((t, i) => `${t.name.padEnd(26)} ${pct[i]!.toFixed(2)} % of one core over ${wall.toFixed(0)} s (scraped every 15 s)${models[i]}`), pct };
 }
 
 async function main(): Promise<void> {
@@ -178,7 +203,7 @@ async function main(): Promise<void> {
       let pct: number | undefined;
       if (steadyS > 0) {
         out('steady:');
-        const st = await steady(targets, steadyS);
+        const st = await steady(targets, steadyS, figs.map((f) => f.lastBody));
         pct = st.pct[0];
         for (const l of st.lines) out(`  ${l}`);
       }

@@ -77,6 +77,8 @@ export interface ScrapeMeta {
   scansTotal: number;
   /** errors since start, by stage (`scan` is a scan that failed whole; others are one file each) */
   errorsTotal: ReadonlyMap<string, number>;
+  /** scans since start by how the scanner made the model (reused, patched, rebuilt); absent for a one-shot scan (--once) */
+  modelUpdates?: ReadonlyMap<string, number>;
 }
 
 /** cAdvisor's network series skip these interface prefixes (lib/container/libcontainer/handler.go). */
@@ -380,6 +382,12 @@ function selfSeries(f: Families, m: ScrapeMeta, s: ExporterSample | undefined): 
   f.add('hostscope_scans', 'counter', 'Scans of the host since the exporter started (concurrent scrapes share one).', [], m.scansTotal);
   f.declare('hostscope_scrape_errors', 'counter', 'Errors since the exporter started, by stage: scan (a scan that failed whole), cgroup, network, security (one file each).');
   for (const stage of ['scan', 'cgroup', 'network', 'security']) f.add('hostscope_scrape_errors', 'counter', '', [['stage', stage]], m.errorsTotal.get(stage) ?? 0);
+  if (m.modelUpdates) {
+    // what a scrape costs depends most on this: a rebuilt model (a new namespace or container, a
+    // container's init gone) costs several times a reused one at 10,000 processes (docs/exporter.md)
+    f.declare('hostscope_model_updates', 'counter', 'Scans since the exporter started by how the host model was made: reused (nothing came, went or changed), patched (processes came and went like ones already there), rebuilt.');
+    for (const how of ['reused', 'patched', 'rebuilt']) f.add('hostscope_model_updates', 'counter', '', [['how', how]], m.modelUpdates.get(how) ?? 0);
+  }
   if (s) {
     f.add('hostscope_processes', 'gauge', 'Processes the scan read.', [], s.processes);
     f.add('hostscope_processes_vanished', 'gauge', 'Processes that exited while the scan read them.', [], s.vanished);

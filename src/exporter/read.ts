@@ -37,7 +37,12 @@ export interface ReadResult {
   sample: ExporterSample;
   /** files that failed this scan, by stage */
   errors: Map<string, number>;
+  /** how the scanner made this scan's model (exporterReader only): the last one as it was, patched for processes that came and went, or rebuilt */
+  model?: ModelUpdate;
 }
+
+/** How a HostScanner scan made its model (ScannerStats: modelReused, modelPatched, else rebuilt). */
+export type ModelUpdate = 'reused' | 'patched' | 'rebuilt';
 
 /** Hand the event loop a turn when a slice has run this long (ms). */
 const SLICE_MS = 8;
@@ -77,8 +82,10 @@ export function exporterReader(src: ProcSource, opts: ReadOptions = {}): () => P
   // process costs nothing but its /proc entry (freshStat 'none', docs/adr/0007 addendum 2)
   const scanner = new HostScanner(src, { containers: true, excludeSelf: true, freshStat: 'none', revalidateEvery: EXPORTER_REVALIDATE_EVERY, youngSeconds: EXPORTER_YOUNG_SECONDS, ...(opts.scan ?? {}) });
   return async () => {
-    const { model } = await scanner.scan();
-    return sampleFromModel(src, model, opts);
+    const { model, stats } = await scanner.scan();
+    const r = await sampleFromModel(src, model, opts);
+    r.model = stats.modelReused ? 'reused' : stats.modelPatched ? 'patched' : 'rebuilt';
+    return r;
   };
 }
 

@@ -21,12 +21,15 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { buildFamilies, type ExporterSample, type ScrapeMeta } from './collect.js';
+import type { ModelUpdate } from './read.js';
 import { CONTENT_TYPES, negotiate, writeFormatBytes, type ExpositionFormat } from './format.js';
 
 export interface ScanOutcome {
   sample: ExporterSample;
   /** files that failed in this scan, by stage */
   errors: Map<string, number>;
+  /** how the scan made its model (the live scanner's; absent from a one-shot scan) */
+  model?: ModelUpdate;
 }
 
 export interface ExporterOptions {
@@ -80,6 +83,8 @@ export function createExporter(opts: ExporterOptions): Exporter {
   let scans = 0;
   let scrapes = 0;
   const errors = new Map<string, number>();
+  /** scans by how their model was made (hostscope_model_updates_total), once a scan told */
+  const modelUpdates = new Map<ModelUpdate, number>();
   const bump = (stage: string, n = 1): void => void errors.set(stage, (errors.get(stage) ?? 0) + n);
 
   const runScan = async (): Promise<Result> => {
@@ -91,6 +96,7 @@ export function createExporter(opts: ExporterOptions): Exporter {
       const out = await opts.scan();
       sample = out.sample;
       for (const [stage, n] of out.errors) bump(stage, n);
+      if (out.model) modelUpdates.set(out.model, (modelUpdates.get(out.model) ?? 0) + 1);
     } catch (e) {
       bump('scan');
       opts.onScanError?.(e);
@@ -116,7 +122,7 @@ export function createExporter(opts: ExporterOptions): Exporter {
     const format = negotiate(accept);
     const r = await current();
     scrapes++;
-    const body = (r.bodies[format] ??= render(format, r, { scans, errors }));
+    const body = (r.bodies[format] ??= render(format, r, { scans, errors, modelUpdates }));
     return { body, contentType: CONTENT_TYPES[format] };
   };
 
@@ -166,7 +172,7 @@ export function createExporter(opts: ExporterOptions): Exporter {
   };
 }
 
-function render(format: ExpositionFormat, r: Result, counters: { scans: number; errors: ReadonlyMap<string, number> }): Buffer {
+function render(format: ExpositionFormat, r: Result, counters: { scans: number; errors: ReadonlyMap<string, number>; modelUpdates: ReadonlyMap<ModelUpdate, number> }): Buffer {
   const meta: ScrapeMeta = {
     durationSeconds: r.durationSeconds,
     cpuSeconds: r.cpuSeconds,
@@ -174,6 +180,7 @@ function render(format: ExpositionFormat, r: Result, counters: { scans: number; 
     scansTotal: counters.scans,
     errorsTotal: new Map(counters.errors),
   };
+  if (counters.modelUpdates.size > 0) meta.modelUpdates = new Map(counters.modelUpdates);
   return writeFormatBytes(format, buildFamilies(r.sample, meta));
 }
 

@@ -238,8 +238,10 @@ export class HostScanner {
 
     /** a change the model must be rebuilt for (anything but processes coming and going) */
     let changed = this.last === undefined;
-    /** processes read whole for the first time this scan (new pids) */
+    /** processes read whole for the first time this scan (new pids), and the new values of replaced ones */
     const arrivals: ProcessInfo[] = [];
+    /** processes gone since the last scan (pushed after the loop), and the old values of replaced ones (pushed in it) */
+    const departures: ProcessInfo[] = [];
     let fullReads = 0;
     let statOnly = 0;
     let unread = 0;
@@ -321,7 +323,14 @@ export class HostScanner {
         old.ino = recs.ino(i);
         next.set(pid, old);
       } else {
-        if (old) changed = true;
+        if (old && samePlace(old.info, info)) {
+          // the same process (start, parent, zombie state, errors) after an exec, a setns, a
+          // cgroup move or a setuid: patched as the old value leaving and the new one arriving
+          // (patchModel: rebuilt unless its new namespaces and cgroups are some other process's,
+          // and it is not a container's init nor a namespace's last process)
+          departures.push(old.info);
+          arrivals.push(info);
+        } else if (old) changed = true;
         else arrivals.push(info);
         next.set(pid, knownOf(info, info.stat ? recs.commHash(i) : 0, recs.ino(i)));
       }
@@ -332,8 +341,8 @@ export class HostScanner {
       if (this.last !== undefined && (!old || old.start !== next.get(pid)!.start)) this.forceFull.add(pid);
     }
     // a known process not in `next` has exited (not found, or gone while read)
-    const departures: ProcessInfo[] = [];
-    if (next.size - arrivals.length !== this.known.size || seenKnown !== this.known.size) {
+    const replaced = departures.length;
+    if (next.size - (arrivals.length - replaced) !== this.known.size || seenKnown !== this.known.size) {
       for (const [pid, k] of this.known) if (!next.has(pid)) departures.push(k.info);
     }
     // with `bound`, the model also holds namespaces kept by bind mounts (no process in them): a
@@ -466,7 +475,7 @@ export function* patchModelSteps(
   const joining: ProcessInfo[] = [];
   for (const a of arrivals) {
     if (a.pid === excluded) continue;
-    if (a.pid <= 2 || !a.ns || !a.stat || !isEmptyRecord(a.errors) || indexOfPid(old, a.pid) >= 0) return undefined;
+    if (a.pid <= 2 || !a.ns || !a.stat || !isEmptyRecord(a.errors) || (indexOfPid(old, a.pid) >= 0 && !gone.has(a.pid))) return undefined;
     const t = twins.get(a.ns)?.get(a.cgroups);
     if (t === undefined) return undefined;
     for (const g of groupsOf(t)) addTo(groupIn, g, a, () => [] as ProcessInfo[]);
@@ -655,6 +664,19 @@ function ownMountsText(src: ProcSource): string | undefined {
 /** The known process with a fresh stat (a new frozen value; the old one is left as it was). */
 function withStat(p: ProcessInfo, stat: ProcStat): ProcessInfo {
   return Object.freeze({ ...p, stat });
+}
+
+/**
+ * Is `b` the process `a` was, changed only in what patchModel can move it by (comm, namespaces,
+ * ids, cgroups): the same start time and parent (a container's init is picked by its parent), the
+ * same zombie state, the same files readable.
+ */
+function samePlace(a: ProcessInfo, b: ProcessInfo): boolean {
+  if (!a.stat || !b.stat) return false;
+  if (a.stat.startTimeTicks !== b.stat.startTimeTicks || a.stat.ppid !== b.stat.ppid) return false;
+  const za = a.stat.state === 'Z' || a.stat.state === 'X';
+  const zb = b.stat.state === 'Z' || b.stat.state === 'X';
+  return !za && !zb && sameRecord(a.errors, b.errors);
 }
 
 /** Did a process read whole again keep what the model groups by (namespaces, ids, cgroups, errors, start, parent, comm)? */

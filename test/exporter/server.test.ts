@@ -52,6 +52,21 @@ describe('exporter HTTP', () => {
     expect(await head.text()).toBe('');
   });
 
+  it('hostscope_model_updates_total counts scans by how the scanner made the model, only when the scan says (not for a one-shot scan)', async () => {
+    const hows = ['rebuilt', 'reused', 'reused', 'patched'] as const;
+    let i = 0;
+    const { url } = await start({ minIntervalMs: 0, scan: async () => ({ ...(await readExporterSample(fixtureSource('v2-docker-systemd'))), model: hows[i++ % hows.length] }) });
+    let body = '';
+    for (let k = 0; k < hows.length; k++) body = await (await fetch(`${url}/metrics`)).text();
+    parseExposition(body, 'text');
+    expect(body).toContain('# TYPE hostscope_model_updates_total counter');
+    expect(value(body, 'hostscope_model_updates_total{how="reused"}')).toBe(2);
+    expect(value(body, 'hostscope_model_updates_total{how="patched"}')).toBe(1);
+    expect(value(body, 'hostscope_model_updates_total{how="rebuilt"}')).toBe(1);
+    const plain = await start({ scan: fixtureScan() });
+    expect(await (await fetch(`${plain.url}/metrics`)).text()).not.toContain('hostscope_model_updates');
+  });
+
   it('Accept picks OpenMetrics 1.0 (with # EOF) or text, with the exact Content-Type', async () => {
     const { url } = await start({ scan: fixtureScan() });
     const om = await fetch(`${url}/metrics`, { headers: { accept: 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1' } });

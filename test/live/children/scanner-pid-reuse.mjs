@@ -134,6 +134,24 @@ try {
     await check('the joined process exits');
     await stop(e);
     await check('the plain process exits');
+    // a process found before its exec, read whole again at the next scan: the same pid, parent
+    // and start with another comm (an exec), then with the container's uts namespace (setns then
+    // exec: nsenter), patched as the old value leaving and the new one arriving
+    for (const [what, cmd] of [
+      ['a process seen before its exec execs (the same namespaces: patched)', 'exec sleep 607'],
+      [`a process seen before its setns joins the container (patched into it)`, `exec nsenter -t ${c.pid} --uts sleep 608`],
+    ]) {
+      const w = spawn('sh', ['-c', `read x; ${cmd}`], { stdio: ['pipe', 'ignore', 'ignore'] });
+      children.add(w);
+      w.once('exit', () => children.delete(w));
+      for (let i = 0; i < 500 && comm(w.pid) !== 'sh'; i++) await sleep(10);
+      await s.scan(); // found as sh (an arrival, read whole again next scan)
+      w.stdin.end('go\n');
+      for (let i = 0; i < 500 && comm(w.pid) !== 'sleep'; i++) await sleep(10);
+      await check(what);
+      await stop(w);
+      await s.scan();
+    }
     await stop(c);
     await check('the container init exits (a rebuild)');
     // a process whose only own namespace is a user namespace is a container of its own; another
