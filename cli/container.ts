@@ -214,7 +214,7 @@ async function runCmd(argv: string[], deps: Deps): Promise<number> {
   } finally {
     input?.close();
   }
-  if (rm) await removeContainer(s, id, true, e);
+  if (rm) await removeContainer(s, id, true, e, (m) => deps.stderr.write(`hostscope run: warning: ${m}\n`));
   return exit.exitCode;
 
   async function follow() {
@@ -387,7 +387,7 @@ async function rmCmd(argv: string[], deps: Deps): Promise<number> {
   if (!o.rest.length) throw new UsageError('"rm" needs a container');
   const s = store();
   for (const ref of o.rest) {
-    await removeContainer(s, s.resolve(ref), o.has('force'), engine());
+    await removeContainer(s, s.resolve(ref), o.has('force'), engine(), (m) => deps.stderr.write(`hostscope rm: warning: ${m}\n`));
     deps.stdout.write(`${ref}\n`);
   }
   return EXIT_OK;

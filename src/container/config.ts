@@ -9,6 +9,7 @@
  */
 import { exampleSpec, DEFAULT_READONLY_PATHS } from '../runtime/spec-default.js';
 import { dockerDefaultProfile } from '../runtime/seccomp/index.js';
+import { REMOVE_EMPTY_PARENT_ANNOTATION } from '../runtime/state.js';
 import { CAPABILITIES } from '../parse/capabilities.js';
 
 export class RunConfigError extends Error {}
@@ -107,7 +108,7 @@ export interface ConfigContext {
   /** capability names (CAP_*) in the host's bounding set: `--privileged` and `--cap-add ALL` get these */
   hostCaps: readonly string[];
   image?: ImageDefaults;
-  /** the container's id (cgroupsPath `/hostscope/<id>`) */
+  /** the container's id (cgroupsPath `/hostscope/<id>`; the runtime removes `/hostscope` where the container's end leaves it empty) */
   id: string;
   /** for the docker seccomp profile: fixed in tests */
   arch?: 'amd64' | 'arm64';
@@ -457,6 +458,8 @@ export function buildRunConfig(f: RunFlags, ctx: ConfigContext): Obj {
   }
   newLinux.resources = resources;
   newLinux.cgroupsPath = `/hostscope/${ctx.id}`;
+  // `/hostscope` is ours, made by the first container: the runtime removes it at the end of the last one
+  annotations[REMOVE_EMPTY_PARENT_ANNOTATION] = 'true';
   newLinux.namespaces = namespaces;
 
   // seccomp

@@ -483,7 +483,12 @@ export async function stopContainer(store: Store, id: string, seconds: number): 
   }
 }
 
-export async function removeContainer(store: Store, id: string, force: boolean, e?: EngineOptions): Promise<void> {
+/**
+ * `rm`: the container (killed first with `force`), its runtime state and cgroup if the monitor left
+ * them, its network, its store entry. `warn` hears of a `/hostscope` parent that could not be
+ * removed for another reason than a container still in it.
+ */
+export async function removeContainer(store: Store, id: string, force: boolean, e?: EngineOptions, warn: (m: string) => void = () => {}): Promise<void> {
   const s = status(store, id);
   if (s.state === 'running' || s.state === 'created') {
     if (!force) throw new ContainerError(`cannot remove container ${store.record(id)?.name ?? id.slice(0, 12)}: it is running: stop it first or use rm -f`);
@@ -495,6 +500,9 @@ export async function removeContainer(store: Store, id: string, force: boolean, 
   if (e && fs.existsSync(join(e.runtimeRoot ?? RUNTIME_DEFAULT_ROOT, id))) spawnSync(e.runtime[0]!, [...e.runtime.slice(1), ...(e.runtimeRoot ? ['--root', e.runtimeRoot] : []), 'delete', '--force', id], { stdio: 'ignore' });
   const manager = new CgroupManager({ fs: new NodeCgroupFs(), layout: readCgroupLayout(proc()), cgroupsPath: `/hostscope/${id}` });
   if (manager.exists()) await manager.destroy();
+  // the runtime's delete at the container's end removes an empty /hostscope; this one is for a
+  // container whose monitor was killed, or one made by an older hostscope (no annotation)
+  for (const w of manager.removeEmptyParents()) warn(w);
   releaseNetwork(store, id);
   unmountPts(store.dir(id));
   store.remove(id);

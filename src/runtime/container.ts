@@ -24,7 +24,7 @@ import { HookError, runHooks, runPoststop, saveHooks, type HookState } from './h
 import { ForegroundConsole } from './console.js';
 import { cgroupResourcesOf } from './resources.js';
 import { fsPathView } from './securejoin.js';
-import { StateStore, readBoundedFd, rfc3339Nano, type SavedState } from './state.js';
+import { StateStore, readBoundedFd, rfc3339Nano, REMOVE_EMPTY_PARENT_ANNOTATION, type SavedState } from './state.js';
 import { readPidStat } from './probe.js';
 import { S_IFIFO } from './plan-steps.js';
 import { compileSeccomp, SeccompError, type LinuxSeccomp } from './seccomp/index.js';
@@ -260,7 +260,8 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
   const pauseFds: number[] = [];
   const pauses: { name: PausePoint; reachedRd: number; goPath: string }[] = [];
   let shared = false;
-  const defaultCgroup = spec.linux.cgroupsPath === undefined;
+  // the parent is a default one (runc-ts's /runc-ts, or one the config's writer declares its own): removed at the end where empty
+  const defaultCgroup = spec.linux.cgroupsPath === undefined || spec.annotations[REMOVE_EMPTY_PARENT_ANNOTATION] === 'true';
   try {
     unlock = store.lock(o.id, (pid, st) => readPidStat(src, pid)?.startTime === st, { pid: process.pid, startTime: self.startTime });
     saveHooks(store.dir(o.id), hooks);
@@ -446,7 +447,7 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
       }
       try {
         await manager.destroy();
-        // the /runc-ts parent runc-ts chose, where no other container is left in it
+        // the default parent (/runc-ts, or the config's declared one), where no other container is left in it
         if (defaultCgroup) for (const w of manager.removeEmptyParents()) o.warn?.(w);
       } catch (e) {
         o.warn?.(`cgroup not removed: ${(e as Error).message}`);
@@ -465,9 +466,11 @@ const O_PATH = 0o10000000;
 export const DEFAULT_CGROUP_PARENT = '/runc-ts';
 
 /**
- * Make the container's cgroup. Under the default parent, another container's delete may rmdir
- * `/runc-ts` between our mkdir of it and of our own directory (it was empty for that instant):
- * the mkdir then fails with ENOENT, create() has undone what it made, and it is tried again.
+ * Make the container's cgroup. Under a default parent (`/runc-ts`, or hostscope's `/hostscope`),
+ * another container's delete may rmdir the parent between our mkdir of it and of our own directory
+ * (it was empty for that instant): our mkdir, or the read of the parent's cpuset.cpus we copy
+ * (v1), fails with ENOENT, or the write of it into the parent's file we opened just before the
+ * rmdir with ENODEV. create() has undone what it made, and it is tried again.
  */
 function createCgroup(manager: CgroupManager, underDefaultParent: boolean): void {
   for (let i = 0; ; i++) {
@@ -475,7 +478,7 @@ function createCgroup(manager: CgroupManager, underDefaultParent: boolean): void
       manager.create();
       return;
     } catch (e) {
-      if (!underDefaultParent || i >= 20 || !isCgroupError(e) || e.errno !== 'ENOENT') throw e;
+      if (!underDefaultParent || i >= 20 || !isCgroupError(e) || (e.errno !== 'ENOENT' && e.errno !== 'ENODEV')) throw e;
     }
   }
 }

@@ -156,7 +156,7 @@ async function destroy(c: Ctx, s: SavedState, warn: (m: string) => void): Promis
   const m = managerOf(c, s);
   await m.killAll('SIGKILL');
   await m.destroy();
-  // the /runc-ts parent runc-ts chose (no cgroupsPath in config.json), where this was its last container
+  // the default parent (/runc-ts without a cgroupsPath, or one the config declared: /hostscope), where this was its last container
   if (s.defaultCgroup === true) for (const w of m.removeEmptyParents()) warn(w);
   c.store.remove(s.id);
   await runPoststop(hooks.poststop, { id: s.id, status: 'stopped', bundle: s.bundle, annotations: s.annotations }, warn);

@@ -26,6 +26,15 @@ import * as nodeFs from 'node:fs';
 import { randomHex } from '../util/random.js';
 import { parseJson, isJsonObject, type JsonObject, JsonError } from './json.js';
 
+/**
+ * config.json annotation (value "true") by which the config's writer — a front end such as
+ * `hostscope run`, never runc-ts's user by accident — says the parent of its cgroupsPath is its own
+ * default parent, to be treated as runc-ts treats `/runc-ts`: removed at the container's end where
+ * left empty, and a create that races that removal retries. Any other value, or none: the parent
+ * stays, as runc leaves every parent.
+ */
+export const REMOVE_EMPTY_PARENT_ANNOTATION = 'org.hostscope.runc-ts.remove-empty-cgroup-parent';
+
 /** `runc state` shape, in runc's field order (utils_linux.go containerState) */
 export interface OciState {
   ociVersion: string;
@@ -59,9 +68,11 @@ export interface SavedState {
   /** controller (or "" for the unified hierarchy) → absolute cgroup directory */
   cgroupPaths: Record<string, string>;
   /**
-   * true when config.json gave no cgroupsPath and runc-ts chose `/runc-ts/<id>`: the container's
-   * end removes the `/runc-ts` parent where it is left empty. Absent (false) in states of older
-   * runc-ts and whenever the user named the cgroup: a parent the user named is never removed.
+   * true when the cgroup's parent is a default one: config.json gave no cgroupsPath and runc-ts
+   * chose `/runc-ts/<id>`, or the config's writer declared the parent of its cgroupsPath its own
+   * default (REMOVE_EMPTY_PARENT_ANNOTATION: hostscope run's `/hostscope`). The container's end
+   * removes that parent where it is left empty. Absent (false) in states of older runc-ts and
+   * whenever the user named the cgroup: a parent the user named is never removed.
    */
   defaultCgroup?: boolean;
   /** the namespace types of the container's config, for exec */

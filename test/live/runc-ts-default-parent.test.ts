@@ -3,10 +3,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { BIN, IS_ROOT, has, runBin } from '../helpers/live.js';
 import { CgroupParents } from '../helpers/run-parents.js';
 import { exampleSpec, renderSpecJson } from '../../src/runtime/spec-default.js';
+import { REMOVE_EMPTY_PARENT_ANNOTATION } from '../../src/runtime/state.js';
 
 /**
  * runc-ts's default parent cgroup: a config.json without cgroupsPath puts the container in
@@ -134,7 +135,7 @@ function devNullUntouched(): void {
   expect([st.uid, st.gid, st.mode & 0o7777, st.isCharacterDevice(), st.rdev]).toEqual([0, 0, 0o666, true, 0x103]);
 }
 
-describe.skipIf(!ready && !process.env.CI)('runc-ts default parent cgroup /runc-ts', () => {
+describe.skipIf(!ready && !process.env.CI)('runc-ts default parent cgroup /runc-ts', { timeout: 300_000 }, () => {
   it('run in the foreground without cgroupsPath: when the container ends no /runc-ts is left in any hierarchy', () => {
     const b = bundle('echo in-container; exit 3');
     const r = runBin('runc-ts', ['--root', root, 'run', '--bundle', b.dir, b.id]);
@@ -196,6 +197,56 @@ describe.skipIf(!ready && !process.env.CI)('runc-ts default parent cgroup /runc-
     expect(r.out.split('\n').filter((l) => l.startsWith('done ')).length).toBe(PAR * ROUNDS);
     for (const b of bs) expect(holding(b.id), b.id).toEqual([]);
     noParentLeft();
+    devNullUntouched();
+  });
+
+  it('a parent the config declares its own default (the annotation hostscope run writes): the end of its last container removes it, as /runc-ts', () => {
+    const own = `/${tag}-decl`;
+    userParents.push(own);
+    const a = bundle('exit 0', (c, id) => {
+      c.linux.cgroupsPath = `${own}/${id}`;
+      c.annotations = { ...(c.annotations ?? {}), [REMOVE_EMPTY_PARENT_ANNOTATION]: 'true' };
+    });
+    const r = runBin('runc-ts', ['--root', root, 'run', '--bundle', a.dir, a.id]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).not.toMatch(/cgroup/);
+    for (const h of HIERARCHIES) expect(fs.existsSync(`/sys/fs/cgroup/${h}${own}`), h).toBe(false);
+    devNullUntouched();
+  });
+
+  it('a create racing the removal of its declared parent (a process rmdir-ing it in a loop): ENOENT on its own mkdir is retried, none fails', async () => {
+    const own = `/${tag}-race`;
+    userParents.push(own);
+    const stop = `${tmp}/race.stop`;
+    // rmdir of the empty parent in every hierarchy, as fast as it goes: what a parallel end does, at every instant
+    const hammer = spawn('python3', ['-c', `import os, sys\nn = 0\nwhile not os.path.exists(sys.argv[1]):\n    for d in sys.argv[2:]:\n        try:\n            os.rmdir(d); n += 1\n        except OSError:\n            pass\nprint(n)`, stop, ...HIERARCHIES.map((h) => `/sys/fs/cgroup/${h}${own}`)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let removed = '';
+    hammer.stdout.on('data', (d: Buffer) => (removed += d.toString()));
+    const ended = new Promise((res) => hammer.on('close', res));
+    try {
+      const bs = Array.from({ length: 6 }, () =>
+        bundle('while :; do sleep 1; done', (c, id) => {
+          c.linux.cgroupsPath = `${own}/${id}`;
+          c.annotations = { ...(c.annotations ?? {}), [REMOVE_EMPTY_PARENT_ANNOTATION]: 'true' };
+        }),
+      );
+      const life = (b: { dir: string; id: string }) =>
+        `$R create --bundle ${b.dir} ${b.id} 2>&1 || { echo FAIL create ${b.id}; exit 1; }
+         $R start ${b.id} || { echo FAIL start ${b.id}; exit 1; }
+         $R delete --force ${b.id} || { echo FAIL delete ${b.id}; exit 1; }
+         echo done ${b.id}`;
+      const lanes = [0, 1, 2].map((k) => `( ${bs.filter((_, i) => i % 3 === k).map(life).join('\n')} ) &`);
+      const r = under(`${lanes.join('\n')}\nfail=0; for j in $(jobs -p); do wait $j || fail=1; done; echo fail=$fail`);
+      expect(r.out, r.err).not.toContain('FAIL');
+      expect(r.out).toMatch(/^fail=0$/m);
+      expect(r.out.split('\n').filter((l) => l.startsWith('done ')).length).toBe(bs.length);
+      for (const b of bs) for (const h of HIERARCHIES) expect(fs.existsSync(`/sys/fs/cgroup/${h}${own}/${b.id}`), `${h} ${b.id}`).toBe(false);
+    } finally {
+      fs.writeFileSync(stop, '');
+      await ended;
+    }
+    // the loop did remove the parent (the creates did meet it gone)
+    expect(Number(removed.trim())).toBeGreaterThan(0);
     devNullUntouched();
   });
 
