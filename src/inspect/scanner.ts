@@ -512,9 +512,10 @@ export function* patchModelSteps(
   const namespaces = m.namespaces.map((g) => newGroup.get(g) ?? g);
   const nsByKey = newGroup.size === 0 ? m.nsByKey : new Map(namespaces.map((g) => [nsKey(g.ns), g]));
   const containers = m.containers.map((k) => newCont.get(k) ?? k);
-  // the container index: a copy only when a container changed (one entry a process in one)
+  // the container index: a copy only when a container changed (one entry a process in one; a
+  // process that left a container made that container a new value)
   let containerOf = m.containerOf;
-  if (gone.size > 0 || newCont.size > 0) {
+  if (newCont.size > 0) {
     const copy = new Map<number, Container>();
     n = 0;
     for (const [pid, k] of m.containerOf) {

@@ -99,6 +99,16 @@ describe('patchModel at 6,000 processes: the model a rebuild makes, in steps', (
     expect(essence(r.value!.model, r.value!.processes)).toEqual(essence(patchModel(m0, arrivals, departures, undefined)!.model, patchModel(m0, arrivals, departures, undefined)!.processes));
   });
 
+  it('only host processes came and went: the container index is the one of before, and the model a rebuild makes', () => {
+    const departures = before.filter((p) => p.pid >= 1000 && p.pid % 4 === 3 && p.pid % 3 === 0);
+    const arrivals = [proc(8001, 1, 'sleep', HOST_NS, HOST_CG), proc(8005, 1, 'sleep', HOST_NS, HOST_CG)];
+    const p = patchModel(m0, arrivals, departures, undefined)!;
+    expect(p.model.containerOf).toBe(m0.containerOf);
+    const gone = new Set(departures.map((d) => d.pid));
+    const ref = model([...before.filter((x) => !gone.has(x.pid)), ...arrivals]);
+    expect(essence(p.model, p.processes)).toEqual(essence(ref, ref.snapshot.processes));
+  });
+
   it('nothing to patch for: a departing container init or an arrival without a twin means a rebuild (undefined)', () => {
     expect(patchModel(m0, [], [before.find((p) => p.pid === 200)!], undefined)).toBeUndefined();
     const stranger = proc(9000, 1, 'sleep', nsSet(4026549000, true), cg('/docker/zzz'));
