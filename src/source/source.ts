@@ -1,7 +1,8 @@
 import { existsSync, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ProcError, classifyDumpProcErrno, classifyProcErrno, errnoOf } from './errors.js';
-import { READ_CAPS, assertInside, confineRel, procCap, readBounded, realpathOrUndefined, type BoundedReadOptions } from './bounded.js';
+import { READ_CAPS, assertInside, confineRel, fsPath, procCap, readBounded, readdirEntries, readdirNames, realpathOrUndefined, type BoundedReadOptions } from './bounded.js';
+import { isWellFormed } from '../parse/text.js';
 import { strerror } from '../util/strerror.js';
 import { DumpKernelCalls, LiveKernelCalls, type LiveKernel } from './kernel.js';
 import { constants as osConstants } from 'node:os';
@@ -224,9 +225,10 @@ export class DirectoryProcSource implements ProcSource {
           out[i] = e;
           continue;
         }
-        // read alone below, as readSysText would: an empty path, a NUL; and thread-self, which
-        // names the reading thread (the batch runs on another)
-        if (r === '' || r.includes('\0') || r === 'thread-self' || r.startsWith('thread-self/')) continue;
+        // read alone below, as readSysText would: an empty path, a NUL; thread-self, which names
+        // the reading thread (the batch runs on another); and a path with a byte that is not UTF-8
+        // (a lone surrogate: N-API would hand scan.c EF BF BD for it, fsPath gives the byte)
+        if (r === '' || r.includes('\0') || r === 'thread-self' || r.startsWith('thread-self/') || !isWellFormed(r)) continue;
         idx.push(i);
         names.push(r);
         if (kind === 'proc') cap = Math.min(cap, procCap(r));
@@ -282,7 +284,7 @@ export class DirectoryProcSource implements ProcSource {
     const path = join(this.sysRoot, confineRel(rel, this.sysRoot));
     try {
       if (!this.sysIsLive) this.assertDirInside(this.realSysRoot, path, path);
-      return readdirSync(path, { withFileTypes: true }).map((d) => ({ name: d.name, isDir: d.isDirectory() }));
+      return readdirEntries(path);
     } catch (e) {
       if (e instanceof ProcError) throw e;
       throw sysErrorFromErrno(path, errnoOf(e));
@@ -296,7 +298,11 @@ export class DirectoryProcSource implements ProcSource {
     } catch {
       return false;
     }
-    if (!existsSync(path)) return false;
+    try {
+      if (!existsSync(fsPath(path))) return false;
+    } catch {
+      return false; // a lone surrogate that stands for no byte: no such file
+    }
     if (this.sysIsLive) return true;
     const real = realpathOrUndefined(path);
     return real !== undefined && (real === this.realSysRoot || real.startsWith(`${this.realSysRoot}/`));
@@ -344,7 +350,7 @@ export class DirectoryProcSource implements ProcSource {
         if (real === undefined) return [];
         assertInside(this.realHostFilesRoot, real, full);
       }
-      return readdirSync(full).sort();
+      return readdirNames(full).sort();
     } catch {
       return [];
     }
