@@ -8,7 +8,7 @@
 import type { ProcSource } from '../source/source.js';
 import { isProcError } from '../source/errors.js';
 import { parseNsLink, type NsType } from '../parse/ns-link.js';
-import { parseProcCgroupBytes } from '../parse/proc-cgroup.js';
+import { parseProcCgroup } from '../parse/proc-cgroup.js';
 import { parseStatusIds } from '../parse/proc-status.js';
 import { cgroupSysRel, hierarchyFor } from '../cgroup/layout.js';
 import { inspectHost, readCgroupLayout } from '../inspect/host.js';
@@ -184,8 +184,8 @@ export function cgroupProcsOf(src: ProcSource, pid: number | undefined, strict: 
   if (pid === undefined) throw new TargetError('no target PID specified for --join-cgroup');
   let theirs, mine;
   try {
-    theirs = parseProcCgroupBytes(src.readProc(`${pid}/cgroup`), `${pid}/cgroup`);
-    mine = parseProcCgroupBytes(src.readProc('self/cgroup'), 'self/cgroup');
+    theirs = parseProcCgroup(src.readProcTextBytes(`${pid}/cgroup`), `${pid}/cgroup`);
+    mine = parseProcCgroup(src.readProcTextBytes('self/cgroup'), 'self/cgroup');
   } catch (e) {
     if (!isProcError(e)) throw e;
     throw new TargetError(e.code === 'PARSE' ? e.message : `cannot read ${src.procRoot}/${pid}/cgroup: ${errnoText(e)}`);

@@ -4,7 +4,7 @@ import { parseProcStat } from '../parse/proc-stat.js';
 import { parseProcStatus, parseStatusIds } from '../parse/proc-status.js';
 import { parseCmdline, parseComm, parseEnviron } from '../parse/proc-environ.js';
 import { NS_ENTRIES, NS_TYPES, entryType, parseNsLink, type NsEntry, type NsType } from '../parse/ns-link.js';
-import { parseProcCgroupBytes } from '../parse/proc-cgroup.js';
+import { parseProcCgroup } from '../parse/proc-cgroup.js';
 import { parseMountInfo } from '../parse/proc-mountinfo.js';
 import { parseIdMap, parseSetgroups } from '../parse/proc-id-map.js';
 import { namespacesOf, type NsId, type ProcessInfo } from '../model/process.js';
@@ -62,7 +62,7 @@ const READERS: Record<Exclude<ProcFile, 'ns'>, Reader> = {
     info.environ = parseEnviron(src.readProc(`${pid}/environ`));
   },
   cgroup: (src, pid, info) => {
-    info.cgroups = parseProcCgroupBytes(src.readProc(`${pid}/cgroup`), `${pid}/cgroup`);
+    info.cgroups = parseProcCgroup(src.readProcTextBytes(`${pid}/cgroup`), `${pid}/cgroup`);
   },
   mountinfo: (src, pid, info) => {
     info.mounts = parseMountInfo(src.readProcText(`${pid}/mountinfo`), `${pid}/mountinfo`);

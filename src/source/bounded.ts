@@ -164,10 +164,20 @@ export function readBounded(path: string, opts: BoundedReadOptions): Buffer {
  */
 function openedPath(fd: number, path: string): string {
   try {
-    return decodeBytes(readlinkSync(`/proc/self/fd/${fd}`, { encoding: 'buffer' }));
+    const link = `/proc/self/fd/${fd}`;
+    const s = readlinkSync(link);
+    // as a string first (every /sys read passes here: no Buffer unless a name was not UTF-8)
+    return s.includes('\uFFFD') ? decodeBytes(readlinkSync(link, { encoding: 'buffer' })) : s;
   } catch {
-    return decodeBytes(realpathSync.native(fsPath(path), { encoding: 'buffer' }));
+    return realpathBytes(path);
   }
+}
+
+/** realpath(3) by bytes (the JavaScript realpathSync decodes each component as UTF-8 and loses a byte that is not) */
+function realpathBytes(path: string): string {
+  const p = fsPath(path);
+  const s = realpathSync.native(p);
+  return s.includes('\uFFFD') ? decodeBytes(realpathSync.native(p, { encoding: 'buffer' })) : s;
 }
 
 function fileKind(st: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isDirectory(): boolean }): string {
@@ -205,14 +215,10 @@ export function confineRel(rel: string, rootShown: string): string {
   return n === '.' ? '' : n;
 }
 
-/**
- * realpath, or undefined when it cannot be resolved (missing root: reads then fail on their own).
- * By bytes (realpathSync.native: the JavaScript realpathSync decodes each component as UTF-8 and
- * loses a byte that is not).
- */
+/** realpath by bytes, or undefined when it cannot be resolved (missing root: reads then fail on their own). */
 export function realpathOrUndefined(path: string): string | undefined {
   try {
-    return decodeBytes(realpathSync.native(fsPath(path), { encoding: 'buffer' }));
+    return realpathBytes(path);
   } catch {
     return undefined;
   }

@@ -2,7 +2,7 @@ import { existsSync, lstatSync, readdirSync, readlinkSync, statSync } from 'node
 import { dirname, join, resolve } from 'node:path';
 import { ProcError, classifyDumpProcErrno, classifyProcErrno, errnoOf } from './errors.js';
 import { READ_CAPS, assertInside, confineRel, fsPath, procCap, readBounded, readdirEntries, readdirNames, realpathOrUndefined, type BoundedReadOptions } from './bounded.js';
-import { isWellFormed } from '../parse/text.js';
+import { decodeBytes, isWellFormed } from '../parse/text.js';
 import { strerror } from '../util/strerror.js';
 import { DumpKernelCalls, LiveKernelCalls, type LiveKernel } from './kernel.js';
 import { constants as osConstants } from 'node:os';
@@ -27,6 +27,12 @@ export interface ProcSource {
   readonly isLive: boolean;
   readProc(rel: string): Buffer;
   readProcText(rel: string): string;
+  /**
+   * readProcText decoded by its bytes (decodeBytes): a byte that is not UTF-8 is kept as the lone
+   * surrogate U+DC80+byte instead of U+FFFD. For text that names paths to open again:
+   * /proc/PID/cgroup (a cgroup directory anyone with a delegated subtree can name `bad\xff`).
+   */
+  readProcTextBytes(rel: string): string;
   readProcLink(rel: string): string;
   listProc(rel?: string): string[];
   /**
@@ -148,6 +154,11 @@ export class DirectoryProcSource implements ProcSource {
 
   readProcText(rel: string): string {
     return this.readProcBounded(rel).toString('utf8');
+  }
+
+  readProcTextBytes(rel: string): string {
+    // decoded from the shared read buffer: no copy (the cgroup file of every process, in a scan)
+    return decodeBytes(this.readProcBounded(rel));
   }
 
   readProcLink(rel: string): string {
