@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeBytes, encodeBytes } from '../../src/parse/text.js';
@@ -110,6 +110,25 @@ describe('fsPath and readdir by bytes (src/source/bounded.ts)', () => {
       expect(() => src.readSysText('x\udc01/memory.limit_in_bytes')).toThrow(/stands for no byte/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a dump under d<FF> cannot reach a sibling d<EF BF BD> through a symlink (the inside check compares bytes, not U+FFFD text)', () => {
+    const base = mkdtempSync(join(tmpdir(), `hostscope-bytes-${process.pid}-`));
+    try {
+      const root = Buffer.concat([Buffer.from(`${base}/d`), Buffer.from([0xff])]);
+      const evil = Buffer.concat([Buffer.from(`${base}/d`), Buffer.from([0xef, 0xbf, 0xbd])]);
+      for (const d of ['proc/1', 'sys']) mkdirSync(Buffer.concat([root, Buffer.from(`/${d}`)]), { recursive: true });
+      mkdirSync(Buffer.concat([evil, Buffer.from('/sys')]), { recursive: true });
+      writeFileSync(Buffer.concat([evil, Buffer.from('/sys/secret')]), 'hunter2\n');
+      writeFileSync(Buffer.concat([root, Buffer.from('/sys/mine')]), 'ok\n');
+      symlinkSync(Buffer.concat([Buffer.from('../../d'), Buffer.from([0xef, 0xbf, 0xbd]), Buffer.from('/sys/secret')]), Buffer.concat([root, Buffer.from('/sys/leak')]));
+      const rootText = `${base}/d\udcff`;
+      const src = new DirectoryProcSource({ procRoot: `${rootText}/proc`, sysRoot: `${rootText}/sys` });
+      expect(src.readSysText('mine')).toBe('ok\n');
+      expect(() => src.readSysText('leak')).toThrow(/leads outside/);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
     }
   });
 });
