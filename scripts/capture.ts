@@ -14,11 +14,12 @@ import { dirname, join } from 'node:path';
 import { tmpdir, release } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NS_ENTRIES } from '../src/parse/ns-link.js';
-import { parseProcCgroup } from '../src/parse/proc-cgroup.js';
+import { parseProcCgroupBytes } from '../src/parse/proc-cgroup.js';
 import { parseMountInfo } from '../src/parse/proc-mountinfo.js';
 import { cgroupSysRel, detectCgroupLayout, hierarchyFor } from '../src/cgroup/layout.js';
 import { errnoOf } from '../src/source/errors.js';
 import { escapeControl } from '../src/render/escape.js';
+import { fsPath, readdirEntries } from '../src/source/bounded.js';
 import { CLEAN_ENV, Spawned, ZOMBIE_MAKER, descendants, waitFor } from './lib/spawned.js';
 import { captureRuntimeFiles } from './lib/runtime-files.js';
 
@@ -87,11 +88,12 @@ function checkOut(out: string): void {
 
 const errors: Record<string, string> = {};
 
+/** src and dst by their bytes (fsPath): a cgroup directory whose name is not UTF-8 is copied under that name */
 function copyFile(src: string, dst: string, key: string, transform?: (b: Buffer) => Buffer): void {
   try {
-    const data = readFileSync(src);
-    mkdirSync(dirname(dst), { recursive: true });
-    writeFileSync(dst, transform ? transform(data) : data);
+    const data = readFileSync(fsPath(src));
+    mkdirSync(fsPath(dirname(dst)), { recursive: true });
+    writeFileSync(fsPath(dst), transform ? transform(data) : data);
   } catch (e) {
     errors[key] = errnoOf(e) ?? 'EIO';
   }
@@ -155,7 +157,8 @@ function captureCgroupDir(out: string, rel: string): void {
   const dir = join('/sys', rel);
   let names: string[];
   try {
-    names = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isFile()).map((d) => d.name);
+    // names by their bytes; cgroupfs holds only directories and control files
+    names = readdirEntries(dir).filter((d) => !d.isDir).map((d) => d.name);
   } catch {
     return;
   }
@@ -266,7 +269,8 @@ async function main(): Promise<void> {
     }
     for (const pid of pids) {
       try {
-        for (const line of parseProcCgroup(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))) {
+        // by its bytes: a cgroup directory named with a byte that is not UTF-8 is captured under its own name
+        for (const line of parseProcCgroupBytes(readFileSync(`/proc/${pid}/cgroup`))) {
           const h = hierarchyFor(layout, line);
           const rel = h && cgroupSysRel(h, line.path);
           if (rel) dirs.add(rel);

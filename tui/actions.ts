@@ -5,6 +5,7 @@
  */
 import type { ProcSource } from '../src/source/source.js';
 import { parseProcCgroup } from '../src/parse/proc-cgroup.js';
+import { decodeBytes } from '../src/parse/text.js';
 import { hierarchyFor, type CgroupLayout } from '../src/cgroup/layout.js';
 import { readCgroupLayout } from '../src/inspect/host.js';
 import type { Effects } from './keymap.js';
@@ -64,7 +65,7 @@ export function hostEffects(d: EffectDeps): Effects {
       let mgr: CgroupManager | undefined;
       try {
         const layout = readCgroupLayout(d.src);
-        const path = freezerPath(layout, d.src.readProcText(`${pid}/cgroup`));
+        const path = freezerPath(layout, decodeBytes(d.src.readProc(`${pid}/cgroup`)));
         if (path === undefined) return `pid ${pid} is in no freezable cgroup of its own (no v2 cgroup, no v1 freezer)`;
         mgr = new CgroupManager({ fs: d.fs ?? new NodeCgroupFs(), layout, cgroupsPath: path });
       } catch (e) {

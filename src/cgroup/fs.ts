@@ -1,4 +1,5 @@
-import { closeSync, constants, existsSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, rmdirSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, ftruncateSync, mkdirSync, openSync, readSync, rmdirSync, writeSync } from 'node:fs';
+import { fsPath, readdirEntries } from '../source/bounded.js';
 
 /**
  * The writable side of cgroupfs, as the cgroup manager needs it. Paths are absolute host paths
@@ -29,9 +30,17 @@ export const MAX_CONTROL_FILE = 1024 * 1024;
 export class NodeCgroupFs implements CgroupFs {
   constructor(readonly root = '') {}
 
-  private at(path: string): string {
+  /**
+   * The path to hand node:fs: by its bytes when it holds a name that is not UTF-8 (a child cgroup
+   * someone inside the container named so; readdir gives it as lone surrogates), else the string.
+   */
+  private at(path: string): string | Buffer {
     if (!path.startsWith('/') || path.split('/').includes('..')) throw Object.assign(new Error(`not an absolute clean path: ${path}`), { code: 'EINVAL' });
-    return this.root + path;
+    try {
+      return fsPath(this.root + path);
+    } catch {
+      throw Object.assign(new Error(`not a path of bytes: ${path}`), { code: 'EINVAL' });
+    }
   }
 
   mkdir(path: string): void {
@@ -79,7 +88,8 @@ export class NodeCgroupFs implements CgroupFs {
   }
 
   readdir(path: string): { name: string; isDir: boolean }[] {
-    return readdirSync(this.at(path), { withFileTypes: true }).map((d) => ({ name: d.name, isDir: d.isDirectory() }));
+    this.at(path); // checked
+    return readdirEntries(this.root + path);
   }
 
   exists(path: string): boolean {

@@ -167,9 +167,42 @@ class Families {
 }
 
 const h = (s: string): string => escapeControl(s);
+/** h, with the backslash itself escaped (`\x5c`) first: no two strings give the same text */
+const hApart = (s: string): string => escapeControl(s.replaceAll('\\', '\\x5c'));
+
+/**
+ * The ids (cgroup paths) of this scrape whose label text another id also escapes to: a directory
+ * named with the byte 0xFF and a sibling named with the four characters `\xff` (or the control
+ * byte 0x01 and `\x01`) — one label set, a duplicate series Prometheus drops and promtool refuses.
+ * Those are written with hApart; every other id keeps cAdvisor's text (a systemd unit's `\x2d` as
+ * it is). Repeated until no two meet (hApart is injective, so it ends); nothing to do, one pass of
+ * escapeControl's fast test, when no id needed escaping at all.
+ */
+export function idsApart(cgroups: readonly CgroupSample[]): ReadonlySet<string> {
+  const apart = new Set<string>();
+  if (!cgroups.some((c) => h(c.id) !== c.id)) return apart;
+  for (;;) {
+    const seen = new Map<string, string>();
+    let more = false;
+    for (const c of cgroups) {
+      const t = apart.has(c.id) ? hApart(c.id) : h(c.id);
+      const other = seen.get(t);
+      if (other === undefined) {
+        seen.set(t, c.id);
+        continue;
+      }
+      for (const id of [other, c.id]) {
+        if (apart.has(id)) continue;
+        apart.add(id);
+        more = true;
+      }
+    }
+    if (!more) return apart;
+  }
+}
 
 /** cAdvisor's label set: container, id, image, name, namespace, pod (sorted, as client_golang writes them). */
-export function cgroupLabels(c: CgroupSample): Labels {
+export function cgroupLabels(c: CgroupSample, apart = false): Labels {
   const k = c.container;
   // as cAdvisor: `container`, `pod` and `namespace` are Kubernetes' (set only for a pod's
   // containers), `image` what the runtime left on disk; empty when hostscope could not read them
@@ -177,7 +210,7 @@ export function cgroupLabels(c: CgroupSample): Labels {
   const podName = k?.podUid !== undefined && k.pod ? k.pod : undefined;
   return [
     ['container', podName ? h(k!.name) : ''],
-    ['id', h(c.id)],
+    ['id', apart ? hApart(c.id) : h(c.id)],
     ['image', k?.image ? h(k.image) : ''],
     ['name', k ? h(k.name) : ''],
     ['namespace', k?.podNamespace ? h(k.podNamespace) : ''],
@@ -215,16 +248,17 @@ export function buildFamilies(sample: ExporterSample | undefined, meta: ScrapeMe
   const f = new Families();
   labelSets.next();
   if (sample) {
-    for (const c of sample.cgroups) cadvisorSeries(f, c, sample);
+    const apart = idsApart(sample.cgroups);
+    for (const c of sample.cgroups) cadvisorSeries(f, c, sample, apart.size > 0 && apart.has(c.id));
     hostscopeSeries(f, sample);
   }
   selfSeries(f, meta, sample);
   return f.list();
 }
 
-function cadvisorSeries(f: Families, c: CgroupSample, sample: ExporterSample): void {
-  const key = cgroupKey(c);
-  const l = labelSets.get(key, () => cgroupLabels(c));
+function cadvisorSeries(f: Families, c: CgroupSample, sample: ExporterSample, apart: boolean): void {
+  const key = apart ? JSON.stringify(['apart', cgroupKey(c)]) : cgroupKey(c);
+  const l = labelSets.get(key, () => cgroupLabels(c, apart));
   const { cpu, memory, pids } = c.stats;
   if (cpu) {
     f.add('container_cpu_usage_seconds', 'counter', 'Cumulative cpu time consumed in seconds.', labelSets.with(key, l, 'cpu', () => [['cpu', 'total']]), usec(cpu.usageUsec));

@@ -25,6 +25,7 @@ import { classifyProcErrno, isProcError, type ProcErrorCode } from '../source/er
 import { NS_ENTRIES, entryType, type NsEntry, type NsType } from '../parse/ns-link.js';
 import type { IdQuad } from '../parse/proc-status.js';
 import { parseProcCgroup, type CgroupMembership } from '../parse/proc-cgroup.js';
+import { decodeBytes } from '../parse/text.js';
 import type { ProcStat } from '../parse/proc-stat.js';
 import { listPids, readInto, readProcess, sealProcess, type ProcFile } from '../proc/process.js';
 import type { Snapshot } from '../proc/snapshot.js';
@@ -578,7 +579,8 @@ export class NativeRecords {
         const off = rec[r + l.cgroupOffset]!;
         let parsed = this.cgroupAt.get(off);
         if (parsed === undefined) {
-          const text = strings.toString('utf8', off, off + rec[r + l.cgroupOffset + 1]!);
+          // by its bytes: a cgroup directory named with a byte that is not UTF-8 keeps it (src/parse/text.ts)
+          const text = decodeBytes(strings, off, off + rec[r + l.cgroupOffset + 1]!);
           parsed = interner.cgroups.get(text);
           if (!parsed) {
             try {

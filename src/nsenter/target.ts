@@ -184,8 +184,8 @@ export function cgroupProcsOf(src: ProcSource, pid: number | undefined, strict: 
   if (pid === undefined) throw new TargetError('no target PID specified for --join-cgroup');
   let theirs, mine;
   try {
-    theirs = parseProcCgroup(src.readProcText(`${pid}/cgroup`), `${pid}/cgroup`);
-    mine = parseProcCgroup(src.readProcText('self/cgroup'), 'self/cgroup');
+    theirs = parseProcCgroup(src.readProcTextBytes(`${pid}/cgroup`), `${pid}/cgroup`);
+    mine = parseProcCgroup(src.readProcTextBytes('self/cgroup'), 'self/cgroup');
   } catch (e) {
     if (!isProcError(e)) throw e;
     throw new TargetError(e.code === 'PARSE' ? e.message : `cannot read ${src.procRoot}/${pid}/cgroup: ${errnoText(e)}`);

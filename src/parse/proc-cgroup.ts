@@ -1,5 +1,5 @@
 import { ParseError } from './errors.js';
-import { lines } from './text.js';
+import { decodeBytes, lines } from './text.js';
 import { safeInteger } from './numbers.js';
 
 /** One line of /proc/<pid>/cgroup. */
@@ -26,4 +26,15 @@ export function parseProcCgroup(text: string, path = 'cgroup'): CgroupMembership
     const ctl = line.slice(a + 1, b);
     return { hierarchyId: id, controllers: ctl === '' ? [] : ctl.split(','), path: line.slice(b + 1) };
   });
+}
+
+/**
+ * /proc/<pid>/cgroup as its bytes (ProcSource.readProc): decoded with decodeBytes, so a cgroup
+ * directory whose name is not UTF-8 keeps each such byte (a lone surrogate U+DC80+byte), is opened
+ * by the same bytes (src/source/bounded.ts, fsPath) and is not merged with a sibling that differs
+ * only in that byte. Decoded as UTF-8 the byte became U+FFFD: the directory read was missing and
+ * the figures of whoever named it so were lost.
+ */
+export function parseProcCgroupBytes(buf: Buffer, path = 'cgroup'): CgroupMembership[] {
+  return parseProcCgroup(decodeBytes(buf), path);
 }

@@ -25,6 +25,47 @@ export function decodeBytes(buf: Buffer, start = 0, end = buf.length): string {
   return parts.join('');
 }
 
+/** String.prototype.isWellFormed (ES2024; Node 20 has it, the ES2023 lib does not declare it) */
+type WellFormed = { isWellFormed(): boolean };
+
+/** true when `s` holds no lone surrogate: Node's UTF-8 encoding of it is then exact (native, ~5 ns a path) */
+export function isWellFormed(s: string): boolean {
+  return (s as unknown as WellFormed).isWellFormed();
+}
+
+/**
+ * The inverse of decodeBytes: the bytes a string decoded from. Well-formed text is encoded as
+ * UTF-8; a lone surrogate U+DC80–U+DCFF becomes the byte it stands for (0x80–0xFF). Any other
+ * lone surrogate (U+D800–U+DBFF unpaired, U+DC00–U+DC7F) stands for no byte: decodeBytes never
+ * makes one, so such a string did not come from the kernel, and it is refused (RangeError)
+ * rather than encoded as EF BF BD (U+FFFD), which would name another file.
+ *
+ * Round trip: encodeBytes(decodeBytes(b)) equals b for every byte sequence b.
+ */
+export function encodeBytes(s: string): Buffer {
+  if (isWellFormed(s)) return Buffer.from(s, 'utf8');
+  const parts: Buffer[] = [];
+  let run = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        i++; // a pair: one character, encoded with its run
+        continue;
+      }
+      throw new RangeError(`not bytes: a lone surrogate U+${c.toString(16).toUpperCase()} at ${i} stands for no byte`);
+    }
+    if (c < 0xdc80) throw new RangeError(`not bytes: a lone surrogate U+${c.toString(16).toUpperCase()} at ${i} stands for no byte`);
+    if (run < i) parts.push(Buffer.from(s.slice(run, i), 'utf8'));
+    parts.push(Buffer.of(c - 0xdc00));
+    run = i + 1;
+  }
+  if (run < s.length) parts.push(Buffer.from(s.slice(run), 'utf8'));
+  return Buffer.concat(parts);
+}
+
 /** Length of the well-formed UTF-8 sequence at i (RFC 3629, Unicode table 3-7), 0 if none. */
 function validSequenceLength(buf: Buffer, i: number, end: number): number {
   const b = buf[i]!;

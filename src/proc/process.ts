@@ -62,7 +62,7 @@ const READERS: Record<Exclude<ProcFile, 'ns'>, Reader> = {
     info.environ = parseEnviron(src.readProc(`${pid}/environ`));
   },
   cgroup: (src, pid, info) => {
-    info.cgroups = parseProcCgroup(src.readProcText(`${pid}/cgroup`), `${pid}/cgroup`);
+    info.cgroups = parseProcCgroup(src.readProcTextBytes(`${pid}/cgroup`), `${pid}/cgroup`);
   },
   mountinfo: (src, pid, info) => {
     info.mounts = parseMountInfo(src.readProcText(`${pid}/mountinfo`), `${pid}/mountinfo`);

@@ -1,7 +1,8 @@
-import { closeSync, constants, fstatSync, openSync, readSync, readlinkSync, realpathSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { isAbsolute, normalize } from 'node:path';
 import { ProcError, errnoOf } from './errors.js';
 import { strerror } from '../util/strerror.js';
+import { decodeBytes, encodeBytes, isWellFormed } from '../parse/text.js';
 
 /**
  * Size caps for every file the source reads (docs/support.md, "Size caps"). A file longer than
@@ -63,6 +64,45 @@ export interface BoundedReadOptions {
   classify: (errno: string | undefined) => ProcError['code'];
 }
 
+/**
+ * The path to hand node:fs: the string itself when it is well-formed (the common case: one native
+ * check, no Buffer), else the bytes it was decoded from (encodeBytes). A cgroup directory whose
+ * name is not UTF-8 reaches us as lone surrogates U+DC80–U+DCFF (decodeBytes); given to node:fs as
+ * a string it would be encoded with U+FFFD (EF BF BD) in their place and name another file, or
+ * none. A lone surrogate that stands for no byte is refused (UNSAFE), never guessed at.
+ */
+export function fsPath(path: string): string | Buffer {
+  if (isWellFormed(path)) return path;
+  try {
+    return encodeBytes(path);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new ProcError('UNSAFE', path, `refusing path ${path}: ${e.message}`);
+  }
+}
+
+/**
+ * The entries of a directory (a cgroup's, a dump's), each name by its bytes: a name that is not
+ * UTF-8 comes back as decodeBytes makes it (lone surrogates), so it can be opened again through
+ * fsPath and two names that differ in such a byte stay two. Read as strings first — the common
+ * case costs what readdirSync costs; only when a name came back holding U+FFFD (a byte that was
+ * not UTF-8, or a real U+FFFD) is the directory read again as bytes.
+ */
+export function readdirEntries(path: string): { name: string; isDir: boolean }[] {
+  const p = fsPath(path);
+  const ents = readdirSync(p, { withFileTypes: true });
+  if (!ents.some((d) => d.name.includes('\uFFFD'))) return ents.map((d) => ({ name: d.name, isDir: d.isDirectory() }));
+  return readdirSync(p, { withFileTypes: true, encoding: 'buffer' }).map((d) => ({ name: decodeBytes(d.name), isDir: d.isDirectory() }));
+}
+
+/** readdirEntries' names alone */
+export function readdirNames(path: string): string[] {
+  const p = fsPath(path);
+  const names = readdirSync(p);
+  if (!names.some((n) => n.includes('\uFFFD'))) return names;
+  return readdirSync(p, { encoding: 'buffer' }).map((n) => decodeBytes(n));
+}
+
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
 
 /**
@@ -80,8 +120,9 @@ let shared = Buffer.allocUnsafe(64 * KiB);
 export function readBounded(path: string, opts: BoundedReadOptions): Buffer {
   let fd: number;
   try {
-    fd = openSync(path, OPEN_FLAGS);
+    fd = openSync(fsPath(path), OPEN_FLAGS);
   } catch (e) {
+    if (e instanceof ProcError) throw e;
     const errno = errnoOf(e);
     throw new ProcError(opts.classify(errno), path, `cannot read ${path}: ${strerror(errno)}`, errno);
   }
@@ -116,13 +157,27 @@ export function readBounded(path: string, opts: BoundedReadOptions): Buffer {
   }
 }
 
-/** The path the kernel opened, after every symlink (from /proc/self/fd), else realpath(3). */
+/**
+ * The path the kernel opened, after every symlink (from /proc/self/fd), else realpath(3); by its
+ * bytes (decodeBytes), as the root it is compared with: decoded with U+FFFD, a directory outside
+ * the root whose name differs from the root's only in bytes that are not UTF-8 would pass for it.
+ */
 function openedPath(fd: number, path: string): string {
   try {
-    return readlinkSync(`/proc/self/fd/${fd}`);
+    const link = `/proc/self/fd/${fd}`;
+    const s = readlinkSync(link);
+    // as a string first (every /sys read passes here: no Buffer unless a name was not UTF-8)
+    return s.includes('\uFFFD') ? decodeBytes(readlinkSync(link, { encoding: 'buffer' })) : s;
   } catch {
-    return realpathSync(path);
+    return realpathBytes(path);
   }
+}
+
+/** realpath(3) by bytes (the JavaScript realpathSync decodes each component as UTF-8 and loses a byte that is not) */
+function realpathBytes(path: string): string {
+  const p = fsPath(path);
+  const s = realpathSync.native(p);
+  return s.includes('\uFFFD') ? decodeBytes(realpathSync.native(p, { encoding: 'buffer' })) : s;
 }
 
 function fileKind(st: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isDirectory(): boolean }): string {
@@ -160,10 +215,10 @@ export function confineRel(rel: string, rootShown: string): string {
   return n === '.' ? '' : n;
 }
 
-/** realpath, or undefined when it cannot be resolved (missing root: reads then fail on their own). */
+/** realpath by bytes, or undefined when it cannot be resolved (missing root: reads then fail on their own). */
 export function realpathOrUndefined(path: string): string | undefined {
   try {
-    return realpathSync(path);
+    return realpathBytes(path);
   } catch {
     return undefined;
   }

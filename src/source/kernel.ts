@@ -10,6 +10,7 @@
 import { closeSync, constants as fsc, fstatSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProcError, errnoOf } from './errors.js';
+import { fsPath } from './bounded.js';
 import { strerror } from '../util/strerror.js';
 import { NS_IOCTL, NativeError, nativeUnavailableReason, nsIoctl } from '../native/index.js';
 
@@ -61,8 +62,10 @@ export class LiveKernelCalls implements LiveKernel {
 
   openPathFd(path: string, flags = fsc.O_RDONLY): number {
     try {
-      return openSync(path, flags);
+      // by its bytes: a cgroup directory named with a byte that is not UTF-8 (see fsPath)
+      return openSync(fsPath(path), flags);
     } catch (e) {
+      if (e instanceof ProcError) throw e;
       throw fail(path, 'cannot open', e);
     }
   }

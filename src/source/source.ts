@@ -1,7 +1,8 @@
 import { existsSync, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ProcError, classifyDumpProcErrno, classifyProcErrno, errnoOf } from './errors.js';
-import { READ_CAPS, assertInside, confineRel, procCap, readBounded, realpathOrUndefined, type BoundedReadOptions } from './bounded.js';
+import { READ_CAPS, assertInside, confineRel, fsPath, procCap, readBounded, readdirEntries, readdirNames, realpathOrUndefined, type BoundedReadOptions } from './bounded.js';
+import { decodeBytes, isWellFormed } from '../parse/text.js';
 import { strerror } from '../util/strerror.js';
 import { DumpKernelCalls, LiveKernelCalls, type LiveKernel } from './kernel.js';
 import { constants as osConstants } from 'node:os';
@@ -26,6 +27,12 @@ export interface ProcSource {
   readonly isLive: boolean;
   readProc(rel: string): Buffer;
   readProcText(rel: string): string;
+  /**
+   * readProcText decoded by its bytes (decodeBytes): a byte that is not UTF-8 is kept as the lone
+   * surrogate U+DC80+byte instead of U+FFFD. For text that names paths to open again:
+   * /proc/PID/cgroup (a cgroup directory anyone with a delegated subtree can name `bad\xff`).
+   */
+  readProcTextBytes(rel: string): string;
   readProcLink(rel: string): string;
   listProc(rel?: string): string[];
   /**
@@ -149,6 +156,11 @@ export class DirectoryProcSource implements ProcSource {
     return this.readProcBounded(rel).toString('utf8');
   }
 
+  readProcTextBytes(rel: string): string {
+    // decoded from the shared read buffer: no copy (the cgroup file of every process, in a scan)
+    return decodeBytes(this.readProcBounded(rel));
+  }
+
   readProcLink(rel: string): string {
     const r = this.procRel(rel);
     this.injected('proc', r);
@@ -224,9 +236,10 @@ export class DirectoryProcSource implements ProcSource {
           out[i] = e;
           continue;
         }
-        // read alone below, as readSysText would: an empty path, a NUL; and thread-self, which
-        // names the reading thread (the batch runs on another)
-        if (r === '' || r.includes('\0') || r === 'thread-self' || r.startsWith('thread-self/')) continue;
+        // read alone below, as readSysText would: an empty path, a NUL; thread-self, which names
+        // the reading thread (the batch runs on another); and a path with a byte that is not UTF-8
+        // (a lone surrogate: N-API would hand scan.c EF BF BD for it, fsPath gives the byte)
+        if (r === '' || r.includes('\0') || r === 'thread-self' || r.startsWith('thread-self/') || !isWellFormed(r)) continue;
         idx.push(i);
         names.push(r);
         if (kind === 'proc') cap = Math.min(cap, procCap(r));
@@ -282,7 +295,7 @@ export class DirectoryProcSource implements ProcSource {
     const path = join(this.sysRoot, confineRel(rel, this.sysRoot));
     try {
       if (!this.sysIsLive) this.assertDirInside(this.realSysRoot, path, path);
-      return readdirSync(path, { withFileTypes: true }).map((d) => ({ name: d.name, isDir: d.isDirectory() }));
+      return readdirEntries(path);
     } catch (e) {
       if (e instanceof ProcError) throw e;
       throw sysErrorFromErrno(path, errnoOf(e));
@@ -296,7 +309,11 @@ export class DirectoryProcSource implements ProcSource {
     } catch {
       return false;
     }
-    if (!existsSync(path)) return false;
+    try {
+      if (!existsSync(fsPath(path))) return false;
+    } catch {
+      return false; // a lone surrogate that stands for no byte: no such file
+    }
     if (this.sysIsLive) return true;
     const real = realpathOrUndefined(path);
     return real !== undefined && (real === this.realSysRoot || real.startsWith(`${this.realSysRoot}/`));
@@ -344,7 +361,7 @@ export class DirectoryProcSource implements ProcSource {
         if (real === undefined) return [];
         assertInside(this.realHostFilesRoot, real, full);
       }
-      return readdirSync(full).sort();
+      return readdirNames(full).sort();
     } catch {
       return [];
     }

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { fixtureSource } from '../helpers/fixtures.js';
 import { readExporterSample } from '../../src/exporter/read.js';
-import { buildFamilies, cgroupLabels } from '../../src/exporter/collect.js';
+import { buildFamilies, cgroupLabels, idsApart } from '../../src/exporter/collect.js';
 import { labelsText, writeFormat, writeFormatBytes, writeText } from '../../src/exporter/format.js';
 import { parseExposition } from './exposition-checker.js';
 
@@ -50,6 +50,30 @@ describe('label sets kept between scrapes', () => {
       expect(usage.some((l) => l.includes(`id="${plain.id}\\\\x01cpu"`))).toBe(true);
       for (const l of text.split('\n')) expect(l.match(/\bcpu="/g)?.length ?? 0, l).toBeLessThanOrEqual(1);
     }
+  });
+
+  it('a cgroup named with the byte 0xFF is written `\\xff`; beside a sibling named with the characters `\\xff` both are written apart (the backslash as \\x5c), never one label set twice', async () => {
+    const { sample } = await readExporterSample(fixtureSource('v2-docker-systemd'));
+    const plain = { ...sample.cgroups.find((x) => x.stats.cpu && x.stats.memory)!, container: undefined };
+    const byte = { ...plain, id: '/tenant/c\udcff' }; // decodeBytes of /tenant/c<FF>
+    const chars = { ...plain, id: '/tenant/c\\xff' }; // the four characters \xff
+    const unit = { ...plain, id: '/system.slice/dev-disk-by\\x2duuid-1.swap' }; // systemd's own escape
+    const ids = (text: string): string[] => text.split('\n').filter((l) => l.startsWith('container_memory_usage_bytes{')).map((l) => /id="([^"]*)"/.exec(l)![1]!).sort();
+    // alone, the byte is \xff (written \\xff: the format escapes the backslash) and a unit keeps its \x2d
+    const alone = writeText(buildFamilies({ ...sample, cgroups: [byte, unit] }, META));
+    expect(ids(alone)).toEqual(['/system.slice/dev-disk-by\\\\x2duuid-1.swap', '/tenant/c\\\\xff']);
+    expect(idsApart([byte, unit]).size).toBe(0);
+    for (const order of [[byte, chars, unit], [chars, unit, byte]]) {
+      const text = writeText(buildFamilies({ ...sample, cgroups: order }, META));
+      expect(() => parseExposition(text, 'text')).not.toThrow();
+      expect(ids(text)).toEqual(['/system.slice/dev-disk-by\\\\x2duuid-1.swap', '/tenant/c\\\\x5cxff', '/tenant/c\\\\xff']);
+    }
+    // a third name spelling the second's new text is moved apart too: no two meet
+    const third = { ...plain, id: '/tenant/c\\x5cxff' };
+    const text = writeText(buildFamilies({ ...sample, cgroups: [byte, chars, third] }, META));
+    expect(() => parseExposition(text, 'text')).not.toThrow();
+    expect(new Set(ids(text)).size).toBe(3);
+    expect(Buffer.from(text, 'utf8').toString('utf8')).toBe(text); // valid UTF-8 throughout
   });
 
   it('the bytes kept with each label set are its text: the server\'s body is the text exposition as UTF-8, scrape after scrape', async () => {

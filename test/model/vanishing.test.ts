@@ -18,6 +18,7 @@ function vanishing(base: ProcSource, gone: Map<number, 'ENOENT' | 'ESRCH'>, afte
   return Object.assign(Object.create(Object.getPrototypeOf(base)), base, {
     readProc: (rel: string) => (check(rel), base.readProc(rel)),
     readProcText: (rel: string) => (check(rel), base.readProcText(rel)),
+    readProcTextBytes: (rel: string) => (check(rel), base.readProcTextBytes(rel)),
     readProcLink: (rel: string) => (check(rel), base.readProcLink(rel)),
   }) as ProcSource;
 }
