@@ -727,10 +727,10 @@ export const STAT_SLOT = { state: 1, ppid: 2, numThreads: 14, startTimeTicks: 15
 export type CommCache = Map<number, { bytes: Buffer; off: number; len: number; text: string }>;
 
 function commOf(strings: Buffer, off: number, len: number, hash: number | undefined, cache: CommCache | undefined): string {
-  if (cache === undefined || hash === undefined) return strings.toString('utf8', off, off + len);
+  if (cache === undefined || hash === undefined) return decodeBytes(strings, off, off + len);
   const c = cache.get(hash);
   if (c !== undefined && c.len === len && strings.compare(c.bytes, c.off, c.off + len, off, off + len) === 0) return c.text;
-  const text = strings.toString('utf8', off, off + len);
+  const text = decodeBytes(strings, off, off + len);
   if (c === undefined) cache.set(hash, { bytes: strings, off, len, text });
   return text;
 }

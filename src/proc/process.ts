@@ -38,7 +38,7 @@ type Reader = (src: ProcSource, pid: number, info: ProcessInfo) => void;
 
 const READERS: Record<Exclude<ProcFile, 'ns'>, Reader> = {
   stat: (src, pid, info) => {
-    info.stat = parseProcStat(src.readProcText(`${pid}/stat`), `${pid}/stat`);
+    info.stat = parseProcStat(src.readProcTextBytes(`${pid}/stat`), `${pid}/stat`);
   },
   status: (src, pid, info) => {
     info.status = parseProcStatus(src.readProcText(`${pid}/status`), `${pid}/status`);
@@ -142,7 +142,7 @@ export function readProcess(src: ProcSource, pid: number, files: readonly ProcFi
   if (!readAny && Object.values(info.errors).every((c) => c === 'PROCESS_GONE')) return undefined;
   if (opts.verifyIdentity && info.stat) {
     try {
-      const again = parseProcStat(src.readProcText(`${pid}/stat`), `${pid}/stat`);
+      const again = parseProcStat(src.readProcTextBytes(`${pid}/stat`), `${pid}/stat`);
       if (again.startTimeTicks !== info.stat.startTimeTicks) return undefined;
     } catch (e) {
       if (!isProcError(e)) throw e;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Spawned, waitFor } from '../../scripts/lib/spawned.js';
@@ -46,7 +46,19 @@ describe.skipIf(!IS_ROOT || !has('unshare') || !has('setpriv'))('scanHost: the n
     const odd = join(dir, 'a) (b c');
     symlinkSync('/bin/sleep', odd);
     mine.push(spawned.start(odd, ['600']).pid!);
+    // and one whose name is not UTF-8 (comm `sl<FF>p`: both paths keep the byte as U+DCFF)
+    symlinkSync('/bin/sleep', Buffer.concat([Buffer.from(join(dir, 'sl')), Buffer.from([0xff]), Buffer.from('p')]));
+    mine.push(spawned.start('sh', ['-c', `exec "$(printf '%s/sl\\377p' '${dir}')" 600`]).pid!);
     expect(await waitFor(() => childrenOf(outer.pid!).length === 1 && childrenOf(childrenOf(outer.pid!)[0]!).length === 2, 60_000)).toBe(true);
+    // (the sh has exec'd the oddly named sleep)
+    const commBytes = (pid: number): number[] => {
+      try {
+        return [...readFileSync(`/proc/${pid}/comm`)];
+      } catch {
+        return [];
+      }
+    };
+    expect(await waitFor(() => commBytes(mine[3]!).includes(0xff), 60_000)).toBe(true);
     const init = childrenOf(outer.pid!)[0]!;
     mine.push(outer.pid!, init, ...childrenOf(init));
     expect(await waitFor(() => nsInode(mine[0]!, 'net') !== nsInode(process.pid, 'net') && nsInode(mine[1]!, 'user') !== undefined, 60_000)).toBe(true);
@@ -89,6 +101,8 @@ describe.skipIf(!IS_ROOT || !has('unshare') || !has('setpriv'))('scanHost: the n
     expect(compared).toBeGreaterThan(mine.length);
     expect(b.get(mine[2]!)!.stat!.comm).toBe('a) (b c');
     expect(b.get(mine[2]!)!.stat!.comm).toBe(a.get(mine[2]!)!.stat!.comm);
+    expect(b.get(mine[3]!)!.stat!.comm).toBe('sl\udcffp');
+    expect(b.get(mine[3]!)!.stat!.comm).toBe(a.get(mine[3]!)!.stat!.comm);
     expect(b.get(mine[1]!)!.ids!.uid).toEqual({ real: 65534, effective: 65534, saved: 65534, fs: 65534 });
     // the owner of /proc/<pid> (scan.c's one stat) is the effective uid and gid
     expect(b.get(mine[1]!)!.owner).toEqual({ uid: 65534, gid: 65534 });

@@ -50,13 +50,16 @@ describe('processes that exit while they are read', () => {
 
   it('a pid reused by a new process while it is read is not mixed with the old one', () => {
     let reads = 0;
+    // stat is read as bytes (its comm may not be UTF-8), the rest as text: both see the reuse
+    const later = (read: (rel: string) => string) => (rel: string) => {
+      const text = read(rel);
+      // the second read of 1234/stat sees a process started later under the same pid
+      if (rel === '1234/stat' && reads++ > 0) return text.replace(/^(\S+ \(.*\) (?:\S+ ){19})(\d+)/, (_m, pre: string, t: string) => `${pre}${Number(t) + 1}`);
+      return text;
+    };
     const reused = Object.assign(Object.create(Object.getPrototypeOf(base)), base, {
-      readProcText: (rel: string) => {
-        const text = base.readProcText(rel);
-        // the second read of 1234/stat sees a process started later under the same pid
-        if (rel === '1234/stat' && reads++ > 0) return text.replace(/^(\S+ \(.*\) (?:\S+ ){19})(\d+)/, (_m, pre: string, t: string) => `${pre}${Number(t) + 1}`);
-        return text;
-      },
+      readProcText: later((rel) => base.readProcText(rel)),
+      readProcTextBytes: later((rel) => base.readProcTextBytes(rel)),
     }) as ProcSource;
     expect(readProcess(base, 1234, ['status', 'cgroup'], { verifyIdentity: true })?.status?.name).toBe('redis-server');
     expect(readProcess(reused, 1234, ['status', 'cgroup'], { verifyIdentity: true })).toBeUndefined();
