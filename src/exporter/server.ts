@@ -148,7 +148,8 @@ export function createExporter(opts: ExporterOptions): Exporter {
   server.maxConnections = opts.maxConnections ?? 256;
   server.setTimeout(opts.idleTimeoutMs ?? 30_000, (sock) => sock.destroy());
   // a request Node's parser refuses: an answer on a socket that can still take it, else drop it
-  server.on('clientError', (e: NodeJS.ErrnoException & { rawPacket?: Buffer; bytesParsed?: number }, sock) => answerAndClose(sock, clientErrorStatus(e)));
+  const idle = opts.idleTimeoutMs ?? 30_000;
+  server.on('clientError', (e: NodeJS.ErrnoException & { rawPacket?: Buffer; bytesParsed?: number }, sock) => answerAndClose(sock, clientErrorStatus(e), idle));
   // CONNECT is not a request node:http hands to the handler: without this listener its socket is
   // destroyed without a word; the docs promise 405 for every method but GET and HEAD. The socket
   // is node:http's no more (closeAllConnections does not see it): close() ends it itself.
@@ -156,7 +157,7 @@ export function createExporter(opts: ExporterOptions): Exporter {
   server.on('connect', (_req: IncomingMessage, sock: Duplex) => {
     detached.add(sock);
     sock.once('close', () => detached.delete(sock));
-    answerAndClose(sock, 405);
+    answerAndClose(sock, 405, idle);
   });
 
   return {
@@ -202,12 +203,26 @@ function clientErrorStatus(e: NodeJS.ErrnoException & { rawPacket?: Buffer; byte
   return 400;
 }
 
+/** sockets given their one short answer (answerAndClose) */
+const answered = new WeakSet<Duplex>();
+
 /**
  * One short response, then close. A response still being sent on the socket (a pipelined request
  * before the bad one) is let finish first, so the answer is not spliced into it; a socket that
  * cannot be written any more is dropped. A client that never closes its side is cut off.
  */
-function answerAndClose(sock: Duplex, status: number): void {
+function answerAndClose(sock: Duplex, status: number, deadlineMs: number): void {
+  // once a socket: the parser reports its error again on every later chunk
+  if (answered.has(sock)) return;
+  answered.add(sock);
+  // a socket node:http let go of (CONNECT) has none of its listeners: a reset while the answer is
+  // written must not be an unhandled 'error' (the process would exit), and a client that never
+  // reads the response ahead of the answer must not hold the socket (node:http's idle timeout no
+  // longer applies to it)
+  sock.on('error', () => sock.destroy());
+  const deadline = setTimeout(() => sock.destroy(), deadlineMs);
+  deadline.unref();
+  sock.once('close', () => clearTimeout(deadline));
   const send = (): void => {
     if (!sock.writable) return void sock.destroy();
     const body = `${(STATUS_CODES[status] ?? 'error').toLowerCase()}\n`;

@@ -228,6 +228,23 @@ describe('exporter HTTP', () => {
     expect((await fetch(`${url}/metrics`)).status).toBe(200);
   });
 
+  it('a client that resets right after CONNECT (or a bad request) does not take the exporter down', async () => {
+    // node:http lets go of a CONNECT socket with none of its listeners: an ECONNRESET while the 405
+    // was written was an unhandled 'error' event, and the process exited (this test's, here)
+    const { url } = await start({ scan: fixtureScan() });
+    const port = Number(new URL(url).port);
+    for (let i = 0; i < 20; i++) {
+      await new Promise<void>((resolve) => {
+        const s = connect(port, '127.0.0.1');
+        s.on('error', () => undefined);
+        s.on('close', () => resolve());
+        s.write(i % 2 ? 'CONNECT a:1 HTTP/1.1\r\nHost: a\r\n\r\n' : 'BREW / HTTP/1.1\r\n\r\nmore\r\n', () => s.resetAndDestroy());
+      });
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await fetch(`${url}/metrics`)).status).toBe(200);
+  });
+
   it('request targets: the absolute form is served as its path; *, other schemes and non-paths are 400', async () => {
     const { url } = await start({ scan: fixtureScan(), minIntervalMs: 60_000 });
     const port = Number(new URL(url).port);
