@@ -483,6 +483,10 @@ export function* patchModelSteps(
     // a twin that is a container on its own (only user/cgroup/time namespaces its own): the
     // arrival is another container, which a rebuild makes
     if (k && isContainerOfItsOwn(t, m.ref)) return undefined;
+    // a process that joined a container by setns (not by fork) may have started before its init:
+    // where the init is the earliest member (a container without a pid namespace of its own), it
+    // would be the init now, and the name with it (a rebuild decides)
+    if (k && gone.has(a.pid) && m.containerOf.get(a.pid) !== k) return undefined;
     if (k) addTo(contIn, k, a.pid, () => [] as number[]);
     joining.push(a);
   }

@@ -109,6 +109,20 @@ describe('patchModel at 6,000 processes: the model a rebuild makes, in steps', (
     expect(essence(p.model, p.processes)).toEqual(essence(ref, ref.snapshot.processes));
   });
 
+  it('a host process that setns\'d into a container without its own pid namespace, started before its init: rebuilt, not patched', () => {
+    // (found by review) the init of such a container is its earliest member with a parent outside:
+    // the newcomer, started earlier, is the init now, and the container's name with it
+    const netOnly = Object.freeze({ ...HOST_NS, net: { type: 'net', inode: 4026548003, dev: 4 } as NsId });
+    const ctrCg = cg('/docker/ddd');
+    const c = proc(300, 1, 'nsentered', HOST_NS, HOST_CG);
+    const small = [proc(1, 0, 'init', HOST_NS, HOST_CG), proc(2, 0, 'kthreadd', HOST_NS, HOST_CG), c, proc(500, 1, 'ctr-init', netOnly, ctrCg)];
+    const m = model(small);
+    const moved = proc(300, 1, 'nsentered', netOnly, ctrCg);
+    expect(patchModel(m, [moved], [c], undefined)).toBeUndefined();
+    const ref = model([small[0]!, small[1]!, moved, small[3]!]);
+    expect(ref.containers.find((k) => k.cgroupPath === '/docker/ddd')?.initPid).toBe(300);
+  });
+
   it('nothing to patch for: a departing container init or an arrival without a twin means a rebuild (undefined)', () => {
     expect(patchModel(m0, [], [before.find((p) => p.pid === 200)!], undefined)).toBeUndefined();
     const stranger = proc(9000, 1, 'sleep', nsSet(4026549000, true), cg('/docker/zzz'));
