@@ -167,8 +167,12 @@ class Families {
 }
 
 const h = (s: string): string => escapeControl(s);
-/** h, with the backslash itself escaped (`\x5c`) first: no two strings give the same text */
-const hApart = (s: string): string => escapeControl(s.replaceAll('\\', '\\x5c'));
+/**
+ * h, made injective: the backslash itself as `\x5c` first, and a C1 control (U+0080–U+009F, which
+ * escapeControl writes `\x80` like the undecodable byte 0x80) as `\u0080`: no two strings give the
+ * same text
+ */
+const hApart = (s: string): string => escapeControl(s.replaceAll('\\', '\\x5c').replace(/[\u0080-\u009f]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`));
 
 /**
  * The ids (cgroup paths) of this scrape whose label text another id also escapes to: a directory
@@ -179,19 +183,24 @@ const hApart = (s: string): string => escapeControl(s.replaceAll('\\', '\\x5c'))
  * escapeControl's fast test, when no id needed escaping at all.
  */
 export function idsApart(cgroups: readonly CgroupSample[]): ReadonlySet<string> {
+  return textsApart(cgroups.map((c) => c.id));
+}
+
+/** idsApart of any label values written side by side (a container's interface names too) */
+export function textsApart(texts: readonly string[]): ReadonlySet<string> {
   const apart = new Set<string>();
-  if (!cgroups.some((c) => h(c.id) !== c.id)) return apart;
+  if (!texts.some((x) => h(x) !== x)) return apart;
   for (;;) {
     const seen = new Map<string, string>();
     let more = false;
-    for (const c of cgroups) {
-      const t = apart.has(c.id) ? hApart(c.id) : h(c.id);
+    for (const x of texts) {
+      const t = apart.has(x) ? hApart(x) : h(x);
       const other = seen.get(t);
       if (other === undefined) {
-        seen.set(t, c.id);
+        seen.set(t, x);
         continue;
       }
-      for (const id of [other, c.id]) {
+      for (const id of [other, x]) {
         if (apart.has(id)) continue;
         apart.add(id);
         more = true;
@@ -286,9 +295,13 @@ function cadvisorSeries(f: Families, c: CgroupSample, sample: ExporterSample, ap
   const k = c.container;
   const net = k ? sample.network.get(k.key) : undefined;
   if (net) {
+    // two interfaces whose names escape to one label text (a byte and its `\xNN` spelling: any
+    // root of the container's network namespace can name them) are written apart, as ids are
+    const ifApart = textsApart(net.filter((d) => !isIgnoredInterface(d.iface)).map((d) => d.iface));
     for (const d of net) {
       if (isIgnoredInterface(d.iface)) continue;
-      const li = labelSets.with(key, l, JSON.stringify(['if', d.iface]), () => [['interface', h(d.iface)]]);
+      const apart = ifApart.has(d.iface);
+      const li = labelSets.with(key, l, JSON.stringify(['if', d.iface, apart]), () => [['interface', apart ? hApart(d.iface) : h(d.iface)]]);
       f.add('container_network_receive_bytes', 'counter', 'Cumulative count of bytes received', li, d.rxBytes);
       f.add('container_network_receive_packets', 'counter', 'Cumulative count of packets received', li, d.rxPackets);
       f.add('container_network_receive_packets_dropped', 'counter', 'Cumulative count of packets dropped while receiving', li, d.rxDropped);

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { fixtureSource } from '../helpers/fixtures.js';
 import { readExporterSample } from '../../src/exporter/read.js';
 import { buildFamilies, cgroupLabels, idsApart } from '../../src/exporter/collect.js';
+import { parseNetDevDetail } from '../../src/parse/proc-net-dev.js';
 import { labelsText, writeFormat, writeFormatBytes, writeText } from '../../src/exporter/format.js';
 import { parseExposition } from './exposition-checker.js';
 
@@ -74,6 +75,34 @@ describe('label sets kept between scrapes', () => {
     expect(() => parseExposition(text, 'text')).not.toThrow();
     expect(new Set(ids(text)).size).toBe(3);
     expect(Buffer.from(text, 'utf8').toString('utf8')).toBe(text); // valid UTF-8 throughout
+  });
+
+  it('found by review: a C1 control (U+0080) and the byte 0x80 escape alike, and two interfaces of one container whose names escape alike: each written apart, no series twice', async () => {
+    const { sample } = await readExporterSample(fixtureSource('v2-docker-systemd'));
+    const plain = { ...sample.cgroups.find((x) => x.stats.cpu && x.stats.memory)!, container: undefined };
+    const c1 = { ...plain, id: '/x\u0080' }; // a valid UTF-8 name: C2 80
+    const byte = { ...plain, id: '/x\udc80' }; // the byte 0x80 alone (decodeBytes)
+    const ids = (text: string): string[] => text.split('\n').filter((l) => l.startsWith('container_memory_usage_bytes{')).map((l) => /id="([^"]*)"/.exec(l)![1]!).sort();
+    const text = writeText(buildFamilies({ ...sample, cgroups: [c1, byte] }, META));
+    expect(() => parseExposition(text, 'text')).not.toThrow();
+    expect(new Set(ids(text)).size).toBe(2);
+    // interfaces: `e<SOH>` and the characters `e\x01`, which the kernel both accepts as names
+    const withCtr = sample.cgroups.find((x) => x.container);
+    expect(withCtr).toBeDefined();
+    const key = withCtr!.container!.key;
+    const head = 'Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n';
+    const row = (name: string, n: number): string => `${name}: ${n} 1 0 0 0 0 0 0 ${n} 1 0 0 0 0 0 0\n`;
+    const rows = parseNetDevDetail(head + row('eth0', 100) + row('e\u0001', 200) + row('e\\x01', 300));
+    expect(rows.map((r) => r.iface)).toEqual(['eth0', 'e\u0001', 'e\\x01']);
+    const network = new Map(sample.network);
+    network.set(key, rows);
+    const net = writeText(buildFamilies({ ...sample, network }, META));
+    expect(() => parseExposition(net, 'text')).not.toThrow();
+    const rx = net.split('\n').filter((l) => l.startsWith('container_network_receive_bytes_total{') || l.startsWith('container_network_receive_bytes{'));
+    // one series per interface: eth0 and the two odd names, their label sets (the line without its value) all different
+    const sets = rx.filter((l) => l.includes(`name="`) && /interface="e/.test(l)).map((l) => l.slice(0, l.lastIndexOf(' ')));
+    expect(sets.length).toBe(3);
+    expect(new Set(sets).size).toBe(3);
   });
 
   it('the bytes kept with each label set are its text: the server\'s body is the text exposition as UTF-8, scrape after scrape', async () => {
