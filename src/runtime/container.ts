@@ -24,7 +24,7 @@ import { HookError, runHooks, runPoststop, saveHooks, type HookState } from './h
 import { ForegroundConsole } from './console.js';
 import { cgroupResourcesOf } from './resources.js';
 import { fsPathView } from './securejoin.js';
-import { StateStore, readBoundedFd, rfc3339Nano, REMOVE_EMPTY_PARENT_ANNOTATION, type SavedState } from './state.js';
+import { StateStore, readBoundedFd, rfc3339Nano, removesEmptyParent, type SavedState } from './state.js';
 import { readPidStat } from './probe.js';
 import { S_IFIFO } from './plan-steps.js';
 import { compileSeccomp, SeccompError, type LinuxSeccomp } from './seccomp/index.js';
@@ -261,7 +261,7 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
   const pauses: { name: PausePoint; reachedRd: number; goPath: string }[] = [];
   let shared = false;
   // the parent is a default one (runc-ts's /runc-ts, or one the config's writer declares its own): removed at the end where empty
-  const defaultCgroup = spec.linux.cgroupsPath === undefined || spec.annotations[REMOVE_EMPTY_PARENT_ANNOTATION] === 'true';
+  const defaultCgroup = removesEmptyParent(spec.linux.cgroupsPath, spec.annotations);
   try {
     unlock = store.lock(o.id, (pid, st) => readPidStat(src, pid)?.startTime === st, { pid: process.pid, startTime: self.startTime });
     saveHooks(store.dir(o.id), hooks);

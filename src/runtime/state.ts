@@ -35,6 +35,19 @@ import { parseJson, isJsonObject, type JsonObject, JsonError } from './json.js';
  */
 export const REMOVE_EMPTY_PARENT_ANNOTATION = 'org.hostscope.runc-ts.remove-empty-cgroup-parent';
 
+/**
+ * Is the parent of this container's cgroup runc-ts's to remove where left empty at its end: the
+ * default `/runc-ts` (no cgroupsPath), or a cgroupsPath `/<parent>/<id>` whose config carries
+ * REMOVE_EMPTY_PARENT_ANNOTATION. Only a parent right under a hierarchy's root: an annotation can
+ * be passed through from a user (a CRI pod's annotations), and a relative path (under the
+ * caller's own cgroup), a deeper one or a systemd `slice:prefix:name` names a parent some manager
+ * owns.
+ */
+export function removesEmptyParent(cgroupsPath: string | undefined, annotations: Readonly<Record<string, string>>): boolean {
+  if (cgroupsPath === undefined) return true;
+  return annotations[REMOVE_EMPTY_PARENT_ANNOTATION] === 'true' && /^\/[^/]+\/[^/]+$/.test(cgroupsPath) && !cgroupsPath.split('/').some((c) => c === '.' || c === '..');
+}
+
 /** `runc state` shape, in runc's field order (utils_linux.go containerState) */
 export interface OciState {
   ociVersion: string;

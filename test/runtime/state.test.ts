@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { deriveStatus, EMPTY_LOCK_STALE_MS, ociState, parseSavedState, renderOciState, rfc3339Nano, StateError, StateStore, validateId, type InitProbe, type SavedState } from '../../src/runtime/state.js';
+import { deriveStatus, EMPTY_LOCK_STALE_MS, ociState, parseSavedState, REMOVE_EMPTY_PARENT_ANNOTATION, removesEmptyParent, renderOciState, rfc3339Nano, StateError, StateStore, validateId, type InitProbe, type SavedState } from '../../src/runtime/state.js';
 
 const saved = (over: Partial<SavedState> = {}): SavedState => ({
   id: 'c1',
@@ -58,6 +58,19 @@ describe('runc state output', () => {
     expect(rfc3339Nano(Date.UTC(2026, 10, 23, 14, 51, 32, 134), 468614)).toBe('2026-11-23T14:51:32.134468614Z');
     expect(rfc3339Nano(Date.UTC(2026, 10, 23, 14, 51, 32, 100))).toBe('2026-11-23T14:51:32.1Z');
     expect(rfc3339Nano(Date.UTC(2026, 10, 23, 14, 51, 32, 0))).toBe('2026-11-23T14:51:32Z');
+  });
+});
+
+describe('which parent cgroup runc-ts removes where left empty', () => {
+  const yes = { [REMOVE_EMPTY_PARENT_ANNOTATION]: 'true' };
+  it('its default /runc-ts, and a front end\'s own parent right under the root (hostscope run\'s /hostscope/<id>)', () => {
+    expect(removesEmptyParent(undefined, {})).toBe(true);
+    expect(removesEmptyParent('/hostscope/abc', yes)).toBe(true);
+    expect(removesEmptyParent('/hostscope/abc', {})).toBe(false);
+    expect(removesEmptyParent('/hostscope/abc', { [REMOVE_EMPTY_PARENT_ANNOTATION]: 'yes' })).toBe(false);
+  });
+  it('(found by review) never a parent a manager owns, whatever the annotation says: deeper, relative, systemd, dot paths', () => {
+    for (const p of ['/kubepods/pod1/abc', 'pod/abc', 'abc', 'system.slice:docker:abc', '/../abc', '/./abc', '/hostscope/', '//abc', '/abc']) expect(removesEmptyParent(p, yes), p).toBe(false);
   });
 });
 
