@@ -8,6 +8,7 @@ import { BIN, IS_ROOT, has, runBin } from '../helpers/live.js';
 import { CgroupParents } from '../helpers/run-parents.js';
 import { exampleSpec, renderSpecJson } from '../../src/runtime/spec-default.js';
 import { REMOVE_EMPTY_PARENT_ANNOTATION } from '../../src/runtime/state.js';
+import { busyboxRootfs, underReaper, writeReaper } from '../helpers/reaper.js';
 
 /**
  * runc-ts's default parent cgroup: a config.json without cgroupsPath puts the container in
@@ -26,25 +27,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `hs-runcts-parent-${process.pi
 const root = `${tmp}/root`;
 const tag = `hs-par-${process.pid}-${randomBytes(3).toString('hex')}`;
 const parents = new CgroupParents('runc-ts');
-const reaper = `${tmp}/reap.py`;
-fs.writeFileSync(
-  reaper,
-  `import ctypes, os, sys
-ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-pid = os.fork()
-if pid == 0:
-    os.execvp(sys.argv[1], sys.argv[1:])
-rc = 1
-while True:  # reap continuously: a dying container init waits for its namespace's zombies
-    try:
-        p, st = os.wait()
-    except ChildProcessError:
-        break
-    if p == pid:
-        rc = os.waitstatus_to_exitcode(st)
-sys.exit(rc)
-`,
-);
+const reaper = writeReaper(`${tmp}/reap.py`);
 let n = 0;
 const ids: string[] = [];
 /** parents named by a config (never runc-ts's to remove): removed here */
@@ -86,11 +69,7 @@ function bundle(script: string, mut: (c: J, id: string) => void = () => {}): { d
   const id = `${tag}-${++n}`;
   ids.push(id);
   const dir = `${tmp}/${id}`;
-  fs.mkdirSync(`${dir}/rootfs/bin`, { recursive: true });
-  for (const d of ['proc', 'sys', 'dev']) fs.mkdirSync(`${dir}/rootfs/${d}`);
-  fs.copyFileSync('/bin/busybox', `${dir}/rootfs/bin/busybox`);
-  fs.chmodSync(`${dir}/rootfs/bin/busybox`, 0o755);
-  for (const x of ['sh', 'cat', 'sleep']) fs.symlinkSync('busybox', `${dir}/rootfs/bin/${x}`);
+  busyboxRootfs(dir, ['sh', 'cat', 'sleep']);
   const c = JSON.parse(renderSpecJson(exampleSpec()));
   c.process.terminal = false;
   c.process.args = ['sh', '-c', script];
@@ -102,13 +81,7 @@ function bundle(script: string, mut: (c: J, id: string) => void = () => {}): { d
 
 /** a shell script under the subreaper; $R is runc-ts with our --root */
 function under(script: string): { code: number; out: string; err: string } {
-  const r = spawnSync('python3', [reaper, 'sh', '-c', script], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 300_000,
-    env: { ...process.env, R: `${process.execPath} ${BIN('runc-ts')} --root ${root}`, FORCE_COLOR: '0' },
-  });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+  return underReaper(reaper, ['sh', '-c', script], { timeout: 300_000, env: { ...process.env, R: `${process.execPath} ${BIN('runc-ts')} --root ${root}`, FORCE_COLOR: '0' } });
 }
 
 const subdirs = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);

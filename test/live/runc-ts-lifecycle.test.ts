@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { BIN, IS_ROOT, has } from '../helpers/live.js';
 import { exampleSpec, renderSpecJson } from '../../src/runtime/spec-default.js';
+import { busyboxRootfs, underReaper, writeReaper } from '../helpers/reaper.js';
 
 /**
  * runc-ts create/start/kill/delete/run -d/ps/pause/resume/update/events/features on real busybox
@@ -18,25 +19,7 @@ const ready = IS_ROOT && fs.existsSync('/bin/busybox') && has('python3');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `hs-runcts-life-${process.pid}-`));
 const root = `${tmp}/root`;
 const cgParent = `/hostscope-life-${process.pid}-${randomBytes(4).toString('hex')}`;
-const reaper = `${tmp}/reap.py`;
-fs.writeFileSync(
-  reaper,
-  `import ctypes, os, sys
-ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-pid = os.fork()
-if pid == 0:
-    os.execvp(sys.argv[1], sys.argv[1:])
-rc = 1
-while True:  # reap continuously (as a monitor does): a dying container init waits for its namespace's zombies
-    try:
-        p, st = os.wait()
-    except ChildProcessError:
-        break
-    if p == pid:
-        rc = os.waitstatus_to_exitcode(st)
-sys.exit(rc)
-`,
-);
+const reaper = writeReaper(`${tmp}/reap.py`);
 let n = 0;
 const ids: string[] = [];
 type J = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -58,11 +41,7 @@ function bundle(script: string, mut: (c: J) => void = () => {}): { dir: string; 
   const id = `hs-life-${process.pid}-${++n}`;
   ids.push(id);
   const dir = `${tmp}/${id}`;
-  fs.mkdirSync(`${dir}/rootfs/bin`, { recursive: true });
-  for (const d of ['proc', 'sys', 'dev']) fs.mkdirSync(`${dir}/rootfs/${d}`);
-  fs.copyFileSync('/bin/busybox', `${dir}/rootfs/bin/busybox`);
-  fs.chmodSync(`${dir}/rootfs/bin/busybox`, 0o755);
-  for (const x of ['sh', 'cat', 'echo', 'sleep', 'true']) fs.symlinkSync('busybox', `${dir}/rootfs/bin/${x}`);
+  busyboxRootfs(dir, ['sh', 'cat', 'echo', 'sleep', 'true']);
   const c = JSON.parse(renderSpecJson(exampleSpec()));
   c.process.terminal = false;
   c.process.args = ['sh', '-c', script];
@@ -74,13 +53,7 @@ function bundle(script: string, mut: (c: J) => void = () => {}): { dir: string; 
 
 /** a shell script under the subreaper; $R is runc-ts with our --root */
 function under(script: string): { code: number; out: string; err: string } {
-  const r = spawnSync('python3', [reaper, 'sh', '-c', script], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 120_000,
-    env: { ...process.env, R: `${process.execPath} ${BIN('runc-ts')} --root ${root}`, FORCE_COLOR: '0' },
-  });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+  return underReaper(reaper, ['sh', '-c', script], { timeout: 120_000, env: { ...process.env, R: `${process.execPath} ${BIN('runc-ts')} --root ${root}`, FORCE_COLOR: '0' } });
 }
 
 function nothingLeft(id: string) {

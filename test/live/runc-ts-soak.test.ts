@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { BIN, IS_ROOT, has } from '../helpers/live.js';
 import { exampleSpec, renderSpecJson } from '../../src/runtime/spec-default.js';
+import { writeReaper } from '../helpers/reaper.js';
 
 /**
  * Soak: SEQ sequential create/start/kill/delete lifecycles, then PAR in parallel, of one busybox
@@ -48,21 +49,7 @@ describe.skipIf(!ready && !process.env.CI)('runc-ts soak', () => {
     c.process.terminal = false;
     c.process.args = ['sleep', '1000'];
     delete c.linux.cgroupsPath;
-    fs.writeFileSync(`${tmp}/reap.py`, `import ctypes, os, sys
-ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-pid = os.fork()
-if pid == 0:
-    os.execvp(sys.argv[1], sys.argv[1:])
-rc = 1
-while True:  # reap continuously (as a monitor does): a dying container init waits for its namespace's zombies
-    try:
-        p, st = os.wait()
-    except ChildProcessError:
-        break
-    if p == pid:
-        rc = os.waitstatus_to_exitcode(st)
-sys.exit(rc)
-`);
+    writeReaper(`${tmp}/reap.py`);
     // a config per container (its own cgroupsPath), all on one read-only rootfs
     const total = SEQ + PAR;
     for (let i = 1; i <= total; i++) {

@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { BIN, IS_ROOT, has } from '../helpers/live.js';
 import { exampleSpec, renderSpecJson } from '../../src/runtime/spec-default.js';
+import { underReaper, writeReaper } from '../helpers/reaper.js';
 
 /**
  * runc-ts terminals and hooks on real busybox containers, every script under a python3 subreaper
@@ -23,27 +23,9 @@ const ready = IS_ROOT && fs.existsSync('/bin/busybox') && has('python3');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `hs-runcts-tty-${process.pid}-`));
 const root = `${tmp}/root`;
 const cgParent = `/hostscope-tty-${process.pid}-${randomBytes(4).toString('hex')}`;
-const reaper = `${tmp}/reap.py`;
+const reaper = writeReaper(`${tmp}/reap.py`);
 const recv = `${tmp}/recv.py`;
 const ptyRun = `${tmp}/ptyrun.py`;
-fs.writeFileSync(
-  reaper,
-  `import ctypes, os, sys
-ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-pid = os.fork()
-if pid == 0:
-    os.execvp(sys.argv[1], sys.argv[1:])
-rc = 1
-while True:
-    try:
-        p, st = os.wait()
-    except ChildProcessError:
-        break
-    if p == pid:
-        rc = os.waitstatus_to_exitcode(st)
-sys.exit(rc)
-`,
-);
 // recv.py SOCKET OUT LINE...: accept one connection, receive one fd (SCM_RIGHTS) and its message,
 // write each LINE to it, copy what comes back into OUT until the pty closes or __END__ shows
 fs.writeFileSync(
@@ -141,13 +123,7 @@ function bundle(args: string[], mut: (c: J) => void = () => {}): { dir: string; 
 }
 
 function under(script: string, extraEnv: Record<string, string> = {}): { code: number; out: string; err: string } {
-  const r = spawnSync('python3', [reaper, 'sh', '-c', script], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 180_000,
-    env: { ...process.env, R: `${process.execPath} ${BIN('runc-ts')} --root ${root}`, FORCE_COLOR: '0', ...extraEnv },
-  });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+  return underReaper(reaper, ['sh', '-c', script], { timeout: 180_000, env: { ...process.env, R: `${process.execPath} ${BIN('runc-ts')} --root ${root}`, FORCE_COLOR: '0', ...extraEnv } });
 }
 
 function nothingLeft(id: string) {
