@@ -478,10 +478,15 @@ function createCgroup(manager: CgroupManager, underDefaultParent: boolean): void
       manager.create();
       return;
     } catch (e) {
-      if (!underDefaultParent || i >= 20 || !isCgroupError(e) || (e.errno !== 'ENOENT' && e.errno !== 'ENODEV')) throw e;
+      if (!underDefaultParent || i >= CREATE_TRIES || !isCgroupError(e) || (e.errno !== 'ENOENT' && e.errno !== 'ENODEV')) throw e;
+      // the parent's ends keep coming (many containers ending at once, on a loaded host): after a
+      // few quick tries, a growing pause (1, 2, 4 … 16 ms) lets them pass
+      if (i >= 8) Atomics.wait(PAUSE, 0, 0, Math.min(16, 2 ** (i - 8)));
     }
   }
 }
+const CREATE_TRIES = 60;
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * The signals a foreground `run` forwards to the container's init (and a foreground `exec` to its
