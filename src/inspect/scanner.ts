@@ -484,9 +484,13 @@ export function* patchModelSteps(
     // arrival is another container, which a rebuild makes
     if (k && isContainerOfItsOwn(t, m.ref)) return undefined;
     // a process that joined a container by setns (not by fork) may have started before its init:
-    // where the init is the earliest member (a container without a pid namespace of its own), it
-    // would be the init now, and the name with it (a rebuild decides)
-    if (k && gone.has(a.pid) && m.containerOf.get(a.pid) !== k) return undefined;
+    // where the init is the earliest member with its parent outside (a container without a pid
+    // namespace of its own, src/model/containers.ts), it would be the init now, and the name with
+    // it (a rebuild decides)
+    if (k && gone.has(a.pid) && m.containerOf.get(a.pid) !== k && k.sharedWithHost.includes('pid')) {
+      const init = old[indexOfPid(old, k.initPid)];
+      if (!init?.stat || a.stat.startTimeTicks <= init.stat.startTimeTicks) return undefined;
+    }
     if (k) addTo(contIn, k, a.pid, () => [] as number[]);
     joining.push(a);
   }
