@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include "hs.h"
+#include "hs-napi.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -184,15 +185,7 @@ static void rf_complete(napi_env env, napi_status status, void *data)
 {
 	struct readfiles *r = data;
 	if (status != napi_ok || r->err < 0) {
-		napi_value msg, err, no, sc;
-		int e = r->err < 0 ? -r->err : ECANCELED;
-		napi_create_string_utf8(env, strerror(e), NAPI_AUTO_LENGTH, &msg);
-		napi_create_error(env, NULL, msg, &err);
-		napi_create_int32(env, e, &no);
-		napi_create_string_utf8(env, "readFiles", NAPI_AUTO_LENGTH, &sc);
-		napi_set_named_property(env, err, "errno", no);
-		napi_set_named_property(env, err, "syscall", sc);
-		napi_reject_deferred(env, r->deferred, err);
+		hs_reject_errno(env, r->deferred, r->err < 0 ? -r->err : ECANCELED, "readFiles");
 	} else {
 		napi_value result, d, ends, codes;
 		napi_create_object(env, &result);
@@ -201,10 +194,7 @@ static void rf_complete(napi_env env, napi_status status, void *data)
 		bad |= rf_buffer(env, r->ends, r->count * sizeof(int32_t), &ends);
 		bad |= rf_buffer(env, r->codes, r->count * sizeof(int32_t), &codes);
 		if (bad) {
-			napi_value msg, err;
-			napi_create_string_utf8(env, "hostscope native: cannot hand the files to JavaScript", NAPI_AUTO_LENGTH, &msg);
-			napi_create_error(env, NULL, msg, &err);
-			napi_reject_deferred(env, r->deferred, err);
+			hs_reject(env, r->deferred, "hostscope native: cannot hand the files to JavaScript");
 		} else {
 			napi_set_named_property(env, result, "data", d);
 			napi_set_named_property(env, result, "ends", ends);

@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <node_api.h>
+#include "hs-napi.h"
 
 #include <stdio.h>
 #include <dirent.h>
@@ -762,29 +763,13 @@ static int take_buffer(napi_env env, void *p, size_t len, napi_value *out)
 	return r;
 }
 
-/* settle a scan's promise with an Error of this message */
-static void reject_with(napi_env env, napi_deferred d, const char *text)
-{
-	napi_value msg, err;
-	napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
-	napi_create_error(env, NULL, msg, &err);
-	napi_reject_deferred(env, d, err);
-}
 
 static void scan_complete(napi_env env, napi_status status, void *data)
 {
 	struct scan *s = data;
 	napi_value result, v, rec, errs, str;
 	if (status != napi_ok || s->err < 0) {
-		napi_value msg, err, no, sc;
-		int e = s->err < 0 ? -s->err : ECANCELED;
-		napi_create_string_utf8(env, strerror(e), NAPI_AUTO_LENGTH, &msg);
-		napi_create_error(env, NULL, msg, &err);
-		napi_create_int32(env, e, &no);
-		napi_create_string_utf8(env, "scan(/proc)", NAPI_AUTO_LENGTH, &sc);
-		napi_set_named_property(env, err, "errno", no);
-		napi_set_named_property(env, err, "syscall", sc);
-		napi_reject_deferred(env, s->deferred, err);
+		hs_reject_errno(env, s->deferred, s->err < 0 ? -s->err : ECANCELED, "scan(/proc)");
 		napi_delete_async_work(env, s->work);
 		scan_free(s);
 		return;
@@ -797,7 +782,7 @@ static void scan_complete(napi_env env, napi_status status, void *data)
 		s->listed_pids = NULL;
 		s->listed_inos = NULL;
 		if (bad) {
-			reject_with(env, s->deferred, "hostscope native: cannot hand the listing to JavaScript");
+			hs_reject(env, s->deferred, "hostscope native: cannot hand the listing to JavaScript");
 		} else {
 			napi_set_named_property(env, result, "pids", pids);
 			napi_set_named_property(env, result, "inos", inos);
@@ -816,7 +801,7 @@ static void scan_complete(napi_env env, napi_status status, void *data)
 	s->errs = NULL;
 	s->str.p = NULL;
 	if (bad) {
-		reject_with(env, s->deferred, "hostscope native: cannot hand the scan to JavaScript");
+		hs_reject(env, s->deferred, "hostscope native: cannot hand the scan to JavaScript");
 	} else {
 		napi_set_named_property(env, result, "records", rec);
 		napi_set_named_property(env, result, "errors", errs);
