@@ -200,22 +200,51 @@ function table(out: (s: string) => void, rows: { name: string; r: Result }[], re
 /**
  * How long a scan holds this process's event loop: the latest tick of a 5 ms timer (minus the
  * 5 ms), median of `runs` scans after a warm-up. For scanHost, also the longest slice of its own
- * synchronous work.
+ * synchronous work, and how much of the worst stall the event loop's thread spent runnable but
+ * waiting for a core (its run-queue delay, /proc/thread-self/schedstat): a stall the scan did not
+ * cause but a busy host did (the native scan's own reading thread runs at nice + 10 so as not to
+ * be one of those: src/native/c/scan.c).
  */
-async function stallOf(scan: () => Promise<number | undefined>, runs: number): Promise<{ stall: number; slice: number | undefined }> {
+async function stallOf(scan: () => Promise<number | undefined>, runs: number): Promise<{ stall: number; slice: number | undefined; wait: number | undefined }> {
   await scan();
   const stalls: number[] = [];
   const slices: number[] = [];
+  const waits: number[] = [];
   for (let i = 0; i < runs; i++) {
     const ticks = [performance.now()];
-    const timer = setInterval(() => ticks.push(performance.now()), 5);
+    const queued = [runQueueMs()];
+    const timer = setInterval(() => {
+      ticks.push(performance.now());
+      queued.push(runQueueMs());
+    }, 5);
     const slice = await scan();
     ticks.push(performance.now());
+    queued.push(runQueueMs());
     clearInterval(timer);
-    stalls.push(Math.max(0, ...ticks.slice(1).map((t, k) => t - ticks[k]! - 5)));
+    let worst = 0;
+    let at = 1;
+    for (let k = 1; k < ticks.length; k++) {
+      const late = ticks[k]! - ticks[k - 1]! - 5;
+      if (late > worst) [worst, at] = [late, k];
+    }
+    stalls.push(worst);
+    const w0 = queued[at - 1];
+    const w1 = queued[at];
+    if (w0 !== undefined && w1 !== undefined) waits.push(Math.min(worst, w1 - w0));
     if (slice !== undefined) slices.push(slice);
   }
-  return { stall: median(stalls), slice: slices.length ? median(slices) : undefined };
+  return { stall: median(stalls), slice: slices.length ? median(slices) : undefined, wait: waits.length === stalls.length ? median(waits) : undefined };
+}
+
+/** this thread's run-queue delay so far, ms (undefined without schedstats) */
+function runQueueMs(): number | undefined {
+  try {
+    const f = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ');
+    const ns = Number(f[1]);
+    return Number.isFinite(ns) ? ns / 1e6 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -234,6 +263,11 @@ export async function stallBothWays(out: (s: string) => void, runs: number): Pro
   if (r.status !== 0) out(`as ctop runs: the child failed (${r.error?.message ?? (r.stderr ?? '').trim().split('\n')[0] ?? r.status})`);
 }
 
+/** "; waiting for a core X ms": of the worst stall, the run-queue delay of the event loop's thread */
+function queuedNote(r: { wait: number | undefined }): string {
+  return r.wait === undefined ? '' : `; of the stall, waiting for a core ${ms(r.wait)} ms`;
+}
+
 /** the V8 flags ctop's bin puts on node's command line (scripts/bundle-bins.mjs) */
 export const CTOP_NODE_FLAGS = ['--max-semi-space-size=2'];
 
@@ -250,15 +284,15 @@ export async function stallLines(out: (s: string) => void, runs: number, target 
   const ts = await stallOf(async () => (await scanHostWithStats(src, { ...opts, path: 'ts' })).stats.longestSliceMs, runs);
   out(
     `event-loop stall during a scan (ids, containers; median of ${runs}, late 5 ms tick): inspectHost ${ms(sync.stall)} ms; ` +
-      `scanHost native ${native ? `${ms(native.stall)} ms (longest own slice ${ms(native.slice)} ms)` : 'n/a (no addon)'}; ` +
-      `scanHost ts ${ms(ts.stall)} ms (longest own slice ${ms(ts.slice)} ms)`,
+      `scanHost native ${native ? `${ms(native.stall)} ms (longest own slice ${ms(native.slice)} ms${queuedNote(native)})` : 'n/a (no addon)'}; ` +
+      `scanHost ts ${ms(ts.stall)} ms (longest own slice ${ms(ts.slice)} ms${queuedNote(ts)})`,
   );
   if (native) {
     // ctop's and the exporter's scan: a long-lived HostScanner, after its first (whole) scan
     const scanner = new HostScanner(src, { ...opts, path: 'native' });
     await scanner.scan();
     const steady = await stallOf(async () => (await scanner.scan()).stats.longestSliceMs, runs);
-    out(`event-loop stall during a steady HostScanner scan (same options, median of ${runs}): ${ms(steady.stall)} ms (longest own slice ${ms(steady.slice)} ms)`);
+    out(`event-loop stall during a steady HostScanner scan (same options, median of ${runs}): ${ms(steady.stall)} ms (longest own slice ${ms(steady.slice)} ms${queuedNote(steady)})`);
     const stall = Math.max(native.stall, steady.stall);
     if (target) out(`target: a scan never holds the event loop over 20 ms (issue 6): scanHost native ${ms(native.stall)} ms, HostScanner ${ms(steady.stall)} ms — ${stall <= 20 ? 'met' : 'NOT met'} in this run`);
   }

@@ -50,6 +50,11 @@ export interface ScanStats {
   longestSliceMs: number;
   /** every slice, for tests and the bench that attribute a stall of the event loop to the scan */
   slices: ScanSlice[];
+  /**
+   * the nice value the native scan's reading thread ran at (scan.c: the process's own + 10, so the
+   * event loop's thread wins a busy core; undefined off the native path or when unknown)
+   */
+  readerNice?: number;
 }
 
 /** One stretch of synchronous work on the event loop. */
@@ -74,6 +79,8 @@ interface RawScan {
   records: ArrayBuffer;
   errors: ArrayBuffer;
   strings: ArrayBuffer;
+  /** the nice value the reading thread ran at (absent when unknown) */
+  nice?: number;
 }
 
 interface ScanBinding {
@@ -150,6 +157,8 @@ export class Slicer {
   private readonly measured: boolean;
   private cpu: NodeJS.CpuUsage | undefined;
   readonly slices: ScanSlice[] = [];
+  /** the native reading thread's nice value (ScanStats.readerNice) */
+  readerNice: number | undefined;
   constructor(private readonly sliceMs: number) {
     this.measured = sliceMs !== Infinity;
     this.cpu = this.measured ? process.cpuUsage() : undefined;
@@ -190,7 +199,7 @@ export class Slicer {
     }
   }
   stats(path: 'native' | 'ts'): ScanStats {
-    return { path, longestSliceMs: Math.max(0, ...this.slices.map((s) => s.end - s.start)), slices: this.slices };
+    return { path, longestSliceMs: Math.max(0, ...this.slices.map((s) => s.end - s.start)), slices: this.slices, ...(this.readerNice === undefined ? {} : { readerNice: this.readerNice }) };
   }
 }
 
@@ -659,6 +668,7 @@ export async function readNative(
   const b = nativeScan()!;
   const { ns, fileMask } = nativeMasks(req);
   const raw = await slicer.io(known ? b.scan(ns, fileMask, known.pids, known.starts, known.every, known.phase, known.inos, known.fresh) : b.scan(ns, fileMask));
+  if (raw.nice !== undefined) slicer.readerNice = raw.nice;
   return new NativeRecords(raw, src, req, interner);
 }
 
@@ -705,6 +715,7 @@ async function nativeSnapshot(src: ProcSource, req: { files: ProcFile[]; nsEntri
   let next = nextPart(FIRST_PART);
   while (next) {
     const raw = await slicer.io(next);
+    if (raw.nice !== undefined) slicer.readerNice = raw.nice;
     // the next part is read while this one is decoded
     next = nextPart(PART);
     const recs = new NativeRecords(raw, src, req, interner, nsByHash, comms);

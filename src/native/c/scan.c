@@ -30,6 +30,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
 #define HS_SCAN_LAYOUT 4
 
@@ -133,6 +135,7 @@ struct scan {
 	double *listed_inos;
 	/* out */
 	int err; /* -errno of the scan as a whole (opening /proc) */
+	int nice; /* the nice value the reading thread ran at (INT_MIN: unknown) */
 	size_t n, cap;
 	double *rec;
 	int32_t *errs;
@@ -735,10 +738,38 @@ static void scan_free(struct scan *s)
 
 /* ---- N-API glue ---------------------------------------------------------------------------- */
 
+/*
+ * How much lower than the process's own priority the reading thread runs. The scan reads /proc in
+ * the kernel on a threadpool thread while the event loop's thread decodes what it read (and ctop
+ * answers keys, the exporter serves): on two busy cores the two compete, and every ms the event
+ * loop's thread waits for a core is a ms its timers and input wait (issue 6). At nice +10 the
+ * reading thread weighs about a tenth of the event loop's thread, so the scheduler runs the event
+ * loop's thread as soon as it wakes; on an idle core nothing changes. Raising one's own nice needs no
+ * privilege.
+ */
+#define HS_SCAN_NICE 10
+
 static void scan_execute(napi_env env, void *data)
 {
 	struct scan *s = data;
+	id_t tid = (id_t)syscall(SYS_gettid);
+	errno = 0;
+	int was = getpriority(PRIO_PROCESS, tid);
+	bool known = !(was == -1 && errno != 0);
+	int want = known ? (was + HS_SCAN_NICE > 19 ? 19 : was + HS_SCAN_NICE) : 0;
+	bool niced = known && want != was && setpriority(PRIO_PROCESS, tid, want) == 0;
+	errno = 0;
+	int now = getpriority(PRIO_PROCESS, tid);
+	s->nice = now == -1 && errno != 0 ? INT_MIN : now;
+	/* threads hs_scan starts inherit this thread's nice */
 	s->err = hs_scan(s);
+	/*
+	 * back to the process's priority for whatever the threadpool runs next; lowering a nice value
+	 * needs CAP_SYS_NICE (or RLIMIT_NICE): without it the thread stays at the lower priority, where
+	 * it only ever reads in the background
+	 */
+	if (niced)
+		(void)setpriority(PRIO_PROCESS, tid, was);
 }
 
 static void free_ext(napi_env env, void *data, void *hint)
@@ -808,6 +839,10 @@ static void scan_complete(napi_env env, napi_status status, void *data)
 		napi_set_named_property(env, result, "strings", str);
 		napi_create_uint32(env, (uint32_t)s->n, &v);
 		napi_set_named_property(env, result, "count", v);
+		if (s->nice != INT_MIN) {
+			napi_create_int32(env, s->nice, &v);
+			napi_set_named_property(env, result, "nice", v);
+		}
 		napi_resolve_deferred(env, s->deferred, result);
 	}
 	napi_delete_async_work(env, s->work);
