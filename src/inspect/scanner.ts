@@ -338,7 +338,7 @@ export class HostScanner {
       // a process seen for the first time may be half way through setting itself up (`unshare`
       // before its fork, a runtime's init before its setns): read it whole once more next scan
       // (not after the first scan: every process is new to it, nearly all long set up)
-      if (this.last !== undefined && (!old || old.start !== next.get(pid)!.start)) this.forceFull.add(pid);
+      if (this.scans > 0 && (!old || old.start !== next.get(pid)!.start)) this.forceFull.add(pid);
     }
     // a known process not in `next` has exited (not found, or gone while read)
     const replaced = departures.length;
@@ -355,18 +355,24 @@ export class HostScanner {
     this.scans++;
     this.known = next;
 
+    // `known` has moved on to this scan: a model step that throws below would leave `last` as the
+    // model of an earlier scan, which the next scan, finding nothing new, would return as current.
+    // Until a model is made again, the next scan rebuilds.
+    const last = this.last;
+    this.last = undefined;
     let model: HostModel;
     let patched = false;
     const moved = arrivals.length > 0 || departures.length > 0;
     let done = false;
-    if (!changed && !moved && this.last) {
-      model = this.last;
+    if (!changed && !moved && last) {
+      model = last;
+      this.last = last;
       done = true;
-    } else if (!changed && this.last) {
+    } else if (!changed && last) {
       // only processes came and went: the model updated for them, when each is like one already
       // in it (the same namespaces and cgroups: the same groups and container), else rebuilt
       const excluded = this.opts.excludeSelf ? process.pid : undefined;
-      const steps = patchModelSteps(this.last, arrivals, departures, excluded);
+      const steps = patchModelSteps(last, arrivals, departures, excluded);
       let step = steps.next();
       while (!step.done) {
         if (slicer.due()) await slicer.yield();
