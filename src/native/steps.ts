@@ -4,6 +4,8 @@
  * encodeSteps() turns it into what the addon takes.
  */
 
+import { encodeBytes, isWellFormed } from '../parse/text.js';
+
 /** op codes: must match enum hs_op in src/native/c/hs.h */
 export const OP = {
   setns: 1,
@@ -174,12 +176,12 @@ export interface EncodedStep {
   cond?: [number, number];
   /** up to 6 integer arguments */
   a?: (number | bigint)[];
-  /** up to 4 strings */
-  s?: (string | null)[];
+  /** up to 4 strings (bytes where a string holds bytes that are not UTF-8: wire()) */
+  s?: (string | Uint8Array | null)[];
   /** one byte buffer (a seccomp program, data to write) */
   b?: Uint8Array;
-  argv?: string[];
-  envp?: string[];
+  argv?: (string | Uint8Array)[];
+  envp?: (string | Uint8Array)[];
   gids?: number[];
 }
 
@@ -205,6 +207,32 @@ function bytes(d: string | Uint8Array): Uint8Array {
 const AT_FDCWD = -100;
 
 export function encodeStep(st: Step): EncodedStep {
+  const e = encodeStepStrings(st);
+  if (e.s) e.s = e.s.map((x) => (x === null ? null : wire(x)));
+  if (e.argv) e.argv = e.argv.map(wire);
+  if (e.envp) e.envp = e.envp.map(wire);
+  return e;
+}
+
+/**
+ * A string as the addon takes it: as it is when it is well-formed (N-API encodes it as UTF-8), else
+ * the bytes it was decoded from (decodeBytes: a byte that is not UTF-8 is a lone surrogate
+ * U+DC80+byte), which N-API would have turned into EF BF BD. So a program argument, an environment
+ * value or a path that is not UTF-8 (`nsenter-ts -t P ls $'\xff'`, a target's environ) reaches the
+ * kernel byte for byte, as util-linux passes it. A NUL, which no C string can hold, is refused.
+ */
+function wire(x: string | Uint8Array): string | Uint8Array {
+  if (typeof x !== 'string') return x;
+  if (x.includes('\0')) throw new StepListError(`a string holds a NUL byte: ${JSON.stringify(x.slice(0, 40))}`);
+  if (isWellFormed(x)) return x;
+  try {
+    return encodeBytes(x);
+  } catch (e) {
+    throw new StepListError((e as Error).message);
+  }
+}
+
+function encodeStepStrings(st: Step): EncodedStep {
   const base = { flags: st.ignoreError ? 1 : 0, ...(st.when ? { cond: [st.when.step, st.when.ok ? 1 : 0] as [number, number] } : {}) };
   switch (st.op) {
     case 'setns':

@@ -147,11 +147,14 @@ export function readTargetExtras(src: ProcSource, pid: number | undefined, req: 
   return plan;
 }
 
-/** the target's environment, entry by entry (bytes read as latin1, handed on as UTF-8) */
+/**
+ * the target's environment, entry by entry, byte for byte (decodeBytes: a byte that is not UTF-8
+ * is kept as a lone surrogate, which the native runner hands on as that byte: nsenter --env copies
+ * the bytes)
+ */
 function readEnviron(src: ProcSource, pid: number): string[] {
   try {
-    const buf = src.readProc(`${pid}/environ`);
-    return buf.toString('latin1').split('\0').filter((e) => e !== '').map((e) => Buffer.from(e, 'latin1').toString('utf8'));
+    return src.readProcTextBytes(`${pid}/environ`).split('\0').filter((e) => e !== '');
   } catch (e) {
     if (!isProcError(e)) throw e;
     throw new TargetError(`cannot open ${src.procRoot}/${pid}/environ: ${errnoText(e)}`);

@@ -116,7 +116,27 @@ static char *get_string(napi_env env, struct arena *a, napi_value v)
 	size_t len;
 	napi_valuetype t;
 	char *s;
-	if (napi_typeof(env, v, &t) != napi_ok || t != napi_string)
+	bool is_ta = false;
+	if (napi_typeof(env, v, &t) != napi_ok)
+		return NULL;
+	/*
+	 * bytes (a Uint8Array): a string that is not UTF-8 (src/native/steps.ts wire(): N-API would
+	 * encode its lone surrogates as EF BF BD); copied and NUL-terminated, refused when it holds a NUL
+	 */
+	if (t == napi_object && napi_is_typedarray(env, v, &is_ta) == napi_ok && is_ta) {
+		napi_typedarray_type type;
+		void *data;
+		if (napi_get_typedarray_info(env, v, &type, &len, &data, NULL, NULL) != napi_ok || type != napi_uint8_array ||
+		    memchr(data, 0, len) != NULL)
+			return NULL;
+		s = arena_alloc(a, len + 1);
+		if (s) {
+			memcpy(s, data, len);
+			s[len] = '\0';
+		}
+		return s;
+	}
+	if (t != napi_string)
 		return NULL;
 	napi_get_value_string_utf8(env, v, NULL, 0, &len);
 	s = arena_alloc(a, len + 1);
