@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <linux/capability.h>
 
 #define HS_SCAN_LAYOUT 4
 
@@ -749,6 +750,26 @@ static void scan_free(struct scan *s)
  */
 #define HS_SCAN_NICE 10
 
+/*
+ * May this thread go back to `base` after raising its nice? Lowering a nice value needs
+ * CAP_SYS_NICE or an RLIMIT_NICE that allows it (ceiling 20 - rlim_cur). Without either (docker's
+ * default capabilities drop CAP_SYS_NICE), the thread is not niced at all: a threadpool thread
+ * left at a lower priority would run every later job (ctop's counter reads, fs.promises) there,
+ * and each scan would push it lower.
+ */
+static bool can_restore_nice(int base)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	if (syscall(SYS_capget, &h, d) == 0 && (d[CAP_TO_INDEX(CAP_SYS_NICE)].effective & CAP_TO_MASK(CAP_SYS_NICE)))
+		return true;
+	struct rlimit rl;
+	return getrlimit(RLIMIT_NICE, &rl) == 0 && (rl.rlim_cur == RLIM_INFINITY || (long long)rl.rlim_cur >= 20 - (long long)base);
+}
+
+/* set on a thread whose way back failed all the same (a seccomp filter?): never niced again */
+static __thread bool nice_stuck;
+
 static void scan_execute(napi_env env, void *data)
 {
 	struct scan *s = data;
@@ -756,20 +777,16 @@ static void scan_execute(napi_env env, void *data)
 	errno = 0;
 	int was = getpriority(PRIO_PROCESS, tid);
 	bool known = !(was == -1 && errno != 0);
-	int want = known ? (was + HS_SCAN_NICE > 19 ? 19 : was + HS_SCAN_NICE) : 0;
-	bool niced = known && want != was && setpriority(PRIO_PROCESS, tid, want) == 0;
+	int want = known ? (was + HS_SCAN_NICE > 19 ? 19 : was + HS_SCAN_NICE) : was;
+	bool niced = known && !nice_stuck && want != was && can_restore_nice(was) && setpriority(PRIO_PROCESS, tid, want) == 0;
 	errno = 0;
 	int now = getpriority(PRIO_PROCESS, tid);
 	s->nice = now == -1 && errno != 0 ? INT_MIN : now;
 	/* threads hs_scan starts inherit this thread's nice */
 	s->err = hs_scan(s);
-	/*
-	 * back to the process's priority for whatever the threadpool runs next; lowering a nice value
-	 * needs CAP_SYS_NICE (or RLIMIT_NICE): without it the thread stays at the lower priority, where
-	 * it only ever reads in the background
-	 */
-	if (niced)
-		(void)setpriority(PRIO_PROCESS, tid, was);
+	/* back to the process's priority for whatever the threadpool runs next (allowed: see above) */
+	if (niced && setpriority(PRIO_PROCESS, tid, was) != 0)
+		nice_stuck = true;
 }
 
 static void free_ext(napi_env env, void *data, void *hint)
