@@ -227,7 +227,6 @@ export class HostScanner {
       nk++;
     }
     const phase = this.scans % this.every;
-    this.forceFull = new Set();
     const recs = await readNative(
       src,
       req,
@@ -235,6 +234,8 @@ export class HostScanner {
       interner,
       nk > 0 ? { pids: pids.subarray(0, nk), starts: starts.subarray(0, nk), every: this.every, phase, inos: inos.subarray(0, nk), fresh: fresh?.subarray(0, nk) } : undefined,
     );
+    // cleared once the read is done (a read that fails leaves the pids to read whole next scan)
+    this.forceFull = new Set();
 
     /** a change the model must be rebuilt for (anything but processes coming and going) */
     let changed = this.last === undefined;
