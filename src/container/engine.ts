@@ -514,10 +514,27 @@ export async function removeContainer(store: Store, id: string, force: boolean, 
     await waitExit(store, id, 30000);
   }
   // the monitor deletes the runtime's state and cgroup when the init exits; a leftover (a killed
-  // monitor) goes here
-  if (e && fs.existsSync(join(e.runtimeRoot ?? RUNTIME_DEFAULT_ROOT, id))) spawnSync(e.runtime[0]!, [...e.runtime.slice(1), ...(e.runtimeRoot ? ['--root', e.runtimeRoot] : []), 'delete', '--force', id], { stdio: 'ignore' });
-  const manager = new CgroupManager({ fs: new NodeCgroupFs(), layout: readCgroupLayout(proc()), cgroupsPath: `/hostscope/${id}` });
-  if (manager.exists()) await manager.destroy();
+  // monitor, a delete that failed) goes here
+  const runtimeState = e ? join(e.runtimeRoot ?? RUNTIME_DEFAULT_ROOT, id) : undefined;
+  const runtimeDelete = () => spawnSync(e!.runtime[0]!, [...e!.runtime.slice(1), ...(e!.runtimeRoot ? ['--root', e!.runtimeRoot] : []), 'delete', '--force', id], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (runtimeState && fs.existsSync(runtimeState)) runtimeDelete();
+  const shown = store.record(id)?.name ?? id.slice(0, 12);
+  // every hierarchy's directory that is left, not only when all are: a removal that failed or
+  // raced in some (the runtime's delete, an earlier rm) leaves the others to this one. What cannot
+  // be removed keeps the container, so that rm can be run again
+  // (EBUSY retried briefly, as runc's rmdir does: the runtime's delete has waited for the processes already)
+  const manager = new CgroupManager({ fs: new NodeCgroupFs(), layout: readCgroupLayout(proc()), cgroupsPath: `/hostscope/${id}`, settleTimeoutMs: 2000 });
+  try {
+    await manager.destroy();
+  } catch (err) {
+    if (isCgroupError(err)) throw new ContainerError(`cannot remove container ${shown}: ${err.message}`);
+    throw err;
+  }
+  // a runtime delete that failed on the cgroup just removed goes through now
+  if (runtimeState && fs.existsSync(runtimeState)) {
+    const r = runtimeDelete();
+    if (fs.existsSync(runtimeState)) throw new ContainerError(`cannot remove container ${shown}: the runtime's delete failed: ${escapeControl((r.stderr ?? '').trim().split('\n').at(-1) || `status ${r.status ?? r.signal}`)}`);
+  }
   // the runtime's delete at the container's end removes an empty /hostscope; this one is for a
   // container whose monitor was killed, or one made by an older hostscope (no annotation)
   for (const w of manager.removeEmptyParents()) warn(w);

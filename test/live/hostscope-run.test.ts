@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { BIN, IS_ROOT, nsInode } from '../helpers/live.js';
 import { HostscopeParents } from '../helpers/run-parents.js';
 
@@ -247,5 +247,41 @@ describe.skipIf(!ready && !process.env.CI)('hostscope run: the seeds’ walk on 
       fs.rmSync(vol, { recursive: true, force: true });
     }
     expect(ids().length).toBe(before);
+  });
+
+  it('rm removes the container’s directory in every hierarchy (cpu and cpuacct apart, the unified one); one it cannot remove is named on one line, exit 1, the container kept for another rm', async () => {
+    const r = hs('run', '-d', '--name', `${name}-cg`, 'busybox', 'sleep', '300');
+    expect(r.code, r.err).toBe(0);
+    const cid = r.out.trim();
+    // every hierarchy this host mounts, the unified one and cpu, cpuacct apart included
+    const hierarchies = fs.readdirSync('/sys/fs/cgroup').filter((h) => fs.existsSync(`/sys/fs/cgroup/${h}/cgroup.procs`));
+    expect(hierarchies).toEqual(expect.arrayContaining(['cpu', 'cpuacct', 'memory', 'pids', 'unified']));
+    expect(cgroupDirs(cid).sort()).toEqual(hierarchies.sort());
+    // a process of this test held in the pids hierarchy only: the runtime's kill (freezer's list) misses it, its rmdir stays EBUSY
+    const held = spawn('sleep', ['600'], { stdio: 'ignore' });
+    const release = () => {
+      try {
+        fs.writeFileSync('/sys/fs/cgroup/pids/cgroup.procs', String(held.pid));
+      } catch {
+        /* gone */
+      }
+    };
+    try {
+      fs.writeFileSync(`/sys/fs/cgroup/pids/hostscope/${cid}/cgroup.procs`, String(held.pid));
+      const bad = hs('rm', '-f', `${name}-cg`);
+      expect(bad.code).toBe(1);
+      expect(bad.err).toBe(`hostscope rm: cannot remove container ${name}-cg: cannot remove cgroup /sys/fs/cgroup/pids/hostscope/${cid}: Device or resource busy (processes still in it: ${held.pid})\n`);
+      expect(cgroupDirs(cid)).toEqual(['pids']);
+      expect(ids()).toContain(cid);
+      release();
+      const ok = hs('rm', `${name}-cg`);
+      expect([ok.code, ok.err]).toEqual([0, '']);
+      expect(cgroupDirs(cid)).toEqual([]);
+      expect(ids()).not.toContain(cid);
+      expect(fs.existsSync(`${store}/runc-ts/${cid}`)).toBe(false);
+    } finally {
+      release();
+      held.kill('SIGKILL');
+    }
   });
 });
