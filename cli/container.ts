@@ -17,6 +17,7 @@ import { Store, StoreError } from '../src/container/store.js';
 import {
   ContainerError,
   defaultEngine,
+  execFailure,
   killContainer,
   parseSignal,
   psRows,
@@ -537,7 +538,15 @@ async function execCmd(argv: string[], deps: Deps): Promise<number> {
   const tty = o.has('tty');
   const r = spawnSync(e.runtime[0]!, args, { stdio: tty ? 'inherit' : [o.has('interactive') ? 'inherit' : 'ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
   if (r.stdout) deps.stdout.write(r.stdout.toString());
-  if (r.stderr) deps.stderr.write(r.stderr.toString());
+  const err = r.stderr?.toString() ?? '';
+  // runc exec's 255 for a command it could not run (its last line): docker's one line and status (127, 126)
+  const lines = err.trimEnd().split('\n');
+  const failed = r.status === 255 ? execFailure(lines.at(-1)!) : undefined;
+  if (failed) {
+    if (lines.length > 1) deps.stderr.write(`${lines.slice(0, -1).join('\n')}\n`);
+    throw failed;
+  }
+  deps.stderr.write(err);
   return r.status ?? 128 + 9;
 }
 

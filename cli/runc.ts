@@ -600,7 +600,10 @@ export async function handleExec(argv: string[], g: RuncGlobals, deps: Deps): Pr
     return await L.execInContainer(L.ctxOf(g.root), { id, args, detach: o.detach, user: o.user, env: o.env, cwd: o.cwd, caps: o.caps, processJson: o.process === undefined ? undefined : readSmall(o.process), pidFile: o.pidFile, tty: o.tty, consoleSocket: absSocket(o.consoleSocket), warn: warner(deps) });
   } catch (e) {
     const n = (e as Error).name;
-    if (n === 'NativeError') throw new CliError(`exec failed: ${(e as Error).message}`, L.EXEC_START_FAILED);
+    if (n === 'NativeError') {
+      const { lookPathFailure } = await import('../src/runtime/container.js');
+      throw new CliError(`exec failed: ${lookPathFailure(e as Parameters<typeof lookPathFailure>[0]) ?? (e as Error).message}`, L.EXEC_START_FAILED);
+    }
     if (e instanceof StateError || e instanceof SpecError || n === 'RuntimeError' || n === 'CgroupError' || n === 'PlanError' || n === 'SeccompError' || n === 'HookError') throw new CliError((e as Error).message);
     throw e;
   }

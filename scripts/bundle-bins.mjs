@@ -6,7 +6,7 @@
 // Measured (npm run bench, docs/benchmarks.md): whole bundles start fastest, except for
 // capdecode, whose plain-decode fast path is fastest when the full CLI stays a lazy chunk.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,6 +97,9 @@ await buildCachedBin('runc-ts');
 // a few hundred milliseconds; the optimizing compiler's work on its loops (on a helper thread,
 // competing with the scan's two) cost more than it saved: docs/benchmarks.md "cinf".
 await buildCachedBin('cinf', [lazySegmenter, lightPerfHooks], '--max-opt=1');
+// dist/bin/chunks is this build's alone: the chunks of an earlier build (other hashes) would pile
+// up there, and a stale bin could still load them. Cleared before it is written.
+rmSync('dist/bin/chunks', { recursive: true, force: true });
 await build({
   ...common,
   splitting: true,
@@ -131,7 +134,7 @@ await build({
  * for callers that name it.
  */
 async function buildCachedBin(name, plugins = [], nodeFlags = '') {
-  const { writeFileSync, chmodSync, rmSync } = await import('node:fs');
+  const { writeFileSync, chmodSync } = await import('node:fs');
   const cjs = {
     bundle: true,
     platform: 'node',

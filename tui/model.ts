@@ -145,6 +145,9 @@ function* bucketize(cur: Sample, by: GroupBy): Generator<void, Bucket[]> {
       else if (by === 'pod' && c.pod) add(`pod:${c.pod}`, () => ({ key: `pod:${c.pod}`, name: c.pod!, kind: 'pod', depth: 0 }), p);
       else add(c.key, () => ({ key: c.key, name: c.name, kind: c.runtime, depth: 0, initPid: c.initPid }), p);
     }
+    // a container whose last process left this poll (an OOM kill: sample.ts endedCg), once more,
+    // without processes, with its cgroup's final figures
+    for (const c of cur.containers) if (c.endedCg !== undefined && !out.has(c.key) && (by === 'container' || !c.pod)) out.set(c.key, { key: c.key, name: c.name, kind: c.runtime, depth: 0, initPid: c.initPid, cgroupPath: c.endedCg, procs: [] });
   } else if (by === 'ns') {
     const ctrByPid = new Map(cur.containers.map((c) => [c.initPid, c]));
     for (const p of procs) {
@@ -375,7 +378,8 @@ function groupRow(b: Bucket, by: GroupBy, cur: Sample, prev: Sample | undefined,
       netns,
       psi: stats?.psi,
       ageSec,
-      sharedWithHost: b.key === HOST_KEY || !ref ? [...NS_TYPES] : NS_TYPES.filter((t) => ref.ns[t] !== undefined && ref.ns[t] === cur.host[t]),
+      // (a container without processes left, endedCg: none known)
+      sharedWithHost: b.key === HOST_KEY ? [...NS_TYPES] : !ref ? [] : NS_TYPES.filter((t) => ref.ns[t] !== undefined && ref.ns[t] === cur.host[t]),
     } satisfies GroupRow;
   }
 }

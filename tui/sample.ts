@@ -61,6 +61,12 @@ export interface RawContainer {
   pod?: string;
   initPid: number;
   cgroupPath?: string;
+  /**
+   * none of its processes is left this poll (its only one was OOM-killed, say): it is kept for
+   * this one poll, without processes, with the final figures of this resource cgroup (a `cg` of
+   * its processes, in `cgroups`), the kill count among them
+   */
+  endedCg?: string;
 }
 
 export interface CgroupSample extends CgroupStats {
@@ -236,6 +242,8 @@ const lastRaw = new WeakMap<ProcSource, Map<number, Last>>();
  * bytes) every poll (src/cgroup/stats.ts).
  */
 const lastCg = new WeakMap<ProcSource, Map<string, { full: CgroupStats; age: number }>>();
+/** the containers of each source's last sample (for one whose last process left: sampleSteps) */
+const lastContainers = new WeakMap<ProcSource, RawContainer[]>();
 const CG_FULL_EVERY = 10;
 
 /** A sample's processes looked up by pid. */
@@ -420,7 +428,14 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
   // victim dies, so the poll that sees it gone sees the count. (Only polls where some process left
   // look for which: the last sample's size plus the arrivals is this one's size otherwise.)
   const lost = new Set<string>();
-  if (before && before.size + arrivals !== now.size) for (const [pid, l] of before) if (l.raw.cg !== undefined && !now.has(pid)) lost.add(l.raw.cg);
+  /** a process that left a cgroup no process stands for now (below: its container's last one) */
+  const lastOut: Last[] = [];
+  if (before && before.size + arrivals !== now.size)
+    for (const [pid, l] of before)
+      if (l.raw.cg !== undefined && !now.has(pid)) {
+        lost.add(l.raw.cg);
+        if (!repOfCg.has(l.raw.cg) && l.ctr !== undefined && !l.raw.kthread && l.cgroups) lastOut.push(l);
+      }
   const cgroups: Record<string, CgroupSample> = {};
   const cgBefore = lastCg.get(src);
   const cgNow = new Map<string, { full: CgroupStats; age: number }>();
@@ -459,6 +474,30 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
     wantsNow.cg.set(path, learned);
   }
   lastCg.set(src, cgNow);
+  // a cgroup that lost its last process (the OOM kill of a container's only one): no process
+  // stands for it any more, so it is read whole here through the cgroups of the one that left —
+  // while the runtime has not removed it yet — and its container kept for this poll with the
+  // final kill count (a container that ended with none is let go as before)
+  const ended: RawContainer[] = [];
+  if (lastOut.length) {
+    const live = new Set(model.containers.map((c) => c.key));
+    const prevCtrs = new Map((lastContainers.get(src) ?? []).map((c) => [c.key, c]));
+    for (const l of lastOut) {
+      const path = l.raw.cg!;
+      const c = prevCtrs.get(l.ctr!);
+      if (!c || live.has(c.key) || cgroups[path] || ended.some((e) => e.key === c.key)) continue;
+      try {
+        const stats: CgroupSample = readCgroupStats(src, layout, l.cgroups!);
+        if (!stats.memory?.oomKills) continue;
+        const psi = readPsi(src, stats);
+        if (psi) stats.psi = psi;
+        cgroups[path] = stats;
+        ended.push({ ...c, endedCg: path });
+      } catch (e) {
+        if (!isProcError(e)) throw e;
+      }
+    }
+  }
   const net: Record<string, { rx: number; tx: number }> = {};
   n = 0;
   for (const [inode, pid] of repOfNet) {
@@ -491,20 +530,24 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
     host,
     hostRef,
     procs,
-    containers: model.containers.map((c) => ({
-      key: c.key,
-      name: c.name,
-      runtime: c.runtime,
-      ...(c.id ? { id: c.id } : {}),
-      ...(c.pod ? { pod: c.pod } : {}),
-      initPid: c.initPid,
-      ...(c.cgroupPath ? { cgroupPath: c.cgroupPath } : {}),
-    })),
+    containers: [
+      ...model.containers.map((c) => ({
+        key: c.key,
+        name: c.name,
+        runtime: c.runtime,
+        ...(c.id ? { id: c.id } : {}),
+        ...(c.pod ? { pod: c.pod } : {}),
+        initPid: c.initPid,
+        ...(c.cgroupPath ? { cgroupPath: c.cgroupPath } : {}),
+      })),
+      ...ended,
+    ],
     cgroups,
     net,
     vanished: model.snapshot.vanished,
     denied: model.snapshot.denied,
   };
+  lastContainers.set(src, sample.containers);
   return sample;
 }
 

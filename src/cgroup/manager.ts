@@ -652,7 +652,8 @@ export class CgroupManager {
   /**
    * Remove the cgroup (and any cgroups made below it), leaf first, in every hierarchy. rmdir fails
    * with EBUSY while exiting processes drain: retried until the settle timeout. A directory already
-   * gone is fine. Parents are left, as runc leaves them.
+   * gone is fine. Parents are left, as runc leaves them. A hierarchy that fails does not stop the
+   * others; the error names every directory left, on one line.
    */
   async destroy(): Promise<void> {
     const errors: CgroupError[] = [];
@@ -664,7 +665,8 @@ export class CgroupManager {
         else throw e;
       }
     }
-    if (errors.length > 0) throw errors[0]!;
+    if (errors.length === 1) throw errors[0]!;
+    if (errors.length > 1) throw new CgroupError(errors.map((e) => e.message).join('; '), errors[0]!.file, undefined, errors[0]!.errno);
   }
 
   /**

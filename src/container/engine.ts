@@ -266,7 +266,7 @@ export async function startContainer(e: EngineOptions, req: RunRequest): Promise
       if (s.state === 'exited') {
         if (store.pidFile(id, 'init.pid') !== undefined) return id; // ran and already ended
         const why = runtimeError(dir);
-        throw new ContainerError(why ?? `the container did not start (exit ${s.exit.exitCode})`);
+        throw (why !== undefined && execFailure(why)) || new ContainerError(why ?? `the container did not start (exit ${s.exit.exitCode})`);
       }
       if (s.state === 'dead' && store.pidFile(id, 'monitor.pid') !== undefined) throw new ContainerError('the monitor died before the container started');
       await sleep(10);
@@ -281,6 +281,21 @@ export async function startContainer(e: EngineOptions, req: RunRequest): Promise
   }
 }
 
+/**
+ * The runtime's failure to run the command (runc's and runc-ts's `… unable to start container
+ * process: exec: "CMD": why`, from create or exec) as the one line docker prints, with docker's
+ * status: 127 when it is not there, 126 when it cannot be run (permission denied, a directory),
+ * 1 (hostscope's runtime failure) for another reason; undefined for any other line.
+ */
+export function execFailure(line: string): ContainerError | undefined {
+  const m = /unable to start container process: (exec: "(?:[^"\\]|\\.)*": (.*))$/.exec(line);
+  if (!m) return undefined;
+  const [, text, why] = m as unknown as [string, string, string];
+  if (/executable file not found|no such file or directory/.test(why)) return new ContainerError(text, 127);
+  if (/permission denied|is a directory/.test(why)) return new ContainerError(text, 126);
+  return new ContainerError(text);
+}
+
 type ProcessLike = { args: string[]; env: string[]; cwd: string };
 
 /** the command resolved in the rootfs (PATH of its env, symlinks kept inside); docker's messages and codes */
@@ -288,7 +303,7 @@ export function checkExecutable(rootfs: string, p: ProcessLike): void {
   const cmd = p.args[0] ?? '';
   const view = fsPathView(fs);
   const shown = escapeControl(cmd);
-  const isExe = (path: string): 'ok' | 'missing' | 'noexec' => {
+  const isExe = (path: string): 'ok' | 'missing' | 'noexec' | 'dir' => {
     let real: string;
     try {
       real = secureJoin(rootfs, path, view);
@@ -297,12 +312,15 @@ export function checkExecutable(rootfs: string, p: ProcessLike): void {
     }
     const st = fs.statSync(real, { throwIfNoEntry: false });
     if (!st) return 'missing';
+    if (st.isDirectory()) return 'dir';
     return st.isFile() && (st.mode & 0o111) !== 0 ? 'ok' : 'noexec';
   };
   if (cmd.includes('/')) {
+    // the runtime's texts (runc's exec.LookPath) for the same command with or without this check
     const r = isExe(cmd.startsWith('/') ? cmd : join(p.cwd, cmd));
     if (r === 'missing') throw new ContainerError(`exec: "${shown}": stat ${shown}: no such file or directory`, 127);
-    if (r === 'noexec') throw new ContainerError(`exec: "${shown}": permission denied (not an executable file)`, 126);
+    if (r === 'noexec') throw new ContainerError(`exec: "${shown}": permission denied`, 126);
+    if (r === 'dir') throw new ContainerError(`exec: "${shown}": is a directory`, 126);
     return;
   }
   const path = p.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -496,10 +514,27 @@ export async function removeContainer(store: Store, id: string, force: boolean, 
     await waitExit(store, id, 30000);
   }
   // the monitor deletes the runtime's state and cgroup when the init exits; a leftover (a killed
-  // monitor) goes here
-  if (e && fs.existsSync(join(e.runtimeRoot ?? RUNTIME_DEFAULT_ROOT, id))) spawnSync(e.runtime[0]!, [...e.runtime.slice(1), ...(e.runtimeRoot ? ['--root', e.runtimeRoot] : []), 'delete', '--force', id], { stdio: 'ignore' });
-  const manager = new CgroupManager({ fs: new NodeCgroupFs(), layout: readCgroupLayout(proc()), cgroupsPath: `/hostscope/${id}` });
-  if (manager.exists()) await manager.destroy();
+  // monitor, a delete that failed) goes here
+  const runtimeState = e ? join(e.runtimeRoot ?? RUNTIME_DEFAULT_ROOT, id) : undefined;
+  const runtimeDelete = () => spawnSync(e!.runtime[0]!, [...e!.runtime.slice(1), ...(e!.runtimeRoot ? ['--root', e!.runtimeRoot] : []), 'delete', '--force', id], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (runtimeState && fs.existsSync(runtimeState)) runtimeDelete();
+  const shown = store.record(id)?.name ?? id.slice(0, 12);
+  // every hierarchy's directory that is left, not only when all are: a removal that failed or
+  // raced in some (the runtime's delete, an earlier rm) leaves the others to this one. What cannot
+  // be removed keeps the container, so that rm can be run again
+  // (EBUSY retried briefly, as runc's rmdir does: the runtime's delete has waited for the processes already)
+  const manager = new CgroupManager({ fs: new NodeCgroupFs(), layout: readCgroupLayout(proc()), cgroupsPath: `/hostscope/${id}`, settleTimeoutMs: 2000 });
+  try {
+    await manager.destroy();
+  } catch (err) {
+    if (isCgroupError(err)) throw new ContainerError(`cannot remove container ${shown}: ${err.message}`);
+    throw err;
+  }
+  // a runtime delete that failed on the cgroup just removed goes through now
+  if (runtimeState && fs.existsSync(runtimeState)) {
+    const r = runtimeDelete();
+    if (fs.existsSync(runtimeState)) throw new ContainerError(`cannot remove container ${shown}: the runtime's delete failed: ${escapeControl((r.stderr ?? '').trim().split('\n').at(-1) || `status ${r.status ?? r.signal}`)}`);
+  }
   // the runtime's delete at the container's end removes an empty /hostscope; this one is for a
   // container whose monitor was killed, or one made by an older hostscope (no annotation)
   for (const w of manager.removeEmptyParents()) warn(w);

@@ -157,7 +157,7 @@ interface Proc {
 
 function stepError(steps: Step[], step: number, errno: number): NativeError {
   const st = steps[step];
-  const path = st && 'path' in st && typeof st.path === 'string' ? st.path : st?.op === 'exec' ? st.file : undefined;
+  const path = st && 'path' in st && typeof st.path === 'string' ? st.path : st?.op === 'exec' || st?.op === 'lookPath' ? st.file : undefined;
   return new NativeError(st ? stepName(st) : 'step', errno, { step, ...(path ? { path } : {}) });
 }
 

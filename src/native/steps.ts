@@ -49,6 +49,7 @@ export const OP = {
   connect: 39,
   sendFd: 40,
   chmod: 41,
+  lookPath: 42,
 } as const;
 
 /** registers an `open`/`openPty`/`connect` step can keep an fd in (HS_NREGS in hs.h) */
@@ -162,6 +163,11 @@ export type Step = Common &
     | { op: 'sendFd'; socket: FdRef | { path: string }; fd: FdRef; name?: string }
     /** execve; with search, look the file up in envp's PATH like execvp */
     | { op: 'exec'; file: string; argv: string[]; envp: string[]; search: boolean }
+    /**
+     * runc's exec.LookPath: fail as exec would (ENOENT, EACCES, EISDIR) without exec'ing. With
+     * search, the first file in envp's PATH the effective ids may run, else ENOENT.
+     */
+    | { op: 'lookPath'; file: string; envp: string[]; search: boolean }
   );
 
 /** openat2 RESOLVE_* flags (linux/openat2.h) */
@@ -330,6 +336,8 @@ function encodeStepStrings(st: Step): EncodedStep {
     }
     case 'exec':
       return { ...base, op: OP.exec, s: [st.file], argv: st.argv, envp: st.envp, a: [st.search ? 1 : 0] };
+    case 'lookPath':
+      return { ...base, op: OP.lookPath, s: [st.file], envp: st.envp, a: [st.search ? 1 : 0] };
   }
 }
 
@@ -413,6 +421,8 @@ export function stepName(st: Step): string {
       return 'setns';
     case 'exec':
       return 'execve';
+    case 'lookPath':
+      return 'lookpath';
     case 'pivotRoot':
       return 'pivot_root';
     case 'waitParent':

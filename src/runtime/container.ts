@@ -12,14 +12,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { constants as osConstants } from 'node:os';
-import { runSteps, NativeError, pidfdOpen, closeFd, type StepProcess } from '../native/index.js';
+import { runSteps, NativeError, errnoText, pidfdOpen, closeFd, type StepProcess } from '../native/index.js';
 import { NodeCgroupFs } from '../cgroup/fs.js';
 import { CgroupManager, isCgroupError } from '../cgroup/manager.js';
 import { readCgroupLayout } from '../inspect/host.js';
 import { openSource, type ProcSource } from '../source/source.js';
 import { parseCapMask } from '../parse/capabilities.js';
 import { parseSpecText, SpecError, MAX_CONFIG_BYTES, type Spec, type NamespaceType } from './spec.js';
-import { buildInitPlan, PlanError, rootfsParentMount, type CgroupMountPlan, type HostFacts, type PauseFds } from './plan.js';
+import { buildInitPlan, lookPathMessage, PlanError, rootfsParentMount, type CgroupMountPlan, type HostFacts, type PauseFds } from './plan.js';
 import { HookError, runHooks, runPoststop, saveHooks, type HookState } from './hooks.js';
 import { ForegroundConsole } from './console.js';
 import { cgroupResourcesOf } from './resources.js';
@@ -34,6 +34,12 @@ export class RuntimeError extends Error {
     super(message);
     this.name = 'RuntimeError';
   }
+}
+
+/** a command its process could not run (the lookpath step) as runc says it, else undefined */
+export function lookPathFailure(e: NativeError): string | undefined {
+  if (e.syscall !== 'lookpath' || e.path === undefined) return undefined;
+  return `unable to start container process: ${lookPathMessage(e.path, e.code, errnoText(e.errno))}`;
 }
 
 function readBoundedFile(p: string, max: number): string {
@@ -426,7 +432,7 @@ async function launch(o: RunOptions, mode: 'run' | 'create'): Promise<number> {
         /* gone */
       }
     }
-    if (e instanceof NativeError) throw new RuntimeError(`container init: ${e.message}${e.path ? ` (${e.path})` : ''}`);
+    if (e instanceof NativeError) throw new RuntimeError(lookPathFailure(e) ?? `container init: ${e.message}${e.path ? ` (${e.path})` : ''}`);
     if (e instanceof HookError) throw new RuntimeError(started ? e.message : `error during container init: ${e.message}`);
     throw e;
   } finally {

@@ -580,6 +580,8 @@ export function buildInitPlan(inp: InitInput): InitPlan {
   if (inp.seccomp && !proc.noNewPrivileges) add({ op: 'seccomp', program: inp.seccomp.program, flags: inp.seccomp.flags, label: 'seccomp (before dropping CAP_SYS_ADMIN)' });
   add({ op: 'chdir', path: proc.cwd, label: `chdir(${proc.cwd})` });
   addUserAndCaps(steps, proc, capSets, ambient, { setgroupsDenied: userNew && !!inp.rootless });
+  // runc's exec.LookPath as the process's user, before create returns: a command that cannot be run is create's error
+  add(lookPathStep(proc));
 
   // ---- parked until start: READY, then block writing the exec fifo
   if (inp.execFifoFd !== undefined) {
@@ -633,6 +635,24 @@ function toMap(m: IdMapping) {
 function execStep(proc: Process): PlanStep {
   const file = proc.args[0]!;
   return { op: 'exec', file, argv: proc.args, envp: proc.env, search: !file.includes('/') };
+}
+
+function lookPathStep(proc: Process): PlanStep {
+  const file = proc.args[0]!;
+  return { op: 'lookPath', file, envp: proc.env, search: !file.includes('/'), label: 'lookpath' };
+}
+
+/**
+ * A failed lookPath step as runc (Go's exec.LookPath) says it, the text docker maps to its
+ * statuses: `exec: "nosuchcmd": executable file not found in $PATH` (127),
+ * `exec: "/x": stat /x: no such file or directory` (127), `exec: "/etc": permission denied` (126).
+ */
+export function lookPathMessage(file: string, code: string, errText: string): string {
+  const q = JSON.stringify(file);
+  if (!file.includes('/') && code === 'ENOENT') return `exec: ${q}: executable file not found in $PATH`;
+  const text = errText.charAt(0).toLowerCase() + errText.slice(1);
+  if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP' || code === 'ENAMETOOLONG') return `exec: ${q}: stat ${file}: ${text}`;
+  return `exec: ${q}: ${text}`;
 }
 
 /** runc's finalizeNamespace order: bounding set, keepcaps, groups, gid, uid, keepcaps off, capset, ambient */
@@ -716,6 +736,7 @@ export function buildExecPlan(inp: ExecInput): { steps: PlanStep[]; parent: Pare
   if (inp.seccomp && !proc.noNewPrivileges) add({ op: 'seccomp', program: inp.seccomp.program, flags: inp.seccomp.flags, label: 'seccomp (before dropping CAP_SYS_ADMIN)' });
   add({ op: 'chdir', path: proc.cwd, label: `chdir(${proc.cwd})` });
   addUserAndCaps(steps, proc, capSets, ambient, { setgroupsDenied: !!inp.setgroupsDenied });
+  add(lookPathStep(proc));
   add({ op: 'closeRange', first: 3 + (inp.preserveFds ?? 0), last: 0xffffffff, cloexec: true });
   if (inp.seccomp && proc.noNewPrivileges) add({ op: 'seccomp', program: inp.seccomp.program, flags: inp.seccomp.flags, label: 'seccomp' });
   add(execStep(proc));

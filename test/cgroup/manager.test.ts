@@ -358,6 +358,23 @@ describe('cgroup v1 (this machine\'s layout) in a temp dir', () => {
     await expect(m2.destroy()).rejects.toThrow(/cannot remove cgroup \/sys\/fs\/cgroup\/blkio\/hostscope\/abc: Device or resource busy \(processes still in it: 778\)/);
   });
 
+  it('destroy goes on past a hierarchy it cannot empty: every other directory is removed, and the error names each one left on one line', async () => {
+    const { m, host } = setup('v1', '/hostscope/abc', { settleTimeoutMs: 0, sleep: async () => {} });
+    m.create();
+    // a process in two hierarchies only (moved there by someone else)
+    host.fs.writeFile(`${CG}/memory/hostscope/abc/cgroup.procs`, '779');
+    host.fs.writeFile(`${CG}/pids/hostscope/abc/cgroup.procs`, '779');
+    const e = await m.destroy().then(
+      () => undefined,
+      (x: unknown) => x as CgroupError,
+    );
+    expect(e).toBeInstanceOf(CgroupError);
+    expect(e!.message).toBe(
+      `cannot remove cgroup ${CG}/memory/hostscope/abc: Device or resource busy (processes still in it: 779); cannot remove cgroup ${CG}/pids/hostscope/abc: Device or resource busy (processes still in it: 779)`,
+    );
+    expect(m.placements.filter((p) => existsSync(join(host.root, p.dir))).map((p) => p.name)).toEqual(['memory', 'pids']);
+  });
+
   it('a failed create removes the directories it made', () => {
     const { m, host, fs } = setup('v1');
     const inner = host.fs;

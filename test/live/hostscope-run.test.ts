@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { BIN, IS_ROOT, nsInode } from '../helpers/live.js';
 import { HostscopeParents } from '../helpers/run-parents.js';
 
@@ -26,6 +26,13 @@ function cinf(...args: string[]) {
   const r = spawnSync(process.execPath, [BIN('cinf'), ...args], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
   return { code: r.status ?? 128, out: r.stdout, err: r.stderr };
 }
+/** a command, docker's status and its line (runc's exec.LookPath texts) */
+const CANNOT_RUN: [string, number, string][] = [
+  ['nosuchcmd', 127, 'exec: "nosuchcmd": executable file not found in $PATH'],
+  ['/nosuch', 127, 'exec: "/nosuch": stat /nosuch: no such file or directory'],
+  ['/etc/passwd', 126, 'exec: "/etc/passwd": permission denied'],
+  ['/bin', 126, 'exec: "/bin": is a directory'],
+];
 const ids = () => (fs.existsSync(`${store}/containers`) ? fs.readdirSync(`${store}/containers`) : []);
 const cgroupDirs = (id: string) => fs.readdirSync('/sys/fs/cgroup').filter((h) => fs.existsSync(`/sys/fs/cgroup/${h}/hostscope/${id}`));
 function devNullIntact() {
@@ -109,6 +116,13 @@ describe.skipIf(!ready && !process.env.CI)('hostscope run: the seeds’ walk on 
     const r = hs('exec', name, 'hostname');
     expect(r.code, r.err).toBe(0);
     expect(r.out).toBe(`${id.slice(0, 12)}\n`);
+  });
+
+  it('exec of a command that cannot be run: docker’s one line and status (127 not there, 126 not runnable)', () => {
+    for (const [cmd, code, text] of CANNOT_RUN) {
+      const r = hs('exec', name, cmd);
+      expect([r.code, r.out, r.err], cmd).toEqual([code, '', `hostscope exec: ${text}\n`]);
+    }
   });
 
   it('the monitor drove runc-ts create + start: the init’s parent is the monitor (its subreaper), no runtime process is left', () => {
@@ -213,5 +227,61 @@ describe.skipIf(!ready && !process.env.CI)('hostscope run: the seeds’ walk on 
     expect(ids().length).toBe(before);
     expect(fs.existsSync(`${store}/names/${name}-c`)).toBe(false);
     devNullIntact();
+  });
+
+  it('run of a command that cannot be run, with -v (checked by the runtime’s init), -d, both or neither: docker’s one line and status, nothing left', () => {
+    const before = ids().length;
+    const vol = fs.mkdtempSync(path.join(os.tmpdir(), `hs-run-vol-${process.pid}-`));
+    try {
+      fs.writeFileSync(path.join(vol, 'hello.sh'), '#!/bin/sh\necho from-volume\n', { mode: 0o755 });
+      for (const v of [[], ['-v', `${vol}:/mnt`]])
+        for (const d of [[], ['-d']])
+          for (const [cmd, code, text] of CANNOT_RUN) {
+            const r = hs('run', '--rm', ...v, ...d, 'busybox', cmd);
+            expect([r.code, r.out, r.err], `${v.join(' ')} ${d.join(' ')} ${cmd}`).toEqual([code, '', `hostscope run: ${text}\n`]);
+          }
+      // a command the volume brings is found (the reason the front end cannot check before the mounts)
+      const ok = hs('run', '--rm', '-v', `${vol}:/mnt`, 'busybox', '/mnt/hello.sh');
+      expect([ok.code, ok.out, ok.err]).toEqual([0, 'from-volume\n', '']);
+    } finally {
+      fs.rmSync(vol, { recursive: true, force: true });
+    }
+    expect(ids().length).toBe(before);
+  });
+
+  it('rm removes the container’s directory in every hierarchy (cpu and cpuacct apart, the unified one); one it cannot remove is named on one line, exit 1, the container kept for another rm', async () => {
+    const r = hs('run', '-d', '--name', `${name}-cg`, 'busybox', 'sleep', '300');
+    expect(r.code, r.err).toBe(0);
+    const cid = r.out.trim();
+    // every hierarchy this host mounts, the unified one and cpu, cpuacct apart included
+    const hierarchies = fs.readdirSync('/sys/fs/cgroup').filter((h) => fs.existsSync(`/sys/fs/cgroup/${h}/cgroup.procs`));
+    expect(hierarchies).toEqual(expect.arrayContaining(['cpu', 'cpuacct', 'memory', 'pids', 'unified']));
+    expect(cgroupDirs(cid).sort()).toEqual(hierarchies.sort());
+    // a process of this test held in the pids hierarchy only: the runtime's kill (freezer's list) misses it, its rmdir stays EBUSY
+    const held = spawn('sleep', ['600'], { stdio: 'ignore' });
+    const release = () => {
+      try {
+        fs.writeFileSync('/sys/fs/cgroup/pids/cgroup.procs', String(held.pid));
+      } catch {
+        /* gone */
+      }
+    };
+    try {
+      fs.writeFileSync(`/sys/fs/cgroup/pids/hostscope/${cid}/cgroup.procs`, String(held.pid));
+      const bad = hs('rm', '-f', `${name}-cg`);
+      expect(bad.code).toBe(1);
+      expect(bad.err).toBe(`hostscope rm: cannot remove container ${name}-cg: cannot remove cgroup /sys/fs/cgroup/pids/hostscope/${cid}: Device or resource busy (processes still in it: ${held.pid})\n`);
+      expect(cgroupDirs(cid)).toEqual(['pids']);
+      expect(ids()).toContain(cid);
+      release();
+      const ok = hs('rm', `${name}-cg`);
+      expect([ok.code, ok.err]).toEqual([0, '']);
+      expect(cgroupDirs(cid)).toEqual([]);
+      expect(ids()).not.toContain(cid);
+      expect(fs.existsSync(`${store}/runc-ts/${cid}`)).toBe(false);
+    } finally {
+      release();
+      held.kill('SIGKILL');
+    }
   });
 });

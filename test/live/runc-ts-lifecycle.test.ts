@@ -213,11 +213,14 @@ describe.skipIf(!ready && !process.env.CI)('runc-ts create/start/kill/delete: re
   });
 
   it('create with a broken bundle leaves nothing; an id in use is refused; unknown ids are errors for every verb', () => {
-    const b = bundle('true', (c) => {
+    const b = bundle('true');
+    // runc's exec.LookPath before the init parks: a missing binary is create's error, not start's
+    const nobin = bundle('true', (c) => {
       c.process.args = ['/no/such/binary'];
     });
     const r = under(
       `$R create --bundle ${tmp}/nope ${b.id}; echo missing=$?
+       $R create --bundle ${nobin.dir} ${nobin.id}; echo nobin=$?
        $R create --bundle ${b.dir} ${b.id} 2>/dev/null; echo create=$?
        $R create --bundle ${b.dir} ${b.id}; echo dup=$?
        $R start ${b.id}; echo start=$?
@@ -227,12 +230,15 @@ describe.skipIf(!ready && !process.env.CI)('runc-ts create/start/kill/delete: re
     );
     expect(r.out).toMatch(/^missing=1$/m);
     expect(r.err).toContain(`cannot read ${tmp}/nope/config.json: no such file or directory`);
-    expect(r.out).toMatch(/^create=0$/m); // the exec of a missing binary happens at start
+    expect(r.out).toMatch(/^nobin=1$/m);
+    expect(r.err).toContain('runc-ts: unable to start container process: exec: "/no/such/binary": stat /no/such/binary: no such file or directory\n');
+    expect(r.out).toMatch(/^create=0$/m);
     expect(r.out).toMatch(/^dup=1$/m);
     expect(r.err).toContain(`container with id exists: ${b.id}`);
     expect(r.out).toMatch(/^delete=0$/m);
     for (const v of ['start', 'pause', 'resume', 'delete', 'ps', 'state', 'kill']) expect(r.out, v).toMatch(new RegExp(`^${v}=1$`, 'm'));
     nothingLeft(b.id);
+    nothingLeft(nobin.id);
   });
 
   it('a namespace path that is a FIFO (or a directory) is refused before anything is made: one line naming the field, exit 1, nothing left', () => {
@@ -288,7 +294,7 @@ describe.skipIf(!ready && !process.env.CI)('runc-ts create/start/kill/delete: re
     expect(r.out).toContain('from-process-json');
     expect(r.out).toMatch(/^exec-process=4$/m);
     expect(r.out).toMatch(/^missing=255$/m);
-    expect(r.err).toContain('runc-ts: exec failed: execve: No such file or directory');
+    expect(r.err).toContain('runc-ts: exec failed: unable to start container process: exec: "/no/such/binary": stat /no/such/binary: no such file or directory');
     expect(r.out).toMatch(/^detach=0$/m);
     expect(/^epid-pidns=(\S+)$/m.exec(r.out)![1]).toBe(ns[1]);
     const epid = Number(/^epid=(\d+)$/m.exec(r.out)![1]);

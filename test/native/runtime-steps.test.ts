@@ -2,7 +2,7 @@
 // and failing with the errno the kernel gives; READY with the child parked on an exec fifo while
 // the event loop runs; a pty master over SCM_RIGHTS; no runner fd crossing into another child.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeSync, writeSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, writeSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,6 +117,25 @@ describe.skipIf(!NATIVE || !IS_ROOT)('runtime steps (live)', () => {
     expect([notDir.code, notDir.step, notDir.path]).toEqual(['ENOTDIR', SKIP, join(d, 'file')]);
     expect((await failure([{ op: 'symlink', target: 'x', path: join(d, 'link') }, sh('true')])).code).toBe('EEXIST');
     expect((await failure([{ op: 'chmod', path: join(d, 'nope'), mode: 0o644 }, sh('true')])).code).toBe('ENOENT');
+  });
+
+  it('lookPath as runc\'s exec.LookPath, as the user the steps made: found in PATH or not (ENOENT), not executable (EACCES), a directory (EISDIR); nothing exec\'d', async () => {
+    const d = join(dir, 'lp');
+    mkdirSync(d, { mode: 0o755 });
+    chmodSync(dir, 0o755); // nobody may look in: the mode of the file decides
+    writeFileSync(join(d, 'noexec'), '#!/bin/sh\n', { mode: 0o644 });
+    writeFileSync(join(d, 'rootonly'), '#!/bin/sh\n', { mode: 0o700 });
+    const look = (file: string, envp: string[] = ['PATH=/nonexistent:/usr/bin:/bin']): Step => ({ op: 'lookPath', file, envp, search: !file.includes('/') });
+    expect((await runCaptured([look('sh'), look(join(d, 'rootonly')), sh('echo found')])).out).toBe('found\n');
+    const nf = await failure([look('hostscope-no-such-command'), sh('true')]);
+    expect([nf.code, nf.syscall, nf.step, nf.path]).toEqual(['ENOENT', 'lookpath', SKIP, 'hostscope-no-such-command']);
+    // a file in PATH that cannot be run is passed over, as Go's LookPath does: not found
+    expect((await failure([look('noexec', [`PATH=${d}`]), sh('true')])).code).toBe('ENOENT');
+    expect((await failure([look(join(d, 'noexec')), sh('true')])).code).toBe('EACCES');
+    expect((await failure([look(join(d, 'missing')), sh('true')])).code).toBe('ENOENT');
+    expect((await failure([look(d), sh('true')])).code).toBe('EISDIR');
+    // checked with the effective ids: mode 0700 root's is not nobody's
+    expect((await failure([{ op: 'setresuid', ruid: 65534, euid: 65534, suid: 65534 }, look(join(d, 'rootonly')), sh('true')])).code).toBe('EACCES');
   });
 
   it('mknod makes a char device (1,3 as /dev/null); twice is EEXIST; a bad type is EINVAL', async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DirectoryProcSource } from '../../src/source/source.js';
 import { HOSTS_DIR } from '../helpers/fixtures.js';
 import { scanSample } from '../../tui/sample.js';
+import { buildGroups } from '../../tui/model.js';
 
 /**
  * ctop reads a cgroup's OOM kill count with its limits, whole only every 10 polls, but at once on
@@ -13,7 +14,11 @@ import { scanSample } from '../../tui/sample.js';
  * a kill showed up to 10 polls late.
  */
 const dir = mkdtempSync(join(tmpdir(), `ctop-oom-${process.pid}-`));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir2 = mkdtempSync(join(tmpdir(), `ctop-oom-one-${process.pid}-`));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir2, { recursive: true, force: true });
+});
 
 const CG = '/system.slice/docker-5fba1658e4ce7b6f1a1b8e3c0b7a1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c.scope';
 const OTHER = '/system.slice/docker-0a5ceea3df52e200d45772c4507b20d7c95a97dcd3939cb33a8d5bc1b842e334.scope';
@@ -53,5 +58,35 @@ describe('ctop: an OOM kill shows on the poll that sees its victim gone', () => 
     const third = await scanSample(src);
     expect(third.cgroups[CG]?.memory?.oomKills).toBe(2);
     expect(third.cgroups[OTHER]?.memory?.oomKills).toBe(0);
+  });
+
+  it('a container with one process: the poll that sees it OOM-killed reads its cgroup through the process that left, and keeps the container one poll, without processes, with the kill count', async () => {
+    cpSync(join(HOSTS_DIR, 'v2-docker-systemd'), dir2, { recursive: true, verbatimSymlinks: true });
+    const sys = join(dir2, 'sys');
+    const src = new DirectoryProcSource({ procRoot: join(dir2, 'proc'), sysRoot: sys });
+    // redis (pid 1234) is the only process of OTHER; podman's (pid 1400) the only one of its own
+    const PODMAN = '/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-9d72cb96129c8b0f1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1.scope';
+    writeFileSync(join(sys, 'fs/cgroup', PODMAN, 'memory.events'), events(0));
+    const first = await scanSample(src);
+    const row = (s: typeof first, cg: string) => buildGroups(undefined, s, 'container').find((g) => g.cgroupPath === cg);
+    expect(row(first, OTHER)).toMatchObject({ pids: [1234], oomKills: 0 });
+    const podman = row(first, PODMAN)!;
+    expect(podman.pids).toEqual([1400]);
+    // the kill: counted, then the victim gone; the runtime has not removed the cgroup yet
+    writeFileSync(join(sys, 'fs/cgroup', OTHER, 'memory.events'), events(1));
+    rmSync(join(dir2, 'proc/1234'), { recursive: true, force: true });
+    // podman's ends too, without a kill: let go at once, as before
+    rmSync(join(dir2, 'proc/1400'), { recursive: true, force: true });
+    const second = await scanSample(src);
+    expect(second.cgroups[OTHER]?.memory?.oomKills).toBe(1);
+    const gone = second.containers.find((c) => c.endedCg === OTHER);
+    expect(gone?.key).toBe(first.containers.find((c) => c.initPid === 1234)?.key);
+    expect(row(second, OTHER)).toMatchObject({ key: gone!.key, pids: [], oomKills: 1, source: 'cgroup' });
+    expect(second.containers.some((c) => c.key === podman.key)).toBe(false);
+    expect(row(second, PODMAN)).toBeUndefined();
+    // the next poll: gone
+    const third = await scanSample(src);
+    expect(third.containers.some((c) => c.key === gone!.key)).toBe(false);
+    expect(row(third, OTHER)).toBeUndefined();
   });
 });

@@ -172,6 +172,7 @@ function container(v: unknown, path: string): void {
   opt(c, 'pod', path, str);
   int(c.initPid, `${path}.initPid`, 0, PID_MAX);
   opt(c, 'cgroupPath', path, str);
+  opt(c, 'endedCg', path, str);
 }
 
 /** A whole sample, as a key frame holds it or a delta gives back: throws ShapeError. */

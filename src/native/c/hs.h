@@ -56,6 +56,7 @@ enum hs_op {
 	HS_CONNECT,          /* s0 unix socket path, a0 register */
 	HS_SEND_FD,          /* s0 socket path (or NULL: a0 socket fd/register), a1 fd to send, s1 message bytes */
 	HS_CHMOD,            /* s0 path, a0 mode */
+	HS_LOOKPATH,         /* s0 file, envp; a0 = 1: search PATH of envp. Fails as exec would: ENOENT, EACCES, EISDIR */
 	HS_OP_MAX
 };
 

@@ -474,6 +474,57 @@ static int do_exec(const char *file, char *const argv[], char *const envp[], int
 	return seen_eacces ? -EACCES : -ENOENT;
 }
 
+/* an executable file (not a directory) the effective ids may run: 0 or -errno */
+static int check_exec(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	return neg(faccessat(AT_FDCWD, path, X_OK, AT_EACCESS));
+}
+
+/*
+ * runc's exec.LookPath before the init parks (standard_init_linux.go): a command that cannot be
+ * run is create's error, not a silent exit of the init once start has gone. With a '/' the file's
+ * own error; searched, the first runnable one in envp's PATH, else -ENOENT (Go's ErrNotFound).
+ */
+static int do_lookpath(const char *file, char *const envp[], int search)
+{
+	const char *path = NULL;
+	char buf[4096];
+	size_t flen = strlen(file);
+	if (!search || strchr(file, '/'))
+		return check_exec(file);
+	if (flen == 0)
+		return -ENOENT;
+	for (char *const *e = envp; e && *e; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			path = *e + 5;
+	if (!path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (const char *p = path;; p++) {
+		const char *end = strchrnul(p, ':');
+		size_t dlen = (size_t)(end - p);
+		if (dlen + 1 + flen + 1 <= sizeof(buf)) {
+			if (dlen == 0) {
+				buf[0] = '.';
+				dlen = 1;
+			} else
+				memcpy(buf, p, dlen);
+			buf[dlen] = '/';
+			memcpy(buf + dlen + 1, file, flen + 1);
+			if (check_exec(buf) == 0)
+				return 0;
+		}
+		if (*end == '\0')
+			break;
+		p = end;
+	}
+	return -ENOENT;
+}
+
 /* Node ignores SIGPIPE and blocks some signals: a program must start with the defaults */
 static void reset_signals(void)
 {
@@ -632,6 +683,8 @@ static int run_one(const struct hs_step *s, int report_fd, int sync_fd)
 				regs[r] = -1;
 		return neg(close(fd));
 	}
+	case HS_LOOKPATH:
+		return do_lookpath(s->s[0], s->envp, (int)s->a[0]);
 	case HS_EXEC:
 		reset_signals();
 		clear_cloexec_stdio();
@@ -696,7 +749,7 @@ const char *hs_op_name(int op)
 		[HS_SECCOMP] = "seccomp", [HS_MKNOD] = "mknod", [HS_SYMLINK] = "symlink", [HS_MKDIR] = "mkdir", [HS_CHOWN] = "chown",
 		[HS_UMASK] = "umask", [HS_CLOSE_RANGE] = "close_range", [HS_WRITE_FD] = "write", [HS_SETDOMAINNAME] = "setdomainname",
 		[HS_BOUNDING_SET] = "prctl(PR_CAPBSET_DROP)", [HS_OPEN_PTY] = "open(ptmx)", [HS_CONNECT] = "connect",
-		[HS_SEND_FD] = "sendmsg(SCM_RIGHTS)", [HS_CHMOD] = "chmod",
+		[HS_SEND_FD] = "sendmsg(SCM_RIGHTS)", [HS_CHMOD] = "chmod", [HS_LOOKPATH] = "lookpath",
 	};
 	return op > 0 && op < HS_OP_MAX && names[op] ? names[op] : "?";
 }
