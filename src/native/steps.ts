@@ -228,7 +228,10 @@ export function encodeStep(st: Step): EncodedStep {
  * kernel byte for byte, as util-linux passes it. A NUL, which no C string can hold, is refused.
  */
 function wire(x: string | Uint8Array): string | Uint8Array {
-  if (typeof x !== 'string') return x;
+  if (typeof x !== 'string') {
+    if (x.includes(0)) throw new StepListError('bytes hold a NUL byte');
+    return x;
+  }
   if (x.includes('\0')) throw new StepListError(`a string holds a NUL byte: ${JSON.stringify(x.slice(0, 40))}`);
   if (isWellFormed(x)) return x;
   try {

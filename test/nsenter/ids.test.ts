@@ -64,3 +64,17 @@ describe('bug 16: the step encoder and the native glue refuse an id that would w
     expect(() => b.spawn([step, { op: 26, flags: 0, s: ['/bin/true'], argv: ['true'], envp: [], a: [0] }], -1)).toThrow(/uid or gid out of range/);
   });
 });
+
+describe.skipIf(!NATIVE)('the addon refuses a string it cannot pass whole (never a shorter argv, never a NULL path)', () => {
+  // op 26: exec (the step the ids tests end with); op 7: sethostname (strlen of its string)
+  it.each([
+    ['an argv element that is bytes holding a NUL', { op: 26, flags: 0, s: ['/bin/echo'], argv: ['echo', 'a', new Uint8Array([0x62, 0, 0x63]), 'd'], envp: [], a: [0] }],
+    ['an argv element that is a number', { op: 26, flags: 0, s: ['/bin/echo'], argv: ['echo', 1], envp: [], a: [0] }],
+    ['an envp element that is bytes holding a NUL', { op: 26, flags: 0, s: ['/bin/true'], argv: ['true'], envp: [new Uint8Array([0x58, 0x3d, 0])], a: [0] }],
+    ['a path that is a number', { op: 26, flags: 0, s: [5], argv: ['true'], envp: [], a: [0] }],
+    ['a path that is bytes holding a NUL', { op: 26, flags: 0, s: [new Uint8Array([0x2f, 0, 0x78])], argv: ['true'], envp: [], a: [0] }],
+  ])('%s', (_name, step) => {
+    const b = loadNative()!;
+    expect(() => b.spawn([step], -1)).toThrow(/a step is malformed/);
+  });
+});

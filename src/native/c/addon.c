@@ -156,7 +156,12 @@ static char **get_string_array(napi_env env, struct arena *a, napi_value arr)
 		napi_value el;
 		napi_get_element(env, arr, i, &el);
 		out[i] = get_string(env, a, el);
+		/* an element that is no string, or bytes holding a NUL: malformed, never a shorter argv */
+		if (!out[i])
+			return NULL;
 	}
+	if (out)
+		out[n] = NULL;
 	return out;
 }
 
@@ -241,8 +246,12 @@ static int convert_step(napi_env env, struct arena *ar, napi_value obj, struct h
 			return -1;
 		for (uint32_t i = 0; i < n; i++) {
 			napi_value x;
+			napi_valuetype t;
 			napi_get_element(env, v, i, &x);
 			s->s[i] = get_string(env, ar, x);
+			/* NULL only for null/undefined ("absent"); anything else that is not a string is malformed */
+			if (!s->s[i] && (napi_typeof(env, x, &t) != napi_ok || (t != napi_null && t != napi_undefined)))
+				return -1;
 		}
 	}
 	if (has(env, obj, "b", &v)) {
@@ -261,10 +270,10 @@ static int convert_step(napi_env env, struct arena *ar, napi_value obj, struct h
 		s->b = copy;
 		s->blen = len;
 	}
-	if (has(env, obj, "argv", &v))
-		s->argv = get_string_array(env, ar, v);
-	if (has(env, obj, "envp", &v))
-		s->envp = get_string_array(env, ar, v);
+	if (has(env, obj, "argv", &v) && !(s->argv = get_string_array(env, ar, v)))
+		return -1;
+	if (has(env, obj, "envp", &v) && !(s->envp = get_string_array(env, ar, v)))
+		return -1;
 	if (has(env, obj, "gids", &v)) {
 		uint32_t n;
 		gid_t *g;
