@@ -344,7 +344,7 @@ async function runtimeErrors<T>(fn: () => Promise<T> | T): Promise<T> {
     return await fn();
   } catch (e) {
     const n = (e as Error).name;
-    if (e instanceof StateError || e instanceof SpecError || n === 'RuntimeError' || n === 'CgroupError' || n === 'NativeError' || n === 'PlanError' || n === 'HookError') throw new CliError((e as Error).message);
+    if (e instanceof StateError || e instanceof SpecError || n === 'RuntimeError' || n === 'CgroupError' || n === 'NativeError' || n === 'PlanError' || n === 'HookError' || n === 'StepListError') throw new CliError((e as Error).message);
     throw e;
   }
 }

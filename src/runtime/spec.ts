@@ -9,6 +9,7 @@
  *   which cannot weaken isolation (process.ioPriority …) give a warning;
  * - text from the file reaches messages with control bytes escaped.
  */
+import { encodeBytes, isWellFormed } from '../parse/text.js';
 import { escapeControl } from '../render/escape.js';
 import { CAPABILITIES } from '../parse/capabilities.js';
 import { DEFAULT_JSON_LIMITS, isJsonObject, JsonError, jsonPathJoin, parseJson, type JsonObject, type JsonValue } from './json.js';
@@ -392,6 +393,15 @@ function str(v: JsonValue | undefined, path: Path): string {
   if (typeof v !== 'string') fail(path, `must be a string, not ${kind(v)}`);
   // a NUL would cut the string where the kernel reads it: "/a\0/../../x" is "/a" to mount(2)
   if (v.includes('\0')) fail(path, 'contains a NUL byte');
+  // "\udcff" (JSON's way to say the byte 0xff: hostscope run writes such arguments) is passed on
+  // as that byte; any other lone surrogate stands for no byte and would reach the kernel as nothing
+  if (!isWellFormed(v)) {
+    try {
+      encodeBytes(v);
+    } catch {
+      fail(path, 'holds a lone surrogate that stands for no byte (only \\udc80-\\udcff, the bytes 0x80-0xff, can be passed)');
+    }
+  }
   return v;
 }
 function bool(v: JsonValue | undefined, path: Path): boolean {

@@ -98,6 +98,8 @@ describe('config.json validation: one line naming the JSON path', () => {
     ['seccomp arg index', (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 6, value: 0, op: 'SCMP_CMP_EQ' }] }] }), 'config.json: linux.seccomp.syscalls[0].args[0].index: 6 is out of range 0..5'],
     ['cgroupsPath with ..', (c) => (c.linux.cgroupsPath = '/a/../../b'), 'config.json: linux.cgroupsPath: "/a/../../b" must not contain ".."'],
     ['NUL in a path', (c) => (c.process.cwd = '/a\u0000/../x'), 'config.json: process.cwd: contains a NUL byte'],
+    // "\ud800" in config.json: stands for no byte (it reached encodeStep and came out as "internal error")
+    ['a lone surrogate that is no byte', (c) => (c.process.args = ['sh', 'a\ud800']), 'config.json: process.args[1]: holds a lone surrogate that stands for no byte (only \\udc80-\\udcff, the bytes 0x80-0xff, can be passed)'],
     ['control bytes escaped in messages', (c) => (c.process.cwd = 'x\u001b[31m'), 'config.json: process.cwd: "x\\u001b[31m" must be an absolute path'],
     ['rootfsPropagation', (c) => (c.linux.rootfsPropagation = 'bogus'), 'config.json: linux.rootfsPropagation: unknown value "bogus"'],
   ];
