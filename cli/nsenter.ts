@@ -5,6 +5,7 @@
  * stand, as nsenter does), builds the step list, and a forked child enters, forks again for a pid
  * namespace (with CLONE_PARENT, so Node stays the parent and sees the exit status), and execs.
  */
+import { environEntries } from '../src/util/environ.js';
 import { constants as fsc } from 'node:fs';
 import { constants as osc } from 'node:os';
 import { basename } from 'node:path';
@@ -219,7 +220,7 @@ export async function nsenterMain(argv: string[], deps: Deps): Promise<number> {
     if (wdFd !== undefined) opened.push(wdFd);
 
     const extras = readTargetExtras(src, plan.pid, req);
-    const envp = extras.envp ?? Object.entries(process.env).map(([key, v]) => `${key}=${v}`);
+    const envp = extras.envp ?? environEntries();
     let uid = extras.uid;
     let gid = extras.gid;
     const userNs = nsFds.user !== undefined;
@@ -241,7 +242,7 @@ export async function nsenterMain(argv: string[], deps: Deps): Promise<number> {
     }
 
     const program = o.program;
-    const shell = process.env.SHELL || '/bin/sh';
+    const shell = (process.env.SHELL && environEntries({ SHELL: process.env.SHELL })[0]!.slice('SHELL='.length)) || '/bin/sh';
     // execvp("") fails with ENOENT (an empty pathname names no file): 127, as nsenter gives
     if (program.length > 0 && program[0] === '') throw new Fail(`failed to execute : ${strerror('ENOENT')}`, EX_EXEC_ENOENT);
     const steps = buildNsenterSteps({

@@ -16,6 +16,7 @@
  * the hook's process group (it leads it). Errors are runc's text:
  *   error running createRuntime hook #0: exit status 3, stdout: …, stderr: …
  */
+import { environEntries } from '../util/environ.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -107,7 +108,7 @@ export interface RunHookOptions {
   env?: string[];
 }
 
-const runtimeEnv = (): string[] => Object.entries(process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+const runtimeEnv = (): string[] => environEntries();
 
 /** Run one hook; throws the error text runc's Command.Run gives (without the "error running" prefix). */
 export async function runHook(h: Hook, state: HookState, o: RunHookOptions = {}): Promise<void> {

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { cliArgs } from '../../cli/run.js';
 import { encodeStep, StepListError } from '../../src/native/steps.js';
+import { environEntries } from '../../src/util/environ.js';
 
 const cmdline = (...args: string[]): (() => string) => () => args.join('\0') + '\0';
 
@@ -45,5 +46,21 @@ describe('the native runner is handed bytes, never EF BF BD', () => {
   it('a NUL, or a surrogate that stands for no byte, is refused before anything is forked', () => {
     expect(() => encodeStep({ op: 'exec', file: 'x', argv: ['a\0b'], envp: [], search: true })).toThrow(StepListError);
     expect(() => encodeStep({ op: 'exec', file: 'x', argv: ['\uD800'], envp: [], search: true })).toThrow(StepListError);
+  });
+});
+
+describe('environEntries: this process\'s environment for a program it starts, byte for byte', () => {
+  it('no U+FFFD: the entries as they are, environ not read', () => {
+    let read = 0;
+    expect(environEntries({ A: '1', B: 'é' }, () => (read++, ''))).toEqual(['A=1', 'B=é']);
+    expect(read).toBe(0);
+  });
+  it('an entry with U+FFFD: the bytes from environ where it decodes to that entry, else the entry as it is', () => {
+    const environ = () => ['X=v\uDCFF\uDCC3', 'Y=w\uDCFF', 'K\uDCFE=1', ''].join('\0');
+    // X as exec gave it; Y changed since (w\uFFFD! is not what environ holds); a key with the byte too
+    expect(environEntries({ X: 'v\uFFFD\uFFFD', Y: 'w\uFFFD!', 'K\uFFFD': '1' }, environ)).toEqual(['X=v\uDCFF\uDCC3', 'Y=w\uFFFD!', 'K\uDCFE=1']);
+    expect(environEntries({ X: 'v\uFFFD' }, () => {
+      throw new Error('unreadable');
+    })).toEqual(['X=v\uFFFD']);
   });
 });

@@ -44,4 +44,15 @@ describe.skipIf(!IS_ROOT || !NATIVE || !has('nsenter'))('nsenter-ts passes bytes
     const r = spawnSync(process.execPath, [BIN('nsenter-ts'), '-t', String(T), '-u', '--env', '--', 'sh', '-c', 'printf %s "$X" | od -An -tx1'], { encoding: 'utf8', env: { ...CLEAN_ENV } });
     expect({ code: r.status, out: r.stdout, err: r.stderr }).toEqual({ code: 0, out: ' 61 ff 62\n', err: '' });
   });
+
+  it("nsenter-ts's own environment value with the byte 0xff arrives byte for byte, as util-linux nsenter gives it", () => {
+    const prog = 'printf %s "$X" | od -An -tx1';
+    const script = (tool: string[]): { code: number | null; out: string; err: string } => {
+      const r = spawnSync('sh', ['-c', `X="$(printf 'v\\377\\303')"; export X; exec "$@" sh -c '${prog}'`, 'sh', ...tool], { encoding: 'utf8', env: { ...CLEAN_ENV } });
+      return { code: r.status, out: r.stdout, err: r.stderr };
+    };
+    const theirs = script(['nsenter', '-t', String(T), '-u', '--']);
+    expect(theirs).toEqual({ code: 0, out: ' 76 ff c3\n', err: '' });
+    expect(script([process.execPath, BIN('nsenter-ts'), '-t', String(T), '-u', '--'])).toEqual(theirs);
+  });
 });
