@@ -261,6 +261,10 @@ export async function stallBothWays(out: (s: string) => void, runs: number): Pro
   const r = spawnSync(NODE, [...CTOP_NODE_FLAGS, child, '--here', String(runs)], { encoding: 'utf8', timeout: 600_000 });
   for (const l of (r.stdout ?? '').split('\n')) if (l) out(`as ctop runs (node ${CTOP_NODE_FLAGS.join(' ')}): ${l}`);
   if (r.status !== 0) out(`as ctop runs: the child failed (${r.error?.message ?? (r.stderr ?? '').trim().split('\n')[0] ?? r.status})`);
+  // the same child with parallel scavenges (ctop's flags before stop 19): what the flag buys, in this run
+  const before = CTOP_NODE_FLAGS.filter((f) => f !== '--no-parallel-scavenge');
+  const b = spawnSync(NODE, [...before, child, '--here', String(runs), '--native-only'], { encoding: 'utf8', timeout: 600_000 });
+  for (const l of (b.stdout ?? '').split('\n')) if (l) out(`with parallel scavenges (node ${before.join(' ')}): ${l}`);
 }
 
 /** "; waiting for a core X ms": of the worst stall, the run-queue delay of the event loop's thread */
@@ -269,23 +273,27 @@ function queuedNote(r: { wait: number | undefined }): string {
 }
 
 /** the V8 flags ctop's bin puts on node's command line (scripts/bundle-bins.mjs) */
-export const CTOP_NODE_FLAGS = ['--max-semi-space-size=2'];
+export const CTOP_NODE_FLAGS = ['--max-semi-space-size=2', '--no-parallel-scavenge'];
 
-export async function stallLines(out: (s: string) => void, runs: number, target = true): Promise<void> {
+/** `nativeOnly`: the native scans alone (no inspectHost, no TypeScript path: a comparison child) */
+export async function stallLines(out: (s: string) => void, runs: number, target = true, nativeOnly = false): Promise<void> {
   const src = openSource();
   const opts = { files: ['ids' as const], containers: true, bound: true, excludeSelf: true };
-  const sync = await stallOf(async () => {
-    inspectHost(src, opts);
-    return undefined;
-  }, runs);
+  const sync = nativeOnly
+    ? undefined
+    : await stallOf(async () => {
+        inspectHost(src, opts);
+        return undefined;
+      }, runs);
   const native = nativeScanAvailable(src)
     ? await stallOf(async () => (await scanHostWithStats(src, { ...opts, path: 'native' })).stats.longestSliceMs, runs)
     : undefined;
-  const ts = await stallOf(async () => (await scanHostWithStats(src, { ...opts, path: 'ts' })).stats.longestSliceMs, runs);
+  const ts = nativeOnly ? undefined : await stallOf(async () => (await scanHostWithStats(src, { ...opts, path: 'ts' })).stats.longestSliceMs, runs);
   out(
-    `event-loop stall during a scan (ids, containers; median of ${runs}, late 5 ms tick): inspectHost ${ms(sync.stall)} ms; ` +
-      `scanHost native ${native ? `${ms(native.stall)} ms (longest own slice ${ms(native.slice)} ms${queuedNote(native)})` : 'n/a (no addon)'}; ` +
-      `scanHost ts ${ms(ts.stall)} ms (longest own slice ${ms(ts.slice)} ms${queuedNote(ts)})`,
+    `event-loop stall during a scan (ids, containers; median of ${runs}, late 5 ms tick): ` +
+      (sync ? `inspectHost ${ms(sync.stall)} ms; ` : '') +
+      `scanHost native ${native ? `${ms(native.stall)} ms (longest own slice ${ms(native.slice)} ms${queuedNote(native)})` : 'n/a (no addon)'}` +
+      (ts ? `; scanHost ts ${ms(ts.stall)} ms (longest own slice ${ms(ts.slice)} ms${queuedNote(ts)})` : ''),
   );
   if (native) {
     // ctop's and the exporter's scan: a long-lived HostScanner, after its first (whole) scan

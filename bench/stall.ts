@@ -16,10 +16,10 @@ const hostLine = (): string =>
   `host: ${readdirSync('/proc').filter((d) => /^[0-9]+$/.test(d)).length} processes, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
 
 async function main(): Promise<void> {
-  // `--here RUNS`: the stall lines of this host as it is, no load made (bench/run.ts's child, run
-  // with ctop's node flags)
+  // `--here RUNS [--native-only]`: the stall lines of this host as it is, no load made (bench/run.ts's
+  // child, run with ctop's node flags; --native-only: the native scans alone, no target line)
   if (process.argv[2] === '--here') {
-    await stallLines((s) => void process.stdout.write(`${s}\n`), Number(process.argv[3] ?? 5));
+    await stallLines((s) => void process.stdout.write(`${s}\n`), Number(process.argv[3] ?? 5), process.argv[4] !== '--native-only', process.argv[4] === '--native-only');
     return;
   }
   const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);

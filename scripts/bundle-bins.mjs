@@ -115,13 +115,16 @@ await build({
 // cinf's bin below). cli/bin/ctop.ts takes the variable out of its environment again. And V8's
 // young generation capped at 2 MB semi-spaces (the default grows to 16: 32 MB of new space, most
 // of it a poll's garbage), a heap size V8 reads only from its command line, not from
-// v8.setFlagsFromString (cli/bin/ctop.ts sets the growth policy there).
+// v8.setFlagsFromString (cli/bin/ctop.ts sets the growth policy there). And scavenges on the main
+// thread alone (--no-parallel-scavenge): a parallel scavenge waits for its helper threads, and on
+// two busy cores a helper that is not running held the event loop for 10-90 ms where the same
+// scavenge alone takes a few (bench/run.ts prints the stall both ways, issue 6).
 {
   const { readFileSync, writeFileSync } = await import('node:fs');
   const f = 'dist/bin/ctop.js';
   const text = readFileSync(f, 'utf8');
   if (!text.startsWith('#!/usr/bin/env node\n')) throw new Error(`${f}: no node shebang to replace`);
-  writeFileSync(f, `#!/bin/sh\n':' //; HOSTSCOPE_CTOP_ARENAS="\${MALLOC_ARENA_MAX+=}\${MALLOC_ARENA_MAX-}" MALLOC_ARENA_MAX=1 exec node --max-semi-space-size=2 "$0" "$@"\n${text.slice(text.indexOf('\n') + 1)}`, { mode: 0o755 });
+  writeFileSync(f, `#!/bin/sh\n':' //; HOSTSCOPE_CTOP_ARENAS="\${MALLOC_ARENA_MAX+=}\${MALLOC_ARENA_MAX-}" MALLOC_ARENA_MAX=1 exec node --max-semi-space-size=2 --no-parallel-scavenge "$0" "$@"\n${text.slice(text.indexOf('\n') + 1)}`, { mode: 0o755 });
 }
 
 /**
