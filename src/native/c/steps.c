@@ -434,42 +434,60 @@ static int do_ambient(uint64_t mask, int all_permitted)
 	return 0;
 }
 
+/* the longest "<PATH entry>/<file>" a PATH walk tries */
+#define PATH_WALK_MAX 4096
+
+/* envp's PATH, else execvp's default */
+static const char *env_path(char *const envp[])
+{
+	for (char *const *e = envp; e && *e; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			return *e + 5;
+	return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+}
+
+/*
+ * The next candidate of a PATH walk, "<dir>/<file>" in buf (an empty entry is "."; an entry too
+ * long for buf is skipped); NULL once the PATH ran out. *p moves on (NULL at the end). No
+ * allocation: it runs between fork and exec.
+ */
+static const char *path_next(const char **p, const char *file, size_t flen, char buf[PATH_WALK_MAX])
+{
+	while (*p) {
+		const char *s = *p;
+		const char *end = strchrnul(s, ':');
+		size_t dlen = (size_t)(end - s);
+		*p = *end ? end + 1 : NULL;
+		if (dlen + 1 + flen + 1 > PATH_WALK_MAX)
+			continue;
+		if (dlen == 0) {
+			buf[0] = '.';
+			dlen = 1;
+		} else
+			memcpy(buf, s, dlen);
+		buf[dlen] = '/';
+		memcpy(buf + dlen + 1, file, flen + 1);
+		return buf;
+	}
+	return NULL;
+}
+
 /* execvp with an explicit environment and no allocation: PATH from envp, else the default */
 static int do_exec(const char *file, char *const argv[], char *const envp[], int search)
 {
-	const char *path = NULL;
-	char buf[4096];
+	char buf[PATH_WALK_MAX];
 	int seen_eacces = 0;
-	size_t flen = strlen(file);
 	if (!search || strchr(file, '/')) {
 		execve(file, argv, envp);
 		return -errno;
 	}
-	for (char *const *e = envp; e && *e; e++)
-		if (strncmp(*e, "PATH=", 5) == 0)
-			path = *e + 5;
-	if (!path)
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	for (const char *p = path;; p++) {
-		const char *end = strchrnul(p, ':');
-		size_t dlen = (size_t)(end - p);
-		if (dlen + 1 + flen + 1 <= sizeof(buf)) {
-			if (dlen == 0) {
-				buf[0] = '.';
-				dlen = 1;
-			} else
-				memcpy(buf, p, dlen);
-			buf[dlen] = '/';
-			memcpy(buf + dlen + 1, file, flen + 1);
-			execve(buf, argv, envp);
-			if (errno == EACCES)
-				seen_eacces = 1;
-			else if (errno != ENOENT && errno != ENOTDIR)
-				return -errno;
-		}
-		if (*end == '\0')
-			break;
-		p = end;
+	const char *p = env_path(envp);
+	for (const char *cand; (cand = path_next(&p, file, strlen(file), buf));) {
+		execve(cand, argv, envp);
+		if (errno == EACCES)
+			seen_eacces = 1;
+		else if (errno != ENOENT && errno != ENOTDIR)
+			return -errno;
 	}
 	return seen_eacces ? -EACCES : -ENOENT;
 }
@@ -492,36 +510,15 @@ static int check_exec(const char *path)
  */
 static int do_lookpath(const char *file, char *const envp[], int search)
 {
-	const char *path = NULL;
-	char buf[4096];
-	size_t flen = strlen(file);
+	char buf[PATH_WALK_MAX];
 	if (!search || strchr(file, '/'))
 		return check_exec(file);
-	if (flen == 0)
+	if (file[0] == '\0')
 		return -ENOENT;
-	for (char *const *e = envp; e && *e; e++)
-		if (strncmp(*e, "PATH=", 5) == 0)
-			path = *e + 5;
-	if (!path)
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	for (const char *p = path;; p++) {
-		const char *end = strchrnul(p, ':');
-		size_t dlen = (size_t)(end - p);
-		if (dlen + 1 + flen + 1 <= sizeof(buf)) {
-			if (dlen == 0) {
-				buf[0] = '.';
-				dlen = 1;
-			} else
-				memcpy(buf, p, dlen);
-			buf[dlen] = '/';
-			memcpy(buf + dlen + 1, file, flen + 1);
-			if (check_exec(buf) == 0)
-				return 0;
-		}
-		if (*end == '\0')
-			break;
-		p = end;
-	}
+	const char *p = env_path(envp);
+	for (const char *cand; (cand = path_next(&p, file, strlen(file), buf));)
+		if (check_exec(cand) == 0)
+			return 0;
 	return -ENOENT;
 }
 
