@@ -552,6 +552,30 @@ static napi_value watch_start(napi_env env, napi_callback_info info, enum watch_
 	return NULL;
 }
 
+/*
+ * The env's teardown. A watch can still be armed when Node exits (unref'd: `run -d` and `create`
+ * return while the report pipe and the init's pidfd stay open), and Node polls the loop again while
+ * it closes its own handles after its cleanup hooks ran, which free the napi_env: a report or an
+ * exit arriving then (the init execs, closing its end of the report pipe) called into the freed env,
+ * a segfault in napi_open_handle_scope. Hooks run in reverse order of registration, so this one,
+ * added by init() after the env was made, runs while the env is still whole: every watch of the env
+ * is stopped, its fd closed and its handle closed, with no last callback (JS cannot run any more).
+ */
+static void watches_teardown(void *arg)
+{
+	napi_env env = arg;
+	struct watch **p = &watches;
+	while (*p) {
+		struct watch *w = *p;
+		if (w->env != env) {
+			p = &w->next;
+			continue;
+		}
+		watch_stop(w); /* unlinks w: *p is its successor now */
+		watch_end(w);
+	}
+}
+
 /* watch(pidfd, cb): on exit reap it, close it, call cb({code, signal}) */
 static napi_value js_watch(napi_env env, napi_callback_info info)
 {
@@ -923,6 +947,10 @@ static napi_value init(napi_env env, napi_value exports)
 	};
 	napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 	register_runner(env, exports);
+	if (napi_add_env_cleanup_hook(env, watches_teardown, env) != napi_ok) {
+		napi_throw_error(env, NULL, "hostscope native: napi_add_env_cleanup_hook failed");
+		return NULL;
+	}
 	return exports;
 }
 
