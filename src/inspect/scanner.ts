@@ -47,6 +47,7 @@ import type { ProcStat } from '../parse/proc-stat.js';
 import type { CgroupMembership } from '../parse/proc-cgroup.js';
 import { nsKey, type ProcessInfo } from '../model/process.js';
 import { isContainerOfItsOwn, type Container } from '../model/containers.js';
+import { isHostNs } from '../model/namespaces.js';
 import type { NamespaceGroup } from '../model/namespaces.js';
 import type { Snapshot } from '../proc/snapshot.js';
 import { snapshotRequest, type HostModel } from './host.js';
@@ -531,7 +532,16 @@ export function* patchModelSteps(
   const joining: ProcessInfo[] = [];
   for (const a of arrivals) {
     if (a.pid === excluded) continue;
-    if (a.pid <= 2 || !a.ns || !a.stat || !isEmptyRecord(a.errors) || (indexOfPid(old, a.pid) >= 0 && !gone.has(a.pid))) return undefined;
+    if (a.pid <= 2 || !a.ns || !a.stat || (indexOfPid(old, a.pid) >= 0 && !gone.has(a.pid))) return undefined;
+    if (!isEmptyRecord(a.errors)) {
+      // a process caught exiting (its namespace links but user and pid gone): in no container
+      // when what is left is the host's, only in those host groups (a rebuild puts it there)
+      const gs = exitingInHostGroups(m, a);
+      if (!gs) return undefined;
+      for (const g of gs) addTo(groupIn, g, a, () => [] as ProcessInfo[]);
+      joining.push(a);
+      continue;
+    }
     const t = twins.get(a.ns)?.get(a.cgroups);
     if (t === undefined) return undefined;
     for (const g of groupsOf(t)) addTo(groupIn, g, a, () => [] as ProcessInfo[]);
@@ -665,6 +675,27 @@ function sortedHas(xs: readonly number[], x: number): boolean {
     else hi = mid;
   }
   return lo < xs.length && xs[lo] === x;
+}
+
+/**
+ * The groups of an arrival read while it exited: after exit_task_namespaces() its ns links other
+ * than user and pid are gone (ENOENT, NOT_FOUND), and a scan of the host sees it so for a moment
+ * (a short-lived command's every run could rebuild the model). When every error is such a link
+ * and every namespace left is the host's (so buildContainers makes it no container and the host
+ * reference cannot move), it is in exactly the host groups of those namespaces; undefined otherwise.
+ */
+function exitingInHostGroups(m: HostModel, a: ProcessInfo): NamespaceGroup[] | undefined {
+  for (const k in a.errors) if (!k.startsWith('ns/') || a.errors[k as keyof typeof a.errors] !== 'NOT_FOUND') return undefined;
+  if (!a.stat || a.stat.ppid === 2) return undefined;
+  const out: NamespaceGroup[] = [];
+  for (const v of Object.values(a.ns ?? {})) {
+    if (!v) continue;
+    if (!isHostNs(m.ref, v)) return undefined;
+    const g = m.nsByKey.get(nsKey(v));
+    if (!g) return undefined;
+    if (!out.includes(g)) out.push(g);
+  }
+  return out.length > 0 ? out : undefined;
 }
 
 function isEmptyRecord(o: object): boolean {

@@ -150,6 +150,26 @@ describe('patchModel at 6,000 processes: the model a rebuild makes, in steps', (
     expect(patchModel({ ...pod, containerOf: podOf }, [], all, undefined)).toBeUndefined();
   });
 
+  it('a process read while it exited (its ns links but user and pid gone): patched into the host groups when those are the host\'s, as a rebuild puts it', () => {
+    // seen on the shared host: a short-lived command caught between exit_task_namespaces() and
+    // becoming a zombie rebuilt the model at every scan that met one
+    const exiting = (pid: number, ns: Partial<Record<NsEntry, NsId>>): ProcessInfo =>
+      Object.freeze({
+        ...proc(pid, 1, 'sh', Object.freeze({ user: ns.user!, pid: ns.pid! }), HOST_CG),
+        errors: Object.freeze(Object.fromEntries(['ns/mnt', 'ns/net', 'ns/uts', 'ns/ipc', 'ns/cgroup'].map((k) => [k, 'NOT_FOUND']))),
+      }) as ProcessInfo;
+    const a = exiting(8100, HOST_NS);
+    const p = patchModel(m0, [a], [], undefined);
+    expect(p).toBeDefined();
+    const ref = model([...before, a]);
+    expect(essence(p!.model, p!.processes)).toEqual(essence(ref, ref.snapshot.processes));
+    expect(p!.model.containerOf.has(8100)).toBe(false);
+    // one left in a container's pid namespace (it could be that container's): rebuilt
+    expect(patchModel(m0, [exiting(8101, CTR_NS[0]!)], [], undefined)).toBeUndefined();
+    // an error that is not a gone ns link: rebuilt
+    expect(patchModel(m0, [Object.freeze({ ...a, errors: { stat: 'PERMISSION_DENIED' } }) as ProcessInfo], [], undefined)).toBeUndefined();
+  });
+
   it('nothing to patch for: a departing container init or an arrival without a twin means a rebuild (undefined)', () => {
     expect(patchModel(m0, [], [before.find((p) => p.pid === 200)!], undefined)).toBeUndefined();
     const stranger = proc(9000, 1, 'sleep', nsSet(4026549000, true), cg('/docker/zzz'));
