@@ -153,6 +153,8 @@ export class HostScanner {
   private scans = 0;
   /** scans started (Known.seen) */
   private gen = 0;
+  /** no known pid is above this (it may be above them all: departures do not lower it) */
+  private topPid = 0;
   private interner: NativeInterner | undefined;
   /** with opts.bound: the reader's mountinfo as of the last scan */
   private mounts: string | undefined;
@@ -246,6 +248,7 @@ export class HostScanner {
     } catch (e) {
       // this.known may be half updated: start afresh (every process read whole next scan)
       this.known = new Map();
+      this.topPid = 0;
       this.last = undefined;
       throw e;
     }
@@ -386,8 +389,13 @@ export class HostScanner {
         known.delete(pid);
       }
     }
-    // new pids merged in pid order (scan.c is handed the known pids ascending)
-    if (added.length > 0) this.known = mergeKnown(known, addedPids, added);
+    // new pids in pid order (scan.c is handed the known pids ascending): appended when above every
+    // known one (the kernel hands out pids upwards until they wrap), else merged into a new map
+    if (added.length > 0) {
+      if (addedPids[0]! > this.topPid) for (let j = 0; j < added.length; j++) known.set(addedPids[j]!, added[j]!);
+      else this.known = mergeKnown(known, addedPids, added);
+      this.topPid = Math.max(this.topPid, addedPids[addedPids.length - 1]!);
+    }
     // with `bound`, the model also holds namespaces kept by bind mounts (no process in them): a
     // mount or unmount (ip netns add/delete) changes the model without any process changing
     if (this.opts.bound) {
