@@ -80,7 +80,8 @@ export const EXPORTER_REVALIDATE_EVERY = 40;
 export function exporterReader(src: ProcSource, opts: ReadOptions = {}): () => Promise<ReadResult> {
   // no per-process figure is exported (threads come from the cgroup: threadsOf below), so a known
   // process costs nothing but its /proc entry (freshStat 'none', docs/adr/0007 addendum 2)
-  const scanner = new HostScanner(src, { containers: true, excludeSelf: true, freshStat: 'none', revalidateEvery: EXPORTER_REVALIDATE_EVERY, youngSeconds: EXPORTER_YOUNG_SECONDS, ...(opts.scan ?? {}) });
+  // nor the CPU time of each slice of the scan (sliceCpu: getrusage twice a slice)
+  const scanner = new HostScanner(src, { containers: true, excludeSelf: true, freshStat: 'none', sliceCpu: false, revalidateEvery: EXPORTER_REVALIDATE_EVERY, youngSeconds: EXPORTER_YOUNG_SECONDS, ...(opts.scan ?? {}) });
   return async () => {
     const { model, stats } = await scanner.scan();
     const r = await sampleFromModel(src, model, opts);

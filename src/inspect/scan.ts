@@ -41,6 +41,12 @@ export interface ScanOptions extends InspectOptions {
   path?: 'auto' | 'native' | 'ts';
   /** longest slice of JavaScript work between two yields to the event loop, ms (default 5) */
   sliceMs?: number;
+  /**
+   * measure each slice's CPU time (ScanSlice.cpuMs; default true when sliced): two getrusage calls
+   * a slice, which sum every thread and cost most while the native scan's threads run — the
+   * exporter, which never reads the figure, turns it off
+   */
+  sliceCpu?: boolean;
 }
 
 /** How a scan went: which path, and how long its JavaScript slices held the event loop. */
@@ -64,8 +70,8 @@ export interface ScanSlice {
   end: number;
   /**
    * CPU time of the process meanwhile (user + system, every thread): what it cost, not how long the
-   * OS let it wait. NaN for a scan that is not sliced (sliceMs Infinity: a one-shot CLI), which does
-   * not measure it (getrusage sums every thread: ~1 ms a call here while the scan's thread runs).
+   * OS let it wait. NaN for a scan that is not sliced (sliceMs Infinity: a one-shot CLI) or not
+   * measured (sliceCpu false), which does not measure it (getrusage sums every thread: ~1 ms a call here while the scan's thread runs).
    */
   cpuMs: number;
 }
@@ -159,8 +165,11 @@ export class Slicer {
   readonly slices: ScanSlice[] = [];
   /** the native reading thread's nice value (ScanStats.readerNice) */
   readerNice: number | undefined;
-  constructor(private readonly sliceMs: number) {
-    this.measured = sliceMs !== Infinity;
+  constructor(
+    private readonly sliceMs: number,
+    measureCpu = true,
+  ) {
+    this.measured = measureCpu && sliceMs !== Infinity;
     this.cpu = this.measured ? process.cpuUsage() : undefined;
   }
   due(): boolean {
@@ -217,7 +226,7 @@ export async function scanHostWithStats(src: ProcSource, opts: ScanOptions = {})
   const path = opts.path ?? (process.env.HOSTSCOPE_SCAN === 'ts' ? 'ts' : 'auto');
   const useNative = path === 'native' || (path !== 'ts' && nativeScanAvailable(src));
   if (useNative && !nativeScanAvailable(src)) throw new Error('scan: the native scan needs the live /proc and the native addon');
-  const slicer = new Slicer(opts.sliceMs ?? 5);
+  const slicer = new Slicer(opts.sliceMs ?? 5, opts.sliceCpu ?? true);
   const snapshot = useNative ? await nativeSnapshot(src, req, slicer) : await tsSnapshot(src, req, slicer);
   // the model's phases (host reference, namespace index, containers) with a yield between each
   const model = await modelSliced(src, snapshot, opts, slicer);

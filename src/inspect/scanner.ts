@@ -24,8 +24,8 @@
  *   changed comm, ppid or zombie state, the previous model (grouping, containers, names) is
  *   returned as it was, with no model step run at all (`stats.modelReused`). When processes only
  *   came and went, each arrival like a process already in the model (the same namespace set and
- *   cgroups) and no departure a container's init, pid 1 or 2, or a namespace's last process, the
- *   previous model is patched for them (patchModel: the affected groups and containers; no file
+ *   cgroups) and no departure pid 1 or 2, a container's init (unless its whole container left: it
+ *   is dropped) or a namespace's last process (unless a dropped container's), the previous model is patched for them (patchModel: the affected groups and containers; no file
  *   read, no names read again; `stats.modelPatched`). Anything else rebuilds it (a 10,000-process
  *   host always has some churn: a rebuild per scan was most of a steady scan's cost).
  * - `stat`: this scan's stat of every process it read (decoded when asked for): those in
@@ -47,6 +47,7 @@ import type { ProcStat } from '../parse/proc-stat.js';
 import type { CgroupMembership } from '../parse/proc-cgroup.js';
 import { nsKey, type ProcessInfo } from '../model/process.js';
 import { isContainerOfItsOwn, type Container } from '../model/containers.js';
+import { isHostNs } from '../model/namespaces.js';
 import type { NamespaceGroup } from '../model/namespaces.js';
 import type { Snapshot } from '../proc/snapshot.js';
 import { snapshotRequest, type HostModel } from './host.js';
@@ -123,6 +124,8 @@ interface Known {
   zombie: boolean;
   /** the d_ino of its /proc entry when last seen (0: unknown) */
   ino: number;
+  /** the number of the last scan that found it (HostScanner.gen) */
+  seen: number;
 }
 
 export const DEFAULT_REVALIDATE_EVERY = 10;
@@ -148,6 +151,10 @@ export class HostScanner {
   private forceFull = new Set<number>();
   private last: HostModel | undefined;
   private scans = 0;
+  /** scans started (Known.seen) */
+  private gen = 0;
+  /** no known pid is above this (it may be above them all: departures do not lower it) */
+  private topPid = 0;
   private interner: NativeInterner | undefined;
   /** with opts.bound: the reader's mountinfo as of the last scan */
   private mounts: string | undefined;
@@ -202,7 +209,7 @@ export class HostScanner {
   private async runNative(): Promise<ScannerResult> {
     const src = this.src;
     const req = snapshotRequest(this.opts);
-    const slicer = new Slicer(this.opts.sliceMs ?? 5);
+    const slicer = new Slicer(this.opts.sliceMs ?? 5, this.opts.sliceCpu ?? true);
     const monoStartMs = performance.now();
     this.interner ??= new NativeInterner(src.nsfsDevice());
     const interner = this.interner;
@@ -236,6 +243,28 @@ export class HostScanner {
     );
     // cleared once the read is done (a read that fails leaves the pids to read whole next scan)
     this.forceFull = new Set();
+    try {
+      return await this.afterRead(recs, slicer, counts0(), monoStartMs);
+    } catch (e) {
+      // this.known may be half updated: start afresh (every process read whole next scan)
+      this.known = new Map();
+      this.topPid = 0;
+      this.last = undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * The scan's records → this.known (updated in place: a known process found again is marked
+   * with this scan's number, a new one merged in pid order, one not found deleted as a departure)
+   * and the model: reused, patched or rebuilt. On a steady host nothing but the marks is written:
+   * no 10,000-entry map or process list is made per scan (only a rebuild lists the processes).
+   */
+  private async afterRead(recs: NativeRecords, slicer: Slicer, counts: { vanished: number; denied: number }, monoStartMs: number): Promise<ScannerResult> {
+    const src = this.src;
+    const interner = this.interner!;
+    const gen = ++this.gen;
+    const known = this.known;
 
     /** a change the model must be rebuilt for (anything but processes coming and going) */
     let changed = this.last === undefined;
@@ -246,18 +275,19 @@ export class HostScanner {
     let fullReads = 0;
     let statOnly = 0;
     let unread = 0;
-    let seenKnown = 0;
-    const counts = { vanished: 0, denied: 0 };
-    /** this scan's processes in pid order (a known one as last read whole, unless what the model uses of its stat moved) */
-    const processes: ProcessInfo[] = [];
-    const next = new Map<number, Known>();
+    /** known processes found again this scan (marked `seen`) */
+    let kept = 0;
+    /** pids not known before, found this scan, ascending (the records' order), with what is now known of them */
+    const added: Known[] = [];
+    const addedPids: number[] = [];
+    /** admit's output for one record */
+    const one: ProcessInfo[] = [];
     /** pid → record, for the stat of this scan */
     const index = new Map<number, number>();
     for (let i = 0; i < recs.count; i++) {
       if ((i & 255) === 0 && slicer.due()) await slicer.yield();
       const pid = recs.pid(i);
-      const old = this.known.get(pid);
-      if (old) seenKnown++;
+      const old = known.get(pid);
       if (recs.untouched(i)) {
         // the same /proc dentry as last scan: the same process, nothing read (outside freshStat)
         unread++;
@@ -265,8 +295,8 @@ export class HostScanner {
           changed = true; // cannot happen: scan.c skips only known pids
           continue;
         }
-        processes.push(old.info);
-        next.set(pid, old);
+        old.seen = gen;
+        kept++;
         continue;
       }
       if (recs.statOnly(i)) {
@@ -284,8 +314,8 @@ export class HostScanner {
           }
           changed = true;
           // stat unreadable now (denied?): keep what was read whole, read it whole next scan
-          processes.push(old.info);
-          next.set(pid, old);
+          old.seen = gen;
+          kept++;
           this.forceFull.add(pid);
           continue;
         }
@@ -299,8 +329,8 @@ export class HostScanner {
         const ppid = recs.statField(i, STAT_SLOT.ppid);
         const kthread = ppid === 2 || pid === 2;
         if (ppid === old.ppid && (kthread || recs.commHash(i) === old.commHash) && zombie === old.zombie) {
-          processes.push(old.info);
-          next.set(pid, old);
+          old.seen = gen;
+          kept++;
           continue;
         }
         // an exec (comm), a new parent or a zombie: the model uses those; take this stat, and read
@@ -308,21 +338,24 @@ export class HostScanner {
         changed = true;
         if (!kthread && recs.commHash(i) !== old.commHash) this.forceFull.add(pid);
         const info = withStat(old.info, recs.stat(i));
-        processes.push(info);
-        next.set(pid, knownOf(info, recs.commHash(i), recs.ino(i)));
+        // a new value for a known pid: same place in the map
+        known.set(pid, knownOf(info, recs.commHash(i), recs.ino(i), gen));
+        kept++;
         continue;
       }
       fullReads++;
-      const before = processes.length;
-      admit(recs.full(i), counts, processes);
-      if (processes.length === before) continue; // vanished while read (a known one: a departure)
-      const info = processes[before]!;
+      one.length = 0;
+      admit(recs.full(i), counts, one);
+      if (one.length === 0) continue; // vanished while read (a known one: a departure)
+      const info = one[0]!;
       if (info.stat) index.set(pid, i);
+      let now: Known;
       if (old && sameProcess(old.info, info)) {
         // revalidated, unchanged: the model keeps its value
-        processes[before] = old.info;
         old.ino = recs.ino(i);
-        next.set(pid, old);
+        old.seen = gen;
+        kept++;
+        now = old;
       } else {
         if (old && samePlace(old.info, info)) {
           // the same process (start, parent, zombie state, errors) after an exec, a setns, a
@@ -333,18 +366,35 @@ export class HostScanner {
           arrivals.push(info);
         } else if (old) changed = true;
         else arrivals.push(info);
-        next.set(pid, knownOf(info, info.stat ? recs.commHash(i) : 0, recs.ino(i)));
+        now = knownOf(info, info.stat ? recs.commHash(i) : 0, recs.ino(i), gen);
+        if (old) {
+          known.set(pid, now);
+          kept++;
+        } else {
+          added.push(now);
+          addedPids.push(pid);
+        }
       }
       if (!info.stat || info.stat.state === 'Z' || info.stat.state === 'X') this.forceFull.add(pid);
       // a process seen for the first time may be half way through setting itself up (`unshare`
       // before its fork, a runtime's init before its setns): read it whole once more next scan
       // (not after the first scan: every process is new to it, nearly all long set up)
-      if (this.scans > 0 && (!old || old.start !== next.get(pid)!.start)) this.forceFull.add(pid);
+      if (this.scans > 0 && (!old || old.start !== now.start)) this.forceFull.add(pid);
     }
-    // a known process not in `next` has exited (not found, or gone while read)
-    const replaced = departures.length;
-    if (next.size - (arrivals.length - replaced) !== this.known.size || seenKnown !== this.known.size) {
-      for (const [pid, k] of this.known) if (!next.has(pid)) departures.push(k.info);
+    // a known process not found this scan has exited (not found, or gone while read)
+    if (kept !== known.size) {
+      for (const [pid, k] of known) {
+        if (k.seen === gen) continue;
+        departures.push(k.info);
+        known.delete(pid);
+      }
+    }
+    // new pids in pid order (scan.c is handed the known pids ascending): appended when above every
+    // known one (the kernel hands out pids upwards until they wrap), else merged into a new map
+    if (added.length > 0) {
+      if (addedPids[0]! > this.topPid) for (let j = 0; j < added.length; j++) known.set(addedPids[j]!, added[j]!);
+      else this.known = mergeKnown(known, addedPids, added);
+      this.topPid = Math.max(this.topPid, addedPids[addedPids.length - 1]!);
     }
     // with `bound`, the model also holds namespaces kept by bind mounts (no process in them): a
     // mount or unmount (ip netns add/delete) changes the model without any process changing
@@ -354,7 +404,8 @@ export class HostScanner {
       this.mounts = mounts;
     }
     this.scans++;
-    this.known = next;
+    /** this scan's processes in pid order (a known one as last read whole, unless what the model uses of its stat moved): listed for a rebuild only */
+    const listProcesses = (): ProcessInfo[] => Array.from(this.known.values(), (k) => k.info);
 
     // `known` has moved on to this scan: a model step that throws below would leave `last` as the
     // model of an earlier scan, which the next scan, finding nothing new, would return as current.
@@ -373,7 +424,7 @@ export class HostScanner {
       // only processes came and went: the model updated for them, when each is like one already
       // in it (the same namespaces and cgroups: the same groups and container), else rebuilt
       const excluded = this.opts.excludeSelf ? process.pid : undefined;
-      const steps = patchModelSteps(last, arrivals, departures, excluded);
+      const steps = patchModelSteps(last, arrivals, departures, excluded, this.opts.bound === true);
       let step = steps.next();
       while (!step.done) {
         if (slicer.due()) await slicer.yield();
@@ -386,10 +437,11 @@ export class HostScanner {
         this.last = model;
         patched = true;
         done = true;
-        if (interner.size > 4 * processes.length + 4096) this.interner = undefined;
+        if (interner.size > 4 * this.known.size + 4096) this.interner = undefined;
       }
     }
     if (!done) {
+      const processes = listProcesses();
       const snapshot: Snapshot = await snapshotOf(src, processes, counts, monoStartMs, slicer);
       model = await modelSliced(src, snapshot, this.opts, slicer);
       this.last = model;
@@ -405,8 +457,9 @@ export class HostScanner {
  * The previous model with processes that came and went, when that changes no structure: every
  * arrival has a twin in the model (a process with the same namespace set and cgroup list: the
  * native scan shares those values, so identity says it), and is then in the twin's namespace
- * groups and container (unless the twin is a container on its own: isContainerOfItsOwn); no departure is a container's init, pid 1 or 2 (the host reference), or
- * the last process of a namespace group. Cost: the affected groups and containers, and one pass
+ * groups and container (unless the twin is a container on its own: isContainerOfItsOwn); no departure is pid 1 or 2 (the host reference), a container's init
+ * unless its whole container left (then dropped, with the namespaces only its processes held, as a
+ * rebuild drops them), or the last process of a namespace group outside such a container. Cost: the affected groups and containers, and one pass
  * over the process list; no file is read. Undefined when a rebuild is needed.
  */
 export function patchModel(
@@ -414,8 +467,9 @@ export function patchModel(
   arrivals: readonly ProcessInfo[],
   departures: readonly ProcessInfo[],
   excluded: number | undefined,
+  bound = false,
 ): PatchResult | undefined {
-  const it = patchModelSteps(m, arrivals, departures, excluded);
+  const it = patchModelSteps(m, arrivals, departures, excluded, bound);
   for (;;) {
     const r = it.next();
     if (r.done) return r.value;
@@ -438,6 +492,8 @@ export function* patchModelSteps(
   arrivals: readonly ProcessInfo[],
   departures: readonly ProcessInfo[],
   excluded: number | undefined,
+  /** the model lists namespaces held by bind mounts (ScanOptions.bound): an emptied namespace may stay */
+  bound = false,
 ): Generator<void, PatchResult | undefined> {
   if (m.namespaces.some((g) => g.threads.length > 0)) return undefined; // threads (tasks) asked for: not patched
   const old = m.snapshot.processes;
@@ -469,12 +525,14 @@ export function* patchModelSteps(
     return out;
   };
   const gone = new Set<number>();
+  /** containers whose init left: patched only when every process of theirs left (see below) */
+  const initGone: Container[] = [];
   for (const d of departures) {
     const i = indexOfPid(old, d.pid);
     if (i < 0) continue; // never in the model (the reader itself)
     if (d.pid <= 2) return undefined;
     const k = m.containerOf.get(d.pid);
-    if (k && k.initPid === d.pid) return undefined;
+    if (k && k.initPid === d.pid) initGone.push(k);
     gone.add(d.pid);
     for (const g of groupsOf(old[i]!)) addTo(groupOut, g, d.pid, () => new Set<number>());
     if (k) addTo(contOut, k, d.pid, () => new Set<number>());
@@ -482,7 +540,16 @@ export function* patchModelSteps(
   const joining: ProcessInfo[] = [];
   for (const a of arrivals) {
     if (a.pid === excluded) continue;
-    if (a.pid <= 2 || !a.ns || !a.stat || !isEmptyRecord(a.errors) || (indexOfPid(old, a.pid) >= 0 && !gone.has(a.pid))) return undefined;
+    if (a.pid <= 2 || !a.ns || !a.stat || (indexOfPid(old, a.pid) >= 0 && !gone.has(a.pid))) return undefined;
+    if (!isEmptyRecord(a.errors)) {
+      // a process caught exiting (its namespace links but user and pid gone): in no container
+      // when what is left is the host's, only in those host groups (a rebuild puts it there)
+      const gs = exitingInHostGroups(m, a);
+      if (!gs) return undefined;
+      for (const g of gs) addTo(groupIn, g, a, () => [] as ProcessInfo[]);
+      joining.push(a);
+      continue;
+    }
     const t = twins.get(a.ns)?.get(a.cgroups);
     if (t === undefined) return undefined;
     for (const g of groupsOf(t)) addTo(groupIn, g, a, () => [] as ProcessInfo[]);
@@ -501,15 +568,32 @@ export function* patchModelSteps(
     if (k) addTo(contIn, k, a.pid, () => [] as number[]);
     joining.push(a);
   }
+  // a container whose init left is gone whole or rebuilt: with every process of its gone and none
+  // joining, a rebuild would make the other containers as they are (it was a union-find cluster of
+  // its own: none of its processes shared a namespace with another container's) and drop it, with
+  // the namespaces only its processes held (emptied below); one that lent its pod name to others
+  // (groupPods: a pod uid and namespace, a sandbox's network namespace) is rebuilt
+  const dropped = new Set<Container>();
+  for (const k of initGone) {
+    if (contIn.has(k) || contOut.get(k)?.size !== k.pids.length || k.podNamespace !== undefined) return undefined;
+    dropped.add(k);
+  }
   // the groups and containers that changed, as new values (the previous model is left as it was)
   const newGroup = new Map<NamespaceGroup, NamespaceGroup>();
+  const emptied = new Set<NamespaceGroup>();
   for (const g of new Set([...groupOut.keys(), ...groupIn.keys()])) {
     const out = groupOut.get(g);
     // a host-wide group (the host's user or time namespace) holds nearly every process
     const kept = out ? yield* filterSteps(g.processes, (p) => !out.has(p.pid)) : g.processes;
     yield;
     const processes = mergeByPid(kept, groupIn.get(g) ?? []);
-    if (processes.length === 0) return undefined; // a namespace left empty: gone from the model
+    if (processes.length === 0) {
+      // a namespace left empty: gone from the model, when every process in it was a dropped
+      // container's and no bind mount can hold it (bound: the model lists such namespaces)
+      if (bound || dropped.size === 0 || !g.processes.every((p) => dropped.has(m.containerOf.get(p.pid)!))) return undefined;
+      emptied.add(g);
+      continue;
+    }
     const pids = new Array<number>(processes.length);
     for (let i = 0; i < processes.length; i++) {
       if ((i + 1) % PATCH_STEP === 0) yield;
@@ -519,18 +603,19 @@ export function* patchModelSteps(
   }
   const newCont = new Map<Container, Container>();
   for (const k of new Set([...contOut.keys(), ...contIn.keys()])) {
+    if (dropped.has(k)) continue;
     const out = contOut.get(k);
     const pids = [...(out ? k.pids.filter((p) => !out.has(p)) : k.pids), ...(contIn.get(k) ?? [])].sort((x, y) => x - y);
     newCont.set(k, Object.freeze({ ...k, pids }));
   }
   yield;
-  const namespaces = m.namespaces.map((g) => newGroup.get(g) ?? g);
-  const nsByKey = newGroup.size === 0 ? m.nsByKey : new Map(namespaces.map((g) => [nsKey(g.ns), g]));
-  const containers = m.containers.map((k) => newCont.get(k) ?? k);
+  const namespaces = (emptied.size > 0 ? m.namespaces.filter((g) => !emptied.has(g)) : m.namespaces).map((g) => newGroup.get(g) ?? g);
+  const nsByKey = newGroup.size === 0 && emptied.size === 0 ? m.nsByKey : new Map(namespaces.map((g) => [nsKey(g.ns), g]));
+  const containers = (dropped.size > 0 ? m.containers.filter((k) => !dropped.has(k)) : m.containers).map((k) => newCont.get(k) ?? k);
   // the container index: a copy only when a container changed (one entry a process in one; a
   // process that left a container made that container a new value)
   let containerOf = m.containerOf;
-  if (newCont.size > 0) {
+  if (newCont.size > 0 || dropped.size > 0) {
     const copy = new Map<number, Container>();
     n = 0;
     for (const [pid, k] of m.containerOf) {
@@ -600,6 +685,27 @@ function sortedHas(xs: readonly number[], x: number): boolean {
   return lo < xs.length && xs[lo] === x;
 }
 
+/**
+ * The groups of an arrival read while it exited: after exit_task_namespaces() its ns links other
+ * than user and pid are gone (ENOENT, NOT_FOUND), and a scan of the host sees it so for a moment
+ * (a short-lived command's every run could rebuild the model). When every error is such a link
+ * and every namespace left is the host's (so buildContainers makes it no container and the host
+ * reference cannot move), it is in exactly the host groups of those namespaces; undefined otherwise.
+ */
+function exitingInHostGroups(m: HostModel, a: ProcessInfo): NamespaceGroup[] | undefined {
+  for (const k in a.errors) if (!k.startsWith('ns/') || a.errors[k as keyof typeof a.errors] !== 'NOT_FOUND') return undefined;
+  if (!a.stat || a.stat.ppid === 2) return undefined;
+  const out: NamespaceGroup[] = [];
+  for (const v of Object.values(a.ns ?? {})) {
+    if (!v) continue;
+    if (!isHostNs(m.ref, v)) return undefined;
+    const g = m.nsByKey.get(nsKey(v));
+    if (!g) return undefined;
+    if (!out.includes(g)) out.push(g);
+  }
+  return out.length > 0 ? out : undefined;
+}
+
 function isEmptyRecord(o: object): boolean {
   for (const _ in o) return false;
   return true;
@@ -608,10 +714,27 @@ function isEmptyRecord(o: object): boolean {
 const Z = 'Z'.charCodeAt(0);
 const X = 'X'.charCodeAt(0);
 
-function knownOf(info: ProcessInfo, commHash: number, ino: number): Known {
+function knownOf(info: ProcessInfo, commHash: number, ino: number, seen: number): Known {
   const st = info.stat;
-  return { info, start: st ? st.startTimeTicks : Number.NaN, ppid: st ? st.ppid : -1, commHash, zombie: st ? st.state === 'Z' || st.state === 'X' : false, ino };
+  return { info, start: st ? st.startTimeTicks : Number.NaN, ppid: st ? st.ppid : -1, commHash, zombie: st ? st.state === 'Z' || st.state === 'X' : false, ino, seen };
 }
+
+/** `known` (ascending pids) with `pids` (ascending, none in it) and their values, as one map in pid order */
+function mergeKnown(known: ReadonlyMap<number, Known>, pids: readonly number[], values: readonly Known[]): Map<number, Known> {
+  const out = new Map<number, Known>();
+  let j = 0;
+  for (const [pid, k] of known) {
+    while (j < pids.length && pids[j]! < pid) {
+      out.set(pids[j]!, values[j]!);
+      j++;
+    }
+    out.set(pid, k);
+  }
+  for (; j < pids.length; j++) out.set(pids[j]!, values[j]!);
+  return out;
+}
+
+const counts0 = (): { vanished: number; denied: number } => ({ vanished: 0, denied: 0 });
 
 /** This scan's stat of every process, decoded from the scan's records when asked for. */
 class StatView implements ScanStatMap {

@@ -123,6 +123,53 @@ describe('patchModel at 6,000 processes: the model a rebuild makes, in steps', (
     expect(ref.containers.find((k) => k.cgroupPath === '/docker/ddd')?.initPid).toBe(300);
   });
 
+  it('a container gone whole (its init and every process of its): patched, its own namespaces dropped, the model a rebuild makes', () => {
+    // a short-lived container (others' tests, a job) leaving rebuilt the whole model at 10,000 processes
+    const departures = before.filter((p) => p.pid === 201 || (p.pid >= 1000 && p.pid % 4 === 1) || p.pid === 1003);
+    const arrivals = [proc(8001, 1, 'sleep', HOST_NS, HOST_CG), proc(8002, 202, 'worker', CTR_NS[2]!, CTR_CG[2]!)];
+    const p = patchModel(m0, arrivals, departures, undefined);
+    expect(p).toBeDefined();
+    const gone = new Set(departures.map((d) => d.pid));
+    const ref = model([...before.filter((x) => !gone.has(x.pid)), ...arrivals]);
+    expect(essence(p!.model, p!.processes)).toEqual(essence(ref, ref.snapshot.processes));
+    expect(p!.model.containers.map((k) => k.initPid)).toEqual([200, 202]);
+    // its net, mnt, … namespaces are gone; the user namespace it shared with the host stays
+    expect(p!.model.namespaces.some((g) => g.ns.inode === 4026541003)).toBe(false);
+    expect(p!.model.nsByKey.size).toBe(p!.model.namespaces.length);
+    // with bound namespaces in the model an emptied one may still be listed (a bind mount holds it): rebuilt
+    expect(patchModel(m0, arrivals, departures, undefined, true)).toBeUndefined();
+  });
+
+  it('a container gone whole but for one process, or one whose pod name others take: rebuilt (undefined)', () => {
+    const all = before.filter((p) => p.pid === 201 || (p.pid >= 1000 && p.pid % 4 === 1));
+    expect(patchModel(m0, [], all.filter((p) => p.pid !== 1001), undefined)).toBeUndefined();
+    // a worker of it arriving as it leaves: the container stays, with another init: a rebuild decides
+    expect(patchModel(m0, [proc(8003, 201, 'worker', CTR_NS[1]!, CTR_CG[1]!)], all, undefined)).toBeUndefined();
+    const pod = { ...m0, containers: m0.containers.map((k) => (k.initPid === 201 ? { ...k, podNamespace: 'default' } : k)) };
+    const podOf = new Map([...m0.containerOf].map(([pid, k]) => [pid, pod.containers.find((c) => c.key === k.key)!]));
+    expect(patchModel({ ...pod, containerOf: podOf }, [], all, undefined)).toBeUndefined();
+  });
+
+  it('a process read while it exited (its ns links but user and pid gone): patched into the host groups when those are the host\'s, as a rebuild puts it', () => {
+    // seen on the shared host: a short-lived command caught between exit_task_namespaces() and
+    // becoming a zombie rebuilt the model at every scan that met one
+    const exiting = (pid: number, ns: Partial<Record<NsEntry, NsId>>): ProcessInfo =>
+      Object.freeze({
+        ...proc(pid, 1, 'sh', Object.freeze({ user: ns.user!, pid: ns.pid! }), HOST_CG),
+        errors: Object.freeze(Object.fromEntries(['ns/mnt', 'ns/net', 'ns/uts', 'ns/ipc', 'ns/cgroup'].map((k) => [k, 'NOT_FOUND']))),
+      }) as ProcessInfo;
+    const a = exiting(8100, HOST_NS);
+    const p = patchModel(m0, [a], [], undefined);
+    expect(p).toBeDefined();
+    const ref = model([...before, a]);
+    expect(essence(p!.model, p!.processes)).toEqual(essence(ref, ref.snapshot.processes));
+    expect(p!.model.containerOf.has(8100)).toBe(false);
+    // one left in a container's pid namespace (it could be that container's): rebuilt
+    expect(patchModel(m0, [exiting(8101, CTR_NS[0]!)], [], undefined)).toBeUndefined();
+    // an error that is not a gone ns link: rebuilt
+    expect(patchModel(m0, [Object.freeze({ ...a, errors: { stat: 'PERMISSION_DENIED' } }) as ProcessInfo], [], undefined)).toBeUndefined();
+  });
+
   it('nothing to patch for: a departing container init or an arrival without a twin means a rebuild (undefined)', () => {
     expect(patchModel(m0, [], [before.find((p) => p.pid === 200)!], undefined)).toBeUndefined();
     const stranger = proc(9000, 1, 'sleep', nsSet(4026549000, true), cg('/docker/zzz'));

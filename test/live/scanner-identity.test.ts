@@ -89,7 +89,7 @@ describe.skipIf(!IS_ROOT || !NATIVE || !has('unshare'))('HostScanner: a known pr
     for (const x of scans) expect(x.freshStat, `scan ${x.scan}`).toBe(x.scan === 0 || pid % every === x.scan % every);
   });
 
-  it('processes coming and going like ones already there (same namespaces and cgroups) patch the model, which is then the model scanHost builds, and so does a process read again after an exec or a setns into namespaces another process has; a container init exiting rebuilds it', { timeout: 120_000 }, () => {
+  it('processes coming and going like ones already there (same namespaces and cgroups) patch the model, which is then the model scanHost builds, and so does a process read again after an exec or a setns into namespaces another process has, and a container gone whole (its init its last process); another container arriving rebuilds it', { timeout: 120_000 }, () => {
     const steps = run().patches;
     expect(steps.map((x) => x.what)).toEqual([
       'a process joins the container',
@@ -98,15 +98,17 @@ describe.skipIf(!IS_ROOT || !NATIVE || !has('unshare'))('HostScanner: a known pr
       'the plain process exits',
       'a process seen before its exec execs (the same namespaces: patched)',
       'a process seen before its setns joins the container (patched into it)',
-      'the container init exits (a rebuild)',
+      'the container init exits, its last process (the container gone whole: patched)',
       "a process enters a lone sandboxed process's user namespace (another container: a rebuild)",
-      'that process exits (the init of its container: a rebuild)',
+      'that process exits, the init and only process of its container (gone whole: patched)',
     ]);
     for (const x of steps) {
       expect(x.got, x.what).toEqual(x.want);
       expect(x.reused, x.what).toBe(false);
     }
-    expect(steps.map((x) => x.patched)).toEqual([true, true, true, true, true, true, false, false, false]);
+    // a container gone whole is dropped from the model with the namespaces only it held (before:
+    // rebuilt); one arriving is still a rebuild
+    expect(steps.map((x) => x.patched)).toEqual([true, true, true, true, true, true, true, false, true]);
     // the container (its own uts namespace) holds the joined process, then not, then is gone;
     // the two processes in one user namespace (nothing else their own) are two containers
     // (before: the second was patched into the first's, one container of two pids)

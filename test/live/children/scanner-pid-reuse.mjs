@@ -153,7 +153,7 @@ try {
       await s.scan();
     }
     await stop(c);
-    await check('the container init exits (a rebuild)');
+    await check('the container init exits, its last process (the container gone whole: patched)');
     // a process whose only own namespace is a user namespace is a container of its own; another
     // one entering that user namespace (same namespaces, same cgroups: a twin) is another container
     const u = await start('unshare', ['--user', '--map-root-user', 'sleep', '605'], 'sleep');
@@ -163,7 +163,7 @@ try {
     await check('a process enters a lone sandboxed process\'s user namespace (another container: a rebuild)');
     await s.scan();
     await stop(v);
-    await check('that process exits (the init of its container: a rebuild)');
+    await check('that process exits, the init and only process of its container (gone whole: patched)');
     await stop(u);
     out.patches = steps;
   }
