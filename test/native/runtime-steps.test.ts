@@ -138,6 +138,27 @@ describe.skipIf(!NATIVE || !IS_ROOT)('runtime steps (live)', () => {
     expect((await failure([{ op: 'setresuid', ruid: 65534, euid: 65534, suid: 65534 }, look(join(d, 'rootonly')), sh('true')])).code).toBe('EACCES');
   });
 
+  it("lookPath under a seccomp filter that refuses faccessat2 (EPERM, ENOSYS): the mode bits decide, as Go's LookPath does; the last PATH of envp is searched, as runc keeps it", async () => {
+    const d = join(dir, 'lp2');
+    mkdirSync(d, { mode: 0o755 });
+    writeFileSync(join(d, 'noexec'), '#!/bin/sh\n', { mode: 0o644 });
+    const look = (file: string, envp: string[] = ['PATH=/nonexistent:/usr/bin:/bin']): Step => ({ op: 'lookPath', file, envp, search: !file.includes('/') });
+    for (const ret of [ERRNO_EPERM, 0x00050000 | 38 /* ENOSYS */]) {
+      const deny = bpf([
+        [LD_ABS, 0, 0, 4],
+        [JEQ, 1, 0, AUDIT_ARCH_X86_64],
+        [RET, 0, 0, ALLOW],
+        [LD_ABS, 0, 0, 0],
+        [JEQ, 0, 1, 439 /* faccessat2 */],
+        [RET, 0, 0, ret],
+        [RET, 0, 0, ALLOW],
+      ]);
+      expect((await runCaptured([{ op: 'seccomp', program: deny, flags: 0 }, look('sh'), sh('echo found')])).out).toBe('found\n');
+      expect((await failure([{ op: 'seccomp', program: deny, flags: 0 }, look(join(d, 'noexec')), sh('true')])).code).toBe('EACCES');
+    }
+    expect((await runCaptured([look('sh', ['PATH=/nonexistent', 'PATH=/bin']), sh('echo found')])).out).toBe('found\n');
+  });
+
   it('mknod makes a char device (1,3 as /dev/null); twice is EEXIST; a bad type is EINVAL', async () => {
     const p = join(dir, 'null');
     expect((await runCaptured([{ op: 'umask', mask: 0 }, { op: 'mknod', path: p, mode: S_IFCHR | 0o666, major: 1, minor: 3 }, sh('echo x > ' + p + '; echo ok')])).out).toBe('ok\n');

@@ -437,13 +437,14 @@ static int do_ambient(uint64_t mask, int all_permitted)
 /* the longest "<PATH entry>/<file>" a PATH walk tries */
 #define PATH_WALK_MAX 4096
 
-/* envp's PATH, else execvp's default */
+/* envp's PATH (the last one, as runc keeps the last value of a repeated variable), else execvp's default */
 static const char *env_path(char *const envp[])
 {
+	const char *path = NULL;
 	for (char *const *e = envp; e && *e; e++)
 		if (strncmp(*e, "PATH=", 5) == 0)
-			return *e + 5;
-	return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+			path = *e + 5;
+	return path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 }
 
 /*
@@ -500,7 +501,15 @@ static int check_exec(const char *path)
 		return -errno;
 	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
-	return neg(faccessat(AT_FDCWD, path, X_OK, AT_EACCESS));
+	if (faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) == 0)
+		return 0;
+	/*
+	 * a seccomp profile that refuses faccessat2 (EPERM; docker's before it listed the call) or a
+	 * kernel without it (ENOSYS): the mode bits decide, as Go's exec.LookPath (runc's) does
+	 */
+	if (errno == EPERM || errno == ENOSYS)
+		return (st.st_mode & 0111) ? 0 : -EACCES;
+	return -errno;
 }
 
 /*
