@@ -123,6 +123,7 @@ function openShell(c: KeyCtx): void {
   else {
     const row = selectedRow(c);
     if (row?.key === 'host') return void refuse(c, 'the host group: open a shell in a container');
+    if (v.kind === 'groups' && row && row.pids?.length === 0) return void refuse(c, 'this container has ended: no process to open a shell in');
     pid = v.kind === 'groups' ? c.frame.groupRows?.find((g) => g.key === row?.key)?.initPid ?? row?.pids?.[0] : row?.pid;
   }
   if (pid === undefined) return void refuse(c, 'nothing selected');

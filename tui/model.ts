@@ -147,9 +147,9 @@ function* bucketize(cur: Sample, by: GroupBy): Generator<void, Bucket[]> {
     }
     // a container whose last process left this poll (an OOM kill: sample.ts endedCg), once more,
     // without processes, with its cgroup's final figures
-    for (const c of cur.containers) if (c.endedCg !== undefined && !out.has(c.key) && (by === 'container' || !c.pod)) out.set(c.key, { key: c.key, name: c.name, kind: c.runtime, depth: 0, initPid: c.initPid, cgroupPath: c.endedCg, procs: [] });
+    for (const c of cur.containers) if (c.endedCg !== undefined && !out.has(c.key) && (by === 'container' || !c.pod)) out.set(c.key, { key: c.key, name: c.name, kind: c.runtime, depth: 0, initPid: undefined, cgroupPath: c.endedCg, procs: [] }); // ended: its init is gone (the pid may be another process's now)
   } else if (by === 'ns') {
-    const ctrByPid = new Map(cur.containers.map((c) => [c.initPid, c]));
+    const ctrByPid = new Map(cur.containers.filter((c) => c.endedCg === undefined).map((c) => [c.initPid, c]));
     for (const p of procs) {
       if (++n % GROUP_STEP === 0) yield;
       if (isHostProc(p, cur.host)) {

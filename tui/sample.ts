@@ -488,7 +488,11 @@ export function* sampleSteps(src: ProcSource, model: HostModel, layout: CgroupLa
       if (!c || live.has(c.key) || cgroups[path] || ended.some((e) => e.key === c.key)) continue;
       try {
         const stats: CgroupSample = readCgroupStats(src, layout, l.cgroups!);
-        if (!stats.memory?.oomKills) continue;
+        // only a kill since the last figure known for the cgroup (the count is its lifetime's: a
+        // container killed once long ago that now ends normally is let go at once)
+        const kills = stats.memory?.oomKills;
+        const before = cgBefore?.get(path)?.full.memory?.oomKills;
+        if (!kills || (before !== undefined && kills <= before)) continue;
         const psi = readPsi(src, stats);
         if (psi) stats.psi = psi;
         cgroups[path] = stats;

@@ -66,7 +66,7 @@ describe('ctop: an OOM kill shows on the poll that sees its victim gone', () => 
     const src = new DirectoryProcSource({ procRoot: join(dir2, 'proc'), sysRoot: sys });
     // redis (pid 1234) is the only process of OTHER; podman's (pid 1400) the only one of its own
     const PODMAN = '/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-9d72cb96129c8b0f1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1.scope';
-    writeFileSync(join(sys, 'fs/cgroup', PODMAN, 'memory.events'), events(0));
+    writeFileSync(join(sys, 'fs/cgroup', PODMAN, 'memory.events'), events(3));
     const first = await scanSample(src);
     const row = (s: typeof first, cg: string) => buildGroups(undefined, s, 'container').find((g) => g.cgroupPath === cg);
     expect(row(first, OTHER)).toMatchObject({ pids: [1234], oomKills: 0 });
@@ -75,13 +75,15 @@ describe('ctop: an OOM kill shows on the poll that sees its victim gone', () => 
     // the kill: counted, then the victim gone; the runtime has not removed the cgroup yet
     writeFileSync(join(sys, 'fs/cgroup', OTHER, 'memory.events'), events(1));
     rmSync(join(dir2, 'proc/1234'), { recursive: true, force: true });
-    // podman's ends too, without a kill: let go at once, as before
+    // podman's ends too, without a new kill (one long ago: its count stays 3): let go at once, as before
     rmSync(join(dir2, 'proc/1400'), { recursive: true, force: true });
     const second = await scanSample(src);
     expect(second.cgroups[OTHER]?.memory?.oomKills).toBe(1);
     const gone = second.containers.find((c) => c.endedCg === OTHER);
     expect(gone?.key).toBe(first.containers.find((c) => c.initPid === 1234)?.key);
     expect(row(second, OTHER)).toMatchObject({ key: gone!.key, pids: [], oomKills: 1, source: 'cgroup' });
+    // its init is gone (the pid may be reused): the row names none, so no shell opens in its place
+    expect(row(second, OTHER)!.initPid).toBeUndefined();
     expect(second.containers.some((c) => c.key === podman.key)).toBe(false);
     expect(row(second, PODMAN)).toBeUndefined();
     // the next poll: gone
