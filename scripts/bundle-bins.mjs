@@ -98,16 +98,22 @@ await buildCachedBin('runc-ts');
 // competing with the scan's two) cost more than it saved: docs/benchmarks.md "cinf".
 await buildCachedBin('cinf', [lazySegmenter, lightPerfHooks], '--max-opt=1');
 // dist/bin/chunks is this build's alone: the chunks of an earlier build (other hashes) would pile
-// up there, and a stale bin could still load them. Cleared before it is written.
-rmSync('dist/bin/chunks', { recursive: true, force: true });
-await build({
+// up there, and a stale bin could still load them. The files this build did not write are removed
+// after it wrote its own (never an empty directory in between for a bin that is running).
+const splitBuild = await build({
   ...common,
   splitting: true,
+  metafile: true,
   chunkNames: 'chunks/[name]-[hash]',
-  // ctop's scan runs in a worker thread: its own entry, beside the bins
   entryPoints: { ...Object.fromEntries([...split].map((n) => [n, `cli/bin/${n}.ts`])) },
   plugins: [...common.plugins, inkRenderCaches],
 });
+{
+  const { readdirSync } = await import('node:fs');
+  const { resolve } = await import('node:path');
+  const written = new Set(Object.keys(splitBuild.metafile.outputs).map((f) => resolve(f)));
+  for (const f of readdirSync('dist/bin/chunks')) if (!written.has(resolve('dist/bin/chunks', f))) rmSync(resolve('dist/bin/chunks', f), { recursive: true, force: true });
+}
 
 // ctop: one glibc malloc arena (MALLOC_ARENA_MAX=1, docs/ctop.md "How it works"), which must be in
 // the environment before node starts: its first line becomes a shell script that sets it and runs
