@@ -657,9 +657,12 @@ export class CgroupManager {
    */
   async destroy(): Promise<void> {
     const errors: CgroupError[] = [];
+    // one deadline for every hierarchy: a process held in each would otherwise make the wait
+    // settleMs times the number of hierarchies (10 on a v1 host: ~90 s for runc-ts delete)
+    const deadline = Date.now() + this.settleMs;
     for (const p of this.placements) {
       try {
-        await this.removeTree(p.dir, Date.now() + this.settleMs);
+        await this.removeTree(p.dir, deadline);
       } catch (e) {
         if (e instanceof CgroupError) errors.push(e);
         else throw e;

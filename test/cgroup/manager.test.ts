@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RecordingCgroupFs, type CgroupFsOp } from '../../src/cgroup/fs.js';
@@ -373,6 +373,29 @@ describe('cgroup v1 (this machine\'s layout) in a temp dir', () => {
       `cannot remove cgroup ${CG}/memory/hostscope/abc: Device or resource busy (processes still in it: 779); cannot remove cgroup ${CG}/pids/hostscope/abc: Device or resource busy (processes still in it: 779)`,
     );
     expect(m.placements.filter((p) => existsSync(join(host.root, p.dir))).map((p) => p.name)).toEqual(['memory', 'pids']);
+  });
+
+  it('destroy waits for busy hierarchies against one deadline, not one each (a process held in two: the wait is settleMs, not twice it)', async () => {
+    let now = 1_000_000;
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      let slept = 0;
+      const { m, host } = setup('v1', '/hostscope/abc', {
+        settleTimeoutMs: 1000,
+        sleep: async (ms: number) => {
+          slept += ms;
+          now += ms;
+        },
+      });
+      m.create();
+      host.fs.writeFile(`${CG}/memory/hostscope/abc/cgroup.procs`, '779');
+      host.fs.writeFile(`${CG}/pids/hostscope/abc/cgroup.procs`, '779');
+      await expect(m.destroy()).rejects.toThrow(/memory\/hostscope\/abc: Device or resource busy.*pids\/hostscope\/abc: Device or resource busy/);
+      expect(slept).toBeGreaterThanOrEqual(1000);
+      expect(slept).toBeLessThan(1200);
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it('a failed create removes the directories it made', () => {
