@@ -162,7 +162,7 @@ export type Step = Common &
      */
     | { op: 'sendFd'; socket: FdRef | { path: string }; fd: FdRef; name?: string }
     /** execve; with search, look the file up in envp's PATH like execvp */
-    | { op: 'exec'; file: string; argv: string[]; envp: string[]; search: boolean }
+    | { op: 'exec'; file: string; argv: string[]; envp: string[]; search: boolean; /** exec the file an earlier lookPath step found (runc execs what its LookPath found: no second search) */ looked?: boolean }
     /**
      * runc's exec.LookPath: fail as exec would (ENOENT, EACCES, EISDIR) without exec'ing. With
      * search, the first file in envp's PATH the effective ids may run, else ENOENT.
@@ -338,7 +338,7 @@ function encodeStepStrings(st: Step): EncodedStep {
       return { ...base, op: OP.sendFd, s: [null, name], a: [fdArg(st.socket), fdArg(st.fd), 0] };
     }
     case 'exec':
-      return { ...base, op: OP.exec, s: [st.file], argv: st.argv, envp: st.envp, a: [st.search ? 1 : 0] };
+      return { ...base, op: OP.exec, s: [st.file], argv: st.argv, envp: st.envp, a: [st.search ? 1 : 0, st.looked ? 1 : 0] };
     case 'lookPath':
       return { ...base, op: OP.lookPath, s: [st.file], envp: st.envp, a: [st.search ? 1 : 0] };
   }

@@ -634,7 +634,9 @@ function toMap(m: IdMapping) {
 
 function execStep(proc: Process): PlanStep {
   const file = proc.args[0]!;
-  return { op: 'exec', file, argv: proc.args, envp: proc.env, search: !file.includes('/') };
+  // the file the lookPath step before it found, not a second search of PATH (a file that appeared
+  // in an earlier PATH directory between create and start would otherwise run instead)
+  return { op: 'exec', file, argv: proc.args, envp: proc.env, search: !file.includes('/'), looked: true };
 }
 
 function lookPathStep(proc: Process): PlanStep {

@@ -159,6 +159,26 @@ describe.skipIf(!NATIVE || !IS_ROOT)('runtime steps (live)', () => {
     expect((await runCaptured([look('sh', ['PATH=/nonexistent', 'PATH=/bin']), sh('echo found')])).out).toBe('found\n');
   });
 
+  it('exec with looked runs what the lookPath step found, not what a second search of PATH would find (a file that appeared earlier in PATH meanwhile)', async () => {
+    const d1 = join(dir, 'lp3a');
+    const d2 = join(dir, 'lp3b');
+    mkdirSync(d1, { mode: 0o755 });
+    mkdirSync(d2, { mode: 0o755 });
+    writeFileSync(join(d2, 'prog'), '#!/bin/sh\necho found-at-create\n', { mode: 0o755 });
+    const envp = [`PATH=${d1}:${d2}`];
+    const steps = (looked: boolean): Step[] => [
+      { op: 'lookPath', file: 'prog', envp, search: true },
+      // between create and start: a prog in an earlier PATH directory becomes runnable
+      { op: 'chmod', path: join(d1, 'prog'), mode: 0o755 },
+      { op: 'exec', file: 'prog', argv: ['prog'], envp, search: true, looked },
+    ];
+    writeFileSync(join(d1, 'prog'), '#!/bin/sh\necho appeared-later\n', { mode: 0o644 });
+    expect((await runCaptured(steps(true))).out).toBe('found-at-create\n');
+    // without it, the exec searches again (nsenter-ts's exec: no lookPath before it)
+    chmodSync(join(d1, 'prog'), 0o644);
+    expect((await runCaptured(steps(false))).out).toBe('appeared-later\n');
+  });
+
   it('mknod makes a char device (1,3 as /dev/null); twice is EEXIST; a bad type is EINVAL', async () => {
     const p = join(dir, 'null');
     expect((await runCaptured([{ op: 'umask', mask: 0 }, { op: 'mknod', path: p, mode: S_IFCHR | 0o666, major: 1, minor: 3 }, sh('echo x > ' + p + '; echo ok')])).out).toBe('ok\n');

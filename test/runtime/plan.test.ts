@@ -201,7 +201,7 @@ describe('init plan: one test per security rule', () => {
     expect(s[r + 1]).toMatchObject({ op: 'open', path: '/proc/self/fd/5', flags: 1 });
     expect(s[r + 2]).toMatchObject({ op: 'writeFd', data: '0' });
     expect(s.at(-2)).toEqual({ op: 'closeRange', first: 5, last: 0xffffffff, cloexec: true });
-    expect(s.at(-1)).toEqual({ op: 'exec', file: 'sh', argv: ['sh'], envp: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'], search: true });
+    expect(s.at(-1)).toEqual({ op: 'exec', file: 'sh', argv: ['sh'], envp: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'], search: true, looked: true });
   });
   it('rlimits and oom_score_adj are set in the host user namespace, before the user namespace exists', () => {
     const s = buildInitPlan(input(specOf((c) => (c.process.oomScoreAdj = 100), () => rootlessSpec(0, 0)))).steps;

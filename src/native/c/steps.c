@@ -473,11 +473,22 @@ static const char *path_next(const char **p, const char *file, size_t flen, char
 	return NULL;
 }
 
-/* execvp with an explicit environment and no allocation: PATH from envp, else the default */
-static int do_exec(const char *file, char *const argv[], char *const envp[], int search)
+/* what the last lookpath step of this child found when it searched PATH ("" when none did) */
+static char looked_up[PATH_WALK_MAX];
+
+/*
+ * execvp with an explicit environment and no allocation: PATH from envp, else the default. With
+ * `looked` and a path a lookpath step found, that path is exec'd: no second search (runc execs what
+ * its LookPath found).
+ */
+static int do_exec(const char *file, char *const argv[], char *const envp[], int search, int looked)
 {
 	char buf[PATH_WALK_MAX];
 	int seen_eacces = 0;
+	if (looked && search && looked_up[0] != '\0') {
+		execve(looked_up, argv, envp);
+		return -errno;
+	}
 	if (!search || strchr(file, '/')) {
 		execve(file, argv, envp);
 		return -errno;
@@ -520,14 +531,17 @@ static int check_exec(const char *path)
 static int do_lookpath(const char *file, char *const envp[], int search)
 {
 	char buf[PATH_WALK_MAX];
+	looked_up[0] = '\0';
 	if (!search || strchr(file, '/'))
 		return check_exec(file);
 	if (file[0] == '\0')
 		return -ENOENT;
 	const char *p = env_path(envp);
 	for (const char *cand; (cand = path_next(&p, file, strlen(file), buf));)
-		if (check_exec(cand) == 0)
+		if (check_exec(cand) == 0) {
+			memcpy(looked_up, cand, strlen(cand) + 1); /* fits: both PATH_WALK_MAX */
 			return 0;
+		}
 	return -ENOENT;
 }
 
@@ -694,7 +708,7 @@ static int run_one(const struct hs_step *s, int report_fd, int sync_fd)
 	case HS_EXEC:
 		reset_signals();
 		clear_cloexec_stdio();
-		return do_exec(s->s[0], s->argv, s->envp, (int)s->a[0]);
+		return do_exec(s->s[0], s->argv, s->envp, (int)s->a[0], (int)s->a[1]);
 	default:
 		return -EINVAL;
 	}
