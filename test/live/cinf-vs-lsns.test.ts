@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { Spawned, waitFor } from '../../scripts/lib/spawned.js';
 import { IS_ROOT, childrenOf, has, nsInode, runBin } from '../helpers/live.js';
@@ -16,6 +16,21 @@ interface LsnsRow {
  * The live host, with namespaces this test makes (and removes): cinf must see the same
  * namespaces as util-linux lsns, with the same process counts and lowest pids.
  */
+/**
+ * lsns's output. lsns 2.38 can exit 1 when a process of the other tests running meanwhile vanishes
+ * while it reads (a CI run failed so once): it is asked again, up to three times, and its own words
+ * are kept for the failure; its output can pass execFileSync's 1 MiB default on a busy host.
+ */
+function lsnsText(args: string[]): string {
+  let last = '';
+  for (let i = 0; i < 3; i++) {
+    const r = spawnSync('lsns', args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+    if (r.status === 0) return r.stdout;
+    last = `lsns ${args.join(' ')} exited ${r.status ?? r.signal}: ${(r.stderr ?? r.error?.message ?? '').trim()}`;
+  }
+  throw new Error(last);
+}
+
 describe.skipIf(!IS_ROOT || !has('lsns') || !has('unshare'))('cinf agrees with lsns on this live host', () => {
   const spawned = new Spawned();
   let container = 0; // the unshare --fork child: pid 1 of its own pid namespace
@@ -34,7 +49,7 @@ describe.skipIf(!IS_ROOT || !has('lsns') || !has('unshare'))('cinf agrees with l
     await spawned.stopAll();
   });
 
-  const lsns = (): LsnsRow[] => (JSON.parse(execFileSync('lsns', ['-J', '-o', 'NS,TYPE,NPROCS,PID'], { encoding: 'utf8' })) as { namespaces: LsnsRow[] }).namespaces;
+  const lsns = (): LsnsRow[] => (JSON.parse(lsnsText(['-J', '-o', 'NS,TYPE,NPROCS,PID'])) as { namespaces: LsnsRow[] }).namespaces;
   const cinf = (): LsnsRow[] => {
     const r = runBin('cinf', ['--json', '--all', '-o', 'NS,TYPE,NPROCS,PID']);
     expect(r.code).toBe(0);
@@ -71,7 +86,7 @@ describe.skipIf(!IS_ROOT || !has('lsns') || !has('unshare'))('cinf agrees with l
 
   it.skipIf(!NATIVE)('PNS and ONS (parent and owner namespaces, through the ns ioctls) as lsns prints them', () => {
     type Rel = { ns: number; type: string; pns: number; ons: number };
-    const theirs = (JSON.parse(execFileSync('lsns', ['-J', '-o', 'NS,TYPE,PNS,ONS'], { encoding: 'utf8' })) as { namespaces: Rel[] }).namespaces;
+    const theirs = (JSON.parse(lsnsText(['-J', '-o', 'NS,TYPE,PNS,ONS'])) as { namespaces: Rel[] }).namespaces;
     const r = runBin('cinf', ['--json', '--all', '-o', 'NS,TYPE,PNS,ONS']);
     const ours = (JSON.parse(r.out) as { namespaces: Rel[] }).namespaces;
     const mine = theirs.filter((t) => ours.some((o) => o.ns === t.ns && o.type === t.type));
@@ -83,7 +98,7 @@ describe.skipIf(!IS_ROOT || !has('lsns') || !has('unshare'))('cinf agrees with l
   });
 
   it.skipIf(!NATIVE)('--tree=owner draws exactly what lsns --tree=owner draws; --tree=parent has its edges', () => {
-    const theirs = execFileSync('lsns', ['--tree=owner', '-o', 'NS,TYPE'], { encoding: 'utf8' });
+    const theirs = lsnsText(['--tree=owner', '-o', 'NS,TYPE']);
     const ours = runBin('cinf', ['--tree=owner', '--all', '-o', 'NS,TYPE']);
     expect(ours.out).toBe(theirs);
     type Node = { ns: number; type: string; children?: Node[] };
@@ -94,7 +109,7 @@ describe.skipIf(!IS_ROOT || !has('lsns') || !has('unshare'))('cinf agrees with l
       }
       return out.sort();
     };
-    const lp = (JSON.parse(execFileSync('lsns', ['--tree=parent', '-J', '-o', 'NS,TYPE'], { encoding: 'utf8' })) as { namespaces: Node[] }).namespaces;
+    const lp = (JSON.parse(lsnsText(['--tree=parent', '-J', '-o', 'NS,TYPE'])) as { namespaces: Node[] }).namespaces;
     const cp = (JSON.parse(runBin('cinf', ['--tree=parent', '--all', '--json', '-o', 'NS,TYPE']).out) as { namespaces: Node[] }).namespaces;
     expect(edges(cp)).toEqual(edges(lp));
     expect(edges(cp).length).toBeGreaterThan(0);
@@ -102,7 +117,7 @@ describe.skipIf(!IS_ROOT || !has('lsns') || !has('unshare'))('cinf agrees with l
 
   it('--namespace lists the same processes as `lsns NS`', () => {
     const pidNs = nsInode(container, 'pid')!;
-    const theirs = execFileSync('lsns', ['-n', '-o', 'PID', String(pidNs)], { encoding: 'utf8' }).trim().split('\n').map((s) => Number(s.trim())).sort((a, b) => a - b);
+    const theirs = lsnsText(['-n', '-o', 'PID', String(pidNs)]).trim().split('\n').map((s) => Number(s.trim())).sort((a, b) => a - b);
     const r = runBin('cinf', ['--namespace', String(pidNs), '--json']);
     const ours = (JSON.parse(r.out) as { type: string; processes: { pid: number }[] });
     expect(ours.type).toBe('pid');
@@ -168,7 +183,7 @@ describe.skipIf(!IS_ROOT || !has('python3'))('cinf --threads: namespaces only a 
     const netOf = (t: number): number => Number(/\[(\d+)\]/.exec(execFileSync('readlink', [`/proc/${pid}/task/${t}/ns/net`], { encoding: 'utf8' }))![1]);
     const tid = tids.find((t) => netOf(t) !== nsInode(pid, 'net'))!;
     const inode = netOf(tid);
-    const theirs = (JSON.parse(execFileSync('lsns', ['-J', '-t', 'net'], { encoding: 'utf8' })) as { namespaces: { ns: number }[] }).namespaces;
+    const theirs = (JSON.parse(lsnsText(['-J', '-t', 'net'])) as { namespaces: { ns: number }[] }).namespaces;
     expect(theirs.some((n) => n.ns === inode)).toBe(false);
     const plain = JSON.parse(runBin('cinf', ['-t', 'net', '--json']).out) as { namespaces: { ns: number }[] };
     expect(plain.namespaces.some((n) => n.ns === inode)).toBe(false);
