@@ -21,10 +21,12 @@
  * out — q, Ctrl-C, SIGTERM, a crash, even one during the start — removes what was made.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { packageRoot } from '../src/util/package-root.js';
+import { DEFAULT_STORE_ROOT } from '../src/container/store.js';
+import { DEFAULT_ROOT as RUNTIME_DEFAULT_ROOT } from '../src/runtime/state.js';
 import { CLEAN_ENV, Spawned, parentMap, waitFor } from '../scripts/lib/spawned.js';
 
 export interface Demo {
@@ -97,12 +99,19 @@ async function startRunDemo(say: (line: string) => void, tag: string, opts: Demo
   const started: string[] = [];
   const inflight = new Set<Promise<Hs>>();
   let stopping: Promise<void> | undefined;
+  // the store's and the runtime's state roots this demo brings into being (a host that never ran a
+  // container has neither): removed again on exit when left empty, so quitting leaves nothing
+  // (as cli/container.ts picks them: HOSTSCOPE_RUN_ROOT moves the store, with the runtime's beside it)
+  const storeRoot = process.env.HOSTSCOPE_RUN_ROOT || DEFAULT_STORE_ROOT;
+  const runtimeRoot = process.env.HOSTSCOPE_RUN_ROOT ? join(storeRoot, 'runc-ts') : RUNTIME_DEFAULT_ROOT;
+  const madeRoots = [runtimeRoot, storeRoot].filter((d) => !existsSync(d));
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       // a run still making its container: let it finish, then remove it with the rest
       await Promise.all([...inflight]);
       await Promise.all(started.map((n) => hostscope(['rm', '-f', n])));
       started.length = 0;
+      for (const d of madeRoots) removeIfEmpty(d);
     })());
   opts.onStop?.(stop);
   const run = async (name: string, args: string[]): Promise<void> => {
@@ -148,6 +157,24 @@ const V1 = ['memory', 'pids', 'cpu', 'cpuacct', 'freezer', 'blkio'];
 interface Limits {
   memory: number;
   pids: number;
+}
+
+/** rmdir `dir`'s empty subdirectories, then `dir`: anything in them (another run's container) keeps it */
+function removeIfEmpty(dir: string): void {
+  try {
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) rmdirQuiet(join(dir, e.name));
+  } catch {
+    return; // gone, or unreadable: left as it is
+  }
+  rmdirQuiet(dir);
+}
+
+function rmdirQuiet(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty (someone else's), or gone
+  }
 }
 
 /** Make the cgroup directories of one demo container; returns them (to remove) and the cgroup.procs files to join. */

@@ -17,7 +17,9 @@ import { HostscopeParents } from '../helpers/run-parents.js';
  */
 const ready = IS_ROOT && has('tmux') && fs.existsSync('/bin/busybox') && fs.existsSync(path.join(BIN('hostscope'), '../../../build/Release/hostscope-monitor'));
 const SOCK = `ctop-demo-${process.pid}`;
-const store = fs.mkdtempSync(path.join(os.tmpdir(), `ctop-demo-${process.pid}-`));
+// a path the demo makes itself (as /run/hostscope on a host that never ran a container), in a temp dir
+const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), `ctop-demo-${process.pid}-`));
+const store = path.join(tmpDir, 'store');
 const env = { ...process.env, HOSTSCOPE_RUN_ROOT: store, FORCE_COLOR: '0' };
 const parents = new HostscopeParents();
 
@@ -53,7 +55,7 @@ afterAll(() => {
     /* no server */
   }
   for (const id of ids()) hs('rm', '-f', id);
-  fs.rmSync(store, { recursive: true, force: true });
+  fs.rmSync(tmpDir, { recursive: true, force: true });
   parents.removeMade();
 }, 300_000);
 
@@ -80,6 +82,8 @@ describe.skipIf(!ready)('ctop --demo with hostscope run containers', { timeout: 
     tmux('send-keys', '-t', 'q', 'q');
     await until('q', (x) => x.includes('CTOP_EXIT=0'), 'the exit status');
     expect(ids()).toEqual([]);
+    // the store's state root the demo brought into being is gone again (left empty: nothing else ran)
+    expect(fs.existsSync(store)).toBe(false);
     for (const p of [web, db, side]) expect(fs.existsSync(`/proc/${p}`)).toBe(false);
     expect(tmux('display-message', '-p', '-t', 'q', '#{alternate_on} #{cursor_flag}').trim()).toBe('0 1');
   });
