@@ -246,7 +246,9 @@ export class HostScanner {
     try {
       return await this.afterRead(recs, slicer, counts0(), monoStartMs);
     } catch (e) {
-      // this.known may be half updated: start afresh (every process read whole next scan)
+      // this.known may be half updated, and has moved on past `last` (the next scan, finding
+      // nothing new, would return an older model as current): start afresh (every process read
+      // whole next scan, the model rebuilt)
       this.known = new Map();
       this.topPid = 0;
       this.last = undefined;
@@ -407,18 +409,14 @@ export class HostScanner {
     /** this scan's processes in pid order (a known one as last read whole, unless what the model uses of its stat moved): listed for a rebuild only */
     const listProcesses = (): ProcessInfo[] => Array.from(this.known.values(), (k) => k.info);
 
-    // `known` has moved on to this scan: a model step that throws below would leave `last` as the
-    // model of an earlier scan, which the next scan, finding nothing new, would return as current.
-    // Until a model is made again, the next scan rebuilds.
+    // (a model step that throws below leaves no `last` for the next scan: runNative's catch)
     const last = this.last;
-    this.last = undefined;
     let model: HostModel;
     let patched = false;
     const moved = arrivals.length > 0 || departures.length > 0;
     let done = false;
     if (!changed && !moved && last) {
       model = last;
-      this.last = last;
       done = true;
     } else if (!changed && last) {
       // only processes came and went: the model updated for them, when each is like one already
