@@ -205,11 +205,15 @@ function table(out: (s: string) => void, rows: { name: string; r: Result }[], re
  * cause but a busy host did (the native scan's own reading thread runs at nice + 10 so as not to
  * be one of those: src/native/c/scan.c).
  */
-async function stallOf(scan: () => Promise<number | undefined>, runs: number): Promise<{ stall: number; slice: number | undefined; wait: number | undefined }> {
+async function stallOf(
+  scan: () => Promise<number | undefined>,
+  runs: number,
+): Promise<{ stall: number; slice: number | undefined; wait: number | undefined; spanMs: number }> {
   await scan();
   const stalls: number[] = [];
   const slices: number[] = [];
   const waits: number[] = [];
+  const spans: number[] = [];
   for (let i = 0; i < runs; i++) {
     const ticks = [performance.now()];
     const queued = [runQueueMs()];
@@ -221,6 +225,7 @@ async function stallOf(scan: () => Promise<number | undefined>, runs: number): P
     ticks.push(performance.now());
     queued.push(runQueueMs());
     clearInterval(timer);
+    spans.push(ticks[ticks.length - 1]! - ticks[0]!);
     let worst = 0;
     let at = 1;
     for (let k = 1; k < ticks.length; k++) {
@@ -233,7 +238,7 @@ async function stallOf(scan: () => Promise<number | undefined>, runs: number): P
     if (w0 !== undefined && w1 !== undefined) waits.push(Math.min(worst, w1 - w0));
     if (slice !== undefined) slices.push(slice);
   }
-  return { stall: median(stalls), slice: slices.length ? median(slices) : undefined, wait: waits.length === stalls.length ? median(waits) : undefined };
+  return { stall: median(stalls), slice: slices.length ? median(slices) : undefined, wait: waits.length === stalls.length ? median(waits) : undefined, spanMs: median(spans) };
 }
 
 /** this thread's run-queue delay so far, ms (undefined without schedstats) */
@@ -301,6 +306,13 @@ export async function stallLines(out: (s: string) => void, runs: number, target 
     await scanner.scan();
     const steady = await stallOf(async () => (await scanner.scan()).stats.longestSliceMs, runs);
     out(`event-loop stall during a steady HostScanner scan (same options, median of ${runs}): ${ms(steady.stall)} ms (longest own slice ${ms(steady.slice)} ms${queuedNote(steady)})`);
+    // the control: the same timer as long as a one-shot scan lasts, with no scan at all. On a shared
+    // host other processes delay the event loop's thread too; this is how much, in the same run.
+    const idle = await stallOf(async () => {
+      await sleep(native.spanMs);
+      return undefined;
+    }, runs);
+    out(`event-loop stall with no scan, the same timer for as long (${ms(native.spanMs)} ms, median of ${runs}): ${ms(idle.stall)} ms${queuedNote(idle)}`);
     const stall = Math.max(native.stall, steady.stall);
     if (target) out(`target: a scan never holds the event loop over 20 ms (issue 6): scanHost native ${ms(native.stall)} ms, HostScanner ${ms(steady.stall)} ms — ${stall <= 20 ? 'met' : 'NOT met'} in this run`);
   }
