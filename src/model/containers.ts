@@ -7,7 +7,10 @@ import { STEP_PROCESSES, drain, isHostNs, type HostReference } from './namespace
 
 /** A container is a set of processes: this is how hostscope finds them without asking a daemon. */
 export interface Container {
-  /** stable key: `docker:<id>` for a recognised runtime, else `ns:<type>:<inode>` of the init */
+  /**
+   * stable key: `docker:<id>` for a recognised runtime (`docker:<id>@<cgroup dir>` when two cgroup
+   * directories claim that id: they are two containers), else `ns:<type>:<inode>` of the init
+   */
   key: string;
   /** what people call it: short runtime id, nspawn/lxc name, else hostname or init command */
   name: string;
@@ -105,6 +108,8 @@ export function* buildContainersSteps(snapshot: Snapshot, ref: HostReference, op
   }
   const members = new Map<string, ProcessInfo[]>();
   const meta = new Map<string, { runtime: Runtime | 'unknown'; id?: string; name?: string; pod?: string; path?: string }>();
+  // `runtime:id` → how many cgroup directories claim it (more than one: the keys keep `@dir`)
+  const dirsOfId = new Map<string, number>();
 
   // union-find over namespace keys for the unrecognised processes
   const parent = new Map<string, string>();
@@ -141,9 +146,15 @@ export function* buildContainersSteps(snapshot: Snapshot, ref: HostReference, op
     if (!firstOwn) continue;
     const cg = containerFromCgroups(p.cgroups);
     if (cg) {
-      const key = `${cg.runtime}:${cg.id}`;
+      // one container per cgroup directory: another directory claiming the same id (a user's
+      // delegated subtree, a rootless runtime) is another container, never merged into this one
+      const key = `${cg.runtime}:${cg.id}@${cg.dir}`;
       push(members, key, p);
-      if (!meta.has(key)) meta.set(key, { runtime: cg.runtime, id: cg.id, name: cg.name, ...(cg.pod ? { pod: cg.pod } : {}), path: cg.path });
+      if (!meta.has(key)) {
+        meta.set(key, { runtime: cg.runtime, id: cg.id, name: cg.name, ...(cg.pod ? { pod: cg.pod } : {}), path: cg.path });
+        const idKey = `${cg.runtime}:${cg.id}`;
+        dirsOfId.set(idKey, (dirsOfId.get(idKey) ?? 0) + 1);
+      }
       continue;
     }
     const keys: string[] = [];
@@ -180,7 +191,7 @@ export function* buildContainersSteps(snapshot: Snapshot, ref: HostReference, op
     const ns = namespacesOf(init);
     const initName = init.stat?.comm ?? init.comm ?? init.status?.name ?? String(init.pid);
     out.push({
-      key: m.id ? key : `ns:${firstDiffering(ns, ref)}`,
+      key: m.id ? (dirsOfId.get(`${m.runtime}:${m.id}`)! > 1 ? key : `${m.runtime}:${m.id}`) : `ns:${firstDiffering(ns, ref)}`,
       name: m.name ?? hostname ?? initName,
       runtime: m.runtime,
       id: m.id,
