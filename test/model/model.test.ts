@@ -218,6 +218,37 @@ describe('containers', () => {
     expect(r.ok ? [] : r.candidates.map((c) => c.initPid)).toEqual([31, 52]);
     expect(findContainer(cs, '52')).toMatchObject({ ok: true, container: { initPid: 52 } });
   });
+  it('finding 1: unrelated pid namespaces in one container cgroup are as many containers, never one with the oldest pid 1 as init', () => {
+    // whoever can write the cgroup (root, the user of a delegated subtree) put an older pid 1 in it
+    const ID = 'ab'.repeat(32);
+    const dir = `/system.slice/docker-${ID}.scope`;
+    const cg = [{ hierarchyId: 0, controllers: [], path: dir }];
+    const s = snap([
+      proc(2, 0, {}),
+      proc(30, 1, { user: 40, pid_for_children: 41 }, { cgroups: cg }),
+      proc(31, 30, { user: 40, mnt: 42, pid: 41 }, { cgroups: cg, status: { nsPid: [31, 1] } as unknown as ProcessInfo['status'] }),
+      proc(52, 1, { mnt: 53, pid: 51 }, { cgroups: cg, status: { nsPid: [52, 1] } as unknown as ProcessInfo['status'] }),
+      proc(53, 52, { mnt: 53, pid: 51 }, { cgroups: cg }),
+    ]);
+    const cs = buildContainers(s, findHostReference(s));
+    expect(cs.map((c) => [c.key, c.id, c.initPid, c.pids])).toEqual([
+      [`docker:${ID}/pid:4:41`, ID, 31, [30, 31]],
+      [`docker:${ID}/pid:4:51`, ID, 52, [52, 53]],
+    ]);
+    expect(findContainer(cs, 'abababababab')).toMatchObject({ ok: false, candidates: [{ initPid: 31 }, { initPid: 52 }] });
+    expect(findContainer(cs, '53')).toMatchObject({ ok: true, container: { initPid: 52 } });
+  });
+  it('one container cgroup, nested pid namespaces (a sandbox, nsenter -p into it from the host): still one container', () => {
+    const cg = [{ hierarchyId: 0, controllers: [], path: `/system.slice/docker-${'c'.repeat(64)}.scope` }];
+    const s = snap([
+      proc(2, 0, {}),
+      proc(60, 1, { mnt: 61, pid: 62 }, { cgroups: cg }),
+      proc(63, 60, { mnt: 61, pid: 62, pid_for_children: 64 }, { cgroups: cg }),
+      proc(65, 63, { mnt: 61, pid: 64 }, { cgroups: cg }),
+      proc(66, 1, { mnt: 61, pid: 64 }, { cgroups: cg }), // nsenter'ed from the host: its parent is outside
+    ]);
+    expect(buildContainers(s, findHostReference(s)).map((c) => [c.key, c.initPid, c.pids])).toEqual([[`docker:${'c'.repeat(64)}`, 60, [60, 63, 65, 66]]]);
+  });
   it('kernel threads and host processes are never containers; hostname names an unknown runtime', () => {
     const s = snap([proc(2, 0, {}), proc(25, 2, { mnt: 9 }, { stat: { ...proc(25, 2, {}).stat!, flags: 0x200040 } }), proc(50, 1, {}), proc(60, 1, { uts: 70 }, { environ: [{ key: 'HOSTNAME', value: 'box' }] })]);
     const cs = buildContainers(s, findHostReference(s));
