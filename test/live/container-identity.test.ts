@@ -31,7 +31,11 @@ describe.skipIf(!IS_ROOT || !NATIVE || !existsSync(`${PIDS}/cgroup.procs`) || !h
   const userDir = `${PIDS}/hs-rvh-${tag}`;
   const fakeDir = `${userDir}/docker-${ID}.scope`;
   const realDir = `${PIDS}/docker/${ID}`;
+  const ID2 = randomBytes(32).toString('hex');
+  const sharedDir = `${PIDS}/docker/${ID2}`;
   let attacker = 0; // nobody's pid 1, in the cgroup it made
+  let intruder = 0; // nobody's pid 1, put in a real container's cgroup (by whoever can write it)
+  let realInit2 = 0;
   let realInit = 0;
   let A = 0; // a root process in its own uts+ipc namespaces
   let B = 0; // nobody's, calling itself A's pid
@@ -56,6 +60,14 @@ describe.skipIf(!IS_ROOT || !NATIVE || !existsSync(`${PIDS}/cgroup.procs`) || !h
     const r = startIn(realDir, ['unshare', '--pid', '--fork', '--uts', '--mount-proc', 'sh', '-c', `hostname realctr-${tag}; exec sleep 612`]).pid!;
     expect(await waitFor(() => childrenOf(r).length === 1, 60_000)).toBe(true);
     realInit = childrenOf(r)[0]!;
+    // an older pid 1 of nobody's in the very cgroup of another root container
+    mk(sharedDir);
+    const i = startIn(sharedDir, [...asNobody, 'unshare', '-Urpf', '--mount-proc', '--uts', 'sh', '-c', `hostname intruder-${tag}; exec sleep 616`]).pid!;
+    expect(await waitFor(() => childrenOf(i).length === 1, 60_000)).toBe(true);
+    intruder = childrenOf(i)[0]!;
+    const r2 = startIn(sharedDir, ['unshare', '--pid', '--fork', '--uts', '--mount-proc', 'sh', '-c', `hostname realctr2-${tag}; exec sleep 617`]).pid!;
+    expect(await waitFor(() => childrenOf(r2).length === 1, 60_000)).toBe(true);
+    realInit2 = childrenOf(r2)[0]!;
     // finding 2: B and C set both names nsenter-ts and cinf read (HOSTNAME, the UTS hostname)
     A = spawned.start('unshare', ['--uts', '--ipc', 'sleep', '613']).pid!;
     const named = (name: string, secs: string) =>
@@ -63,7 +75,7 @@ describe.skipIf(!IS_ROOT || !NATIVE || !existsSync(`${PIDS}/cgroup.procs`) || !h
     B = named(String(A), '614');
     C = named(SHORT, '615');
     const comm = (pid: number) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-    expect(await waitFor(() => [attacker, realInit, A, B, C].every((p) => comm(p) === 'sleep'), 60_000)).toBe(true);
+    expect(await waitFor(() => [attacker, realInit, intruder, realInit2, A, B, C].every((p) => comm(p) === 'sleep'), 60_000)).toBe(true);
     expect(ns(B, 'mnt')).not.toBe(ns(A, 'mnt'));
   }, 180_000);
 
@@ -101,6 +113,17 @@ describe.skipIf(!IS_ROOT || !NATIVE || !existsSync(`${PIDS}/cgroup.procs`) || !h
     // nobody's processes are a container of their own (unknown runtime), by a member pid
     const own = runBin('cinf', ['--container', String(attacker)]);
     expect(own.out.split('\n')[0]).toMatch(new RegExp(`^container \\S+ \\(unknown, init pid ${attacker}\\)`));
+  });
+
+  it('finding 1: an older pid 1 put in a real container\'s own cgroup is another tree: the id is ambiguous, a member pid enters the real one', () => {
+    const e = nsenter(['--container', ID2, '-m', '-p', '-u', 'sh', '-c', 'echo entered']);
+    expect(e.code).toBe(1);
+    expect(e.out).toBe('');
+    expect(e.err).toMatch(new RegExp(`^nsenter-ts: '${ID2}' names 2 containers: `));
+    expect(e.err).toContain(`init pid ${intruder})`);
+    expect(e.err).toContain(`init pid ${realInit2})`);
+    const m = nsenter(['--container', String(realInit2), '-m', '-p', '-u', 'sh', '-c', 'hostname; grep ^Uid /proc/1/status']);
+    expect(m.out).toBe(`realctr2-${tag}\nUid:\t0\t0\t0\t0\n`);
   });
 
   it('finding 2: a container named after a pid of another does not shadow it', () => {
