@@ -11,6 +11,13 @@ export interface CgroupContainerRef {
   name: string;
   /** kubernetes pod uid, when the path has one */
   pod?: string;
+  /** the uid whose delegated cgroup subtree (`user@UID.service`) holds it: a rootless container of that user */
+  owner?: number;
+  /**
+   * the container's own cgroup directory (path up to the part that named it): two directories are
+   * two containers even when they claim one id
+   */
+  dir: string;
   /** the cgroup path the name came from */
   path: string;
 }
@@ -32,6 +39,16 @@ function unescapeUnit(s: string): string {
  * kubernetes `kubepods…/pod<uid>/<id>`, `cri-containerd-<id>.scope`, `crio-<id>.scope`;
  * containerd `/<namespace>/<id>`; systemd-nspawn `systemd-nspawn@<name>.service`, `machine-<name>.scope`;
  * lxc `/lxc/<name>`, `lxc.payload.<name>`; hostscope `/hostscope/<id>`.
+ *
+ * Only where the runtimes put them, since anyone with a writable cgroup (a delegated
+ * `user@UID.service` subtree, a chowned v1 directory) can make a directory of any name and container
+ * ids are world-readable in /proc/<pid>/cgroup (finding 1 of stop 20): a `.scope`/`.service` unit
+ * only under slices all the way from the root (systemd makes those; a user cannot), a cgroupfs
+ * directory only at its place under a top-level parent. Inside `/user.slice/user-UID.slice/user@UID.service/`
+ * the same unit names under slices are rootless containers of UID (`owner`). A container is also
+ * told apart by its directory (`dir`): one made elsewhere that claims a real container's id is
+ * another container, never merged into it (src/model/containers.ts). The outermost match wins:
+ * what a container makes below its own cgroup is that container's.
  */
 export function containerFromCgroupPath(path: string): CgroupContainerRef | undefined {
   // a pure function of the path, and thousands of processes share a few hundred paths: remembered
@@ -44,38 +61,58 @@ export function containerFromCgroupPath(path: string): CgroupContainerRef | unde
 }
 
 const PATH_CACHE_MAX = 4096;
+const POD = /pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})/;
 const pathCache = new Map<string, CgroupContainerRef | undefined>();
 
 function parseCgroupPath(path: string): CgroupContainerRef | undefined {
   const segs = path.split('/').filter((s) => s !== '');
-  const pod = segs.map((s) => /pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})/.exec(s)?.[1]).find((x) => x);
-  const inKube = segs.some((s) => s.startsWith('kubepods'));
-  for (let i = segs.length - 1; i >= 0; i--) {
+  // a user's delegated subtree: what is below it is that user's
+  const user = /^user@(\d+)\.service$/.exec(segs[2] ?? '');
+  const owner = segs[0] === 'user.slice' && user && segs[1] === `user-${user[1]}.slice` ? Number(user[1]) : undefined;
+  const base = owner === undefined ? 0 : 3;
+  const inKube = owner === undefined && (segs[0]?.startsWith('kubepods') ?? false);
+  const pod = inKube ? segs.map((s) => POD.exec(s)?.[1]).find((x) => x) : undefined;
+  // every segment from base up to i is a slice (systemd's, made by root or the user's manager)
+  let underSlices = true;
+  for (let i = base; i < segs.length; i++) {
     const seg = segs[i]!;
-    const parent = segs[i - 1];
+    const parent = i > 0 ? segs[i - 1] : undefined;
     let m: RegExpExecArray | null;
     const ref = (runtime: Runtime, id: string, name = short(id)): CgroupContainerRef => ({
       runtime: inKube ? 'kubernetes' : runtime,
       id,
       name,
       ...(pod ? { pod: pod.replace(/_/g, '-') } : {}),
+      ...(owner !== undefined ? { owner } : {}),
+      dir: `/${segs.slice(0, i + 1).join('/')}`,
       path,
     });
-    if ((m = /^docker-([0-9a-f]{64})\.scope$/.exec(seg))) return ref('docker', m[1]!);
-    if ((m = /^libpod-([0-9a-f]{64})\.scope$/.exec(seg))) return ref('podman', m[1]!);
-    if ((m = /^libpod-([0-9a-f]{64})$/.exec(seg)) && parent === 'libpod_parent') return ref('podman', m[1]!);
-    if ((m = /^cri-containerd-([0-9a-f]{64})\.scope$/.exec(seg))) return ref('containerd', m[1]!);
-    if ((m = /^crio-([0-9a-f]{64})\.scope$/.exec(seg))) return ref('kubernetes', m[1]!);
-    if ((m = /^systemd-nspawn@(.+)\.service$/.exec(seg))) return ref('systemd-nspawn', unescapeUnit(m[1]!));
-    if ((m = /^machine-(.+)\.scope$/.exec(seg)) && !m[1]!.startsWith('qemu')) return ref('systemd-nspawn', unescapeUnit(m[1]!));
-    if ((m = /^lxc\.payload[./](.+)$/.exec(seg))) return ref('lxc', m[1]!);
-    if (parent === 'lxc.payload' || (parent === 'lxc' && i === 1)) return ref('lxc', seg);
-    if (parent === 'hostscope' && i === 1) return ref('hostscope', seg);
-    if (HEX64.test(seg)) {
-      if (parent === 'docker') return ref('docker', seg);
-      if (inKube) return ref('kubernetes', seg);
-      if (parent !== undefined && i === 1) return ref('containerd', seg);
+    if (i > base && underSlices) {
+      if ((m = /^docker-([0-9a-f]{64})\.scope$/.exec(seg))) return ref('docker', m[1]!);
+      if ((m = /^libpod-([0-9a-f]{64})\.scope$/.exec(seg))) return ref('podman', m[1]!);
+      if ((m = /^cri-containerd-([0-9a-f]{64})\.scope$/.exec(seg))) return ref('containerd', m[1]!);
+      if ((m = /^crio-([0-9a-f]{64})\.scope$/.exec(seg))) return ref('kubernetes', m[1]!);
+      if ((m = /^systemd-nspawn@(.+)\.service$/.exec(seg))) return ref('systemd-nspawn', unescapeUnit(m[1]!));
+      if ((m = /^machine-(.+)\.scope$/.exec(seg)) && !m[1]!.startsWith('qemu')) return ref('systemd-nspawn', unescapeUnit(m[1]!));
     }
+    if (owner === undefined) {
+      // cgroupfs layouts: fixed places under a top-level directory the runtime made as root
+      if ((m = /^lxc\.payload\.(.+)$/.exec(seg)) && i === 0) return ref('lxc', m[1]!);
+      if (i === 1) {
+        if ((m = /^libpod-([0-9a-f]{64})$/.exec(seg)) && parent === 'libpod_parent') return ref('podman', m[1]!);
+        if (parent === 'lxc.payload' || parent === 'lxc') return ref('lxc', seg);
+        if (parent === 'hostscope') return ref('hostscope', seg);
+      }
+      if (HEX64.test(seg)) {
+        if (i === 1 && parent === 'docker') return ref('docker', seg);
+        // kubepods[/qos]/pod<uid>/<id>
+        if (inKube && i <= 3 && parent !== undefined && POD.test(parent)) return ref('kubernetes', seg);
+        if (i === 1 && !inKube) return ref('containerd', seg);
+      }
+    }
+    if (!seg.endsWith('.slice')) underSlices = false;
+    // nothing further down can be a runtime's (the cgroupfs places are at most 4 deep)
+    if (!underSlices && i >= 3) break;
   }
   return undefined;
 }

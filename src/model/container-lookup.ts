@@ -13,43 +13,51 @@ export type ContainerLookup =
 export const MAX_CANDIDATES = 5;
 
 /**
- * Find the container `query` names, trying in order (the first rule that matches anything decides):
- * 1. its name, full id or key (`docker:<id>`, `ns:pid:<inode>`);
- * 2. a pid (digits) of one of its processes;
- * 3. a prefix of its runtime id (`f3b9` for `f3b9c0…`), as docker takes;
- * 4. a cgroup path (starts with `/`): its cgroup path, or that path with the last part shortened
- *    to a prefix (`/docker/f3b9`, `/system.slice/docker-f3b9`).
- * Several matches under the deciding rule: not found, with the candidates (see lookupMessage).
+ * Find the container `query` names. A pid is the kernel's and nobody chooses it, so digits that are
+ * a pid of one of a container's processes name that container (names, made of digits or not, are
+ * not consulted). Otherwise every other rule is tried:
+ * - its name, full id or key (`docker:<id>`, `ns:pid:<inode>`);
+ * - a prefix of its runtime id (`f3b9` for `f3b9c0…`), as docker takes (an id equal to the query
+ *   beats the longer ids it is a prefix of);
+ * - a cgroup path (starts with `/`): its cgroup path, or that path with the last part shortened to
+ *   a prefix (`/docker/f3b9`, `/system.slice/docker-f3b9`).
+ * Names come from UTS hostnames and HOSTNAME, which anyone sets in `unshare -Ur --uts`: so when the
+ * rules that match name more than one container between them (a name equal to another container's
+ * short id, a hostname that looks like a cgroup path), or one rule names several, it is not found,
+ * with all of them as candidates (see lookupMessage) — never the first rule's pick (finding 2 of stop 20).
  */
 export function findContainer(containers: readonly Container[], query: string): ContainerLookup {
   const q = query.trim();
-  const pick = (how: Extract<ContainerLookup, { ok: true }>['how'], hits: Container[]): ContainerLookup | undefined => {
-    const unique = [...new Set(hits)];
-    if (unique.length === 0) return undefined;
-    return unique.length === 1 ? { ok: true, container: unique[0]!, how } : { ok: false, query: q, candidates: unique };
-  };
   if (q === '') return { ok: false, query: q, candidates: [] };
-  const exact = containers.filter((c) => c.name === q || c.id === q || c.key === q);
-  const byName = pick(exact.some((c) => c.id === q) ? 'id' : 'name', exact);
-  if (byName) return byName;
   if (/^\d+$/.test(q)) {
     const pid = Number(q);
-    const byPid = pick('member pid', containers.filter((c) => c.pids.includes(pid)));
-    if (byPid) return byPid;
+    const byPid = containers.filter((c) => c.pids.includes(pid));
+    if (byPid.length > 0) return decide(q, containers, [['member pid', byPid]]);
   }
+  const exact = containers.filter((c) => c.name === q || c.id === q || c.key === q);
+  const rules: [How, Container[]][] = [[exact.some((c) => c.id === q) ? 'id' : 'name', exact]];
   if (!q.includes('/')) {
-    const byPrefix = pick('id prefix', containers.filter((c) => c.id !== undefined && c.id.startsWith(q)));
-    if (byPrefix) return byPrefix;
+    const sameId = containers.filter((c) => c.id === q);
+    rules.push(['id prefix', sameId.length > 0 ? sameId : containers.filter((c) => c.id !== undefined && c.id.startsWith(q))]);
   }
   if (q.startsWith('/')) {
     const path = q.length > 1 ? q.replace(/\/+$/, '') : q;
-    const byPath = pick(
+    const samePath = containers.filter((c) => c.cgroupPath === path);
+    rules.push([
       'cgroup path',
-      containers.filter((c) => c.cgroupPath !== undefined && (c.cgroupPath === path || (path !== '/' && c.cgroupPath.startsWith(path) && !c.cgroupPath.slice(path.length).includes('/')))),
-    );
-    if (byPath) return byPath;
+      samePath.length > 0 ? samePath : containers.filter((c) => c.cgroupPath !== undefined && path !== '/' && c.cgroupPath.startsWith(path) && !c.cgroupPath.slice(path.length).includes('/')),
+    ]);
   }
-  return { ok: false, query: q, candidates: [] };
+  return decide(q, containers, rules);
+}
+
+type How = Extract<ContainerLookup, { ok: true }>['how'];
+
+/** one container between all the rules that matched: found (by the first of them); several: ambiguous */
+function decide(q: string, containers: readonly Container[], rules: [How, Container[]][]): ContainerLookup {
+  const hit = new Set(rules.flatMap(([, hits]) => hits));
+  if (hit.size === 1) return { ok: true, container: [...hit][0]!, how: rules.find(([, hits]) => hits.length > 0)![0] };
+  return { ok: false, query: q, candidates: containers.filter((c) => hit.has(c)) };
 }
 
 /** One line for a failed lookup: none found, or (ambiguous) at most five candidates and a count. */

@@ -7,7 +7,10 @@ import { STEP_PROCESSES, drain, isHostNs, type HostReference } from './namespace
 
 /** A container is a set of processes: this is how hostscope finds them without asking a daemon. */
 export interface Container {
-  /** stable key: `docker:<id>` for a recognised runtime, else `ns:<type>:<inode>` of the init */
+  /**
+   * stable key: `docker:<id>` for a recognised runtime (`docker:<id>@<cgroup dir>` when two cgroup
+   * directories claim that id: they are two containers), else `ns:<type>:<inode>` of the init
+   */
   key: string;
   /** what people call it: short runtime id, nspawn/lxc name, else hostname or init command */
   name: string;
@@ -105,6 +108,8 @@ export function* buildContainersSteps(snapshot: Snapshot, ref: HostReference, op
   }
   const members = new Map<string, ProcessInfo[]>();
   const meta = new Map<string, { runtime: Runtime | 'unknown'; id?: string; name?: string; pod?: string; path?: string }>();
+  // `runtime:id` → how many cgroup directories claim it (more than one: the keys keep `@dir`)
+  const dirsOfId = new Map<string, number>();
 
   // union-find over namespace keys for the unrecognised processes
   const parent = new Map<string, string>();
@@ -141,9 +146,15 @@ export function* buildContainersSteps(snapshot: Snapshot, ref: HostReference, op
     if (!firstOwn) continue;
     const cg = containerFromCgroups(p.cgroups);
     if (cg) {
-      const key = `${cg.runtime}:${cg.id}`;
+      // one container per cgroup directory: another directory claiming the same id (a user's
+      // delegated subtree, a rootless runtime) is another container, never merged into this one
+      const key = `${cg.runtime}:${cg.id}@${cg.dir}`;
       push(members, key, p);
-      if (!meta.has(key)) meta.set(key, { runtime: cg.runtime, id: cg.id, name: cg.name, ...(cg.pod ? { pod: cg.pod } : {}), path: cg.path });
+      if (!meta.has(key)) {
+        meta.set(key, { runtime: cg.runtime, id: cg.id, name: cg.name, ...(cg.pod ? { pod: cg.pod } : {}), path: cg.path });
+        const idKey = `${cg.runtime}:${cg.id}`;
+        dirsOfId.set(idKey, (dirsOfId.get(idKey) ?? 0) + 1);
+      }
       continue;
     }
     const keys: string[] = [];
@@ -170,17 +181,22 @@ export function* buildContainersSteps(snapshot: Snapshot, ref: HostReference, op
   }
 
   const out: Container[] = [];
-  for (const [key, procs] of members) {
+  for (const [key, all] of members) {
+    const m = meta.get(key)!;
+    const idKey = m.id ? (dirsOfId.get(`${m.runtime}:${m.id}`)! > 1 ? key : `${m.runtime}:${m.id}`) : undefined;
+    // a cgroup-named container is one process tree: unrelated pid namespaces in its cgroup are
+    // as many containers (same id: naming it is then ambiguous), never one whose init is the oldest
+    const parts = idKey !== undefined ? pidTrees(all, byPid, ref) : [{ procs: all, suffix: '' }];
+    for (const { procs, suffix } of parts) {
     // each container reads its init's files (environ, status): a step of its own
     yield;
     const pids = procs.map((p) => p.pid).sort((a, b) => a - b);
     const init = pickInit(procs, byPid, ref, nsPidOf);
-    const m = meta.get(key)!;
     const hostname = m.name === undefined ? hostnameOf(init) : undefined;
     const ns = namespacesOf(init);
     const initName = init.stat?.comm ?? init.comm ?? init.status?.name ?? String(init.pid);
     out.push({
-      key: m.id ? key : `ns:${firstDiffering(ns, ref)}`,
+      key: idKey !== undefined ? idKey + suffix : `ns:${firstDiffering(ns, ref)}`,
       name: m.name ?? hostname ?? initName,
       runtime: m.runtime,
       id: m.id,
@@ -192,8 +208,61 @@ export function* buildContainersSteps(snapshot: Snapshot, ref: HostReference, op
       namespaces: ns,
       sharedWithHost: NS_TYPES.filter((t) => ns[t] && isHostNs(ref, ns[t])),
     });
+    }
   }
   return out.sort((a, b) => a.initPid - b.initPid);
+}
+
+/**
+ * The process trees of a cgroup-named container: its members' pid namespaces, each nested one
+ * with the one its roots' parents are in, up to the tops (those no root's parent is in another
+ * member namespace). One top (the usual case, nested sandboxes included): one part, as it was.
+ * Several: a part per top, with its nested namespaces and the processes outside any (an
+ * `unshare --fork` parent) whose child is in it, and a part for those left (keys `…/pid:<inode>`,
+ * `…/host`). Stop 20, finding 1: processes placed in a container's cgroup by whoever can write it
+ * never become its init because their pid 1 is older.
+ */
+function pidTrees(procs: ProcessInfo[], byPid: Map<number, ProcessInfo>, ref: HostReference): { procs: ProcessInfo[]; suffix: string }[] {
+  const inNs = new Map<string, ProcessInfo[]>();
+  for (const p of procs) {
+    const id = p.ns?.pid;
+    if (id && !isHostNs(ref, id)) push(inNs, nsKey(id), p);
+  }
+  if (inNs.size < 2) return [{ procs, suffix: '' }];
+  const parentNsKey = (p: ProcessInfo): string | undefined => {
+    const pp = ppidOf(p);
+    const id = pp === undefined ? undefined : byPid.get(pp)?.ns?.pid;
+    return id ? nsKey(id) : undefined;
+  };
+  const up = new Map<string, string | undefined>();
+  for (const [k, ps] of inNs) up.set(k, ps.map(parentNsKey).find((pk) => pk !== undefined && pk !== k && inNs.has(pk)));
+  const topOf = (k: string): string => {
+    let t = k;
+    // bounded: a cycle (impossible in a kernel, possible in a hostile dump) stops where it began
+    for (let hops = 0; hops < inNs.size; hops++) {
+      const u = up.get(t);
+      if (u === undefined || u === k) break;
+      t = u;
+    }
+    return t;
+  };
+  const tops = new Set([...inNs.keys()].map(topOf));
+  if (tops.size < 2) return [{ procs, suffix: '' }];
+  const part = new Map<ProcessInfo, string>();
+  for (const [k, ps] of inNs) for (const p of ps) part.set(p, topOf(k));
+  // processes outside any member pid namespace: with the tree of a child of theirs
+  const members = new Set(procs);
+  for (const [p, top] of [...part]) {
+    // up the parents while they are members in no pid namespace of the container's (each once)
+    let q = byPid.get(ppidOf(p) ?? 0);
+    while (q && members.has(q) && !part.has(q)) {
+      part.set(q, top);
+      q = byPid.get(ppidOf(q) ?? 0);
+    }
+  }
+  const out = new Map<string, ProcessInfo[]>();
+  for (const p of procs) push(out, part.get(p) ?? '', p);
+  return [...out].map(([top, ps]) => ({ procs: ps, suffix: top === '' ? '/host' : `/${top.replace(/^ns:/, '')}` }));
 }
 
 const ppidOf = (p: ProcessInfo): number | undefined => p.stat?.ppid ?? p.status?.ppid;

@@ -43,10 +43,45 @@ describe('findContainer', () => {
     expect(found(q)).toEqual(['none', []]);
   });
 
-  it('a name beats a member pid, a member pid beats an id prefix (digits can be both)', () => {
+  it('a member pid beats an id prefix (digits can be both)', () => {
     const digits = docker('1234' + 'a'.repeat(60), 500);
     expect(findContainer([digits, c('x', 1234)], '1234')).toMatchObject({ ok: true, how: 'member pid', container: { initPid: 1234 } });
     expect(findContainer([digits, c('x', 77)], '1234')).toMatchObject({ ok: true, how: 'id prefix', container: { initPid: 500 } });
+  });
+});
+
+// finding 2 of stop 20: names come from UTS hostnames and HOSTNAME, which anyone sets in unshare -Ur --uts
+describe('findContainer: a name someone chose shadows nothing', () => {
+  const db = docker(A, 100);
+  const real = { ...db, name: 'db', nameSource: 'docker-config' };
+  it('a container named after another container\'s member pid: the pid decides (was: the name)', () => {
+    const mine = c('9005', 300);
+    expect(findContainer([c('unshare', 9005), mine], '9005')).toMatchObject({ ok: true, how: 'member pid', container: { initPid: 9005 } });
+    expect(findContainer([c('unshare', 9000, { pids: [9000, 9005] }), mine], '9005')).toMatchObject({ ok: true, container: { initPid: 9000 } });
+    // digits no process has: a name made of digits still names its container
+    expect(findContainer([c('unshare', 9000), mine], '9005')).toMatchObject({ ok: true, how: 'name', container: { initPid: 300 } });
+  });
+  it('a container named after another\'s short id or id prefix: ambiguous, both listed (was: the name)', () => {
+    for (const q of ['f3b9624ce46c', 'f3b9']) {
+      const r = findContainer([real, c(q, 300)], q);
+      expect(r.ok ? ['found', r.container.initPid] : r.candidates.map((x) => x.initPid)).toEqual([100, 300]);
+    }
+    const r = findContainer([real, c('f3b9', 300)], 'f3b9') as Extract<ReturnType<typeof findContainer>, { ok: false }>;
+    expect(lookupMessage(r)).toBe("'f3b9' names 2 containers: f3b9624ce46c (init pid 100), f3b9 (init pid 300); name one by id, id prefix or a member pid");
+  });
+  it('a hostname that looks like a cgroup path: ambiguous (was: the name)', () => {
+    for (const q of ['/docker/f3b9', `/docker/${A}`]) {
+      const r = findContainer([real, c(q, 300)], q);
+      expect(r.ok ? ['found', r.container.initPid] : r.candidates.map((x) => x.initPid)).toEqual([100, 300]);
+    }
+  });
+  it('rules that agree on one container find it; an exact id or path beats the longer ones it prefixes', () => {
+    expect(findContainer([db], 'f3b9624ce46c')).toMatchObject({ ok: true, how: 'name', container: { initPid: 100 } });
+    const lxc = (name: string, pid: number) => c(name, pid, { runtime: 'lxc', id: name, key: `lxc:${name}`, cgroupPath: `/lxc/${name}` });
+    const both = [lxc('web', 10), lxc('web1', 20)];
+    expect(findContainer(both, 'web')).toMatchObject({ ok: true, container: { initPid: 10 } });
+    expect(findContainer(both, '/lxc/web')).toMatchObject({ ok: true, how: 'cgroup path', container: { initPid: 10 } });
+    expect(findContainer(both, 'we')).toMatchObject({ ok: false, candidates: [{ initPid: 10 }, { initPid: 20 }] });
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { containerFromCgroupPath } from '../../src/model/cgroup-names.js';
 import { buildContainers } from '../../src/model/containers.js';
+import { findContainer } from '../../src/model/container-lookup.js';
 import { addBoundNamespaces, buildNamespaceIndex, encodeDev, findHostReference } from '../../src/model/namespaces.js';
 import { parseMountInfo } from '../../src/parse/proc-mountinfo.js';
 import { cgroupSysRel } from '../../src/cgroup/layout.js';
@@ -30,6 +31,33 @@ describe('containerFromCgroupPath', () => {
   });
   it.each(['/', '/init.scope', '/user.slice/user-0.slice/session-c7.scope', '/process_api/973c0cdfb1db67c4bf8db5f4e93f5acd', `/machine.slice/libpod-conmon-${id}.scope`])('%s is no container', (path) => {
     expect(containerFromCgroupPath(path)).toBeUndefined();
+  });
+  // finding 1 of stop 20: anyone with a writable cgroup (a delegated user@UID.service subtree, a
+  // chowned v1 directory) can make a directory named after a real container's id
+  it.each([
+    `/rvh-user/docker-${id}.scope`, // a chowned v1 directory (was: docker d3973eb73bec)
+    `/rvh-user/docker/${id}`,
+    `/system.slice/foo.service/docker-${id}.scope`, // a Delegate=yes service's subtree
+    `/system.slice/foo.service/x.slice/docker-${id}.scope`,
+    `/user.slice/user-1000.slice/user@1000.service/app.slice/foo.service/x.slice/libpod-${id}.scope`,
+    `/user.slice/user-1000.slice/user@1001.service/user.slice/libpod-${id}.scope`, // not the slice's user
+    `/user.slice/user-1000.slice/user@1000.service/docker/${id}`, // cgroupfs places are root's only
+    `/user.slice/user-1000.slice/user@1000.service/lxc.payload.u1`,
+    `/rvh-user/lxc.payload.u1`,
+    `/rvh-user/kubepods/pod0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0/${id}`,
+    `/user.slice/user-1000.slice/session-3.scope/machine-web.scope`,
+  ])('%s is no container (a name made where runtimes do not put theirs)', (path) => {
+    expect(containerFromCgroupPath(path)).toBeUndefined();
+  });
+  it('rootless containers belong to the user of the delegated subtree; the outermost container wins', () => {
+    const rootless = `/user.slice/user-1000.slice/user@1000.service/user.slice/docker-${id}.scope`;
+    expect(containerFromCgroupPath(rootless)).toMatchObject({ runtime: 'docker', id, owner: 1000, dir: rootless });
+    expect(containerFromCgroupPath(`/system.slice/docker-${id}.scope`)).toMatchObject({ dir: `/system.slice/docker-${id}.scope` });
+    expect(containerFromCgroupPath(`/system.slice/docker-${id}.scope`)?.owner).toBeUndefined();
+    const outer = 'e'.repeat(64);
+    // what a container makes below its own cgroup is its own (docker in docker, a delegated container)
+    expect(containerFromCgroupPath(`/docker/${outer}/docker/${id}`)).toMatchObject({ id: outer, dir: `/docker/${outer}` });
+    expect(containerFromCgroupPath(`/system.slice/docker-${outer}.scope/system.slice/docker-${id}.scope`)).toMatchObject({ id: outer });
   });
   it('keeps the pod uid', () => {
     expect(containerFromCgroupPath(`/kubepods/pod0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0/${id}`)?.pod).toBe('0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0');
@@ -150,6 +178,76 @@ describe('containers', () => {
     ]);
     const cs = buildContainers(s, findHostReference(s));
     expect(cs.map((c) => `${c.runtime}:${c.name}:${c.pids.join(',')}`)).toEqual(['docker:aaaaaaaaaaaa:100', 'docker:bbbbbbbbbbbb:200']);
+  });
+  it('finding 1: a cgroup a user made, named after a real container, neither joins it nor gives it its init', () => {
+    // the reviewer's reproducer: nobody's `unshare -Urpf` (older, NSpid 1, own user ns) in
+    // /rvh-user/docker-<ID>.scope, the real container's init in /docker/<ID>
+    const ID = 'ab'.repeat(32);
+    const cg = (path: string) => [{ hierarchyId: 5, controllers: ['pids'], path }, { hierarchyId: 1, controllers: ['name=systemd'], path: '/' }];
+    const uidOf = (uid: number) => ({ uids: [uid, uid, uid, uid], nsPid: [] }) as unknown as ProcessInfo['status'];
+    const attacker = [
+      proc(30, 1, { user: 40, pid_for_children: 41 }, { cgroups: cg(`/rvh-user/docker-${ID}.scope`), status: uidOf(65534) }),
+      proc(31, 30, { user: 40, mnt: 42, pid: 41, uts: 43 }, { cgroups: cg(`/rvh-user/docker-${ID}.scope`), status: { ...uidOf(65534), nsPid: [31, 1] } }),
+    ];
+    const real = [
+      proc(50, 1, { mnt: 53, uts: 54, pid_for_children: 51 }, { cgroups: cg(`/docker/${ID}`) }),
+      proc(52, 50, { mnt: 53, pid: 51, uts: 54 }, { cgroups: cg(`/docker/${ID}`), status: { ...uidOf(0), nsPid: [52, 1] } }),
+    ];
+    const s = snap([proc(2, 0, {}), ...attacker, ...real]);
+    const cs = buildContainers(s, findHostReference(s));
+    const docker = cs.filter((c) => c.id === ID);
+    expect(docker.map((c) => [c.key, c.initPid, c.pids])).toEqual([[`docker:${ID}`, 52, [50, 52]]]);
+    // the attacker's processes are a container of their own, with no runtime id
+    expect(cs.find((c) => c.pids.includes(31))).toMatchObject({ runtime: 'unknown', id: undefined, initPid: 31 });
+  });
+  it('finding 1: a rootless container claiming a root container id is another container; naming the id is ambiguous', () => {
+    const ID = 'ab'.repeat(32);
+    const mine = `/user.slice/user-1000.slice/user@1000.service/user.slice/docker-${ID}.scope`;
+    const s = snap([
+      proc(2, 0, {}),
+      proc(31, 1, { user: 40, mnt: 42, pid: 41 }, { cgroups: [{ hierarchyId: 0, controllers: [], path: mine }] }),
+      proc(52, 1, { mnt: 53, pid: 51 }, { cgroups: [{ hierarchyId: 0, controllers: [], path: `/system.slice/docker-${ID}.scope` }] }),
+    ]);
+    const cs = buildContainers(s, findHostReference(s));
+    expect(cs.map((c) => [c.key, c.initPid, c.pids])).toEqual([
+      [`docker:${ID}@${mine}`, 31, [31]],
+      [`docker:${ID}@/system.slice/docker-${ID}.scope`, 52, [52]],
+    ]);
+    const r = findContainer(cs, 'abababababab');
+    expect(r.ok).toBe(false);
+    expect(r.ok ? [] : r.candidates.map((c) => c.initPid)).toEqual([31, 52]);
+    expect(findContainer(cs, '52')).toMatchObject({ ok: true, container: { initPid: 52 } });
+  });
+  it('finding 1: unrelated pid namespaces in one container cgroup are as many containers, never one with the oldest pid 1 as init', () => {
+    // whoever can write the cgroup (root, the user of a delegated subtree) put an older pid 1 in it
+    const ID = 'ab'.repeat(32);
+    const dir = `/system.slice/docker-${ID}.scope`;
+    const cg = [{ hierarchyId: 0, controllers: [], path: dir }];
+    const s = snap([
+      proc(2, 0, {}),
+      proc(30, 1, { user: 40, pid_for_children: 41 }, { cgroups: cg }),
+      proc(31, 30, { user: 40, mnt: 42, pid: 41 }, { cgroups: cg, status: { nsPid: [31, 1] } as unknown as ProcessInfo['status'] }),
+      proc(52, 1, { mnt: 53, pid: 51 }, { cgroups: cg, status: { nsPid: [52, 1] } as unknown as ProcessInfo['status'] }),
+      proc(53, 52, { mnt: 53, pid: 51 }, { cgroups: cg }),
+    ]);
+    const cs = buildContainers(s, findHostReference(s));
+    expect(cs.map((c) => [c.key, c.id, c.initPid, c.pids])).toEqual([
+      [`docker:${ID}/pid:4:41`, ID, 31, [30, 31]],
+      [`docker:${ID}/pid:4:51`, ID, 52, [52, 53]],
+    ]);
+    expect(findContainer(cs, 'abababababab')).toMatchObject({ ok: false, candidates: [{ initPid: 31 }, { initPid: 52 }] });
+    expect(findContainer(cs, '53')).toMatchObject({ ok: true, container: { initPid: 52 } });
+  });
+  it('one container cgroup, nested pid namespaces (a sandbox, nsenter -p into it from the host): still one container', () => {
+    const cg = [{ hierarchyId: 0, controllers: [], path: `/system.slice/docker-${'c'.repeat(64)}.scope` }];
+    const s = snap([
+      proc(2, 0, {}),
+      proc(60, 1, { mnt: 61, pid: 62 }, { cgroups: cg }),
+      proc(63, 60, { mnt: 61, pid: 62, pid_for_children: 64 }, { cgroups: cg }),
+      proc(65, 63, { mnt: 61, pid: 64 }, { cgroups: cg }),
+      proc(66, 1, { mnt: 61, pid: 64 }, { cgroups: cg }), // nsenter'ed from the host: its parent is outside
+    ]);
+    expect(buildContainers(s, findHostReference(s)).map((c) => [c.key, c.initPid, c.pids])).toEqual([[`docker:${'c'.repeat(64)}`, 60, [60, 63, 65, 66]]]);
   });
   it('kernel threads and host processes are never containers; hostname names an unknown runtime', () => {
     const s = snap([proc(2, 0, {}), proc(25, 2, { mnt: 9 }, { stat: { ...proc(25, 2, {}).stat!, flags: 0x200040 } }), proc(50, 1, {}), proc(60, 1, { uts: 70 }, { environ: [{ key: 'HOSTNAME', value: 'box' }] })]);
