@@ -312,14 +312,17 @@ function treeParent(rows: NsRow[], mode: TreeMode): (r: NsRow, i: number) => num
 }
 
 /** `cinf --namespace INODE`: the processes in it. */
-function viewNamespace(src: ProcSource, args: CinfArgs, deps: Deps, type: NsType | undefined): number {
+async function viewNamespace(src: ProcSource, args: CinfArgs, deps: Deps, type: NsType | undefined): Promise<number> {
   const text = String(args.namespace).trim();
   if (!/^\d+$/.test(text)) throw new CliError(`invalid namespace argument: '${text}'`, EXIT_USAGE);
   const inode = Number(text);
   const cols = columns(PROC_COLUMNS, PROC_DEFAULT, args.output);
   const reads = columnReads(cols);
   // every process's ns links (and cgroups when containers are asked for); the rest only for members
-  const host = inspectHost(src, { containers: reads.containers || args.pod !== undefined || args.debug === true, excludeSelf: !args.all, bound: true });
+  const wantContainers = reads.containers || args.pod !== undefined || args.debug === true;
+  const inspected = inspectHost(src, { containers: wantContainers, excludeSelf: !args.all, bound: true });
+  // named as every other view names them (src/inspect/uts.ts withUtsNames)
+  const host = wantContainers ? await withUtsNames(src, inspected) : inspected;
   debugNotes(args, deps, host.notes);
   const groups = findNamespaces(host.namespaces, inode).filter((g) => !type || g.ns.type === type);
   if (groups.length === 0) throw new CliError(`not found namespace: ${inode}`);
@@ -342,9 +345,11 @@ function viewNamespace(src: ProcSource, args: CinfArgs, deps: Deps, type: NsType
 }
 
 /** `cinf --pid P`: one process, the whole story (read by src/inspect/story.ts). */
-function viewPid(src: ProcSource, args: CinfArgs, deps: Deps): number {
+async function viewPid(src: ProcSource, args: CinfArgs, deps: Deps): Promise<number> {
   const pid = parsePid(args.pid);
-  const story = readStory(src, pid, { env: args.env === true || args.json === true, mounts: args.mounts === true || args.json === true });
+  // its container named as every other view names it (src/inspect/uts.ts withUtsNames)
+  const host = await withUtsNames(src, inspectHost(src, { containers: true }));
+  const story = readStory(src, pid, { env: args.env === true || args.json === true, mounts: args.mounts === true || args.json === true, host });
   if (!story) throw new CliError(whyUnreadable(src, pid));
   if (args.json) deps.stdout.write(`${JSON.stringify(storyJson(story), null, 2)}\n`);
   else deps.stdout.write(renderStory(story, { env: args.env === true, mounts: args.mounts === true }));
@@ -538,7 +543,8 @@ async function viewContainer(src: ProcSource, args: CinfArgs, deps: Deps): Promi
     deps.stdout.write(`${containerHeadline(c)}\n${renderTable(flat.map((f) => f.row), withTreePrefix(cols, 'CMD', (r) => prefixes.get(r) ?? ''), tableOpts(args, deps))}`);
     return EXIT_OK;
   }
-  const story = readStory(src, c.initPid, { env: args.env === true, mounts: args.mounts === true });
+  // the story's container is this one, named the same (not a second scan that names it otherwise)
+  const story = readStory(src, c.initPid, { env: args.env === true, mounts: args.mounts === true, host });
   const memberRows = rows.filter((r) => memberSet.has(r.p.pid));
   if (args.json) {
     deps.stdout.write(`${JSON.stringify({ container: containerJson(c), init: story ? storyJson(story) : null, members: JSON.parse(renderJson('processes', memberRows, cols)).processes as unknown }, null, 2)}\n`);

@@ -4,7 +4,7 @@ import { HELP_OPTION, VERSION_OPTION, flag, helpText, lastString, parseOptions, 
 import { GROUP_MODES, type GroupBy } from '../tui/model.js';
 import { GROUP_ALIASES, initialState, reduce, SORT_KEYS, parseFilter, type SortKey, type State } from '../tui/store.js';
 import { buildFrame, groupsOf } from '../tui/frame.js';
-import { takeSample, type Sample } from '../tui/sample.js';
+import { takeNamedSample, type Sample } from '../tui/sample.js';
 import { RecordingError } from '../tui/record/errors.js';
 import { escapeControl } from '../src/render/escape.js';
 
@@ -218,7 +218,7 @@ export async function handleCtop(args: CtopArgs, deps: Deps): Promise<number> {
     try {
       for (let i = 0; i < samples; i++) {
         if (i > 0) await sleep(state.intervalMs);
-        const s = takeSample(src);
+        const s = await takeNamedSample(src);
         try {
           rec?.append(s);
         } catch (e) {

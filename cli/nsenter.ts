@@ -17,7 +17,7 @@ import type { ProcSource } from '../src/source/source.js';
 import { isProcError } from '../src/source/errors.js';
 import { buildNsenterSteps } from '../src/nsenter/plan.js';
 import { IdParseError, parseId } from '../src/nsenter/ids.js';
-import { TargetError, readTargetExtras, resolveTarget, type FileRef, type TargetRequest } from '../src/nsenter/target.js';
+import { TargetError, readTargetExtras, resolveContainerRequest, resolveTarget, type FileRef, type TargetRequest } from '../src/nsenter/target.js';
 import { escapeControl } from '../src/render/escape.js';
 import { strerror } from '../src/util/strerror.js';
 
@@ -202,7 +202,7 @@ export async function nsenterMain(argv: string[], deps: Deps): Promise<number> {
       ...(o.setgid !== undefined ? { setgid: o.setgid } : {}),
       joinCgroup: o.joinCgroup,
     };
-    const plan = resolveTarget(src, req);
+    const plan = resolveTarget(src, await resolveContainerRequest(src, req));
     const nsFds: Partial<Record<NsType, number>> = {};
     for (const { type, file } of plan.namespaces) {
       const fd = openRef(src, file);

@@ -7,6 +7,7 @@ import { textAhead, type ProcSource } from '../src/source/source.js';
 import { isProcError, type ProcError } from '../src/source/errors.js';
 import { withFiles } from '../src/proc/process.js';
 import { inspectHost, readCgroupLayout, type HostModel } from '../src/inspect/host.js';
+import { UtsNameCache, withUtsNames } from '../src/inspect/uts.js';
 import type { HostReference } from '../src/model/namespaces.js';
 import { NS_TYPES, type NsType } from '../src/parse/ns-link.js';
 import { isKernelThread, type ProcStat } from '../src/parse/proc-stat.js';
@@ -125,6 +126,28 @@ export function takeSample(src: ProcSource, opts: SampleOptions = {}): Sample {
   return s;
 }
 
+/**
+ * takeSample with containers named as cinf, nsenter-ts and the exporter name them (an unnamed
+ * sandbox by the hostname of its uts namespace, src/inspect/uts.ts): ctop's batch output.
+ */
+export async function takeNamedSample(src: ProcSource, opts: SampleOptions = {}): Promise<Sample> {
+  const now = opts.now ?? monotonicMs;
+  const startMs = now();
+  const model = await withUtsNames(src, inspectHost(src, { files: ['stat', 'status', 'cmdline', 'cgroup'], containers: true, excludeSelf: true }), utsCacheOf(src));
+  const layout = readCgroupLayout(src);
+  const s = sampleFromModel(src, model, layout, startMs, opts);
+  s.endMs = now();
+  return s;
+}
+
+/** the hostnames of unnamed containers each source's polls read (one child per uts namespace, src/inspect/uts.ts) */
+const utsCaches = new WeakMap<ProcSource, UtsNameCache>();
+function utsCacheOf(src: ProcSource): UtsNameCache {
+  let c = utsCaches.get(src);
+  if (!c) utsCaches.set(src, (c = new UtsNameCache()));
+  return c;
+}
+
 /** Which processes are worth their status (NSpid) and cmdline: the ones a view shows. */
 export type Wanted = (pid: number, ppid: number) => boolean;
 
@@ -166,7 +189,9 @@ export async function scanSample(src: ProcSource, opts: ScanSampleOptions = {}):
   entry.opts.freshStat = opts.freshStat ?? 'all';
   // the cgroup and net/dev files the last poll wanted, read in one batch on the threadpool while
   // the scan runs (each cgroup's counters, or its whole set when its turn for limits comes)
-  const [{ model, stat, stats }, ahead] = await Promise.all([entry.scanner.scan(), readAhead(src)]);
+  const [{ model: scanned, stat, stats }, ahead] = await Promise.all([entry.scanner.scan(), readAhead(src)]);
+  // containers named as cinf, nsenter-ts and the exporter name them (cached per uts namespace)
+  const model = await withUtsNames(src, scanned, utsCacheOf(src));
   await new Promise((r) => setImmediate(r));
   let layout = layouts.get(src);
   if (!layout || !stats.modelReused) layouts.set(src, (layout = readCgroupLayout(src)));

@@ -20,6 +20,7 @@ import { readCgroupStats, type CgroupStats } from '../cgroup/stats.js';
 import { cgroupSysRel, type CgroupHierarchy, type CgroupLayout } from '../cgroup/layout.js';
 import { readCgroupLayout, type HostModel } from '../inspect/host.js';
 import { scanHost } from '../inspect/scan.js';
+import { UtsNameCache, withUtsNames } from '../inspect/uts.js';
 import { HostScanner, indexOfPid, type ScannerOptions } from '../inspect/scanner.js';
 import { namespaceContainerNamesOf, type CgroupSample, type ContainerSecurity, type ExporterSample } from './collect.js';
 import type { NamespaceGroup } from '../model/namespaces.js';
@@ -58,7 +59,8 @@ class Yielder {
 
 /** Read the host once for the exporter (a one-shot scan; the server uses exporterReader). */
 export async function readExporterSample(src: ProcSource, opts: ReadOptions = {}): Promise<ReadResult> {
-  const model = await scanHost(src, { containers: true, excludeSelf: true, ...(opts.scan ?? {}) });
+  // containers named as cinf, nsenter-ts and ctop name them (src/inspect/uts.ts)
+  const model = await withUtsNames(src, await scanHost(src, { containers: true, excludeSelf: true, ...(opts.scan ?? {}) }));
   return sampleFromModel(src, model, opts);
 }
 
@@ -82,8 +84,12 @@ export function exporterReader(src: ProcSource, opts: ReadOptions = {}): () => P
   // process costs nothing but its /proc entry (freshStat 'none', docs/adr/0007 addendum 2)
   // nor the CPU time of each slice of the scan (sliceCpu: getrusage twice a slice)
   const scanner = new HostScanner(src, { containers: true, excludeSelf: true, freshStat: 'none', sliceCpu: false, revalidateEvery: EXPORTER_REVALIDATE_EVERY, youngSeconds: EXPORTER_YOUNG_SECONDS, ...(opts.scan ?? {}) });
+  // the hostnames of unnamed containers: one child per uts namespace, read again every UTS_MAX_AGE_MS
+  const utsNames = new UtsNameCache();
   return async () => {
-    const { model, stats } = await scanner.scan();
+    const { model: scanned, stats } = await scanner.scan();
+    // containers named as cinf, nsenter-ts and ctop name them (src/inspect/uts.ts)
+    const model = await withUtsNames(src, scanned, utsNames);
     const r = await sampleFromModel(src, model, opts);
     r.model = stats.modelReused ? 'reused' : stats.modelPatched ? 'patched' : 'rebuilt';
     return r;

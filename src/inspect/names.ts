@@ -6,7 +6,9 @@
  *  - docker: /var/lib/docker/containers/<id>/config.v2.json
  *  - OCI bundles, at the runtimes' known places for the id (containerd v2/v1 task dirs, CRI-O and
  *    podman userdata, runc-ts state) and, for any container, the bundle its shim or monitor names
- *    (`-bundle DIR`, `--bundle DIR`, `-b DIR`) or, for a known shim/monitor, its cwd
+ *    (`-bundle DIR`, `--bundle DIR`, `-b DIR`) or, for a known shim/monitor, its cwd: a path any
+ *    user's process can name, so its config.json counts only when owned by the monitor's uid,
+ *    and is never followed through a symlink nor opened when not a regular file (stop 20 B)
  *  - nerdctl's name store: /var/lib/nerdctl/<hash>/names/<namespace>/<name> holds the id
  *
  * A file that is absent is no note; one that cannot be read (too big, not a regular file, a
@@ -55,6 +57,22 @@ export function readNameFiles(src: ProcSource, processes: readonly ProcessInfo[]
     }
     return undefined;
   };
+  /**
+   * A config.json at a path the monitor chose (its `--bundle DIR`, its cwd): any user's process
+   * can be a container's monitor and name any directory. Believed only when the file is owned by
+   * the uid the monitor runs as (root's by a root monitor); opened without following a symlink and
+   * without opening a FIFO or device even for a moment (ProcSource.readChosenHostFile). On a dump
+   * no owner is kept: the capture (live) made the check.
+   */
+  const chosenFile = (path: string, monitorUid: number | undefined): { path: string; text: string } | undefined => {
+    try {
+      return { path, text: src.readChosenHostFile(path, READ_CAPS.runtimeConfig, monitorUid).toString('utf8') };
+    } catch (e) {
+      if (!isProcError(e)) throw e;
+      if (e.code !== 'NOT_FOUND') notes.push(e.message);
+      return undefined;
+    }
+  };
 
   for (const c of containers) {
     const f: NameFiles = {};
@@ -74,13 +92,16 @@ export function readNameFiles(src: ProcSource, processes: readonly ProcessInfo[]
       candidates.push(`/run/containers/storage/overlay-containers/${id}/userdata/config.json`);
       candidates.push(`/var/lib/containers/storage/overlay-containers/${id}/userdata/config.json`);
     }
+    // the runtimes' own places (root's directories, named by the id) first; then the path the
+    // monitor chose, which only counts when its owner is the monitor's
+    let chosen: string | undefined;
     const bundle = monitorInfo?.cmdline ? bundleArg(monitorInfo.cmdline) ?? hostscopeMonitorDir(monitorInfo.cmdline, id) : undefined;
-    if (bundle !== undefined) candidates.push(`${bundle.replace(/\/+$/, '')}/config.json`);
+    if (bundle !== undefined) chosen = `${bundle.replace(/\/+$/, '')}/config.json`;
     else if (monitor && MONITORS.test(monitor.stat?.comm ?? monitor.comm ?? '')) {
       const cwd = readCwd(src, monitor.pid, notes);
-      if (cwd !== undefined && cwd !== '/') candidates.push(`${cwd}/config.json`);
+      if (cwd !== undefined && cwd !== '/') chosen = `${cwd}/config.json`;
     }
-    const oci = firstFile([...new Set(candidates)]);
+    const oci = firstFile([...new Set(candidates)]) ?? (chosen !== undefined && monitor && !candidates.includes(chosen) ? chosenFile(chosen, ownerUid(src, monitor.pid)) : undefined);
     if (oci) f.oci = oci;
     if (id !== undefined && (c.runtime === 'containerd' || c.runtime === 'kubernetes')) {
       nerdctl ??= readNerdctlNames(src, notes);
@@ -134,6 +155,16 @@ export function hostscopeMonitorDir(argv: readonly string[], id: string | undefi
   const dir = argv[i];
   if (dir === undefined || argv[i + 1] !== id || argv[i + 2] !== '--') return undefined;
   return dir.startsWith('/') && !dir.includes('\0') ? dir : undefined;
+}
+
+/** the uid a process runs as (the owner of /proc/PID: its euid); undefined when gone or on a dump */
+function ownerUid(src: ProcSource, pid: number): number | undefined {
+  try {
+    return src.procOwner(pid).uid;
+  } catch (e) {
+    if (!isProcError(e)) throw e;
+    return undefined;
+  }
 }
 
 function readCwd(src: ProcSource, pid: number, notes: string[]): string | undefined {

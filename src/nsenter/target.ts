@@ -12,6 +12,7 @@ import { parseProcCgroup } from '../parse/proc-cgroup.js';
 import { parseStatusIds } from '../parse/proc-status.js';
 import { cgroupSysRel, hierarchyFor } from '../cgroup/layout.js';
 import { inspectHost, readCgroupLayout } from '../inspect/host.js';
+import { withUtsNames } from '../inspect/uts.js';
 import { findContainer, lookupMessage } from '../model/container-lookup.js';
 import { strerror } from '../util/strerror.js';
 import { NSENTER_ORDER } from './plan.js';
@@ -63,12 +64,24 @@ function errnoText(e: unknown): string {
   return isProcError(e) ? strerror(e.errno) : (e as Error).message;
 }
 
-/** --container: the init pid of the one container the host model finds under that name. */
-export function resolveContainerPid(src: ProcSource, query: string): number {
-  const host = inspectHost(src, { containers: true, excludeSelf: true });
+/**
+ * --container: the init pid of the one container the host model finds under that name, the
+ * containers named as cinf, ctop and the exporter name them (withUtsNames: an unnamed sandbox by
+ * the hostname of its uts namespace).
+ */
+export async function resolveContainerPid(src: ProcSource, query: string): Promise<number> {
+  const host = await withUtsNames(src, inspectHost(src, { containers: true, excludeSelf: true }));
   const r = findContainer(host.containers, query);
   if (!r.ok) throw new TargetError(lookupMessage(r));
   return r.container.initPid;
+}
+
+/** The request with its --container resolved to that container's init pid (resolveTarget then plans it). */
+export async function resolveContainerRequest(src: ProcSource, req: TargetRequest): Promise<TargetRequest> {
+  if (req.container === undefined) return req;
+  if (req.pid !== undefined) throw new TargetError('--target and --container are mutually exclusive');
+  const { container, ...rest } = req;
+  return { ...rest, pid: await resolveContainerPid(src, container) };
 }
 
 /** `ns:[inode]` of a namespace entry, or the error that reading it gave */
@@ -78,7 +91,8 @@ function nsInode(src: ProcSource, rel: string): number {
 
 export function resolveTarget(src: ProcSource, req: TargetRequest): TargetPlan {
   if (req.container !== undefined && req.pid !== undefined) throw new TargetError('--target and --container are mutually exclusive');
-  const pid = req.container !== undefined ? resolveContainerPid(src, req.container) : req.pid;
+  if (req.container !== undefined) throw new TargetError('--container is resolved first (resolveContainerRequest)');
+  const pid = req.pid;
   const procPath = (rel: string): string => `${src.procRoot}/${rel}`;
   const ns = new Map(req.ns);
 

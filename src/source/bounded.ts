@@ -118,14 +118,52 @@ let shared = Buffer.allocUnsafe(64 * KiB);
  * it before the next read.
  */
 export function readBounded(path: string, opts: BoundedReadOptions): Buffer {
-  let fd: number;
+  return readOpened(openOrThrow(path, OPEN_FLAGS, opts), path, opts);
+}
+
+function openOrThrow(path: string | { fd: number; shown: string }, flags: number, opts: Pick<BoundedReadOptions, 'classify'>): number {
+  const shown = typeof path === 'string' ? path : path.shown;
   try {
-    fd = openSync(fsPath(path), OPEN_FLAGS);
+    return openSync(typeof path === 'string' ? fsPath(path) : `/proc/self/fd/${path.fd}`, flags);
   } catch (e) {
     if (e instanceof ProcError) throw e;
     const errno = errnoOf(e);
-    throw new ProcError(opts.classify(errno), path, `cannot read ${path}: ${strerror(errno)}`, errno);
+    throw new ProcError(opts.classify(errno), shown, `cannot read ${shown}: ${strerror(errno)}`, errno);
   }
+}
+
+/** O_PATH (not in node's fs.constants): a handle on the inode that opens nothing (no FIFO, no device driver) */
+const O_PATH = 0o10000000;
+
+/**
+ * readBounded for a path someone else chose (a container monitor's `--bundle DIR`, its cwd): the
+ * last component is not followed (a symlink is refused, never opened through), and nothing is
+ * opened for reading before it is known to be a regular file — first an O_PATH handle (opening
+ * it neither unblocks a FIFO's writer nor reaches a device's driver: /dev/watchdog stays
+ * unarmed), fstat'ed; only a regular file is then opened through /proc/self/fd (the same inode,
+ * no second lookup) and read as readBounded reads. `owner`: why a file of that uid is refused
+ * (undefined: accepted), asked before it is opened for reading.
+ */
+export function readBoundedNoFollow(path: string, opts: Omit<BoundedReadOptions, 'regularOnly'> & { owner?: (uid: number) => string | undefined }): { data: Buffer; uid: number } {
+  const handle = openOrThrow(path, O_PATH | constants.O_NOFOLLOW, opts);
+  let fd: number;
+  let uid: number;
+  try {
+    const st = fstatSync(handle);
+    if (!st.isFile()) throw new ProcError('UNSAFE', path, `cannot read ${path}: not a regular file (${fileKind(st)})`);
+    uid = st.uid;
+    // not even read when its owner is not the one expected
+    const why = opts.owner?.(uid);
+    if (why !== undefined) throw new ProcError('UNSAFE', path, `${path}: ${why}`);
+    fd = openOrThrow({ fd: handle, shown: path }, OPEN_FLAGS, opts);
+  } finally {
+    closeSync(handle);
+  }
+  return { data: readOpened(fd, path, { ...opts, regularOnly: true }), uid };
+}
+
+/** readBounded once the file is open: fstat, root check, read to EOF within the cap; closes fd */
+function readOpened(fd: number, path: string, opts: BoundedReadOptions): Buffer {
   try {
     if (opts.regularOnly) {
       const st = fstatSync(fd);
@@ -180,7 +218,8 @@ function realpathBytes(path: string): string {
   return s.includes('\uFFFD') ? decodeBytes(realpathSync.native(p, { encoding: 'buffer' })) : s;
 }
 
-function fileKind(st: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isDirectory(): boolean }): string {
+function fileKind(st: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): string {
+  if (st.isSymbolicLink()) return 'a symlink';
   if (st.isFIFO()) return 'a FIFO';
   if (st.isSocket()) return 'a socket';
   if (st.isCharacterDevice()) return 'a character device';

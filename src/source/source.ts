@@ -1,7 +1,7 @@
 import { existsSync, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ProcError, classifyDumpProcErrno, classifyProcErrno, errnoOf } from './errors.js';
-import { READ_CAPS, assertInside, confineRel, fsPath, procCap, readBounded, readdirEntries, readdirNames, realpathOrUndefined, type BoundedReadOptions } from './bounded.js';
+import { READ_CAPS, assertInside, confineRel, fsPath, procCap, readBounded, readBoundedNoFollow, readdirEntries, readdirNames, realpathOrUndefined, type BoundedReadOptions } from './bounded.js';
 import { decodeBytes, isWellFormed } from '../parse/text.js';
 import { strerror } from '../util/strerror.js';
 import { DumpKernelCalls, LiveKernelCalls, type LiveKernel } from './kernel.js';
@@ -65,6 +65,14 @@ export interface ProcSource {
    * Throws a ProcError (NOT_FOUND, UNSAFE, TOO_BIG…).
    */
   readHostFile(path: string, cap: number): Buffer;
+  /**
+   * readHostFile for a path an unprivileged process may have chosen (a container monitor's
+   * `--bundle DIR`, its cwd): its last component not followed, nothing opened for reading
+   * before it is known to be a regular file (src/source/bounded.ts readBoundedNoFollow), and,
+   * live, refused unread (UNSAFE) unless owned by `ownerUid` (undefined: by nobody, so refused).
+   * A dump keeps no owners: there the owner is not checked (its capture, live, did).
+   */
+  readChosenHostFile(path: string, cap: number, ownerUid: number | undefined): Buffer;
   /** the names in a host directory (live: that path; dump: under root/), [] when absent or unsafe */
   listHostDir(path: string): string[];
   /** live-only: fds, ns identity and the nsfs ioctls (src/source/kernel.ts); NOT_SUPPORTED on a dump */
@@ -351,6 +359,12 @@ export class DirectoryProcSource implements ProcSource {
   readHostFile(path: string, cap: number): Buffer {
     const full = this.hostPath(path);
     return Buffer.from(readBounded(full, { cap, root: this.realHostFilesRoot, regularOnly: true, classify: sysErrnoCode }));
+  }
+
+  readChosenHostFile(path: string, cap: number, ownerUid: number | undefined): Buffer {
+    const full = this.hostPath(path);
+    const owner = (uid: number): string | undefined => (!this.isLive || uid === ownerUid ? undefined : `owned by uid ${uid}, not by the uid its monitor runs as (${ownerUid ?? 'unknown'}): ignored`);
+    return Buffer.from(readBoundedNoFollow(full, { cap, root: this.realHostFilesRoot, classify: sysErrnoCode, owner }).data);
   }
 
   listHostDir(path: string): string[] {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Spawned, waitFor } from '../../scripts/lib/spawned.js';
 import { IS_ROOT, childrenOf, has, nsInode } from '../helpers/live.js';
 import { NATIVE } from '../helpers/native.js';
@@ -40,6 +42,26 @@ describe.skipIf(!IS_ROOT || !NATIVE || !has('unshare'))('live: unnamed container
     for (const [i, init] of inits.entries()) {
       const row = rows.find((r) => r.ns === nsInode(init, 'uts'));
       expect(row?.container).toEqual([names[i]]);
+    }
+  });
+
+  it('stop 20 C: the hostnames are read without a temp file (a Ctrl-C mid-read left /tmp/hostscope-uts-PID-*)', async () => {
+    // the reader's temp dir (os.tmpdir() follows TMPDIR) must not change at all: no entry made,
+    // so none can be left behind however the process is stopped
+    const dir = mkdtempSync(join(tmpdir(), 'hs-uts-tmp-'));
+    const was = process.env.TMPDIR;
+    try {
+      const before = statSync(dir, { bigint: true }).mtimeNs;
+      process.env.TMPDIR = dir;
+      const deps = captureDeps();
+      expect(await cinfMain(['-t', 'uts', '--json', '-o', 'NS,CONTAINER'], deps)).toBe(0);
+      expect(deps.out()).toContain(names[0]);
+      expect(readdirSync(dir)).toEqual([]);
+      expect(statSync(dir, { bigint: true }).mtimeNs).toBe(before);
+    } finally {
+      if (was === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = was;
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

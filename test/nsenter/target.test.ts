@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fixtureSource } from '../helpers/fixtures.js';
-import { readTargetExtras, resolveTarget, TargetError, type TargetRequest } from '../../src/nsenter/target.js';
+import { readTargetExtras, resolveContainerRequest, resolveTarget, TargetError, type TargetRequest } from '../../src/nsenter/target.js';
 import { isProcError } from '../../src/source/errors.js';
+import type { ProcSource } from '../../src/source/source.js';
 
 /** nsenter-ts's reading of its target, on captured and hand-made hosts (no live kernel needed) */
 const req = (r: Partial<TargetRequest>): TargetRequest => ({ all: false, ns: new Map(), userParent: false, env: false, joinCgroup: false, ...r });
@@ -17,14 +18,30 @@ function failure(f: () => unknown): string {
   throw new Error('expected a TargetError');
 }
 
+/** resolveContainerRequest (--container → its init pid) then resolveTarget, as nsenter-ts does */
+async function plan(src: ProcSource, r: TargetRequest): Promise<ReturnType<typeof resolveTarget>> {
+  return resolveTarget(src, await resolveContainerRequest(src, r));
+}
+
+async function asyncFailure(f: () => Promise<unknown>): Promise<string> {
+  try {
+    await f();
+  } catch (e) {
+    if (e instanceof TargetError) return e.message;
+    throw e;
+  }
+  throw new Error('expected a TargetError');
+}
+
 describe('resolveTarget on vm-hybrid-v1 (the capture made an `unshare --fork --pid` container)', () => {
   const src = fixtureSource('vm-hybrid-v1');
 
-  it('bug 2: --container <the unshare parent> targets pid 1 of the container (4339), not the parent outside it (4338)', () => {
+  it('bug 2: --container <the unshare parent> targets pid 1 of the container (4339), not the parent outside it (4338)', async () => {
     // 4338 is `unshare … --pid --fork`, in the host pid namespace; 4339 its child, NSpid "4339 1"
-    expect(resolveTarget(src, req({ container: '4338', ns: new Map([['pid', undefined]]) })).pid).toBe(4339);
-    expect(resolveTarget(src, req({ container: '4344', ns: new Map([['pid', undefined]]) })).pid).toBe(4339); // another member
-    expect(resolveTarget(src, req({ container: 'sh', ns: new Map([['pid', undefined]]) })).pid).toBe(4339); // its name
+    const pid = async (container: string) => (await plan(src, req({ container, ns: new Map([['pid', undefined]]) }))).pid;
+    expect(await pid('4338')).toBe(4339);
+    expect(await pid('4344')).toBe(4339); // another member
+    expect(await pid('sh')).toBe(4339); // its name
   });
 
   it('-a: every namespace the target does not share with us, in nsenter order; mnt always; time shared, so skipped', () => {
@@ -60,12 +77,12 @@ describe('resolveTarget on vm-hybrid-v1 (the capture made an `unshare --fork --p
     expect(readTargetExtras(src, 4339, req({ setuid: 7, setgid: 9 }))).toMatchObject({ uid: 7, gid: 9 });
   });
 
-  it('usage errors in nsenter words', () => {
+  it('usage errors in nsenter words', async () => {
     expect(failure(() => resolveTarget(src, req({ all: true })))).toBe('no target PID specified for --all');
     expect(failure(() => resolveTarget(src, req({ pid: 4339 })))).toBe('no namespace specified');
     expect(failure(() => resolveTarget(src, req({ ns: new Map([['net', undefined]]) })))).toBe('neither filename nor target pid supplied for ns/net');
-    expect(failure(() => resolveTarget(src, req({ pid: 1, container: 'sh', ns: new Map([['net', undefined]]) })))).toBe('--target and --container are mutually exclusive');
-    expect(failure(() => resolveTarget(src, req({ container: 'nosuch', ns: new Map([['net', undefined]]) })))).toBe("no container 'nosuch' (cinf -o +CONTAINER lists them)");
+    expect(await asyncFailure(() => plan(src, req({ pid: 1, container: 'sh', ns: new Map([['net', undefined]]) })))).toBe('--target and --container are mutually exclusive');
+    expect(await asyncFailure(() => plan(src, req({ container: 'nosuch', ns: new Map([['net', undefined]]) })))).toBe("no container 'nosuch' (cinf -o +CONTAINER lists them)");
   });
 
   it('opening a file is the live kernel only: a dump says NOT_SUPPORTED in one clear line', () => {
@@ -98,11 +115,11 @@ describe('cgroups to join (-c, and -a beyond nsenter), through the source', () =
     expect(readTargetExtras(src, 800, req({ joinCgroup: true })).cgroupProcs).toEqual([]);
   });
 
-  it('bug 8: --container takes a unique id prefix and a cgroup path with a shortened last part', () => {
+  it('bug 8: --container takes a unique id prefix and a cgroup path with a shortened last part', async () => {
     const src = fixtureSource('v1-docker-seed');
     const net = new Map([['net', undefined]] as const);
-    expect(resolveTarget(src, req({ container: 'f3b9', ns: net })).pid).toBe(20892);
-    expect(resolveTarget(src, req({ container: '/docker/f3b9', ns: net })).pid).toBe(20892);
-    expect(resolveTarget(src, req({ container: 'd3973eb73bec', ns: net })).pid).toBe(25533);
+    expect((await plan(src, req({ container: 'f3b9', ns: net }))).pid).toBe(20892);
+    expect((await plan(src, req({ container: '/docker/f3b9', ns: net }))).pid).toBe(20892);
+    expect((await plan(src, req({ container: 'd3973eb73bec', ns: net }))).pid).toBe(25533);
   });
 });
