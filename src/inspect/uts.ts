@@ -1,9 +1,9 @@
 /**
  * The last name source (issue 10): a container's hostname as its own UTS namespace says it, the
- * way atop reads it. Node never setns()'s itself: a child forked by the native step runner enters
- * the container's uts namespace (setns on /proc/PID/ns/uts opened here) and execs
- * `/bin/hostname` (uname(2) nodename) with its stdout on one end of a socket pair, read back
- * bounded from the other. No temp file: nothing is left behind when the reader is killed.
+ * way atop reads it. Node never setns()'s itself: one child forked by the native step runner
+ * enters each container's uts namespace in turn (setns on /proc/PID/ns/uts, opened here) and
+ * writes uname(2)'s nodename to one end of a socket pair, read back bounded from the other: one
+ * fork for every container, no exec. No temp file: nothing is left behind when the reader is killed.
  * Not /proc/PID/root/etc/hostname: a sandbox made with `unshare --uts` shares the host's /etc, so
  * that file names the host, not the container. Not /proc/PID/root/proc/sys/kernel/hostname
  * either: that file shows the *reader's* uts namespace.
@@ -22,12 +22,12 @@ import { performance } from 'node:perf_hooks';
 import type { ProcSource } from '../source/source.js';
 import { NS_CLONE_FLAG } from '../parse/ns-link.js';
 import { closeFd, loadNative, runSteps, socketPair } from '../native/index.js';
+import type { Step } from '../native/steps.js';
+import { decodeBytes } from '../parse/text.js';
 import type { Container } from '../model/containers.js';
 import { containerIndex } from '../model/containers.js';
 import { applyNames } from '../model/container-names.js';
 import type { HostModel } from './host.js';
-
-const HOSTNAME_BIN = '/bin/hostname';
 
 /** how long a poller (ctop, the exporter) believes a hostname it read: `hostname X` run later is seen within this */
 export const UTS_MAX_AGE_MS = 30_000;
@@ -92,53 +92,96 @@ export async function readUtsHostnames(src: ProcSource, containers: readonly Con
   const wanted = containers.filter(needsUtsName);
   if (cache) cache.keep(new Set(wanted.map(utsKey)));
   if (wanted.length === 0 || !src.isLive || !loadNative()) return out;
-  const read = new Map<string, string | undefined>();
+  // one init pid per namespace not known yet (fresh in the cache)
+  const toRead = new Map<string, number>();
   for (const c of wanted) {
     const key = utsKey(c);
-    let name: string | undefined;
-    if (read.has(key)) name = read.get(key);
-    else {
-      const hit = cache?.get(key);
-      name = hit ? hit.name : await hostnameIn(src, c.initPid, notes);
-      read.set(key, name);
-      if (!hit) cache?.set(key, name);
-    }
+    if (!toRead.has(key) && !cache?.get(key)) toRead.set(key, c.initPid);
+  }
+  const read = new Map<string, string | undefined>();
+  const keys = [...toRead.keys()];
+  for (let i = 0; i < keys.length; i += UTS_BATCH) {
+    const batch = keys.slice(i, i + UTS_BATCH);
+    const names = await hostnamesIn(src, batch.map((k) => toRead.get(k)!), notes);
+    batch.forEach((k, j) => {
+      read.set(k, names[j]);
+      cache?.set(k, names[j]);
+    });
+  }
+  for (const c of wanted) {
+    const key = utsKey(c);
+    const name = read.has(key) ? read.get(key) : cache?.get(key)?.name;
     if (name !== undefined) out.set(c.key, name);
   }
   return out;
 }
 
-async function hostnameIn(src: ProcSource, pid: number, notes: string[]): Promise<string | undefined> {
-  let nsFd: number | undefined;
+/** uts namespaces one child visits (its fds are open at once; its answers wait in the socket buffer) */
+const UTS_BATCH = 128;
+
+/**
+ * The hostnames in the uts namespaces of these pids, in order (undefined: not read). One child of
+ * the native step runner visits them all: setns(uts) into each in turn and writes uname()'s
+ * nodename — a fork per batch, not a fork and an exec of hostname(1) per container.
+ */
+async function hostnamesIn(src: ProcSource, pids: readonly number[], notes: string[]): Promise<(string | undefined)[]> {
+  const names: (string | undefined)[] = pids.map(() => undefined);
+  const fds: (number | undefined)[] = [];
   let ends: [number, number] | undefined;
   try {
-    nsFd = openSync(`${src.procRoot}/${pid}/ns/uts`, 'r');
+    for (const pid of pids) {
+      try {
+        fds.push(openSync(`${src.procRoot}/${pid}/ns/uts`, 'r'));
+      } catch (e) {
+        fds.push(undefined);
+        notes.push(`hostname of pid ${pid}: ${(e as Error).message}`);
+      }
+    }
     ends = socketPair();
-    const child = await runSteps([
-      { op: 'setns', fd: nsFd, nstype: NS_CLONE_FLAG.uts, label: 'setns(uts)' },
-      { op: 'dup2', from: ends[1], to: 1 },
-      { op: 'exec', file: HOSTNAME_BIN, argv: ['hostname'], envp: [], search: false },
-    ]);
-    // the child holds its own copy as its stdout: with ours closed, its exit is our end's EOF
+    const sock = ends[1];
+    // per namespace: setns (a failure is remembered, not fatal), then "y" + nodename + NUL, or "n" NUL
+    const steps: Step[] = [];
+    for (const fd of fds) {
+      if (fd === undefined) {
+        steps.push({ op: 'writeFd', fd: sock, data: 'n\0' });
+        continue;
+      }
+      const at = steps.length;
+      steps.push({ op: 'setns', fd, nstype: NS_CLONE_FLAG.uts, label: 'setns(uts)', ignoreError: true });
+      steps.push({ op: 'writeFd', fd: sock, data: 'y', when: { step: at, ok: true } });
+      steps.push({ op: 'writeHostname', fd: sock, when: { step: at, ok: true } });
+      steps.push({ op: 'writeFd', fd: sock, data: 'n\0', when: { step: at, ok: false } });
+    }
+    const child = await runSteps(steps);
+    // the child holds its own copy: with ours closed, its exit is our end's EOF
     closeFd(ends[1]);
     ends[1] = -1;
     const status = await child.exited;
     if (status.code !== 0) {
-      notes.push(`${HOSTNAME_BIN} in the uts namespace of pid ${pid} exited with ${status.code ?? `signal ${status.signal}`}`);
-      return undefined;
+      notes.push(`reading hostnames in uts namespaces: the child exited with ${status.code ?? `signal ${status.signal}`}`);
+      return names;
     }
-    // bounded: a hostname is at most 64 bytes (HOST_NAME_MAX); more is not a hostname
-    const buf = Buffer.alloc(256);
+    // bounded: per namespace at most "y" + 64 bytes (HOST_NAME_MAX) + NUL
+    const buf = Buffer.alloc(pids.length * 66 + 1);
     let n = 0;
     for (let r = -1; r !== 0 && n < buf.length; n += r) r = readSync(ends[0], buf, n, buf.length - n, null);
-    const text = buf.subarray(0, n).toString('utf8').trim();
-    // rendering escapes what it holds
-    return text !== '' && text.length <= 64 ? text : undefined;
+    let at = 0;
+    for (let j = 0; j < pids.length && at < n; j++) {
+      const nul = buf.indexOf(0, at);
+      if (nul < 0 || nul >= n) break;
+      const rec = buf.subarray(at, nul);
+      at = nul + 1;
+      if (rec[0] !== 0x79 /* y */) continue;
+      // rendering escapes what it holds; bytes that are not UTF-8 are kept (decodeBytes)
+      const text = decodeBytes(rec, 1, rec.length);
+      if (text !== '' && rec.length - 1 <= 64) names[j] = text;
+    }
+    return names;
   } catch (e) {
-    notes.push(`hostname of pid ${pid}: ${(e as Error).message}`);
-    return undefined;
+    notes.push(`reading hostnames in uts namespaces: ${(e as Error).message}`);
+    return names;
   } finally {
-    if (nsFd !== undefined) closeSync(nsFd);
+    for (const fd of fds) if (fd !== undefined) closeSync(fd);
     if (ends) for (const fd of ends) if (fd >= 0) closeFd(fd);
   }
 }

@@ -50,6 +50,7 @@ export const OP = {
   sendFd: 40,
   chmod: 41,
   lookPath: 42,
+  writeHostname: 43,
 } as const;
 
 /** registers an `open`/`openPty`/`connect` step can keep an fd in (HS_NREGS in hs.h) */
@@ -168,6 +169,8 @@ export type Step = Common &
      * search, the first file in envp's PATH the effective ids may run, else ENOENT.
      */
     | { op: 'lookPath'; file: string; envp: string[]; search: boolean }
+    /** write uname()'s nodename and a NUL to fd: the hostname of the uts namespace the child is in */
+    | { op: 'writeHostname'; fd: FdRef }
   );
 
 /** openat2 RESOLVE_* flags (linux/openat2.h) */
@@ -262,6 +265,8 @@ function encodeStepStrings(st: Step): EncodedStep {
       return { ...base, op: OP.writeFile, s: [st.path], b: bytes(st.data) };
     case 'writeFd':
       return { ...base, op: OP.writeFd, a: [fdArg(st.fd)], b: bytes(st.data) };
+    case 'writeHostname':
+      return { ...base, op: OP.writeHostname, a: [fdArg(st.fd)] };
     case 'sethostname':
       return { ...base, op: OP.sethostname, s: [st.name] };
     case 'setdomainname':
@@ -384,6 +389,7 @@ function regsOf(st: Step): number[] {
     case 'setns':
     case 'writePid':
     case 'writeFd':
+    case 'writeHostname':
     case 'fchdir':
     case 'tiocsctty':
     case 'close':
@@ -438,6 +444,8 @@ export function stepName(st: Step): string {
       return 'close_range';
     case 'writeFd':
       return 'write';
+    case 'writeHostname':
+      return 'uname';
     case 'boundingSet':
       return 'prctl(PR_CAPBSET_DROP)';
     case 'openPty':

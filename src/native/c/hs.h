@@ -57,6 +57,7 @@ enum hs_op {
 	HS_SEND_FD,          /* s0 socket path (or NULL: a0 socket fd/register), a1 fd to send, s1 message bytes */
 	HS_CHMOD,            /* s0 path, a0 mode */
 	HS_LOOKPATH,         /* s0 file, envp; a0 = 1: search PATH of envp. Fails as exec would: ENOENT, EACCES, EISDIR */
+	HS_WRITE_HOSTNAME,   /* a0 fd (or register): write uname()'s nodename and a NUL (the uts namespace this child is in) */
 	HS_OP_MAX
 };
 

@@ -25,6 +25,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <sys/utsname.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -627,6 +628,13 @@ static int run_one(const struct hs_step *s, int report_fd, int sync_fd)
 		return do_write_file(s->s[0], s->b, s->blen);
 	case HS_WRITE_FD:
 		return write_all(fd_arg(s->a[0]), (const char *)s->b, s->blen);
+	case HS_WRITE_HOSTNAME: {
+		struct utsname u;
+		if (uname(&u) != 0)
+			return -errno;
+		/* the kernel NUL-terminates nodename (at most 64 bytes); the NUL goes too, as the separator */
+		return write_all(fd_arg(s->a[0]), u.nodename, strnlen(u.nodename, sizeof(u.nodename) - 1) + 1);
+	}
 	case HS_SETHOSTNAME:
 		return neg(sethostname(s->s[0], strlen(s->s[0])));
 	case HS_SETDOMAINNAME:
@@ -769,7 +777,7 @@ const char *hs_op_name(int op)
 		[HS_SECCOMP] = "seccomp", [HS_MKNOD] = "mknod", [HS_SYMLINK] = "symlink", [HS_MKDIR] = "mkdir", [HS_CHOWN] = "chown",
 		[HS_UMASK] = "umask", [HS_CLOSE_RANGE] = "close_range", [HS_WRITE_FD] = "write", [HS_SETDOMAINNAME] = "setdomainname",
 		[HS_BOUNDING_SET] = "prctl(PR_CAPBSET_DROP)", [HS_OPEN_PTY] = "open(ptmx)", [HS_CONNECT] = "connect",
-		[HS_SEND_FD] = "sendmsg(SCM_RIGHTS)", [HS_CHMOD] = "chmod", [HS_LOOKPATH] = "lookpath",
+		[HS_SEND_FD] = "sendmsg(SCM_RIGHTS)", [HS_CHMOD] = "chmod", [HS_LOOKPATH] = "lookpath", [HS_WRITE_HOSTNAME] = "uname",
 	};
 	return op > 0 && op < HS_OP_MAX && names[op] ? names[op] : "?";
 }
