@@ -87,10 +87,16 @@ function utsKey(c: Container): string {
  * key → the hostname inside that container's uts namespace, for the containers that need one
  * (one child per uts namespace; with a cache, only for namespaces it holds no fresh entry of).
  */
-export async function readUtsHostnames(src: ProcSource, containers: readonly Container[], notes: string[] = [], cache?: UtsNameCache): Promise<Map<string, string>> {
+export async function readUtsHostnames(
+  src: ProcSource,
+  containers: readonly Container[],
+  notes: string[] = [],
+  cache?: UtsNameCache,
+  hostPid?: number,
+): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const wanted = containers.filter(needsUtsName);
-  if (cache) cache.keep(new Set(wanted.map(utsKey)));
+  if (cache) cache.keep(new Set([HOST_KEY, ...wanted.map(utsKey)]));
   if (wanted.length === 0 || !src.isLive || !loadNative()) return out;
   // one init pid per namespace not known yet (fresh in the cache)
   const toRead = new Map<string, number>();
@@ -100,6 +106,11 @@ export async function readUtsHostnames(src: ProcSource, containers: readonly Con
   }
   const read = new Map<string, string | undefined>();
   const keys = [...toRead.keys()];
+  // the host's own hostname comes along (first): `unshare --uts` copies it, and a copy names nothing
+  if (keys.length > 0 && hostPid !== undefined) {
+    keys.unshift(HOST_KEY);
+    toRead.set(HOST_KEY, hostPid);
+  }
   for (let i = 0; i < keys.length; i += UTS_BATCH) {
     const batch = keys.slice(i, i + UTS_BATCH);
     const names = await hostnamesIn(src, batch.map((k) => toRead.get(k)!), notes);
@@ -108,13 +119,17 @@ export async function readUtsHostnames(src: ProcSource, containers: readonly Con
       cache?.set(k, names[j]);
     });
   }
+  const host = read.has(HOST_KEY) ? read.get(HOST_KEY) : cache?.get(HOST_KEY)?.name;
   for (const c of wanted) {
     const key = utsKey(c);
     const name = read.has(key) ? read.get(key) : cache?.get(key)?.name;
-    if (name !== undefined) out.set(c.key, name);
+    if (name !== undefined && name !== host) out.set(c.key, name);
   }
   return out;
 }
+
+/** the cache's key of the host's own hostname (a uts key is dev:inode) */
+const HOST_KEY = 'host';
 
 /** uts namespaces one child visits (its fds are open at once; its answers wait in the socket buffer) */
 const UTS_BATCH = 128;
@@ -194,7 +209,7 @@ export async function withUtsNames(src: ProcSource, model: HostModel, cache?: Ut
   const memo = cache?.memoOf(model);
   if (memo) return memo;
   const notes = [...model.notes];
-  const names = await readUtsHostnames(src, model.containers, notes, cache);
+  const names = await readUtsHostnames(src, model.containers, notes, cache, model.ref.pid);
   let out: HostModel;
   if (names.size === 0) out = notes.length === model.notes.length ? model : { ...model, notes };
   else {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Spawned, waitFor } from '../../scripts/lib/spawned.js';
 import { IS_ROOT, childrenOf, has, nsInode } from '../helpers/live.js';
@@ -31,6 +31,21 @@ describe.skipIf(!IS_ROOT || !NATIVE || !has('unshare'))('live: unnamed container
       inits.push(init);
     }
     expect(nsInode(inits[0]!, 'uts')).not.toBe(nsInode(process.pid, 'uts'));
+    // a fourth sandbox never sets a hostname: its uts namespace holds a copy of the host's
+    const u = spawned.start('unshare', ['--uts', '--pid', '--fork', '--mount-proc', 'sleep', '600']);
+    expect(await waitFor(() => childrenOf(u.pid!).length === 1)).toBe(true);
+    copied = childrenOf(u.pid!)[0]!;
+  });
+  let copied = 0;
+
+  it('a sandbox that never set a hostname is not named after the host (the copy names nothing)', async () => {
+    const deps = captureDeps();
+    expect(await cinfMain(['-t', 'uts', '--json', '-o', 'NS,PID,CONTAINER'], deps)).toBe(0);
+    const rows = (JSON.parse(deps.out()) as { namespaces: { ns: number; container: string[] }[] }).namespaces;
+    const row = rows.find((r) => r.ns === nsInode(copied, 'uts'));
+    expect(row).toBeDefined();
+    expect(row?.container).not.toEqual([hostname()]);
+    expect(row?.container).toEqual(['sleep']);
   });
   afterAll(async () => {
     await spawned.stopAll();
