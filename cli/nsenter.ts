@@ -16,7 +16,7 @@ import type { NsType } from '../src/parse/ns-link.js';
 import type { ProcSource } from '../src/source/source.js';
 import { isProcError } from '../src/source/errors.js';
 import { buildNsenterSteps } from '../src/nsenter/plan.js';
-import { IdParseError, parseId } from '../src/nsenter/ids.js';
+import { IdParseError, parseId, parsePidArg } from '../src/nsenter/ids.js';
 import { TargetError, readTargetExtras, resolveTarget, type FileRef, type TargetRequest } from '../src/nsenter/target.js';
 import { escapeControl } from '../src/render/escape.js';
 import { strerror } from '../src/util/strerror.js';
@@ -135,8 +135,7 @@ function parse(argv: string[], deps: Deps): Opts | number {
     else if (key === 'a') o.all = true;
     else if (key === 't') {
       if (o.target !== undefined) throw new Fail('option --target may be given only once');
-      if (!/^\d+$/.test(value ?? '') || Number(value) <= 0) throw new Fail(`failed to parse pid: '${value}'`);
-      o.target = Number(value);
+      o.target = parsePidArg(value ?? '');
     } else if (key === 'container') o.container = value;
     else if (key === 'S') o.setuid = value === 'follow' ? 'follow' : parseId(value ?? '', 'uid');
     else if (key === 'G') o.setgid = value === 'follow' ? 'follow' : parseId(value ?? '', 'gid');
