@@ -108,8 +108,22 @@ describe.skipIf(!IS_ROOT || !NATIVE || !has('nsenter') || !has('unshare'))('nsen
     expect(ours(['-t', String(T), '-n/etc/passwd', 'true']).err).toBe('nsenter-ts: setns(net): Invalid argument\n');
     expect(ours(['-t', '999999', '-n', 'true'])).toMatchObject({ code: 1, err: 'nsenter-ts: cannot open /proc/999999/ns/net: No such file or directory\n' });
     expect(theirs(['-t', '999999', '-n', 'true']).err).toBe('nsenter: cannot open /proc/999999/ns/net: No such file or directory\n');
-    expect(ours(['-t', String(T)])).toMatchObject({ code: 1, err: 'nsenter-ts: no namespace specified\n' });
     expect(ours(['-x'])).toMatchObject({ code: 1, err: "nsenter-ts: invalid option -- 'x'\nTry 'nsenter-ts --help' for more information.\n" });
+  });
+
+  // stop 20, finding 4: with no namespace option nsenter-ts said "no namespace specified" (exit 1);
+  // util-linux 2.38.1 enters nothing and runs the program, $SHELL or /bin/sh without one
+  it('no namespace option (nothing at all, or -t alone): nothing entered, the program or $SHELL runs, as nsenter', () => {
+    for (const args of [[], ['-t', String(T)]]) {
+      const shell = { input: 'echo "shell=$0"; readlink /proc/self/ns/net /proc/self/ns/uts; exit 4' };
+      const a = ours(args, shell);
+      expect(a, JSON.stringify(args)).toEqual(theirs(args, shell));
+      expect(a.code).toBe(4);
+      expect(a.out).toBe(`shell=-sh\n${readlinkSync('/proc/self/ns/net')}\n${readlinkSync('/proc/self/ns/uts')}\n`);
+      const prog = [...args, 'sh', '-c', 'hostname; exit 3'];
+      expect(ours(prog)).toEqual(theirs(prog));
+      expect(ours(prog).code).toBe(3);
+    }
   });
 
   it('killed by a signal: 128 + signal, where nsenter re-raises it', () => {
