@@ -192,7 +192,9 @@ export function handleCinf(args: CinfArgs, deps: Deps): number | Promise<number>
     return EXIT_OK;
   }
   if (args['list-columns']) {
-    const cols: Column<never>[] = (args.namespace !== undefined ? PROC_COLUMNS : NS_COLUMNS) as Column<never>[];
+    // the columns of the view chosen: --namespace, --find and --container (a process table) take PROC_COLUMNS
+    const procView = args.namespace !== undefined || args.find !== undefined || args.container !== undefined || (args.pid !== undefined && args.tree !== undefined);
+    const cols: Column<never>[] = (procView ? PROC_COLUMNS : NS_COLUMNS) as Column<never>[];
     deps.stdout.write(renderColumnList(cols));
     return EXIT_OK;
   }
