@@ -196,8 +196,8 @@ describe('nsenter-ts: every failure is one line', () => {
   it.each([
     [['-t', '999999', '-n', '-S', 'follow', 'true'], 'nsenter-ts: cannot open /proc/999999/ns/net: No such file or directory'],
     [['-t', '999999', '-a', 'true'], 'nsenter-ts: stat of /proc/999999/ns/user failed: No such file or directory'],
-    [['-n/etc/hostname', 'true'], 'nsenter-ts: setns(net): Invalid argument'],
-    [['-U/etc/hostname', '--user-parent', 'true'], 'nsenter-ts: ioctl(NS_GET_USERNS): Inappropriate ioctl for device'],
+    [['-n/etc/hostname', 'true'], 'nsenter-ts: /etc/hostname: not a namespace file (a regular file)'],
+    [['-U/etc/hostname', '--user-parent', 'true'], 'nsenter-ts: /etc/hostname: not a namespace file (a regular file)'],
     [['--container', 'no-such-container', '-a'], "nsenter-ts: no container 'no-such-container' (cinf -o +CONTAINER lists them)"],
   ])('%j', (args, message) => {
     const r = runBin('nsenter-ts', args);
