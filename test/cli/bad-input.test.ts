@@ -82,6 +82,9 @@ describe('bad input', () => {
     ['nsenter-ts', ['-V']],
     ['nsenter-ts', ['--version']],
     ['hostscope', ['--version']],
+    ['hostscope', ['-V']],
+    ['ctop', ['--version']],
+    ['ctop', ['-V']],
   ])('%s %j prints "<bin> from hostscope <version>"', (bin, args) => {
     const version = (JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string }).version;
     const r = runBin(bin, args);
