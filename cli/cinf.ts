@@ -28,6 +28,7 @@ import type { CgroupHierarchy, CgroupLayout } from '../src/cgroup/layout.js';
 import { isProcError } from '../src/source/errors.js';
 import { parseProcStatus } from '../src/parse/proc-status.js';
 import { parseProcStat } from '../src/parse/proc-stat.js';
+import { safeInteger } from '../src/parse/numbers.js';
 import {
   CliError,
   EXIT_OK,
@@ -191,7 +192,9 @@ export function handleCinf(args: CinfArgs, deps: Deps): number | Promise<number>
     return EXIT_OK;
   }
   if (args['list-columns']) {
-    const cols: Column<never>[] = (args.namespace !== undefined ? PROC_COLUMNS : NS_COLUMNS) as Column<never>[];
+    // the columns of the view chosen: --namespace, --find and --container (a process table) take PROC_COLUMNS
+    const procView = args.namespace !== undefined || args.find !== undefined || args.container !== undefined || (args.pid !== undefined && args.tree !== undefined);
+    const cols: Column<never>[] = (procView ? PROC_COLUMNS : NS_COLUMNS) as Column<never>[];
     deps.stdout.write(renderColumnList(cols));
     return EXIT_OK;
   }
@@ -314,8 +317,11 @@ function treeParent(rows: NsRow[], mode: TreeMode): (r: NsRow, i: number) => num
 /** `cinf --namespace INODE`: the processes in it. */
 async function viewNamespace(src: ProcSource, args: CinfArgs, deps: Deps, type: NsType | undefined): Promise<number> {
   const text = String(args.namespace).trim();
+  // exact or refused: inodes are safe integers everywhere (parseNsLink), so Number() must not round 23 digits to 1e+23
   if (!/^\d+$/.test(text)) throw new CliError(`invalid namespace argument: '${text}'`, EXIT_USAGE);
-  const inode = Number(text);
+  const inode = safeInteger(text);
+  // lsns's strtou64_or_err words; above 2^53 the project refuses rather than keep two number types
+  if (inode === undefined) throw new CliError(`invalid namespace argument: '${text}': Numerical result out of range`, EXIT_USAGE);
   const cols = columns(PROC_COLUMNS, PROC_DEFAULT, args.output);
   const reads = columnReads(cols);
   // every process's ns links (and cgroups when containers are asked for); the rest only for members
@@ -465,8 +471,8 @@ async function viewFind(src: ProcSource, args: CinfArgs, deps: Deps): Promise<nu
   let nsFilter: { type: NsType; inode: number } | undefined;
   if (args.ns !== undefined) {
     const m = /^([a-z_]+):(\d{1,20})$/.exec(args.ns.trim());
-    if (!m || !isNsType(m[1]!)) throw new CliError(`invalid --ns argument: '${escapeControl(args.ns)}' (want TYPE:INODE, e.g. net:4026532160)`, EXIT_USAGE);
-    nsFilter = { type: m[1] as NsType, inode: Number(m[2]) };
+    if (!m || !isNsType(m[1]!) || safeInteger(m[2]!) === undefined) throw new CliError(`invalid --ns argument: '${escapeControl(args.ns)}' (want TYPE:INODE, e.g. net:4026532160)`, EXIT_USAGE);
+    nsFilter = { type: m[1] as NsType, inode: safeInteger(m[2]!)! };
   }
   const host = await withUtsNames(src, inspectHost(src, { files: ['stat', 'cmdline'], containers: true, excludeSelf: !args.all }));
   debugNotes(args, deps, host.notes);

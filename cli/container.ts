@@ -10,7 +10,7 @@ import * as net from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getoptLong } from './getopt.js';
-import { helpText, type OptionSpec } from './options.js';
+import { helpText, versionLine, type OptionSpec } from './options.js';
 import { CliError, EXIT_OK, runHandler, UsageError, type Deps } from './common.js';
 import { RunConfigError } from '../src/container/config.js';
 import { Store, StoreError } from '../src/container/store.js';
@@ -50,8 +50,10 @@ function parse(prog: string, argv: string[], specs: OptionSpec[], stopAtOperand:
   let shorts = stopAtOperand ? '+' : '';
   for (const s of specs) if (s.short) shorts += s.short + (s.arg === 'required' ? ':' : '');
   const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short!, s.long]));
-  const r = getoptLong(argv, shorts, specs.map((s) => ({ name: s.long, arg: s.arg, key: s.long })));
+  // every verb answers --version (long only: docker's verbs give -v and -V no such meaning)
+  const r = getoptLong(argv, shorts, (specs.includes(VERSION) ? specs : [...specs, VERSION]).map((s) => ({ name: s.long, arg: s.arg, key: s.long })));
   if (!r.ok) throw new UsageError(r.message.replace(/^[^:]*: /, ''));
+  if (r.options.some((o) => o.key === 'version')) throw new VersionAsked();
   const values = new Map<string, string[]>();
   for (const o of r.options) {
     const k = byShort.get(o.key) ?? o.key;
@@ -60,12 +62,16 @@ function parse(prog: string, argv: string[], specs: OptionSpec[], stopAtOperand:
   return { all: (k: string) => values.get(k) ?? [], last: (k: string) => values.get(k)?.at(-1), has: (k: string) => values.has(k), rest: r.rest, prog };
 }
 
+/** `--version` seen by parse: answered by wrap, which knows the verb and where to write */
+class VersionAsked extends Error {}
+
 function wrap(prog: string, fn: (argv: string[], deps: Deps) => Promise<number>): Main {
   return (argv, deps) =>
     runHandler(`hostscope ${prog}`, deps, async () => {
       try {
         return await fn(argv, deps);
       } catch (e) {
+        if (e instanceof VersionAsked) return deps.stdout.write(versionLine(`hostscope ${prog}`)), EXIT_OK;
         if (e instanceof ContainerError) throw new CliError(e.message, e.exitCode);
         if (e instanceof RunConfigError || e instanceof StoreError) throw new CliError(e.message);
         throw e;
@@ -74,6 +80,7 @@ function wrap(prog: string, fn: (argv: string[], deps: Deps) => Promise<number>)
 }
 
 const HELP: OptionSpec = { long: 'help', arg: 'none', help: 'display this help' };
+const VERSION: OptionSpec = { long: 'version', arg: 'none', help: 'display version' };
 
 // ---------------------------------------------------------------- run
 
@@ -112,6 +119,7 @@ const RUN_OPTS: OptionSpec[] = [
   { long: 'security-opt', arg: 'required', argName: '<opt>', help: 'seccomp=PROFILE (docker spelling)' },
   { long: 'label', short: 'l', arg: 'required', argName: '<K=V>', help: 'set a label' },
   HELP,
+  VERSION,
 ];
 
 function readFileFor(option: string, path: string): { path: string; text: string } {
@@ -315,6 +323,7 @@ const PS_OPTS: OptionSpec[] = [
   { long: 'no-trunc', arg: 'none', help: 'do not shorten ids and commands' },
   { long: 'format', arg: 'required', argName: '<table|json>', help: 'output format' },
   HELP,
+  VERSION,
 ];
 
 async function psCmd(argv: string[], deps: Deps): Promise<number> {
@@ -352,7 +361,7 @@ async function psCmd(argv: string[], deps: Deps): Promise<number> {
 // ---------------------------------------------------------------- stop, kill, rm, wait, logs
 
 async function stopCmd(argv: string[], deps: Deps): Promise<number> {
-  const opts: OptionSpec[] = [{ long: 'time', short: 't', arg: 'required', argName: '<secs>', help: 'seconds to wait before SIGKILL (default 10)' }, HELP];
+  const opts: OptionSpec[] = [{ long: 'time', short: 't', arg: 'required', argName: '<secs>', help: 'seconds to wait before SIGKILL (default 10)' }, HELP, VERSION];
   const o = parse('stop', argv, opts, false);
   if (o.has('help')) return deps.stdout.write(helpText(['hostscope stop [-t SECS] CONTAINER...'], opts)), EXIT_OK;
   const t = o.last('time') ?? '10';
@@ -368,7 +377,7 @@ async function stopCmd(argv: string[], deps: Deps): Promise<number> {
 }
 
 async function killCmd(argv: string[], deps: Deps): Promise<number> {
-  const opts: OptionSpec[] = [{ long: 'signal', short: 's', arg: 'required', argName: '<sig>', help: 'signal (default KILL)' }, HELP];
+  const opts: OptionSpec[] = [{ long: 'signal', short: 's', arg: 'required', argName: '<sig>', help: 'signal (default KILL)' }, HELP, VERSION];
   const o = parse('kill', argv, opts, false);
   if (o.has('help')) return deps.stdout.write(helpText(['hostscope kill [-s SIG] CONTAINER...'], opts)), EXIT_OK;
   const sig = parseSignal(o.last('signal') ?? 'KILL');
@@ -382,7 +391,7 @@ async function killCmd(argv: string[], deps: Deps): Promise<number> {
 }
 
 async function rmCmd(argv: string[], deps: Deps): Promise<number> {
-  const opts: OptionSpec[] = [{ long: 'force', short: 'f', arg: 'none', help: 'kill a running container first' }, HELP];
+  const opts: OptionSpec[] = [{ long: 'force', short: 'f', arg: 'none', help: 'kill a running container first' }, HELP, VERSION];
   const o = parse('rm', argv, opts, false);
   if (o.has('help')) return deps.stdout.write(helpText(['hostscope rm [-f] CONTAINER...'], opts)), EXIT_OK;
   if (!o.rest.length) throw new UsageError('"rm" needs a container');
@@ -409,6 +418,7 @@ async function logsCmd(argv: string[], deps: Deps): Promise<number> {
     { long: 'tail', short: 'n', arg: 'required', argName: '<n>', help: 'only the last N lines (all)' },
     { long: 'timestamps', short: 't', arg: 'none', help: 'prefix each line with its RFC 3339 time' },
     HELP,
+  VERSION,
   ];
   const o = parse('logs', argv, opts, false);
   if (o.has('help')) return deps.stdout.write(helpText(['hostscope logs [options] CONTAINER'], opts)), EXIT_OK;
@@ -507,6 +517,7 @@ async function execCmd(argv: string[], deps: Deps): Promise<number> {
     { long: 'env', short: 'e', arg: 'required', argName: '<K=V>', help: 'set a variable' },
     { long: 'workdir', short: 'w', arg: 'required', argName: '<dir>', help: 'working directory inside' },
     HELP,
+  VERSION,
   ];
   const o = parse('exec', argv, opts, true);
   if (o.has('help')) return deps.stdout.write(helpText(['hostscope exec [options] CONTAINER COMMAND [ARG...]'], opts)), EXIT_OK;
@@ -573,6 +584,7 @@ const UPDATE_OPTS: OptionSpec[] = [
   { long: 'cpus', arg: 'required', argName: '<n>', help: 'CPUs (a decimal)' },
   { long: 'cpu-shares', short: 'c', arg: 'required', argName: '<n>', help: 'CPU weight (2..262144)' },
   HELP,
+  VERSION,
 ];
 
 async function updateCmd(argv: string[], deps: Deps): Promise<number> {
@@ -607,7 +619,7 @@ export function bytesSize(n: number): string {
 }
 
 async function statsCmd(argv: string[], deps: Deps): Promise<number> {
-  const opts: OptionSpec[] = [{ long: 'no-stream', arg: 'none', help: 'one sample, then exit' }, { long: 'all', short: 'a', arg: 'none', help: '(accepted: only running containers have stats)' }, HELP];
+  const opts: OptionSpec[] = [{ long: 'no-stream', arg: 'none', help: 'one sample, then exit' }, { long: 'all', short: 'a', arg: 'none', help: '(accepted: only running containers have stats)' }, HELP, VERSION];
   const o = parse('stats', argv, opts, false);
   if (o.has('help')) return deps.stdout.write(helpText(['hostscope stats [--no-stream] [CONTAINER...]'], opts)), EXIT_OK;
   const s = store();

@@ -104,7 +104,7 @@ export async function exporterMain(argv: string[], deps: Deps, ctl: ExporterCont
       return EXIT_OK;
     }
     if ('version' in args) {
-      deps.stdout.write(versionLine('hostscope'));
+      deps.stdout.write(versionLine('hostscope exporter'));
       return EXIT_OK;
     }
     return handleExporter(args, deps, ctl);

@@ -7,11 +7,15 @@ const COMMANDS: Record<string, { describe: string; load: () => Promise<(argv: st
   ctop: { describe: 'the live view of containers as processes (interactive; --once/--json for scripts)', load: async () => (await import('./ctop.js')).ctopMain },
   cinf: { describe: 'namespaces, the processes in them, and the whole story of one process', load: async () => (await import('./cinf.js')).cinfMain },
   nsenter: { describe: "run a program in another process's namespaces (util-linux nsenter compatible)", load: async () => (await import('./nsenter.js')).nsenterMain },
+  'runc-ts': { describe: "the OCI runtime, runc's command line (also the runc-ts bin)", load: async () => (await import('./runc.js')).runcMain },
   exporter: { describe: "serve this host's containers, namespaces, cgroups and capabilities to Prometheus (cAdvisor-compatible)", load: async () => (await import('./exporter.js')).exporterMain },
   capdecode: { describe: 'decode capability masks like capsh --decode, per process, both ways', load: async () => (await import('./capdecode.js')).capdecodeMain },
   rootfs: { describe: 'root filesystems: a busybox rootfs, OCI image layouts unpacked', load: async () => (await import('./rootfs.js')).rootfsMain },
   ...CONTAINER_VERBS,
 };
+
+/** Commands run with plain fd writes for stdout/stderr (cli/run.ts runMainPlain), as their own bins. */
+export const PLAIN_STDIO_COMMANDS: ReadonlySet<string> = new Set(['nsenter', 'runc-ts']);
 
 export async function hostscopeMain(argv: string[], deps: Deps): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -35,7 +39,7 @@ export async function hostscopeMain(argv: string[], deps: Deps): Promise<number>
   }
   // the monitor's hook for --net bridge: not a command for people, so not in the list
   if (cmd === 'net-hook') return (await import('./container.js')).CONTAINER_COMMANDS['net-hook']!.main(rest, deps);
-  const entry = COMMANDS[cmd];
+  const entry = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
   if (!entry) {
     deps.stderr.write(`hostscope: ${cmd.startsWith('-') ? `unrecognized option '${escapeControl(cmd)}'` : `unknown command '${escapeControl(cmd)}'`}\nTry 'hostscope --help' for more information.\n`);
     return EXIT_USAGE;

@@ -6,7 +6,7 @@
  * namespace (with CLONE_PARENT, so Node stays the parent and sees the exit status), and execs.
  */
 import { environEntries } from '../src/util/environ.js';
-import { constants as fsc } from 'node:fs';
+import { constants as fsc, fstatSync, statfsSync } from 'node:fs';
 import { constants as osc } from 'node:os';
 import { basename } from 'node:path';
 import { getoptLong, type LongOption } from './getopt.js';
@@ -16,7 +16,7 @@ import type { NsType } from '../src/parse/ns-link.js';
 import type { ProcSource } from '../src/source/source.js';
 import { isProcError } from '../src/source/errors.js';
 import { buildNsenterSteps } from '../src/nsenter/plan.js';
-import { IdParseError, parseId } from '../src/nsenter/ids.js';
+import { IdParseError, parseId, parsePidArg } from '../src/nsenter/ids.js';
 import { TargetError, readTargetExtras, resolveContainerRequest, resolveTarget, type FileRef, type TargetRequest } from '../src/nsenter/target.js';
 import { escapeControl } from '../src/render/escape.js';
 import { strerror } from '../src/util/strerror.js';
@@ -135,8 +135,7 @@ function parse(argv: string[], deps: Deps): Opts | number {
     else if (key === 'a') o.all = true;
     else if (key === 't') {
       if (o.target !== undefined) throw new Fail('option --target may be given only once');
-      if (!/^\d+$/.test(value ?? '') || Number(value) <= 0) throw new Fail(`failed to parse pid: '${value}'`);
-      o.target = Number(value);
+      o.target = parsePidArg(value ?? '');
     } else if (key === 'container') o.container = value;
     else if (key === 'S') o.setuid = value === 'follow' ? 'follow' : parseId(value ?? '', 'uid');
     else if (key === 'G') o.setgid = value === 'follow' ? 'follow' : parseId(value ?? '', 'gid');
@@ -168,9 +167,29 @@ function errText(e: unknown): string {
   return code ? strerror(code) : (e as Error).message;
 }
 
-/** open a file of the plan: the target's under the proc root, or the user's where we stand */
+/**
+ * open a file of the plan: the target's under the proc root, or the user's where we stand.
+ * O_NONBLOCK: a FIFO named as a namespace file (`-n/tmp/fifo`), root or working directory opens at
+ * once instead of blocking forever (util-linux nsenter blocks); setns or fchdir then refuses it.
+ */
 function openRef(src: ProcSource, ref: FileRef): number {
-  return 'proc' in ref ? src.kernel.openProcFd(ref.proc) : src.kernel.openPathFd(ref.path);
+  const flags = fsc.O_RDONLY | fsc.O_NONBLOCK;
+  return 'proc' in ref ? src.kernel.openProcFd(ref.proc, flags) : src.kernel.openPathFd(ref.path, flags);
+}
+
+/** statfs(2) f_type of nsfs, where every namespace file lives (bind mounts of one included) */
+const NSFS_MAGIC = 0x6e736673;
+
+/**
+ * A namespace file the user named must be one: anything else (a regular file, a FIFO, a socket, a
+ * device, a directory) is refused before anything is forked, with what it is. Checked on the open
+ * fd (statfs through /proc/self/fd follows it to the file opened, so no swap between check and use).
+ */
+function checkNsFile(fd: number, path: string): void {
+  if (statfsSync(`/proc/self/fd/${fd}`).type === NSFS_MAGIC) return;
+  const st = fstatSync(fd);
+  const kind = st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isDirectory() ? 'a directory' : 'a regular file';
+  throw new Fail(`${path}: not a namespace file (${kind})`);
 }
 
 export async function nsenterMain(argv: string[], deps: Deps): Promise<number> {
@@ -207,6 +226,7 @@ export async function nsenterMain(argv: string[], deps: Deps): Promise<number> {
     for (const { type, file } of plan.namespaces) {
       const fd = openRef(src, file);
       opened.push(fd);
+      if ('path' in file) checkNsFile(fd, file.path);
       nsFds[type] = fd;
     }
     if (o.userParent) {

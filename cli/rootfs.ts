@@ -5,7 +5,7 @@
  * The work is in src/image/ (docs/images.md).
  */
 import { CliError, EXIT_OK, UsageError, runHandler, type Deps } from './common.js';
-import { HELP_OPTION, flag, helpText, lastString, parseOptions, type OptionSpec } from './options.js';
+import { HELP_OPTION, VERSION_OPTION, flag, helpText, lastString, parseOptions, versionLine, type OptionSpec } from './options.js';
 import { isImageError } from '../src/image/errors.js';
 
 const PROG = 'hostscope rootfs';
@@ -15,6 +15,7 @@ const OPTIONS: OptionSpec[] = [
   { long: 'hostname', arg: 'required', argName: '<name>', help: "the rootfs's /etc/hostname (default hostscope)" },
   { long: 'arch', arg: 'required', argName: '<arch>', help: 'architecture to pick from a multi-platform image (default the host\'s)' },
   HELP_OPTION,
+  VERSION_OPTION,
 ];
 
 export function rootfsHelp(): string {
@@ -35,6 +36,10 @@ export async function rootfsMain(argv: string[], deps: Deps): Promise<number> {
     if (!r.ok) throw new UsageError(r.message);
     if (flag(r.parsed, 'help')) {
       deps.stdout.write(rootfsHelp());
+      return EXIT_OK;
+    }
+    if (flag(r.parsed, 'version')) {
+      deps.stdout.write(versionLine(PROG));
       return EXIT_OK;
     }
     const [verb, ...ops] = r.parsed.operands;

@@ -28,7 +28,7 @@ for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129], [
 try {
   if (process.geteuid?.() !== 0) process.stdout.write('(not root: the demo containers need root; showing the host only)\n');
   else {
-    const demo = await startDemo((line) => process.stdout.write(`${line.replace(/^ctop: /, '')}\n`), { onStop: (s) => stops.push(s) });
+    const demo = await startDemo((line) => process.stdout.write(`${line.replace(/^ctop: /, '')}\n`), { onStop: (s) => stops.push(s), removedWhen: 'this demo ends' });
     const webName = demo.names.find((n) => n.startsWith('demo-web')) ?? demo.names[0]!;
     const init = demo.inits.get(webName) ?? demo.inits.get('web');
     if (demo.via === 'hostscope run') run('the containers, as docker ps shows them', 'hostscope', ['ps']);

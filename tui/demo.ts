@@ -45,6 +45,8 @@ export interface DemoOptions {
   tag?: string;
   /** skip hostscope run (tests of the stand-ins) */
   standIns?: boolean;
+  /** what ends them, for the line that says so (default `ctop exits`; `npm run demo`: `the demo ends`) */
+  removedWhen?: string;
 }
 
 /** Why hostscope run cannot make the demo here, or undefined when it should. */
@@ -142,7 +144,7 @@ async function startRunDemo(say: (line: string) => void, tag: string, opts: Demo
         /* the pids are only for the message */
       }
     }
-    say(`ctop: demo containers started with hostscope run (${Object.values(names).join(', ')}); they are removed when ctop exits`);
+    say(`ctop: demo containers started with hostscope run (${Object.values(names).join(', ')}); they are removed when ${opts.removedWhen ?? 'ctop exits'}`);
     return { names: Object.values(names), inits, via: 'hostscope run', stop };
   } catch (e) {
     const stopped = stopping !== undefined;
@@ -262,7 +264,7 @@ async function startNamespaceDemo(say: (line: string) => void, tag: string, opts
     // the sidecar: demo-web's network namespace, everything else its own
     await start('sidecar', { memory: 32 << 20, pids: 16 }, ['nsenter', `--net=/proc/${web}/ns/net`, 'unshare', '--mount', '--uts', '--pid', '--fork', '--mount-proc', 'sh', '-c', 'hostname demo-sidecar; exec sleep 100000']);
     await sleep(100);
-    say(`ctop: demo containers started (${[...inits].map(([n, p]) => `${n} pid ${p}`).join(', ')}); they are removed when ctop exits`);
+    say(`ctop: demo containers started (${[...inits].map(([n, p]) => `${n} pid ${p}`).join(', ')}); they are removed when ${opts.removedWhen ?? 'ctop exits'}`);
     return { names: [...inits.keys()], inits, via: 'namespaces', stop };
   } catch (e) {
     await stop();

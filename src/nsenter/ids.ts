@@ -18,3 +18,18 @@ export function parseId(value: string, which: 'uid' | 'gid'): number {
   if (BigInt(value) > BigInt(MAX_ID)) throw new IdParseError(`failed to parse ${which}: '${value}': ${strerror('ERANGE')}`);
   return Number(value);
 }
+
+/** PID_MAX_LIMIT (include/linux/threads.h): no pid is above 2^22 on any kernel. */
+export const MAX_PID = 4194304;
+
+/**
+ * -t/--target, parsed strictly: digits only, 1 … 2^22. util-linux's strtoul_or_err gives
+ * `failed to parse pid: 'X': Numerical result out of range` above ULONG_MAX (and 2.38 truncates a
+ * value between 2^32 and 2^64 into an int pid); `Number()` rounded 23 digits to `1e+23` and
+ * opened `/proc/1e+23/ns/uts`. Every pid above the kernel's limit is refused the same way.
+ */
+export function parsePidArg(value: string): number {
+  if (!/^[0-9]+$/.test(value) || /^0+$/.test(value)) throw new IdParseError(`failed to parse pid: '${value}'`);
+  if (BigInt(value) > BigInt(MAX_PID)) throw new IdParseError(`failed to parse pid: '${value}': ${strerror('ERANGE')}`);
+  return Number(value);
+}

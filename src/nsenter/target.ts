@@ -123,7 +123,8 @@ export function resolveTarget(src: ProcSource, req: TargetRequest): TargetPlan {
     }
   }
   if (req.userParent && !ns.has('user')) ns.set('user', undefined);
-  if (ns.size === 0) throw new TargetError('no namespace specified');
+  // no namespace at all is not an error: util-linux nsenter (2.38.1) then enters nothing and runs
+  // the program ($SHELL or /bin/sh) with only what -r/-w/-S/-G ask, exit 0
 
   const namespaces: TargetPlan['namespaces'] = [];
   for (const t of NSENTER_ORDER) {

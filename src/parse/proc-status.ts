@@ -2,6 +2,12 @@ import { ParseError } from './errors.js';
 import { lines } from './text.js';
 import { intField, safeInteger } from './numbers.js';
 
+/**
+ * The largest uid or gid the kernel prints: uid_t is 32 bits and (uid_t)-1 is INVALID_UID, never
+ * an id (an id with no mapping prints as the overflow uid, 65534). `Uid: 4294967296` is a PARSE error.
+ */
+export const MAX_KERNEL_ID = 0xfffffffe;
+
 /** The four ids of a `Uid:`/`Gid:` line: real, effective, saved set, filesystem. */
 export interface IdQuad {
   real: number;
@@ -107,6 +113,7 @@ export function parseProcStatus(text: string, path = 'status'): ProcStatus {
   const quad = (key: string): IdQuad => {
     const l = list(key);
     if (!l || l.length !== 4) throw l ? bad(key, 'expected 4 ids') : new ParseError(path, `no ${key} line`);
+    if (l.some((x) => x > MAX_KERNEL_ID)) throw bad(key, `an id above ${MAX_KERNEL_ID} (uid_t is 32 bits and (uid_t)-1 is no id)`);
     return { real: l[0]!, effective: l[1]!, saved: l[2]!, fs: l[3]! };
   };
   const hex = (key: string): bigint | undefined => {
@@ -205,7 +212,7 @@ export function parseStatusIds(text: string, path = 'status'): { uid: IdQuad; gi
     const end = text.indexOf('\n', at + 1);
     const f = text.slice(at + key.length + 2, end < 0 ? undefined : end).trim().split('\t');
     const n = f.map(safeInteger);
-    if (n.length !== 4 || n.some((x) => x === undefined)) throw new ParseError(path, `${key}: expected 4 ids`, undefined, f.join(' '));
+    if (n.length !== 4 || n.some((x) => x === undefined || x > MAX_KERNEL_ID)) throw new ParseError(path, `${key}: expected 4 ids`, undefined, f.join(' '));
     return { real: n[0]!, effective: n[1]!, saved: n[2]!, fs: n[3]! };
   };
   return { uid: quad('Uid'), gid: quad('Gid') };

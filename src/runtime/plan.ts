@@ -278,8 +278,10 @@ export function buildInitPlan(inp: InitInput): InitPlan {
     permitted: capMask(caps.permitted, 'permitted', host),
     ambient: capMask(caps.ambient, 'ambient', host),
   };
+  // only what is both permitted and inheritable can be ambient (capabilities(7)); the rest is left
+  // out without a word, as runc 1.1 does (gocapability ignores each failed PR_CAP_AMBIENT_RAISE;
+  // runc 1.3 warns `can't raise ambient capability …`). runc's own default spec asks for three.
   const ambient = capSets.ambient & capSets.permitted & capSets.inheritable;
-  if (ambient !== capSets.ambient) warnings.push('process.capabilities.ambient: capabilities not in both permitted and inheritable cannot be ambient and are left out (runc warns the same)');
   if (spec.linux.seccomp && !inp.seccomp) throw new PlanError('linux.seccomp', 'no compiled program given to the plan');
 
   // ---- still in the host's user namespace
@@ -716,8 +718,8 @@ export function buildExecPlan(inp: ExecInput): { steps: PlanStep[]; parent: Pare
     permitted: capMask(caps.permitted, 'permitted', inp.host),
   };
   const ambientAsked = capMask(caps.ambient, 'ambient', inp.host);
+  // as in buildInitPlan: the rest is left out silently, as runc 1.1 does
   const ambient = ambientAsked & capSets.permitted & capSets.inheritable;
-  if (ambient !== ambientAsked) warnings.push('process.capabilities.ambient: capabilities not in both permitted and inheritable cannot be ambient and are left out (runc warns the same)');
   if (proc.terminal && inp.consoleSocket === undefined) throw new PlanError('process.terminal', 'true needs --console-socket');
 
   add({ op: 'prctl', option: PR.SET_DUMPABLE, arg: 0, label: 'prctl(PR_SET_DUMPABLE, 0)' });

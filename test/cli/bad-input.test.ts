@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { BIN, IS_ROOT, has, runBin } from '../helpers/live.js';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { HOSTS_DIR, rootArgs } from '../helpers/fixtures.js';
 import { join } from 'node:path';
 
@@ -81,11 +82,56 @@ describe('bad input', () => {
     ['nsenter-ts', ['-V']],
     ['nsenter-ts', ['--version']],
     ['hostscope', ['--version']],
+    ['hostscope', ['-V']],
+    ['ctop', ['--version']],
+    ['ctop', ['-V']],
   ])('%s %j prints "<bin> from hostscope <version>"', (bin, args) => {
     const version = (JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string }).version;
     const r = runBin(bin, args);
     expect(r.code).toBe(0);
     expect(r.out).toBe(`${bin} from hostscope ${version}\n`);
+  });
+
+  // stop 20, finding 3: `hostscope run --version` (ps, exec, rootfs, …) was "unrecognized option", rc 1;
+  // `hostscope exporter --version` printed "hostscope from hostscope"
+  const VERSION = (JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string }).version;
+  const SUBCOMMANDS = ['run', 'ps', 'stop', 'kill', 'rm', 'logs', 'wait', 'inspect', 'exec', 'top', 'update', 'stats', 'rootfs', 'exporter'];
+  it('every hostscope subcommand is listed by hostscope --help, and the list is this one', () => {
+    const listed = [...runBin('hostscope', ['--help']).out.matchAll(/^ {2}(\S+) {2,}/gm)].map((m) => m[1]);
+    expect(listed.filter((c) => !['ctop', 'cinf', 'nsenter', 'runc-ts', 'capdecode'].includes(c!)).sort()).toEqual([...SUBCOMMANDS].sort());
+  });
+  it.each(SUBCOMMANDS)('hostscope %s --version: "hostscope %s from hostscope <version>", exit 0', (cmd) => {
+    expect(runBin('hostscope', [cmd, '--version'])).toEqual({ code: 0, out: `hostscope ${cmd} from hostscope ${VERSION}\n`, err: '' });
+  });
+  it.each([
+    ['cinf', 'cinf'],
+    ['capdecode', 'capdecode'],
+    ['ctop', 'ctop'],
+    ['nsenter', 'nsenter-ts'],
+  ])('hostscope %s --version is the bin\'s own: "%s from hostscope <version>"', (cmd, bin) => {
+    expect(runBin('hostscope', [cmd, '--version'])).toEqual({ code: 0, out: `${bin} from hostscope ${VERSION}\n`, err: '' });
+  });
+  it('runc-ts answers --version and -v in runc\'s form, bin and umbrella alike; -V is refused, as runc refuses it', () => {
+    const want = { code: 0, out: `runc-ts version ${VERSION}\nspec: 1.0.2-dev\n`, err: '' };
+    expect(runBin('runc-ts', ['--version'])).toEqual(want);
+    expect(runBin('runc-ts', ['-v'])).toEqual(want);
+    expect(runBin('hostscope', ['runc-ts', '--version'])).toEqual(want);
+    expect(runBin('runc-ts', ['-V'])).toMatchObject({ code: 1, out: '', err: 'runc-ts: flag provided but not defined: -V\n' });
+  });
+  it('hostscope runc-ts … is runc-ts (the README calls hostscope the umbrella for all of them)', () => {
+    const root = mkdtempSync(join(tmpdir(), 'hs-umbrella-'));
+    try {
+      expect(runBin('hostscope', ['runc-ts', '--root', root, 'list'])).toEqual(runBin('runc-ts', ['--root', root, 'list']));
+      expect(runBin('hostscope', ['runc-ts', '--root', root, 'list']).out).toMatch(/^ID +PID +STATUS/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+  it('a subcommand name from Object.prototype is an unknown command, not a crash', () => {
+    for (const c of ['toString', '__proto__', 'constructor']) expect(runBin('hostscope', [c]), c).toEqual({ code: 1, out: '', err: `hostscope: unknown command '${c}'\nTry 'hostscope --help' for more information.\n` });
+  });
+  it('--version after a container command\'s own arguments is the command\'s, not ours', () => {
+    expect(runBin('hostscope', ['exec', 'nosuch-container', 'sh', '--version'])).toMatchObject({ code: 1, out: '', err: 'hostscope exec: no such container: nosuch-container\n' });
   });
 
   it('--help of cinf and capdecode lists every option they take, and nothing more', () => {
@@ -153,8 +199,8 @@ describe('nsenter-ts: every failure is one line', () => {
   it.each([
     [['-t', '999999', '-n', '-S', 'follow', 'true'], 'nsenter-ts: cannot open /proc/999999/ns/net: No such file or directory'],
     [['-t', '999999', '-a', 'true'], 'nsenter-ts: stat of /proc/999999/ns/user failed: No such file or directory'],
-    [['-n/etc/hostname', 'true'], 'nsenter-ts: setns(net): Invalid argument'],
-    [['-U/etc/hostname', '--user-parent', 'true'], 'nsenter-ts: ioctl(NS_GET_USERNS): Inappropriate ioctl for device'],
+    [['-n/etc/hostname', 'true'], 'nsenter-ts: /etc/hostname: not a namespace file (a regular file)'],
+    [['-U/etc/hostname', '--user-parent', 'true'], 'nsenter-ts: /etc/hostname: not a namespace file (a regular file)'],
     [['--container', 'no-such-container', '-a'], "nsenter-ts: no container 'no-such-container' (cinf -o +CONTAINER lists them)"],
   ])('%j', (args, message) => {
     const r = runBin('nsenter-ts', args);

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLEAN_ENV, Spawned, parentMap, waitFor } from '../../scripts/lib/spawned.js';
@@ -105,11 +107,50 @@ describe.skipIf(!IS_ROOT || !NATIVE || !has('nsenter') || !has('unshare'))('nsen
 
   it('messages name what failed', () => {
     expect(ours(['-t', String(T), '-n', 'nosuch-program']).err).toBe('nsenter-ts: failed to execute nosuch-program: No such file or directory\n');
-    expect(ours(['-t', String(T), '-n/etc/passwd', 'true']).err).toBe('nsenter-ts: setns(net): Invalid argument\n');
+    expect(ours(['-t', String(T), '-n/etc/passwd', 'true']).err).toBe('nsenter-ts: /etc/passwd: not a namespace file (a regular file)\n');
+    expect(ours(['-n/dev/null', 'true'])).toMatchObject({ code: 1, err: 'nsenter-ts: /dev/null: not a namespace file (a character device)\n' });
+    // a namespace file by path (nsfs, as a bind mount under /run/netns is) is still taken
+    expect(ours([`-n/proc/${T}/ns/net`, 'cat', '/proc/net/dev']).code).toBe(0);
     expect(ours(['-t', '999999', '-n', 'true'])).toMatchObject({ code: 1, err: 'nsenter-ts: cannot open /proc/999999/ns/net: No such file or directory\n' });
     expect(theirs(['-t', '999999', '-n', 'true']).err).toBe('nsenter: cannot open /proc/999999/ns/net: No such file or directory\n');
-    expect(ours(['-t', String(T)])).toMatchObject({ code: 1, err: 'nsenter-ts: no namespace specified\n' });
     expect(ours(['-x'])).toMatchObject({ code: 1, err: "nsenter-ts: invalid option -- 'x'\nTry 'nsenter-ts --help' for more information.\n" });
+  });
+
+  // stop 20, finding 4: with no namespace option nsenter-ts said "no namespace specified" (exit 1);
+  // util-linux 2.38.1 enters nothing and runs the program, $SHELL or /bin/sh without one
+  it('no namespace option (nothing at all, or -t alone): nothing entered, the program or $SHELL runs, as nsenter', () => {
+    for (const args of [[], ['-t', String(T)]]) {
+      const shell = { input: 'echo "shell=$0"; readlink /proc/self/ns/net /proc/self/ns/uts; exit 4' };
+      const a = ours(args, shell);
+      expect(a, JSON.stringify(args)).toEqual(theirs(args, shell));
+      expect(a.code).toBe(4);
+      expect(a.out).toBe(`shell=-sh\n${readlinkSync('/proc/self/ns/net')}\n${readlinkSync('/proc/self/ns/uts')}\n`);
+      const prog = [...args, 'sh', '-c', 'hostname; exit 3'];
+      expect(ours(prog)).toEqual(theirs(prog));
+      expect(ours(prog).code).toBe(3);
+    }
+  });
+
+  // stop 20, finding 7 (issue 6: no read may block on a FIFO): `-n/path/to/fifo` blocked in open(2)
+  // forever, as util-linux nsenter still does; now opened O_NONBLOCK and refused as no namespace file
+  it('a FIFO as a namespace file, root or working directory: refused at once, never a blocked open', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hs-nsenter-fifo-'));
+    try {
+      const fifo = join(dir, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      const go = (args: string[]) => {
+        const r = spawnSync(process.execPath, [BIN('nsenter-ts'), ...args], { encoding: 'utf8', input: '', timeout: 20_000 });
+        return { code: r.status, signal: r.signal, out: r.stdout, err: r.stderr };
+      };
+      expect(go([`-n${fifo}`, 'true'])).toEqual({ code: 1, signal: null, out: '', err: `nsenter-ts: ${fifo}: not a namespace file (a FIFO)\n` });
+      expect(go(['-t', String(T), `-u${fifo}`, '-n', 'true'])).toMatchObject({ code: 1, signal: null, err: `nsenter-ts: ${fifo}: not a namespace file (a FIFO)\n` });
+      expect(go([`-r${fifo}`, 'true'])).toEqual({ code: 1, signal: null, out: '', err: 'nsenter-ts: fchdir(root): Not a directory\n' });
+      expect(go([`-w${fifo}`, 'true'])).toEqual({ code: 1, signal: null, out: '', err: 'nsenter-ts: fchdir(wd): Not a directory\n' });
+      // util-linux 2.38.1 blocks in open(2) on it (killed by the timeout here)
+      expect(spawnSync('nsenter', [`-n${fifo}`, 'true'], { timeout: 1000 }).signal).toBe('SIGTERM');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('killed by a signal: 128 + signal, where nsenter re-raises it', () => {

@@ -169,11 +169,14 @@ describe('init plan: one test per security rule', () => {
     const i = s.indexOf('drop bounding set');
     expect(s.slice(i - 2, i + 10)).toEqual(['prctl(PR_SET_NO_NEW_PRIVS)', 'chdir(/)', 'drop bounding set', 'prctl(PR_SET_KEEPCAPS, 1)', 'setgroups', 'setgid(0)', 'setuid(0)', 'prctl(PR_SET_KEEPCAPS, 0)', 'capset', 'prctl(PR_CAP_AMBIENT_RAISE)', 'lookpath', 'ready'].slice(0, 12));
   });
-  it('ambient capabilities only where permitted and inheritable (runc warns and leaves the rest out)', () => {
+  // stop 20: runc 1.1.5 prints nothing for runc spec's ambient set (gocapability ignores the failed raise); runc-ts warned
+  it('ambient capabilities only where permitted and inheritable; the rest left out without a warning, as runc 1.1', () => {
     const p = buildInitPlan(input(specOf((c) => (c.process.capabilities.inheritable = ['CAP_KILL']))));
     expect(p.steps.find((x) => x.op === 'ambientRaise')).toMatchObject({ mask: 1n << 5n });
-    expect(p.warnings[0]).toMatch(/ambient/);
-    expect(buildInitPlan(input(specOf())).steps.some((x) => x.op === 'ambientRaise')).toBe(false);
+    expect(p.warnings.filter((w) => /ambient/.test(w))).toEqual([]);
+    const dflt = buildInitPlan(input(specOf()));
+    expect(dflt.steps.some((x) => x.op === 'ambientRaise')).toBe(false);
+    expect(dflt.warnings).toEqual([]);
   });
   it('a capability the host bounding set lacks is an error naming it (CAP_SYS_RESOURCE here), not a silent grant of fewer', () => {
     expect(() => buildInitPlan(input(specOf((c) => c.process.capabilities.bounding.push('CAP_SYS_RESOURCE'))))).toThrow("config.json: process.capabilities.bounding[3]: CAP_SYS_RESOURCE is not in the host's bounding set");

@@ -284,7 +284,7 @@ static int parse_quad(const char *text, size_t len, const char *key, double *out
 		uint64_t v = 0;
 		while (p < end && *p >= '0' && *p <= '9') {
 			v = v * 10 + (uint64_t)(*p - '0');
-			if (v > UINT32_MAX)
+			if (v >= UINT32_MAX) /* uid_t is 32 bits; (uid_t)-1 is no id */
 				return HS_E_PARSE;
 			p++;
 		}
