@@ -114,6 +114,25 @@ export function status(store: Store, id: string): Status {
 
 // ---------------------------------------------------------------- rootfs
 
+/**
+ * --userns: the container's root is a host uid (100000) that must search every directory down to
+ * the rootfs, or the runtime's init fails with a bare `mount(rootfs…): Permission denied`. Said
+ * here with the directory that stops it.
+ */
+export function checkReachable(rootfs: string, linux: { uidMappings?: IdMappingJson[]; gidMappings?: IdMappingJson[] } | undefined): void {
+  const uid = linux?.uidMappings?.find((m) => m.containerID === 0)?.hostID;
+  const gid = linux?.gidMappings?.find((m) => m.containerID === 0)?.hostID;
+  if (uid === undefined) return;
+  const parts = rootfs.split('/').filter(Boolean);
+  for (let i = 0; i <= parts.length; i++) {
+    const d = `/${parts.slice(0, i).join('/')}`;
+    const st = fs.statSync(d, { throwIfNoEntry: false });
+    if (!st) return;
+    const ok = st.uid === uid ? (st.mode & 0o100) !== 0 : st.gid === gid ? (st.mode & 0o010) !== 0 : (st.mode & 0o001) !== 0;
+    if (!ok) throw new ContainerError(`--userns: the container's root (host uid ${uid}) cannot reach its rootfs: ${escapeControl(d)} is mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')} (chmod o+x ${escapeControl(d)})`);
+  }
+}
+
 /** a minimal busybox rootfs (the host's static busybox, applet links, passwd/group) */
 export function makeBusyboxRootfs(dir: string): void {
   const bb = ['/bin/busybox', '/usr/bin/busybox'].find((p) => fs.existsSync(p));
@@ -232,6 +251,7 @@ export async function startContainer(e: EngineOptions, req: RunRequest): Promise
         m.destination === '/dev/pts' ? { destination: '/dev/pts', type: 'bind', source: join(dir!, 'pts'), options: ['rbind', 'nosuid', 'noexec'] } : m,
       );
     fs.writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, '\t'), { mode: 0o600 });
+    if (flags.userns !== undefined) checkReachable(String((config.root as { path: string }).path).startsWith('/') ? (config.root as { path: string }).path : join(dir, 'rootfs'), config.linux as { uidMappings?: IdMappingJson[]; gidMappings?: IdMappingJson[] });
     // as runc's init does before it parks: a command that is not there is an error now, not a
     // silent 125 from an init whose runtime has gone (mounts may add it: then it is not checked)
     if (!flags.volumes?.length && !flags.tmpfs?.length) checkExecutable(String((config.root as { path: string }).path).startsWith('/') ? (config.root as { path: string }).path : join(dir, 'rootfs'), config.process as ProcessLike);

@@ -4,11 +4,41 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Store, StoreError, humanDuration, newId } from '../../src/container/store.js';
-import { parseLog, waitExit, psRows } from '../../src/container/engine.js';
+import { parseLog, waitExit, psRows, checkReachable } from '../../src/container/engine.js';
+import { withNetLock } from '../../src/container/network.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `hs-store-${process.pid}-`));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const MONITOR = path.join(import.meta.dirname, '../../build/Release/hostscope-monitor');
+
+describe('the store root is 0711 whatever makes it first (a --userns root must reach ROOT/containers)', () => {
+  const mode = (p: string) => fs.statSync(p).mode & 0o7777;
+  fs.chmodSync(tmp, 0o711);
+  it('reserveName first (run does): ROOT 0711, names 0700', () => {
+    const s = new Store(`${tmp}/r1/store`);
+    s.reserveName('x', newId());
+    expect([mode(`${tmp}/r1`), mode(`${tmp}/r1/store`), mode(`${tmp}/r1/store/names`)]).toEqual([0o711, 0o711, 0o700]);
+  });
+  it('create first: ROOT 0711, containers 0711', () => {
+    const s = new Store(`${tmp}/r2`);
+    s.create({ id: newId(), name: 'x', image: 'busybox', command: ['true'], created: '', ownRootfs: true, rm: false });
+    expect([mode(`${tmp}/r2`), mode(`${tmp}/r2/containers`)]).toEqual([0o711, 0o711]);
+  });
+  it('the network lock first: ROOT 0711, net 0700', () => {
+    withNetLock(`${tmp}/r3`, () => undefined);
+    expect([mode(`${tmp}/r3`), mode(`${tmp}/r3/net`)]).toEqual([0o711, 0o700]);
+  });
+  it('checkReachable names the directory the mapped root cannot search', () => {
+    const maps = { uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }] };
+    fs.mkdirSync(`${tmp}/r4/closed/rootfs`, { recursive: true });
+    fs.chmodSync(`${tmp}/r4/closed`, 0o700);
+    expect(() => checkReachable(`${tmp}/r4/closed/rootfs`, maps)).toThrow(`--userns: the container's root (host uid 100000) cannot reach its rootfs: ${tmp}/r4/closed is mode 0700 (chmod o+x ${tmp}/r4/closed)`);
+    fs.chmodSync(`${tmp}/r4/closed`, 0o750);
+    fs.chownSync(`${tmp}/r4/closed`, 0, 100000);
+    expect(() => checkReachable(`${tmp}/r4/closed/rootfs`, maps)).not.toThrow();
+    expect(() => checkReachable(`${tmp}/r4/closed/rootfs`, undefined)).not.toThrow();
+  });
+});
 
 describe('the name store', () => {
   const s = new Store(`${tmp}/a`);
