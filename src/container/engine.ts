@@ -244,12 +244,9 @@ export async function startContainer(e: EngineOptions, req: RunRequest): Promise
       // a user name (image User `nobody`, `www:www`) resolved in the image's own /etc/passwd and /etc/group
       if (flags.user === undefined && defaults.userName !== undefined) (config.process as { user: unknown }).user = resolveUserName(join(dir, 'rootfs'), defaults.userName);
     } else makeBusyboxRootfs(join(dir, 'rootfs'));
-    // -t: the container's /dev/pts is the devpts instance the monitor mounts at DIR/pts and takes
-    // the pty from (so `tty` inside names /dev/pts/0)
-    if (req.tty)
-      config.mounts = (config.mounts as { destination: string }[]).map((m) =>
-        m.destination === '/dev/pts' ? { destination: '/dev/pts', type: 'bind', source: join(dir!, 'pts'), options: ['rbind', 'nosuid', 'noexec'] } : m,
-      );
+    // -t: the pty is the init's, opened in the container's own devpts (so `tty` inside names
+    // /dev/pts/0), sized as this terminal
+    if (req.tty) (config.process as { consoleSize?: unknown }).consoleSize = { height: req.tty.rows, width: req.tty.cols };
     fs.writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, '\t'), { mode: 0o600 });
     if (flags.userns !== undefined) checkReachable(String((config.root as { path: string }).path).startsWith('/') ? (config.root as { path: string }).path : join(dir, 'rootfs'), config.linux as { uidMappings?: IdMappingJson[]; gidMappings?: IdMappingJson[] });
     // as runc's init does before it parks: a command that is not there is an error now, not a

@@ -41,6 +41,34 @@ describe.skipIf(!ready && !process.env.CI)('hostscope run -i / -t', { timeout: 2
     expect(mountsOfStore()).toEqual([]);
   });
 
+  it('-it: the shell has the pty as its controlling terminal (job control), and ^C typed interrupts a sleep in it', () => {
+    // a sleep of an unusual length, so its host process is found by its command line
+    const secs = String(3000 + (process.pid % 997));
+    const steps = [
+      { wait: '# ' },
+      { send: "cut -d' ' -f7,8 /proc/self/stat; echo CT''TY\r" },
+      { wait: 'CTTY' },
+      { send: `sleep ${secs}\r` },
+      { proc: `sleep\u0000${secs}\u0000` },
+      { send: '\x03' },
+      { wait: '# ' },
+      { send: "echo after''-$?\r" },
+      { wait: 'after-' },
+      { send: 'exit 7\r' },
+    ];
+    const r = spawnSync('python3', [path.join(import.meta.dirname, '../helpers/pty-steps.py'), '30x100', JSON.stringify(steps), process.execPath, BIN('hostscope'), 'run', '-it', '--rm', 'busybox', 'sh'], { encoding: 'utf8', env, timeout: 180000 });
+    expect(r.status, r.stderr).toBe(0);
+    const [raw, done, st] = r.stdout.trim().split('\n');
+    expect([done, st], raw).toEqual([`steps ${steps.length}/${steps.length}`, 'status 7']);
+    expect(raw).not.toContain('job control turned off');
+    // /proc/self/stat fields 7 and 8: tty_nr and tpgid
+    const [ttyNr, tpgid] = raw!.match(/\\r\\n(-?\d+) (-?\d+)\\r\\nCTTY/)!.slice(1).map(Number);
+    expect(ttyNr).not.toBe(0);
+    expect(tpgid).toBeGreaterThan(0);
+    expect(raw).toContain('after-130\\r\\n');
+    expect(ids()).toEqual([]);
+  });
+
   it('-i with a pipe: every line reaches the container, EOF ends its stdin', () => {
     const r = hsWithInput('one\ntwo\n', 'run', '-i', '--rm', 'busybox', 'sh', '-c', 'cat; echo done');
     expect([r.code, r.out, r.err]).toEqual([0, 'one\ntwo\ndone\n', '']);
@@ -68,7 +96,7 @@ describe.skipIf(!ready && !process.env.CI)('hostscope run -i / -t', { timeout: 2
       spawnSync('sleep', ['0.1']);
     }
     expect(logs).toBe('/dev/pts/0\r\n');
-    expect(mountsOfStore().length).toBe(1); // its devpts at DIR/pts while it runs
+    expect(mountsOfStore()).toEqual([]); // the pty is the container's own: no devpts of ours
     expect(hsWithInput('', 'rm', '-f', id).code).toBe(0);
     expect(mountsOfStore()).toEqual([]);
     expect(ids()).toEqual([]);
