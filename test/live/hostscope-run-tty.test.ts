@@ -69,6 +69,42 @@ describe.skipIf(!ready && !process.env.CI)('hostscope run -i / -t', { timeout: 2
     expect(ids()).toEqual([]);
   });
 
+  it('exec -it on a terminal: the command gets a pty of its own as its controlling terminal; ^C interrupts a sleep in it; no \\r\\r\\n', () => {
+    const d = hsWithInput('', 'run', '-d', 'busybox', 'sleep', '300');
+    expect(d.code, d.err).toBe(0);
+    const id = d.out.trim();
+    const secs = String(4000 + (process.pid % 997));
+    const steps = [
+      { wait: '# ' },
+      { send: "cut -d' ' -f7,8 /proc/self/stat; tty; echo CT''TY\r" },
+      { wait: 'CTTY' },
+      { send: `sleep ${secs}\r` },
+      { proc: `sleep\u0000${secs}\u0000` },
+      { send: '\x03' },
+      { wait: '# ' },
+      { send: "echo after''-$?\r" },
+      { wait: 'after-' },
+      { send: 'exit 7\r' },
+    ];
+    try {
+      const r = spawnSync('python3', [path.join(import.meta.dirname, '../helpers/pty-steps.py'), '30x100', JSON.stringify(steps), process.execPath, BIN('hostscope'), 'exec', '-it', id, 'sh'], { encoding: 'utf8', env, timeout: 180000 });
+      expect(r.status, r.stderr).toBe(0);
+      const [raw, done, st] = r.stdout.trim().split('\n');
+      expect([done, st], raw).toEqual([`steps ${steps.length}/${steps.length}`, 'status 7']);
+      expect(raw).not.toContain('job control turned off');
+      // line ends as runc exec -t gives them (runc-ts clears ONLCR on the master, as runc does)
+      const re = /\\n(-?\d+) (-?\d+)(?:\\r)?\\n\/dev\/pts\/\d+(?:\\r)?\\nCTTY/;
+      expect(raw).toMatch(re);
+      const [ttyNr, tpgid] = raw!.match(re)!.slice(1).map(Number);
+      expect(ttyNr).not.toBe(0);
+      expect(tpgid).toBeGreaterThan(0);
+      expect(raw).toMatch(/after-130(\\r)?\\n/);
+      expect(raw).not.toContain('\\r\\r\\n');
+    } finally {
+      hsWithInput('', 'rm', '-f', id);
+    }
+  });
+
   it('-i with a pipe: every line reaches the container, EOF ends its stdin', () => {
     const r = hsWithInput('one\ntwo\n', 'run', '-i', '--rm', 'busybox', 'sh', '-c', 'cat; echo done');
     expect([r.code, r.out, r.err]).toEqual([0, 'one\ntwo\ndone\n', '']);
