@@ -133,6 +133,9 @@ export function checkReachable(rootfs: string, linux: { uidMappings?: IdMappingJ
   }
 }
 
+/** the image config of the built-in `busybox`: docker hub's busybox has Cmd ["sh"] and no more */
+export const BUSYBOX_IMAGE_CONFIG: ImageConfig = Object.freeze({ env: [], cmd: ['sh'], entrypoint: undefined, workingDir: undefined, user: undefined, labels: {} }) as ImageConfig;
+
 /** a minimal busybox rootfs (the host's static busybox, applet links, passwd/group) */
 export function makeBusyboxRootfs(dir: string): void {
   const bb = ['/bin/busybox', '/usr/bin/busybox'].find((p) => fs.existsSync(p));
@@ -220,7 +223,8 @@ export async function startContainer(e: EngineOptions, req: RunRequest): Promise
       throw err;
     }
   }
-  const defaults = imageDefaults(image?.config, req.entrypoint);
+  // the built-in busybox image has docker's busybox config (Cmd ["sh"]); a --rootfs has none
+  const defaults = imageDefaults(image?.config ?? (req.rootfs === undefined ? BUSYBOX_IMAGE_CONFIG : undefined), req.entrypoint);
   const ctx: ConfigContext = { id, hostCaps: hostCaps(), hostEnv: process.env, initPidOf: initPidOf(store), image: defaults.image };
   // the config first: a bad option leaves nothing behind
   const config = buildRunConfig(flags, ctx);

@@ -115,6 +115,14 @@ describe.skipIf(!ready && !process.env.CI)('hostscope run -i / -t', { timeout: 2
     expect([r.code, r.out]).toEqual([0, 'y\ny\n']);
   });
 
+  it('no command: the built-in busybox image runs its Cmd, sh (docker busybox’s), reading stdin with -i', () => {
+    const r = hsWithInput('echo "in:$0"\n', 'run', '-i', '--rm', 'busybox');
+    expect([r.code, r.out, r.err]).toEqual([0, 'in:sh\n', '']);
+    const q = hsWithInput('', 'run', '--rm', 'busybox');
+    expect([q.code, q.out, q.err]).toEqual([0, '', '']);
+    expect(ids()).toEqual([]);
+  });
+
   it('without -i the container’s stdin is empty (/dev/null), as docker’s', () => {
     const r = hsWithInput('ignored\n', 'run', '--rm', 'busybox', 'sh', '-c', 'cat; echo end');
     expect([r.code, r.out]).toEqual([0, 'end\n']);
