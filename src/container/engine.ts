@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildRunConfig, parseCpus, parseSize, type ConfigContext, type RunFlags, RunConfigError } from './config.js';
+import { buildRunConfig, parseCpus, parseVolume, parseSize, type ConfigContext, type RunFlags, RunConfigError } from './config.js';
 import { CgroupManager, isCgroupError, type CgroupResources } from '../cgroup/manager.js';
 import { NodeCgroupFs } from '../cgroup/fs.js';
 import { readCgroupLayout } from '../inspect/host.js';
@@ -133,6 +133,30 @@ export function checkReachable(rootfs: string, linux: { uidMappings?: IdMappingJ
   }
 }
 
+/**
+ * `-v HOST:CTR`: a HOST path that is not there is made a directory (0755, with its parents), as
+ * docker does for -v; one that cannot be made is a line naming the -v argument.
+ */
+export function makeVolumeSource(v: string): void {
+  const src = String(parseVolume(v).source);
+  try {
+    if (fs.lstatSync(src, { throwIfNoEntry: false })) return;
+    // component by component (node's recursive mkdir loops on a parent that reports ENOENT, as
+    // under /proc)
+    const parts = src.split('/').filter(Boolean);
+    for (let i = 1; i <= parts.length; i++) {
+      try {
+        fs.mkdirSync(`/${parts.slice(0, i).join('/')}`, { mode: 0o755 });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+    }
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ContainerError(`-v ${escapeControl(v)}: cannot create the host directory ${escapeControl(src)}: ${e.code ?? e.message}`);
+  }
+}
+
 /** the image config of the built-in `busybox`: docker hub's busybox has Cmd ["sh"] and no more */
 export const BUSYBOX_IMAGE_CONFIG: ImageConfig = Object.freeze({ env: [], cmd: ['sh'], entrypoint: undefined, workingDir: undefined, user: undefined, labels: {} }) as ImageConfig;
 
@@ -228,6 +252,7 @@ export async function startContainer(e: EngineOptions, req: RunRequest): Promise
   const ctx: ConfigContext = { id, hostCaps: hostCaps(), hostEnv: process.env, initPidOf: initPidOf(store), image: defaults.image };
   // the config first: a bad option leaves nothing behind
   const config = buildRunConfig(flags, ctx);
+  for (const v of flags.volumes ?? []) makeVolumeSource(v);
   store.reserveName(name, id);
   let dir: string | undefined;
   try {

@@ -123,6 +123,21 @@ describe.skipIf(!ready && !process.env.CI)('hostscope run -i / -t', { timeout: 2
     expect(ids()).toEqual([]);
   });
 
+  it('-v with a host path that is not there: made a directory (0755, parents too), as docker does; one that cannot be made is one line naming the -v', () => {
+    const src = `${store}/vol-${process.pid}/a/b`;
+    const r = hsWithInput('', 'run', '--rm', '-v', `${src}:/data`, 'busybox', 'sh', '-c', 'echo hi > /data/f');
+    expect([r.code, r.err]).toEqual([0, '']);
+    expect(fs.statSync(src).mode & 0o7777).toBe(0o755);
+    expect(fs.readFileSync(`${src}/f`, 'utf8')).toBe('hi\n');
+    fs.writeFileSync(`${store}/a-file`, '');
+    const bad = hsWithInput('', 'run', '--rm', '-v', `${store}/a-file/x:/data`, 'busybox', 'true');
+    expect([bad.code, bad.err]).toEqual([1, `hostscope run: -v ${store}/a-file/x:/data: cannot create the host directory ${store}/a-file/x: ENOTDIR\n`]);
+    // under /proc a missing parent says ENOENT to mkdir: an error, not a loop
+    const proc = hsWithInput('', 'run', '--rm', '-v', '/proc/self/no-such/x:/data', 'busybox', 'true');
+    expect([proc.code, proc.err]).toEqual([1, 'hostscope run: -v /proc/self/no-such/x:/data: cannot create the host directory /proc/self/no-such/x: ENOENT\n']);
+    expect(ids()).toEqual([]);
+  });
+
   it('without -i the container’s stdin is empty (/dev/null), as docker’s', () => {
     const r = hsWithInput('ignored\n', 'run', '--rm', 'busybox', 'sh', '-c', 'cat; echo end');
     expect([r.code, r.out]).toEqual([0, 'end\n']);
