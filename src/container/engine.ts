@@ -589,7 +589,7 @@ export async function removeContainer(store: Store, id: string, force: boolean, 
   store.remove(id);
 }
 
-/** a -t container's devpts at DIR/pts, left mounted by a monitor that was killed */
+/** a -t container's devpts at DIR/pts, left mounted by a killed monitor of a hostscope before stop 20 (today's mounts none) */
 function unmountPts(dir: string): void {
   const pts = join(dir, 'pts');
   if (!fs.existsSync(pts)) return;
