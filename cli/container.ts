@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import * as net from 'node:net';
+import { isatty } from 'node:tty';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getoptLong } from './getopt.js';
@@ -512,7 +513,7 @@ async function netHookCmd(argv: string[], _deps: Deps): Promise<number> {
 async function execCmd(argv: string[], deps: Deps): Promise<number> {
   const opts: OptionSpec[] = [
     { long: 'interactive', short: 'i', arg: 'none', help: 'keep stdin open' },
-    { long: 'tty', short: 't', arg: 'none', help: 'give the command this terminal (pass-through, no new pty)' },
+    { long: 'tty', short: 't', arg: 'none', help: 'give the command a pty of its own (without a terminal here: the stdio as it is)' },
     { long: 'user', short: 'u', arg: 'required', argName: '<uid[:gid]>', help: 'user inside' },
     { long: 'env', short: 'e', arg: 'required', argName: '<K=V>', help: 'set a variable' },
     { long: 'workdir', short: 'w', arg: 'required', argName: '<dir>', help: 'working directory inside' },
@@ -542,10 +543,13 @@ async function execCmd(argv: string[], deps: Deps): Promise<number> {
     ...(u !== undefined ? ['--user', u] : []),
     ...(w !== undefined ? ['--cwd', w] : []),
     ...o.all('env').flatMap((kv) => ['--env', kv]),
+    // -t with a terminal here: runc-ts exec -t makes the command a pty of its own (its controlling
+    // terminal: job control, ^C) and proxies it to this terminal, in raw mode, as runc exec -t
+    ...(o.has('tty') && [0, 1, 2].some((fd) => isatty(fd)) ? ['-t'] : []),
     id,
     ...cmd,
   ];
-  // -t: the command gets this terminal as it is (runc's pass-through mode); -i: this stdin
+  // -t without a terminal here: the command gets the stdio as it is (pass-through); -i: this stdin
   const tty = o.has('tty');
   const r = spawnSync(e.runtime[0]!, args, { stdio: tty ? 'inherit' : [o.has('interactive') ? 'inherit' : 'ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
   if (r.stdout) deps.stdout.write(r.stdout.toString());

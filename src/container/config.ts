@@ -335,8 +335,9 @@ export function buildRunConfig(f: RunFlags, ctx: ConfigContext): Obj {
   const args = [...(img.Entrypoint ?? []), ...(f.args.length ? f.args : (img.Cmd ?? []))];
   if (args.length === 0) fail(`no command given and the image has no default command`);
   proc.args = args;
-  // -t: the monitor's pty is the container's stdio (runc's pass-through mode), not a console socket
-  proc.terminal = false;
+  // -t: the container's own pty (process.terminal), its controlling terminal: the init sends the
+  // master over --console-socket to the monitor, which holds and proxies it (as docker's shim)
+  proc.terminal = Boolean(f.tty);
   const cliEnv: string[] = [];
   for (const ef of f.envFiles ?? []) cliEnv.push(...parseEnvFile(ef.text, ef.path, ctx.hostEnv));
   for (const e of f.env ?? []) {

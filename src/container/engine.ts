@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildRunConfig, parseCpus, parseSize, type ConfigContext, type RunFlags, RunConfigError } from './config.js';
+import { buildRunConfig, parseCpus, parseVolume, parseSize, type ConfigContext, type RunFlags, RunConfigError } from './config.js';
 import { CgroupManager, isCgroupError, type CgroupResources } from '../cgroup/manager.js';
 import { NodeCgroupFs } from '../cgroup/fs.js';
 import { readCgroupLayout } from '../inspect/host.js';
@@ -114,6 +114,52 @@ export function status(store: Store, id: string): Status {
 
 // ---------------------------------------------------------------- rootfs
 
+/**
+ * --userns: the container's root is a host uid (100000) that must search every directory down to
+ * the rootfs, or the runtime's init fails with a bare `mount(rootfs…): Permission denied`. Said
+ * here with the directory that stops it.
+ */
+export function checkReachable(rootfs: string, linux: { uidMappings?: IdMappingJson[]; gidMappings?: IdMappingJson[] } | undefined): void {
+  const uid = linux?.uidMappings?.find((m) => m.containerID === 0)?.hostID;
+  const gid = linux?.gidMappings?.find((m) => m.containerID === 0)?.hostID;
+  if (uid === undefined) return;
+  const parts = rootfs.split('/').filter(Boolean);
+  for (let i = 0; i <= parts.length; i++) {
+    const d = `/${parts.slice(0, i).join('/')}`;
+    const st = fs.statSync(d, { throwIfNoEntry: false });
+    if (!st) return;
+    const ok = st.uid === uid ? (st.mode & 0o100) !== 0 : st.gid === gid ? (st.mode & 0o010) !== 0 : (st.mode & 0o001) !== 0;
+    if (!ok) throw new ContainerError(`--userns: the container's root (host uid ${uid}) cannot reach its rootfs: ${escapeControl(d)} is mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')} (chmod o+x ${escapeControl(d)})`);
+  }
+}
+
+/**
+ * `-v HOST:CTR`: a HOST path that is not there is made a directory (0755, with its parents), as
+ * docker does for -v; one that cannot be made is a line naming the -v argument.
+ */
+export function makeVolumeSource(v: string): void {
+  const src = String(parseVolume(v).source);
+  try {
+    if (fs.lstatSync(src, { throwIfNoEntry: false })) return;
+    // component by component (node's recursive mkdir loops on a parent that reports ENOENT, as
+    // under /proc)
+    const parts = src.split('/').filter(Boolean);
+    for (let i = 1; i <= parts.length; i++) {
+      try {
+        fs.mkdirSync(`/${parts.slice(0, i).join('/')}`, { mode: 0o755 });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+    }
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ContainerError(`-v ${escapeControl(v)}: cannot create the host directory ${escapeControl(src)}: ${e.code ?? e.message}`);
+  }
+}
+
+/** the image config of the built-in `busybox`: docker hub's busybox has Cmd ["sh"] and no more */
+export const BUSYBOX_IMAGE_CONFIG: ImageConfig = Object.freeze({ env: [], cmd: ['sh'], entrypoint: undefined, workingDir: undefined, user: undefined, labels: {} }) as ImageConfig;
+
 /** a minimal busybox rootfs (the host's static busybox, applet links, passwd/group) */
 export function makeBusyboxRootfs(dir: string): void {
   const bb = ['/bin/busybox', '/usr/bin/busybox'].find((p) => fs.existsSync(p));
@@ -201,10 +247,12 @@ export async function startContainer(e: EngineOptions, req: RunRequest): Promise
       throw err;
     }
   }
-  const defaults = imageDefaults(image?.config, req.entrypoint);
+  // the built-in busybox image has docker's busybox config (Cmd ["sh"]); a --rootfs has none
+  const defaults = imageDefaults(image?.config ?? (req.rootfs === undefined ? BUSYBOX_IMAGE_CONFIG : undefined), req.entrypoint);
   const ctx: ConfigContext = { id, hostCaps: hostCaps(), hostEnv: process.env, initPidOf: initPidOf(store), image: defaults.image };
   // the config first: a bad option leaves nothing behind
   const config = buildRunConfig(flags, ctx);
+  for (const v of flags.volumes ?? []) makeVolumeSource(v);
   store.reserveName(name, id);
   let dir: string | undefined;
   try {
@@ -225,13 +273,11 @@ export async function startContainer(e: EngineOptions, req: RunRequest): Promise
       // a user name (image User `nobody`, `www:www`) resolved in the image's own /etc/passwd and /etc/group
       if (flags.user === undefined && defaults.userName !== undefined) (config.process as { user: unknown }).user = resolveUserName(join(dir, 'rootfs'), defaults.userName);
     } else makeBusyboxRootfs(join(dir, 'rootfs'));
-    // -t: the container's /dev/pts is the devpts instance the monitor mounts at DIR/pts and takes
-    // the pty from (so `tty` inside names /dev/pts/0)
-    if (req.tty)
-      config.mounts = (config.mounts as { destination: string }[]).map((m) =>
-        m.destination === '/dev/pts' ? { destination: '/dev/pts', type: 'bind', source: join(dir!, 'pts'), options: ['rbind', 'nosuid', 'noexec'] } : m,
-      );
+    // -t: the pty is the init's, opened in the container's own devpts (so `tty` inside names
+    // /dev/pts/0), sized as this terminal
+    if (req.tty) (config.process as { consoleSize?: unknown }).consoleSize = { height: req.tty.rows, width: req.tty.cols };
     fs.writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, '\t'), { mode: 0o600 });
+    if (flags.userns !== undefined) checkReachable(String((config.root as { path: string }).path).startsWith('/') ? (config.root as { path: string }).path : join(dir, 'rootfs'), config.linux as { uidMappings?: IdMappingJson[]; gidMappings?: IdMappingJson[] });
     // as runc's init does before it parks: a command that is not there is an error now, not a
     // silent 125 from an init whose runtime has gone (mounts may add it: then it is not checked)
     if (!flags.volumes?.length && !flags.tmpfs?.length) checkExecutable(String((config.root as { path: string }).path).startsWith('/') ? (config.root as { path: string }).path : join(dir, 'rootfs'), config.process as ProcessLike);
@@ -543,7 +589,7 @@ export async function removeContainer(store: Store, id: string, force: boolean, 
   store.remove(id);
 }
 
-/** a -t container's devpts at DIR/pts, left mounted by a monitor that was killed */
+/** a -t container's devpts at DIR/pts, left mounted by a killed monitor of a hostscope before stop 20 (today's mounts none) */
 function unmountPts(dir: string): void {
   const pts = join(dir, 'pts');
   if (!fs.existsSync(pts)) return;

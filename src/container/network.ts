@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { escapeControl } from '../render/escape.js';
+import { mkdirInStore } from './store.js';
 
 export class NetworkError extends Error {}
 
@@ -96,8 +97,7 @@ function alive(pid: number): boolean {
 
 /** ROOT/net/lock, O_EXCL with our pid; a holder that died is taken over */
 export function withNetLock<T>(root: string, fn: () => T): T {
-  const dir = join(root, 'net');
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const dir = mkdirInStore(root, 'net', 0o700);
   const lock = join(dir, 'lock');
   for (let tries = 0; ; tries++) {
     try {

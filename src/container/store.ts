@@ -21,6 +21,18 @@ export const DEFAULT_STORE_ROOT = '/run/hostscope';
 
 export class StoreError extends Error {}
 
+/**
+ * ROOT (0711) and then ROOT/sub with its own mode. ROOT comes first and on its own: a recursive
+ * mkdir of ROOT/sub would give ROOT the sub's 0700, and then a --userns container's root (uid
+ * 100000) cannot reach its bundle's rootfs under ROOT/containers (runc's /run/runc is 0711 too).
+ */
+export function mkdirInStore(root: string, sub: string, mode: number): string {
+  fs.mkdirSync(root, { recursive: true, mode: 0o711 });
+  const d = join(root, sub);
+  fs.mkdirSync(d, { recursive: true, mode });
+  return d;
+}
+
 export interface ContainerRecord {
   id: string;
   name: string;
@@ -82,7 +94,7 @@ export class Store {
   /** take the name for id (O_EXCL); a name in use is docker's error */
   reserveName(name: string, id: string): void {
     const f = this.nameFile(name);
-    fs.mkdirSync(join(this.root, 'names'), { recursive: true, mode: 0o700 });
+    mkdirInStore(this.root, 'names', 0o700);
     let fd: number;
     try {
       fd = fs.openSync(f, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
@@ -108,7 +120,7 @@ export class Store {
 
   create(rec: ContainerRecord): string {
     const d = this.dir(rec.id);
-    fs.mkdirSync(join(this.root, 'containers'), { recursive: true, mode: 0o711 });
+    mkdirInStore(this.root, 'containers', 0o711);
     fs.mkdirSync(d, { mode: 0o711 });
     fs.writeFileSync(join(d, 'container.json'), `${JSON.stringify(rec)}\n`, { mode: 0o600, flag: 'wx' });
     return d;

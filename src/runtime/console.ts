@@ -96,6 +96,14 @@ export class ForegroundConsole {
     // the caller's terminal in raw mode: keys go to the container's line discipline, not ours
     this.raw = process.stdin.isTTY ? (process.stdin as Tty.ReadStream) : new tty.ReadStream(this.hostFd);
     this.raw.setRawMode(true);
+    // libuv's raw mode keeps OPOST|ONLCR (runc's cfmakeraw clears OPOST): the container's pty has
+    // already made its \r\n, and a second ONLCR here showed \r\r\n. setRawMode(false) restores
+    // the whole termios libuv saved before
+    try {
+      ttyClearOnlcr(this.hostFd);
+    } catch {
+      /* the terminal went away */
+    }
     this.onStdin = (d: Buffer) => {
       if (!this.closed) this.master?.write(d);
     };

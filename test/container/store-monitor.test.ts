@@ -4,11 +4,41 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Store, StoreError, humanDuration, newId } from '../../src/container/store.js';
-import { parseLog, waitExit, psRows } from '../../src/container/engine.js';
+import { parseLog, waitExit, psRows, checkReachable } from '../../src/container/engine.js';
+import { withNetLock } from '../../src/container/network.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `hs-store-${process.pid}-`));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const MONITOR = path.join(import.meta.dirname, '../../build/Release/hostscope-monitor');
+
+describe('the store root is 0711 whatever makes it first (a --userns root must reach ROOT/containers)', () => {
+  const mode = (p: string) => fs.statSync(p).mode & 0o7777;
+  fs.chmodSync(tmp, 0o711);
+  it('reserveName first (run does): ROOT 0711, names 0700', () => {
+    const s = new Store(`${tmp}/r1/store`);
+    s.reserveName('x', newId());
+    expect([mode(`${tmp}/r1`), mode(`${tmp}/r1/store`), mode(`${tmp}/r1/store/names`)]).toEqual([0o711, 0o711, 0o700]);
+  });
+  it('create first: ROOT 0711, containers 0711', () => {
+    const s = new Store(`${tmp}/r2`);
+    s.create({ id: newId(), name: 'x', image: 'busybox', command: ['true'], created: '', ownRootfs: true, rm: false });
+    expect([mode(`${tmp}/r2`), mode(`${tmp}/r2/containers`)]).toEqual([0o711, 0o711]);
+  });
+  it('the network lock first: ROOT 0711, net 0700', () => {
+    withNetLock(`${tmp}/r3`, () => undefined);
+    expect([mode(`${tmp}/r3`), mode(`${tmp}/r3/net`)]).toEqual([0o711, 0o700]);
+  });
+  it('checkReachable names the directory the mapped root cannot search', () => {
+    const maps = { uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }] };
+    fs.mkdirSync(`${tmp}/r4/closed/rootfs`, { recursive: true });
+    fs.chmodSync(`${tmp}/r4/closed`, 0o700);
+    expect(() => checkReachable(`${tmp}/r4/closed/rootfs`, maps)).toThrow(`--userns: the container's root (host uid 100000) cannot reach its rootfs: ${tmp}/r4/closed is mode 0700 (chmod o+x ${tmp}/r4/closed)`);
+    fs.chmodSync(`${tmp}/r4/closed`, 0o750);
+    fs.chownSync(`${tmp}/r4/closed`, 0, 100000);
+    expect(() => checkReachable(`${tmp}/r4/closed/rootfs`, maps)).not.toThrow();
+    expect(() => checkReachable(`${tmp}/r4/closed/rootfs`, undefined)).not.toThrow();
+  });
+});
 
 describe('the name store', () => {
   const s = new Store(`${tmp}/a`);
@@ -89,7 +119,13 @@ create)
   mkfifo "$dir/go"
   cd "$dir"
   exec 3<&0
-  sh -c 'read x < "$1"; exec sh -c "$(cat "$2")" <&3' init "$dir/go" "$dir/script" <&3 &
+  if [ "$5" = --console-socket ]; then
+    # process.terminal: the init opens a pty, makes it its controlling terminal and stdio, and
+    # sends the master over the console socket (runc's recvtty protocol) before it parks
+    python3 "\${0%/*}/console-init.py" "$6" "$dir/go" "$dir/script" </dev/null &
+  else
+    sh -c 'read x < "$1"; exec sh -c "$(cat "$2")" <&3' init "$dir/go" "$dir/script" <&3 &
+  fi
   echo $! > "$4"; exit 0;;
 start) echo go > "$dir/go";;
 delete) echo "$@" > "$dir/deleted";;
@@ -97,9 +133,27 @@ delete) echo "$@" > "$dir/deleted";;
 esac
 `;
 
+const CONSOLE_INIT = `
+import fcntl, os, socket, sys, termios
+m, s = os.openpty()
+os.setsid()
+fcntl.ioctl(s, termios.TIOCSCTTY, 0)
+c = socket.socket(socket.AF_UNIX)
+c.connect(sys.argv[1])
+socket.send_fds(c, [b'/dev/ptmx'], [m])
+c.close()
+os.close(m)
+for fd in (0, 1, 2):
+    os.dup2(s, fd)
+os.close(s)
+open(sys.argv[2]).read()
+os.execvp('sh', ['sh', '-c', open(sys.argv[3]).read()])
+`;
+
 describe.skipIf(!fs.existsSync(MONITOR))('the monitor (build/Release/hostscope-monitor), with a runtime in sh', () => {
   fs.mkdirSync(tmp, { recursive: true });
   fs.writeFileSync(`${tmp}/fake-runtime.sh`, FAKE_RUNTIME);
+  fs.writeFileSync(`${tmp}/console-init.py`, CONSOLE_INIT);
   function monitor(script: string, flags: string[] | ((dir: string) => string[]) = [], setup?: (dir: string) => void): { dir: string; store: Store; id: string } {
     const store = new Store(`${tmp}/m`);
     const id = newId();
@@ -186,14 +240,14 @@ describe.skipIf(!fs.existsSync(MONITOR))('the monitor (build/Release/hostscope-m
     expect((await waitExit(store, id, 20000)).exitCode).toBe(0);
     expect(parseLog(fs.readFileSync(`${dir}/ctr.log`, 'utf8')).map((l) => l.log)).toEqual(['line one\n', 'line two\n', 'after-eof\n']);
   });
-  it('-t ROWSxCOLS: the container’s stdio is a pty of that size, typed input is echoed, output logged as stdout', async () => {
+  it('-t ROWSxCOLS: the master comes over --console-socket; the container’s stdio is a pty of that size, typed input is echoed, output logged as stdout', async () => {
     const { dir, store, id } = monitor('tty; stty size; read x; echo "got:$x"', ['-i', '-t', '30x100']);
     const fd = fs.openSync(`${dir}/stdin`, 'w');
     fs.writeSync(fd, 'hello\n');
     expect((await waitExit(store, id, 20000)).exitCode).toBe(0);
     fs.closeSync(fd);
     const text = parseLog(fs.readFileSync(`${dir}/ctr.log`, 'utf8')).map((l) => l.log).join('');
-    expect(text).toMatch(/\/pts\/\d+\r\n30 100\r\n/); // DIR/pts/0 (its own devpts) seen from here
+    expect(text).toMatch(/\/pts\/\d+\r\n30 100\r\n/); // the init's own pty, the size set on the master it sent
     expect(text).toMatch(/^hello\r\n|\r\nhello\r\n/); // the echo of the line discipline (typed before or after the prompt)
     expect(text).toContain('got:hello\r\n');
   });

@@ -41,6 +41,70 @@ describe.skipIf(!ready && !process.env.CI)('hostscope run -i / -t', { timeout: 2
     expect(mountsOfStore()).toEqual([]);
   });
 
+  it('-it: the shell has the pty as its controlling terminal (job control), and ^C typed interrupts a sleep in it', () => {
+    // a sleep of an unusual length, so its host process is found by its command line
+    const secs = String(3000 + (process.pid % 997));
+    const steps = [
+      { wait: '# ' },
+      { send: "cut -d' ' -f7,8 /proc/self/stat; echo CT''TY\r" },
+      { wait: 'CTTY' },
+      { send: `sleep ${secs}\r` },
+      { proc: `sleep\u0000${secs}\u0000` },
+      { send: '\x03' },
+      { wait: '# ' },
+      { send: "echo after''-$?\r" },
+      { wait: 'after-' },
+      { send: 'exit 7\r' },
+    ];
+    const r = spawnSync('python3', [path.join(import.meta.dirname, '../helpers/pty-steps.py'), '30x100', JSON.stringify(steps), process.execPath, BIN('hostscope'), 'run', '-it', '--rm', 'busybox', 'sh'], { encoding: 'utf8', env, timeout: 180000 });
+    expect(r.status, r.stderr).toBe(0);
+    const [raw, done, st] = r.stdout.trim().split('\n');
+    expect([done, st], raw).toEqual([`steps ${steps.length}/${steps.length}`, 'status 7']);
+    expect(raw).not.toContain('job control turned off');
+    // /proc/self/stat fields 7 and 8: tty_nr and tpgid
+    const [ttyNr, tpgid] = raw!.match(/\\r\\n(-?\d+) (-?\d+)\\r\\nCTTY/)!.slice(1).map(Number);
+    expect(ttyNr).not.toBe(0);
+    expect(tpgid).toBeGreaterThan(0);
+    expect(raw).toContain('after-130\\r\\n');
+    expect(ids()).toEqual([]);
+  });
+
+  it('exec -it on a terminal: the command gets a pty of its own as its controlling terminal; ^C interrupts a sleep in it; no \\r\\r\\n', () => {
+    const d = hsWithInput('', 'run', '-d', 'busybox', 'sleep', '300');
+    expect(d.code, d.err).toBe(0);
+    const id = d.out.trim();
+    const secs = String(4000 + (process.pid % 997));
+    const steps = [
+      { wait: '# ' },
+      { send: "cut -d' ' -f7,8 /proc/self/stat; tty; echo CT''TY\r" },
+      { wait: 'CTTY' },
+      { send: `sleep ${secs}\r` },
+      { proc: `sleep\u0000${secs}\u0000` },
+      { send: '\x03' },
+      { wait: '# ' },
+      { send: "echo after''-$?\r" },
+      { wait: 'after-' },
+      { send: 'exit 7\r' },
+    ];
+    try {
+      const r = spawnSync('python3', [path.join(import.meta.dirname, '../helpers/pty-steps.py'), '30x100', JSON.stringify(steps), process.execPath, BIN('hostscope'), 'exec', '-it', id, 'sh'], { encoding: 'utf8', env, timeout: 180000 });
+      expect(r.status, r.stderr).toBe(0);
+      const [raw, done, st] = r.stdout.trim().split('\n');
+      expect([done, st], raw).toEqual([`steps ${steps.length}/${steps.length}`, 'status 7']);
+      expect(raw).not.toContain('job control turned off');
+      // line ends as runc exec -t gives them (runc-ts clears ONLCR on the master, as runc does)
+      const re = /\\n(-?\d+) (-?\d+)(?:\\r)?\\n\/dev\/pts\/\d+(?:\\r)?\\nCTTY/;
+      expect(raw).toMatch(re);
+      const [ttyNr, tpgid] = raw!.match(re)!.slice(1).map(Number);
+      expect(ttyNr).not.toBe(0);
+      expect(tpgid).toBeGreaterThan(0);
+      expect(raw).toMatch(/after-130(\\r)?\\n/);
+      expect(raw).not.toContain('\\r\\r\\n');
+    } finally {
+      hsWithInput('', 'rm', '-f', id);
+    }
+  });
+
   it('-i with a pipe: every line reaches the container, EOF ends its stdin', () => {
     const r = hsWithInput('one\ntwo\n', 'run', '-i', '--rm', 'busybox', 'sh', '-c', 'cat; echo done');
     expect([r.code, r.out, r.err]).toEqual([0, 'one\ntwo\ndone\n', '']);
@@ -49,6 +113,29 @@ describe.skipIf(!ready && !process.env.CI)('hostscope run -i / -t', { timeout: 2
   it('-i with more input than the container reads: it exits, we do not hang on our stdin', () => {
     const r = hsWithInput('y\n'.repeat(200000), 'run', '-i', '--rm', 'busybox', 'head', '-n', '2');
     expect([r.code, r.out]).toEqual([0, 'y\ny\n']);
+  });
+
+  it('no command: the built-in busybox image runs its Cmd, sh (docker busybox’s), reading stdin with -i', () => {
+    const r = hsWithInput('echo "in:$0"\n', 'run', '-i', '--rm', 'busybox');
+    expect([r.code, r.out, r.err]).toEqual([0, 'in:sh\n', '']);
+    const q = hsWithInput('', 'run', '--rm', 'busybox');
+    expect([q.code, q.out, q.err]).toEqual([0, '', '']);
+    expect(ids()).toEqual([]);
+  });
+
+  it('-v with a host path that is not there: made a directory (0755, parents too), as docker does; one that cannot be made is one line naming the -v', () => {
+    const src = `${store}/vol-${process.pid}/a/b`;
+    const r = hsWithInput('', 'run', '--rm', '-v', `${src}:/data`, 'busybox', 'sh', '-c', 'echo hi > /data/f');
+    expect([r.code, r.err]).toEqual([0, '']);
+    expect(fs.statSync(src).mode & 0o7777).toBe(0o755);
+    expect(fs.readFileSync(`${src}/f`, 'utf8')).toBe('hi\n');
+    fs.writeFileSync(`${store}/a-file`, '');
+    const bad = hsWithInput('', 'run', '--rm', '-v', `${store}/a-file/x:/data`, 'busybox', 'true');
+    expect([bad.code, bad.err]).toEqual([1, `hostscope run: -v ${store}/a-file/x:/data: cannot create the host directory ${store}/a-file/x: ENOTDIR\n`]);
+    // under /proc a missing parent says ENOENT to mkdir: an error, not a loop
+    const proc = hsWithInput('', 'run', '--rm', '-v', '/proc/self/no-such/x:/data', 'busybox', 'true');
+    expect([proc.code, proc.err]).toEqual([1, 'hostscope run: -v /proc/self/no-such/x:/data: cannot create the host directory /proc/self/no-such/x: ENOENT\n']);
+    expect(ids()).toEqual([]);
   });
 
   it('without -i the container’s stdin is empty (/dev/null), as docker’s', () => {
@@ -68,7 +155,7 @@ describe.skipIf(!ready && !process.env.CI)('hostscope run -i / -t', { timeout: 2
       spawnSync('sleep', ['0.1']);
     }
     expect(logs).toBe('/dev/pts/0\r\n');
-    expect(mountsOfStore().length).toBe(1); // its devpts at DIR/pts while it runs
+    expect(mountsOfStore()).toEqual([]); // the pty is the container's own: no devpts of ours
     expect(hsWithInput('', 'rm', '-f', id).code).toBe(0);
     expect(mountsOfStore()).toEqual([]);
     expect(ids()).toEqual([]);

@@ -18,10 +18,12 @@
  *   EXIT...               (-x, optional) run last, once DIR/exit exists (`hostscope rm ID` for
  *                         `run -d --rm`)
  * The container's stdio is ours: stdin /dev/null, or (-i) a pipe fed from the FIFO DIR/stdin that
- * the front end writes; stdout/stderr pipes, or (-t) one pty whose master we hold (runc's
- * pass-through mode: the init inherits the slave from `create`), its size ROWSxCOLS, allocated
- * from a devpts instance mounted at DIR/pts (the config binds it at the container's /dev/pts;
- * unmounted at the end).
+ * the front end writes; stdout/stderr pipes, or (-t) the container's own pty (`process.terminal`:
+ * the runtime's init opens it in the container's devpts, makes it the controlling terminal of
+ * the container's session, and sends the master over --console-socket, runc's recvtty protocol:
+ * SCM_RIGHTS on a unix socket we listen on, DIR/console.sock or, for a DIR too long for a socket
+ * address, /tmp/hs-console-XXXXXX/console.sock; only the init may hand it over (SO_PEERCRED).
+ * We hold the master, size it ROWSxCOLS and proxy it.
  *   DIR/monitor.pid  its own pid (written before the runtime starts)
  *   DIR/ctr.log      docker json-file lines {"log":"…\n","stream":"stdout","time":"RFC3339Nano"}
  *   DIR/init.pid     the container's init, once started
@@ -43,6 +45,8 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -185,6 +189,69 @@ static int wait_for(pid_t pid) {
   }
 }
 
+/* the console socket: a listening unix socket whose path fits sun_path; its path in `path` */
+static int console_listen(const char *dir, char *path, size_t n, char *tmpdir, size_t tn) {
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  tmpdir[0] = 0;
+  snprintf(path, n, "%s/console.sock", dir);
+  if (strlen(path) >= sizeof a.sun_path) {
+    snprintf(tmpdir, tn, "/tmp/hs-console-XXXXXX");
+    if (!mkdtemp(tmpdir)) return -1;
+    chmod(tmpdir, 0711); /* a --userns init (host uid 100000) connects */
+    snprintf(path, n, "%s/console.sock", tmpdir);
+  }
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return -1;
+  unlink(path);
+  memcpy(a.sun_path, path, strlen(path) + 1);
+  if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || chmod(path, 0666) < 0 || listen(fd, 4) < 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* the master the init sent (SCM_RIGHTS), from a connection whose peer is `init`; -1 if none came */
+static int console_receive(int lfd, pid_t init) {
+  for (int waited = 0; waited < 100;) {
+    int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    if (c < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+      /* create has returned, so the init has sent already; a short grace all the same */
+      struct pollfd pf = {.fd = lfd, .events = POLLIN};
+      poll(&pf, 1, 50);
+      waited++;
+      continue;
+    }
+    struct ucred cr;
+    socklen_t cl = sizeof cr;
+    if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 || cr.pid != init) {
+      close(c);
+      continue;
+    }
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char name[4096];
+    struct iovec iov = {.iov_base = name, .iov_len = sizeof name};
+    union {
+      struct cmsghdr h;
+      char b[CMSG_SPACE(sizeof(int))];
+    } u;
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b};
+    ssize_t r;
+    do r = recvmsg(c, &m, MSG_CMSG_CLOEXEC);
+    while (r < 0 && errno == EINTR);
+    close(c);
+    struct cmsghdr *h = r >= 0 ? CMSG_FIRSTHDR(&m) : NULL;
+    if (!h || h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS || h->cmsg_len != CMSG_LEN(sizeof(int))) return -1;
+    int fd;
+    memcpy(&fd, CMSG_DATA(h), sizeof fd);
+    return fd;
+  }
+  return -1;
+}
+
 static int code_of(int st) {
   if (st < 0) return 255;
   if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
@@ -269,27 +336,18 @@ int main(int argc, char **argv) {
   /* the container's stdio: [0] its stdin, [1] stdout, [2] stderr (child ends); ours to read/write */
   int c_in = devnull, c_out, c_err;
   int out_r = -1, err_r = -1, master = -1, in_w = -1, fifo = -1;
-  char ptsdir[4096];
-  int pts_mounted = 0;
-  snprintf(ptsdir, sizeof ptsdir, "%s/pts", dir);
+  char sockpath[4200], socktmp[64];
+  int lsock = -1, create_err = -1;
   if (tty) {
-    /* the pty comes from a devpts instance of the container's own, mounted at DIR/pts, which the
-       config binds at the container's /dev/pts: inside, the slave is /dev/pts/0 and ttyname()
-       finds it. Where that mount is refused, the host's /dev/ptmx (then `tty` inside cannot name it). */
-    if (mkdir(ptsdir, 0755) == 0 || errno == EEXIST)
-      pts_mounted = mount("devpts", ptsdir, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5") == 0;
-    if (pts_mounted) {
-      char ptmx[4200];
-      snprintf(ptmx, sizeof ptmx, "%s/ptmx", ptsdir);
-      master = open(ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    } else
-      master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (master < 0 || unlockpt(master) < 0) _exit(1);
-    struct winsize ws = {.ws_row = rows, .ws_col = cols};
-    ioctl(master, TIOCSWINSZ, &ws);
-    int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (slave < 0) _exit(1);
-    c_in = c_out = c_err = slave;
+    /* the init's pty comes over the console socket; create's own stdio: /dev/null and a pipe
+       for its errors (logged as stderr) */
+    lsock = console_listen(dir, sockpath, sizeof sockpath, socktmp, sizeof socktmp);
+    if (lsock < 0) _exit(1);
+    int ce[2];
+    if (pipe2(ce, O_CLOEXEC) < 0) _exit(1);
+    create_err = ce[0];
+    fcntl(create_err, F_SETFL, O_NONBLOCK);
+    c_out = c_err = ce[1];
   } else {
     int out[2], err[2];
     if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) _exit(1);
@@ -310,7 +368,7 @@ int main(int argc, char **argv) {
       c_in = in[0];
       in_w = in[1];
       fcntl(in_w, F_SETFL, O_NONBLOCK);
-    } else in_w = master;
+    }
   }
 
   char pidtext[32];
@@ -333,21 +391,34 @@ int main(int argc, char **argv) {
   av[n++] = (char *)dir;
   av[n++] = "--pid-file";
   av[n++] = createpid;
+  if (tty) {
+    av[n++] = "--console-socket";
+    av[n++] = sockpath;
+  }
   av[n++] = id;
   av[n] = NULL;
 
   int exit_code = 0, exit_sig = -1;
   pid_t init = -1;
   /* the runtime's own errors go where the init's stderr goes (the init keeps create's stdio):
-     the err pipe, or with a pty the terminal (logged as stdout) */
+     the err pipe, or with a pty create's own err pipe (read once it has exited) */
   pid_t cp = spawn(av, c_in, c_out, c_err);
   int cst = cp < 0 ? -1 : wait_for(cp);
   /* the child ends of the container's stdio are the init's now */
   if (c_in != devnull) close(c_in);
-  if (tty) close(c_out);
-  else {
-    close(c_out);
-    close(c_err);
+  close(c_out);
+  if (!tty) close(c_err);
+  if (create_err >= 0) {
+    struct stream ce = {.fd = create_err, .name = "stderr"};
+    for (;;) {
+      ssize_t r = read(ce.fd, ce.buf + ce.len, sizeof ce.buf - ce.len);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break;
+      ce.len += (size_t)r;
+      drain(&ce, 0);
+    }
+    drain(&ce, 1);
+    close(create_err);
   }
 
   if (cst < 0 || code_of(cst) != 0) {
@@ -367,6 +438,25 @@ int main(int argc, char **argv) {
       exit_code = 255;
       init = -1;
     }
+  }
+  if (tty) {
+    if (init > 0) {
+      master = console_receive(lsock, init);
+      if (master < 0) {
+        log_msg("hostscope-monitor: no pty master came over the console socket %s%s\n", sockpath, "");
+        exit_code = 255;
+        kill(init, SIGKILL);
+        wait_for(init);
+        init = -1;
+      } else {
+        struct winsize ws = {.ws_row = rows, .ws_col = cols};
+        ioctl(master, TIOCSWINSZ, &ws);
+        if (interactive) in_w = master;
+      }
+    }
+    close(lsock);
+    unlink(sockpath);
+    if (socktmp[0]) rmdir(socktmp);
   }
 
   /* the hook (network) with the init's pid, before it starts */
@@ -576,10 +666,6 @@ int main(int argc, char **argv) {
   write_file_atomic(dir, "exit", text);
   if (fifo >= 0) close(fifo);
   if (master >= 0) close(master);
-  if (pts_mounted) {
-    umount2(ptsdir, MNT_DETACH);
-    rmdir(ptsdir);
-  }
   close(log_fd);
 
   if (nexit > 0) {
