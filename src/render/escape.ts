@@ -11,13 +11,14 @@
  *   0x80–0x9F (decodeBytes keeps a byte that is not UTF-8 as the lone surrogate U+DC80+byte);
  * - every other byte that was not UTF-8 (U+DC80–U+DCFF → `\xNN`).
  * Escaped as `\uXXXX`: the bidi embeddings and overrides U+202A–U+202E, the isolates
- * U+2066–U+2069, the marks U+200E, U+200F, U+061C, and the line/paragraph separators
- * U+2028, U+2029 (a terminal may break a line on them).
+ * U+2066–U+2069, the marks U+200E, U+200F, U+061C, the line/paragraph separators
+ * U+2028, U+2029 (a terminal may break a line on them), and the characters that take no width
+ * and show nothing: U+200B–U+200D, U+2060 and U+FEFF (`img\u200bx` would read as `imgx`).
  */
 // a lone low surrogate U+DC80–U+DCFF is an undecodable byte; after a high surrogate it is half of
 // a real character (U+1F480 is D83D DC80) and stays
-const NEEDS_ESCAPE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|(?<![\ud800-\udbff])[\udc80-\udcff]/;
-const NEEDS_ESCAPE_ALL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|(?<![\ud800-\udbff])[\udc80-\udcff]/g;
+const NEEDS_ESCAPE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]|(?<![\ud800-\udbff])[\udc80-\udcff]/;
+const NEEDS_ESCAPE_ALL = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]|(?<![\ud800-\udbff])[\udc80-\udcff]/g;
 
 function escapeOne(ch: string): string {
   const c = ch.charCodeAt(0);
@@ -32,9 +33,9 @@ export function escapeControl(s: string): string {
   return s.replace(NEEDS_ESCAPE_ALL, escapeOne);
 }
 
-/** Characters JSON.stringify leaves raw that a terminal still obeys (C1 controls, bidi, lone surrogates). */
-const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|(?<![\ud800-\udbff])[\udc80-\udcff]/;
-const JSON_UNSAFE_ALL = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|(?<![\ud800-\udbff])[\udc80-\udcff]/g;
+/** Characters JSON.stringify leaves raw that a terminal still obeys (C1 controls, bidi, zero-width, lone surrogates). */
+const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]|(?<![\ud800-\udbff])[\udc80-\udcff]/;
+const JSON_UNSAFE_ALL = /[\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]|(?<![\ud800-\udbff])[\udc80-\udcff]/g;
 
 /**
  * For JSON values: JSON.stringify escapes C0 controls itself; the rest of what escapeControl
@@ -43,4 +44,21 @@ const JSON_UNSAFE_ALL = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u20
  */
 export function jsonSafe(s: string): string {
   return JSON_UNSAFE.test(s) ? s.replace(JSON_UNSAFE_ALL, escapeOne) : s;
+}
+
+/** `\x9b` as it is written inside a JSON string literal (its backslash escaped) */
+function escapeOneInJson(ch: string): string {
+  return `\\${escapeOne(ch)}`;
+}
+
+/**
+ * The one way a JSON document is written: every string value through jsonSafe (the replacer),
+ * and then what is left in the text — an object key from the host (an environment variable's
+ * name, a label) — escaped in place the same way: outside string literals JSON text is ASCII, so
+ * whatever matches is inside a string, where `\\xNN` stands for the same `\xNN` text jsonSafe
+ * gives a value. Ends with a newline.
+ */
+export function jsonText(v: unknown, indent: number | string = 2): string {
+  const text = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'string' ? jsonSafe(x) : x), indent);
+  return `${JSON_UNSAFE.test(text) ? text.replace(JSON_UNSAFE_ALL, escapeOneInJson) : text}\n`;
 }
