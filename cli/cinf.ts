@@ -677,7 +677,8 @@ async function viewCgroups(src: ProcSource, args: CinfArgs, deps: Deps): Promise
   }
   if (args.json) {
     const out = sections.map(({ h, root }) => ({ hierarchy: hierarchyName(h), version: h.version, mountPoint: h.mountPoint, tree: cgroupTreeJson(root, ctx) }));
-    deps.stdout.write(jsonText(toJson({ cgroupMode: layout.mode, cgroups: out })));
+    // each tree is toJson'd group by group (cgroupTreeJson): toJson over the whole would recurse as deep as the tree
+    deps.stdout.write(jsonText({ cgroupMode: layout.mode, cgroups: out }));
     return EXIT_OK;
   }
   const parts = sections.map(({ h, root }) => {

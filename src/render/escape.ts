@@ -52,13 +52,85 @@ function escapeOneInJson(ch: string): string {
 }
 
 /**
- * The one way a JSON document is written: every string value through jsonSafe (the replacer),
- * and then what is left in the text — an object key from the host (an environment variable's
- * name, a label) — escaped in place the same way: outside string literals JSON text is ASCII, so
- * whatever matches is inside a string, where `\\xNN` stands for the same `\xNN` text jsonSafe
- * gives a value. Ends with a newline.
+ * The one way a JSON document is written: every string value through jsonSafe, and what is left
+ * in the text — an object key from the host (an environment variable's name, a label) — escaped
+ * in place the same way: outside string literals JSON text is ASCII, so whatever matches is
+ * inside a string, where `\\xNN` stands for the same `\xNN` text jsonSafe gives a value. Ends
+ * with a newline. The same text JSON.stringify(v, null, indent) gives, but written with a stack,
+ * not recursion: a dump's cgroup tree nests two thousand groups deep, past what JSON.stringify's
+ * recursion holds.
  */
 export function jsonText(v: unknown, indent: number | string = 2): string {
-  const text = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'string' ? jsonSafe(x) : x), indent);
+  const text = stringifyDeep(v, typeof indent === 'number' ? ' '.repeat(Math.min(10, Math.max(0, indent))) : indent.slice(0, 10));
   return `${JSON_UNSAFE.test(text) ? text.replace(JSON_UNSAFE_ALL, escapeOneInJson) : text}\n`;
+}
+
+/** a value as JSON.stringify writes one that holds no object or array (undefined: left out) */
+function scalar(x: unknown): string | undefined {
+  if (typeof x === 'string') return JSON.stringify(jsonSafe(x));
+  if (typeof x === 'number') return Number.isFinite(x) ? JSON.stringify(x) : 'null';
+  if (typeof x === 'boolean') return x ? 'true' : 'false';
+  if (x === null) return 'null';
+  if (typeof x === 'bigint') throw new TypeError('Do not know how to serialize a BigInt');
+  return undefined; // undefined, a function, a symbol
+}
+
+interface Frame {
+  /** [key or undefined, value] still to write */
+  items: [string | undefined, unknown][];
+  i: number;
+  close: string;
+  pad: string;
+  wrote: boolean;
+}
+
+function stringifyDeep(root: unknown, gap: string): string {
+  const out: string[] = [];
+  const sep = gap === '' ? ':' : ': ';
+  const open = (x: object, pad: string): Frame | string => {
+    if (Array.isArray(x)) {
+      if (x.length === 0) return '[]';
+      out.push('[');
+      return { items: x.map((e) => [undefined, e]), i: 0, close: ']', pad, wrote: false };
+    }
+    const items: [string | undefined, unknown][] = [];
+    for (const k of Object.keys(x)) items.push([k, (x as Record<string, unknown>)[k]]);
+    if (items.length === 0) return '{}';
+    out.push('{');
+    return { items, i: 0, close: '}', pad, wrote: false };
+  };
+  const prepare = (x: unknown, key: string): unknown => {
+    if (x !== null && typeof x === 'object' && typeof (x as { toJSON?: unknown }).toJSON === 'function') return (x as { toJSON(k: string): unknown }).toJSON(key);
+    return x;
+  };
+  const first = prepare(root, '');
+  if (first === null || typeof first !== 'object') return scalar(first) ?? '';
+  const stack: Frame[] = [];
+  const top = open(first, '');
+  if (typeof top === 'string') return top;
+  stack.push(top);
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1]!;
+    if (f.i === f.items.length) {
+      stack.pop();
+      out.push(gap === '' || !f.wrote ? f.close : `\n${f.pad}${f.close}`);
+      continue;
+    }
+    const [k, raw] = f.items[f.i++]!;
+    const x = prepare(raw, k ?? String(f.i - 1));
+    const isObj = x !== null && typeof x === 'object';
+    const sc = isObj ? undefined : scalar(x);
+    if (!isObj && sc === undefined && k !== undefined) continue; // an object leaves undefined out
+    const inner = f.pad + gap;
+    out.push(`${f.wrote ? ',' : ''}${gap === '' ? '' : `\n${inner}`}${k === undefined ? '' : `${JSON.stringify(k)}${sep}`}`);
+    f.wrote = true;
+    if (!isObj) {
+      out.push(sc ?? 'null'); // an array writes null for undefined
+      continue;
+    }
+    const g = open(x, inner);
+    if (typeof g === 'string') out.push(g);
+    else stack.push(g);
+  }
+  return out.join('');
 }
