@@ -139,14 +139,12 @@ function validSequenceLength(buf: Buffer, i: number, end: number): number {
 
 /** Split a NUL-separated buffer; a missing final NUL does not lose the last entry. */
 export function splitNul(buf: Buffer): string[] {
-  const parts: string[] = [];
-  let start = 0;
-  // indexOf: the NUL search in native code, not a byte at a time (a cmdline is read for every row)
-  for (let i = buf.indexOf(0); i >= 0; i = buf.indexOf(0, start)) {
-    parts.push(decodeBytes(buf, start, i));
-    start = i + 1;
-  }
-  if (start < buf.length) parts.push(decodeBytes(buf, start, buf.length));
+  // decoded once and split natively: a NUL byte is never inside a UTF-8 sequence, so decoding the
+  // whole and splitting equals decoding each part (a dump's 6 MiB of NULs was 6 million native
+  // calls, a second a file)
+  if (buf.length === 0) return [];
+  const parts = decodeBytes(buf).split('\0');
+  if (parts[parts.length - 1] === '') parts.pop();
   return parts;
 }
 
