@@ -56,13 +56,23 @@ function escapeOneInJson(ch: string): string {
  * in the text — an object key from the host (an environment variable's name, a label) — escaped
  * in place the same way: outside string literals JSON text is ASCII, so whatever matches is
  * inside a string, where `\\xNN` stands for the same `\xNN` text jsonSafe gives a value. Ends
- * with a newline. The same text JSON.stringify(v, null, indent) gives, but written with a stack,
- * not recursion: a dump's cgroup tree nests two thousand groups deep, past what JSON.stringify's
- * recursion holds.
+ * with a newline. JSON.stringify writes it; when its recursion runs out (a dump's cgroup tree
+ * nests two thousand groups deep) the same text is written with a stack instead (stringifyDeep).
  */
 export function jsonText(v: unknown, indent: number | string = 2): string {
-  const text = stringifyDeep(v, typeof indent === 'number' ? ' '.repeat(Math.min(10, Math.max(0, indent))) : indent.slice(0, 10));
+  let text: string;
+  try {
+    // the native writer first (the common case, and fast); its recursion ends in a RangeError
+    text = JSON.stringify(v, jsonReplacer, indent) ?? '';
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    text = stringifyDeep(v, typeof indent === 'number' ? ' '.repeat(Math.min(10, Math.max(0, indent))) : indent.slice(0, 10));
+  }
   return `${JSON_UNSAFE.test(text) ? text.replace(JSON_UNSAFE_ALL, escapeOneInJson) : text}\n`;
+}
+
+function jsonReplacer(_k: string, x: unknown): unknown {
+  return typeof x === 'string' ? jsonSafe(x) : x;
 }
 
 /** a value as JSON.stringify writes one that holds no object or array (undefined: left out) */
