@@ -2,6 +2,7 @@ import { CAPABILITIES, CAP_SETS, LAST_KNOWN_CAP, capNames, encodeCaps, formatCap
 import { readProcess } from '../src/proc/process.js';
 import { GroupNames, UserNames } from '../src/proc/users.js';
 import { capshPrintJson, formatCapshPrint, type CapshState } from '../src/render/capsh.js';
+import { jsonText } from '../src/render/escape.js';
 import type { ProcSource } from '../src/source/source.js';
 import { CliError, EXIT_OK, PROC_ROOT_OPTION, UsageError, parsePid, runHandler, sourceFrom, type Deps, type RootOptions } from './common.js';
 import { HELP_OPTION, VERSION_OPTION, flag, helpText, lastString, parseOptions, versionLine, type OptionSpec } from './options.js';
@@ -102,7 +103,7 @@ export function handleCapdecode(args: CapdecodeArgs, deps: Deps): number {
       last = undefined;
     }
     if (args.json) {
-      deps.stdout.write(`${JSON.stringify({ capabilities: CAPABILITIES.map((c) => ({ ...c, kernelSupports: last === undefined ? null : c.bit <= last })) }, null, 2)}\n`);
+      deps.stdout.write(jsonText({ capabilities: CAPABILITIES.map((c) => ({ ...c, kernelSupports: last === undefined ? null : c.bit <= last })) }));
     } else {
       const w = Math.max(...CAPABILITIES.map((c) => c.name.length));
       for (const c of CAPABILITIES) {
@@ -117,7 +118,7 @@ export function handleCapdecode(args: CapdecodeArgs, deps: Deps): number {
     const r = encodeCaps(String(args.encode).split(','));
     if ('empty' in r) throw new CliError(`empty capability name in '${args.encode}' (names or bit numbers, separated by single commas)`);
     if ('unknown' in r) throw new CliError(`unknown capability '${r.unknown[0]}'`);
-    if (args.json) deps.stdout.write(`${JSON.stringify(decoded(r.mask), null, 2)}\n`);
+    if (args.json) deps.stdout.write(jsonText(decoded(r.mask)));
     else deps.stdout.write(`0x${formatMaskHex(r.mask)}\n`);
     return EXIT_OK;
   }
@@ -149,7 +150,7 @@ export function handleCapdecode(args: CapdecodeArgs, deps: Deps): number {
         userName: (u) => users.lookup(u),
         groupName: (g) => groups.lookup(g),
       };
-      deps.stdout.write(args.json ? `${JSON.stringify({ pid, ...capshPrintJson(state) }, null, 2)}\n` : formatCapshPrint(state));
+      deps.stdout.write(args.json ? jsonText({ pid, ...capshPrintJson(state) }) : formatCapshPrint(state));
       return EXIT_OK;
     }
     const sets: [string, string, bigint | undefined][] = [
@@ -160,7 +161,7 @@ export function handleCapdecode(args: CapdecodeArgs, deps: Deps): number {
       ['CapAmb', CAP_SETS[4], st.capAmb],
     ];
     if (args.json) {
-      deps.stdout.write(`${JSON.stringify({ pid, sets: Object.fromEntries(sets.filter(([, , m]) => m !== undefined).map(([, n, m]) => [n, decoded(m!)])) }, null, 2)}\n`);
+      deps.stdout.write(jsonText({ pid, sets: Object.fromEntries(sets.filter(([, , m]) => m !== undefined).map(([, n, m]) => [n, decoded(m!)])) }));
     } else {
       for (const [key, , m] of sets) if (m !== undefined) deps.stdout.write(`${key}:\t${formatCapshDecode(m)}\n`);
     }
@@ -172,7 +173,7 @@ export function handleCapdecode(args: CapdecodeArgs, deps: Deps): number {
     if (v === undefined) throw new CliError(`invalid capability mask '${m}'`);
     return v;
   });
-  if (args.json) deps.stdout.write(`${JSON.stringify({ masks: values.map(decoded) }, null, 2)}\n`);
+  if (args.json) deps.stdout.write(jsonText({ masks: values.map(decoded) }));
   else for (const v of values) deps.stdout.write(`${formatCapshDecode(v)}\n`);
   return EXIT_OK;
 }

@@ -19,7 +19,7 @@ import { displayWidth, renderColumnList, renderJson, renderTable, rowObject, sel
 import { buildForest, flattenForest, forestToJson } from '../src/render/tree.js';
 import { renderStory, storyJson } from '../src/render/story.js';
 import { readStory } from '../src/inspect/story.js';
-import { escapeControl } from '../src/render/escape.js';
+import { escapeControl, jsonText } from '../src/render/escape.js';
 import { membersOf, readCgroupTree, type CgroupTreeNode } from '../src/cgroup/tree.js';
 import { CGROUP_COLUMNS, CGROUP_DEFAULT, cgroupTreeJson, renderCgroupTree, type CgroupRow, type CgroupTreeContext } from '../src/render/cgroup-tree.js';
 import { containerFromCgroupPath } from '../src/model/cgroup-names.js';
@@ -270,7 +270,7 @@ async function viewList(src: ProcSource, args: CinfArgs, deps: Deps, type: NsTyp
   if (tree) {
     const forest = buildForest(rows, treeParent(rows, tree));
     if (args.json) {
-      deps.stdout.write(`${JSON.stringify({ namespaces: forestToJson(forest, (r) => rowObject(r, cols)) }, null, 2)}\n`);
+      deps.stdout.write(jsonText({ namespaces: forestToJson(forest, (r) => rowObject(r, cols)) }));
     } else {
       const flat = flattenForest(forest);
       const prefixes = new Map(flat.map((f) => [f.row, f.prefix]));
@@ -344,7 +344,7 @@ async function viewNamespace(src: ProcSource, args: CinfArgs, deps: Deps, type: 
   if (args.json) {
     const types = groups.map((g) => g.ns.type);
     const obj = JSON.parse(renderJson('processes', rows, cols)) as Record<string, unknown>;
-    deps.stdout.write(`${JSON.stringify({ namespace: inode, type: types.length === 1 ? types[0] : types, ...obj }, null, 2)}\n`);
+    deps.stdout.write(jsonText({ namespace: inode, type: types.length === 1 ? types[0] : types, ...obj }));
   } else deps.stdout.write(renderTable(rows, cols, tableOpts(args, deps)));
   hint(deps, host.snapshot.denied);
   return EXIT_OK;
@@ -357,7 +357,7 @@ async function viewPid(src: ProcSource, args: CinfArgs, deps: Deps): Promise<num
   const host = await withUtsNames(src, inspectHost(src, { containers: true }));
   const story = readStory(src, pid, { env: args.env === true || args.json === true, mounts: args.mounts === true || args.json === true, host });
   if (!story) throw new CliError(whyUnreadable(src, pid));
-  if (args.json) deps.stdout.write(`${JSON.stringify(storyJson(story), null, 2)}\n`);
+  if (args.json) deps.stdout.write(jsonText(storyJson(story)));
   else deps.stdout.write(renderStory(story, { env: args.env === true, mounts: args.mounts === true }));
   if (Object.values(story.errors).includes('PERMISSION_DENIED') && deps.euid !== 0) {
     deps.stderr.write(`${PROG}: some files of pid ${pid} are not readable by this user (shown as '-'); run as root for the whole picture\n`);
@@ -431,11 +431,7 @@ function viewCgroup(src: ProcSource, args: CinfArgs, deps: Deps): number {
   const result = dirs.map((d) => ({ ...d, files: readControlFiles(src, d.dir) }));
   if (args.json) {
     deps.stdout.write(
-      `${JSON.stringify(
-        toJson({ cgroups: result.map((r) => ({ hierarchy: r.label, directory: `/sys/${r.dir}`, files: r.files.map((f) => ({ file: f.file, value: f.lines.length === 1 ? f.lines[0] : f.lines, meaning: f.meaning ?? null, error: f.error ?? null })) })) }),
-        null,
-        2,
-      )}\n`,
+      jsonText(toJson({ cgroups: result.map((r) => ({ hierarchy: r.label, directory: `/sys/${r.dir}`, files: r.files.map((f) => ({ file: f.file, value: f.lines.length === 1 ? f.lines[0] : f.lines, meaning: f.meaning ?? null, error: f.error ?? null })) })) })),
     );
     return EXIT_OK;
   }
@@ -541,7 +537,7 @@ async function viewContainer(src: ProcSource, args: CinfArgs, deps: Deps): Promi
     const index = new Map(rows.map((r, i) => [r.p.pid, i]));
     const forest = buildForest(rows, (r) => index.get(r.p.stat?.ppid ?? r.p.status?.ppid ?? -1));
     if (args.json) {
-      deps.stdout.write(`${JSON.stringify({ container: containerJson(c), processes: forestToJson(forest, (r) => rowObject(r, cols)) }, null, 2)}\n`);
+      deps.stdout.write(jsonText({ container: containerJson(c), processes: forestToJson(forest, (r) => rowObject(r, cols)) }));
       return EXIT_OK;
     }
     const flat = flattenForest(forest);
@@ -553,7 +549,7 @@ async function viewContainer(src: ProcSource, args: CinfArgs, deps: Deps): Promi
   const story = readStory(src, c.initPid, { env: args.env === true, mounts: args.mounts === true, host });
   const memberRows = rows.filter((r) => memberSet.has(r.p.pid));
   if (args.json) {
-    deps.stdout.write(`${JSON.stringify({ container: containerJson(c), init: story ? storyJson(story) : null, members: JSON.parse(renderJson('processes', memberRows, cols)).processes as unknown }, null, 2)}\n`);
+    deps.stdout.write(jsonText({ container: containerJson(c), init: story ? storyJson(story) : null, members: memberRows.map((r) => rowObject(r, cols)) }));
     return EXIT_OK;
   }
   const parts = [`${containerHeadline(c)}\n`];
@@ -693,7 +689,8 @@ async function viewCgroups(src: ProcSource, args: CinfArgs, deps: Deps): Promise
   }
   if (args.json) {
     const out = sections.map(({ h, root }) => ({ hierarchy: hierarchyName(h), version: h.version, mountPoint: h.mountPoint, tree: cgroupTreeJson(root, ctx) }));
-    deps.stdout.write(`${JSON.stringify(toJson({ cgroupMode: layout.mode, cgroups: out }), null, 2)}\n`);
+    // each tree is toJson'd group by group (cgroupTreeJson): toJson over the whole would recurse as deep as the tree
+    deps.stdout.write(jsonText({ cgroupMode: layout.mode, cgroups: out }));
     return EXIT_OK;
   }
   const parts = sections.map(({ h, root }) => {

@@ -6,7 +6,7 @@ import { GROUP_ALIASES, initialState, reduce, SORT_KEYS, parseFilter, type SortK
 import { buildFrame, groupsOf } from '../tui/frame.js';
 import { takeNamedSample, type Sample } from '../tui/sample.js';
 import { RecordingError } from '../tui/record/errors.js';
-import { escapeControl } from '../src/render/escape.js';
+import { escapeControl, jsonText } from '../src/render/escape.js';
 
 export interface CtopArgs extends RootOptions {
   interval: number;
@@ -120,7 +120,7 @@ export function batchJson(s: State): string {
   const groups = groupsOf(prev, cur, s.groupBy).filter((g) => keep.has(g.key));
   const order = new Map(frame.rowKeys.map((k, i) => [k, i]));
   groups.sort((a, b) => order.get(a.key)! - order.get(b.key)!);
-  return `${JSON.stringify({ time: new Date(cur.wallMs).toISOString(), groupBy: s.groupBy, intervalSec: prev ? (cur.endMs - prev.endMs) / 1000 : null, groups: groups.map(jsonGroup) })}\n`;
+  return jsonText({ time: new Date(cur.wallMs).toISOString(), groupBy: s.groupBy, intervalSec: prev ? (cur.endMs - prev.endMs) / 1000 : null, groups: groups.map(jsonGroup) }, 0);
 }
 
 function jsonGroup(g: ReturnType<typeof groupsOf>[number]): Record<string, unknown> {

@@ -84,19 +84,28 @@ export function readCgroupTree(src: ProcSource, layout: CgroupLayout, h: CgroupH
   if (!exists && memberPaths.length === 0) return undefined;
 
   const byPath = new Map<string, CgroupTreeNode>();
+  /** each node's children by name and its parent: placing a process costs a lookup a level, no path string built */
+  const kids = new Map<CgroupTreeNode, Map<string, CgroupTreeNode>>();
+  const parentOf = new Map<CgroupTreeNode, CgroupTreeNode>();
   /** groups counted in a parent's hiddenGroups (listed, or named by a process's cgroup file) */
   const hiddenPaths = new Set<string>();
   const node = (path: string, rel: string | undefined, depth: number): CgroupTreeNode => {
     const n: CgroupTreeNode = { path, rel, depth, pids: [], tasks: 0, children: [], hiddenGroups: 0, stats: { errors: {} }, cpuUsageUsec: undefined };
     byPath.set(path, n);
+    kids.set(n, new Map());
     return n;
+  };
+  const adopt = (parent: CgroupTreeNode, name: string, c: CgroupTreeNode): void => {
+    kids.get(parent)!.set(name, c);
+    parentOf.set(c, parent);
   };
   const root = node(startPath, exists ? rootRel : undefined, 0);
 
   // the directories, breadth first, so a node cap keeps the upper levels
   const queue: CgroupTreeNode[] = exists ? [root] : [];
-  while (queue.length > 0) {
-    const n = queue.shift()!;
+  let head = 0;
+  while (head < queue.length) {
+    const n = queue[head++]!;
     let names: string[];
     try {
       names = src.listSys(n.rel!).filter((e) => e.isDir).map((e) => e.name).sort(byCodeUnit);
@@ -114,6 +123,7 @@ export function readCgroupTree(src: ProcSource, layout: CgroupLayout, h: CgroupH
       }
       const c = node(path, `${n.rel}/${name}`, n.depth + 1);
       n.children.push(c);
+      adopt(n, name, c);
       queue.push(c);
     }
   }
@@ -126,7 +136,7 @@ export function readCgroupTree(src: ProcSource, layout: CgroupLayout, h: CgroupH
     n.tasks++;
     let placed = true;
     for (const part of parts) {
-      let c = byPath.get(childPath(n.path, part));
+      let c = kids.get(n)!.get(part);
       if (!c) {
         // a group only the process's cgroup file names (not listed: absent from the dump, or made since)
         const p = childPath(n.path, part);
@@ -138,8 +148,8 @@ export function readCgroupTree(src: ProcSource, layout: CgroupLayout, h: CgroupH
         }
         const rel = n.rel === undefined ? undefined : `${n.rel}/${part}`;
         c = node(p, rel !== undefined && src.sysExists(rel) ? rel : undefined, n.depth + 1);
-        n.children.push(c);
-        n.children.sort((a, b) => byCodeUnit(a.path, b.path));
+        insertSorted(n.children, c);
+        adopt(n, part, c);
       }
       n = c;
       n.tasks++;
@@ -147,15 +157,41 @@ export function readCgroupTree(src: ProcSource, layout: CgroupLayout, h: CgroupH
     if (placed) n.pids.push(pid);
   }
 
-  // limits and usage of each shown group, read at the same path in every hierarchy
+  // limits and usage of each shown group, read at the same path in every hierarchy; a group with a
+  // directory in no hierarchy (a dump's process naming a path that is not there) has nothing to
+  // read, and neither has any group below it. Parents come first in byPath (made top-down).
+  const nowhere = new Set<CgroupTreeNode>();
   for (const n of byPath.values()) {
     n.pids.sort((a, b) => a - b);
+    const parent = parentOf.get(n);
+    if ((parent !== undefined && nowhere.has(parent)) || (n.rel === undefined && !layout.hierarchies.some((x) => isThere(src, x, n.path)))) {
+      nowhere.add(n);
+      continue;
+    }
     const lines: CgroupMembership[] = layout.hierarchies.map((x) => ({ hierarchyId: x.version === 2 ? 0 : 1, controllers: x.controllers, path: n.path }));
     n.stats = readCgroupStats(src, layout, lines);
     const cpu = n.stats.cpu;
     if (cpu) n.cpuUsageUsec = cpu.version === 2 || src.sysExists(`${cpu.usageFrom.dir.slice('/sys/'.length)}/cpuacct.usage`) ? cpu.usageUsec : undefined;
   }
   return root;
+}
+
+/** the group's directory in hierarchy `x` is there */
+function isThere(src: ProcSource, x: CgroupHierarchy, path: string): boolean {
+  const rel = cgroupSysRel(x, path);
+  return rel !== undefined && src.sysExists(rel);
+}
+
+/** insert keeping children in code-unit order of their paths (one splice, not a sort a child) */
+function insertSorted(children: CgroupTreeNode[], c: CgroupTreeNode): void {
+  let lo = 0;
+  let hi = children.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (byCodeUnit(children[mid]!.path, c.path) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  children.splice(lo, 0, c);
 }
 
 function byCodeUnit(a: string, b: string): number {
@@ -165,10 +201,12 @@ function byCodeUnit(a: string, b: string): number {
 /** Depth-first, parents before children: every shown node. */
 export function walkTree(root: CgroupTreeNode): CgroupTreeNode[] {
   const out: CgroupTreeNode[] = [];
-  const visit = (n: CgroupTreeNode): void => {
+  // a stack, not recursion: a dump can nest groups two thousand deep
+  const stack = [root];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
     out.push(n);
-    n.children.forEach(visit);
-  };
-  visit(root);
+    for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
+  }
   return out;
 }

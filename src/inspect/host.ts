@@ -166,7 +166,7 @@ function bisectPid(procs: readonly ProcessInfo[], pid: number): ProcessInfo | un
 /** The reader's own mount table (a dump's proc/self is the capturing process): [] if unreadable. */
 export function readOwnMounts(src: ProcSource): MountInfo[] {
   try {
-    return parseMountInfo(src.readProcText('self/mountinfo'), 'self/mountinfo');
+    return parseMountInfo(src.readProcTextBytes('self/mountinfo'), 'self/mountinfo');
   } catch (e) {
     if (isProcError(e)) return [];
     throw e;

@@ -1,4 +1,5 @@
 import type { CgroupMembership } from '../parse/proc-cgroup.js';
+import { unescapeBytes } from '../parse/text.js';
 
 export type Runtime = 'docker' | 'podman' | 'kubernetes' | 'containerd' | 'systemd-nspawn' | 'lxc' | 'hostscope';
 
@@ -28,9 +29,9 @@ function short(id: string): string {
   return HEX64.test(id) ? id.slice(0, 12) : id;
 }
 
-/** Undo systemd's unit name escaping: `\x2d` → `-`. */
+/** Undo systemd's unit name escaping: `\x2d` → `-`; escaped bytes decoded as UTF-8 (`\xe2\x80\xae` is U+202E) */
 function unescapeUnit(s: string): string {
-  return s.replace(/\\x([0-9a-fA-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+  return unescapeBytes(s, /\\x([0-9a-fA-F]{2})/g, 16);
 }
 
 /**

@@ -24,8 +24,33 @@ export function parseProcCgroup(text: string, path = 'cgroup'): CgroupMembership
     const id = safeInteger(line.slice(0, a));
     if (id === undefined || id < 0) throw new ParseError(path, 'bad hierarchy id', i + 1, line);
     const ctl = line.slice(a + 1, b);
-    return { hierarchyId: id, controllers: ctl === '' ? [] : ctl.split(','), path: line.slice(b + 1) };
+    const cgPath = line.slice(b + 1);
+    if (cgPath.length >= PATH_MAX / 3 && utf8Length(cgPath) >= PATH_MAX) throw new ParseError(path, `cgroup path longer than PATH_MAX (${PATH_MAX} bytes)`, i + 1, `${line.slice(0, b + 1)}${cgPath.slice(0, 64)}…`);
+    return { hierarchyId: id, controllers: ctl === '' ? [] : ctl.split(','), path: cgPath };
   });
+}
+
+/**
+ * The kernel prints a cgroup path into a PATH_MAX buffer (proc_cgroup_show, cgroup_path_ns:
+ * ENAMETOOLONG past it), so no line holds 4096 bytes of path or more; a dump's may, and a path
+ * thousands of levels deep would make a tree thousands deep: a parse error of the file.
+ */
+export const PATH_MAX = 4096;
+
+/** bytes of `s` in UTF-8, a lone surrogate U+DC80–U+DCFF (decodeBytes: one raw byte) counting 1 */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else if (c >= 0xdc80 && c <= 0xdcff) n += 1;
+    else n += 3;
+  }
+  return n;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { ParseError } from './errors.js';
-import { lines } from './text.js';
+import { lines, unescapeBytes } from './text.js';
 import { safeInteger } from './numbers.js';
 
 export type Propagation =
@@ -26,10 +26,16 @@ export interface MountInfo {
   superOptions: string[];
 }
 
-/** Undo the kernel's octal escapes (`\040` space, `\011` tab, `\012` newline, `\134` backslash, `\043` #). */
+/**
+ * Undo the kernel's octal escapes (`\040` space, `\011` tab, `\012` newline, `\134` backslash,
+ * `\043` #). Each is a byte, decoded with the bytes around it (unescapeBytes): `\377` is the byte
+ * 0xff, not `ÿ`.
+ */
 export function unescapeOctal(s: string): string {
-  return s.includes('\\') ? s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8))) : s;
+  return s.includes('\\') ? unescapeBytes(s, OCTAL, 8) : s;
 }
+
+const OCTAL = /\\([0-7]{3})/g;
 
 function parsePropagation(tag: string): Propagation {
   const [k, v] = tag.split(':');

@@ -65,7 +65,8 @@ const READERS: Record<Exclude<ProcFile, 'ns'>, Reader> = {
     info.cgroups = parseProcCgroup(src.readProcTextBytes(`${pid}/cgroup`), `${pid}/cgroup`);
   },
   mountinfo: (src, pid, info) => {
-    info.mounts = parseMountInfo(src.readProcText(`${pid}/mountinfo`), `${pid}/mountinfo`);
+    // by its bytes: a mount point is a path, and `m\xff` is not `m\uFFFD`
+    info.mounts = parseMountInfo(src.readProcTextBytes(`${pid}/mountinfo`), `${pid}/mountinfo`);
   },
   uid_map: (src, pid, info) => {
     info.uidMap = parseIdMap(src.readProcText(`${pid}/uid_map`), `${pid}/uid_map`);

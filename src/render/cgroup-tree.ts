@@ -102,14 +102,25 @@ export const CGROUP_DEFAULT = ['TASKS', 'CPU', 'CPU-MAX', 'MEMORY', 'MEM-MAX', '
 
 /** The tree as rows, each group followed by its processes, then its subgroups (systemd-cgls's order). */
 export function cgroupForest(root: CgroupTreeNode, ctx: CgroupTreeContext): TreeNode<CgroupRow>[] {
-  const build = (n: CgroupTreeNode, isRoot: boolean): TreeNode<CgroupRow> => {
+  const one = (n: CgroupTreeNode, isRoot: boolean): TreeNode<CgroupRow> => {
     const name = isRoot ? n.path : n.path.slice(n.path.lastIndexOf('/') + 1);
     const hidden = n.hiddenGroups > 0 ? ` (+${n.hiddenGroups} group${n.hiddenGroups === 1 ? '' : 's'} below)` : '';
     const pidWidth = Math.max(0, ...n.pids.map((p) => String(p).length));
     const procs: TreeNode<CgroupRow>[] = n.pids.map((pid) => ({ row: { kind: 'process', pid, command: ctx.processOf(pid).command, pidWidth }, children: [] }));
-    return { row: { kind: 'group', node: n, container: ctx.containerOf(n), label: `${name}${hidden}` }, children: [...procs, ...n.children.map((c) => build(c, false))] };
+    return { row: { kind: 'group', node: n, container: ctx.containerOf(n), label: `${name}${hidden}` }, children: procs };
   };
-  return [build(root, true)];
+  // a stack, not recursion: a dump can nest groups two thousand deep
+  const top = one(root, true);
+  const stack: [CgroupTreeNode, TreeNode<CgroupRow>][] = [[root, top]];
+  while (stack.length > 0) {
+    const [n, t] = stack.pop()!;
+    for (const c of n.children) {
+      const ct = one(c, false);
+      t.children.push(ct);
+      stack.push([c, ct]);
+    }
+  }
+  return [top];
 }
 
 export function renderCgroupTree(root: CgroupTreeNode, ctx: CgroupTreeContext, cols: Column<CgroupRow>[], opts: TableOptions): string {
@@ -121,7 +132,7 @@ export function renderCgroupTree(root: CgroupTreeNode, ctx: CgroupTreeContext, c
 
 /** One group as JSON: what it is, its figures (each with the directory it came from), its processes and subgroups. */
 export function cgroupTreeJson(root: CgroupTreeNode, ctx: CgroupTreeContext): unknown {
-  const one = (n: CgroupTreeNode): Record<string, unknown> => ({
+  const one = (n: CgroupTreeNode): Record<string, unknown> & { children: unknown[] } => ({
     path: n.path,
     directory: n.rel === undefined ? null : `/sys/${n.rel}`,
     container: ctx.containerOf(n) ?? null,
@@ -133,7 +144,19 @@ export function cgroupTreeJson(root: CgroupTreeNode, ctx: CgroupTreeContext): un
     io: n.stats.io ?? null,
     errors: n.stats.errors,
     hiddenGroups: n.hiddenGroups,
-    children: n.children.map(one),
+    children: [],
   });
-  return toJson(one(root));
+  // a stack, not recursion (nor toJson's): values go through toJson one group at a time
+  const safe = (n: CgroupTreeNode): Record<string, unknown> & { children: unknown[] } => ({ ...(toJson(one(n)) as Record<string, unknown>), children: [] });
+  const top = safe(root);
+  const stack: [CgroupTreeNode, { children: unknown[] }][] = [[root, top]];
+  while (stack.length > 0) {
+    const [n, o] = stack.pop()!;
+    for (const c of n.children) {
+      const co = safe(c);
+      o.children.push(co);
+      stack.push([c, co]);
+    }
+  }
+  return top;
 }

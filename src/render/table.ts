@@ -1,4 +1,4 @@
-import { escapeControl, jsonSafe } from './escape.js';
+import { escapeControl, jsonSafe, jsonText } from './escape.js';
 
 /**
  * A column is a descriptor, as in util-linux lsns: from one table come the default output,
@@ -151,7 +151,7 @@ function jsonKey(c: { id: string }): string {
 
 /** Rows as a JSON object `{ [key]: [ {col: value} ] }`. */
 export function renderJson<Row>(key: string, rows: Row[], cols: Column<Row>[]): string {
-  return `${JSON.stringify({ [key]: rows.map((r) => rowObject(r, cols)) }, null, 2)}\n`;
+  return jsonText({ [key]: rows.map((r) => rowObject(r, cols)) });
 }
 
 /** A copy of the columns where `treeId`'s text is prefixed with the row's tree glyphs. */

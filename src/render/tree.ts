@@ -32,18 +32,36 @@ export function buildForest<R>(rows: R[], parentOf: (r: R, index: number) => num
 /** Depth-first rows with the glyphs to put before the tree column's text. */
 export function flattenForest<R>(forest: TreeNode<R>[]): { row: R; prefix: string }[] {
   const out: { row: R; prefix: string }[] = [];
-  const walk = (nodes: TreeNode<R>[], indent: string, depth: number): void => {
-    nodes.forEach((n, i) => {
-      const last = i === nodes.length - 1;
-      out.push({ row: n.row, prefix: depth === 0 ? '' : `${indent}${last ? '└─' : '├─'}` });
-      walk(n.children, depth === 0 ? '' : `${indent}${last ? '  ' : '│ '}`, depth + 1);
-    });
+  // a stack of (node, its siblings' indent, is it the last, depth), not recursion: a tree can be
+  // thousands deep (a dump's cgroup path, a chain of processes)
+  const stack: { n: TreeNode<R>; indent: string; last: boolean; depth: number }[] = [];
+  const pushAll = (nodes: TreeNode<R>[], indent: string, depth: number): void => {
+    for (let i = nodes.length - 1; i >= 0; i--) stack.push({ n: nodes[i]!, indent, last: i === nodes.length - 1, depth });
   };
-  walk(forest, '', 0);
+  pushAll(forest, '', 0);
+  while (stack.length > 0) {
+    const { n, indent, last, depth } = stack.pop()!;
+    out.push({ row: n.row, prefix: depth === 0 ? '' : `${indent}${last ? '└─' : '├─'}` });
+    pushAll(n.children, depth === 0 ? '' : `${indent}${last ? '  ' : '│ '}`, depth + 1);
+  }
   return out;
 }
 
 /** Nested JSON objects: `toObject(row)` plus "children" where there are any. */
 export function forestToJson<R>(forest: TreeNode<R>[], toObject: (r: R) => Record<string, unknown>): Record<string, unknown>[] {
-  return forest.map((n) => ({ ...toObject(n.row), ...(n.children.length ? { children: forestToJson(n.children, toObject) } : {}) }));
+  const out: Record<string, unknown>[] = [];
+  const stack: [TreeNode<R>[], Record<string, unknown>[]][] = [[forest, out]];
+  while (stack.length > 0) {
+    const [nodes, into] = stack.pop()!;
+    for (const n of nodes) {
+      const o = toObject(n.row);
+      if (n.children.length) {
+        const children: Record<string, unknown>[] = [];
+        o.children = children;
+        stack.push([n.children, children]);
+      }
+      into.push(o);
+    }
+  }
+  return out;
 }

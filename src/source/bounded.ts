@@ -60,6 +60,14 @@ export interface BoundedReadOptions {
    * regular files (S_IFREG, fs/proc/base.c) and which a scan reads by the thousand.
    */
   regularOnly: boolean;
+  /**
+   * The file is on the live procfs or sysfs, whose files the kernel makes (regular files, symlinks
+   * that stay inside): open it at once and check afterwards (one open, no O_PATH step). Without
+   * it, a read with `root` or `regularOnly` resolves the path first (O_PATH: no driver open, no
+   * FIFO reader registered), checks what it found and only then opens that same inode for
+   * reading: a dump's symlink to a FIFO someone holds or to /dev/watchdog is never opened.
+   */
+  kernelFs?: boolean;
   /** classify an errno from open/read (callers under /proc/<pid>/ map ENOENT to PROCESS_GONE) */
   classify: (errno: string | undefined) => ProcError['code'];
 }
@@ -118,12 +126,18 @@ let shared = Buffer.allocUnsafe(64 * KiB);
  * it before the next read.
  */
 export function readBounded(path: string, opts: BoundedReadOptions): Buffer {
+  // a dump's file (not the live procfs/sysfs): resolved O_PATH and checked before it is opened
+  if (!opts.kernelFs && (opts.regularOnly || opts.root !== undefined)) {
+    const fd = openOrThrow({ checked: path }, OPEN_FLAGS, opts);
+    return readOpened(fd, path, { ...opts, regularOnly: false, root: undefined });
+  }
   return readOpened(openOrThrow(path, OPEN_FLAGS, opts), path, opts);
 }
 
-function openOrThrow(path: string | { fd: number; shown: string }, flags: number, opts: Pick<BoundedReadOptions, 'classify'>): number {
-  const shown = typeof path === 'string' ? path : path.shown;
+function openOrThrow(path: string | { fd: number; shown: string } | { checked: string }, flags: number, opts: Pick<BoundedReadOptions, 'classify'> & Partial<BoundedReadOptions>): number {
+  const shown = typeof path === 'string' ? path : 'shown' in path ? path.shown : path.checked;
   try {
+    if (typeof path !== 'string' && 'checked' in path) return openChecked(path.checked, opts as BoundedReadOptions);
     return openSync(typeof path === 'string' ? fsPath(path) : `/proc/self/fd/${path.fd}`, flags);
   } catch (e) {
     if (e instanceof ProcError) throw e;
@@ -192,6 +206,38 @@ function readOpened(fd: number, path: string, opts: BoundedReadOptions): Buffer 
     throw new ProcError('TOO_BIG', path, `cannot read ${path}: larger than its ${formatCap(opts.cap)} cap`);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Open for reading only what passed the checks: resolve the path O_PATH, fstat and locate that
+ * inode, then open it through /proc/self/fd/N (the inode already found, not the path again: a
+ * file swapped in between is not the one opened). Throws a ProcError for what is refused, the
+ * raw error of open(2) otherwise. Three syscalls more than a plain open; the live /proc and /sys
+ * do not come here (kernelFs, or neither root nor regularOnly).
+ */
+function openChecked(path: string, opts: BoundedReadOptions): number {
+  const pfd = openSync(fsPath(path), O_PATH);
+  try {
+    const st = fstatSync(pfd);
+    if (opts.regularOnly && !st.isFile()) throw new ProcError('UNSAFE', path, `cannot read ${path}: not a regular file (${fileKind(st)})`);
+    if (opts.root !== undefined) assertInside(opts.root, openedPath(pfd, path), path);
+    try {
+      return openSync(`/proc/self/fd/${pfd}`, OPEN_FLAGS);
+    } catch (e) {
+      if (errnoOf(e) !== 'ENOENT') throw e;
+    }
+    // no /proc in this mount namespace: open the resolved path, not following a final symlink,
+    // and keep it only if it is the inode checked above
+    const fd = openSync(fsPath(realpathBytes(path)), OPEN_FLAGS | constants.O_NOFOLLOW);
+    const again = fstatSync(fd);
+    if (again.dev !== st.dev || again.ino !== st.ino) {
+      closeSync(fd);
+      throw new ProcError('UNSAFE', path, `cannot read ${path}: it changed while being opened`);
+    }
+    return fd;
+  } finally {
+    closeSync(pfd);
   }
 }
 

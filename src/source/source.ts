@@ -130,7 +130,7 @@ export class DirectoryProcSource implements ProcSource {
     this.procPrefix = this.procRoot.endsWith('/') ? this.procRoot : `${this.procRoot}/`;
     this.kernel = this.isLive ? new LiveKernelCalls(this.procRoot, this.sysRoot) : new DumpKernelCalls(this.procRoot);
     this.procOpts = { cap: READ_CAPS.procSmall, root: this.realProcRoot, regularOnly: !this.isLive, classify: this.isLive ? classifyProcErrno : classifyDumpProcErrno };
-    this.sysOpts = { cap: READ_CAPS.sys, root: this.realSysRoot, regularOnly: true, classify: sysErrnoCode };
+    this.sysOpts = { cap: READ_CAPS.sys, root: this.realSysRoot, regularOnly: true, kernelFs: this.sysIsLive, classify: sysErrnoCode };
   }
 
   private readonly noErrors: boolean;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeBytes, encodeBytes } from '../../src/parse/text.js';
@@ -8,6 +8,10 @@ import { fsPath, readdirEntries, readdirNames } from '../../src/source/bounded.j
 import { DirectoryProcSource } from '../../src/source/source.js';
 import { ProcError } from '../../src/source/errors.js';
 import { escapeControl } from '../../src/render/escape.js';
+import { parseMountInfo, unescapeOctal } from '../../src/parse/proc-mountinfo.js';
+import { containerFromCgroupPath } from '../../src/model/cgroup-names.js';
+import { readProcess } from '../../src/proc/process.js';
+import { cleanupDumps, hostileDump, runCinfOn } from '../helpers/hostile.js';
 
 /**
  * Paths from the kernel are bytes, not UTF-8 (issue 6, hostile input: a cgroup named `bad\xff`).
@@ -130,5 +134,42 @@ describe('fsPath and readdir by bytes (src/source/bounded.ts)', () => {
     } finally {
       rmSync(base, { recursive: true, force: true });
     }
+  });
+});
+
+describe('escaped and raw bytes in mount points and unit names decode as bytes, not Latin-1 or U+FFFD (s20 #4)', () => {
+  it('mountinfo: a raw 0xff in a mount point stays the byte; \\377 is that byte; \\342\\200\\256 is U+202E', () => {
+    expect(unescapeOctal('/tmp/x/m\\377')).toBe('/tmp/x/m\udcff');
+    expect(unescapeOctal('/a\\040b\\342\\200\\256c')).toBe('/a b\u202ec');
+    expect(unescapeOctal('/plain')).toBe('/plain');
+    const text = decodeBytes(Buffer.concat([Buffer.from('21 20 0:6 / /tmp/x/m'), Buffer.of(0xff), Buffer.from(' rw - tmpfs t\\342\\200\\256 rw\n')]));
+    const [m] = parseMountInfo(text);
+    expect(m!.mountPoint).toBe('/tmp/x/m\udcff');
+    expect(m!.source).toBe('t\u202e');
+    expect(escapeControl(m!.mountPoint)).toBe('/tmp/x/m\\xff');
+  });
+
+  it('cinf --pid P --mounts on a dump: the mount at /tmp/x/m\\xff prints as \\xff, not U+FFFD', () => {
+    const root = hostileDump((r) => {
+      const p = join(r, 'proc', '4338', 'mountinfo');
+      writeFileSync(p, Buffer.concat([readFileSync(p), Buffer.from('99 43 0:66 / /tmp/x/m'), Buffer.of(0xff), Buffer.from(' rw,relatime - tmpfs tmpfs rw\n')]));
+    });
+    try {
+      const p = readProcess(new DirectoryProcSource({ procRoot: join(root, 'proc'), sysRoot: join(root, 'sys') }), 4338, ['mountinfo'])!;
+      expect(p.mounts!.map((m) => m.mountPoint)).toContain('/tmp/x/m\udcff');
+      const r = runCinfOn(root, ['--pid', '4338', '--mounts']);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain('/tmp/x/m\\xff');
+      expect(r.out).not.toContain('\ufffd');
+    } finally {
+      cleanupDumps();
+    }
+  });
+
+  it('systemd unit names: machine-a\\xe2\\x80\\xae.scope names a\\u202e (UTF-8), not a\\x80® (Latin-1)', () => {
+    expect(containerFromCgroupPath('/machine.slice/machine-a\\xe2\\x80\\xae.scope')?.name).toBe('a\u202e');
+    expect(containerFromCgroupPath('/machine.slice/machine-my\\x2dbox.scope')?.name).toBe('my-box');
+    expect(containerFromCgroupPath('/machine.slice/machine-b\\xff.scope')?.name).toBe('b\udcff');
+    expect(escapeControl(containerFromCgroupPath('/machine.slice/systemd-nspawn@c\\xc2\\x9b.service')!.name)).toBe('c\\x9b');
   });
 });

@@ -43,6 +43,28 @@ describe('#17 slow decoding', () => {
     expect(splitNul(Buffer.from([0x61, 0, 0xff, 0, 0x62]))).toEqual(['a', '\udcff', 'b']);
   });
 
+  it('splitNul: the same parts as decoding each NUL-ended piece (seeded random bytes, NULs, truncated sequences); 6 MiB of NULs in one pass', () => {
+    const byPiece = (buf: Buffer): string[] => {
+      const parts: string[] = [];
+      let start = 0;
+      for (let i = buf.indexOf(0); i >= 0; i = buf.indexOf(0, start)) {
+        parts.push(decodeBytes(buf, start, i));
+        start = i + 1;
+      }
+      if (start < buf.length) parts.push(decodeBytes(buf, start, buf.length));
+      return parts;
+    };
+    let seed = 7;
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const alphabet = [0, 0, 0x61, 0xff, 0xe2, 0x80, 0xae, 0xc2, 0x9b, 0xf0, 0x9f, 0x92];
+    for (let k = 0; k < 3000; k++) {
+      const buf = Buffer.from(Array.from({ length: Math.floor(rnd() * 12) }, () => alphabet[Math.floor(rnd() * alphabet.length)]!));
+      expect(splitNul(buf), buf.toString('hex')).toEqual(byPiece(buf));
+    }
+    for (const t of ['', '\0', 'a\0\0', 'a\0b', 'a\0b\0']) expect(splitNul(Buffer.from(t)), JSON.stringify(t)).toEqual(byPiece(Buffer.from(t)));
+    expect(splitNul(Buffer.alloc(6 * 1024 * 1024))).toHaveLength(6 * 1024 * 1024);
+  });
+
   it('#17: parseRangeList("9007199254740993") and ("0-4294967295") return (a ParseError), as do ranges past 65535 ids', () => {
     for (const t of ['9007199254740993', '0-4294967295', '0-65536', '5-3', '0-65535,0-65535']) expect(() => parseRangeList(t), t).toThrow(ParseError);
     expect(parseRangeList('0-3,8,10-11')).toEqual([0, 1, 2, 3, 8, 10, 11]);
