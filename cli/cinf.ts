@@ -511,7 +511,10 @@ async function viewFind(src: ProcSource, args: CinfArgs, deps: Deps): Promise<nu
  * runtime's shim or monitor, as pstree shows it).
  */
 async function viewContainer(src: ProcSource, args: CinfArgs, deps: Deps): Promise<number> {
-  const host = await withUtsNames(src, inspectHost(src, { files: ['stat', 'cmdline'], containers: true, excludeSelf: !args.all }));
+  // cinf itself stays in the model (the story counts every process in a namespace, as --pid's
+  // does); it is left out of the members listed below unless --all
+  const host = await withUtsNames(src, inspectHost(src, { files: ['stat', 'cmdline'], containers: true }));
+  const self = args.all ? undefined : src.selfPid();
   debugNotes(args, deps, host.notes);
   let c: Container | undefined;
   if (args.container !== undefined) {
@@ -529,7 +532,7 @@ async function viewContainer(src: ProcSource, args: CinfArgs, deps: Deps): Promi
   const byPid = new Map(host.snapshot.processes.map((p) => [p.pid, p]));
   const users = new UserNames(src);
   const monitor = monitorOf(c, byPid);
-  const memberSet = new Set(c.pids);
+  const memberSet = new Set(c.pids.filter((p) => p !== self));
   const cols = columns(PROC_COLUMNS, args.tree !== undefined ? ['PID', 'NSPID', 'USER', 'CMD'] : ['PID', 'PPID', 'NSPID', 'USER', 'STATE', 'CMD'], args.output);
   const procs = [...(monitor ? [monitor] : []), ...c.pids.map((pid) => byPid.get(pid)).filter((p): p is ProcessInfo => !!p)].map((p) => withRowFiles(src, p, ['status', ...columnReads(cols).files]));
   const rows: ProcRow[] = procs.map((p) => ({ p, container: memberSet.has(p.pid) ? c : undefined, userName: (u) => users.name(u) }));

@@ -6,7 +6,7 @@
  * namespace (with CLONE_PARENT, so Node stays the parent and sees the exit status), and execs.
  */
 import { environEntries } from '../src/util/environ.js';
-import { constants as fsc, fstatSync, statfsSync } from 'node:fs';
+import { constants as fsc } from 'node:fs';
 import { constants as osc } from 'node:os';
 import { basename } from 'node:path';
 import { getoptLong, type LongOption } from './getopt.js';
@@ -177,19 +177,13 @@ function openRef(src: ProcSource, ref: FileRef): number {
   return 'proc' in ref ? src.kernel.openProcFd(ref.proc, flags) : src.kernel.openPathFd(ref.path, flags);
 }
 
-/** statfs(2) f_type of nsfs, where every namespace file lives (bind mounts of one included) */
-const NSFS_MAGIC = 0x6e736673;
-
 /**
  * A namespace file the user named must be one: anything else (a regular file, a FIFO, a socket, a
- * device, a directory) is refused before anything is forked, with what it is. Checked on the open
- * fd (statfs through /proc/self/fd follows it to the file opened, so no swap between check and use).
+ * device, a directory) is refused before anything is forked, with what it is (checked on the open fd).
  */
-function checkNsFile(fd: number, path: string): void {
-  if (statfsSync(`/proc/self/fd/${fd}`).type === NSFS_MAGIC) return;
-  const st = fstatSync(fd);
-  const kind = st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isDirectory() ? 'a directory' : 'a regular file';
-  throw new Fail(`${path}: not a namespace file (${kind})`);
+function checkNsFile(src: ProcSource, fd: number, path: string): void {
+  const kind = src.kernel.nsFileKind(fd);
+  if (kind !== 'namespace') throw new Fail(`${path}: not a namespace file (${kind})`);
 }
 
 export async function nsenterMain(argv: string[], deps: Deps): Promise<number> {
@@ -226,7 +220,7 @@ export async function nsenterMain(argv: string[], deps: Deps): Promise<number> {
     for (const { type, file } of plan.namespaces) {
       const fd = openRef(src, file);
       opened.push(fd);
-      if ('path' in file) checkNsFile(fd, file.path);
+      if ('path' in file) checkNsFile(src, fd, file.path);
       nsFds[type] = fd;
     }
     if (o.userParent) {

@@ -7,7 +7,7 @@
  *
  * Node opens with O_CLOEXEC, so no fd opened here leaks into a program the step runner execs.
  */
-import { closeSync, constants as fsc, fstatSync, openSync, statSync } from 'node:fs';
+import { closeSync, constants as fsc, fstatSync, openSync, statSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProcError, errnoOf } from './errors.js';
 import { fsPath } from './bounded.js';
@@ -38,7 +38,16 @@ export interface LiveKernel {
   /** NS_GET_USERNS / NS_GET_PARENT on an nsfs fd: a new fd (close it) */
   nsIoctl(fd: number, op: NsIoctlOp): number;
   closeFd(fd: number): void;
+  /**
+   * What an open fd is, for a file the user named as a namespace file: 'namespace' when it is on
+   * nsfs (statfs through /proc/self/fd follows the fd to the file opened: no swap between check
+   * and use), else what it is instead ('a FIFO', 'a regular file', …)
+   */
+  nsFileKind(fd: number): string;
 }
+
+/** statfs(2) f_type of nsfs, where every namespace file lives (bind mounts of one included) */
+const NSFS_MAGIC = 0x6e736673;
 
 function fail(path: string, verb: string, e: unknown): ProcError {
   const errno = errnoOf(e);
@@ -68,6 +77,12 @@ export class LiveKernelCalls implements LiveKernel {
       if (e instanceof ProcError) throw e;
       throw fail(path, 'cannot open', e);
     }
+  }
+
+  nsFileKind(fd: number): string {
+    if (statfsSync(`/proc/self/fd/${fd}`).type === NSFS_MAGIC) return 'namespace';
+    const st = fstatSync(fd);
+    return st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isDirectory() ? 'a directory' : 'a regular file';
   }
 
   nsIdentity(relOrFd: string | number): NsIdentity {
@@ -124,6 +139,9 @@ export class DumpKernelCalls implements LiveKernel {
   }
   nsIdentity(relOrFd: string | number): NsIdentity {
     return this.no(`stat of ${relOrFd}`);
+  }
+  nsFileKind(fd: number): string {
+    return this.no(`statfs of fd ${fd}`);
   }
   procOwner(rel: string): { uid: number; gid: number } {
     return this.no(`the owner of ${rel}`);
