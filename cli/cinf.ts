@@ -529,7 +529,8 @@ async function viewContainer(src: ProcSource, args: CinfArgs, deps: Deps): Promi
       throw new CliError(`pid ${pid} is in no container (its namespaces are the host's)`);
     }
   }
-  const byPid = new Map(host.snapshot.processes.map((p) => [p.pid, p]));
+  // cinf's own process is no monitor and no member (unless --all)
+  const byPid = new Map(host.snapshot.processes.filter((p) => p.pid !== self).map((p) => [p.pid, p]));
   const users = new UserNames(src);
   const monitor = monitorOf(c, byPid);
   const memberSet = new Set(c.pids.filter((p) => p !== self));

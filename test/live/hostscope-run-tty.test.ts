@@ -44,18 +44,7 @@ describe.skipIf(!ready && !process.env.CI)('hostscope run -i / -t', { timeout: 2
   it('-it: the shell has the pty as its controlling terminal (job control), and ^C typed interrupts a sleep in it', () => {
     // a sleep of an unusual length, so its host process is found by its command line
     const secs = String(3000 + (process.pid % 997));
-    const steps = [
-      { wait: '# ' },
-      { send: "cut -d' ' -f7,8 /proc/self/stat; echo CT''TY\r" },
-      { wait: 'CTTY' },
-      { send: `sleep ${secs}\r` },
-      { proc: `sleep\u0000${secs}\u0000` },
-      { send: '\x03' },
-      { wait: '# ' },
-      { send: "echo after''-$?\r" },
-      { wait: 'after-' },
-      { send: 'exit 7\r' },
-    ];
+    const steps = jobControlSteps(secs, '');
     const r = spawnSync('python3', [path.join(import.meta.dirname, '../helpers/pty-steps.py'), '30x100', JSON.stringify(steps), process.execPath, BIN('hostscope'), 'run', '-it', '--rm', 'busybox', 'sh'], { encoding: 'utf8', env, timeout: 180000 });
     expect(r.status, r.stderr).toBe(0);
     const [raw, done, st] = r.stdout.trim().split('\n');
@@ -74,18 +63,7 @@ describe.skipIf(!ready && !process.env.CI)('hostscope run -i / -t', { timeout: 2
     expect(d.code, d.err).toBe(0);
     const id = d.out.trim();
     const secs = String(4000 + (process.pid % 997));
-    const steps = [
-      { wait: '# ' },
-      { send: "cut -d' ' -f7,8 /proc/self/stat; tty; echo CT''TY\r" },
-      { wait: 'CTTY' },
-      { send: `sleep ${secs}\r` },
-      { proc: `sleep\u0000${secs}\u0000` },
-      { send: '\x03' },
-      { wait: '# ' },
-      { send: "echo after''-$?\r" },
-      { wait: 'after-' },
-      { send: 'exit 7\r' },
-    ];
+    const steps = jobControlSteps(secs, ' tty;');
     try {
       const r = spawnSync('python3', [path.join(import.meta.dirname, '../helpers/pty-steps.py'), '30x100', JSON.stringify(steps), process.execPath, BIN('hostscope'), 'exec', '-it', id, 'sh'], { encoding: 'utf8', env, timeout: 180000 });
       expect(r.status, r.stderr).toBe(0);
@@ -161,3 +139,23 @@ describe.skipIf(!ready && !process.env.CI)('hostscope run -i / -t', { timeout: 2
     expect(ids()).toEqual([]);
   });
 });
+
+/**
+ * pty-steps.py's script for a shell on a pty: print tty_nr and tpgid (fields 7, 8 of
+ * /proc/self/stat; `also`: more commands before the marker), start a sleep of `secs` (an unusual
+ * length: its host process is found by its command line), type ^C, print $?, exit 7
+ */
+function jobControlSteps(secs: string, also: string): object[] {
+  return [
+    { wait: '# ' },
+    { send: `cut -d' ' -f7,8 /proc/self/stat;${also} echo CT''TY\r` },
+    { wait: 'CTTY' },
+    { send: `sleep ${secs}\r` },
+    { proc: `sleep\u0000${secs}\u0000` },
+    { send: '\x03' },
+    { wait: '# ' },
+    { send: "echo after''-$?\r" },
+    { wait: 'after-' },
+    { send: 'exit 7\r' },
+  ];
+}
