@@ -140,6 +140,19 @@ static void drain(struct stream *s, int flush) {
   }
 }
 
+/* a pipe read to its end, each line logged as the container's stderr (as drain does) */
+static void drain_to_eof(int fd) {
+  struct stream st = {.fd = fd, .name = "stderr"};
+  for (;;) {
+    ssize_t r = read(st.fd, st.buf + st.len, sizeof st.buf - st.len);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    st.len += (size_t)r;
+    drain(&st, 0);
+  }
+  drain(&st, 1);
+}
+
 static int write_file_atomic(const char *dir, const char *name, const char *text) {
   char tmp[4096], dst[4096];
   snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
@@ -409,15 +422,7 @@ int main(int argc, char **argv) {
   close(c_out);
   if (!tty) close(c_err);
   if (create_err >= 0) {
-    struct stream ce = {.fd = create_err, .name = "stderr"};
-    for (;;) {
-      ssize_t r = read(ce.fd, ce.buf + ce.len, sizeof ce.buf - ce.len);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) break;
-      ce.len += (size_t)r;
-      drain(&ce, 0);
-    }
-    drain(&ce, 1);
+    drain_to_eof(create_err);
     close(create_err);
   }
 
@@ -470,15 +475,7 @@ int main(int argc, char **argv) {
     if (pipe2(herr, O_CLOEXEC) < 0) _exit(1);
     pid_t hp = spawn(av, devnull, devnull, herr[1]);
     close(herr[1]);
-    struct stream hs = {.fd = herr[0], .name = "stderr"};
-    for (;;) {
-      ssize_t r = read(hs.fd, hs.buf + hs.len, sizeof hs.buf - hs.len);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) break;
-      hs.len += (size_t)r;
-      drain(&hs, 0);
-    }
-    drain(&hs, 1);
+    drain_to_eof(herr[0]);
     close(herr[0]);
     int hst = hp < 0 ? -1 : wait_for(hp);
     if (code_of(hst) != 0) {
