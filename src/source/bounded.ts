@@ -128,21 +128,24 @@ let shared = Buffer.allocUnsafe(64 * KiB);
 export function readBounded(path: string, opts: BoundedReadOptions): Buffer {
   // a dump's file (not the live procfs/sysfs): resolved O_PATH and checked before it is opened
   if (!opts.kernelFs && (opts.regularOnly || opts.root !== undefined)) {
-    const fd = openOrThrow({ checked: path }, OPEN_FLAGS, opts);
+    const { fd } = orThrow(path, opts, () => openChecked(path, opts));
     return readOpened(fd, path, { ...opts, regularOnly: false, root: undefined });
   }
-  return readOpened(openOrThrow(path, OPEN_FLAGS, opts), path, opts);
+  return readOpened(
+    orThrow(path, opts, () => openSync(fsPath(path), OPEN_FLAGS)),
+    path,
+    opts,
+  );
 }
 
-function openOrThrow(path: string | { fd: number; shown: string } | { checked: string }, flags: number, opts: Pick<BoundedReadOptions, 'classify'> & Partial<BoundedReadOptions>): number {
-  const shown = typeof path === 'string' ? path : 'shown' in path ? path.shown : path.checked;
+/** open(2)'s own errors as a ProcError naming the path (what is refused already is one) */
+function orThrow<T>(path: string, opts: Pick<BoundedReadOptions, 'classify'>, open: () => T): T {
   try {
-    if (typeof path !== 'string' && 'checked' in path) return openChecked(path.checked, opts as BoundedReadOptions);
-    return openSync(typeof path === 'string' ? fsPath(path) : `/proc/self/fd/${path.fd}`, flags);
+    return open();
   } catch (e) {
     if (e instanceof ProcError) throw e;
     const errno = errnoOf(e);
-    throw new ProcError(opts.classify(errno), shown, `cannot read ${shown}: ${strerror(errno)}`, errno);
+    throw new ProcError(opts.classify(errno), path, `cannot read ${path}: ${strerror(errno)}`, errno);
   }
 }
 
@@ -152,28 +155,14 @@ const O_PATH = 0o10000000;
 /**
  * readBounded for a path someone else chose (a container monitor's `--bundle DIR`, its cwd): the
  * last component is not followed (a symlink is refused, never opened through), and nothing is
- * opened for reading before it is known to be a regular file — first an O_PATH handle (opening
- * it neither unblocks a FIFO's writer nor reaches a device's driver: /dev/watchdog stays
- * unarmed), fstat'ed; only a regular file is then opened through /proc/self/fd (the same inode,
- * no second lookup) and read as readBounded reads. `owner`: why a file of that uid is refused
- * (undefined: accepted), asked before it is opened for reading.
+ * opened for reading before it is known to be a regular file (openChecked: opening an O_PATH
+ * handle neither unblocks a FIFO's writer nor reaches a device's driver: /dev/watchdog stays
+ * unarmed). `owner`: why a file of that uid is refused (undefined: accepted), asked before it is
+ * opened for reading.
  */
 export function readBoundedNoFollow(path: string, opts: Omit<BoundedReadOptions, 'regularOnly'> & { owner?: (uid: number) => string | undefined }): { data: Buffer; uid: number } {
-  const handle = openOrThrow(path, O_PATH | constants.O_NOFOLLOW, opts);
-  let fd: number;
-  let uid: number;
-  try {
-    const st = fstatSync(handle);
-    if (!st.isFile()) throw new ProcError('UNSAFE', path, `cannot read ${path}: not a regular file (${fileKind(st)})`);
-    uid = st.uid;
-    // not even read when its owner is not the one expected
-    const why = opts.owner?.(uid);
-    if (why !== undefined) throw new ProcError('UNSAFE', path, `${path}: ${why}`);
-    fd = openOrThrow({ fd: handle, shown: path }, OPEN_FLAGS, opts);
-  } finally {
-    closeSync(handle);
-  }
-  return { data: readOpened(fd, path, { ...opts, regularOnly: true }), uid };
+  const { fd, uid } = orThrow(path, opts, () => openChecked(path, { ...opts, regularOnly: true, noFollow: true }));
+  return { data: readOpened(fd, path, { ...opts, regularOnly: false, root: undefined }), uid };
 }
 
 /** readBounded once the file is open: fstat, root check, read to EOF within the cap; closes fd */
@@ -216,14 +205,20 @@ function readOpened(fd: number, path: string, opts: BoundedReadOptions): Buffer 
  * raw error of open(2) otherwise. Three syscalls more than a plain open; the live /proc and /sys
  * do not come here (kernelFs, or neither root nor regularOnly).
  */
-function openChecked(path: string, opts: BoundedReadOptions): number {
-  const pfd = openSync(fsPath(path), O_PATH);
+function openChecked(
+  path: string,
+  opts: BoundedReadOptions & { noFollow?: boolean; owner?: (uid: number) => string | undefined },
+): { fd: number; uid: number } {
+  const pfd = openSync(fsPath(path), O_PATH | (opts.noFollow ? constants.O_NOFOLLOW : 0));
   try {
     const st = fstatSync(pfd);
     if (opts.regularOnly && !st.isFile()) throw new ProcError('UNSAFE', path, `cannot read ${path}: not a regular file (${fileKind(st)})`);
+    // not even opened for reading when its owner is not the one expected
+    const why = opts.owner?.(st.uid);
+    if (why !== undefined) throw new ProcError('UNSAFE', path, `${path}: ${why}`);
     if (opts.root !== undefined) assertInside(opts.root, openedPath(pfd, path), path);
     try {
-      return openSync(`/proc/self/fd/${pfd}`, OPEN_FLAGS);
+      return { fd: openSync(`/proc/self/fd/${pfd}`, OPEN_FLAGS), uid: st.uid };
     } catch (e) {
       if (errnoOf(e) !== 'ENOENT') throw e;
     }
@@ -235,7 +230,7 @@ function openChecked(path: string, opts: BoundedReadOptions): number {
       closeSync(fd);
       throw new ProcError('UNSAFE', path, `cannot read ${path}: it changed while being opened`);
     }
-    return fd;
+    return { fd, uid: st.uid };
   } finally {
     closeSync(pfd);
   }
